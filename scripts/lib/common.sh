@@ -1,0 +1,52 @@
+# Shared helpers for the project's shell scripts: paths, logging, waiting on ports.
+# Sourced, never executed.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DATA="$ROOT/.data"
+LOGS="$DATA/logs"
+RUN="$DATA/run"
+mkdir -p "$LOGS" "$RUN"
+
+info() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33m!!\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31mxx\033[0m %s\n' "$*" >&2; exit 1; }
+
+# port_open HOST PORT: true when something accepts TCP connections there.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# wait_port NAME PORT SECONDS LOGFILE: wait for a listener, or explain and fail.
+wait_port() {
+  local name=$1 port=$2 secs=$3 log=${4:-}
+  local i
+  for ((i = 0; i < secs * 5; i++)); do
+    port_open 127.0.0.1 "$port" && return 0
+    sleep 0.2
+  done
+  warn "$name did not start listening on 127.0.0.1:$port within ${secs}s."
+  [ -n "$log" ] && [ -f "$log" ] && { warn "last lines of $log:"; tail -n 20 "$log" >&2; }
+  return 1
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# ensure_pnpm: pnpm at the version package.json pins, through corepack or npm.
+ensure_pnpm() {
+  local want
+  want=$(node -p "require('$ROOT/package.json').packageManager.split('@')[1]")
+  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$want" ]; then return 0; fi
+  info "installing pnpm $want"
+  if ! COREPACK_ENABLE_DOWNLOAD_PROMPT=0 corepack prepare "pnpm@$want" --activate >/dev/null 2>&1 ||
+     [ "$(pnpm --version 2>/dev/null)" != "$want" ]; then
+    npm install -g "pnpm@$want" >/dev/null 2>&1 || die "could not install pnpm $want (tried corepack and npm -g)"
+  fi
+}
+
+# ensure_node_modules: install the workspace exactly as the lockfile says.
+ensure_node_modules() {
+  ensure_pnpm
+  local stamp="$ROOT/node_modules/.praxis-lock-stamp"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/pnpm-lock.yaml"; then return 0; fi
+  info "installing Node packages (pnpm install --frozen-lockfile)"
+  (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=append-only >"$LOGS/pnpm-install.log" 2>&1) ||
+    { tail -n 30 "$LOGS/pnpm-install.log" >&2; die "pnpm install failed (log: $LOGS/pnpm-install.log)"; }
+  cp "$ROOT/pnpm-lock.yaml" "$stamp"
+}
