@@ -50,3 +50,12 @@ ensure_node_modules() {
     { tail -n 30 "$LOGS/pnpm-install.log" >&2; die "pnpm install failed (log: $LOGS/pnpm-install.log)"; }
   cp "$ROOT/pnpm-lock.yaml" "$stamp"
 }
+
+# ensure_chromium: Debian's Chromium for browser tests (never a downloaded browser build).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  is_root || { warn "install Debian's chromium as root (apt-get install -y chromium)"; return 1; }
+  info "installing Chromium from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >"$LOGS/apt-chromium.log" 2>&1 ||
+    { apt-get update -qq >>"$LOGS/apt-chromium.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >>"$LOGS/apt-chromium.log" 2>&1; }
+}

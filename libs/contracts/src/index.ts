@@ -1,0 +1,5 @@
+// @praxis/contracts: the types and schemas every service agrees on. No I/O.
+export * from './events';
+export * from './permissions';
+export * from './problem';
+export * from './tokens';

@@ -1,0 +1,36 @@
+// Typed configuration from the environment. Each service declares a zod schema in its
+// own config.ts and parses process.env once at boot; a missing or malformed variable
+// stops the process with a message naming it.
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      variable: issue.path.map(String).join('.') || '(environment)',
+      message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message,
+    })),
+  );
+}
+
+/** Building blocks most services' schemas share. */
+export const configFields = {
+  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  mongoUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+  amqpUrl: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL'),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  httpUrl: z.url({ protocol: /^https?$/ }),
+  /** A 32-byte key given as base64 (a mounted secret in production). */
+  key32: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+};

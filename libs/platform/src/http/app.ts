@@ -1,0 +1,154 @@
+// The express app every service builds on: request context, security headers, metrics,
+// an access log without identifying data, JSON bodies with a size limit, health and
+// metrics endpoints, the service's routes, and problem+json for every error.
+import { PROBLEM_CONTENT_TYPE, type Problem, problemTypes } from '@praxis/contracts';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { childTraceparent, currentContext, runWithContext } from '../context';
+import { randomId, uuidv7 } from '../ids';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { API_PREFIX, type ApiRouter, openApiDocument } from './api-router';
+import { ProblemError, problems } from './problem';
+
+export const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface HttpAppOptions {
+  service: string;
+  version?: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Named checks for /readyz (database, broker, Redis …); each throws when not ready. */
+  readiness?: Record<string, ReadinessCheck>;
+  routers?: ApiRouter[];
+  bodyLimit?: string;
+  /** express `trust proxy`: which proxies' X-Forwarded-For to believe. */
+  trustProxy?: string | boolean | number;
+  /** Extra middleware or routes mounted before the API routes (e.g. JWKS). */
+  configure?: (app: Express) => void;
+}
+
+export function createHttpApp(opts: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', opts.trustProxy ?? 'loopback');
+  app.set('query parser', 'simple');
+
+  const httpDuration = opts.metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : uuidv7();
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      if (req.path !== '/livez' && req.path !== '/readyz' && req.path !== '/metrics') {
+        // Route pattern, never the raw URL: query strings can carry names.
+        opts.logger.info({ http: { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) } }, 'request');
+      }
+    });
+    runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
+  });
+
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'ok', service: opts.service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    await Promise.all(
+      Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          checks[name] = 'ok';
+        } catch (err) {
+          ok = false;
+          checks[name] = 'failing';
+          opts.logger.warn({ check: name, err }, 'readiness check failed');
+        }
+      }),
+    );
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', service: opts.service, checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', opts.metrics.registry.contentType);
+    res.send(await opts.metrics.registry.metrics());
+  });
+  const routers = opts.routers ?? [];
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument({ title: `Praxis ${opts.service}`, version: opts.version ?? '1.0.0' }, routers, { includeInternal: true }));
+  });
+
+  opts.configure?.(app);
+
+  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  for (const r of routers) app.use(API_PREFIX, r.router);
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(problems.notFound('No such endpoint.')));
+  app.use(problemErrorHandler(opts.logger));
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Turns anything thrown into problem+json. Unknown errors become a 500 with an error id only. */
+export function problemErrorHandler(logger: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    let problem: ProblemError;
+    const e = err as { type?: string; status?: number; statusCode?: number };
+    if (err instanceof ProblemError) problem = err;
+    else if (e?.type === 'entity.too.large') problem = problems.payloadTooLarge();
+    else if (e?.type === 'entity.parse.failed') problem = problems.badRequest('The body is not valid JSON.');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') problem = problems.badRequest('Unsupported body encoding.');
+    else if ((e?.status ?? e?.statusCode ?? 0) >= 400 && (e?.status ?? e?.statusCode ?? 0) < 500 && e?.type) problem = problems.badRequest('The request could not be read.');
+    else {
+      const errorId = randomId();
+      logger.error({ err, errorId }, 'unhandled error');
+      sendProblem(res, { type: problemTypes.internal, title: 'Internal error', status: 500, detail: 'Something went wrong on our side.', errorId });
+      return;
+    }
+    if (problem.status >= 500) logger.warn({ status: problem.status, type: problem.type }, 'request failed');
+    for (const [k, v] of Object.entries(problem.headers)) res.setHeader(k, v);
+    sendProblem(res, {
+      type: problem.type,
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    });
+  };
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const ctx = currentContext();
+  res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
+}

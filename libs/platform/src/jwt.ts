@@ -1,0 +1,118 @@
+// Access-token verification against a JWKS: pinned algorithms, a kid allow-list made of
+// the keys the JWKS publishes, public keys held as KeyObjects (never strings), and a
+// bounded refresh when an unknown kid appears (key rotation without downtime).
+import { type AccessTokenClaims, TOKEN_ALGORITHMS, TOKEN_AUDIENCE, TOKEN_ISSUER, accessTokenClaimsSchema } from '@praxis/contracts';
+import { type KeyObject, createPublicKey } from 'node:crypto';
+import jwt, { type Algorithm } from 'jsonwebtoken';
+
+export interface PublicJwk {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+}
+
+export type JwksSource = () => Promise<{ keys: PublicJwk[] }>;
+
+/** Fetch a JWKS over HTTP with a timeout. */
+export function httpJwksSource(url: string, timeoutMs = 3000): JwksSource {
+  return async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`JWKS ${url} answered ${res.status}`);
+    return (await res.json()) as { keys: PublicJwk[] };
+  };
+}
+
+export class TokenInvalidError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'TokenInvalidError';
+  }
+}
+
+export interface JwksVerifierOptions {
+  source: JwksSource;
+  issuer?: string;
+  audience?: string;
+  algorithms?: readonly Algorithm[];
+  /** Refresh at most this often when an unknown kid shows up. */
+  minRefreshGapMs?: number;
+  /** Refresh in the background this often regardless. */
+  maxAgeMs?: number;
+  clockToleranceSeconds?: number;
+}
+
+export class JwksVerifier {
+  private keys = new Map<string, KeyObject>();
+  private fetchedAt = 0;
+  private inflight?: Promise<void>;
+  private readonly algorithms: Algorithm[];
+
+  constructor(private readonly opts: JwksVerifierOptions) {
+    this.algorithms = [...(opts.algorithms ?? (TOKEN_ALGORITHMS as readonly Algorithm[]))];
+  }
+
+  /** Load the keys; call at boot so the first request does not pay for it. */
+  async refresh(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        const { keys } = await this.opts.source();
+        const next = new Map<string, KeyObject>();
+        for (const jwk of keys) {
+          if (!jwk.kid || (jwk.use && jwk.use !== 'sig')) continue;
+          if (jwk.alg && !this.algorithms.includes(jwk.alg as Algorithm)) continue;
+          try {
+            next.set(jwk.kid, createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
+          } catch {
+            // A malformed key is skipped, never trusted.
+          }
+        }
+        this.keys = next;
+        this.fetchedAt = Date.now();
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  private async keyFor(kid: string): Promise<KeyObject | undefined> {
+    const maxAge = this.opts.maxAgeMs ?? 10 * 60_000;
+    if (this.fetchedAt === 0 || Date.now() - this.fetchedAt > maxAge) await this.refresh().catch(() => undefined);
+    let key = this.keys.get(kid);
+    if (!key && Date.now() - this.fetchedAt > (this.opts.minRefreshGapMs ?? 5_000)) {
+      await this.refresh().catch(() => undefined);
+      key = this.keys.get(kid);
+    }
+    return key;
+  }
+
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded === 'string' || typeof decoded.payload === 'string') throw new TokenInvalidError('malformed token');
+    const { alg, kid } = decoded.header;
+    if (!this.algorithms.includes(alg as Algorithm)) throw new TokenInvalidError('algorithm not allowed');
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > 200) throw new TokenInvalidError('missing kid');
+    const key = await this.keyFor(kid);
+    if (!key) throw new TokenInvalidError('unknown kid');
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, key, {
+        algorithms: this.algorithms,
+        issuer: this.opts.issuer ?? TOKEN_ISSUER,
+        audience: this.opts.audience ?? TOKEN_AUDIENCE,
+        clockTolerance: this.opts.clockToleranceSeconds ?? 5,
+      });
+    } catch (err) {
+      throw new TokenInvalidError((err as Error).message);
+    }
+    const claims = accessTokenClaimsSchema.safeParse(payload);
+    if (!claims.success) throw new TokenInvalidError('claims do not match the contract');
+    return claims.data;
+  }
+}

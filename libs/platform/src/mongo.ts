@@ -1,0 +1,52 @@
+// MongoDB through mongoose, one database per service. Filters are sanitised and strict,
+// and writes use majority write concern when the server is a replica set (production);
+// FerretDB locally is a single server.
+import mongoose, { type Connection } from 'mongoose';
+
+// Process-wide mongoose settings: unknown filter paths throw, and `$`-operators inside
+// filter values are neutralised (defence in depth behind edge validation).
+mongoose.set('strictQuery', 'throw');
+mongoose.set('sanitizeFilter', true);
+mongoose.set('autoIndex', true);
+
+export interface MongoOptions {
+  url: string;
+  dbName: string;
+  serverSelectionTimeoutMs?: number;
+}
+
+export async function connectMongo(opts: MongoOptions): Promise<Connection> {
+  const timeout = opts.serverSelectionTimeoutMs ?? 5000;
+  // Ask the server what it is before opening the pool, so the write concern fits it.
+  const probe = new mongoose.mongo.MongoClient(opts.url, { serverSelectionTimeoutMS: timeout });
+  let replicaSet: boolean;
+  try {
+    await probe.connect();
+    const hello = await probe.db('admin').command({ hello: 1 });
+    replicaSet = typeof hello.setName === 'string';
+  } finally {
+    await probe.close().catch(() => undefined);
+  }
+  const conn = mongoose.createConnection(opts.url, {
+    dbName: opts.dbName,
+    serverSelectionTimeoutMS: timeout,
+    maxPoolSize: 20,
+    ...(replicaSet ? { writeConcern: { w: 'majority', journal: true }, readConcern: { level: 'majority' } } : {}),
+  });
+  await conn.asPromise();
+  return conn;
+}
+
+export async function pingMongo(conn: Connection): Promise<void> {
+  if (!conn.db) throw new Error('not connected');
+  await conn.db.admin().command({ ping: 1 });
+}
+
+/** Build all indexes declared by the connection's models (unique ones matter for correctness). */
+export async function syncIndexes(conn: Connection): Promise<void> {
+  for (const model of Object.values(conn.models)) await model.createIndexes();
+}
+
+export function isDuplicateKeyError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
