@@ -66,6 +66,8 @@ export class Bus {
   private closing = false;
   private reconnectTimer?: NodeJS.Timeout;
   private reconnectAttempt = 0;
+  /** How many times the connection was lost and re-established (observability, tests). */
+  reconnects = 0;
   private readonly consumers = new Map<string, ConsumerState>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly waiters = new Set<() => void>();
@@ -124,6 +126,7 @@ export class Bus {
       c.consumerTag = undefined;
     }
     if (this.closing) return;
+    this.reconnects++;
     this.opts.metrics?.counter('bus_reconnects_total', 'Broker reconnections').inc();
     this.log.warn('broker connection lost; reconnecting');
     this.scheduleReconnect();

@@ -59,13 +59,18 @@ describe('broker restart', () => {
       duplicates: received.length - unique_.size,
       restartMs,
       totalMs: Date.now() - started,
-      restartDone,
+      publisherReconnects: publisher.reconnects,
+      consumerReconnects: consumer.reconnects,
     };
     const dir = path.join(ROOT, '.data/reports');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'broker-restart.json'), JSON.stringify(figures, null, 2));
     console.log(`broker restart: ${JSON.stringify(figures)}`);
 
+    // The broker really went away and both sides came back by themselves.
+    expect(restartDone).toBe(true);
+    expect(figures.publisherReconnects).toBeGreaterThanOrEqual(1);
+    expect(figures.consumerReconnects).toBeGreaterThanOrEqual(1);
     expect(figures.lost).toBe(0);
     expect(figures.confirmed).toBe(total + 1);
     expect(received).toContain(after.id);
