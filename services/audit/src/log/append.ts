@@ -1,0 +1,132 @@
+// Appending events to a tenant's chain, safely with several audit replicas at once and
+// without multi-document transactions (docs/audit.md, "Concurrency").
+//
+// Entry first, head second: entries are inserted under a unique (tenantId, seq) index, so
+// two writers can never both own a seq; the chain head ({tenantId, seq, hash}) is then
+// moved by compare-and-set. The head may lag the entries (a crash between the two
+// writes, or a CAS lost to a repairer); anyone who trips over that repairs it from the
+// entries themselves. A unique (tenantId, eventId) index keeps redeliveries out.
+//
+// Within one process, events of a tenant are queued and appended in batches (one
+// insertMany and one head update per batch), which is where the throughput comes from.
+import type { Logger, Metrics } from '@praxis/platform';
+import { type ChainEntry, type ChainEvent, chainEntries } from './chain';
+import { type AuditLogRepository, toEntryDoc } from './model';
+
+export interface AppendOptions {
+  maxBatch?: number;
+  /** Called after entries are durably in the chain (checkpoints hook in here). */
+  onAppended?: (tenantId: string, entries: ChainEntry[]) => Promise<void> | void;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+interface Pending {
+  event: ChainEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_ATTEMPTS = 200;
+
+export class LogAppender {
+  private readonly queues = new Map<string, Pending[]>();
+  private readonly draining = new Set<string>();
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly repo: AuditLogRepository,
+    private readonly opts: AppendOptions,
+  ) {
+    this.maxBatch = opts.maxBatch ?? 500;
+  }
+
+  /** Resolves once the event is in its tenant's chain (now or by an earlier delivery). */
+  append(event: ChainEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const tenantId = event.tenantId;
+      let q = this.queues.get(tenantId);
+      if (!q) this.queues.set(tenantId, (q = []));
+      q.push({ event, resolve, reject });
+      if (!this.draining.has(tenantId)) void this.drain(tenantId);
+    });
+  }
+
+  private async drain(tenantId: string): Promise<void> {
+    this.draining.add(tenantId);
+    try {
+      const q = this.queues.get(tenantId)!;
+      while (q.length) {
+        const batch = q.splice(0, this.maxBatch);
+        try {
+          await this.appendBatch(tenantId, batch.map((p) => p.event));
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+      this.queues.delete(tenantId);
+    } finally {
+      this.draining.delete(tenantId);
+    }
+  }
+
+  /** Append events (one tenant, in order); events already in the log are skipped. */
+  async appendBatch(tenantId: string, events: ChainEvent[]): Promise<void> {
+    const seen = new Set<string>();
+    let pending = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+    for (let attempt = 1; pending.length; attempt++) {
+      if (attempt > MAX_ATTEMPTS) throw new Error(`could not append to the chain of ${tenantId} after ${MAX_ATTEMPTS} attempts`);
+      const existing = await this.repo.existingEventIds(tenantId, pending.map((e) => e.id));
+      if (existing.size) {
+        this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc(existing.size);
+        pending = pending.filter((e) => !existing.has(e.id));
+        if (!pending.length) return;
+      }
+      const head = await this.repo.head(tenantId);
+      const entries = chainEntries(head, pending);
+      const now = new Date();
+      const res = await this.repo.insertEntries(entries.map((e) => toEntryDoc(e, now)));
+      if (res.ok) {
+        const last = entries[entries.length - 1]!;
+        if (!(await this.repo.advanceHead(tenantId, head.seq, { seq: last.seq, hash: last.hash }))) await this.repairHead(tenantId);
+        this.opts.metrics?.counter('audit_entries_appended_total', 'Entries appended to the log').inc(entries.length);
+        try {
+          await this.opts.onAppended?.(tenantId, entries);
+        } catch (err) {
+          this.opts.logger.warn({ err, tenantId }, 'after-append hook failed');
+        }
+        return;
+      }
+      // Another writer took one of our seqs (its head was ahead of ours), or holds one of
+      // our events already. Whatever part of the batch went in stays (it is correctly
+      // chained); bring the head up to date and try the rest again.
+      this.opts.metrics?.counter('audit_append_conflicts_total', 'Appends that lost a race for a seq').inc();
+      await this.repairHead(tenantId);
+      if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
+    }
+  }
+
+  /** Move the head forward over entries stored after it (contiguous seqs only). */
+  async repairHead(tenantId: string): Promise<{ seq: number; hash: string }> {
+    for (;;) {
+      const head = await this.repo.head(tenantId);
+      const after = await this.repo.entriesAfter(tenantId, head.seq, 1000);
+      let target = head;
+      for (const e of after) {
+        if (e.seq !== target.seq + 1) break;
+        target = { seq: e.seq, hash: e.hash };
+      }
+      if (target.seq === head.seq) return head;
+      const moved = await this.repo.advanceHead(tenantId, head.seq, target);
+      if (moved && target.seq - head.seq < 1000) return target;
+    }
+  }
+
+  /** Events waiting in this process. */
+  backlog(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+}

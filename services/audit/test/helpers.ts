@@ -1,0 +1,111 @@
+// Test wiring: a real audit core on its own database, its app with tokens from a
+// throwaway issuer, and a consumer on a queue named for this suite.
+import type { EventEnvelope } from '@praxis/contracts';
+import { Bus, Metrics, type NewEvent, TokenAuthenticator, connectMongo, connectRedis, makeEvent } from '@praxis/platform';
+import { TestIssuer, deleteTestQueues, infra, testDbName, testLogger, unique } from '@praxis/testing';
+import type { Connection } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { buildApp } from '../src/app';
+import { type AuditCore, openAuditCore } from '../src/audit';
+import { LOG_CONSUMER, startLogConsumer } from '../src/log/consumer';
+
+export const kek = { currentId: 'test-kek-1', keys: new Map([['test-kek-1', randomBytes(32)]]) };
+
+export interface Harness {
+  dbName: string;
+  conn: Connection;
+  redis: Redis;
+  issuer: TestIssuer;
+  core: AuditCore;
+  app: Express;
+  service: string;
+  buses: Bus[];
+  connections: Connection[];
+  /** Another audit core on its own connection to the same database (a second replica). */
+  replica(): Promise<AuditCore>;
+  /** Start a consumer (a Bus with this suite's service name) feeding `core`. */
+  consumer(core?: AuditCore, prefetch?: number): Promise<Bus>;
+  publisher(): Promise<Bus>;
+  /** Stop every consumer of this suite's queue (audit is down; the durable queue stays). */
+  stopConsumers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function harness(opts: { checkpointEvery?: number; checkpointIntervalMs?: number } = {}): Promise<Harness> {
+  const logger = testLogger('audit');
+  const dbName = testDbName('audit');
+  const conn = await connectMongo({ url: infra.mongoUrl, dbName });
+  const redis = await connectRedis(infra.redisUrl, 'audit-test');
+  const issuer = new TestIssuer();
+  const coreOpts = { kek, logger, checkpointEvery: opts.checkpointEvery ?? 10, checkpointIntervalMs: opts.checkpointIntervalMs ?? 60_000 };
+  const core = await openAuditCore({ conn, ...coreOpts });
+  const app = buildApp({ core, conn, authenticator: new TokenAuthenticator(issuer.verifier(), redis), logger, metrics: new Metrics('audit') });
+  const service = unique('audit');
+  const buses: Bus[] = [];
+  const connections: Connection[] = [conn];
+  const cores: AuditCore[] = [core];
+  let pub: Bus | undefined;
+  const consumers: Bus[] = [];
+  const h: Harness = {
+    dbName,
+    conn,
+    redis,
+    issuer,
+    core,
+    app,
+    service,
+    buses,
+    connections,
+    async replica() {
+      const c2 = await connectMongo({ url: infra.mongoUrl, dbName });
+      connections.push(c2);
+      const core2 = await openAuditCore({ conn: c2, ...coreOpts });
+      cores.push(core2);
+      return core2;
+    },
+    async consumer(c = core, prefetch = 500) {
+      const bus = new Bus({ url: infra.amqpUrl, service, logger, retryDelaysMs: [100, 300] });
+      await bus.connect();
+      buses.push(bus);
+      consumers.push(bus);
+      await startLogConsumer(bus, c.appender, { prefetch });
+      return bus;
+    },
+    async publisher() {
+      if (!pub) {
+        pub = new Bus({ url: infra.amqpUrl, service: `${service}-pub`, logger });
+        await pub.connect();
+        buses.push(pub);
+      }
+      return pub;
+    },
+    async stopConsumers() {
+      for (const b of consumers.splice(0)) await b.close();
+    },
+    async close() {
+      for (const c of cores) await c.checkpointer.stop();
+      const any = buses[0];
+      for (const b of buses) await b.close();
+      if (any) await deleteTestQueues(any.queuesOf(LOG_CONSUMER));
+      await conn.dropDatabase().catch(() => undefined);
+      for (const c of connections) await c.close();
+      await redis.quit();
+    },
+  };
+  return h;
+}
+
+/** A patient-view event of a tenant (ids only). */
+export function viewed(tenantId: string, patientId: string, actor: NewEvent['actor'] = { kind: 'user', id: 'usr_test' }): EventEnvelope {
+  return makeEvent({ type: 'records.patient.viewed', tenantId, actor, subject: { patientId }, data: { patientId } });
+}
+
+export function probe(tenantId: string, seq: number): EventEnvelope {
+  return makeEvent({ type: 'platform.probe.sent', tenantId, actor: { kind: 'system', id: 'test' }, data: { seq, run: tenantId } });
+}
+
+export async function entriesOf(core: AuditCore, tenantId: string) {
+  return core.log.entries.find({ tenantId }).sort({ seq: 1 }).lean();
+}
