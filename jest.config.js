@@ -19,7 +19,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int.test.ts', '<rootDir>/test/e2e/**/*.int.test.ts'],
+      testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int.test.ts', '<rootDir>/test/e2e/**/*.int.test.ts', '<rootDir>/charts/test/**/*.int.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/test/disruptive/'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.js',
     },

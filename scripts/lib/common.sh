@@ -59,3 +59,17 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >"$LOGS/apt-chromium.log" 2>&1 ||
     { apt-get update -qq >>"$LOGS/apt-chromium.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >>"$LOGS/apt-chromium.log" 2>&1; }
 }
+
+# ensure_helm: Helm, built from the version pinned in scripts/tools/go.mod, at .data/bin/helm.
+HELM="$DATA/bin/helm"
+ensure_helm() {
+  local mod="$ROOT/scripts/tools" stamp="$DATA/bin/helm.version" pinned
+  pinned=$(sed -n 's#^\s*helm.sh/helm/v3 \(v[0-9.]*\).*#\1#p' "$mod/go.mod" | head -1)
+  if [ -x "$HELM" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pinned" ]; then return 0; fi
+  command -v go >/dev/null 2>&1 || { warn "Helm needs Go (>= 1.24) to build"; return 1; }
+  info "building Helm $pinned from the Go module proxy (about two minutes the first time)"
+  mkdir -p "$DATA/bin"
+  (cd "$mod" && go build -trimpath -o "$HELM" helm.sh/helm/v3/cmd/helm) >"$LOGS/helm-build.log" 2>&1 ||
+    { tail -n 20 "$LOGS/helm-build.log" >&2; warn "building Helm failed (log: $LOGS/helm-build.log)"; return 1; }
+  echo "$pinned" >"$stamp"
+}

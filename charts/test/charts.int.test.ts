@@ -1,0 +1,144 @@
+// Helm charts: lint, render per region, and check the manifests keep the security and
+// availability promises (non-root, read-only root, probes, PDBs, NetworkPolicies,
+// pinned images, secrets only by reference). Needs .data/bin/helm (scripts/test builds it).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+const ROOT = path.resolve(__dirname, '../..');
+const HELM = path.join(ROOT, '.data/bin/helm');
+const SERVICES = ['auth', 'records', 'audit', 'gateway'];
+const REGIONS = ['uk-south', 'uk-west'];
+
+type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function helm(args: string[]): string {
+  return execFileSync(HELM, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function helmFails(args: string[]): string {
+  try {
+    helm(args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr);
+  }
+  throw new Error(`helm ${args.join(' ')} should have failed`);
+}
+
+function render(region: string, extra: string[] = []): Doc[] {
+  const out = helm(['template', 'praxis', 'charts/praxis', '-f', `k8s/regions/${region}.yaml`, '--set', 'global.image.tag=1.4.2', ...extra]);
+  return parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean) as Doc[];
+}
+
+beforeAll(() => {
+  if (!existsSync(HELM)) throw new Error('helm is not built: run scripts/test (or source scripts/lib/common.sh && ensure_helm)');
+  for (const c of [...SERVICES, 'praxis']) helm(['dependency', 'build', `charts/${c}`]);
+}, 120_000);
+
+describe('helm charts', () => {
+  it('pass helm lint --strict, each service chart and the umbrella', () => {
+    const common = ['--set', 'global.image.tag=1.4.2', '--set', 'global.region=uk-south', '--set', 'global.image.registry=registry.example'];
+    for (const c of SERVICES) {
+      const extra = c === 'gateway' ? ['--set', 'ingress.host=praxis.example'] : [];
+      expect(helm(['lint', '--strict', `charts/${c}`, ...common, ...extra])).toMatch(/0 chart\(s\) failed/);
+    }
+    for (const r of REGIONS) {
+      expect(helm(['lint', '--strict', 'charts/praxis', '-f', `k8s/regions/${r}.yaml`, '--set', 'global.image.tag=1.4.2'])).toMatch(/0 chart\(s\) failed/);
+    }
+  });
+
+  describe.each(REGIONS)('rendered for %s', (region) => {
+    let docs: Doc[] = [];
+    beforeAll(() => {
+      docs = render(region);
+    });
+    const of = (kind: string) => docs.filter((d) => d.kind === kind);
+
+    it('has a Deployment, Service, PDB, HPA and NetworkPolicy for every service', () => {
+      for (const s of SERVICES) {
+        for (const kind of ['Deployment', 'Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'ServiceAccount']) {
+          expect(of(kind).map((d) => d.metadata.name)).toContain(`praxis-${s}`);
+        }
+      }
+    });
+
+    it('runs every pod non-root, read-only, without capabilities, with seccomp, probes and limits', () => {
+      for (const d of of('Deployment')) {
+        const pod = d.spec.template.spec;
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        expect(pod.automountServiceAccountToken).toBe(false);
+        for (const c of pod.containers) {
+          expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+          expect(c.resources.requests).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
+          expect(c.resources.limits).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
+          expect(c.livenessProbe.httpGet.path).toBe('/livez');
+          expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+          expect(c.image).toMatch(/:1\.4\.2$/);
+          expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+        }
+        expect(d.spec.template.metadata.annotations['checksum/config']).toMatch(/^[a-f0-9]{64}$/);
+        expect(d.metadata.labels?.['praxis.io/region']).toBe(region);
+      }
+    });
+
+    it('takes secrets only by reference and renders no Secret', () => {
+      expect(of('Secret')).toHaveLength(0);
+      for (const d of of('Deployment')) {
+        for (const c of d.spec.template.spec.containers) {
+          for (const e of c.env ?? []) expect(e.valueFrom?.secretKeyRef?.name).toBeTruthy();
+        }
+      }
+      for (const cm of of('ConfigMap')) {
+        for (const [k, v] of Object.entries(cm.data ?? {})) {
+          expect(k).not.toMatch(/(^|_)(KEK|SECRET|PASSWORD|TOKEN)$/);
+          expect(v).not.toMatch(/:\/\/[^/@]+:[^/@]+@/);
+        }
+      }
+    });
+
+    it('lets the database-owning services talk only to the data namespace, auth and DNS', () => {
+      const np = of('NetworkPolicy').find((d) => d.metadata.name === 'praxis-records')!;
+      expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      const from = np.spec.ingress[0].from.map((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']); // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(from.sort()).toEqual(['consent', 'gateway', 'monitoring']);
+      expect(JSON.stringify(np.spec.egress)).not.toMatch(/ipBlock|0\.0\.0\.0/);
+    });
+
+    it('exposes only the gateway, with TLS on the region host and its practice subdomains', () => {
+      const ing = of('Ingress');
+      expect(ing).toHaveLength(1);
+      expect(ing[0]!.spec.tls[0].hosts).toEqual([`${region}.praxis.example`, `*.${region}.praxis.example`]);
+    });
+  });
+
+  it('fails the render with every configuration error of a chart at once', () => {
+    const err = helmFails([
+      'template', 'x', 'charts/auth',
+      '--set', 'global.region=', '--set', 'global.image.tag=latest', '--set', 'global.image.registry=r.example',
+      '--set', 'env.ADMIN_PASSWORD=hunter2', '--set', 'env.MONGO_URL=mongodb://u:p@db/x', '--set', 'resources.limits.cpu=',
+    ]);
+    expect(err).toMatch(/pinned version/);
+    expect(err).toMatch(/global.region/);
+    expect(err).toMatch(/env.ADMIN_PASSWORD looks like a secret/);
+    expect(err).toMatch(/env.MONGO_URL carries credentials/);
+    expect(err).toMatch(/resources.limits.cpu/);
+  });
+
+  it('refuses values the schema does not know', () => {
+    const err = helmFails(['template', 'x', 'charts/praxis', '-f', 'k8s/regions/uk-south.yaml', '--set', 'global.image.tag=1.4.2', '--set', 'records.replicaCount=3']);
+    expect(err).toMatch(/replicaCount/);
+  });
+
+  it('keeps the cluster manifests parseable, namespaces restricted and default-deny in place', () => {
+    const dir = path.join(ROOT, 'k8s');
+    const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const f of files) {
+      for (const d of parseAllDocuments(readFileSync(path.join(dir, f), 'utf8'))) expect(d.errors).toEqual([]);
+    }
+    const ns = parseAllDocuments(readFileSync(path.join(dir, 'cluster/namespaces.yaml'), 'utf8')).map((d) => d.toJS());
+    for (const n of ns) expect(n.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(readFileSync(path.join(dir, 'cluster/default-deny.yaml'), 'utf8')).toMatch(/podSelector: \{\}\n {2}policyTypes: \[Ingress, Egress\]/);
+  });
+});
