@@ -1,0 +1,201 @@
+// The key hierarchy in use: KEK (config) → tenant key (one per practice) → patient data
+// key (one per patient) → AES-256-GCM sealed fields. Unwrapped keys are cached in memory
+// for a short while so a read does not unwrap twice; erasure evicts them. The tenant key
+// also derives the tenant's blind-index key (HKDF), so a search hash is useless without it.
+import { type SealedValue, blindIndex, newDataKey, open, randomId, seal, unwrapKey, wrapKey } from '@praxis/platform';
+import { hkdfSync } from 'node:crypto';
+import { problems } from '@praxis/platform';
+import { isDuplicateKeyError } from '@praxis/platform';
+import type { KekRing } from './keyring';
+import type { KeyRepository } from './model';
+
+interface TenantKey {
+  kid: string;
+  key: Buffer;
+  blindKey: Buffer;
+}
+
+export interface PatientKey {
+  kid: string;
+  key: Buffer;
+}
+
+class TtlCache<V> {
+  private readonly map = new Map<string, { v: V; exp: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+  ) {}
+  get(k: string): V | undefined {
+    const e = this.map.get(k);
+    if (!e) return undefined;
+    if (e.exp < Date.now()) {
+      this.map.delete(k);
+      return undefined;
+    }
+    return e.v;
+  }
+  set(k: string, v: V): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(k, { v, exp: Date.now() + this.ttlMs });
+  }
+  delete(k: string): void {
+    this.map.delete(k);
+  }
+  deleteWhere(pred: (k: string, v: V) => boolean): void {
+    for (const [k, e] of this.map) if (pred(k, e.v)) this.map.delete(k);
+  }
+}
+
+const tenantAad = (tenantId: string, kid: string) => `tenant:${tenantId}:${kid}`;
+const patientAad = (tenantId: string, patientId: string, kid: string) => `patient:${tenantId}:${patientId}:${kid}`;
+
+export class TenantGoneError extends Error {
+  constructor() {
+    super('the practice has been purged');
+  }
+}
+
+export class KeyService {
+  private readonly tenantKeys = new TtlCache<TenantKey>(5 * 60_000, 10_000);
+  private readonly patientKeys = new TtlCache<PatientKey & { tenantId: string; patientId: string }>(60_000, 50_000);
+  private readonly creating = new Map<string, Promise<TenantKey>>();
+
+  constructor(
+    private readonly repo: KeyRepository,
+    private readonly keks: KekRing,
+  ) {}
+
+  /** The tenant key, created on first use. A purged tenant never gets one again. */
+  async tenantKey(tenantId: string): Promise<TenantKey> {
+    const cached = this.tenantKeys.get(tenantId);
+    if (cached) return cached;
+    let pending = this.creating.get(tenantId);
+    if (!pending) {
+      pending = this.loadOrCreateTenantKey(tenantId).finally(() => this.creating.delete(tenantId));
+      this.creating.set(tenantId, pending);
+    }
+    return pending;
+  }
+
+  private async loadOrCreateTenantKey(tenantId: string): Promise<TenantKey> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const doc = await this.repo.findTenantKey(tenantId);
+      if (doc?.destroyedAt) throw problems.notFound();
+      if (doc?.wrapped && doc.kid) {
+        const key = unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantAad(tenantId, doc.kid));
+        const tk = { kid: doc.kid, key, blindKey: deriveBlindKey(key) };
+        this.tenantKeys.set(tenantId, tk);
+        return tk;
+      }
+      const kek = this.keks.current();
+      const kid = randomId('tk');
+      const key = newDataKey();
+      try {
+        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantAad(tenantId, kid)), createdAt: new Date() });
+      } catch (err) {
+        if (isDuplicateKeyError(err)) continue; // another replica created it first: load that one
+        throw err;
+      }
+      const tk = { kid, key, blindKey: deriveBlindKey(key) };
+      this.tenantKeys.set(tenantId, tk);
+      return tk;
+    }
+    throw new Error('could not load or create the tenant key');
+  }
+
+  /** A new data key for a new patient, stored wrapped; returns it unwrapped for sealing. */
+  async createPatientKey(tenantId: string, patientId: string): Promise<PatientKey> {
+    const tk = await this.tenantKey(tenantId);
+    const kid = randomId('pk');
+    const key = newDataKey();
+    await this.repo.insertPatientKey(tenantId, { _id: kid, patientId, wrapped: wrapKey(tk.key, tk.kid, key, patientAad(tenantId, patientId, kid)), createdAt: new Date() });
+    this.patientKeys.set(kid, { kid, key, tenantId, patientId });
+    return { kid, key };
+  }
+
+  /** The patient's data key by id; throws when it was destroyed (crypto-shredded). */
+  async patientKey(tenantId: string, patientId: string, kid: string): Promise<PatientKey> {
+    const cached = this.patientKeys.get(kid);
+    if (cached && cached.tenantId === tenantId && cached.patientId === patientId) return cached;
+    const doc = await this.repo.findPatientKey(tenantId, kid);
+    if (!doc || doc.patientId !== patientId) throw new KeyDestroyedError();
+    const tk = await this.tenantKey(tenantId);
+    if (doc.wrapped.kid !== tk.kid) throw new Error(`patient key ${kid} is wrapped by an unknown tenant key`);
+    const key = unwrapKey(tk.key, doc.wrapped, patientAad(tenantId, patientId, kid));
+    this.patientKeys.set(kid, { kid, key, tenantId, patientId });
+    return { kid, key };
+  }
+
+  sealWith(pk: PatientKey, plaintext: string, aad: string): SealedValue {
+    return seal(pk.key, pk.kid, plaintext, aad);
+  }
+
+  openWith(pk: PatientKey, sealed: SealedValue, aad: string): string {
+    if (sealed.kid !== pk.kid) throw new Error('value sealed under another key');
+    return open(pk.key, sealed, aad).toString('utf8');
+  }
+
+  /** Keyed, normalised (case- and accent-folded) equality hash for search. */
+  async blindIndex(tenantId: string, value: string, domain: string): Promise<string> {
+    const tk = await this.tenantKey(tenantId);
+    return blindIndex(tk.blindKey, value, domain);
+  }
+
+  /** Crypto-shred one patient: every copy of their sealed data becomes unreadable. */
+  async destroyPatientKeys(tenantId: string, patientId: string): Promise<number> {
+    const n = await this.repo.deletePatientKeys(tenantId, patientId);
+    this.patientKeys.deleteWhere((_k, v) => v.tenantId === tenantId && v.patientId === patientId);
+    return n;
+  }
+
+  /** Crypto-shred a whole practice: the tenant key and every patient key under it. */
+  async destroyTenant(tenantId: string): Promise<void> {
+    await this.repo.destroyTenantKey(tenantId);
+    this.tenantKeys.delete(tenantId);
+    await this.repo.deleteAllPatientKeys(tenantId);
+    this.patientKeys.deleteWhere((_k, v) => v.tenantId === tenantId);
+  }
+
+  /** Forget cached keys (tests, and after a rotation in this process). */
+  clearCache(): void {
+    this.tenantKeys.deleteWhere(() => true);
+    this.patientKeys.deleteWhere(() => true);
+  }
+}
+
+export class KeyDestroyedError extends Error {
+  constructor() {
+    super('the data key no longer exists');
+  }
+}
+
+function deriveBlindKey(tenantKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', tenantKey, Buffer.alloc(0), 'praxis:records:blind-index:v1', 32));
+}
+
+/**
+ * Re-wrap every tenant key not already under the current KEK. Data and patient keys are
+ * untouched (they sit below the tenant key). Safe to rerun and to run beside live services.
+ */
+export async function rotateKek(repo: KeyRepository, keks: KekRing): Promise<{ rewrapped: number; alreadyCurrent: number; destroyed: number }> {
+  const kek = keks.current();
+  let rewrapped = 0;
+  let alreadyCurrent = 0;
+  let destroyed = 0;
+  for await (const doc of repo.allTenantKeys()) {
+    if (!doc.wrapped || !doc.kid) {
+      destroyed++;
+      continue;
+    }
+    if (doc.wrapped.kid === kek.id) {
+      alreadyCurrent++;
+      continue;
+    }
+    const aad = tenantAad(doc._id, doc.kid);
+    const key = unwrapKey(keks.get(doc.wrapped.kid), doc.wrapped, aad);
+    if (await repo.rewrapTenantKey(doc._id, doc.wrapped, wrapKey(kek.key, kek.id, key, aad))) rewrapped++;
+    key.fill(0);
+  }
+  return { rewrapped, alreadyCurrent, destroyed };
+}

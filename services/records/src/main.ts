@@ -1,0 +1,29 @@
+// Boot: configuration, connections, the app, the outbox relay and the consumers; closes
+// everything in reverse order on SIGTERM/SIGINT.
+import { openServiceDeps, serveHttp } from '@praxis/platform';
+import { buildRecords } from './app';
+import { loadRecordsConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadRecordsConfig();
+  const deps = await openServiceDeps('records', config);
+  const records = await buildRecords({
+    logger: deps.logger,
+    metrics: deps.metrics,
+    mongo: deps.mongo,
+    bus: deps.bus,
+    authenticator: deps.authenticator,
+    keks: config,
+    readiness: deps.readiness,
+  });
+  // Registered after mongo and bus, so it closes before them (reverse order).
+  deps.lifecycle.onClose('outbox-relay', () => records.stop());
+  await serveHttp(deps, records.app, config.PORT, config.HOST);
+  await records.start();
+}
+
+main().catch((err: unknown) => {
+  // Before the logger exists (bad configuration), stderr is all there is.
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

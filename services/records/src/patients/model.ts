@@ -1,0 +1,253 @@
+// Patients: storage and field encryption. Identifying fields (names, birth date, email,
+// mobile, address) are sealed with AES-256-GCM under the patient's own data key, each bound
+// by its AAD to tenant, patient and field, so nothing else handles ciphertext. Family-name
+// search uses a keyed blind index; the ref and the test flag are the only plain values.
+import type { EventEnvelope } from '@praxis/contracts';
+import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
+import mongoose, { type Connection, type Model, Schema } from 'mongoose';
+import type { KeyService, PatientKey } from '../keys/key-service';
+import { newPatientRef } from './ref';
+
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  postcode: string;
+}
+
+export interface Demographics {
+  givenName: string;
+  familyName: string;
+  birthDate: string;
+  email?: string;
+  mobile?: string;
+  address?: Address;
+}
+
+export interface Patient extends Demographics {
+  id: string;
+  ref: string;
+  test: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A PATCH: a value sets a field; null removes an optional one. */
+export type DemographicsChange = { [K in keyof Demographics]?: Demographics[K] | null };
+
+type SealedFields = { [K in keyof Demographics]?: SealedValue };
+
+export interface PatientDoc {
+  _id: string;
+  tenantId: string;
+  ref: string;
+  test: boolean;
+  /** Id of the patient data key every sealed field was sealed with (also inside each value). */
+  keyId: string;
+  pii: SealedFields;
+  /** Blind index of the family name (HMAC under the tenant's blind-index key). */
+  familyNameIdx: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const sealedSchema = new Schema<SealedValue>({ kid: { type: String, required: true }, ct: { type: String, required: true } }, { _id: false, strict: 'throw' });
+
+const piiSchema = new Schema<SealedFields>(
+  {
+    givenName: { type: sealedSchema, required: true },
+    familyName: { type: sealedSchema, required: true },
+    birthDate: { type: sealedSchema, required: true },
+    email: { type: sealedSchema },
+    mobile: { type: sealedSchema },
+    address: { type: sealedSchema },
+  },
+  { _id: false, strict: 'throw' },
+);
+
+const patientSchema = new Schema<PatientDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    ref: { type: String, required: true },
+    test: { type: Boolean, required: true },
+    keyId: { type: String, required: true },
+    pii: { type: piiSchema, required: true },
+    familyNameIdx: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'patients', versionKey: false, strict: 'throw' },
+);
+patientSchema.index({ tenantId: 1, ref: 1 }, { unique: true });
+patientSchema.index({ tenantId: 1, familyNameIdx: 1 });
+patientSchema.index({ tenantId: 1, _id: 1 });
+
+export function patientModel(conn: Connection): Model<PatientDoc> {
+  return (conn.models.Patient as Model<PatientDoc>) ?? conn.model<PatientDoc>('Patient', patientSchema);
+}
+
+export const newPatientId = () => randomId('pat');
+
+const FAMILY_NAME_DOMAIN = 'patient.familyName';
+const aad = (tenantId: string, patientId: string, field: keyof Demographics) => `patient|${tenantId}|${patientId}|${field}`;
+const DEMOGRAPHIC_FIELDS = ['givenName', 'familyName', 'birthDate', 'email', 'mobile', 'address'] as const;
+
+export interface Visibility {
+  /** Only test patients exist for this caller. */
+  testOnly: boolean;
+}
+
+export class PatientRepository {
+  constructor(
+    private readonly model: Model<PatientDoc>,
+    private readonly keys: KeyService,
+  ) {}
+
+  get collection() {
+    return this.model.collection;
+  }
+
+  /** Insert a new patient with its events; a fresh ref is drawn again on a collision. */
+  async create(tenantId: string, id: string, input: Demographics & { test: boolean }, events: EventEnvelope[]): Promise<Patient> {
+    const pk = await this.keys.createPatientKey(tenantId, id);
+    const now = new Date();
+    const base = {
+      _id: id,
+      tenantId,
+      test: input.test,
+      keyId: pk.kid,
+      pii: this.sealAll(tenantId, id, pk, input),
+      familyNameIdx: await this.keys.blindIndex(tenantId, input.familyName, FAMILY_NAME_DOMAIN),
+      createdAt: now,
+      updatedAt: now,
+    };
+    for (let attempt = 0; ; attempt++) {
+      const ref = newPatientRef();
+      try {
+        await this.model.create(withOutbox({ ...base, ref }, events));
+        return this.toPatient(tenantId, { ...base, ref }, pk);
+      } catch (err) {
+        if (!isDuplicateKeyError(err) || attempt >= 5 || !/ref/.test(String((err as Error).message))) throw err;
+      }
+    }
+  }
+
+  async findById(tenantId: string, id: string, vis: Visibility): Promise<Patient | null> {
+    const doc = await this.model.findOne(this.filter(tenantId, vis, { _id: id })).lean<PatientDoc>().exec();
+    return doc ? this.toPatient(tenantId, doc) : null;
+  }
+
+  async exists(tenantId: string, id: string, vis: Visibility): Promise<boolean> {
+    return (await this.model.exists(this.filter(tenantId, vis, { _id: id }))) !== null;
+  }
+
+  /** The patient's ref and key id, without decrypting anything (null: no such patient for this caller). */
+  async locate(tenantId: string, id: string, vis: Visibility): Promise<{ ref: string; keyId: string } | null> {
+    const doc = await this.model.findOne(this.filter(tenantId, vis, { _id: id }), { ref: 1, keyId: 1 }).lean<Pick<PatientDoc, 'ref' | 'keyId'>>().exec();
+    return doc ? { ref: doc.ref, keyId: doc.keyId } : null;
+  }
+
+  async search(tenantId: string, by: { ref?: string; familyName?: string }, vis: Visibility, page: { after?: string; limit: number }): Promise<Patient[]> {
+    const filter = this.filter(tenantId, vis);
+    if (by.ref !== undefined) filter.ref = by.ref;
+    if (by.familyName !== undefined) filter.familyNameIdx = await this.keys.blindIndex(tenantId, by.familyName, FAMILY_NAME_DOMAIN);
+    if (page.after !== undefined) filter._id = mongoose.trusted({ $gt: page.after });
+    const docs = await this.model.find(filter).sort({ _id: 1 }).limit(page.limit).lean<PatientDoc[]>().exec();
+    return Promise.all(docs.map((d) => this.toPatient(tenantId, d)));
+  }
+
+  /** Apply a change and its events in one atomic single-document write. */
+  async update(tenantId: string, id: string, vis: Visibility, change: DemographicsChange & { test?: boolean }, events: EventEnvelope[]): Promise<Patient | null> {
+    const current = await this.model.findOne(this.filter(tenantId, vis, { _id: id }), { keyId: 1 }).lean<Pick<PatientDoc, 'keyId'>>().exec();
+    if (!current) return null;
+    const pk = await this.keys.patientKey(tenantId, id, current.keyId);
+    const $set: Record<string, unknown> = { updatedAt: new Date() };
+    const $unset: Record<string, 1> = {};
+    for (const field of DEMOGRAPHIC_FIELDS) {
+      const value = change[field];
+      if (value === undefined) continue;
+      if (value === null) $unset[`pii.${field}`] = 1;
+      else $set[`pii.${field}`] = this.sealField(tenantId, id, pk, field, value);
+    }
+    if (typeof change.familyName === 'string') $set.familyNameIdx = await this.keys.blindIndex(tenantId, change.familyName, FAMILY_NAME_DOMAIN);
+    if (change.test !== undefined) $set.test = change.test;
+    const outbox = outboxUpdate(events);
+    const update: Record<string, unknown> = { $set: { ...$set, ...outbox.$set }, $push: outbox.$push };
+    if (Object.keys($unset).length) update.$unset = $unset;
+    // No projection: FerretDB's findAndModify does not take one.
+    const doc = await this.model.collection.findOneAndUpdate(this.filter(tenantId, vis, { _id: id }) as never, update, { returnDocument: 'after' });
+    return doc ? this.toPatient(tenantId, doc as unknown as PatientDoc, pk) : null;
+  }
+
+  /** The raw stored document (ciphertext and all), for export of what is held and for tests. */
+  rawDocument(tenantId: string, id: string): Promise<Record<string, unknown> | null> {
+    return this.model.collection.findOne({ _id: id as never, tenantId });
+  }
+
+  /** Events still waiting in the document's outbox (so erasure can carry them over). */
+  async pendingEvents(tenantId: string, id: string): Promise<EventEnvelope[]> {
+    const doc = await this.model.collection.findOne({ _id: id as never, tenantId }, { projection: { [OUTBOX]: 1 } });
+    return ((doc?.[OUTBOX] as EventEnvelope[] | undefined) ?? []).slice();
+  }
+
+  async delete(tenantId: string, id: string): Promise<number> {
+    return (await this.model.deleteOne({ _id: id, tenantId })).deletedCount;
+  }
+
+  async countForTenant(tenantId: string): Promise<number> {
+    return this.model.countDocuments({ tenantId });
+  }
+
+  async pendingEventsForTenant(tenantId: string): Promise<EventEnvelope[]> {
+    const docs = await this.model.collection.find({ tenantId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } }).toArray();
+    return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
+  }
+
+  async deleteAllForTenant(tenantId: string): Promise<number> {
+    return (await this.model.deleteMany({ tenantId })).deletedCount;
+  }
+
+  private filter(tenantId: string, vis: Visibility, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { ...extra, tenantId, ...(vis.testOnly ? { test: true } : {}) };
+  }
+
+  private sealField<K extends keyof Demographics>(tenantId: string, id: string, pk: PatientKey, field: K, value: NonNullable<Demographics[K]>): SealedValue {
+    const plain = field === 'address' ? JSON.stringify(value) : (value as string);
+    return this.keys.sealWith(pk, plain, aad(tenantId, id, field));
+  }
+
+  private sealAll(tenantId: string, id: string, pk: PatientKey, d: Demographics): SealedFields {
+    const out: SealedFields = {};
+    for (const field of DEMOGRAPHIC_FIELDS) {
+      const value = d[field];
+      if (value !== undefined && value !== null) out[field] = this.sealField(tenantId, id, pk, field, value);
+    }
+    return out;
+  }
+
+  private async toPatient(tenantId: string, doc: PatientDoc, pk?: PatientKey): Promise<Patient> {
+    const key = pk ?? (await this.keys.patientKey(tenantId, doc._id, doc.keyId));
+    const read = (field: keyof Demographics) => {
+      const sealed = doc.pii[field];
+      return sealed ? this.keys.openWith(key, sealed, aad(tenantId, doc._id, field)) : undefined;
+    };
+    const email = read('email');
+    const mobile = read('mobile');
+    const address = read('address');
+    return {
+      id: doc._id,
+      ref: doc.ref,
+      givenName: read('givenName')!,
+      familyName: read('familyName')!,
+      birthDate: read('birthDate')!,
+      ...(email !== undefined ? { email } : {}),
+      ...(mobile !== undefined ? { mobile } : {}),
+      ...(address !== undefined ? { address: JSON.parse(address) as Address } : {}),
+      test: doc.test,
+      createdAt: new Date(doc.createdAt).toISOString(),
+      updatedAt: new Date(doc.updatedAt).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,122 @@
+// Data-subject rights, records' part: export everything held about one patient (Art. 15)
+// and erase it (Art. 17) by crypto-shredding — the patient's data key goes first, so from
+// that moment every copy of their data anywhere (replicas, backups, a raw copy) is
+// unreadable — then the documents are deleted and a non-identifying tombstone announces
+// `records.patient.erased` with counts only. A practice purge does the same for a tenant.
+import type { Actor, EventEnvelope } from '@praxis/contracts';
+import { type Logger, makeEvent, problems, uuidv7 } from '@praxis/platform';
+import type { Events } from '../common/events';
+import type { KeyService } from '../keys/key-service';
+import type { NoteRepository, Note, NoteVersion } from '../notes/model';
+import type { Patient, PatientRepository } from '../patients/model';
+import type { TemplateRepository } from '../templates/model';
+import type { TombstoneRepository } from './model';
+
+export interface SubjectDataDeps {
+  patients: PatientRepository;
+  notes: NoteRepository;
+  templates: TemplateRepository;
+  keys: KeyService;
+  tombstones: TombstoneRepository;
+  events: Events;
+  logger: Logger;
+}
+
+const everyone = { testOnly: false };
+
+export interface PatientExport {
+  service: 'records';
+  patient: Patient;
+  notes: (Note & { versions: NoteVersion[] })[];
+  generatedAt: string;
+}
+
+export async function exportPatient(deps: SubjectDataDeps, tenantId: string, actor: Actor, patientId: string, requestId?: string): Promise<PatientExport> {
+  const patient = await deps.patients.findById(tenantId, patientId, everyone);
+  if (!patient) throw problems.notFound('No such patient.');
+  const notes = await deps.notes.allWithHistory(tenantId, patientId);
+  await deps.events.recordAccess([
+    makeEvent({ type: 'records.patient.exported', tenantId, actor, subject: { patientId }, data: { patientId, ...(requestId ? { requestId } : {}) } }),
+  ]);
+  return { service: 'records', patient, notes, generatedAt: new Date().toISOString() };
+}
+
+export interface ErasureResult {
+  erasureId: string;
+  patientId: string;
+  status: 'completed';
+  notes: number;
+  documents: number;
+}
+
+/**
+ * Erase one patient. Idempotent on the erasure id (a redelivered request finishes or
+ * repeats the same answer). `requireKnown`: answer 404 for a patient this tenant never
+ * had (the HTTP route); the bus consumer instead records an empty erasure so the
+ * orchestrator hears back.
+ */
+export async function erasePatient(
+  deps: SubjectDataDeps,
+  tenantId: string,
+  actor: Actor,
+  patientId: string,
+  erasureId: string,
+  opts: { requireKnown: boolean },
+): Promise<ErasureResult> {
+  let tomb = await deps.tombstones.findErasure(tenantId, erasureId);
+  if (tomb && tomb.patientId !== patientId) throw problems.conflict('This erasure id was used for another patient.');
+  if (!tomb) {
+    const exists = await deps.patients.exists(tenantId, patientId, everyone);
+    if (!exists && opts.requireKnown) {
+      const earlier = await deps.tombstones.findErasureOfPatient(tenantId, patientId);
+      if (earlier) return resultOf(earlier);
+      throw problems.notFound('No such patient.');
+    }
+    const notes = exists ? await deps.notes.countForPatient(tenantId, patientId) : 0;
+    // Events not yet relayed from the documents about to go move to the tombstone first.
+    const carried: EventEnvelope[] = exists ? [...(await deps.patients.pendingEvents(tenantId, patientId)), ...(await deps.notes.pendingEventsForPatient(tenantId, patientId))] : [];
+    tomb = await deps.tombstones.beginErasure(tenantId, { erasureId, patientId, actor, counts: { notes, documents: exists ? notes + 1 : 0 } }, carried);
+  }
+  if (tomb.status !== 'completed') {
+    await deps.keys.destroyPatientKeys(tenantId, patientId); // crypto-shred: first, so a crash after it leaves only unreadable data
+    await deps.notes.deleteForPatient(tenantId, patientId);
+    await deps.patients.delete(tenantId, patientId);
+    const erased = makeEvent({
+      type: 'records.patient.erased',
+      tenantId,
+      actor,
+      subject: { patientId },
+      data: { erasureId, patientId, notes: tomb.counts.notes, documents: tomb.counts.documents },
+    });
+    await deps.tombstones.completeErasure(tenantId, erasureId, [erased]);
+    deps.events.written();
+    deps.logger.info({ erasureId, notes: tomb.counts.notes, documents: tomb.counts.documents }, 'patient erased');
+  }
+  return { erasureId, patientId, status: 'completed', notes: tomb.counts.notes, documents: tomb.counts.documents };
+}
+
+function resultOf(t: { erasureId: string; patientId: string; counts: { notes: number; documents: number } }): ErasureResult {
+  return { erasureId: t.erasureId, patientId: t.patientId, status: 'completed', notes: t.counts.notes, documents: t.counts.documents };
+}
+
+export const newErasureId = () => uuidv7();
+
+/** The practice was purged (auth.tenant.purged): destroy its tenant key, then all its data. */
+export async function purgeTenant(deps: SubjectDataDeps, tenantId: string): Promise<{ patients: number }> {
+  let tomb = await deps.tombstones.findPurge(tenantId);
+  if (tomb?.status === 'completed') return { patients: tomb.patients };
+  if (!tomb) {
+    const patients = await deps.patients.countForTenant(tenantId);
+    const carried = [...(await deps.patients.pendingEventsForTenant(tenantId)), ...(await deps.notes.pendingEventsForTenant(tenantId))];
+    tomb = await deps.tombstones.beginPurge(tenantId, patients, carried);
+  }
+  await deps.keys.destroyTenant(tenantId);
+  await deps.notes.deleteAllForTenant(tenantId);
+  await deps.patients.deleteAllForTenant(tenantId);
+  await deps.templates.deleteAllForTenant(tenantId);
+  const destroyed = makeEvent({ type: 'records.tenant.destroyed', tenantId, actor: { kind: 'service', id: 'records' }, data: { patients: tomb.patients } });
+  await deps.tombstones.completePurge(tenantId, [destroyed]);
+  deps.events.written();
+  deps.logger.info({ patients: tomb.patients }, 'practice data destroyed');
+  return { patients: tomb.patients };
+}
