@@ -1,0 +1,132 @@
+// Tampering straight in the database (what the API never allows) is caught by
+// GET /audit/verify, and an export of a tampered log fails offline verification.
+import { randomId } from '@praxis/platform';
+import { bearer } from '@praxis/testing';
+import request from 'supertest';
+import { keysFromJwks } from '../src/checkpoints/checkpoint';
+import { entryHash } from '../src/log/chain';
+import { verifyExport } from '../src/verify/chain-verifier';
+import { type Harness, harness, probe, viewed } from './helpers';
+
+describe('tamper detection', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await harness({ checkpointEvery: 5 });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** A tenant with 12 entries and stored checkpoints at seq 5 and 10. */
+  async function seeded() {
+    const t = h.issuer.tenant();
+    await h.core.appender.appendBatch(t.tenantId, Array.from({ length: 12 }, (_, i) => (i % 2 ? probe(t.tenantId, i) : viewed(t.tenantId, `pat_${i}`))));
+    expect((await h.core.checkpoints.list(t.tenantId)).map((c) => c.seq)).toEqual([5, 10]);
+    const col = h.conn.collection('audit_entries');
+    const verify = async () => (await request(h.app).get('/api/v1/audit/verify').set(bearer(t.admin.token))).body;
+    const exportText = async () =>
+      (
+        await request(h.app)
+          .get('/api/v1/audit/export')
+          .set(bearer(t.admin.token))
+          .buffer(true)
+          .parse((res, cb) => {
+            let s = '';
+            res.on('data', (c: Buffer) => (s += c.toString('utf8')));
+            res.on('end', () => cb(null, s));
+          })
+      ).body as string;
+    expect(await verify()).toMatchObject({ ok: true, entries: 12 });
+    return { t, col, verify, exportText, tenantId: t.tenantId };
+  }
+
+  const keys = async () => keysFromJwks((await request(h.app).get('/api/v1/audit/public-key')).body);
+
+  it('detects an entry modified in the database', async () => {
+    const { col, verify, exportText, tenantId } = await seeded();
+    await col.updateOne({ tenantId, seq: 7 }, { $set: { 'event.actor.id': 'usr_someone_else' } });
+    const v = await verify();
+    expect(v.ok).toBe(false);
+    expect(v.firstBroken).toMatchObject({ seq: 7, reason: expect.stringMatching(/modified/) });
+    // The last good checkpoint is reported, and no new one blesses the tampered head.
+    expect(v.checkpoint.seq).toBe(5);
+    const text = await exportText();
+    const r = verifyExport(text, await keys());
+    expect(r.ok).toBe(false);
+    expect(r.firstBroken!.seq).toBe(7);
+  });
+
+  it('detects a consistent rewrite (hashes recomputed) by the signed checkpoint', async () => {
+    const { col, verify, tenantId } = await seeded();
+    const docs = await col.find({ tenantId, seq: { $gte: 7 } }).sort({ seq: 1 }).toArray();
+    let prev = ((await col.findOne({ tenantId, seq: 6 }))!.hash as string);
+    for (const d of docs) {
+      const event = d.seq === 7 ? { ...d.event, actor: { kind: 'user', id: 'usr_forged' } } : d.event;
+      const hash = entryHash(d.seq, prev, event);
+      await col.updateOne({ _id: d._id }, { $set: { event, prevHash: prev, hash } });
+      prev = hash;
+    }
+    await h.conn.collection('audit_heads').updateOne({ _id: tenantId as never }, { $set: { hash: prev } });
+    const v = await verify();
+    expect(v.ok).toBe(false);
+    expect(v.firstBroken).toMatchObject({ seq: 10, reason: expect.stringMatching(/checkpoint/) });
+  });
+
+  it('detects an entry deleted in the database, in the middle or at the end', async () => {
+    const a = await seeded();
+    await a.col.deleteOne({ tenantId: a.tenantId, seq: 7 });
+    expect((await a.verify()).firstBroken).toMatchObject({ seq: 8, reason: expect.stringMatching(/expected seq 7/) });
+
+    const b = await seeded();
+    await b.col.deleteOne({ tenantId: b.tenantId, seq: 12 });
+    expect(await b.verify()).toMatchObject({ ok: false, firstBroken: { seq: 12 } });
+
+    const c = await seeded();
+    await c.col.deleteMany({ tenantId: c.tenantId, seq: { $gte: 9 } });
+    await h.conn.collection('audit_heads').deleteOne({ _id: c.tenantId as never });
+    // Even with the head gone too, the checkpoint at seq 10 remembers there was more.
+    expect((await c.verify()).firstBroken).toMatchObject({ seq: 10, reason: expect.stringMatching(/missing|deleted/) });
+  });
+
+  it('detects an entry inserted in the database', async () => {
+    const { col, verify, tenantId } = await seeded();
+    for (let seq = 12; seq >= 8; seq--) await col.updateOne({ tenantId, seq }, { $set: { seq: seq + 1 } });
+    const prev = (await col.findOne({ tenantId, seq: 7 }))!.hash as string;
+    const forged = probe(tenantId, 99);
+    await col.insertOne({ tenantId, seq: 8, eventId: forged.id, type: forged.type, at: new Date(), actorId: 'x', actorKind: 'system', prevHash: prev, hash: entryHash(8, prev, forged), event: forged, recordedAt: new Date() });
+    const v = await verify();
+    expect(v.ok).toBe(false);
+    expect(v.firstBroken.seq).toBe(9);
+  });
+
+  it('detects entries reordered in the database', async () => {
+    const { col, verify, tenantId } = await seeded();
+    await col.updateOne({ tenantId, seq: 4 }, { $set: { seq: -4 } });
+    await col.updateOne({ tenantId, seq: 5 }, { $set: { seq: 4 } });
+    await col.updateOne({ tenantId, seq: -4 }, { $set: { seq: 5 } });
+    const v = await verify();
+    expect(v.ok).toBe(false);
+    expect(v.firstBroken.seq).toBe(4);
+  });
+
+  it('does not sign a tampered head on the checkpoint timer', async () => {
+    const { col, tenantId } = await seeded();
+    await h.core.checkpointer.signHead(tenantId);
+    await h.core.appender.appendBatch(tenantId, [probe(tenantId, 13)]);
+    await col.updateOne({ tenantId, seq: 13 }, { $set: { 'event.data.seq': 14 } });
+    const cp = await h.core.checkpointer.signHead(tenantId);
+    expect(cp!.seq).toBe(12);
+  });
+
+  it('keeps entries about a patient verifiable by opaque id only', async () => {
+    const { verify, tenantId } = await seeded();
+    const patientId = randomId('pat');
+    await h.core.appender.appendBatch(tenantId, [viewed(tenantId, patientId)]);
+    const entry = await h.conn.collection('audit_entries').findOne({ tenantId, patientId });
+    // Ids and codes only: nothing but the opaque id names the patient.
+    expect(Object.keys(entry!.event.data)).toEqual(['patientId']);
+    expect((await verify()).ok).toBe(true);
+  });
+});
