@@ -1,0 +1,225 @@
+// Builds the gateway's express app from its dependencies (main.ts opens them; tests pass
+// their own): request ids and trace context, security headers, CORS, health and metrics,
+// the OpenAPI document and its browser, the web client, and /api/v1 routed to the
+// services after the edge checks (path sanity, per-IP limits, token, per-user limits).
+import {
+  type Authenticator,
+  type Logger,
+  type Metrics,
+  childTraceparent,
+  problemErrorHandler,
+  problems,
+  requestIdPattern,
+  runWithContext,
+  uuidv7,
+} from '@praxis/platform';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { cors } from './http/cors';
+import { securityHeaders } from './http/security-headers';
+import { OpenApiAggregator } from './openapi/aggregate';
+import { forward } from './proxy/forward';
+import { decideRoute } from './proxy/route-table';
+import { type Upstreams, getJson } from './proxy/upstreams';
+import { type RateLimitRule, RateLimiter } from './rate-limit/limiter';
+import { serveWebClient } from './web/static';
+
+export interface GatewayRateLimits {
+  ipPerMinute: number;
+  authIpPerMinute: number;
+  userPerMinute: number;
+}
+
+export interface GatewayDeps {
+  logger: Logger;
+  metrics: Metrics;
+  redis: Redis;
+  authenticator: Authenticator;
+  upstreams: Upstreams;
+  rateLimits: GatewayRateLimits;
+  corsOrigins: readonly string[];
+  bodyLimitBytes: number;
+  trustProxy?: string | boolean | number;
+  version?: string;
+  /** Prefix of the rate-limit keys in Redis (tests use their own). */
+  redisKeyPrefix?: string;
+}
+
+const API_PREFIX = '/api/v1';
+const quietPaths = new Set(['/livez', '/readyz', '/metrics']);
+
+/** Hash client addresses before they become Redis keys: no raw IPs at rest. */
+const ipKey = (ip: string) => createHash('sha256').update(ip).digest('base64url').slice(0, 22);
+
+export function createGatewayApp(deps: GatewayDeps): Express {
+  const { logger, metrics, upstreams } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', deps.trustProxy ?? 'loopback');
+  app.set('query parser', false);
+
+  const httpDuration = metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const rateLimited = metrics.counter('gateway_rate_limited_total', 'Requests refused by a rate limit', ['rule']);
+  const edgeRejected = metrics.counter('gateway_edge_rejected_total', 'Requests refused at the edge', ['reason']);
+
+  // Request id, trace context and the access log. The log names the route class (static
+  // words kept, ids replaced), never the URL or query string.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : uuidv7();
+    res.setHeader('X-Request-Id', requestId);
+    res.locals.route = 'unmatched';
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = String(res.locals.route);
+      httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      if (!quietPaths.has(req.path)) {
+        logger.info({ http: { method: req.method, route, upstream: res.locals.upstream, status: res.statusCode, ms: Math.round(seconds * 1000) } }, 'request');
+      }
+    });
+    runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
+  });
+  app.use(securityHeaders());
+  app.use(cors(deps.corsOrigins));
+
+  app.get('/livez', (_req, res) => {
+    res.locals.route = '/livez';
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok', service: 'gateway' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    res.locals.route = '/readyz';
+    res.setHeader('Cache-Control', 'no-store');
+    const checks: Record<string, string> = {};
+    const runs: Promise<void>[] = [
+      withTimeout(deps.redis.ping(), 2_000).then(
+        (pong) => void (checks.redis = pong === 'PONG' ? 'ok' : 'failing'),
+        () => void (checks.redis = 'failing'),
+      ),
+      ...upstreams.all().map((u) =>
+        getJson(u, '/readyz', 2_000).then(
+          ({ status }) => void (checks[u.name] = status === 200 ? 'ok' : 'failing'),
+          () => void (checks[u.name] = 'failing'),
+        ),
+      ),
+    ];
+    await Promise.all(runs);
+    const ok = Object.values(checks).every((c) => c === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', service: 'gateway', checks });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.locals.route = '/metrics';
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  const openapi = new OpenApiAggregator(upstreams, logger, { version: deps.version ?? '1.0.0' });
+  app.get('/openapi.json', async (_req, res, next) => {
+    res.locals.route = '/openapi.json';
+    try {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.json(await openapi.document());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const ipLimit = (req: Request, rule: RateLimitRule) => limiter.hit(rule, ipKey(req.ip ?? 'unknown'));
+  const limiter = new RateLimiter(deps.redis, deps.redisKeyPrefix ?? 'praxis:gateway:rl');
+  const minute = 60_000;
+  const rules = {
+    ip: { name: 'ip', limit: deps.rateLimits.ipPerMinute, windowMs: minute },
+    authIp: { name: 'auth-ip', limit: deps.rateLimits.authIpPerMinute, windowMs: minute },
+    user: { name: 'user', limit: deps.rateLimits.userPerMinute, windowMs: minute },
+  } satisfies Record<string, RateLimitRule>;
+
+  /** Apply one rule; fails closed (503) when Redis cannot answer. */
+  async function enforce(rule: RateLimitRule, check: () => Promise<{ allowed: boolean; retryAfterSeconds: number }>): Promise<void> {
+    let result;
+    try {
+      result = await check();
+    } catch (err) {
+      edgeRejected.inc({ reason: 'limiter-unavailable' });
+      logger.warn({ err: (err as Error).message, rule: rule.name }, 'rate limiter unavailable');
+      throw problems.unavailable('Cannot check request limits right now.');
+    }
+    if (!result.allowed) {
+      rateLimited.inc({ rule: rule.name });
+      throw problems.tooManyRequests(result.retryAfterSeconds);
+    }
+  }
+
+  app.get('/.well-known/jwks.json', async (req, res, next) => {
+    res.locals.route = '/.well-known/jwks.json';
+    res.locals.upstream = 'auth';
+    try {
+      await enforce(rules.ip, () => ipLimit(req, rules.ip));
+      const auth = upstreams.get('auth');
+      if (!auth) throw problems.unavailable('The auth service is not configured.');
+      await forward(req, res, { upstream: auth, bodyLimitBytes: deps.bodyLimitBytes, logger, metrics });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use(API_PREFIX, async (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      const rest = req.originalUrl.slice(API_PREFIX.length).split('?')[0] ?? '';
+      const decision = decideRoute(req.method, rest);
+      if (decision.kind === 'bad-path') {
+        edgeRejected.inc({ reason: 'bad-path' });
+        throw problems.badRequest('The path is not acceptable.');
+      }
+      if (decision.kind === 'not-found') throw problems.notFound('No such endpoint.');
+      res.locals.route = decision.routeClass;
+      res.locals.upstream = decision.upstream;
+      const upstream = upstreams.get(decision.upstream);
+      if (!upstream) throw problems.unavailable(`The ${decision.upstream} service is not available in this deployment.`);
+
+      await enforce(rules.ip, () => ipLimit(req, rules.ip));
+      if (decision.authClass) await enforce(rules.authIp, () => ipLimit(req, rules.authIp));
+      if (!decision.isPublic) {
+        let auth;
+        try {
+          auth = await deps.authenticator.authenticate(req);
+        } catch (err) {
+          edgeRejected.inc({ reason: 'token' });
+          throw err;
+        }
+        await enforce(rules.user, () => limiter.hit(rules.user, `${auth.tenantId}:${auth.actor.id}`));
+      }
+      await forward(req, res, { upstream, bodyLimitBytes: deps.bodyLimitBytes, logger, metrics });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  serveWebClient(app);
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(problems.notFound('No such endpoint.')));
+  app.use(problemErrorHandler(logger));
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

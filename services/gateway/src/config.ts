@@ -1,0 +1,47 @@
+// The gateway's environment, parsed once at boot. The only place that reads process.env.
+// Upstream URLs other than auth are optional: a service that is not deployed is simply
+// not routed (its paths answer 503) and not waited for by /readyz.
+import { configFields, loadConfig } from '@praxis/platform';
+import { z } from 'zod';
+
+const optionalUrl = configFields.httpUrl.optional();
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+export const gatewayConfigSchema = z.object({
+  PORT: configFields.port(8080),
+  HOST: z.string().default('127.0.0.1'),
+  REDIS_URL: configFields.redisUrl,
+  LOG_LEVEL: configFields.logLevel,
+  AUTH_URL: configFields.httpUrl,
+  RECORDS_URL: optionalUrl,
+  CONSENT_URL: optionalUrl,
+  MESSAGING_URL: optionalUrl,
+  AUDIT_URL: optionalUrl,
+  /** Token-signing keys; defaults to auth's JWKS. */
+  JWKS_URL: optionalUrl,
+  /** Where people reach the gateway (its origin is always allowed by CORS). */
+  PUBLIC_URL: optionalUrl,
+  /** Comma-separated origins allowed to call the API from a browser. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /** express `trust proxy`: whose X-Forwarded-For to believe (the ingress in k8s). */
+  TRUST_PROXY: z.string().default('loopback'),
+  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(2_000),
+  UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_CONNECTIONS: positiveInt(128),
+  /** Requests a minute per client IP on the API as a whole. */
+  RATE_LIMIT_IP_PER_MIN: positiveInt(3_000),
+  /** Requests a minute per client IP on the public auth endpoints (login, sign-up, MFA, refresh). */
+  RATE_LIMIT_AUTH_IP_PER_MIN: positiveInt(600),
+  /** Requests a minute per authenticated user. */
+  RATE_LIMIT_USER_PER_MIN: positiveInt(1_200),
+});
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  return loadConfig(gatewayConfigSchema, env);
+}

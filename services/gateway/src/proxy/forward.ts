@@ -1,0 +1,151 @@
+// Forwarding one request to its service: streamed both ways (the body is never parsed
+// here), hop-by-hop headers dropped, request id, trace context and the client address
+// passed on, the body capped at the size limit while it streams, and every upstream
+// failure turned into a quick 503 or 504 problem instead of a hang.
+import { type Logger, type Metrics, ProblemError, currentContext, problems } from '@praxis/platform';
+import type { Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Transform, type TransformCallback, pipeline } from 'node:stream';
+import type { Upstream } from './upstreams';
+
+const hopByHop = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers',
+  'transfer-encoding', 'upgrade', 'host', 'expect', 'http2-settings',
+]);
+/** Set by the gateway itself; whatever the client sent is replaced. */
+const gatewayOwnedRequestHeaders = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'x-request-id', 'traceparent', 'x-real-ip']);
+
+class BodyTooLargeError extends Error {
+  constructor() {
+    super('request body over the limit');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** Counts bytes as they stream and fails once the limit is passed. */
+class BodyLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) cb(new BodyTooLargeError());
+    else cb(null, chunk);
+  }
+}
+
+function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
+  const c = headers.connection;
+  return new Set(typeof c === 'string' ? c.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : []);
+}
+
+function upstreamRequestHeaders(req: Request): Record<string, string | string[]> {
+  const extraHop = connectionTokens(req.headers);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined || hopByHop.has(k) || extraHop.has(k) || gatewayOwnedRequestHeaders.has(k)) continue;
+    out[k] = v;
+  }
+  const ctx = currentContext();
+  if (ctx) {
+    out['x-request-id'] = ctx.requestId;
+    out['traceparent'] = ctx.traceparent;
+  }
+  // The client as the gateway determined it (under its trust-proxy policy), never a
+  // chain the client made up.
+  out['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  out['x-forwarded-proto'] = req.protocol;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  return out;
+}
+
+function hasBody(req: Request): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return Number(len) > 0;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+function classifyFailure(err: unknown): { problem: ProblemError; reason: string } {
+  const code = (err as { code?: string }).code ?? '';
+  if (err instanceof BodyTooLargeError) return { problem: problems.payloadTooLarge(), reason: 'body-too-large' };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+    return { problem: problems.timeout('The service did not answer in time.'), reason: 'timeout' };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { problem: problems.unavailable('The service is not reachable right now.'), reason: 'connect-timeout' };
+  return { problem: problems.unavailable('The service is not reachable right now.'), reason: code ? code.toLowerCase() : 'error' };
+}
+
+export interface ForwardOptions {
+  upstream: Upstream;
+  bodyLimitBytes: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Forward `req` to the upstream with the same path and query. Resolves once the response
+ * has been handed over (or the failure answered); never rejects.
+ */
+export async function forward(req: Request, res: Response, opts: ForwardOptions): Promise<void> {
+  const { upstream } = opts;
+  const upstreamDuration = opts.metrics.histogram('gateway_upstream_duration_seconds', 'Time until an upstream answered (headers)', ['upstream', 'status'], [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  const upstreamFailures = opts.metrics.counter('gateway_upstream_failures_total', 'Upstream requests that failed before an answer', ['upstream', 'reason']);
+
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > opts.bodyLimitBytes) {
+    res.setHeader('Connection', 'close');
+    throw problems.payloadTooLarge();
+  }
+
+  const abort = new AbortController();
+  const onClientGone = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once('close', onClientGone);
+
+  let body: BodyLimit | null = null;
+  if (hasBody(req)) {
+    body = new BodyLimit(opts.bodyLimitBytes);
+    req.pipe(body);
+    req.once('error', (err) => body?.destroy(err));
+  }
+
+  const started = process.hrtime.bigint();
+  let upstreamRes;
+  try {
+    upstreamRes = await upstream.pool.request({
+      path: req.originalUrl,
+      method: req.method as 'GET',
+      headers: upstreamRequestHeaders(req),
+      body,
+      signal: abort.signal,
+    });
+  } catch (err) {
+    if (abort.signal.aborted) return; // the client left; nobody to answer
+    const { problem, reason } = classifyFailure(err);
+    upstreamFailures.inc({ upstream: upstream.name, reason });
+    if (reason !== 'body-too-large') opts.logger.warn({ upstream: upstream.name, reason }, 'upstream request failed');
+    else res.setHeader('Connection', 'close');
+    throw problem;
+  }
+  upstreamDuration.observe({ upstream: upstream.name, status: String(upstreamRes.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+
+  const extraHop = new Set<string>();
+  const conn = upstreamRes.headers.connection;
+  if (typeof conn === 'string') for (const t of conn.split(',')) extraHop.add(t.trim().toLowerCase());
+  res.status(upstreamRes.statusCode);
+  for (const [k, v] of Object.entries(upstreamRes.headers)) {
+    if (v === undefined || hopByHop.has(k) || extraHop.has(k) || k.startsWith('access-control-') || k === 'x-request-id') continue;
+    res.setHeader(k, v);
+  }
+  await new Promise<void>((resolve) => {
+    pipeline(upstreamRes.body, res, (err) => {
+      if (err && !abort.signal.aborted) {
+        upstreamFailures.inc({ upstream: upstream.name, reason: 'response-stream' });
+        opts.logger.warn({ upstream: upstream.name, reason: (err as { code?: string }).code ?? 'stream' }, 'upstream response broke off');
+      }
+      res.off('close', onClientGone);
+      resolve();
+    });
+  });
+}
