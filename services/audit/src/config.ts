@@ -19,6 +19,8 @@ export const auditConfigSchema = baseServiceConfig
     AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
     /** Unacknowledged events in flight (and so the largest batch appended at once). */
     AUDIT_PREFETCH: z.coerce.number().int().min(1).max(5000).default(500),
+    /** The consumer's name: its queue is `audit.<name>` (tests run a private one). */
+    AUDIT_CONSUMER_NAME: z.string().regex(/^[a-z0-9-]{1,60}$/).default('log'),
   })
   .refine((c) => !c.KEK_PREVIOUS === !c.KEK_PREVIOUS_ID, { message: 'KEK_PREVIOUS and KEK_PREVIOUS_ID go together', path: ['KEK_PREVIOUS_ID'] });
 export type AuditConfig = z.infer<typeof auditConfigSchema>;

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   deps.lifecycle.onClose('outbox-relay', () => relay.stop());
   core.checkpointer.start();
   deps.lifecycle.onClose('checkpointer', () => core.checkpointer.stop());
-  await startLogConsumer(deps.bus, core.appender, { prefetch: config.AUDIT_PREFETCH });
+  await startLogConsumer(deps.bus, core.appender, { prefetch: config.AUDIT_PREFETCH, name: config.AUDIT_CONSUMER_NAME });
 }
 
 main().catch((err) => {

@@ -13,6 +13,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   beforeAll(async () => {
     h = await harness({ checkpointEvery: 10 });
     await h.consumer();
+    pubBus = await h.publisher();
   });
 
   afterAll(async () => {
@@ -20,6 +21,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   const count = (tenantId: string) => h.core.log.count(tenantId);
+  let pubBus: unknown;
 
   it('appends every event to its tenant’s chain: gapless seq, each entry holding the previous hash', async () => {
     const tenantId = randomId('ten');
@@ -123,6 +125,18 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     expect(new Set(entries.map((e) => e.eventId)).size).toBe(150);
     expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
     expect((await h.core.log.head(tenantId)).seq).toBe(150);
+  });
+
+  it('parks what does not parse and appends nothing for it', async () => {
+    const tenantId = randomId('ten');
+    const pub = await h.publisher();
+    const { parked } = h.buses.find((b) => b !== pubBus)!.queuesOf('log');
+    const before = await pub.queueDepth(parked);
+    // publish() does not validate (producers do): a name slipped into data, and a bad actor.
+    await pub.publish({ ...probe(tenantId, 1), data: { seq: 1, run: tenantId, name: 'Ada Lovelace' } });
+    await pub.publish({ ...probe(tenantId, 2), actor: { kind: 'robot', id: 'x' } } as never);
+    await waitFor(async () => (await pub.queueDepth(parked)) === before + 2, { what: 'two parked' });
+    expect(await count(tenantId)).toBe(0);
   });
 
   it('repairs a head left behind by a crash between storing an entry and moving the head', async () => {

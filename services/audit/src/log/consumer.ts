@@ -8,8 +8,8 @@ import type { LogAppender } from './append';
 
 export const LOG_CONSUMER = 'log';
 
-export async function startLogConsumer(bus: Bus, appender: LogAppender, opts: { prefetch?: number } = {}): Promise<void> {
-  await bus.consume(LOG_CONSUMER, {
+export async function startLogConsumer(bus: Bus, appender: LogAppender, opts: { prefetch?: number; name?: string } = {}): Promise<void> {
+  await bus.consume(opts.name ?? LOG_CONSUMER, {
     bindings: ['#'],
     prefetch: opts.prefetch ?? 500,
     handler: (event) => appender.append(event),
