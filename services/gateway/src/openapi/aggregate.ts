@@ -54,14 +54,18 @@ export class OpenApiAggregator {
         }
       }),
     );
-    const doc = merge(fetched, this.opts.version);
+    const mismatches: string[] = [];
+    const doc = merge(fetched, this.opts.version, mismatches);
+    // A route a service serves without a token that the edge still guards answers 401
+    // here: worth an operator's attention, never silently opened.
+    if (mismatches.length) this.logger.warn({ routes: mismatches }, 'services declare public routes the gateway does not treat as public');
     // Only complete documents are cached, so a service that comes up appears at once.
     if (fetched.every((f) => f.doc)) this.cached = { at: Date.now(), doc };
     return doc;
   }
 }
 
-export function merge(parts: { name: UpstreamName; doc: ServiceDocument | undefined }[], version: string): Record<string, unknown> {
+export function merge(parts: { name: UpstreamName; doc: ServiceDocument | undefined }[], version: string, mismatches: string[] = []): Record<string, unknown> {
   const paths: Record<string, PathItem> = { ...gatewayPaths };
   const schemas: Record<string, unknown> = {};
   const unavailable: string[] = [];
@@ -78,6 +82,8 @@ export function merge(parts: { name: UpstreamName; doc: ServiceDocument | undefi
         if (!methods.includes(method) || op['x-internal']) continue;
         const decision = decideRoute(method.toUpperCase(), probe);
         if (decision.kind !== 'proxy' || decision.upstream !== name) continue;
+        const servicePublic = Array.isArray(op.security) && op.security.length === 0;
+        if (servicePublic && !decision.isPublic) mismatches.push(`${method.toUpperCase()} ${p}`);
         (paths[p] ??= {})[method] = { ...op, tags: op.tags?.length ? op.tags : [name] };
       }
     }

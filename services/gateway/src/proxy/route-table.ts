@@ -34,7 +34,8 @@ const staticWords = new Set([
   ...Object.keys(byFirstSegment),
   ...consentPatientResources,
   'notes', 'render', 'export', 'verify', 'events', 'public-key', 'login', 'logout', 'refresh', 'me', 'mfa', 'totp',
-  'activate', 'current', 'restore', 'grants', 'sessions', 'purchases', 'unlock', 'versions', 'documents',
+  'activate', 'current', 'restore', 'grants', 'sessions', 'purchases', 'unlock', 'versions', 'documents', 'amendments',
+  'password', 'others', 'reset', 'disable', 'support',
 ]);
 
 /**
@@ -66,6 +67,9 @@ function isPublicRoute(method: string, seg: string[]): boolean {
   if (m === 'POST' && seg.length === 1 && a === 'tenants') return true;
   if (m === 'POST' && a === 'auth' && seg.length === 2 && (b === 'login' || b === 'refresh')) return true;
   if (m === 'POST' && a === 'auth' && seg.length === 3 && b === 'mfa' && c === 'verify') return true;
+  // TOTP enrolment during login (a practice that requires 2FA) carries an MFA token, not a bearer token.
+  if (m === 'POST' && a === 'auth' && b === 'mfa' && c === 'totp' && (seg.length === 3 || (seg.length === 4 && seg[3] === 'activate'))) return true;
+  if (m === 'POST' && a === 'support' && seg.length === 2 && b === 'login') return true;
   if (m === 'GET' && a === 'dm' && seg.length === 2) return true;
   if (m === 'POST' && a === 'dm' && seg.length === 3 && c === 'unlock') return true;
   if (m === 'GET' && a === 'audit' && seg.length === 2 && b === 'public-key') return true;
@@ -84,7 +88,7 @@ export function decideRoute(method: string, rest: string): RouteDecision {
   if (!upstream) return { kind: 'not-found' };
   if (first === 'patients' && seg.length >= 3 && consentPatientResources.has(seg[2]!)) upstream = 'consent';
   const isPublic = isPublicRoute(method, seg);
-  const authClass = isPublic && (first === 'auth' || first === 'tenants');
+  const authClass = isPublic && (first === 'auth' || first === 'tenants' || first === 'support');
   const routeClass = '/' + seg.map((s) => (staticWords.has(s) ? s : ':id')).join('/');
   return { kind: 'proxy', upstream, isPublic, authClass, routeClass };
 }

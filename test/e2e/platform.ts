@@ -1,0 +1,195 @@
+// The whole platform as in production, for end-to-end tests and benchmarks: every service
+// that exists runs as its own process (`node --import tsx --import telemetry-register
+// src/main.ts`), on free ephemeral ports, with its own database names, a random KEK per
+// run and a private audit queue, so it never meets scripts/up's fixed ports or another
+// suite's data. Node built-ins only (this folder is not a workspace package).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const SERVICE_NAMES = ['auth', 'records', 'consent', 'messaging', 'audit'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number] | 'gateway';
+
+// A test fixture, like libs/testing: the infrastructure may be pointed elsewhere, and the
+// child processes inherit PATH and HOME. Nothing else here reads the environment.
+// eslint-disable-next-line no-restricted-syntax
+const parentEnv = process.env;
+const infra = {
+  mongoUrl: parentEnv.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+  amqpUrl: parentEnv.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  redisUrl: parentEnv.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  rabbitManagement: parentEnv.TEST_RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:15672',
+};
+
+export interface PlatformOptions {
+  /** Services to start besides the gateway; default: every one that exists. */
+  services?: readonly (typeof SERVICE_NAMES)[number][];
+  /** Extra environment for one process (e.g. higher gateway rate limits for a benchmark). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+  logLevel?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface Platform {
+  run: string;
+  /** Base URL of the gateway (the only one the tests should talk to). */
+  url: string;
+  /** Base URL of each running process, for benchmarks and readiness. */
+  urls: Partial<Record<ServiceName, string>>;
+  services: (typeof SERVICE_NAMES)[number][];
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+export function serviceExists(name: string): boolean {
+  return existsSync(path.join(ROOT, 'services', name, 'src', 'main.ts'));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Proc {
+  name: ServiceName;
+  child: ChildProcess;
+  url: string;
+  log: string;
+  exited: boolean;
+}
+
+function spawnService(name: ServiceName, env: Record<string, string>, log: string): ChildProcess {
+  const out = createWriteStream(log, { flags: 'a' });
+  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'], {
+    cwd: path.join(ROOT, 'services', name),
+    env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  return child;
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitReady(p: Proc, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p.exited) throw new Error(`${p.name} exited during start-up; last log lines:\n${tail(p.log)}`);
+    try {
+      const res = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${p.name} was not ready within ${timeoutMs} ms; last log lines:\n${tail(p.log)}`);
+}
+
+async function stopProc(p: Proc): Promise<void> {
+  if (p.exited) return;
+  const gone = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Delete one run's private queues through RabbitMQ's management API (best effort). */
+async function deleteQueues(names: string[]): Promise<void> {
+  const auth = 'Basic ' + Buffer.from('guest:guest').toString('base64');
+  await Promise.all(
+    names.map((q) =>
+      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined),
+    ),
+  );
+}
+
+export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
+  const run = randomBytes(4).toString('hex');
+  const services = (opts.services ?? SERVICE_NAMES).filter(serviceExists);
+  if (!services.includes('auth')) throw new Error('the auth service does not exist yet; nothing to test end to end');
+  const logDir = path.join(ROOT, '.data', 'logs', 'e2e');
+  mkdirSync(logDir, { recursive: true });
+
+  const ports: Partial<Record<ServiceName, number>> = {};
+  for (const name of [...services, 'gateway'] as ServiceName[]) ports[name] = await freePort();
+  const urls: Partial<Record<ServiceName, string>> = {};
+  for (const [name, port] of Object.entries(ports)) urls[name as ServiceName] = `http://127.0.0.1:${port}`;
+
+  const auditConsumer = `e2e-${run}`;
+  const retryDelays = [200, 1000];
+  const common: Record<string, string> = {
+    HOST: '127.0.0.1',
+    MONGO_URL: infra.mongoUrl,
+    AMQP_URL: infra.amqpUrl,
+    REDIS_URL: infra.redisUrl,
+    JWKS_URL: `${urls.auth}/.well-known/jwks.json`,
+    LOG_LEVEL: opts.logLevel ?? 'warn',
+    KEK_ID: `e2e-${run}`,
+    PUBLIC_URL: urls.gateway!,
+    CORS_ORIGINS: urls.gateway!,
+    BUS_RETRY_DELAYS_MS: retryDelays.join(','),
+    // auth's own Redis keys (throttles, challenges) stay apart from every other run's.
+    REDIS_PREFIX: `praxis:e2e:${run}:`,
+    AUDIT_CONSUMER_NAME: auditConsumer,
+    // A short checkpoint interval so a test can see a signed head quickly.
+    AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
+  };
+  for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
+
+  const procs: Proc[] = [];
+  const start = (name: ServiceName) => {
+    const log = path.join(logDir, `${run}-${name}.log`);
+    const env = {
+      ...common,
+      PORT: String(ports[name]),
+      MONGO_DB: `e2e_${name}_${run}`,
+      KEK: randomBytes(32).toString('base64'),
+      OTEL_SERVICE_NAME: `praxis-${name}`,
+      ...(opts.env?.[name] ?? {}),
+    };
+    const child = spawnService(name, env, log);
+    const p: Proc = { name, child, url: urls[name]!, log, exited: false };
+    child.once('exit', () => (p.exited = true));
+    procs.push(p);
+    return p;
+  };
+
+  const stop = async () => {
+    // The gateway first, then the services, as a rolling shutdown would.
+    for (const p of [...procs].reverse()) await stopProc(p);
+    await deleteQueues([`audit.${auditConsumer}`, `audit.${auditConsumer}.parked`, ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`)]);
+  };
+
+  try {
+    const timeout = opts.readyTimeoutMs ?? 60_000;
+    // auth first: the others fetch its JWKS.
+    await waitReady(start('auth'), timeout);
+    await Promise.all(services.filter((s) => s !== 'auth').map((s) => waitReady(start(s), timeout)));
+    await waitReady(start('gateway'), timeout);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { run, url: urls.gateway!, urls, services, logDir, stop };
+}
