@@ -1,0 +1,66 @@
+// Operator commands, run with the service's environment:
+//   node --import tsx src/cli.ts rotate-keys
+//       the published next key starts signing, a new next key is published; tokens
+//       already issued stay valid until they expire (the old key stays in the JWKS).
+//   node --import tsx src/cli.ts create-support-user --email <e> --name <n>
+//       a platform support user; the password is read from stdin (never argv). 2FA is
+//       mandatory: their first login goes through TOTP enrolment.
+import { makeEvent, randomId } from '@praxis/platform';
+import { loadAuthConfig } from './config';
+import { openAuthDeps } from './deps';
+import { assertStrongPassword } from './shared/passwords';
+import { systemActor } from './shared/events';
+import { PLATFORM_TENANT, normaliseEmail } from './users/model';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command !== 'rotate-keys' && command !== 'create-support-user') {
+    process.stderr.write('usage: cli.ts rotate-keys | create-support-user --email <email> --name <name>  (password on stdin)\n');
+    process.exit(2);
+  }
+  const config = loadAuthConfig();
+  const deps = await openAuthDeps({ ...config, LOG_LEVEL: 'warn' });
+  try {
+    if (command === 'rotate-keys') {
+      const { activated, next } = await deps.keys.rotate();
+      await deps.relay.drainOnce().catch(() => undefined);
+      process.stdout.write(`signing with ${activated}; next key ${next} published\n`);
+      return;
+    }
+    const email = arg('email');
+    const name = arg('name');
+    if (!email || !name) throw new Error('--email and --name are required');
+    const password = await readStdin();
+    assertStrongPassword(password, 'password', [email, name]);
+    const now = new Date();
+    const userId = randomId('sup');
+    await deps.users.create(
+      { _id: userId, tenantId: PLATFORM_TENANT, email: normaliseEmail(email), name, role: 'support', passwordHash: await deps.hasher.hash(password), disabled: false, createdAt: now, updatedAt: now },
+      [],
+    );
+    process.stdout.write(`support user ${userId} created; TOTP enrolment happens at first login (POST /api/v1/support/login)\n`);
+    void makeEvent;
+    void systemActor;
+  } finally {
+    await deps.lifecycle.stop(5_000);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,95 @@
+// Practice deletion with a cooling-off period: an admin asks (password, and a code when
+// they have 2FA), the practice is purged DELETION_COOLING_OFF_DAYS later unless restored.
+// The purge leaves a tombstone and publishes auth.tenant.purged, on which every service
+// destroys that tenant's data; auth removes its own users, sessions and grants.
+import { type Actor, revokedSessionKey } from '@praxis/contracts';
+import { makeEvent, problems } from '@praxis/platform';
+import type { AuthDeps } from '../deps';
+import { checkSecondFactor, hasTotp } from '../mfa/mfa';
+import { systemActor } from '../shared/events';
+import type { TenantDoc } from '../tenants/model';
+import { getUser } from '../users/users';
+
+export async function scheduleDeletion(deps: AuthDeps, tenantId: string, userId: string, password: string, code: string | undefined, actor: Actor, ip?: string): Promise<TenantDoc> {
+  const user = await getUser(deps, tenantId, userId);
+  if (!(await deps.hasher.verify(user.passwordHash, password))) throw problems.forbidden('The password is not correct.');
+  if (hasTotp(user)) {
+    if (!code) throw problems.forbidden('A two-factor code is required.');
+    try {
+      await checkSecondFactor(deps, user, code, ip);
+    } catch (err) {
+      if ((err as { status?: number }).status === 401) throw problems.forbidden('The two-factor code is not valid.');
+      throw err;
+    }
+  }
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw problems.notFound('No such practice.');
+  if (tenant.status === 'deletion-scheduled') return tenant;
+  const when = new Date(Date.now() + deps.config.DELETION_COOLING_OFF_DAYS * 86_400_000);
+  const event = makeEvent({ type: 'auth.tenant.deletion-scheduled', tenantId, actor, data: { deletionScheduledFor: when.toISOString() } });
+  const updated = await deps.tenants.update(tenantId, { status: 'deletion-scheduled', deletionScheduledFor: when }, [], [event], { status: 'active' });
+  if (!updated) return (await deps.tenants.get(tenantId)) ?? tenant;
+  deps.relay.nudge();
+  return updated;
+}
+
+export async function restoreTenant(deps: AuthDeps, tenantId: string, actor: Actor): Promise<TenantDoc> {
+  const event = makeEvent({ type: 'auth.tenant.deletion-cancelled', tenantId, actor, data: {} });
+  const updated = await deps.tenants.update(tenantId, { status: 'active' }, ['deletionScheduledFor'], [event], { status: 'deletion-scheduled' });
+  if (!updated) {
+    if (await deps.tenants.get(tenantId)) throw problems.conflict('No deletion is scheduled.');
+    throw problems.notFound('No such practice.');
+  }
+  deps.relay.nudge();
+  return updated;
+}
+
+/** Remove auth's own data of a purged tenant; idempotent, so an interrupted purge is finished later. */
+async function removeTenantData(deps: AuthDeps, tenantId: string): Promise<void> {
+  for (const s of await deps.sessions.openFor(tenantId, {})) {
+    await deps.redis.set(revokedSessionKey(s._id), 'tenant-purged', 'EX', deps.config.SESSION_MAX_S + deps.config.ACCESS_TOKEN_TTL_S);
+  }
+  await deps.grants.removeAll(tenantId);
+  await deps.users.removeAll(tenantId);
+  await deps.sessions.removeAll(tenantId);
+  await deps.tenants.markPurgeCompleted(tenantId);
+}
+
+/** One pass of the scheduler: purge every tenant whose cooling-off has ended. Returns their ids. */
+export async function purgeDueTenants(deps: AuthDeps, now = new Date()): Promise<string[]> {
+  const purged: string[] = [];
+  for (const t of await deps.tenants.dueForPurge(now)) {
+    const event = makeEvent({ type: 'auth.tenant.purged', tenantId: t._id, actor: systemActor, data: { tenantId: t._id } });
+    if (await deps.tenants.markPurged(t._id, now, [event])) {
+      deps.relay.nudge();
+      purged.push(t._id);
+    }
+  }
+  for (const t of await deps.tenants.purgeUnfinished()) await removeTenantData(deps, t._id);
+  return purged;
+}
+
+export class PurgeScheduler {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(
+    private readonly deps: AuthDeps,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = purgeDueTenants(this.deps)
+        .catch((err) => this.deps.logger.warn({ err: (err as Error).message }, 'tenant purge failed'))
+        .finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

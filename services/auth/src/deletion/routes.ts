@@ -1,0 +1,38 @@
+// DELETE /tenants/current (schedules deletion) and POST /tenants/current/restore.
+import { ApiRouter, problems } from '@praxis/platform';
+import { z } from 'zod';
+import type { AuthDeps } from '../deps';
+import { clientIp } from '../login/routes';
+import { passwordSchema } from '../tenants/routes';
+import { tenantView } from '../tenants/tenants';
+import { restoreTenant, scheduleDeletion } from './deletion';
+
+export function deletionRoutes(deps: AuthDeps): ApiRouter {
+  const r = new ApiRouter(deps.authenticator);
+  r.route(
+    {
+      method: 'delete',
+      path: '/tenants/current',
+      summary: 'Schedule the practice’s deletion (cooling-off period, then purge)',
+      tags: ['practices'],
+      auth: { permission: 'tenant:manage' },
+      status: 202,
+      body: z.strictObject({ password: passwordSchema, code: z.string().min(1).max(40).optional() }),
+      response: z.object({ deletionScheduledFor: z.string() }),
+      errors: { 403: 'Wrong password or code' },
+    },
+    async ({ auth, body, req }) => {
+      if (auth.actor.kind !== 'user') throw problems.forbidden();
+      const t = await scheduleDeletion(deps, auth.tenantId, auth.userId, body.password, body.code, auth.actor, clientIp(req));
+      return { deletionScheduledFor: t.deletionScheduledFor!.toISOString() };
+    },
+  );
+  r.route(
+    { method: 'post', path: '/tenants/current/restore', summary: 'Cancel a scheduled deletion', tags: ['practices'], auth: { permission: 'tenant:manage' } },
+    async ({ auth }) => {
+      if (auth.actor.kind !== 'user') throw problems.forbidden();
+      return tenantView(await restoreTenant(deps, auth.tenantId, auth.actor));
+    },
+  );
+  return r;
+}

@@ -1,0 +1,84 @@
+// Everything auth's use-cases need, opened once: the platform dependencies (logger,
+// MongoDB, Redis, bus, token verification against auth's own key store), repositories,
+// the password hasher, signing keys and the outbox relay. main.ts and the tests share it.
+import { type Logger, OutboxRelay, type ServiceDeps, openServiceDeps, syncIndexes } from '@praxis/platform';
+import type { AuthConfig } from './config';
+import { type KeyStore, KeyStore as KeyStoreImpl } from './tokens/key-store';
+import { signingKeyModel } from './tokens/model';
+import { TokenIssuer } from './tokens/issuer';
+import { PasswordHasher } from './shared/passwords';
+import { TenantRepo, tenantModel } from './tenants/model';
+import { UserRepo, userModel } from './users/model';
+import { SessionRepo, sessionModel } from './sessions/model';
+import { GrantRepo, grantModel } from './support/model';
+
+export interface AuthDeps extends ServiceDeps {
+  config: AuthConfig;
+  kek: Buffer;
+  keys: KeyStore;
+  issuer: TokenIssuer;
+  hasher: PasswordHasher;
+  tenants: TenantRepo;
+  users: UserRepo;
+  sessions: SessionRepo;
+  grants: GrantRepo;
+  relay: OutboxRelay;
+}
+
+export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger } = {}): Promise<AuthDeps> {
+  // Auth verifies its own tokens from its key store, never over HTTP to itself.
+  let keys: KeyStore | undefined;
+  const base = await openServiceDeps('auth', config, {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    jwksSource: async () => {
+      if (!keys) throw new Error('key store not open yet');
+      return keys.jwks();
+    },
+  });
+  try {
+    const kek = Buffer.from(config.KEK, 'base64');
+    const store = new KeyStoreImpl(signingKeyModel(base.mongo), {
+      kek,
+      kekId: config.KEK_ID,
+      retiredGraceMs: (config.ACCESS_TOKEN_TTL_S + 120) * 1000,
+    });
+    keys = store;
+    const tenants = new TenantRepo(tenantModel(base.mongo));
+    const users = new UserRepo(userModel(base.mongo));
+    const sessions = new SessionRepo(sessionModel(base.mongo));
+    const grants = new GrantRepo(grantModel(base.mongo));
+    await syncIndexes(base.mongo);
+    await store.ensureKeys();
+    await base.verifier.refresh();
+    const relay = new OutboxRelay({
+      bus: base.bus,
+      logger: base.logger,
+      metrics: base.metrics,
+      conn: base.mongo,
+      collections: [tenants.model.collection, users.model.collection, sessions.model.collection, grants.model.collection] as never,
+      intervalMs: config.OUTBOX_INTERVAL_MS,
+    });
+    await relay.init();
+    return {
+      ...base,
+      config,
+      kek,
+      keys: store,
+      issuer: new TokenIssuer(store, config.ACCESS_TOKEN_TTL_S),
+      hasher: new PasswordHasher({
+        memoryKiB: config.ARGON2_MEMORY_KIB,
+        timeCost: config.ARGON2_TIME,
+        concurrency: config.HASH_CONCURRENCY,
+        queue: config.HASH_QUEUE,
+      }),
+      tenants,
+      users,
+      sessions,
+      grants,
+      relay,
+    };
+  } catch (err) {
+    await base.lifecycle.stop(5_000);
+    throw err;
+  }
+}

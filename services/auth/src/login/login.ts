@@ -1,0 +1,151 @@
+// Login with a password, then (when the user has 2FA, or the practice requires it) a
+// second step with an MFA challenge. Unknown practice, unknown email, wrong password and
+// disabled account all get the same 401 after the same argon2id work (a dummy hash when
+// there is no account); failures are throttled per account and per IP and published.
+import { type EventEnvelope } from '@praxis/contracts';
+import { makeEvent, problems, recordEvents } from '@praxis/platform';
+import type { AuthDeps } from '../deps';
+import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/mfa';
+import { eventIp, systemActor, userActor } from '../shared/events';
+import { type TokenPair, startSession } from '../sessions/sessions';
+import type { SessionKind } from '../sessions/model';
+import type { TenantDoc } from '../tenants/model';
+import { PLATFORM_TENANT, type UserDoc } from '../users/model';
+import { ChallengeStore } from './challenge';
+import { LoginThrottle } from './throttle';
+
+export type LoginResult = TokenPair | { mfaRequired: true; mfaToken: string; mfaEnrolmentRequired?: true };
+
+export interface PasswordLogin {
+  /** The practice's slug, or undefined for a platform support login. */
+  slug?: string;
+  email: string;
+  password: string;
+  ip: string;
+}
+
+type Failure = 'bad-credentials' | 'disabled' | 'tenant-deleting';
+
+async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: string, tenantId: string, user: UserDoc | null, reason: Failure, ip: string): Promise<never> {
+  const actor = user ? userActor(user._id) : systemActor;
+  const events: EventEnvelope[] = [
+    makeEvent({ type: 'auth.login.failed', tenantId, actor, data: { ...(user ? { userId: user._id } : {}), reason, ...eventIp(ip) } }),
+  ];
+  const failure = await throttle.recordAccountFailure('pwd', account);
+  if (failure.lockedUntil) {
+    events.push(makeEvent({ type: 'auth.account.locked', tenantId, actor, data: { ...(user ? { userId: user._id } : {}), until: failure.lockedUntil.toISOString(), reason: 'password-failures' } }));
+  }
+  const ipFailure = await throttle.recordIpFailure(ip);
+  if (ipFailure.reachedLimit) {
+    events.push(makeEvent({ type: 'auth.account.locked', tenantId, actor: systemActor, data: { until: ipFailure.until.toISOString(), reason: 'ip-failures' } }));
+  }
+  await recordEvents(deps.mongo, events);
+  deps.relay.nudge();
+  throw problems.unauthenticated('The practice, email or password is not correct.');
+}
+
+/** Publish a refusal by the throttle (so the admins can see a locked account being tried). */
+async function throttled(deps: AuthDeps, tenantId: string, err: unknown, ip: string): Promise<never> {
+  const status = (err as { status?: number }).status;
+  if (status === 423 || status === 429) {
+    await recordEvents(deps.mongo, [makeEvent({ type: 'auth.login.failed', tenantId, actor: systemActor, data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) } })]).catch(() => undefined);
+    deps.relay.nudge();
+  }
+  throw err;
+}
+
+export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<LoginResult> {
+  const throttle = new LoginThrottle(deps.redis, deps.config);
+  const tenantKey = p.slug ?? PLATFORM_TENANT;
+  const account = LoginThrottle.passwordAccount(tenantKey, p.email);
+  let tenant: TenantDoc | null = null;
+  if (p.slug !== undefined) tenant = await deps.tenants.findBySlug(p.slug);
+  const tenantId = p.slug === undefined ? PLATFORM_TENANT : (tenant?._id ?? PLATFORM_TENANT);
+  try {
+    await throttle.checkIp(p.ip);
+    await throttle.checkAccount('pwd', account);
+  } catch (err) {
+    return throttled(deps, tenantId, err, p.ip);
+  }
+  const user = p.slug === undefined || tenant ? await deps.users.findByEmail(tenantId, p.email) : null;
+  const isSupport = p.slug === undefined;
+  const eligible = user && (isSupport ? user.role === 'support' : user.role !== 'support') ? user : null;
+  const ok = await deps.hasher.verify(eligible?.passwordHash, p.password);
+  if (!ok || !eligible) return loginFailed(deps, throttle, account, tenantId, eligible, 'bad-credentials', p.ip);
+  if (eligible.disabled) return loginFailed(deps, throttle, account, tenantId, eligible, 'disabled', p.ip);
+  // While a deletion is pending only admins may sign in (to restore the practice).
+  if (tenant && tenant.status !== 'active' && eligible.role !== 'admin') return loginFailed(deps, throttle, account, tenantId, eligible, 'tenant-deleting', p.ip);
+  await throttle.clearAccount('pwd', account);
+  if (deps.hasher.needsRehash(eligible.passwordHash)) {
+    void deps.hasher
+      .hash(p.password)
+      .then((passwordHash) => deps.users.update(eligible.tenantId, eligible._id, { set: { passwordHash } }, []))
+      .catch(() => undefined);
+  }
+  const sessionKind: SessionKind = isSupport ? 'platform' : 'user';
+  const challenges = new ChallengeStore(deps.redis, deps.config);
+  if (hasTotp(eligible)) {
+    return { mfaRequired: true, mfaToken: await challenges.create({ tenantId, userId: eligible._id, purpose: 'verify', sessionKind }) };
+  }
+  if (isSupport || tenant?.mfaRequired) {
+    return { mfaRequired: true, mfaEnrolmentRequired: true, mfaToken: await challenges.create({ tenantId, userId: eligible._id, purpose: 'enrol', sessionKind }) };
+  }
+  const { tokens } = await openSession(deps, eligible, sessionKind, ['pwd'], p.ip);
+  return tokens;
+}
+
+export function openSession(deps: AuthDeps, user: UserDoc, kind: SessionKind, amr: ('pwd' | 'otp' | 'rec')[], ip?: string) {
+  return startSession(deps, { tenantId: user.tenantId, userId: user._id, role: user.role, kind, amr, ...(ip ? { ip } : {}) }, (sessionId) => [
+    { type: 'auth.login.succeeded', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, sessionId, amr, ...eventIp(ip) } },
+  ]);
+}
+
+async function challengeUser(deps: AuthDeps, challenges: ChallengeStore, mfaToken: string, purpose: 'verify' | 'enrol') {
+  const challenge = await challenges.get(mfaToken, purpose);
+  if (!challenge) throw problems.unauthenticated('The MFA token is invalid or has expired; log in again.');
+  const user = await deps.users.get(challenge.tenantId, challenge.userId);
+  if (!user || user.disabled) throw problems.unauthenticated('The MFA token is invalid or has expired; log in again.');
+  return { challenge, user };
+}
+
+/** Second step of a login: a TOTP or recovery code against the challenge. */
+export async function verifyMfa(deps: AuthDeps, mfaToken: string, code: string, ip: string): Promise<TokenPair> {
+  const throttle = new LoginThrottle(deps.redis, deps.config);
+  await throttle.checkIp(ip);
+  const challenges = new ChallengeStore(deps.redis, deps.config);
+  const { challenge, user } = await challengeUser(deps, challenges, mfaToken, 'verify');
+  let factor: 'otp' | 'rec';
+  try {
+    factor = await checkSecondFactor(deps, user, code, ip);
+  } catch (err) {
+    if ((err as { status?: number }).status === 401) await challenges.failed(mfaToken);
+    throw err;
+  }
+  if (!(await challenges.consume(mfaToken))) throw problems.unauthenticated('The MFA token was already used; log in again.');
+  const { tokens } = await openSession(deps, user, challenge.sessionKind, ['pwd', factor], ip);
+  return tokens;
+}
+
+/** Enrolment forced at login (practice requires 2FA, or a support user): start it with the challenge. */
+export async function enrolWithChallenge(deps: AuthDeps, mfaToken: string): Promise<{ secret: string; otpauthUrl: string }> {
+  const challenges = new ChallengeStore(deps.redis, deps.config);
+  const { user } = await challengeUser(deps, challenges, mfaToken, 'enrol');
+  const tenant = user.tenantId === PLATFORM_TENANT ? undefined : await deps.tenants.get(user.tenantId);
+  return enrolTotp(deps, user, tenant?.name ?? 'support');
+}
+
+/** …and finish it: the code activates TOTP, and the login completes with both factors. */
+export async function activateWithChallenge(deps: AuthDeps, mfaToken: string, code: string, ip: string): Promise<TokenPair & { recoveryCodes: string[] }> {
+  const challenges = new ChallengeStore(deps.redis, deps.config);
+  const { challenge, user } = await challengeUser(deps, challenges, mfaToken, 'enrol');
+  let recoveryCodes: string[];
+  try {
+    recoveryCodes = await activateTotp(deps, user, code, ip);
+  } catch (err) {
+    if ((err as { status?: number }).status === 401) await challenges.failed(mfaToken);
+    throw err;
+  }
+  if (!(await challenges.consume(mfaToken))) throw problems.unauthenticated('The MFA token was already used; log in again.');
+  const { tokens } = await openSession(deps, user, challenge.sessionKind, ['pwd', 'otp'], ip);
+  return { ...tokens, recoveryCodes };
+}

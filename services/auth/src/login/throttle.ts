@@ -1,0 +1,122 @@
+// Login throttling in Redis (ARCHITECTURE.md §2, API.md "Throttling"):
+// - per account, password failures and code failures apart: the first few are free, then
+//   each attempt waits a doubling delay (429 + Retry-After), and LOGIN_LOCK_AFTER
+//   consecutive failures lock the account for LOGIN_LOCK_S (423 + Retry-After). Every
+//   further failure re-locks. A success clears the count. Locks are always temporary.
+// - per client IP: at most IP_REQUESTS_PER_MIN auth requests a minute (≥ 300, a clinic
+//   shares one address), and at most IP_FAILURES_PER_WINDOW failures in the window.
+// The check-and-reserve step is one Lua script, so parallel guesses cannot slip between
+// a check and the failure it leads to.
+import { problems, sha256 } from '@praxis/platform';
+import type { Redis } from 'ioredis';
+import type { AuthConfig } from '../config';
+
+export type ThrottleKind = 'pwd' | 'code';
+
+const CHECK = `
+local now = tonumber(ARGV[1])
+local free = tonumber(ARGV[2])
+local base = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
+local lu = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
+if lu > now then return {1, lu - now} end
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if n >= free then
+  local nextAt = tonumber(redis.call('HGET', KEYS[1], 'nextAt') or '0')
+  if now < nextAt then return {2, nextAt - now} end
+  local d = math.min(base * 2 ^ (n - free), max)
+  redis.call('HSET', KEYS[1], 'nextAt', now + d)
+end
+return {0, 0}
+`;
+
+const FAIL = `
+local now = tonumber(ARGV[1])
+local free = tonumber(ARGV[2])
+local base = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
+local lockAfter = tonumber(ARGV[5])
+local lockMs = tonumber(ARGV[6])
+local ttl = tonumber(ARGV[7])
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local locked = 0
+if n >= lockAfter then
+  redis.call('HSET', KEYS[1], 'lockedUntil', now + lockMs)
+  locked = lockMs
+elseif n >= free then
+  redis.call('HSET', KEYS[1], 'nextAt', now + math.min(base * 2 ^ (n - free), max))
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {n, locked}
+`;
+
+export interface AccountFailure {
+  count: number;
+  /** Set when this failure locked the account: until when. */
+  lockedUntil?: Date;
+}
+
+export class LoginThrottle {
+  constructor(
+    private readonly redis: Redis,
+    private readonly config: AuthConfig,
+  ) {}
+
+  private key(kind: ThrottleKind, account: string): string {
+    return `${this.config.REDIS_PREFIX}throttle:${kind}:${sha256(account)}`;
+  }
+
+  /** Password throttles key on tenant + email, so unknown emails behave like known ones. */
+  static passwordAccount(tenantKey: string, email: string): string {
+    return `${tenantKey}|${email.trim().toLowerCase()}`;
+  }
+
+  /** Throws 423 while locked and 429 while the delay runs; otherwise reserves the attempt. */
+  async checkAccount(kind: ThrottleKind, account: string): Promise<void> {
+    const c = this.config;
+    const [state, waitMs] = (await this.redis.eval(CHECK, 1, this.key(kind, account), Date.now(), c.LOGIN_FREE_FAILURES, c.LOGIN_DELAY_BASE_MS, c.LOGIN_DELAY_MAX_MS)) as [number, number];
+    if (state === 1) throw problems.locked(waitMs / 1000, 'Too many failed attempts: temporarily locked.');
+    if (state === 2) throw problems.tooManyRequests(waitMs / 1000, 'Too many failed attempts: wait before trying again.');
+  }
+
+  async recordAccountFailure(kind: ThrottleKind, account: string): Promise<AccountFailure> {
+    const c = this.config;
+    const ttlMs = (c.LOGIN_FAILURE_WINDOW_S + c.LOGIN_LOCK_S) * 1000;
+    const [count, lockedMs] = (await this.redis.eval(FAIL, 1, this.key(kind, account), Date.now(), c.LOGIN_FREE_FAILURES, c.LOGIN_DELAY_BASE_MS, c.LOGIN_DELAY_MAX_MS, c.LOGIN_LOCK_AFTER, c.LOGIN_LOCK_S * 1000, ttlMs)) as [number, number];
+    return { count, ...(lockedMs > 0 ? { lockedUntil: new Date(Date.now() + lockedMs) } : {}) };
+  }
+
+  async clearAccount(kind: ThrottleKind, account: string): Promise<void> {
+    await this.redis.del(this.key(kind, account));
+  }
+
+  /** Count an auth request from an IP; throws 429 above the per-minute budget or the failure budget. */
+  async checkIp(ip: string): Promise<void> {
+    const c = this.config;
+    const minute = Math.floor(Date.now() / 60_000);
+    const reqKey = `${c.REDIS_PREFIX}ip:req:${ip}:${minute}`;
+    const failKey = `${c.REDIS_PREFIX}ip:fail:${ip}`;
+    const [[, requests], [, failures], [, failTtl]] = (await this.redis
+      .multi()
+      .incr(reqKey)
+      .get(failKey)
+      .pttl(failKey)
+      .expire(reqKey, 120)
+      .exec()) as [[null, number], [null, string | null], [null, number], unknown];
+    if (requests > c.IP_REQUESTS_PER_MIN) throw problems.tooManyRequests(60 - ((Date.now() / 1000) % 60), 'Too many requests from this address.');
+    if (Number(failures ?? 0) >= c.IP_FAILURES_PER_WINDOW) throw problems.tooManyRequests(Math.max(1, failTtl / 1000), 'Too many failed attempts from this address.');
+  }
+
+  /** Count a failure from an IP; returns true when this one reached the limit. */
+  async recordIpFailure(ip: string): Promise<{ reachedLimit: boolean; until: Date }> {
+    const c = this.config;
+    const failKey = `${c.REDIS_PREFIX}ip:fail:${ip}`;
+    const [[, n], , [, ttl]] = (await this.redis
+      .multi()
+      .incr(failKey)
+      .expire(failKey, c.LOGIN_FAILURE_WINDOW_S, 'NX')
+      .pttl(failKey)
+      .exec()) as [[null, number], unknown, [null, number]];
+    return { reachedLimit: n === c.IP_FAILURES_PER_WINDOW, until: new Date(Date.now() + Math.max(0, ttl)) };
+  }
+}

@@ -1,0 +1,125 @@
+// TOTP 2FA for a user: enrolment, activation with recovery codes, checking a second
+// factor (TOTP code once per step, or a single-use recovery code), disabling, and an
+// admin's reset. The secret is sealed under the KEK, bound to its tenant and user.
+import { type Actor } from '@praxis/contracts';
+import { makeEvent, open, problems, recordEvents, seal } from '@praxis/platform';
+import { trusted } from 'mongoose';
+import type { AuthDeps } from '../deps';
+import { LoginThrottle } from '../login/throttle';
+import { eventIp, userActor } from '../shared/events';
+import type { UserDoc } from '../users/model';
+import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCodes, newTotpSecret, otpauthUrl, totpStep } from './totp';
+
+const aad = (u: Pick<UserDoc, 'tenantId' | '_id'>) => `totp|${u.tenantId}|${u._id}`;
+
+function sealSecret(deps: AuthDeps, user: UserDoc, secret: string) {
+  return seal(deps.kek, deps.config.KEK_ID, secret, aad(user));
+}
+
+function openSecret(deps: AuthDeps, user: UserDoc, which: 'totpSecret' | 'totpPending'): string | undefined {
+  const sealed = user[which];
+  return sealed ? open(deps.kek, sealed, aad(user)).toString('utf8') : undefined;
+}
+
+export function hasTotp(user: UserDoc): boolean {
+  return Boolean(user.totpSecret);
+}
+
+/** Start (or restart) enrolment: a new secret, kept pending until a code proves the app has it. */
+export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: string): Promise<{ secret: string; otpauthUrl: string }> {
+  if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on; disable it first.');
+  const secret = newTotpSecret();
+  const event = makeEvent({ type: 'auth.mfa.enrolled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
+  const updated = await deps.users.update(user.tenantId, user._id, { set: { totpPending: sealSecret(deps, user, secret) } }, [event], { totpSecret: trusted({ $exists: false }) });
+  if (!updated) throw problems.conflict('Two-factor authentication is already on.');
+  deps.relay.nudge();
+  return { secret, otpauthUrl: otpauthUrl(secret, user.email, practiceName) };
+}
+
+/** Activate with a code from the app: the secret becomes live and ten recovery codes are issued. */
+export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, ip?: string): Promise<string[]> {
+  if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on.');
+  const secret = openSecret(deps, user, 'totpPending');
+  if (!secret) throw problems.conflict('Start enrolment first (POST /auth/mfa/totp).');
+  const step = totpStep(secret, code);
+  if (step === undefined) {
+    await recordEvents(deps.mongo, [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason: 'wrong-code', ...eventIp(ip) } })]);
+    deps.relay.nudge();
+    throw problems.unauthenticated('The code is not valid.');
+  }
+  const codes = newRecoveryCodes();
+  const event = makeEvent({ type: 'auth.mfa.activated', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
+  const updated = await deps.users.update(
+    user.tenantId,
+    user._id,
+    { set: { totpSecret: user.totpPending!, totpLastStep: step, recoveryCodes: codes.map(hashRecoveryCode) }, unset: ['totpPending'] },
+    [event],
+    { totpSecret: trusted({ $exists: false }) },
+  );
+  if (!updated) throw problems.conflict('Two-factor authentication is already on.');
+  deps.relay.nudge();
+  return codes;
+}
+
+async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | 'replayed-code', ip: string | undefined): Promise<never> {
+  const throttle = new LoginThrottle(deps.redis, deps.config);
+  const events = [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason, ...eventIp(ip) } })];
+  const failure = await throttle.recordAccountFailure('code', `${user.tenantId}|${user._id}`);
+  if (failure.lockedUntil) {
+    events.push(makeEvent({ type: 'auth.account.locked', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, until: failure.lockedUntil.toISOString(), reason: 'code-failures' } }));
+  }
+  if (ip) await throttle.recordIpFailure(ip);
+  await recordEvents(deps.mongo, events);
+  deps.relay.nudge();
+  throw problems.unauthenticated(reason === 'replayed-code' ? 'That code was already used.' : 'The code is not valid.');
+}
+
+/**
+ * Check a second factor: a TOTP code (a step is usable once: the stored last step only
+ * moves forward, with a compare-and-set) or an unused recovery code (removed with an
+ * exact-value $pull in the same write). Code failures are throttled apart from passwords.
+ */
+export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: string, ip?: string): Promise<'otp' | 'rec'> {
+  const throttle = new LoginThrottle(deps.redis, deps.config);
+  const account = `${user.tenantId}|${user._id}`;
+  await throttle.checkAccount('code', account);
+  const secret = openSecret(deps, user, 'totpSecret');
+  if (!secret) return mfaFailed(deps, user, 'wrong-code', ip);
+  const trimmed = code.trim();
+  if (/^\d{6}$/.test(trimmed)) {
+    const step = totpStep(secret, trimmed);
+    if (step === undefined) return mfaFailed(deps, user, 'wrong-code', ip);
+    const updated = await deps.users.update(user.tenantId, user._id, { set: { totpLastStep: step } }, [], { totpLastStep: trusted({ $lt: step }) });
+    if (!updated) return mfaFailed(deps, user, 'replayed-code', ip);
+    await throttle.clearAccount('code', account);
+    return 'otp';
+  }
+  if (isRecoveryCodeShape(trimmed)) {
+    const hash = hashRecoveryCode(trimmed);
+    const remaining = Math.max(0, (user.recoveryCodes?.length ?? 1) - 1);
+    const event = makeEvent({ type: 'auth.recovery-code.used', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, remaining } });
+    const updated = await deps.users.update(user.tenantId, user._id, { pull: { recoveryCodes: hash } }, [event], { recoveryCodes: hash });
+    if (!updated) return mfaFailed(deps, user, 'wrong-code', ip);
+    deps.relay.nudge();
+    await throttle.clearAccount('code', account);
+    return 'rec';
+  }
+  return mfaFailed(deps, user, 'wrong-code', ip);
+}
+
+export async function disableTotp(deps: AuthDeps, user: UserDoc, code: string, mfaRequired: boolean, ip?: string): Promise<void> {
+  if (!hasTotp(user)) throw problems.conflict('Two-factor authentication is not on.');
+  if (mfaRequired) throw problems.unprocessable('Your practice requires two-factor authentication.');
+  await checkSecondFactor(deps, user, code, ip);
+  const event = makeEvent({ type: 'auth.mfa.disabled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
+  await deps.users.update(user.tenantId, user._id, { unset: ['totpSecret', 'totpPending', 'totpLastStep', 'recoveryCodes'] }, [event]);
+  deps.relay.nudge();
+}
+
+/** An admin clears a user's 2FA (lost phone); audited. With mfaRequired they enrol again at next login. */
+export async function resetTotp(deps: AuthDeps, tenantId: string, userId: string, actor: Actor): Promise<void> {
+  const event = makeEvent({ type: 'auth.mfa.reset', tenantId, actor, data: { userId } });
+  const updated = await deps.users.update(tenantId, userId, { unset: ['totpSecret', 'totpPending', 'totpLastStep', 'recoveryCodes'] }, [event], { role: trusted({ $ne: 'support' }) });
+  if (!updated) throw problems.notFound('No such user.');
+  deps.relay.nudge();
+}

@@ -1,0 +1,119 @@
+// Sessions: one per login (or support session). The refresh token is `<sessionId>.<secret>`;
+// only the SHA-256 of the secret is stored, and every secret ever used stays listed so a
+// replay of an old one is recognised and ends the session.
+import type { EventEnvelope, SupportScope } from '@praxis/contracts';
+import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
+import { updateAndReturn } from '../shared/mongo';
+import { type Connection, type Model, Schema, trusted } from 'mongoose';
+import type { UserRole } from '../users/model';
+
+export type SessionKind = 'user' | 'platform' | 'support';
+
+export type RevokeReason = 'logout' | 'admin' | 'refresh-reuse' | 'password-change' | 'grant-revoked' | 'user-disabled' | 'others-ended';
+
+export interface SessionDoc {
+  _id: string;
+  tenantId: string;
+  userId: string;
+  kind: SessionKind;
+  role: UserRole;
+  amr: ('pwd' | 'otp' | 'rec')[];
+  scope?: SupportScope;
+  grantId?: string;
+  /** Support sessions: the platform support user (also `userId`). */
+  supportUserId?: string;
+  refreshHash: string;
+  usedRefreshHashes: string[];
+  createdAt: Date;
+  lastUsedAt: Date;
+  /** Absolute end: 12 h after login, or the support grant's end if sooner. */
+  expiresAt: Date;
+  revokedAt?: Date;
+  revokedReason?: RevokeReason;
+}
+
+const schema = new Schema<SessionDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    userId: { type: String, required: true },
+    kind: { type: String, required: true, enum: ['user', 'platform', 'support'] },
+    role: { type: String, required: true },
+    amr: { type: [String], required: true },
+    scope: { type: String },
+    grantId: { type: String },
+    supportUserId: { type: String },
+    refreshHash: { type: String, required: true },
+    usedRefreshHashes: { type: [String], default: [] },
+    createdAt: { type: Date, required: true },
+    lastUsedAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    revokedAt: { type: Date },
+    revokedReason: { type: String },
+    ...outboxSchemaFields,
+  },
+  { collection: 'sessions', versionKey: false, strict: 'throw' },
+);
+schema.index({ tenantId: 1, userId: 1 });
+schema.index({ tenantId: 1, kind: 1, createdAt: -1 });
+schema.index({ tenantId: 1, grantId: 1 });
+
+export function sessionModel(conn: Connection): Model<SessionDoc> {
+  return (conn.models.Session as Model<SessionDoc>) ?? conn.model<SessionDoc>('Session', schema);
+}
+
+export class SessionRepo {
+  constructor(readonly model: Model<SessionDoc>) {}
+
+  async create(doc: SessionDoc, events: EventEnvelope[]): Promise<void> {
+    await this.model.collection.insertOne(withOutbox(doc, events) as never);
+  }
+
+  async get(tenantId: string, sessionId: string): Promise<SessionDoc | null> {
+    return this.model.findOne({ tenantId, _id: sessionId }).lean();
+  }
+
+  /**
+   * The refresh token names its session but not its tenant: look it up by id, and every
+   * later write is scoped by the tenant found here.
+   */
+  async getForRefresh(sessionId: string): Promise<SessionDoc | null> {
+    return this.model.findOne({ _id: sessionId }).lean();
+  }
+
+  /** Rotate the refresh secret only if `oldHash` is still the current one (single winner). */
+  async rotate(tenantId: string, sessionId: string, oldHash: string, newHash: string, now: Date): Promise<SessionDoc | null> {
+    return updateAndReturn(this.model, 
+        { tenantId, _id: sessionId, refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
+        { $set: { refreshHash: newHash, lastUsedAt: now }, $push: { usedRefreshHashes: oldHash } },
+      );
+  }
+
+  async markRevoked(tenantId: string, sessionId: string, reason: RevokeReason, events: EventEnvelope[]): Promise<boolean> {
+    const ob = outboxUpdate(events);
+    const res = await this.model.updateOne(
+      { tenantId, _id: sessionId, revokedAt: trusted({ $exists: false }) },
+      { $set: { revokedAt: new Date(), revokedReason: reason, ...ob.$set }, $push: ob.$push },
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** Sessions still open (not revoked, not past their end). */
+  async openFor(tenantId: string, filter: { userId?: string; grantId?: string; kind?: SessionDoc['kind'] }): Promise<SessionDoc[]> {
+    return this.model
+      .find({ tenantId, ...filter, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: new Date() }) })
+      .lean();
+  }
+
+  async listSupport(tenantId: string, limit: number, before?: Date): Promise<SessionDoc[]> {
+    return this.model
+      .find({ tenantId, kind: 'support', ...(before ? { createdAt: trusted({ $lt: before }) } : {}) })
+      .sort({ createdAt: -1 })
+      .limit(limit)
+      .lean();
+  }
+
+  async removeAll(tenantId: string): Promise<number> {
+    return (await this.model.deleteMany({ tenantId })).deletedCount;
+  }
+}

@@ -1,0 +1,79 @@
+// Support grants: a practice admin lets platform support in for a while, with a scope
+// and a reason; revocable at once.
+import type { EventEnvelope, SupportScope } from '@praxis/contracts';
+import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
+import { updateAndReturn } from '../shared/mongo';
+import { type Connection, type Model, Schema, trusted } from 'mongoose';
+
+export interface GrantDoc {
+  _id: string;
+  tenantId: string;
+  scope: SupportScope;
+  reason: string;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt?: Date;
+  revokedBy?: string;
+}
+
+const schema = new Schema<GrantDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    scope: { type: String, required: true, enum: ['settings', 'records'] },
+    reason: { type: String, required: true },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    revokedAt: { type: Date },
+    revokedBy: { type: String },
+    ...outboxSchemaFields,
+  },
+  { collection: 'support_grants', versionKey: false, strict: 'throw' },
+);
+schema.index({ tenantId: 1, expiresAt: -1 });
+
+export function grantModel(conn: Connection): Model<GrantDoc> {
+  return (conn.models.SupportGrant as Model<GrantDoc>) ?? conn.model<GrantDoc>('SupportGrant', schema);
+}
+
+export class GrantRepo {
+  constructor(readonly model: Model<GrantDoc>) {}
+
+  async create(doc: GrantDoc, events: EventEnvelope[]): Promise<void> {
+    await this.model.collection.insertOne(withOutbox(doc, events) as never);
+  }
+
+  async get(tenantId: string, grantId: string): Promise<GrantDoc | null> {
+    return this.model.findOne({ tenantId, _id: grantId }).lean();
+  }
+
+  /** The live grant lasting longest, if any. */
+  async live(tenantId: string, now = new Date()): Promise<GrantDoc | null> {
+    return this.model
+      .findOne({ tenantId, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: now }) })
+      .sort({ expiresAt: -1 })
+      .lean();
+  }
+
+  async list(tenantId: string, limit: number, before?: Date): Promise<GrantDoc[]> {
+    return this.model
+      .find({ tenantId, ...(before ? { createdAt: trusted({ $lt: before }) } : {}) })
+      .sort({ createdAt: -1 })
+      .limit(limit)
+      .lean();
+  }
+
+  async revoke(tenantId: string, grantId: string, by: string, events: EventEnvelope[]): Promise<GrantDoc | null> {
+    const ob = outboxUpdate(events);
+    return updateAndReturn(this.model, 
+        { tenantId, _id: grantId, revokedAt: trusted({ $exists: false }) },
+        { $set: { revokedAt: new Date(), revokedBy: by, ...ob.$set }, $push: ob.$push },
+      );
+  }
+
+  async removeAll(tenantId: string): Promise<number> {
+    return (await this.model.deleteMany({ tenantId })).deletedCount;
+  }
+}

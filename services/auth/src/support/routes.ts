@@ -1,0 +1,107 @@
+// Support mode endpoints: grants (practice admins), the list of support logins, the
+// support user's login into the platform and their sessions into a practice.
+import { supportScopes } from '@praxis/contracts';
+import { ApiRouter, problems } from '@praxis/platform';
+import { z } from 'zod';
+import type { AuthDeps } from '../deps';
+import { passwordLogin } from '../login/login';
+import { clientIp, tokenResponse } from '../login/routes';
+import { emailSchema, passwordSchema, slugSchema } from '../tenants/routes';
+import { listQuery } from '../users/routes';
+import { PLATFORM_TENANT } from '../users/model';
+import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSession } from './support';
+
+const idParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+/** Cursor for newest-first lists: the createdAt of the last item. */
+const decodeCursor = (c?: string) => {
+  if (!c) return undefined;
+  const d = new Date(c);
+  if (Number.isNaN(d.getTime())) throw problems.badRequest('The cursor is not valid.');
+  return d;
+};
+
+export function supportRoutes(deps: AuthDeps): ApiRouter {
+  const r = new ApiRouter(deps.authenticator);
+  r.route(
+    {
+      method: 'post',
+      path: '/support/grants',
+      summary: 'Let platform support in for a while',
+      tags: ['support'],
+      auth: { permission: 'support-grant:manage' },
+      status: 201,
+      body: z.strictObject({ scope: z.enum(supportScopes), reason: z.string().trim().min(1).max(500), durationMinutes: z.number().int().min(1).max(MAX_GRANT_MINUTES) }),
+    },
+    async ({ auth, body }) => {
+      if (auth.actor.kind !== 'user') throw problems.forbidden();
+      return grantView(await createGrant(deps, auth.tenantId, body, auth.actor));
+    },
+  );
+  r.route(
+    { method: 'get', path: '/support/grants', summary: 'Support grants, newest first', tags: ['support'], auth: { permission: 'support-grant:manage' }, query: listQuery },
+    async ({ auth, query }) => {
+      const page = await deps.grants.list(auth.tenantId, query.limit + 1, decodeCursor(query.cursor));
+      const items = page.slice(0, query.limit);
+      return { items: items.map((g) => grantView(g)), ...(page.length > query.limit ? { next: items[items.length - 1]!.createdAt.toISOString() } : {}) };
+    },
+  );
+  r.route(
+    { method: 'delete', path: '/support/grants/:id', summary: 'Withdraw a grant; its sessions end at once', tags: ['support'], auth: { permission: 'support-grant:manage' }, params: idParams, status: 204 },
+    async ({ auth, params }) => {
+      if (auth.actor.kind !== 'user') throw problems.forbidden();
+      await revokeGrant(deps, auth.tenantId, params.id, auth.actor);
+    },
+  );
+  r.route(
+    { method: 'get', path: '/support/sessions', summary: 'Every support login into this practice', tags: ['support'], auth: { permission: 'support-session:read' }, query: listQuery },
+    async ({ auth, query }) => {
+      const page = await deps.sessions.listSupport(auth.tenantId, query.limit + 1, decodeCursor(query.cursor));
+      const now = new Date();
+      const items = page.slice(0, query.limit).map((s) => {
+        const ended = s.revokedAt ?? (s.expiresAt <= now ? s.expiresAt : undefined);
+        return {
+          id: s._id,
+          supportUserId: s.supportUserId ?? s.userId,
+          grantId: s.grantId,
+          scope: s.scope,
+          startedAt: s.createdAt.toISOString(),
+          ...(ended ? { endedAt: ended.toISOString() } : {}),
+        };
+      });
+      return { items, ...(page.length > query.limit ? { next: page[query.limit - 1]!.createdAt.toISOString() } : {}) };
+    },
+  );
+  r.route(
+    {
+      method: 'post',
+      path: '/support/login',
+      summary: 'Platform support user login (always followed by a second factor)',
+      tags: ['support'],
+      auth: 'public',
+      body: z.strictObject({ email: emailSchema, password: passwordSchema }),
+      errors: { 401: 'Bad credentials', 423: 'Locked', 429: 'Slow down' },
+    },
+    ({ body, req }) => passwordLogin(deps, { email: body.email, password: body.password, ip: clientIp(req) }),
+  );
+  r.route(
+    {
+      method: 'post',
+      path: '/support/sessions',
+      summary: 'Open a support session into a practice (needs a live grant)',
+      tags: ['support'],
+      auth: 'authenticated',
+      status: 201,
+      body: z.strictObject({ tenant: slugSchema }),
+      response: tokenResponse.extend({ scope: z.enum(supportScopes), grantId: z.string(), sessionId: z.string(), expiresAt: z.string() }),
+      errors: { 403: 'Not a platform support user with both factors, or no live grant' },
+    },
+    async ({ auth, body }) => {
+      if (auth.tenantId !== PLATFORM_TENANT || auth.role !== 'support' || auth.claims.act || !auth.amr.includes('otp') && !auth.amr.includes('rec')) {
+        throw problems.forbidden('Only a platform support user can open a support session.');
+      }
+      return startSupportSession(deps, auth.userId, body.tenant);
+    },
+  );
+  return r;
+}

@@ -1,0 +1,67 @@
+// Practice sign-up and settings: POST /tenants, GET/PATCH /tenants/current.
+import { ApiRouter } from '@praxis/platform';
+import { z } from 'zod';
+import type { AuthDeps } from '../deps';
+import { LoginThrottle } from '../login/throttle';
+import { PASSWORD_MAX } from '../shared/passwords';
+import { currentTenant, signUp, tenantView, updateTenant } from './tenants';
+
+export const slugSchema = z
+  .string()
+  .min(3)
+  .max(40)
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens');
+export const emailSchema = z.email().max(254);
+export const nameSchema = z.string().trim().min(1).max(200);
+export const passwordSchema = z.string().min(1).max(PASSWORD_MAX);
+
+const tenantResponse = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  mfaRequired: z.boolean(),
+  status: z.enum(['active', 'deletion-scheduled', 'purged']),
+  deletionScheduledFor: z.string().optional(),
+  createdAt: z.string(),
+});
+
+export function tenantRoutes(deps: AuthDeps): ApiRouter {
+  const r = new ApiRouter(deps.authenticator);
+  r.route(
+    {
+      method: 'post',
+      path: '/tenants',
+      summary: 'Sign up a practice with its first admin',
+      tags: ['practices'],
+      auth: 'public',
+      status: 201,
+      body: z.strictObject({
+        name: nameSchema,
+        slug: slugSchema,
+        admin: z.strictObject({ name: nameSchema, email: emailSchema, password: passwordSchema }),
+      }),
+      errors: { 409: 'The slug is taken', 429: 'Too many requests from this address' },
+    },
+    async ({ body, req }) => {
+      await new LoginThrottle(deps.redis, deps.config).checkIp(req.ip ?? 'unknown');
+      return signUp(deps, body);
+    },
+  );
+  r.route(
+    { method: 'get', path: '/tenants/current', summary: 'The caller’s practice', tags: ['practices'], auth: { permission: 'tenant:read' }, response: tenantResponse },
+    async ({ auth }) => tenantView(await currentTenant(deps, auth.tenantId)),
+  );
+  r.route(
+    {
+      method: 'patch',
+      path: '/tenants/current',
+      summary: 'Change practice settings (name, mandatory 2FA)',
+      tags: ['practices'],
+      auth: { permission: 'tenant:manage' },
+      body: z.strictObject({ name: nameSchema.optional(), mfaRequired: z.boolean().optional() }),
+      response: tenantResponse,
+    },
+    async ({ auth, body }) => tenantView(await updateTenant(deps, auth.tenantId, body, auth.actor)),
+  );
+  return r;
+}

@@ -1,0 +1,79 @@
+// Practice sign-up (tenant + first admin) and practice settings.
+import { type Actor } from '@praxis/contracts';
+import { isDuplicateKeyError, makeEvent, problems, randomId } from '@praxis/platform';
+import type { AuthDeps } from '../deps';
+import { assertStrongPassword } from '../shared/passwords';
+import { userActor } from '../shared/events';
+import { normaliseEmail } from '../users/model';
+import type { TenantDoc } from './model';
+
+/** Slugs that name parts of the platform, never a practice. */
+const RESERVED_SLUGS = new Set(['admin', 'api', 'app', 'auth', 'docs', 'help', 'mail', 'platform', 'praxis', 'root', 'static', 'status', 'support', 'www']);
+
+export function tenantView(t: TenantDoc) {
+  return {
+    id: t._id,
+    slug: t.slug,
+    name: t.name ?? '',
+    mfaRequired: t.mfaRequired,
+    status: t.status,
+    ...(t.deletionScheduledFor ? { deletionScheduledFor: t.deletionScheduledFor.toISOString() } : {}),
+    createdAt: t.createdAt.toISOString(),
+  };
+}
+
+export interface SignUp {
+  name: string;
+  slug: string;
+  admin: { name: string; email: string; password: string };
+}
+
+/**
+ * Two documents without a transaction: the tenant first (its unique slug decides the race),
+ * then its admin; if the admin cannot be written the tenant is removed again.
+ */
+export async function signUp(deps: AuthDeps, s: SignUp) {
+  if (RESERVED_SLUGS.has(s.slug)) throw problems.conflict('That address is taken.');
+  assertStrongPassword(s.admin.password, 'body.admin.password', [s.admin.email, s.admin.name, s.name, s.slug]);
+  const passwordHash = await deps.hasher.hash(s.admin.password);
+  const now = new Date();
+  const tenantId = randomId('ten');
+  const userId = randomId('usr');
+  const tenant: TenantDoc = { _id: tenantId, slug: s.slug, name: s.name, mfaRequired: false, status: 'active', createdAt: now, updatedAt: now };
+  try {
+    await deps.tenants.create(tenant, [makeEvent({ type: 'auth.tenant.created', tenantId, actor: userActor(userId), data: { tenantId, slug: s.slug } })]);
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw problems.conflict('That address is taken.');
+    throw err;
+  }
+  const email = normaliseEmail(s.admin.email);
+  try {
+    await deps.users.create(
+      { _id: userId, tenantId, email, name: s.admin.name, role: 'admin', passwordHash, disabled: false, createdAt: now, updatedAt: now },
+      [makeEvent({ type: 'auth.user.created', tenantId, actor: userActor(userId), data: { userId, role: 'admin' } })],
+    );
+  } catch (err) {
+    await deps.tenants.remove(tenantId).catch(() => undefined);
+    throw err;
+  }
+  deps.relay.nudge();
+  return { tenant: { id: tenantId, slug: s.slug, name: s.name }, user: { id: userId, email, role: 'admin' as const } };
+}
+
+export async function currentTenant(deps: AuthDeps, tenantId: string): Promise<TenantDoc> {
+  const t = await deps.tenants.get(tenantId);
+  if (!t) throw problems.notFound('No such practice.');
+  return t;
+}
+
+export async function updateTenant(deps: AuthDeps, tenantId: string, change: { name?: string; mfaRequired?: boolean }, actor: Actor): Promise<TenantDoc> {
+  const set: Partial<TenantDoc> = {};
+  if (change.name !== undefined) set.name = change.name;
+  if (change.mfaRequired !== undefined) set.mfaRequired = change.mfaRequired;
+  const fields = Object.keys(set);
+  const events = fields.length ? [makeEvent({ type: 'auth.tenant.updated', tenantId, actor, data: { fields } })] : [];
+  const t = await deps.tenants.update(tenantId, set, [], events);
+  if (!t) throw problems.notFound('No such practice.');
+  deps.relay.nudge();
+  return t;
+}

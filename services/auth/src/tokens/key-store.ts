@@ -1,0 +1,100 @@
+// The signing-key store: creates, seals, rotates and caches ES256 keys, and serves the
+// JWKS (current, next, and recently retired keys) both over HTTP and to auth's own verifier.
+import { type PublicJwk, open, randomId, seal } from '@praxis/platform';
+import { type KeyObject, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { type Model, trusted } from 'mongoose';
+import type { SigningKeyDoc } from './model';
+
+export interface KeyStoreOptions {
+  kek: Buffer;
+  kekId: string;
+  /** How long a retired key stays published: the access-token lifetime plus clock skew. */
+  retiredGraceMs: number;
+  cacheMs?: number;
+}
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+const aad = (kid: string) => `signing-key|${kid}`;
+
+export class KeyStore {
+  private cache?: { at: number; signing?: SigningKey; jwks: { keys: PublicJwk[] } };
+
+  constructor(
+    private readonly model: Model<SigningKeyDoc>,
+    private readonly opts: KeyStoreOptions,
+  ) {}
+
+  private newKeyDoc(activatedAt?: Date): SigningKeyDoc {
+    const kid = randomId('key');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
+    return {
+      _id: kid,
+      alg: 'ES256',
+      publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y!, kid, alg: 'ES256', use: 'sig' },
+      privateSealed: seal(this.opts.kek, this.opts.kekId, pem, aad(kid)),
+      createdAt: new Date(),
+      ...(activatedAt ? { activatedAt } : {}),
+    };
+  }
+
+  /** At boot: make sure there is a signing key and a published next key. */
+  async ensureKeys(): Promise<void> {
+    const active = await this.model.findOne({ activatedAt: trusted({ $exists: true }), retiredAt: trusted({ $exists: false }) }).lean();
+    if (!active) await this.model.create(this.newKeyDoc(new Date()));
+    const next = await this.model.findOne({ activatedAt: trusted({ $exists: false }) }).lean();
+    if (!next) await this.model.create(this.newKeyDoc());
+    this.cache = undefined;
+  }
+
+  /**
+   * Rotation: the published next key starts signing, the old signing key retires (still
+   * published until its tokens expire), and a fresh next key is published.
+   */
+  async rotate(): Promise<{ activated: string; next: string }> {
+    await this.ensureKeys();
+    const next = await this.model.findOne({ activatedAt: trusted({ $exists: false }) }).sort({ createdAt: 1 }).lean();
+    if (!next) throw new Error('no next key');
+    const now = new Date();
+    await this.model.updateMany({ activatedAt: trusted({ $exists: true }), retiredAt: trusted({ $exists: false }) }, { $set: { retiredAt: now } });
+    await this.model.updateOne({ _id: next._id }, { $set: { activatedAt: now } });
+    const fresh = await this.model.create(this.newKeyDoc());
+    this.cache = undefined;
+    return { activated: next._id, next: fresh._id };
+  }
+
+  private async load() {
+    const cacheMs = this.opts.cacheMs ?? 30_000;
+    if (this.cache && Date.now() - this.cache.at < cacheMs) return this.cache;
+    const since = new Date(Date.now() - this.opts.retiredGraceMs);
+    const docs = await this.model.find({ $or: [{ retiredAt: trusted({ $exists: false }) }, { retiredAt: trusted({ $gt: since }) }] }).lean();
+    const signingDoc = docs
+      .filter((d) => d.activatedAt && !d.retiredAt)
+      .sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime())[0];
+    const signing = signingDoc
+      ? { kid: signingDoc._id, privateKey: createPrivateKey(open(this.opts.kek, signingDoc.privateSealed, aad(signingDoc._id)).toString('utf8')) }
+      : undefined;
+    this.cache = { at: Date.now(), signing, jwks: { keys: docs.map((d) => d.publicJwk as unknown as PublicJwk) } };
+    return this.cache;
+  }
+
+  async signingKey(): Promise<SigningKey> {
+    const { signing } = await this.load();
+    if (!signing) throw new Error('no signing key');
+    return signing;
+  }
+
+  async jwks(): Promise<{ keys: PublicJwk[] }> {
+    return (await this.load()).jwks;
+  }
+
+  /** Forget the cache (after a rotation elsewhere, or in tests). */
+  invalidate(): void {
+    this.cache = undefined;
+  }
+}

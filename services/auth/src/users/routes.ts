@@ -1,0 +1,82 @@
+// User administration: POST/GET /users, GET/PATCH /users/:id, 2FA reset and session revocation.
+import { tenantRoles } from '@praxis/contracts';
+import { ApiRouter } from '@praxis/platform';
+import { z } from 'zod';
+import type { AuthDeps } from '../deps';
+import { resetTotp } from '../mfa/mfa';
+import { revokeSessionsWhere } from '../sessions/sessions';
+import { emailSchema, nameSchema, passwordSchema } from '../tenants/routes';
+import { createUser, getUser, updateUser, userView } from './users';
+
+const idParams = z.strictObject({ id: z.string().min(1).max(100) });
+const userResponse = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.string(),
+  disabled: z.boolean(),
+  mfa: z.object({ totp: z.boolean() }),
+  createdAt: z.string(),
+});
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+export function userRoutes(deps: AuthDeps): ApiRouter {
+  const r = new ApiRouter(deps.authenticator);
+  r.route(
+    {
+      method: 'post',
+      path: '/users',
+      summary: 'Add a user to the practice',
+      tags: ['users'],
+      auth: { permission: 'user:manage' },
+      status: 201,
+      body: z.strictObject({ name: nameSchema, email: emailSchema, role: z.enum(tenantRoles), password: passwordSchema }),
+      response: userResponse,
+      errors: { 409: 'The email is already used in this practice' },
+    },
+    async ({ auth, body }) => userView(await createUser(deps, auth.tenantId, body, auth.actor)),
+  );
+  r.route(
+    { method: 'get', path: '/users', summary: 'List the practice’s users', tags: ['users'], auth: { permission: 'user:read' }, query: listQuery },
+    async ({ auth, query }) => {
+      const page = await deps.users.list(auth.tenantId, query.limit + 1, query.cursor);
+      const items = page.slice(0, query.limit).map(userView);
+      return { items, ...(page.length > query.limit ? { next: items[items.length - 1]!.id } : {}) };
+    },
+  );
+  r.route(
+    { method: 'get', path: '/users/:id', summary: 'One user', tags: ['users'], auth: { permission: 'user:read' }, params: idParams, response: userResponse },
+    async ({ auth, params }) => userView(await getUser(deps, auth.tenantId, params.id)),
+  );
+  r.route(
+    {
+      method: 'patch',
+      path: '/users/:id',
+      summary: 'Change a user’s role or name, or disable/enable them (their sessions end)',
+      tags: ['users'],
+      auth: { permission: 'user:manage' },
+      params: idParams,
+      body: z.strictObject({ role: z.enum(tenantRoles).optional(), disabled: z.boolean().optional(), name: nameSchema.optional() }),
+      response: userResponse,
+      errors: { 422: 'Would leave the practice without an active admin' },
+    },
+    async ({ auth, params, body }) => userView(await updateUser(deps, auth.tenantId, params.id, body, auth.actor)),
+  );
+  r.route(
+    { method: 'post', path: '/users/:id/mfa/reset', summary: 'Reset a user’s 2FA (audited)', tags: ['users'], auth: { permission: 'user:manage' }, params: idParams, status: 204 },
+    async ({ auth, params }) => {
+      await resetTotp(deps, auth.tenantId, params.id, auth.actor);
+    },
+  );
+  r.route(
+    { method: 'delete', path: '/users/:id/sessions', summary: 'End every session of a user at once', tags: ['users'], auth: { permission: 'user:manage' }, params: idParams, status: 204 },
+    async ({ auth, params }) => {
+      await getUser(deps, auth.tenantId, params.id);
+      await revokeSessionsWhere(deps, auth.tenantId, { userId: params.id }, 'admin', auth.actor);
+    },
+  );
+  return r;
+}

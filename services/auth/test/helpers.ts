@@ -1,0 +1,125 @@
+// Test harness: a real auth app on its own database and Redis key prefix, with an event
+// sink on the bus, plus helpers to sign up a practice and log in.
+import type { EventEnvelope } from '@praxis/contracts';
+import { accessTokenClaimsSchema } from '@praxis/contracts';
+import { deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from '@praxis/testing';
+import { randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createAuthApp } from '../src/app';
+import { type AuthConfig, authConfigSchema } from '../src/config';
+import { type AuthDeps, openAuthDeps } from '../src/deps';
+import { totpCode } from '../src/mfa/totp';
+
+export const API = '/api/v1';
+
+export interface Harness {
+  deps: AuthDeps;
+  app: Express;
+  events: EventEnvelope[];
+  /** Wait until an event of that type (and matching `where`) has been published. */
+  event(type: string, where?: (e: EventEnvelope) => boolean): Promise<EventEnvelope>;
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): AuthConfig {
+  return authConfigSchema.parse({
+    MONGO_URL: infra.mongoUrl,
+    MONGO_DB: testDbName('auth'),
+    AMQP_URL: infra.amqpUrl,
+    REDIS_URL: infra.redisUrl,
+    JWKS_URL: 'http://127.0.0.1:9/unused',
+    LOG_LEVEL: 'silent',
+    KEK: randomBytes(32).toString('base64'),
+    KEK_ID: 'test-kek',
+    REDIS_PREFIX: `t:${unique('auth')}:`,
+    LOGIN_DELAY_BASE_MS: '100',
+    LOGIN_DELAY_MAX_MS: '400',
+    OUTBOX_INTERVAL_MS: '50',
+    BUS_RETRY_DELAYS_MS: '100',
+    ...overrides,
+  });
+}
+
+export async function startAuth(overrides: Record<string, string> = {}): Promise<Harness> {
+  const config = testConfig(overrides);
+  const deps = await openAuthDeps(config, { logger: testLogger('auth') });
+  deps.relay.start();
+  const events: EventEnvelope[] = [];
+  const sink = unique('test-sink');
+  await deps.bus.consume(sink, {
+    bindings: ['auth.#'],
+    handler: async (e) => {
+      events.push(e);
+    },
+  });
+  const app = createAuthApp(deps);
+  return {
+    deps,
+    app,
+    events,
+    event: (type, where = () => true) => waitFor(() => events.find((e) => e.type === type && where(e)), { what: `event ${type}`, timeoutMs: 10_000 }),
+    close: async () => {
+      await deps.relay.stop();
+      await deleteTestQueues(deps.bus.queuesOf(sink)).catch(() => undefined);
+      await deps.mongo.dropDatabase().catch(() => undefined);
+      await deps.lifecycle.stop(5_000);
+    },
+  };
+}
+
+/** A password the policy accepts, different each time. */
+export const strongPassword = () => `${randomBytes(6).toString('base64url')} staple horse battery`;
+
+export interface Practice {
+  tenantId: string;
+  slug: string;
+  admin: { id: string; email: string; password: string };
+}
+
+export async function signUpPractice(app: Express, name = 'Test Practice'): Promise<Practice> {
+  const slug = unique('px').toLowerCase();
+  const email = `${unique('admin')}@example.test`;
+  const password = strongPassword();
+  const res = await request(app).post(`${API}/tenants`).send({ name, slug, admin: { name: 'Ada Admin', email, password } });
+  if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { tenantId: res.body.tenant.id, slug, admin: { id: res.body.user.id, email, password } };
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: string;
+}
+
+export async function login(app: Express, slug: string, email: string, password: string, ip = '10.0.0.1'): Promise<Tokens> {
+  const res = await request(app).post(`${API}/auth/login`).set('X-Forwarded-For', ip).send({ tenant: slug, email, password });
+  if (res.status !== 200 || !res.body.accessToken) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as Tokens;
+}
+
+export async function addUser(app: Express, adminToken: string, role: 'admin' | 'clinician' | 'receptionist') {
+  const email = `${unique(role)}@example.test`;
+  const password = strongPassword();
+  const res = await request(app).post(`${API}/users`).set(bearer(adminToken)).send({ name: `Some ${role}`, email, role, password });
+  if (res.status !== 201) throw new Error(`add user failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.id as string, email, password };
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+export function claimsOf(token: string) {
+  return accessTokenClaimsSchema.parse(jwt.decode(token));
+}
+
+/** Enrol and activate TOTP for a logged-in user; returns the secret, the recovery codes and the step time used. */
+export async function enableTotp(app: Express, accessToken: string): Promise<{ secret: string; recoveryCodes: string[]; usedAt: number }> {
+  const enrol = await request(app).post(`${API}/auth/mfa/totp`).set(bearer(accessToken)).send({});
+  if (enrol.status !== 200) throw new Error(`enrol failed: ${enrol.status} ${JSON.stringify(enrol.body)}`);
+  const usedAt = Date.now();
+  const act = await request(app).post(`${API}/auth/mfa/totp/activate`).set(bearer(accessToken)).send({ code: totpCode(enrol.body.secret, usedAt) });
+  if (act.status !== 200) throw new Error(`activate failed: ${act.status} ${JSON.stringify(act.body)}`);
+  return { secret: enrol.body.secret, recoveryCodes: act.body.recoveryCodes, usedAt };
+}
