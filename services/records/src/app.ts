@@ -4,6 +4,7 @@ import { type Authenticator, type Bus, type Logger, type Metrics, ApiRouter, Mon
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import { Events } from './common/events';
+import { KeyedSerialiser, serialisedCollection } from './common/serial';
 import { KeyService } from './keys/key-service';
 import { type KekConfig, KekRing } from './keys/keyring';
 import { KeyRepository, keyModels } from './keys/model';
@@ -50,17 +51,22 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   const Note = noteModel(deps.mongo);
   const Template = templateModel(deps.mongo);
   const tombstones = tombstoneModels(deps.mongo);
-  const patients = new PatientRepository(Patient, keys);
+  // Documents that get events after their insert are updated one writer at a time.
+  const serial = new KeyedSerialiser();
+  const patientCol = serialisedCollection(Patient.collection, serial);
+  const erasureCol = serialisedCollection(tombstones.Erasure.collection, serial);
+  const purgeCol = serialisedCollection(tombstones.TenantPurge.collection, serial);
+  const patients = new PatientRepository(Patient, keys, patientCol);
   const notes = new NoteRepository(Note, keys);
   const templates = new TemplateRepository(Template);
-  const tombstoneRepo = new TombstoneRepository(tombstones);
+  const tombstoneRepo = new TombstoneRepository(tombstones, { erasures: erasureCol, purges: purgeCol });
 
   const relay = new OutboxRelay({
     bus: deps.bus,
     logger: deps.logger,
     metrics: deps.metrics,
     conn: deps.mongo,
-    collections: [Patient.collection, Note.collection, Template.collection, tombstones.Erasure.collection, tombstones.TenantPurge.collection],
+    collections: [patientCol, Note.collection, Template.collection, erasureCol, purgeCol],
     intervalMs: deps.relayIntervalMs ?? 250,
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);

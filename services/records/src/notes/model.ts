@@ -1,9 +1,9 @@
-// Clinical notes, versioned: one document per note holding every version (title and body
-// sealed under the patient's data key) and a copy of the latest. An amendment appends a
-// version in one atomic single-document write guarded by the version number, so a note
-// is never silently overwritten and concurrent amendments cannot lose each other.
+// Clinical notes, versioned: every version is its own document (title and body sealed
+// under the patient's data key), inserted once and never updated. An amendment inserts
+// the next version number, carrying its event in the same insert; reads take the latest.
+// A note is never silently overwritten and racing amendments cannot lose each other.
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
+import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, randomId, withOutbox } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
 
@@ -30,62 +30,58 @@ export interface Note {
   updatedAt: string;
 }
 
-interface VersionDoc {
+/**
+ * One document per version, never updated: `_id` is `<noteId>:<version>`, so two
+ * amendments racing for the same version number cannot both be stored (an insert with a
+ * unique key is atomic everywhere; FerretDB's conditional updates are not).
+ */
+export interface NoteVersionDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  noteId: string;
   version: number;
+  keyId: string;
   title: SealedValue;
   body: SealedValue;
   reason?: SealedValue;
   authorId: string;
   createdAt: Date;
-}
-
-export interface NoteDoc {
-  _id: string;
-  tenantId: string;
-  patientId: string;
-  keyId: string;
-  version: number;
-  authorId: string;
-  createdAt: Date;
-  latest: VersionDoc;
-  versions: VersionDoc[];
+  /** The note's first author and creation time, repeated on every version. */
+  noteAuthorId: string;
+  noteCreatedAt: Date;
 }
 
 const sealedSchema = new Schema<SealedValue>({ kid: { type: String, required: true }, ct: { type: String, required: true } }, { _id: false, strict: 'throw' });
-const versionSchema = new Schema<VersionDoc>(
+
+const noteVersionSchema = new Schema<NoteVersionDoc>(
   {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    noteId: { type: String, required: true },
     version: { type: Number, required: true },
+    keyId: { type: String, required: true },
     title: { type: sealedSchema, required: true },
     body: { type: sealedSchema, required: true },
     reason: { type: sealedSchema },
     authorId: { type: String, required: true },
     createdAt: { type: Date, required: true },
-  },
-  { _id: false, strict: 'throw' },
-);
-
-const noteSchema = new Schema<NoteDoc>(
-  {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
-    patientId: { type: String, required: true },
-    keyId: { type: String, required: true },
-    version: { type: Number, required: true },
-    authorId: { type: String, required: true },
-    createdAt: { type: Date, required: true },
-    latest: { type: versionSchema, required: true },
-    versions: { type: [versionSchema], required: true },
+    noteAuthorId: { type: String, required: true },
+    noteCreatedAt: { type: Date, required: true },
     ...outboxSchemaFields,
   },
-  { collection: 'notes', versionKey: false, strict: 'throw' },
+  { collection: 'note_versions', versionKey: false, strict: 'throw' },
 );
-noteSchema.index({ tenantId: 1, patientId: 1, _id: 1 });
+noteVersionSchema.index({ tenantId: 1, noteId: 1, version: 1 }, { unique: true });
+noteVersionSchema.index({ tenantId: 1, patientId: 1, noteId: 1, version: -1 });
 
-export function noteModel(conn: Connection): Model<NoteDoc> {
-  return (conn.models.Note as Model<NoteDoc>) ?? conn.model<NoteDoc>('Note', noteSchema);
+export function noteModel(conn: Connection): Model<NoteVersionDoc> {
+  return (conn.models.NoteVersion as Model<NoteVersionDoc>) ?? conn.model<NoteVersionDoc>('NoteVersion', noteVersionSchema);
 }
 
 export const newNoteId = () => randomId('note');
+const versionKey = (noteId: string, version: number) => `${noteId}:${version}`;
 
 const aad = (tenantId: string, patientId: string, noteId: string, version: number, field: 'title' | 'body' | 'reason') =>
   `note|${tenantId}|${patientId}|${noteId}|${version}|${field}`;
@@ -97,7 +93,7 @@ export interface NoteContent {
 
 export class NoteRepository {
   constructor(
-    private readonly model: Model<NoteDoc>,
+    private readonly model: Model<NoteVersionDoc>,
     private readonly keys: KeyService,
   ) {}
 
@@ -108,15 +104,15 @@ export class NoteRepository {
   async create(tenantId: string, patientId: string, patientKeyId: string, id: string, authorId: string, content: NoteContent, events: EventEnvelope[]): Promise<Note> {
     const pk = await this.keys.patientKey(tenantId, patientId, patientKeyId);
     const now = new Date();
-    const v1 = this.sealVersion(tenantId, patientId, id, pk, 1, authorId, now, content);
-    const doc: NoteDoc = { _id: id, tenantId, patientId, keyId: pk.kid, version: 1, authorId, createdAt: now, latest: v1, versions: [v1] };
+    const doc = this.sealVersion(tenantId, patientId, id, pk, 1, authorId, now, { noteAuthorId: authorId, noteCreatedAt: now }, content);
     await this.model.create(withOutbox(doc, events));
     return this.toNote(tenantId, doc, pk);
   }
 
   /**
-   * Append a new version. `expectedVersion` (when given) must be the latest, else null with
-   * `conflict`; without it the amendment applies on top of whatever is latest.
+   * Append a new version. `expectedVersion` (when given) must be the latest, else
+   * `conflict`; without it the amendment goes on top of whatever is latest (retrying if
+   * another amendment takes the next number first).
    */
   async amend(
     tenantId: string,
@@ -127,57 +123,74 @@ export class NoteRepository {
     expectedVersion: number | undefined,
     makeEvents: (version: number) => EventEnvelope[],
   ): Promise<{ note: Note } | { notFound: true } | { conflict: number }> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.model.findOne({ _id: id, tenantId, patientId }, { version: 1, keyId: 1 }).lean<Pick<NoteDoc, 'version' | 'keyId'>>().exec();
-      if (!current) return { notFound: true };
-      if (expectedVersion !== undefined && expectedVersion !== current.version) return { conflict: current.version };
-      const pk = await this.keys.patientKey(tenantId, patientId, current.keyId);
-      const version = current.version + 1;
-      const v = this.sealVersion(tenantId, patientId, id, pk, version, authorId, new Date(), content);
-      const outbox = outboxUpdate(makeEvents(version));
-      const doc = await this.model.collection.findOneAndUpdate(
-        { _id: id as never, tenantId, patientId, version: current.version },
-        { $set: { version, latest: v, ...outbox.$set }, $push: { versions: v, ...outbox.$push } } as never,
-        { returnDocument: 'after' }, // no projection: FerretDB's findAndModify does not take one
-      );
-      if (doc) return { note: this.toNote(tenantId, doc as unknown as NoteDoc, pk) };
-      // Someone amended in between: go again on top of theirs (or report the conflict).
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const latest = await this.latestDoc(tenantId, patientId, id);
+      if (!latest) return { notFound: true };
+      if (expectedVersion !== undefined && expectedVersion !== latest.version) return { conflict: latest.version };
+      const pk = await this.keys.patientKey(tenantId, patientId, latest.keyId);
+      const version = latest.version + 1;
+      const doc = this.sealVersion(tenantId, patientId, id, pk, version, authorId, new Date(), latest, content);
+      try {
+        await this.model.create(withOutbox(doc, makeEvents(version)));
+        return { note: this.toNote(tenantId, doc, pk) };
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        if (expectedVersion !== undefined) return { conflict: version };
+        // Someone else took this version number: go again on top of theirs.
+      }
     }
     throw new Error('note amendment kept conflicting');
   }
 
   async findById(tenantId: string, patientId: string, id: string): Promise<Note | null> {
-    const doc = await this.model.findOne({ _id: id, tenantId, patientId }, { versions: 0 }).lean<NoteDoc>().exec();
+    const doc = await this.latestDoc(tenantId, patientId, id);
     return doc ? this.toNote(tenantId, doc) : null;
   }
 
+  /** Notes of a patient at their latest version, ordered by note id, paged by note id. */
   async list(tenantId: string, patientId: string, page: { after?: string; limit: number }): Promise<Note[]> {
     const filter: Record<string, unknown> = { tenantId, patientId };
-    if (page.after !== undefined) filter._id = mongoose.trusted({ $gt: page.after });
-    const docs = await this.model.find(filter, { versions: 0 }).sort({ _id: 1 }).limit(page.limit).lean<NoteDoc[]>().exec();
-    return Promise.all(docs.map((d) => this.toNote(tenantId, d)));
+    if (page.after !== undefined) filter.noteId = mongoose.trusted({ $gt: page.after });
+    const latest: NoteVersionDoc[] = [];
+    const cursor = this.model.find(filter).sort({ noteId: 1, version: -1 }).lean<NoteVersionDoc[]>().cursor();
+    try {
+      for await (const doc of cursor as AsyncIterable<NoteVersionDoc>) {
+        if (latest.length && latest[latest.length - 1]!.noteId === doc.noteId) continue;
+        if (latest.length === page.limit) break;
+        latest.push(doc);
+      }
+    } finally {
+      await cursor.close();
+    }
+    return Promise.all(latest.map((d) => this.toNote(tenantId, d)));
   }
 
   async versions(tenantId: string, patientId: string, id: string): Promise<NoteVersion[] | null> {
-    const doc = await this.model.findOne({ _id: id, tenantId, patientId }, { versions: 1, keyId: 1, patientId: 1 }).lean<NoteDoc>().exec();
-    if (!doc) return null;
-    const pk = await this.keys.patientKey(tenantId, patientId, doc.keyId);
-    return doc.versions.map((v) => this.openVersion(tenantId, patientId, id, pk, v));
+    const docs = await this.model.find({ tenantId, patientId, noteId: id }).sort({ version: 1 }).lean<NoteVersionDoc[]>().exec();
+    if (!docs.length) return null;
+    const pk = await this.keys.patientKey(tenantId, patientId, docs[0]!.keyId);
+    return docs.map((v) => this.openVersion(tenantId, patientId, pk, v));
   }
 
   /** Every note of a patient with its full history (subject access export). */
   async allWithHistory(tenantId: string, patientId: string): Promise<(Note & { versions: NoteVersion[] })[]> {
-    const docs = await this.model.find({ tenantId, patientId }).sort({ _id: 1 }).lean<NoteDoc[]>().exec();
+    const docs = await this.model.find({ tenantId, patientId }).sort({ noteId: 1, version: 1 }).lean<NoteVersionDoc[]>().exec();
+    const byNote = new Map<string, NoteVersionDoc[]>();
+    for (const d of docs) (byNote.get(d.noteId) ?? byNote.set(d.noteId, []).get(d.noteId)!).push(d);
     return Promise.all(
-      docs.map(async (d) => {
-        const pk = await this.keys.patientKey(tenantId, patientId, d.keyId);
-        return { ...this.toNote(tenantId, d, pk), versions: d.versions.map((v) => this.openVersion(tenantId, patientId, d._id, pk, v)) };
+      [...byNote.values()].map(async (versions) => {
+        const last = versions[versions.length - 1]!;
+        const pk = await this.keys.patientKey(tenantId, patientId, last.keyId);
+        return { ...this.toNote(tenantId, last, pk), versions: versions.map((v) => this.openVersion(tenantId, patientId, pk, v)) };
       }),
     );
   }
 
-  async countForPatient(tenantId: string, patientId: string): Promise<number> {
-    return this.model.countDocuments({ tenantId, patientId });
+  /** How many notes, and how many stored versions (documents), a patient has. */
+  async countForPatient(tenantId: string, patientId: string): Promise<{ notes: number; documents: number }> {
+    const notes = (await this.model.distinct('noteId', { tenantId, patientId })).length;
+    const documents = await this.model.countDocuments({ tenantId, patientId });
+    return { notes, documents };
   }
 
   async pendingEventsForPatient(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
@@ -198,40 +211,61 @@ export class NoteRepository {
     return (await this.model.deleteMany({ tenantId })).deletedCount;
   }
 
-  private sealVersion(tenantId: string, patientId: string, id: string, pk: PatientKey, version: number, authorId: string, at: Date, c: NoteContent & { reason?: string }): VersionDoc {
+  private latestDoc(tenantId: string, patientId: string, id: string): Promise<NoteVersionDoc | null> {
+    return this.model.findOne({ tenantId, patientId, noteId: id }).sort({ version: -1 }).lean<NoteVersionDoc>().exec();
+  }
+
+  private sealVersion(
+    tenantId: string,
+    patientId: string,
+    id: string,
+    pk: PatientKey,
+    version: number,
+    authorId: string,
+    at: Date,
+    note: { noteAuthorId: string; noteCreatedAt: Date },
+    c: NoteContent & { reason?: string },
+  ): NoteVersionDoc {
     return {
+      _id: versionKey(id, version),
+      tenantId,
+      patientId,
+      noteId: id,
       version,
+      keyId: pk.kid,
       title: this.keys.sealWith(pk, c.title, aad(tenantId, patientId, id, version, 'title')),
       body: this.keys.sealWith(pk, c.body, aad(tenantId, patientId, id, version, 'body')),
       ...(c.reason !== undefined ? { reason: this.keys.sealWith(pk, c.reason, aad(tenantId, patientId, id, version, 'reason')) } : {}),
       authorId,
       createdAt: at,
+      noteAuthorId: note.noteAuthorId,
+      noteCreatedAt: note.noteCreatedAt,
     };
   }
 
-  private openVersion(tenantId: string, patientId: string, id: string, pk: PatientKey, v: VersionDoc): NoteVersion {
+  private openVersion(tenantId: string, patientId: string, pk: PatientKey, v: NoteVersionDoc): NoteVersion {
     return {
       version: v.version,
-      title: this.keys.openWith(pk, v.title, aad(tenantId, patientId, id, v.version, 'title')),
-      body: this.keys.openWith(pk, v.body, aad(tenantId, patientId, id, v.version, 'body')),
-      ...(v.reason ? { reason: this.keys.openWith(pk, v.reason, aad(tenantId, patientId, id, v.version, 'reason')) } : {}),
+      title: this.keys.openWith(pk, v.title, aad(tenantId, patientId, v.noteId, v.version, 'title')),
+      body: this.keys.openWith(pk, v.body, aad(tenantId, patientId, v.noteId, v.version, 'body')),
+      ...(v.reason ? { reason: this.keys.openWith(pk, v.reason, aad(tenantId, patientId, v.noteId, v.version, 'reason')) } : {}),
       authorId: v.authorId,
       createdAt: new Date(v.createdAt).toISOString(),
     };
   }
 
-  private toNote(tenantId: string, doc: NoteDoc, pk: PatientKey): Note;
-  private toNote(tenantId: string, doc: NoteDoc): Promise<Note>;
-  private toNote(tenantId: string, doc: NoteDoc, pk?: PatientKey): Note | Promise<Note> {
+  private toNote(tenantId: string, doc: NoteVersionDoc, pk: PatientKey): Note;
+  private toNote(tenantId: string, doc: NoteVersionDoc): Promise<Note>;
+  private toNote(tenantId: string, doc: NoteVersionDoc, pk?: PatientKey): Note | Promise<Note> {
     const build = (key: PatientKey): Note => {
-      const latest = this.openVersion(tenantId, doc.patientId, doc._id, key, doc.latest);
+      const latest = this.openVersion(tenantId, doc.patientId, key, doc);
       return {
-        id: doc._id,
+        id: doc.noteId,
         patientId: doc.patientId,
         title: latest.title,
         body: latest.body,
-        authorId: doc.authorId,
-        createdAt: new Date(doc.createdAt).toISOString(),
+        authorId: doc.noteAuthorId,
+        createdAt: new Date(doc.noteCreatedAt).toISOString(),
         version: doc.version,
         updatedBy: latest.authorId,
         updatedAt: latest.createdAt,

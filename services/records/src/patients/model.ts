@@ -4,7 +4,7 @@
 // search uses a keyed blind index; the ref and the test flag are the only plain values.
 import type { EventEnvelope } from '@praxis/contracts';
 import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
-import mongoose, { type Connection, type Model, Schema } from 'mongoose';
+import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
 import { newPatientRef } from './ref';
 
@@ -103,11 +103,9 @@ export class PatientRepository {
   constructor(
     private readonly model: Model<PatientDoc>,
     private readonly keys: KeyService,
+    /** The patients collection with per-document serialised updates (see common/serial.ts). */
+    readonly collection: MongooseCollection,
   ) {}
-
-  get collection() {
-    return this.model.collection;
-  }
 
   /** Insert a new patient with its events; a fresh ref is drawn again on a collision. */
   async create(tenantId: string, id: string, input: Demographics & { test: boolean }, events: EventEnvelope[]): Promise<Patient> {
@@ -158,7 +156,7 @@ export class PatientRepository {
     return Promise.all(docs.map((d) => this.toPatient(tenantId, d)));
   }
 
-  /** Apply a change and its events in one atomic single-document write. */
+  /** Apply a change and its events in one single-document write. */
   async update(tenantId: string, id: string, vis: Visibility, change: DemographicsChange & { test?: boolean }, events: EventEnvelope[]): Promise<Patient | null> {
     const current = await this.model.findOne(this.filter(tenantId, vis, { _id: id }), { keyId: 1 }).lean<Pick<PatientDoc, 'keyId'>>().exec();
     if (!current) return null;
@@ -177,7 +175,7 @@ export class PatientRepository {
     const update: Record<string, unknown> = { $set: { ...$set, ...outbox.$set }, $push: outbox.$push };
     if (Object.keys($unset).length) update.$unset = $unset;
     // No projection: FerretDB's findAndModify does not take one.
-    const doc = await this.model.collection.findOneAndUpdate(this.filter(tenantId, vis, { _id: id }) as never, update, { returnDocument: 'after' });
+    const doc = await this.collection.findOneAndUpdate(this.filter(tenantId, vis, { _id: id }) as never, update, { returnDocument: 'after' });
     return doc ? this.toPatient(tenantId, doc as unknown as PatientDoc, pk) : null;
   }
 

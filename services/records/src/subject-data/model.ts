@@ -4,7 +4,7 @@
 // the work complete. A pending tombstone is written first, so a crash half-way is resumed.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox, isDuplicateKeyError } from '@praxis/platform';
-import { type Connection, type Model, Schema } from 'mongoose';
+import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export interface ErasureCounts {
   notes: number;
@@ -78,7 +78,11 @@ export function tombstoneModels(conn: Connection): TombstoneModels {
 const erasureKey = (tenantId: string, erasureId: string) => `${tenantId}:${erasureId}`;
 
 export class TombstoneRepository {
-  constructor(private readonly m: TombstoneModels) {}
+  constructor(
+    private readonly m: TombstoneModels,
+    /** The collections with per-document serialised updates (see common/serial.ts). */
+    private readonly cols: { erasures: MongooseCollection; purges: MongooseCollection },
+  ) {}
 
   findErasure(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
     return this.m.Erasure.findOne({ _id: erasureKey(tenantId, erasureId), tenantId }).lean<ErasureDoc>().exec();
@@ -102,7 +106,7 @@ export class TombstoneRepository {
 
   async completeErasure(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
     const outbox = outboxUpdate(events);
-    await this.m.Erasure.collection.updateOne(
+    await this.cols.erasures.updateOne(
       { _id: erasureKey(tenantId, erasureId) as never, tenantId, status: 'pending' },
       { $set: { status: 'completed', completedAt: new Date(), ...outbox.$set }, $push: outbox.$push } as never,
     );
@@ -125,7 +129,7 @@ export class TombstoneRepository {
 
   async completePurge(tenantId: string, events: EventEnvelope[]): Promise<void> {
     const outbox = outboxUpdate(events);
-    await this.m.TenantPurge.collection.updateOne(
+    await this.cols.purges.updateOne(
       { _id: tenantId as never, tenantId, status: 'pending' },
       { $set: { status: 'completed', completedAt: new Date(), ...outbox.$set }, $push: outbox.$push } as never,
     );

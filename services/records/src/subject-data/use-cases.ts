@@ -72,10 +72,10 @@ export async function erasePatient(
       if (earlier) return resultOf(earlier);
       throw problems.notFound('No such patient.');
     }
-    const notes = exists ? await deps.notes.countForPatient(tenantId, patientId) : 0;
+    const held = exists ? await deps.notes.countForPatient(tenantId, patientId) : { notes: 0, documents: 0 };
     // Events not yet relayed from the documents about to go move to the tombstone first.
     const carried: EventEnvelope[] = exists ? [...(await deps.patients.pendingEvents(tenantId, patientId)), ...(await deps.notes.pendingEventsForPatient(tenantId, patientId))] : [];
-    tomb = await deps.tombstones.beginErasure(tenantId, { erasureId, patientId, actor, counts: { notes, documents: exists ? notes + 1 : 0 } }, carried);
+    tomb = await deps.tombstones.beginErasure(tenantId, { erasureId, patientId, actor, counts: { notes: held.notes, documents: exists ? held.documents + 1 : 0 } }, carried);
   }
   if (tomb.status !== 'completed') {
     await deps.keys.destroyPatientKeys(tenantId, patientId); // crypto-shred: first, so a crash after it leaves only unreadable data
