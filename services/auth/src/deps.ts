@@ -6,6 +6,7 @@ import type { AuthConfig } from './config';
 import { type KeyStore, KeyStore as KeyStoreImpl } from './tokens/key-store';
 import { signingKeyModel } from './tokens/model';
 import { TokenIssuer } from './tokens/issuer';
+import { lockedCollection } from './shared/mongo';
 import { PasswordHasher } from './shared/passwords';
 import { TenantRepo, tenantModel } from './tenants/model';
 import { UserRepo, userModel } from './users/model';
@@ -55,7 +56,7 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
       logger: base.logger,
       metrics: base.metrics,
       conn: base.mongo,
-      collections: [tenants.model.collection, users.model.collection, sessions.model.collection, grants.model.collection] as never,
+      collections: [tenants.model, users.model, sessions.model, grants.model].map((m) => lockedCollection(m as never)),
       intervalMs: config.OUTBOX_INTERVAL_MS,
     });
     await relay.init();

@@ -3,7 +3,7 @@
 // replay of an old one is recognised and ends the session.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { updateAndReturn } from '../shared/mongo';
+import { lockedUpdateOne, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { UserRole } from '../users/model';
 
@@ -91,7 +91,7 @@ export class SessionRepo {
 
   async markRevoked(tenantId: string, sessionId: string, reason: RevokeReason, events: EventEnvelope[]): Promise<boolean> {
     const ob = outboxUpdate(events);
-    const res = await this.model.updateOne(
+    const res = await lockedUpdateOne(this.model as never, 
       { tenantId, _id: sessionId, revokedAt: trusted({ $exists: false }) },
       { $set: { revokedAt: new Date(), revokedReason: reason, ...ob.$set }, $push: ob.$push },
     );

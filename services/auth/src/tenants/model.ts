@@ -2,7 +2,7 @@
 // After a purge only a tombstone remains (id, times), so the slug is free again.
 import type { EventEnvelope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { updateAndReturn } from '../shared/mongo';
+import { lockedUpdateOne, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export type TenantStatus = 'active' | 'deletion-scheduled' | 'purged';
@@ -90,7 +90,7 @@ export class TenantRepo {
    */
   async markPurged(tenantId: string, now: Date, events: EventEnvelope[]): Promise<boolean> {
     const ob = outboxUpdate(events);
-    const res = await this.model.updateOne(
+    const res = await lockedUpdateOne(this.model as never, 
       { _id: tenantId, status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) },
       { $set: { status: 'purged', slug: `~purged~${tenantId}`, purgedAt: now, updatedAt: now, ...ob.$set }, $unset: { name: '', deletionScheduledFor: '' }, $push: ob.$push },
     );
@@ -98,6 +98,6 @@ export class TenantRepo {
   }
 
   async markPurgeCompleted(tenantId: string): Promise<void> {
-    await this.model.updateOne({ _id: tenantId, status: 'purged' }, { $set: { purgeCompletedAt: new Date() } });
+    await lockedUpdateOne(this.model as never, { _id: tenantId, status: 'purged' }, { $set: { purgeCompletedAt: new Date() } });
   }
 }
