@@ -41,6 +41,8 @@ export interface Platform {
   urls: Partial<Record<ServiceName, string>>;
   services: (typeof SERVICE_NAMES)[number][];
   logDir: string;
+  /** Another gateway process on this platform, with some environment changed (e.g. an upstream). */
+  startGateway(env: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -151,6 +153,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     BUS_RETRY_DELAYS_MS: retryDelays.join(','),
     // auth's own Redis keys (throttles, challenges) stay apart from every other run's.
     REDIS_PREFIX: `praxis:e2e:${run}:`,
+    // …and so do the gateway's per-IP and per-user counters (every run comes from 127.0.0.1).
+    RATE_LIMIT_PREFIX: `praxis:e2e:${run}:gw`,
     AUDIT_CONSUMER_NAME: auditConsumer,
     // A short checkpoint interval so a test can see a signed head quickly.
     AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
@@ -158,8 +162,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
 
   const procs: Proc[] = [];
-  const start = (name: ServiceName) => {
-    const log = path.join(logDir, `${run}-${name}.log`);
+  const start = (name: ServiceName, overrides: Record<string, string> = {}, tag: string = name) => {
+    const log = path.join(logDir, `${run}-${tag}.log`);
     const env = {
       ...common,
       PORT: String(ports[name]),
@@ -167,9 +171,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       KEK: randomBytes(32).toString('base64'),
       OTEL_SERVICE_NAME: `praxis-${name}`,
       ...(opts.env?.[name] ?? {}),
+      ...overrides,
     };
     const child = spawnService(name, env, log);
-    const p: Proc = { name, child, url: urls[name]!, log, exited: false };
+    const p: Proc = { name, child, url: `http://127.0.0.1:${env.PORT}`, log, exited: false };
     child.once('exit', () => (p.exited = true));
     procs.push(p);
     return p;
@@ -191,5 +196,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     await stop();
     throw err;
   }
-  return { run, url: urls.gateway!, urls, services, logDir, stop };
+  const startGateway = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const p = start('gateway', { ...env, PORT: String(port) }, `gateway-${port}`);
+    await waitReady(p, opts.readyTimeoutMs ?? 60_000);
+    return p.url;
+  };
+  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stop };
 }

@@ -2,15 +2,19 @@
 // their own): request ids and trace context, security headers, CORS, health and metrics,
 // the OpenAPI document and its browser, the web client, and /api/v1 routed to the
 // services after the edge checks (path sanity, per-IP limits, token, per-user limits).
+import { revokedSessionKey } from '@praxis/contracts';
 import {
-  type Authenticator,
+  type JwksVerifier,
   type Logger,
   type Metrics,
+  authContextFromClaims,
+  bearerToken,
   childTraceparent,
   problemErrorHandler,
   problems,
   requestIdPattern,
   runWithContext,
+  setContextIdentity,
   uuidv7,
 } from '@praxis/platform';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -22,7 +26,8 @@ import { OpenApiAggregator } from './openapi/aggregate';
 import { forward } from './proxy/forward';
 import { decideRoute } from './proxy/route-table';
 import { type Upstreams, getJson } from './proxy/upstreams';
-import { type RateLimitRule, RateLimiter } from './rate-limit/limiter';
+import { TokenCheck } from './edge-auth/token-check';
+import { type EdgeCheck, type RateLimitRule, RateLimiter } from './rate-limit/limiter';
 import { serveWebClient } from './web/static';
 
 export interface GatewayRateLimits {
@@ -35,7 +40,8 @@ export interface GatewayDeps {
   logger: Logger;
   metrics: Metrics;
   redis: Redis;
-  authenticator: Authenticator;
+  /** Access-token verification (auth's JWKS); revocation is checked in Redis here. */
+  verifier: Pick<JwksVerifier, 'verify'>;
   upstreams: Upstreams;
   rateLimits: GatewayRateLimits;
   corsOrigins: readonly string[];
@@ -129,36 +135,59 @@ export function createGatewayApp(deps: GatewayDeps): Express {
     }
   });
 
-  const ipLimit = (req: Request, rule: RateLimitRule) => limiter.hit(rule, ipKey(req.ip ?? 'unknown'));
   const limiter = new RateLimiter(deps.redis, deps.redisKeyPrefix ?? 'praxis:gateway:rl');
+  const tokens = new TokenCheck(deps.verifier);
   const minute = 60_000;
   const rules = {
     ip: { name: 'ip', limit: deps.rateLimits.ipPerMinute, windowMs: minute },
     authIp: { name: 'auth-ip', limit: deps.rateLimits.authIpPerMinute, windowMs: minute },
     user: { name: 'user', limit: deps.rateLimits.userPerMinute, windowMs: minute },
   } satisfies Record<string, RateLimitRule>;
+  const byIp = (req: Request, rule: RateLimitRule) => ({ rule, subject: ipKey(req.ip ?? 'unknown') });
 
-  /** Apply one rule; fails closed (503) when Redis cannot answer. */
-  async function enforce(rule: RateLimitRule, check: () => Promise<{ allowed: boolean; retryAfterSeconds: number }>): Promise<void> {
-    let result;
+  /** One Redis round trip: every limit, and the revocation mark when given. Fails closed. */
+  async function edgeCheck(hits: { rule: RateLimitRule; subject: string }[], revokedKey?: string): Promise<void> {
+    let result: EdgeCheck;
     try {
-      result = await check();
+      result = await limiter.check(hits, revokedKey);
     } catch (err) {
-      edgeRejected.inc({ reason: 'limiter-unavailable' });
-      logger.warn({ err: (err as Error).message, rule: rule.name }, 'rate limiter unavailable');
-      throw problems.unavailable('Cannot check request limits right now.');
+      edgeRejected.inc({ reason: 'redis-unavailable' });
+      logger.warn({ err: (err as Error).message }, 'rate limits and revocation cannot be checked');
+      throw problems.unavailable('Cannot check this request right now.');
     }
-    if (!result.allowed) {
-      rateLimited.inc({ rule: rule.name });
+    if (result.outcome === 'revoked') {
+      edgeRejected.inc({ reason: 'revoked' });
+      throw problems.unauthenticated('The session has ended.');
+    }
+    if (result.outcome === 'limited') {
+      rateLimited.inc({ rule: result.rule.name });
       throw problems.tooManyRequests(result.retryAfterSeconds);
     }
+  }
+
+  /** Token check for a protected route: valid signature and claims, session not revoked, limits kept. */
+  async function authenticate(req: Request): Promise<void> {
+    const token = bearerToken(req);
+    let claims;
+    try {
+      if (!token) throw problems.unauthenticated();
+      claims = await tokens.verify(token);
+    } catch (err) {
+      // A request without a valid token still counts against its address.
+      await edgeCheck([byIp(req, rules.ip)]);
+      edgeRejected.inc({ reason: 'token' });
+      throw err;
+    }
+    const auth = authContextFromClaims(claims);
+    await edgeCheck([byIp(req, rules.ip), { rule: rules.user, subject: `${auth.tenantId}:${auth.actor.id}` }], revokedSessionKey(claims.sid));
+    setContextIdentity(auth.tenantId, auth.actor.id);
   }
 
   app.get('/.well-known/jwks.json', async (req, res, next) => {
     res.locals.route = '/.well-known/jwks.json';
     res.locals.upstream = 'auth';
     try {
-      await enforce(rules.ip, () => ipLimit(req, rules.ip));
+      await edgeCheck([byIp(req, rules.ip)]);
       const auth = upstreams.get('auth');
       if (!auth) throw problems.unavailable('The auth service is not configured.');
       await forward(req, res, { upstream: auth, bodyLimitBytes: deps.bodyLimitBytes, logger, metrics });
@@ -182,18 +211,8 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       const upstream = upstreams.get(decision.upstream);
       if (!upstream) throw problems.unavailable(`The ${decision.upstream} service is not available in this deployment.`);
 
-      await enforce(rules.ip, () => ipLimit(req, rules.ip));
-      if (decision.authClass) await enforce(rules.authIp, () => ipLimit(req, rules.authIp));
-      if (!decision.isPublic) {
-        let auth;
-        try {
-          auth = await deps.authenticator.authenticate(req);
-        } catch (err) {
-          edgeRejected.inc({ reason: 'token' });
-          throw err;
-        }
-        await enforce(rules.user, () => limiter.hit(rules.user, `${auth.tenantId}:${auth.actor.id}`));
-      }
+      if (decision.isPublic) await edgeCheck(decision.authClass ? [byIp(req, rules.ip), byIp(req, rules.authIp)] : [byIp(req, rules.ip)]);
+      else await authenticate(req);
       await forward(req, res, { upstream, bodyLimitBytes: deps.bodyLimitBytes, logger, metrics });
     } catch (err) {
       next(err);

@@ -39,6 +39,8 @@ export const gatewayConfigSchema = z.object({
   RATE_LIMIT_AUTH_IP_PER_MIN: positiveInt(600),
   /** Requests a minute per authenticated user. */
   RATE_LIMIT_USER_PER_MIN: positiveInt(1_200),
+  /** Prefix of the rate-limit keys in Redis: shared by every replica of one deployment. */
+  RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:gateway:rl'),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 

@@ -1,7 +1,7 @@
 // Gateway boot: configuration, logger, metrics, Redis (rate limits and revocation
 // checks), token verification against auth's JWKS, pooled connections to the services,
 // then the HTTP server. It owns no database. Everything closes in reverse on SIGTERM.
-import { JwksVerifier, Lifecycle, Metrics, TokenAuthenticator, createLogger, httpJwksSource, startHttpServer } from '@praxis/platform';
+import { JwksVerifier, Lifecycle, Metrics, createLogger, httpJwksSource, startHttpServer } from '@praxis/platform';
 import { Redis } from 'ioredis';
 import { createGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
@@ -41,12 +41,13 @@ async function main(): Promise<void> {
     logger,
     metrics,
     redis,
-    authenticator: new TokenAuthenticator(verifier, redis),
+    verifier,
     upstreams,
     rateLimits: { ipPerMinute: config.RATE_LIMIT_IP_PER_MIN, authIpPerMinute: config.RATE_LIMIT_AUTH_IP_PER_MIN, userPerMinute: config.RATE_LIMIT_USER_PER_MIN },
     corsOrigins,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    redisKeyPrefix: config.RATE_LIMIT_PREFIX,
   });
   const server = await startHttpServer(app, config.PORT, config.HOST);
   lifecycle.onClose('http', () => server.close(10_000));

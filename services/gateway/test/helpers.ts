@@ -1,7 +1,7 @@
 // Test doubles for the gateway's own integration tests: real HTTP upstreams on port 0
 // that record what reached them, a gateway built from real Redis and a TestIssuer, and a
 // raw HTTP client that can send any header.
-import { Metrics, type Logger, type RunningServer, TokenAuthenticator, startHttpServer } from '@praxis/platform';
+import { Metrics, type Logger, type RunningServer, startHttpServer } from '@praxis/platform';
 import { TestIssuer, infra, testLogger, unique } from '@praxis/testing';
 import { Redis } from 'ioredis';
 import http from 'node:http';
@@ -112,7 +112,7 @@ export async function startGateway(
     logger: testLogger('gateway'),
     metrics: new Metrics('gateway'),
     redis,
-    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
+    verifier: issuer.verifier(),
     upstreams,
     rateLimits: { ipPerMinute: 1_000, authIpPerMinute: 1_000, userPerMinute: 1_000 },
     corsOrigins: ['https://app.example.test'],

@@ -1,27 +1,32 @@
-// Sliding-window rate limits in Redis, shared by every gateway replica. Each key counts
-// hits in fixed windows; the estimate weighs the previous window by how much of it still
-// overlaps the sliding window (the usual "sliding window counter"). One round trip per
-// check (a Lua script). Redis errors propagate: callers fail closed.
+// Sliding-window rate limits in Redis, shared by every gateway replica, checked together
+// with the session-revocation mark in ONE round trip (a Lua script), so the edge costs a
+// single Redis call per request. Each rule counts hits in fixed windows; the estimate
+// weighs the previous window by how much of it the sliding window still covers (the
+// "sliding window counter"). A refused request counts against nothing. Redis errors
+// propagate: callers fail closed. (Several keys in one script: a single Redis, or keys
+// given one hash tag on a cluster.)
 import type { Redis } from 'ioredis';
 
 const SCRIPT = `
 local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-local current = math.floor(now / window)
-local curKey = KEYS[1] .. ':' .. current
-local prevKey = KEYS[1] .. ':' .. (current - 1)
-local prev = tonumber(redis.call('GET', prevKey) or '0')
-local elapsed = now - current * window
-local weight = (window - elapsed) / window
-local estimate = math.floor(prev * weight)
-local count = tonumber(redis.call('GET', curKey) or '0')
-if estimate + count >= limit then
-  return {0, estimate + count, window - elapsed}
+local n = tonumber(ARGV[2])
+if #KEYS > n and redis.call('EXISTS', KEYS[n + 1]) == 1 then return {-1, 0} end
+local keys = {}
+for i = 1, n do
+  local window = tonumber(ARGV[1 + 2 * i])
+  local limit = tonumber(ARGV[2 + 2 * i])
+  local current = math.floor(now / window)
+  local curKey = KEYS[i] .. ':' .. current
+  local prev = tonumber(redis.call('GET', KEYS[i] .. ':' .. (current - 1)) or '0')
+  local elapsed = now - current * window
+  local count = tonumber(redis.call('GET', curKey) or '0')
+  if math.floor(prev * (window - elapsed) / window) + count >= limit then return {i, window - elapsed} end
+  keys[i] = curKey
 end
-count = redis.call('INCR', curKey)
-if count == 1 then redis.call('PEXPIRE', curKey, window * 2) end
-return {1, estimate + count, window - elapsed}
+for i = 1, n do
+  if redis.call('INCR', keys[i]) == 1 then redis.call('PEXPIRE', keys[i], tonumber(ARGV[1 + 2 * i]) * 2) end
+end
+return {0, 0}
 `;
 
 export interface RateLimitRule {
@@ -31,13 +36,10 @@ export interface RateLimitRule {
   windowMs: number;
 }
 
-export interface RateLimitResult {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  /** Seconds until a retry can succeed. */
-  retryAfterSeconds: number;
-}
+export type EdgeCheck =
+  | { outcome: 'allowed' }
+  | { outcome: 'limited'; rule: RateLimitRule; retryAfterSeconds: number }
+  | { outcome: 'revoked' };
 
 export class RateLimiter {
   private sha?: string;
@@ -47,22 +49,28 @@ export class RateLimiter {
     private readonly prefix = 'praxis:gateway:rl',
   ) {}
 
-  async hit(rule: RateLimitRule, subject: string, now = Date.now()): Promise<RateLimitResult> {
-    const key = `${this.prefix}:${rule.name}:${subject}`;
-    const args = [String(now), String(rule.windowMs), String(rule.limit)];
+  /**
+   * Count one request against every rule (all or nothing), unless a rule is spent or
+   * `revokedKey` exists in Redis.
+   */
+  async check(hits: { rule: RateLimitRule; subject: string }[], revokedKey?: string, now = Date.now()): Promise<EdgeCheck> {
+    const keys = hits.map((h) => `${this.prefix}:${h.rule.name}:${h.subject}`);
+    if (revokedKey) keys.push(revokedKey);
+    const args = [String(now), String(hits.length), ...hits.flatMap((h) => [String(h.rule.windowMs), String(h.rule.limit)])];
     let reply: unknown;
     try {
       this.sha ??= (await this.redis.script('LOAD', SCRIPT)) as string;
-      reply = await this.redis.evalsha(this.sha, 1, key, ...args);
+      reply = await this.redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
       if (!/NOSCRIPT/.test((err as Error).message)) throw err;
       this.sha = (await this.redis.script('LOAD', SCRIPT)) as string;
-      reply = await this.redis.evalsha(this.sha, 1, key, ...args);
+      reply = await this.redis.evalsha(this.sha, keys.length, ...keys, ...args);
     }
-    const [allowed, used, msLeftInWindow] = reply as [number, number, number];
-    const remaining = Math.max(0, rule.limit - used);
-    // Under the sliding estimate, room appears gradually; the end of the current window
+    const [verdict, msLeft] = reply as [number, number];
+    if (verdict === 0) return { outcome: 'allowed' };
+    if (verdict === -1) return { outcome: 'revoked' };
+    // Room comes back gradually under the sliding estimate; the end of the current window
     // is a safe upper bound for when a retry succeeds.
-    return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterSeconds: Math.max(1, Math.ceil(msLeftInWindow / 1000)) };
+    return { outcome: 'limited', rule: hits[verdict - 1]!.rule, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) };
   }
 }

@@ -1,0 +1,116 @@
+// Benchmark (not a test): what the gateway adds to a request. In one run, with autocannon:
+//   1. a bare node:http JSON server (the floor on this machine),
+//   2. an authenticated GET /api/v1/patients/:id straight to records,
+//   3. the same request through the gateway (token check, revocation check, two rate-limit
+//      checks in Redis, pooled proxying, access log),
+//   4. a second gateway in front of the bare server (the gateway's own cost, nothing to hide it),
+//   5. 2 and 3 again over a single connection (per-request latency without queueing).
+// Every server runs as its own process (the e2e platform fixture). Prints req/s, p50, p99
+// and the ratios, and writes .data/reports/bench-gateway.json.
+// Run: scripts/bench gateway
+import autocannon from 'autocannon';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Api, strongPassword, uniqueSlug } from '../../../test/e2e/client';
+import { ROOT, freePort, startPlatform } from '../../../test/e2e/platform';
+
+const CONNECTIONS = 10;
+const WARMUP_S = 2;
+const DURATION_S = 8;
+
+interface Figures {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measure(url: string, headers: Record<string, string>, connections = CONNECTIONS): Promise<Figures> {
+  await autocannon({ url, headers, connections, duration: WARMUP_S });
+  const r = await autocannon({ url, headers, connections, duration: DURATION_S });
+  return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors };
+}
+
+/** A bare JSON server in its own process, as the services and the gateway are. */
+async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const code = `require('node:http').createServer((q, s) => { const b = JSON.stringify({ id: 'pat_x', ref: 'PX-0000-0000', givenName: 'A', familyName: 'B' }); s.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }); s.end(b); }).listen(${port}, '127.0.0.1', () => console.log('ready'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (c) => reject(new Error(`bare server exited (${c})`)));
+  });
+  return { url: `http://127.0.0.1:${port}/patients/pat_x`, child };
+}
+
+async function main(): Promise<void> {
+  const platform = await startPlatform({
+    services: ['auth', 'records'],
+    logLevel: 'info',
+    // Limits far above what one benchmark user sends, so the run measures the checks, not refusals.
+    env: { gateway: { RATE_LIMIT_USER_PER_MIN: '100000000', RATE_LIMIT_IP_PER_MIN: '100000000' } },
+  });
+  const bare = await startBareServer();
+  try {
+    const api = new Api(`${platform.url}/api/v1`);
+    const slug = uniqueSlug('bench');
+    const password = strongPassword();
+    const email = `admin@${slug}.example.test`;
+    const signUp = await api.post('/tenants', { name: 'Bench Practice', slug, admin: { name: 'Bench Admin', email, password } });
+    if (signUp.status !== 201) throw new Error(`sign-up failed: ${signUp.status}`);
+    const login = await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email, password });
+    const token = login.body.accessToken;
+    const patient = await api.post<{ id: string }>('/patients', { givenName: 'Bench', familyName: 'Mark', birthDate: '1970-01-01' }, token);
+    if (patient.status !== 201) throw new Error(`creating the patient failed: ${patient.status}`);
+    const pathname = `/api/v1/patients/${patient.body.id}`;
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+
+    // A second gateway whose "records" is the bare server: the gateway's own cost, with
+    // no slow service behind it to hide it.
+    const overStub = await platform.startGateway({ RECORDS_URL: new URL(bare.url).origin });
+    const results = {
+      bare: await measure(bare.url, {}),
+      direct: await measure(`${platform.urls.records}${pathname}`, headers),
+      gateway: await measure(`${platform.url}${pathname}`, headers),
+      gatewayOverBare: await measure(`${overStub}/api/v1/patients/pat_x`, headers),
+      // One connection: latency without queueing, per request.
+      directSingle: await measure(`${platform.urls.records}${pathname}`, headers, 1),
+      gatewaySingle: await measure(`${platform.url}${pathname}`, headers, 1),
+    };
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    const report = {
+      name: 'gateway',
+      at: new Date().toISOString(),
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      setup: { connections: CONNECTIONS, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)' },
+      results,
+      ratios: {
+        gatewayToDirectP99: ratio(results.gateway.p99Ms, results.direct.p99Ms),
+        gatewayToDirectReqPerSec: ratio(results.gateway.reqPerSec, results.direct.reqPerSec),
+        directToBareReqPerSec: ratio(results.direct.reqPerSec, results.bare.reqPerSec),
+        gatewayToBareReqPerSec: ratio(results.gateway.reqPerSec, results.bare.reqPerSec),
+        gatewayOverBareToBareReqPerSec: ratio(results.gatewayOverBare.reqPerSec, results.bare.reqPerSec),
+        gatewayToDirectSingleConnectionP50: ratio(results.gatewaySingle.p50Ms, results.directSingle.p50Ms),
+        gatewayToDirectSingleConnectionP99: ratio(results.gatewaySingle.p99Ms, results.directSingle.p99Ms),
+      },
+      aim: 'gateway p99 at most 1.25 × direct p99',
+      aimMet: results.gateway.p99Ms <= results.direct.p99Ms * 1.25,
+    };
+    const table = (Object.keys(results) as (keyof typeof results)[]).map((k) => `  ${k.padEnd(16)} ${String(results[k].reqPerSec).padStart(7)} req/s   p50 ${String(results[k].p50Ms).padStart(4)} ms   p99 ${String(results[k].p99Ms).padStart(4)} ms   (${results[k].requests} requests, ${results[k].non2xx} non-2xx, ${results[k].errors} errors)`);
+    console.log(['gateway benchmark', ...table, `  gateway/direct p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}; aim met: ${report.aimMet}`].join('\n'));
+    const out = path.join(ROOT, '.data', 'reports');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'bench-gateway.json'), JSON.stringify(report, null, 2) + '\n');
+  } finally {
+    bare.child.kill('SIGTERM');
+    await platform.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
