@@ -5,12 +5,10 @@
 //   node --import tsx src/cli.ts create-support-user --email <e> --name <n>
 //       a platform support user; the password is read from stdin (never argv). 2FA is
 //       mandatory: their first login goes through TOTP enrolment.
-import { makeEvent, randomId } from '@praxis/platform';
 import { loadAuthConfig } from './config';
 import { openAuthDeps } from './deps';
-import { assertStrongPassword } from './shared/passwords';
-import { systemActor } from './shared/events';
-import { PLATFORM_TENANT, normaliseEmail } from './users/model';
+import { createSupportUser } from './support/support-users';
+import { rotateSigningKeys } from './tokens/rotate';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,7 +31,7 @@ async function main(): Promise<void> {
   const deps = await openAuthDeps({ ...config, LOG_LEVEL: 'warn' });
   try {
     if (command === 'rotate-keys') {
-      const { activated, next } = await deps.keys.rotate();
+      const { activated, next } = await rotateSigningKeys(deps);
       await deps.relay.drainOnce().catch(() => undefined);
       process.stdout.write(`signing with ${activated}; next key ${next} published\n`);
       return;
@@ -42,16 +40,8 @@ async function main(): Promise<void> {
     const name = arg('name');
     if (!email || !name) throw new Error('--email and --name are required');
     const password = await readStdin();
-    assertStrongPassword(password, 'password', [email, name]);
-    const now = new Date();
-    const userId = randomId('sup');
-    await deps.users.create(
-      { _id: userId, tenantId: PLATFORM_TENANT, email: normaliseEmail(email), name, role: 'support', passwordHash: await deps.hasher.hash(password), disabled: false, createdAt: now, updatedAt: now },
-      [],
-    );
-    process.stdout.write(`support user ${userId} created; TOTP enrolment happens at first login (POST /api/v1/support/login)\n`);
-    void makeEvent;
-    void systemActor;
+    const userId = await createSupportUser(deps, { email, name, password });
+    process.stdout.write(`support user ${userId} created; TOTP enrolment happens at their first login (POST /api/v1/support/login)\n`);
   } finally {
     await deps.lifecycle.stop(5_000);
   }

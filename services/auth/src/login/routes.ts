@@ -11,6 +11,7 @@ import { userActor } from '../shared/events';
 import { PLATFORM_TENANT } from '../users/model';
 import { changePassword } from '../users/users';
 import { passwordLogin, verifyMfa } from './login';
+import { LoginThrottle } from './throttle';
 
 export const tokenResponse = z.object({
   accessToken: z.string(),
@@ -107,7 +108,10 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       body: z.strictObject({ refreshToken: z.string().min(1).max(200) }),
       response: tokenResponse,
     },
-    ({ body }) => refreshSession(deps, body.refreshToken, (s) => sessionStillAllowed(deps, s)),
+    async ({ body, req }) => {
+      await new LoginThrottle(deps.redis, deps.config).checkIp(clientIp(req));
+      return refreshSession(deps, body.refreshToken, (s) => sessionStillAllowed(deps, s));
+    },
   );
   r.route(
     { method: 'post', path: '/auth/logout', summary: 'End this session at once', tags: ['auth'], auth: 'authenticated', status: 204 },

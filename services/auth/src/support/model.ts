@@ -49,11 +49,11 @@ export class GrantRepo {
     return this.model.findOne({ tenantId, _id: grantId }).lean();
   }
 
-  /** The live grant lasting longest, if any. */
+  /** The most recently given live grant, if any (the practice's latest decision). */
   async live(tenantId: string, now = new Date()): Promise<GrantDoc | null> {
     return this.model
       .findOne({ tenantId, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: now }) })
-      .sort({ expiresAt: -1 })
+      .sort({ createdAt: -1 })
       .lean();
   }
 
