@@ -1,0 +1,168 @@
+// Records throughput (run by `scripts/bench records`): patient GET and create per second,
+// with p99, through the service over HTTP (autocannon, real token checks, encryption,
+// the audited view written to the outbox before each answer, the relay publishing to the
+// broker) beside the raw mongodb driver doing the equivalent reads and writes (findOne by
+// _id, insertOne of a same-shaped document) against the same FerretDB in the same run.
+// Options: --seconds=S per phase (default 8), --connections=C (default 10).
+// Results: .data/reports/bench-records.json.
+import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
+import { ROOT, TestIssuer, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
+import autocannon from 'autocannon';
+import mongoose from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildRecords } from '../src/app';
+
+function arg(name: string, fallback: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.split('=')[1]) : fallback;
+}
+
+const SECONDS = arg('seconds', 8);
+const CONNECTIONS = arg('connections', 10);
+const SEED = 500;
+const log = (...a: unknown[]) => console.log('[records bench]', ...a);
+
+const person = { givenName: 'Bench', familyName: 'Mark', birthDate: '1980-01-01', email: 'bench@example.org', mobile: '+447700900000', address: { line1: '1 Bench St', city: 'Leeds', postcode: 'LS1 1AA' } };
+
+interface Phase {
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  ops: number;
+  errors: number;
+}
+
+/** Closed-loop load with C concurrent workers for S seconds, like autocannon's connections. */
+async function closedLoop(op: (i: number) => Promise<unknown>, seconds: number, concurrency: number): Promise<Phase> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let i = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        try {
+          await op(i++);
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => +(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0).toFixed(2);
+  return { perSec: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99), ops: latencies.length, errors };
+}
+
+async function cannon(opts: autocannon.Options): Promise<Phase> {
+  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: SECONDS });
+  const total = r.requests.total;
+  return { perSec: Math.round(total / SECONDS), p50Ms: r.latency.p50, p99Ms: r.latency.p99, ops: total, errors: r.errors + r.non2xx };
+}
+
+async function main(): Promise<void> {
+  const run = unique('recbench');
+  const dbName = `bench_records_${randomBytes(4).toString('hex')}`;
+  const rawDbName = `bench_recraw_${randomBytes(4).toString('hex')}`;
+  const logger = testLogger('records-bench');
+  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
+  const redis = await connectRedis(infra.redisUrl, 'records-bench');
+  const bus = new Bus({ url: infra.amqpUrl, service: run, logger });
+  await bus.connect();
+  const issuer = new TestIssuer();
+  const tenant = issuer.tenant();
+  const records = await buildRecords({
+    logger,
+    metrics: new Metrics('records'),
+    mongo,
+    bus,
+    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
+    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench-kek' },
+  });
+  await records.start();
+  const server = await startHttpServer(records.app, 0, '127.0.0.1');
+  const url = `http://127.0.0.1:${server.port}`;
+  const raw = new mongoose.mongo.MongoClient(infra.mongoUrl, { maxPoolSize: 20 });
+  await raw.connect();
+  const rawPatients = raw.db(rawDbName).collection('patients');
+  const results: Record<string, unknown> = { seconds: SECONDS, connections: CONNECTIONS, seeded: SEED, cpus: (await import('node:os')).cpus().length, startedAt: new Date().toISOString() };
+
+  try {
+    // Seed both sides with the same number of patients; the raw side gets documents of the
+    // same shape and size as the service stores (sealed fields, blind index, ref).
+    const ids: string[] = [];
+    for (let i = 0; i < SEED; i += 25) {
+      const batch = await Promise.all(Array.from({ length: 25 }, () => fetch(`${url}/api/v1/patients`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.admin.token}` }, body: JSON.stringify(person) }).then((r) => r.json() as Promise<{ id: string }>)));
+      ids.push(...batch.map((p) => p.id));
+    }
+    const sample = (await mongo.collection('patients').findOne({ _id: ids[0] as never }, { projection: { _outbox: 0, _outboxPending: 0 } }))!;
+    const rawDoc = (id: string) => ({ ...sample, _id: id, ref: `PX-${randomBytes(4).toString('hex').toUpperCase()}` });
+    await rawPatients.createIndex({ tenantId: 1, ref: 1 }, { unique: true });
+    await rawPatients.createIndex({ tenantId: 1, familyNameIdx: 1 });
+    const rawIds = ids.map((_, i) => `raw_${run}_${i}`);
+    await rawPatients.insertMany(rawIds.map(rawDoc) as never[]);
+    log(`seeded ${SEED} patients on each side; ${SECONDS}s per phase, ${CONNECTIONS} connections`);
+
+    // ---- reads ----
+    const rawRead = await closedLoop((i) => rawPatients.findOne({ _id: rawIds[i % rawIds.length] as never, tenantId: sample.tenantId }), SECONDS, CONNECTIONS);
+    log('raw findOne', rawRead);
+    let n = 0;
+    const serviceRead = await cannon({
+      url,
+      requests: [{ method: 'GET', headers: { authorization: `Bearer ${tenant.clinician.token}` }, setupRequest: (req) => ({ ...req, path: `/api/v1/patients/${ids[n++ % ids.length]}` }) }],
+    });
+    log('service GET /patients/:id', serviceRead);
+
+    // ---- creates ----
+    let m = 0;
+    const rawCreate = await closedLoop(() => rawPatients.insertOne(rawDoc(`raw_${run}_c${m++}`) as never), SECONDS, CONNECTIONS);
+    log('raw insertOne', rawCreate);
+    const serviceCreate = await cannon({
+      url,
+      requests: [{ method: 'POST', path: '/api/v1/patients', headers: { authorization: `Bearer ${tenant.receptionist.token}`, 'content-type': 'application/json' }, body: JSON.stringify(person) }],
+    });
+    log('service POST /patients', serviceCreate);
+
+    const ratio = (a: Phase, b: Phase) => +(a.perSec / Math.max(1, b.perSec)).toFixed(3);
+    Object.assign(results, {
+      raw: { read: rawRead, create: rawCreate },
+      service: { read: serviceRead, create: serviceCreate },
+      ratios: { read: ratio(serviceRead, rawRead), create: ratio(serviceCreate, rawCreate) },
+      target: { readRatioAtLeast: 0.4, met: ratio(serviceRead, rawRead) >= 0.4 },
+      notes: [
+        'service GET = token verification + revocation check (Redis) + findOne + patient-key unwrap (cached) + 6 AES-GCM opens + the view event inserted into the outbox before the answer; the relay publishes it to RabbitMQ with confirms and deletes it',
+        'service POST = validation + patient-key wrap and insert + 6 AES-GCM seals + blind index + insert with the created event; raw = one insertOne of a same-shaped document',
+      ],
+    });
+    log('ratios (service / raw):', results.ratios);
+  } finally {
+    await server.close(2000);
+    await records.stop();
+    await deleteTestQueues(bus.queuesOf('erasure-requests'));
+    await deleteTestQueues(bus.queuesOf('tenant-purges'));
+    await bus.close();
+    await redis.quit();
+    await mongo.dropDatabase();
+    await mongo.close();
+    await raw.db(rawDbName).dropDatabase();
+    await raw.close();
+  }
+  const out = path.join(ROOT, '.data/reports/bench-records.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${path.relative(ROOT, out)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
