@@ -3,7 +3,7 @@
 // the audited view written to the outbox before each answer, the relay publishing to the
 // broker) beside the raw mongodb driver doing the equivalent reads and writes (findOne by
 // _id, insertOne of a same-shaped document) against the same FerretDB in the same run.
-// Options: --seconds=S per phase (default 8), --connections=C (default 10).
+// Options: --seconds=S per phase (default 7), --connections=C (default 10).
 // Results: .data/reports/bench-records.json.
 import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
 import { ROOT, TestIssuer, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
@@ -19,9 +19,9 @@ function arg(name: string, fallback: number): number {
   return hit ? Number(hit.split('=')[1]) : fallback;
 }
 
-const SECONDS = arg('seconds', 8);
+const SECONDS = arg('seconds', 7);
 const CONNECTIONS = arg('connections', 10);
-const SEED = 500;
+const SEED = 100;
 const log = (...a: unknown[]) => console.log('[records bench]', ...a);
 
 const person = { givenName: 'Bench', familyName: 'Mark', birthDate: '1980-01-01', email: 'bench@example.org', mobile: '+447700900000', address: { line1: '1 Bench St', city: 'Leeds', postcode: 'LS1 1AA' } };
