@@ -50,7 +50,8 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    const details = (err as { errors?: { message: string }[] }).errors?.map((e) => e.message).join('; ');
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}${details ? ` (${details})` : ''}\n`);
     process.exit(1);
   },
 );

@@ -1,5 +1,6 @@
 // The auth service's environment, parsed once at boot. The only place that reads process.env.
 import { baseServiceConfig, configFields, loadConfig } from '@praxis/platform';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -18,7 +19,7 @@ export const authConfigSchema = baseServiceConfig.extend({
   SESSION_IDLE_S: int(30 * 60, 60),
   MFA_CHALLENGE_TTL_S: int(300, 30),
   /** Concurrent argon2id hashes (each takes ~19 MiB); more wait in a bounded queue. */
-  HASH_CONCURRENCY: int(4, 1),
+  HASH_CONCURRENCY: int(Math.max(2, availableParallelism()), 1),
   HASH_QUEUE: int(256, 1),
   ARGON2_MEMORY_KIB: int(19456, 19456),
   ARGON2_TIME: int(2, 2),

@@ -32,8 +32,8 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
   const base = await openServiceDeps('auth', config, {
     ...(opts.logger ? { logger: opts.logger } : {}),
     jwksSource: async () => {
-      if (!keys) throw new Error('key store not open yet');
-      return keys.jwks();
+      // Before the store is open there is nothing to trust yet; refreshed once it is.
+      return keys ? keys.jwks() : { keys: [] };
     },
   });
   try {
