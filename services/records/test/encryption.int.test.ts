@@ -104,7 +104,8 @@ describe('encryption at rest', () => {
     const created = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Rory', familyName: 'Rotated', birthDate: '1980-03-03', email: 'rory@example.org' });
     const second = h.tenant();
     expect((await api().post('/api/v1/patients').set(bearer(second.admin.token)).send({ givenName: 'Sam', familyName: 'Second', birthDate: '1980-03-03' })).status).toBe(201);
-    const before = await h.mongo.collection('patients').findOne({ _id: created.body.id as never });
+    const data = { projection: { _outbox: 0, _outboxPending: 0 } };
+    const before = await h.mongo.collection('patients').findOne({ _id: created.body.id as never }, data);
     const patientKeysBefore = await h.mongo.collection('patient_keys').find({ tenantId: t.tenantId }).toArray();
 
     const newKek = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-2' };
@@ -120,7 +121,7 @@ describe('encryption at rest', () => {
       expect(doc.wrapped.kid).toBe('test-kek-2');
       expect(doc.rotatedAt).toBeInstanceOf(Date);
     }
-    expect(await h.mongo.collection('patients').findOne({ _id: created.body.id as never })).toEqual(before);
+    expect(await h.mongo.collection('patients').findOne({ _id: created.body.id as never }, data)).toEqual(before);
     expect(await h.mongo.collection('patient_keys').find({ tenantId: t.tenantId }).toArray()).toEqual(patientKeysBefore);
 
     // A service that knows only the new KEK reads everything.

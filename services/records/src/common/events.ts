@@ -1,6 +1,9 @@
 // Publishing from use-cases: change events ride in the changed document's outbox (the
-// repositories write them); access events are stored with recordEvents before any data
-// is returned. Either way the relay is nudged so they leave within milliseconds.
+// repositories write them) and the relay is nudged so they leave within milliseconds;
+// access events are stored with recordEvents before any data is returned and leave with
+// the relay's next poll (≤ 250 ms). Not nudging for reads matters on FerretDB, where
+// each drain scans every outbox-carrying collection (its `_outboxPending` index is not
+// used), so a nudge per read would keep the database busy scanning.
 //
 // Access events are group-committed: while one outbox insert is in flight, the events of
 // requests arriving meanwhile wait and go together in the next single insert. Nobody gets
@@ -55,7 +58,6 @@ export class Events {
         try {
           await recordEvents(this.conn, batch.flatMap((w) => w.events));
           for (const w of batch) w.resolve();
-          this.relay.nudge();
         } catch (err) {
           for (const w of batch) w.reject(err);
         }
