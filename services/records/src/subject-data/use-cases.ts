@@ -90,7 +90,7 @@ export async function erasePatient(
     });
     await deps.tombstones.completeErasure(tenantId, erasureId, [erased]);
     deps.events.written();
-    deps.logger.info({ erasureId, notes: tomb.counts.notes, documents: tomb.counts.documents }, 'patient erased');
+    deps.logger.info({ erasureId, noteCount: tomb.counts.notes, documentCount: tomb.counts.documents }, 'patient erased');
   }
   return { erasureId, patientId, status: 'completed', notes: tomb.counts.notes, documents: tomb.counts.documents };
 }
@@ -117,6 +117,6 @@ export async function purgeTenant(deps: SubjectDataDeps, tenantId: string): Prom
   const destroyed = makeEvent({ type: 'records.tenant.destroyed', tenantId, actor: { kind: 'service', id: 'records' }, data: { patients: tomb.patients } });
   await deps.tombstones.completePurge(tenantId, [destroyed]);
   deps.events.written();
-  deps.logger.info({ patients: tomb.patients }, 'practice data destroyed');
+  deps.logger.info({ patientCount: tomb.patients }, 'practice data destroyed');
   return { patients: tomb.patients };
 }
