@@ -81,7 +81,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   const api = new ApiRouter(deps.authenticator);
   patientRoutes(api, { patients, events });
   noteRoutes(api, { patients, notes, events });
-  templateRoutes(api, { patients, templates, events });
+  templateRoutes(api, { patients, templates, events, assertTenantActive: (tenantId) => keys.tenantKey(tenantId) });
   subjectDataRoutes(api, subjectData);
 
   const app = createHttpApp({ service: 'records', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness ?? {}, routers: [api] });

@@ -139,6 +139,8 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
     await expect(freshKeys().patientKey(gone.tenantId, p1.id, rawPatient.keyId)).rejects.toBeInstanceOf(KeyDestroyedError);
     // A stale token cannot start the practice's data again.
     expect((await api().post('/api/v1/patients').set(bearer(gone.admin.token)).send(person)).status).toBe(404);
+    expect((await api().post('/api/v1/templates').set(bearer(gone.admin.token)).send({ name: 'x', channel: 'sms', body: 'x' })).status).toBe(404);
+    expect((await api().get('/api/v1/patients').set(bearer(gone.admin.token))).body.items).toEqual([]);
     // Another practice is untouched.
     expect((await api().get(`/api/v1/patients/${survivor.id}/notes`).set(bearer(t.clinician.token))).body.items).toHaveLength(1);
     await waitFor(async () => (await h.mongo.collection('tenant_purges').countDocuments({ _id: gone.tenantId as never, status: 'completed' })) === 1, { what: 'purge tombstone' });

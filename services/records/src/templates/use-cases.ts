@@ -12,6 +12,8 @@ export interface TemplateDeps {
   patients: PatientRepository;
   templates: TemplateRepository;
   events: Events;
+  /** Refuses (404) practices whose data was destroyed, so stale tokens cannot start it again. */
+  assertTenantActive: (tenantId: string) => Promise<unknown>;
 }
 
 export async function createTemplate(deps: TemplateDeps, caller: Caller, input: { name: string; channel: Channel; subject?: string; body: string }): Promise<Template> {
@@ -23,6 +25,7 @@ export async function createTemplate(deps: TemplateDeps, caller: Caller, input: 
     if (err instanceof TemplateSyntaxError) throw problems.badRequest('The template is not valid.', [{ path: `body.${err.field}`, message: err.message }]);
     throw err;
   }
+  await deps.assertTenantActive(caller.tenantId);
   const id = newTemplateId();
   const template = await deps.templates.create(
     caller.tenantId,
