@@ -29,6 +29,8 @@ export interface RecordsDeps {
   readiness?: Record<string, () => Promise<unknown>>;
   /** Outbox polling interval (tests shorten it). */
   relayIntervalMs?: number;
+  /** Prefix of the bus consumer names (RECORDS_CONSUMER_PREFIX). */
+  consumerPrefix?: string;
 }
 
 export interface Records {
@@ -96,7 +98,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
     subjectData,
     async start() {
       relay.start();
-      await startSubjectDataConsumers(deps.bus, idempotency, subjectData);
+      await startSubjectDataConsumers(deps.bus, idempotency, subjectData, deps.consumerPrefix ?? '');
     },
     async stop() {
       await relay.stop();

@@ -34,6 +34,11 @@ const keyFields = {
 export const recordsConfigSchema = baseServiceConfig.extend({
   PORT: configFields.port(8082),
   ...keyFields,
+  /**
+   * Prefix of the bus consumers' names (queues `records.<prefix>erasure-requests`, …), so a
+   * test or e2e run can consume privately beside a running records service. Empty in production.
+   */
+  RECORDS_CONSUMER_PREFIX: z.string().regex(/^([a-z0-9-]{1,40}-)?$/, 'lowercase letters, digits and dashes, ending in a dash').default(''),
 });
 export type RecordsConfig = z.infer<typeof recordsConfigSchema>;
 

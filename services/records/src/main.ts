@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     authenticator: deps.authenticator,
     keks: config,
     readiness: deps.readiness,
+    consumerPrefix: config.RECORDS_CONSUMER_PREFIX,
   });
   // Registered after mongo and bus, so it closes before them (reverse order).
   deps.lifecycle.onClose('outbox-relay', () => records.stop());

@@ -4,8 +4,11 @@
 import type { Bus, IdempotencyStore } from '@praxis/platform';
 import { type SubjectDataDeps, erasePatient, purgeTenant } from './use-cases';
 
-export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idempotency: IdempotencyStore, deps: SubjectDataDeps): Promise<void> {
-  await bus.consume('erasure-requests', {
+export const consumerNames = (prefix = '') => ({ erasures: `${prefix}erasure-requests`, purges: `${prefix}tenant-purges` });
+
+export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idempotency: IdempotencyStore, deps: SubjectDataDeps, prefix = ''): Promise<void> {
+  const names = consumerNames(prefix);
+  await bus.consume(names.erasures, {
     bindings: ['consent.erasure-request.created'],
     idempotency,
     handler: async (event) => {
@@ -13,7 +16,7 @@ export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idemp
       await erasePatient(deps, event.tenantId, event.actor, data.patientId, data.erasureId, { requireKnown: false });
     },
   });
-  await bus.consume('tenant-purges', {
+  await bus.consume(names.purges, {
     bindings: ['auth.tenant.purged'],
     idempotency,
     handler: async (event) => {
