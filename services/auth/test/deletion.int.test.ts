@@ -1,7 +1,7 @@
 // Practice deletion: scheduled with the password (and a code with 2FA), cancelled by a
 // restore, or carried out by the scheduler after the cooling-off period.
 import request from 'supertest';
-import { purgeDueTenants } from '../src/deletion/deletion';
+import { housekeeping, purgeDueTenants } from '../src/deletion/deletion';
 import { totpCode } from '../src/mfa/totp';
 import { API, type Harness, addUser, bearer, enableTotp, login, signUpPractice, startAuth, strongPassword } from './helpers';
 
@@ -83,5 +83,19 @@ describe('the purge', () => {
     expect(again.status).toBe(201);
     // A second pass does nothing more.
     expect(await purgeDueTenants(h.deps, new Date(Date.now() + 60 * DAY))).not.toContain(p.tenantId);
+  });
+});
+
+describe('housekeeping', () => {
+  it('forgets practice sessions that ended over 30 days ago, and keeps support sessions', async () => {
+    const p = await signUpPractice(h.app);
+    const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
+    const sid = (JSON.parse(Buffer.from(t.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
+    await h.deps.sessions.model.updateOne({ _id: sid }, { $set: { expiresAt: new Date(Date.now() - 31 * DAY) } });
+    const now = new Date();
+    await h.deps.sessions.model.collection.insertOne({ _id: 'ses_supportkeep' as never, tenantId: p.tenantId, userId: 'sup_x', kind: 'support', role: 'support', amr: ['pwd', 'otp'], refreshHash: 'x', usedRefreshHashes: [], createdAt: now, lastUsedAt: now, expiresAt: new Date(Date.now() - 40 * DAY) });
+    await housekeeping(h.deps);
+    expect(await h.deps.sessions.model.countDocuments({ _id: sid })).toBe(0);
+    expect(await h.deps.sessions.model.countDocuments({ _id: 'ses_supportkeep' })).toBe(1);
   });
 });

@@ -29,7 +29,6 @@ export async function scheduleDeletion(deps: AuthDeps, tenantId: string, userId:
   const event = makeEvent({ type: 'auth.tenant.deletion-scheduled', tenantId, actor, data: { deletionScheduledFor: when.toISOString() } });
   const updated = await deps.tenants.update(tenantId, { status: 'deletion-scheduled', deletionScheduledFor: when }, [], [event], { status: 'active' });
   if (!updated) return (await deps.tenants.get(tenantId)) ?? tenant;
-  deps.relay.nudge();
   return updated;
 }
 
@@ -40,7 +39,6 @@ export async function restoreTenant(deps: AuthDeps, tenantId: string, actor: Act
     if (await deps.tenants.get(tenantId)) throw problems.conflict('No deletion is scheduled.');
     throw problems.notFound('No such practice.');
   }
-  deps.relay.nudge();
   return updated;
 }
 
@@ -60,13 +58,19 @@ export async function purgeDueTenants(deps: AuthDeps, now = new Date()): Promise
   const purged: string[] = [];
   for (const t of await deps.tenants.dueForPurge(now)) {
     const event = makeEvent({ type: 'auth.tenant.purged', tenantId: t._id, actor: systemActor, data: { tenantId: t._id } });
-    if (await deps.tenants.markPurged(t._id, now, [event])) {
-      deps.relay.nudge();
-      purged.push(t._id);
-    }
+    if (await deps.tenants.markPurged(t._id, now, [event])) purged.push(t._id);
   }
   for (const t of await deps.tenants.purgeUnfinished()) await removeTenantData(deps, t._id);
   return purged;
+}
+
+/** Ended sessions are kept this long (for "my sessions" and investigations), then removed. */
+const ENDED_SESSION_RETENTION_MS = 30 * 86_400_000;
+
+/** One pass of the housekeeping: due purges, then old sessions. */
+export async function housekeeping(deps: AuthDeps, now = new Date()): Promise<void> {
+  await purgeDueTenants(deps, now);
+  await deps.sessions.removeEndedBefore(new Date(now.getTime() - ENDED_SESSION_RETENTION_MS));
 }
 
 export class PurgeScheduler {
@@ -81,7 +85,7 @@ export class PurgeScheduler {
   start(): void {
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = purgeDueTenants(this.deps)
+      this.running = housekeeping(this.deps)
         .catch((err) => this.deps.logger.warn({ err: (err as Error).message }, 'tenant purge failed'))
         .finally(() => (this.running = undefined));
     }, this.intervalMs);

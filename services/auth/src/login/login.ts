@@ -40,7 +40,6 @@ async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: str
     events.push(makeEvent({ type: 'auth.account.locked', tenantId, actor: systemActor, data: { until: ipFailure.until.toISOString(), reason: 'ip-failures' } }));
   }
   await recordEvents(deps.mongo, events);
-  deps.relay.nudge();
   throw problems.unauthenticated('The practice, email or password is not correct.');
 }
 
@@ -49,7 +48,6 @@ async function throttled(deps: AuthDeps, tenantId: string, err: unknown, ip: str
   const status = (err as { status?: number }).status;
   if (status === 423 || status === 429) {
     await recordEvents(deps.mongo, [makeEvent({ type: 'auth.login.failed', tenantId, actor: systemActor, data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) } })]).catch(() => undefined);
-    deps.relay.nudge();
   }
   throw err;
 }

@@ -32,7 +32,6 @@ export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: str
   const event = makeEvent({ type: 'auth.mfa.enrolled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
   const updated = await deps.users.update(user.tenantId, user._id, { set: { totpPending: sealSecret(deps, user, secret) } }, [event], { totpSecret: trusted({ $exists: false }) });
   if (!updated) throw problems.conflict('Two-factor authentication is already on.');
-  deps.relay.nudge();
   return { secret, otpauthUrl: otpauthUrl(secret, user.email, practiceName) };
 }
 
@@ -44,7 +43,6 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
   const step = totpStep(secret, code);
   if (step === undefined) {
     await recordEvents(deps.mongo, [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason: 'wrong-code', ...eventIp(ip) } })]);
-    deps.relay.nudge();
     throw problems.unauthenticated('The code is not valid.');
   }
   const codes = newRecoveryCodes();
@@ -57,7 +55,6 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
     { totpSecret: trusted({ $exists: false }) },
   );
   if (!updated) throw problems.conflict('Two-factor authentication is already on.');
-  deps.relay.nudge();
   return codes;
 }
 
@@ -70,7 +67,6 @@ async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | '
   }
   if (ip) await throttle.recordIpFailure(ip);
   await recordEvents(deps.mongo, events);
-  deps.relay.nudge();
   throw problems.unauthenticated(reason === 'replayed-code' ? 'That code was already used.' : 'The code is not valid.');
 }
 
@@ -100,7 +96,6 @@ export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: str
     const event = makeEvent({ type: 'auth.recovery-code.used', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, remaining } });
     const updated = await deps.users.update(user.tenantId, user._id, { pull: { recoveryCodes: hash } }, [event], { recoveryCodes: hash });
     if (!updated) return mfaFailed(deps, user, 'wrong-code', ip);
-    deps.relay.nudge();
     await throttle.clearAccount('code', account);
     return 'rec';
   }
@@ -113,7 +108,6 @@ export async function disableTotp(deps: AuthDeps, user: UserDoc, code: string, m
   await checkSecondFactor(deps, user, code, ip);
   const event = makeEvent({ type: 'auth.mfa.disabled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
   await deps.users.update(user.tenantId, user._id, { unset: ['totpSecret', 'totpPending', 'totpLastStep', 'recoveryCodes'] }, [event]);
-  deps.relay.nudge();
 }
 
 /** An admin clears a user's 2FA (lost phone); audited. With mfaRequired they enrol again at next login. */
@@ -121,5 +115,4 @@ export async function resetTotp(deps: AuthDeps, tenantId: string, userId: string
   const event = makeEvent({ type: 'auth.mfa.reset', tenantId, actor, data: { userId } });
   const updated = await deps.users.update(tenantId, userId, { unset: ['totpSecret', 'totpPending', 'totpLastStep', 'recoveryCodes'] }, [event], { role: trusted({ $ne: 'support' }) });
   if (!updated) throw problems.notFound('No such user.');
-  deps.relay.nudge();
 }

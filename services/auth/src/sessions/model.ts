@@ -113,6 +113,14 @@ export class SessionRepo {
       .lean();
   }
 
+  /**
+   * Housekeeping across tenants (the scheduler): forget practice-user sessions that ended
+   * before `cutoff`. Support sessions are kept: the practice can list every support login.
+   */
+  async removeEndedBefore(cutoff: Date): Promise<number> {
+    return (await this.model.deleteMany({ kind: trusted({ $ne: 'support' }), expiresAt: trusted({ $lt: cutoff }) })).deletedCount;
+  }
+
   async removeAll(tenantId: string): Promise<number> {
     return (await this.model.deleteMany({ tenantId })).deletedCount;
   }

@@ -71,7 +71,6 @@ export async function startSession(deps: AuthDeps, p: StartSession, events: (ses
     expiresAt,
   };
   await deps.sessions.create(session, events(sessionId).map(makeEvent));
-  deps.relay.nudge();
   const access = await accessFor(deps, session);
   return { session, tokens: { accessToken: access.token, refreshToken: `${sessionId}.${secret}`, expiresIn: access.expiresIn, tokenType: 'Bearer' } };
 }
@@ -124,7 +123,7 @@ export async function revokeSession(deps: AuthDeps, s: Pick<SessionDoc, '_id' | 
   const ttl = Math.max(60, Math.ceil((s.expiresAt.getTime() - Date.now()) / 1000) + deps.config.ACCESS_TOKEN_TTL_S + 60);
   await deps.redis.set(revokedSessionKey(s._id), reason, 'EX', ttl);
   const event = makeEvent({ type: 'auth.session.revoked', tenantId: s.tenantId, actor, data: { sessionId: s._id, userId: s.userId, reason } });
-  if (await deps.sessions.markRevoked(s.tenantId, s._id, reason, [event])) deps.relay.nudge();
+  await deps.sessions.markRevoked(s.tenantId, s._id, reason, [event]);
 }
 
 /** End every open session of a user (or of a grant), optionally keeping one. */

@@ -35,7 +35,6 @@ export async function createGrant(deps: AuthDeps, tenantId: string, input: { sco
     expiresAt: new Date(now.getTime() + input.durationMinutes * 60_000),
   };
   await deps.grants.create(grant, [makeEvent({ type: 'auth.support-grant.created', tenantId, actor, data: { grantId: grant._id, scope: grant.scope, expiresAt: grant.expiresAt.toISOString() } })]);
-  deps.relay.nudge();
   return grant;
 }
 
@@ -46,7 +45,6 @@ export async function revokeGrant(deps: AuthDeps, tenantId: string, grantId: str
   await revokeSessionsWhere(deps, tenantId, { grantId }, 'grant-revoked', actor);
   if (!grant.revokedAt) {
     await deps.grants.revoke(tenantId, grantId, actor.id, [makeEvent({ type: 'auth.support-grant.revoked', tenantId, actor, data: { grantId } })]);
-    deps.relay.nudge();
   }
 }
 

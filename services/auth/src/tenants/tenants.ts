@@ -56,7 +56,6 @@ export async function signUp(deps: AuthDeps, s: SignUp) {
     await deps.tenants.remove(tenantId).catch(() => undefined);
     throw err;
   }
-  deps.relay.nudge();
   return { tenant: { id: tenantId, slug: s.slug, name: s.name }, user: { id: userId, email, role: 'admin' as const } };
 }
 
@@ -74,6 +73,5 @@ export async function updateTenant(deps: AuthDeps, tenantId: string, change: { n
   const events = fields.length ? [makeEvent({ type: 'auth.tenant.updated', tenantId, actor, data: { fields } })] : [];
   const t = await deps.tenants.update(tenantId, set, [], events);
   if (!t) throw problems.notFound('No such practice.');
-  deps.relay.nudge();
   return t;
 }

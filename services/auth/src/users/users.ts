@@ -41,7 +41,6 @@ export async function createUser(deps: AuthDeps, tenantId: string, input: { name
     if (isDuplicateKeyError(err)) throw problems.conflict('A user with that email already exists in this practice.');
     throw err;
   }
-  deps.relay.nudge();
   return user;
 }
 
@@ -70,7 +69,6 @@ export async function updateUser(deps: AuthDeps, tenantId: string, userId: strin
   if (other.length) events.push(makeEvent({ type: 'auth.user.updated', tenantId, actor, data: { userId, fields: other, ...(set.role ? { role: set.role as TenantRole } : {}) } }));
   const updated = await deps.users.update(tenantId, userId, { set }, events);
   if (!updated) throw problems.notFound('No such user.');
-  deps.relay.nudge();
   // A disabled user, or one whose role changed, keeps no session with the old rights.
   if (set.disabled === true) await revokeSessionsWhere(deps, tenantId, { userId }, 'user-disabled', actor);
   else if (set.role) await revokeSessionsWhere(deps, tenantId, { userId }, 'admin', actor);
@@ -85,6 +83,5 @@ export async function changePassword(deps: AuthDeps, tenantId: string, userId: s
   const passwordHash = await deps.hasher.hash(next);
   const event = makeEvent({ type: 'auth.password.changed', tenantId, actor: userActor(userId), data: { userId } });
   await deps.users.update(tenantId, userId, { set: { passwordHash, passwordChangedAt: new Date() } }, [event]);
-  deps.relay.nudge();
   await revokeSessionsWhere(deps, tenantId, { userId }, 'password-change', userActor(userId), currentSessionId);
 }
