@@ -3,7 +3,7 @@
 // disabled account all get the same 401 after the same argon2id work (a dummy hash when
 // there is no account); failures are throttled per account and per IP and published.
 import { type EventEnvelope } from '@praxis/contracts';
-import { makeEvent, problems, recordEvents } from '@praxis/platform';
+import { makeEvent, problems, recordEvents, sha256 } from '@praxis/platform';
 import type { AuthDeps } from '../deps';
 import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/mfa';
 import { eventIp, systemActor, userActor } from '../shared/events';
@@ -43,11 +43,17 @@ async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: str
   throw problems.unauthenticated('The practice, email or password is not correct.');
 }
 
-/** Publish a refusal by the throttle (so the admins can see a locked account being tried). */
-async function throttled(deps: AuthDeps, tenantId: string, err: unknown, ip: string): Promise<never> {
+/**
+ * Publish that a throttled or locked account is being tried, at most once a minute per
+ * account: refusals must stay cheap (no database write per refused request in a flood).
+ */
+async function throttled(deps: AuthDeps, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
   const status = (err as { status?: number }).status;
   if (status === 423 || status === 429) {
-    await recordEvents(deps.mongo, [makeEvent({ type: 'auth.login.failed', tenantId, actor: systemActor, data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) } })]).catch(() => undefined);
+    const first = await deps.redis.set(`${deps.config.REDIS_PREFIX}refusal-event:${sha256(account)}:${status}`, '1', 'EX', 60, 'NX').catch(() => null);
+    if (first) {
+      await recordEvents(deps.mongo, [makeEvent({ type: 'auth.login.failed', tenantId, actor: systemActor, data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) } })]).catch(() => undefined);
+    }
   }
   throw err;
 }
@@ -59,11 +65,12 @@ export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<L
   let tenant: TenantDoc | null = null;
   if (p.slug !== undefined) tenant = await deps.tenants.findBySlug(p.slug);
   const tenantId = p.slug === undefined ? PLATFORM_TENANT : (tenant?._id ?? PLATFORM_TENANT);
+  // An address over its budget is refused before anything else (its lock was published once).
+  await throttle.checkIp(p.ip);
   try {
-    await throttle.checkIp(p.ip);
     await throttle.checkAccount('pwd', account);
   } catch (err) {
-    return throttled(deps, tenantId, err, p.ip);
+    return throttled(deps, tenantId, account, err, p.ip);
   }
   const user = p.slug === undefined || tenant ? await deps.users.findByEmail(tenantId, p.email) : null;
   const isSupport = p.slug === undefined;

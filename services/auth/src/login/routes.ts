@@ -30,7 +30,8 @@ export const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAdd
 export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promise<boolean> {
   if (s.kind === 'support') {
     const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
-    return Boolean(grant && !grant.revokedAt && grant.expiresAt > new Date());
+    const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
+    return Boolean(grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled);
   }
   if (s.kind === 'user') {
     const user = await deps.users.get(s.tenantId, s.userId);
