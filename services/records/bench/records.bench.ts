@@ -3,7 +3,9 @@
 // the audited view written to the outbox before each answer, the relay publishing to the
 // broker) beside the raw mongodb driver doing the equivalent reads and writes (findOne by
 // _id, insertOne of a same-shaped document) against the same FerretDB in the same run.
-// Options: --seconds=S per phase (default 7), --connections=C (default 10).
+// Each comparison runs raw, service, service, raw (half the phase time each), so load from
+// other processes on the shared FerretDB weighs on both sides alike.
+// Options: --seconds=S per phase and side (default 7), --connections=C (default 10).
 // Results: .data/reports/bench-records.json.
 import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
 import { ROOT, TestIssuer, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
@@ -60,10 +62,27 @@ async function closedLoop(op: (i: number) => Promise<unknown>, seconds: number, 
   return { perSec: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99), ops: latencies.length, errors };
 }
 
-async function cannon(opts: autocannon.Options): Promise<Phase> {
-  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: SECONDS });
+async function cannon(opts: autocannon.Options, seconds: number): Promise<Phase> {
+  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: seconds });
   const total = r.requests.total;
-  return { perSec: Math.round(total / SECONDS), p50Ms: r.latency.p50, p99Ms: r.latency.p99, ops: total, errors: r.errors + r.non2xx };
+  return { perSec: Math.round(total / seconds), p50Ms: r.latency.p50, p99Ms: r.latency.p99, ops: total, errors: r.errors + r.non2xx };
+}
+
+/** Two halves combined: rate over both, the worse p50/p99 (conservative). */
+function merge(a: Phase, b: Phase): Phase {
+  return { perSec: Math.round((a.perSec + b.perSec) / 2), p50Ms: Math.max(a.p50Ms, b.p50Ms), p99Ms: Math.max(a.p99Ms, b.p99Ms), ops: a.ops + b.ops, errors: a.errors + b.errors };
+}
+
+/**
+ * Raw and service in A-B-B-A order, each half the phase time, so a change in the
+ * machine's load during the run (FerretDB is shared) weighs on both sides alike.
+ */
+async function abba(rawOp: () => Promise<Phase>, serviceOp: () => Promise<Phase>): Promise<{ raw: Phase; service: Phase }> {
+  const r1 = await rawOp();
+  const s1 = await serviceOp();
+  const s2 = await serviceOp();
+  const r2 = await rawOp();
+  return { raw: merge(r1, r2), service: merge(s1, s2) };
 }
 
 async function main(): Promise<void> {
@@ -109,24 +128,27 @@ async function main(): Promise<void> {
     await rawPatients.insertMany(rawIds.map(rawDoc) as never[]);
     log(`seeded ${SEED} patients on each side; ${SECONDS}s per phase, ${CONNECTIONS} connections`);
 
+    const half = SECONDS / 2;
     // ---- reads ----
-    const rawRead = await closedLoop((i) => rawPatients.findOne({ _id: rawIds[i % rawIds.length] as never, tenantId: sample.tenantId }), SECONDS, CONNECTIONS);
-    log('raw findOne', rawRead);
     let n = 0;
-    const serviceRead = await cannon({
-      url,
-      requests: [{ method: 'GET', headers: { authorization: `Bearer ${tenant.clinician.token}` }, setupRequest: (req) => ({ ...req, path: `/api/v1/patients/${ids[n++ % ids.length]}` }) }],
-    });
+    const reads = await abba(
+      () => closedLoop((i) => rawPatients.findOne({ _id: rawIds[i % rawIds.length] as never, tenantId: sample.tenantId }), half, CONNECTIONS),
+      () => cannon({ url, requests: [{ method: 'GET', headers: { authorization: `Bearer ${tenant.clinician.token}` }, setupRequest: (req) => ({ ...req, path: `/api/v1/patients/${ids[n++ % ids.length]}` }) }] }, half),
+    );
+    const rawRead = reads.raw;
+    const serviceRead = reads.service;
+    log('raw findOne', rawRead);
     log('service GET /patients/:id', serviceRead);
 
     // ---- creates ----
     let m = 0;
-    const rawCreate = await closedLoop(() => rawPatients.insertOne(rawDoc(`raw_${run}_c${m++}`) as never), SECONDS, CONNECTIONS);
+    const creates = await abba(
+      () => closedLoop(() => rawPatients.insertOne(rawDoc(`raw_${run}_c${m++}`) as never), half, CONNECTIONS),
+      () => cannon({ url, requests: [{ method: 'POST', path: '/api/v1/patients', headers: { authorization: `Bearer ${tenant.receptionist.token}`, 'content-type': 'application/json' }, body: JSON.stringify(person) }] }, half),
+    );
+    const rawCreate = creates.raw;
+    const serviceCreate = creates.service;
     log('raw insertOne', rawCreate);
-    const serviceCreate = await cannon({
-      url,
-      requests: [{ method: 'POST', path: '/api/v1/patients', headers: { authorization: `Bearer ${tenant.receptionist.token}`, 'content-type': 'application/json' }, body: JSON.stringify(person) }],
-    });
     log('service POST /patients', serviceCreate);
 
     const ratio = (a: Phase, b: Phase) => +(a.perSec / Math.max(1, b.perSec)).toFixed(3);
