@@ -96,6 +96,20 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
     expect(other.body).toMatchObject({ erasureId, notes: 2 });
   });
 
+  it('resumes an erasure interrupted after shredding: meanwhile the patient answers 404, not 500', async () => {
+    const p = await patientWithNotes(1);
+    // As if the process died right after destroying the key.
+    await h.records.keys.destroyPatientKeys(t.tenantId, p.id);
+    expect((await api().get(`/api/v1/patients/${p.id}`).set(bearer(t.admin.token))).status).toBe(404);
+    expect((await api().get(`/api/v1/patients/${p.id}/notes`).set(bearer(t.clinician.token))).status).toBe(404);
+    const list = await api().get(`/api/v1/patients?familyName=${person.familyName}&limit=200`).set(bearer(t.admin.token));
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((x: { id: string }) => x.id)).not.toContain(p.id);
+    const res = await api().post(`/api/v1/internal/patients/${p.id}/erasure`).set(bearer(t.service)).send({});
+    expect(res.body).toMatchObject({ status: 'completed', notes: 1, documents: 2 });
+    expect(await h.mongo.collection('patients').countDocuments({ _id: p.id as never })).toBe(0);
+  });
+
   it('erases on consent.erasure-request.created, once, even when the request is delivered twice', async () => {
     const p = await patientWithNotes(1);
     const erasureId = uuidv7();

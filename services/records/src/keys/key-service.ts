@@ -4,8 +4,8 @@
 // also derives the tenant's blind-index key (HKDF), so a search hash is useless without it.
 import { type SealedValue, blindIndex, newDataKey, open, randomId, seal, unwrapKey, wrapKey } from '@praxis/platform';
 import { hkdfSync } from 'node:crypto';
-import { problems } from '@praxis/platform';
-import { isDuplicateKeyError } from '@praxis/platform';
+import { ProblemError, isDuplicateKeyError, problems } from '@praxis/platform';
+import { problemTypes } from '@praxis/contracts';
 import type { KekRing } from './keyring';
 import type { KeyRepository } from './model';
 
@@ -49,12 +49,6 @@ class TtlCache<V> {
 
 const tenantAad = (tenantId: string, kid: string) => `tenant:${tenantId}:${kid}`;
 const patientAad = (tenantId: string, patientId: string, kid: string) => `patient:${tenantId}:${patientId}:${kid}`;
-
-export class TenantGoneError extends Error {
-  constructor() {
-    super('the practice has been purged');
-  }
-}
 
 export class KeyService {
   private readonly tenantKeys = new TtlCache<TenantKey>(5 * 60_000, 10_000);
@@ -164,9 +158,15 @@ export class KeyService {
   }
 }
 
-export class KeyDestroyedError extends Error {
+/**
+ * The patient's data key is gone (erased). Data sealed under it is unreadable for good; to
+ * a caller it is as if the patient did not exist (an erasure interrupted between shredding
+ * and deleting answers 404 until it is resumed, never 500).
+ */
+export class KeyDestroyedError extends ProblemError {
   constructor() {
-    super('the data key no longer exists');
+    super(404, problemTypes.notFound, 'Not found', 'No such patient.');
+    this.name = 'KeyDestroyedError';
   }
 }
 

@@ -5,7 +5,7 @@
 import type { EventEnvelope } from '@praxis/contracts';
 import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
-import type { KeyService, PatientKey } from '../keys/key-service';
+import { KeyDestroyedError, type KeyService, type PatientKey } from '../keys/key-service';
 import { newPatientRef } from './ref';
 
 export interface Address {
@@ -153,7 +153,9 @@ export class PatientRepository {
     if (by.familyName !== undefined) filter.familyNameIdx = await this.keys.blindIndex(tenantId, by.familyName, FAMILY_NAME_DOMAIN);
     if (page.after !== undefined) filter._id = mongoose.trusted({ $gt: page.after });
     const docs = await this.model.find(filter).sort({ _id: 1 }).limit(page.limit).lean<PatientDoc[]>().exec();
-    return Promise.all(docs.map((d) => this.toPatient(tenantId, d)));
+    // A patient whose key is already shredded (an erasure in progress) is left out, not an error.
+    const patients = await Promise.all(docs.map((d) => this.toPatient(tenantId, d).catch((err: unknown) => (err instanceof KeyDestroyedError ? null : Promise.reject(err)))));
+    return patients.filter((p): p is Patient => p !== null);
   }
 
   /** Apply a change and its events in one single-document write. */
