@@ -45,7 +45,7 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
     });
     keys = store;
     const tenants = new TenantRepo(tenantModel(base.mongo));
-    const users = new UserRepo(userModel(base.mongo));
+    const users = new UserRepo(userModel(base.mongo), { kek, kekId: config.KEK_ID });
     const sessions = new SessionRepo(sessionModel(base.mongo));
     const grants = new GrantRepo(grantModel(base.mongo));
     await syncIndexes(base.mongo);

@@ -202,6 +202,18 @@ describe('users', () => {
     expect((await request(h.app).get(`${API}/users?bogus=1`).set(bearer(admin))).status).toBe(400);
   });
 
+  it('stores email and name sealed, found through a blind index', async () => {
+    const u = await addUser(h.app, admin, 'clinician');
+    const raw = await h.deps.users.model.collection.findOne({ _id: u.id as never });
+    const stored = JSON.stringify(raw);
+    expect(stored).not.toContain(u.email);
+    expect(stored).not.toContain('Some clinician');
+    expect(raw!.emailSealed.ct).toMatch(/^v1\./);
+    // Email lookup is case-insensitive.
+    await login(h.app, p.slug, u.email.toUpperCase(), u.password);
+    expect((await request(h.app).get(`${API}/users/${u.id}`).set(bearer(admin))).body).toMatchObject({ email: u.email, name: 'Some clinician' });
+  });
+
   it('refuses a duplicate email with 409', async () => {
     const res = await request(h.app).post(`${API}/users`).set(bearer(admin)).send({ name: 'Dup', email: p.admin.email.toUpperCase(), role: 'clinician', password: strongPassword() });
     expect(res.status).toBe(409);

@@ -1,8 +1,12 @@
 // Users of a practice (and, under the reserved tenant id `platform`, Praxis support staff):
 // role, argon2id password hash, TOTP state (secret sealed under the KEK) and hashed
-// recovery codes. Every repository method takes the tenant id first.
+// recovery codes. Email and name are identifying: the repository stores them sealed
+// (AES-256-GCM under the KEK, bound to tenant, user and field) and finds a user by email
+// through a keyed blind index. Nothing outside this file sees ciphertext. Every repository
+// method takes the tenant id first.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
+import { type SealedValue, blindIndex, openString, outboxSchemaFields, outboxUpdate, seal, withOutbox } from '@praxis/platform';
+import { createHmac } from 'node:crypto';
 import { updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
@@ -34,12 +38,13 @@ export interface UserDoc {
 
 const sealed = { type: { kid: String, ct: String }, _id: false };
 
-const schema = new Schema<UserDoc>(
+const schema = new Schema<StoredUser>(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
-    email: { type: String, required: true },
-    name: { type: String, required: true },
+    emailIndex: { type: String, required: true },
+    emailSealed: { ...sealed, required: true },
+    nameSealed: { ...sealed, required: true },
     role: { type: String, required: true, enum: ['admin', 'clinician', 'receptionist', 'support'] },
     passwordHash: { type: String, required: true },
     disabled: { type: Boolean, required: true, default: false },
@@ -54,11 +59,19 @@ const schema = new Schema<UserDoc>(
   },
   { collection: 'users', versionKey: false, strict: 'throw' },
 );
-schema.index({ tenantId: 1, email: 1 }, { unique: true });
+schema.index({ tenantId: 1, emailIndex: 1 }, { unique: true });
 schema.index({ tenantId: 1, _id: 1 });
 
-export function userModel(conn: Connection): Model<UserDoc> {
-  return (conn.models.User as Model<UserDoc>) ?? conn.model<UserDoc>('User', schema);
+/** How a user is stored: email and name sealed, the email also as a blind index. */
+export type StoredUser = Omit<UserDoc, 'email' | 'name'> & { emailIndex: string; emailSealed: SealedValue; nameSealed: SealedValue };
+
+export function userModel(conn: Connection): Model<StoredUser> {
+  return (conn.models.User as Model<StoredUser>) ?? conn.model<StoredUser>('User', schema);
+}
+
+export interface FieldKeys {
+  kek: Buffer;
+  kekId: string;
 }
 
 export function normaliseEmail(email: string): string {
@@ -66,26 +79,67 @@ export function normaliseEmail(email: string): string {
 }
 
 export class UserRepo {
-  constructor(readonly model: Model<UserDoc>) {}
+  private readonly indexKey: Buffer;
+
+  constructor(
+    readonly model: Model<StoredUser>,
+    private readonly keys: FieldKeys,
+  ) {
+    // A key for the blind index derived from the KEK, so the index is useless without it.
+    this.indexKey = createHmac('sha256', keys.kek).update('praxis-auth|user-email-index').digest();
+  }
+
+  private aad(tenantId: string, userId: string, field: 'email' | 'name'): string {
+    return `user|${tenantId}|${userId}|${field}`;
+  }
+
+  emailIndex(tenantId: string, email: string): string {
+    return blindIndex(this.indexKey, normaliseEmail(email), `user-email|${tenantId}`);
+  }
+
+  private sealField(tenantId: string, userId: string, field: 'email' | 'name', value: string): SealedValue {
+    return seal(this.keys.kek, this.keys.kekId, value, this.aad(tenantId, userId, field));
+  }
+
+  private toStored(u: UserDoc): StoredUser {
+    const { email, name, ...rest } = u;
+    return {
+      ...rest,
+      emailIndex: this.emailIndex(u.tenantId, email),
+      emailSealed: this.sealField(u.tenantId, u._id, 'email', normaliseEmail(email)),
+      nameSealed: this.sealField(u.tenantId, u._id, 'name', name),
+    };
+  }
+
+  private toUser(s: StoredUser | null): UserDoc | null {
+    if (!s) return null;
+    const { emailIndex: _i, emailSealed, nameSealed, ...rest } = s;
+    return {
+      ...rest,
+      email: openString(this.keys.kek, emailSealed, this.aad(s.tenantId, s._id, 'email')),
+      name: openString(this.keys.kek, nameSealed, this.aad(s.tenantId, s._id, 'name')),
+    };
+  }
 
   async create(doc: UserDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.collection.insertOne(withOutbox(doc, events) as never);
+    await this.model.collection.insertOne(withOutbox(this.toStored(doc), events) as never);
   }
 
   async get(tenantId: string, userId: string): Promise<UserDoc | null> {
-    return this.model.findOne({ tenantId, _id: userId }).lean();
+    return this.toUser(await this.model.findOne({ tenantId, _id: userId }).lean<StoredUser>());
   }
 
   async findByEmail(tenantId: string, email: string): Promise<UserDoc | null> {
-    return this.model.findOne({ tenantId, email: normaliseEmail(email) }).lean();
+    return this.toUser(await this.model.findOne({ tenantId, emailIndex: this.emailIndex(tenantId, email) }).lean<StoredUser>());
   }
 
   async list(tenantId: string, limit: number, after?: string): Promise<UserDoc[]> {
-    return this.model
+    const docs = await this.model
       .find({ tenantId, ...(after ? { _id: trusted({ $gt: after }) } : {}) })
       .sort({ _id: 1 })
       .limit(limit)
-      .lean();
+      .lean<StoredUser[]>();
+    return docs.map((d) => this.toUser(d)!);
   }
 
   async countActiveAdmins(tenantId: string): Promise<number> {
@@ -99,16 +153,18 @@ export class UserRepo {
   async update(
     tenantId: string,
     userId: string,
-    change: { set?: Partial<UserDoc>; unset?: (keyof UserDoc)[]; pull?: Partial<Record<keyof UserDoc, unknown>> },
+    change: { set?: Partial<Omit<UserDoc, 'email'>>; unset?: (keyof UserDoc)[]; pull?: Partial<Record<keyof UserDoc, unknown>> },
     events: EventEnvelope[],
     expect: Record<string, unknown> = {},
   ): Promise<UserDoc | null> {
     const ob = outboxUpdate(events);
-    const update: Record<string, unknown> = { $set: { ...change.set, updatedAt: new Date(), ...(events.length ? ob.$set : {}) } };
+    const { name, ...plain } = change.set ?? {};
+    const set: Record<string, unknown> = { ...plain, ...(name !== undefined ? { nameSealed: this.sealField(tenantId, userId, 'name', name) } : {}) };
+    const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date(), ...(events.length ? ob.$set : {}) } };
     if (events.length) update.$push = ob.$push;
     if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']));
     if (change.pull) update.$pull = change.pull;
-    return updateAndReturn(this.model, { tenantId, _id: userId, ...expect }, update);
+    return this.toUser(await updateAndReturn(this.model, { tenantId, _id: userId, ...expect }, update));
   }
 
   async removeAll(tenantId: string): Promise<number> {
