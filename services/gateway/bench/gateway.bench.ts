@@ -17,7 +17,9 @@ import { ROOT, freePort, startPlatform } from '../../../test/e2e/platform';
 
 const CONNECTIONS = 10;
 const WARMUP_S = 2;
-const DURATION_S = 8;
+const DURATION_S = 5;
+/** Direct and gateway runs alternate over several rounds; the median round is reported. */
+const ROUNDS = 3;
 
 interface Figures {
   reqPerSec: number;
@@ -28,10 +30,52 @@ interface Figures {
   errors: number;
 }
 
-async function measure(url: string, headers: Record<string, string>, connections = CONNECTIONS): Promise<Figures> {
-  await autocannon({ url, headers, connections, duration: WARMUP_S });
+async function measure(url: string, headers: Record<string, string>, connections = CONNECTIONS, warmup = true): Promise<Figures> {
+  if (warmup) await autocannon({ url, headers, connections, duration: WARMUP_S });
   const r = await autocannon({ url, headers, connections, duration: DURATION_S });
   return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function medianOf(runs: Figures[]): Figures & { rounds: Figures[] } {
+  return {
+    reqPerSec: median(runs.map((r) => r.reqPerSec)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    rounds: runs,
+  };
+}
+
+/**
+ * Every patient read leaves an access event in records' outbox; wait until its relay has
+ * published them, so one run's backlog does not slow the next one down.
+ */
+async function settle(recordsUrl: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const text = await fetch(`${recordsUrl}/metrics`).then((r) => r.text()).catch(() => '');
+    const m = /^outbox_backlog(?:\{[^}]*\})? (\d+)/m.exec(text);
+    if (!m || m[1] === '0') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Alternate two targets over ROUNDS rounds (A B, B A, A B …) and keep every round. */
+async function alternate(a: () => Promise<Figures>, b: () => Promise<Figures>, recordsUrl: string): Promise<[Figures[], Figures[]]> {
+  const ra: Figures[] = [];
+  const rb: Figures[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const order: [Figures[], () => Promise<Figures>][] = i % 2 === 0 ? [[ra, a], [rb, b]] : [[rb, b], [ra, a]];
+    for (const [into, run] of order) {
+      await settle(recordsUrl);
+      into.push(await run());
+    }
+  }
+  return [ra, rb];
 }
 
 /** A bare JSON server in its own process, as the services and the gateway are. */
@@ -71,21 +115,31 @@ async function main(): Promise<void> {
     // A second gateway whose "records" is the bare server: the gateway's own cost, with
     // no slow service behind it to hide it.
     const overStub = await platform.startGateway({ RECORDS_URL: new URL(bare.url).origin });
+    const recordsUrl = platform.urls.records!;
+    const directUrl = `${recordsUrl}${pathname}`;
+    const gatewayUrl = `${platform.url}${pathname}`;
+    const bareFigures = await measure(bare.url, {});
+    const overBare = await measure(`${overStub}/api/v1/patients/pat_x`, headers);
+    // Warm both paths once, then alternate them so neither always runs second.
+    await measure(directUrl, headers, CONNECTIONS);
+    await measure(gatewayUrl, headers, CONNECTIONS);
+    const [direct, gateway] = await alternate(() => measure(directUrl, headers, CONNECTIONS, false), () => measure(gatewayUrl, headers, CONNECTIONS, false), recordsUrl);
+    // One connection: latency without queueing, per request.
+    const [directSingle, gatewaySingle] = await alternate(() => measure(directUrl, headers, 1, false), () => measure(gatewayUrl, headers, 1, false), recordsUrl);
     const results = {
-      bare: await measure(bare.url, {}),
-      direct: await measure(`${platform.urls.records}${pathname}`, headers),
-      gateway: await measure(`${platform.url}${pathname}`, headers),
-      gatewayOverBare: await measure(`${overStub}/api/v1/patients/pat_x`, headers),
-      // One connection: latency without queueing, per request.
-      directSingle: await measure(`${platform.urls.records}${pathname}`, headers, 1),
-      gatewaySingle: await measure(`${platform.url}${pathname}`, headers, 1),
+      bare: bareFigures,
+      direct: medianOf(direct),
+      gateway: medianOf(gateway),
+      gatewayOverBare: overBare,
+      directSingle: medianOf(directSingle),
+      gatewaySingle: medianOf(gatewaySingle),
     };
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const report = {
       name: 'gateway',
       at: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-      setup: { connections: CONNECTIONS, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)' },
+      setup: { connections: CONNECTIONS, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, rounds: ROUNDS, reported: 'median round (direct and gateway alternate)', request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)' },
       results,
       ratios: {
         gatewayToDirectP99: ratio(results.gateway.p99Ms, results.direct.p99Ms),

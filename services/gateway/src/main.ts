@@ -5,13 +5,17 @@ import { JwksVerifier, Lifecycle, Metrics, createLogger, httpJwksSource, startHt
 import { Redis } from 'ioredis';
 import { createGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
+import { bufferedStdout } from './logging/buffered-stdout';
 import { Upstreams } from './proxy/upstreams';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
-  const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+  const logLines = bufferedStdout();
+  const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL, destination: logLines });
   const metrics = new Metrics('gateway');
   const lifecycle = new Lifecycle(logger);
+  // Registered first, so it runs last: the lines about closing everything else get out too.
+  lifecycle.onClose('log', () => logLines.flush());
 
   // No offline queue and a short command timeout: when Redis is away, limit and
   // revocation checks fail at once and the request is refused (fail closed), not parked.
