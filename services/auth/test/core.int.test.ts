@@ -86,6 +86,8 @@ describe('login and tokens', () => {
     }
     const failed = await h.event('auth.login.failed', (e) => e.tenantId === p.tenantId && e.data.userId === p.admin.id);
     expect(failed.data.reason).toBe('bad-credentials');
+    const metrics = await request(h.app).get('/metrics');
+    expect(metrics.text).toMatch(/auth_login_attempts_total\{outcome="bad-credentials"[^}]*\} [1-9]/);
   });
 
   it('takes about the same time for an unknown email as for a wrong password', async () => {

@@ -27,6 +27,7 @@ export interface PasswordLogin {
 type Failure = 'bad-credentials' | 'disabled' | 'tenant-deleting';
 
 async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: string, tenantId: string, user: UserDoc | null, reason: Failure, ip: string): Promise<never> {
+  loginMetric(deps, reason);
   const actor = user ? userActor(user._id) : systemActor;
   const events: EventEnvelope[] = [
     makeEvent({ type: 'auth.login.failed', tenantId, actor, data: { ...(user ? { userId: user._id } : {}), reason, ...eventIp(ip) } }),
@@ -49,6 +50,7 @@ async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: str
  */
 async function throttled(deps: AuthDeps, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
   const status = (err as { status?: number }).status;
+  loginMetric(deps, status === 423 ? 'locked' : 'throttled');
   if (status === 423 || status === 429) {
     const first = await deps.redis.set(`${deps.config.REDIS_PREFIX}refusal-event:${sha256(account)}:${status}`, '1', 'EX', 60, 'NX').catch(() => null);
     if (first) {
@@ -56,6 +58,11 @@ async function throttled(deps: AuthDeps, tenantId: string, account: string, err:
     }
   }
   throw err;
+}
+
+/** Prometheus: logins by outcome (failed logins are an SRE signal, ARCHITECTURE.md §8). */
+function loginMetric(deps: AuthDeps, outcome: string): void {
+  deps.metrics.counter('auth_login_attempts_total', 'Password login attempts by outcome', ['outcome']).inc({ outcome });
 }
 
 export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<LoginResult> {
@@ -81,6 +88,7 @@ export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<L
   // While a deletion is pending only admins may sign in (to restore the practice).
   if (tenant && tenant.status !== 'active' && eligible.role !== 'admin') return loginFailed(deps, throttle, account, tenantId, eligible, 'tenant-deleting', p.ip);
   await throttle.clearAccount('pwd', account);
+  loginMetric(deps, 'ok');
   if (deps.hasher.needsRehash(eligible.passwordHash)) {
     void deps.hasher
       .hash(p.password)

@@ -59,6 +59,7 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
 }
 
 async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | 'replayed-code', ip: string | undefined): Promise<never> {
+  deps.metrics.counter('auth_mfa_failures_total', 'Refused second-factor codes by reason', ['reason']).inc({ reason });
   const throttle = new LoginThrottle(deps.redis, deps.config);
   const events = [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason, ...eventIp(ip) } })];
   const failure = await throttle.recordAccountFailure('code', `${user.tenantId}|${user._id}`);
