@@ -105,8 +105,9 @@ describe('login and tokens', () => {
     }
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
     // Both pay for one argon2id verification (a dummy hash when there is no account).
-    expect(median(unknown)).toBeGreaterThan(median(known) * 0.5);
-    expect(median(unknown)).toBeLessThan(median(known) * 2);
+    // Loose bounds (a shared, loaded test machine); without the dummy hash it would be ~50×.
+    expect(median(unknown)).toBeGreaterThan(median(known) / 3);
+    expect(median(unknown)).toBeLessThan(median(known) * 3);
   });
 
   it('GET /auth/me describes the caller', async () => {
