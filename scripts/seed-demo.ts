@@ -33,6 +33,8 @@ interface Secrets {
   passwords: Record<Role, string>;
   totpSecret?: string;
   recoveryCodes?: string[];
+  /** The last 30-second step whose code this script spent (a code works once per step). */
+  lastTotpStep?: number;
 }
 
 function loadSecrets(): Secrets | undefined {
@@ -101,13 +103,29 @@ async function login(role: Role, secrets: Secrets): Promise<string> {
   const res = must(await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }), `login as the demo ${role}`, 200);
   if (!res.mfaRequired) return res.accessToken!;
   if (!secrets.totpSecret) throw new Error(`the demo ${role} has 2FA but no TOTP secret is stored in ${path.relative(ROOT, SECRETS)}`);
-  // A code is accepted once per step: if this step's was spent (a rerun within 30 s), use the next one's.
-  for (const offset of [0, 1]) {
-    const again = offset === 0 ? res : must(await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }), 'login', 200);
-    const verified = await call<Tokens>('POST', '/auth/mfa/verify', { mfaToken: again.mfaToken, code: totp(secrets.totpSecret, offset) });
-    if (verified.status === 200) return verified.body.accessToken!;
+  let verified = await call<Tokens>('POST', '/auth/mfa/verify', { mfaToken: res.mfaToken, code: await unspentCode(secrets) });
+  if (verified.status === 401) {
+    // Someone (a person signing in) spent that step's code; the next step's is still good.
+    const again = must(await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }), `login as the demo ${role}`, 200);
+    verified = await call<Tokens>('POST', '/auth/mfa/verify', { mfaToken: again.mfaToken, code: await unspentCode(secrets) });
   }
-  throw new Error('the stored TOTP secret was not accepted');
+  return must(verified, 'the second factor', 200).accessToken!;
+}
+
+/**
+ * A code of a step this script has not spent yet: the current step's, or the next one's
+ * (accepted as ±1 step), or — on a quick third run — after waiting for the next step.
+ */
+async function unspentCode(secrets: Secrets): Promise<string> {
+  let now = Math.floor(Date.now() / 30_000);
+  const step = Math.max(now, (secrets.lastTotpStep ?? 0) + 1);
+  while (step > now + 1) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    now = Math.floor(Date.now() / 30_000);
+  }
+  secrets.lastTotpStep = step;
+  saveSecrets(secrets);
+  return totp(secrets.totpSecret!, step - now);
 }
 
 async function main(): Promise<void> {
@@ -118,6 +136,7 @@ async function main(): Promise<void> {
     // A fresh practice: any TOTP secret from an older one is meaningless now.
     delete s.totpSecret;
     delete s.recoveryCodes;
+    delete s.lastTotpStep;
     saveSecrets(s);
     console.log(`created practice "${SLUG}"`);
   } else if (signUp.status === 409) {
@@ -151,8 +170,8 @@ async function main(): Promise<void> {
   const me = must(await call<{ mfa: { totp: boolean } }>('GET', '/auth/me', undefined, admin), 'reading the admin', 200);
   if (!me.mfa.totp) {
     const enrol = must(await call<{ secret: string }>('POST', '/auth/mfa/totp', {}, admin), 'starting TOTP enrolment', 200);
-    const activated = must(await call<{ recoveryCodes: string[] }>('POST', '/auth/mfa/totp/activate', { code: totp(enrol.secret) }, admin), 'activating TOTP', 200);
     s.totpSecret = enrol.secret;
+    const activated = must(await call<{ recoveryCodes: string[] }>('POST', '/auth/mfa/totp/activate', { code: await unspentCode(s) }, admin), 'activating TOTP', 200);
     s.recoveryCodes = activated.recoveryCodes;
     saveSecrets(s);
     console.log('turned on TOTP for the demo admin');
@@ -165,7 +184,7 @@ async function main(): Promise<void> {
       `Demo practice: ${PUBLIC}/  (practice: ${SLUG})`,
       '  users (role, email, password):',
       ...rows,
-      `  admin TOTP secret: ${s.totpSecret}  (current code: ${totp(s.totpSecret!)}; add the secret to an authenticator app)`,
+      `  admin TOTP secret: ${s.totpSecret}  (add it to an authenticator app; the code right now is ${totp(s.totpSecret!)})`,
       `  stored in ${path.relative(ROOT, SECRETS)} (not committed)`,
       '',
     ].join('\n'),
