@@ -17,6 +17,7 @@ export function createAuthApp(deps: AuthDeps): Express {
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: deps.readiness,
+    trustProxy: deps.config.TRUST_PROXY,
     routers: [tenantRoutes(deps), deletionRoutes(deps), loginRoutes(deps), mfaRoutes(deps), userRoutes(deps), supportRoutes(deps)],
     configure: (app) => {
       app.get('/.well-known/jwks.json', async (_req, res, next) => {

@@ -12,6 +12,15 @@ export const authConfigSchema = baseServiceConfig.extend({
   KEK_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   /** Where people reach Praxis; named in the otpauth URL's issuer. */
   PUBLIC_URL: configFields.httpUrl.optional(),
+  /**
+   * express `trust proxy`: whose X-Forwarded-For to believe for the client IP the per-IP
+   * throttles key on. Loopback locally; in Kubernetes the gateway pods' network, or every
+   * user would share the gateway's address. A number means "that many hops".
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v): string | number | boolean => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v)),
   /** Prefix of auth's own Redis keys (throttles, MFA challenges); tests isolate themselves with it. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:auth:'),
   ACCESS_TOKEN_TTL_S: int(600, 30),
