@@ -20,4 +20,5 @@ export * from './outbox';
 export * from './redact';
 export * from './redis';
 export * from './telemetry';
+export * from './serial';
 export * from './service';

@@ -83,7 +83,10 @@ export interface OutboxRelayOptions {
   /** Collections whose documents may carry outbox events. The standalone outbox is always included. */
   collections: Collection[];
   conn: Connection;
+  /** Poll interval after a drain that published something (writes also nudge the relay). */
   intervalMs?: number;
+  /** Idle polls back off, doubling up to this: FerretDB scans without the index. */
+  maxIntervalMs?: number;
   batchSize?: number;
   /** Fault injection for tests: runs after an event is confirmed and before it is removed. */
   afterPublish?: (event: EventEnvelope) => Promise<void> | void;
@@ -93,6 +96,7 @@ export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private again = false;
+  private idleDelay = 0;
   private stopped = true;
   private readonly log: Logger;
   private readonly targets: { col: Collection; standalone: boolean }[];
@@ -131,9 +135,15 @@ export class OutboxRelay {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.drainOnce()
-        .catch((err) => this.log.warn({ err: (err as Error).message }, 'outbox drain failed'))
-        .finally(() => {
-          const next = this.again ? 0 : (this.opts.intervalMs ?? 250);
+        .then((published) => published)
+        .catch((err) => {
+          this.log.warn({ err: (err as Error).message }, 'outbox drain failed');
+          return 0;
+        })
+        .then((published) => {
+          const base = this.opts.intervalMs ?? 250;
+          this.idleDelay = published > 0 ? base : Math.min(Math.max(base, this.idleDelay * 2), this.opts.maxIntervalMs ?? 2000);
+          const next = this.again ? 0 : this.idleDelay;
           this.again = false;
           this.schedule(next);
         });

@@ -1,9 +1,8 @@
-import { connectMongo } from '@praxis/platform';
+import { KeyedSerialiser, connectMongo, serialisedCollection } from '@praxis/platform';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { bearer, infra, testDbName } from './testing';
 import { type Harness, startHarness } from './harness';
-import { KeyedSerialiser, serialisedCollection } from '../src/common/serial';
 
 describe('one writer at a time per document (FerretDB updates are not isolated)', () => {
   let mongo: Connection;

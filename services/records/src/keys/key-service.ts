@@ -60,6 +60,11 @@ export class KeyService {
     private readonly keks: KekRing,
   ) {}
 
+  /** Whether records has ever held data for this tenant (a key exists, live or destroyed). */
+  async holdsTenant(tenantId: string): Promise<boolean> {
+    return this.tenantKeys.get(tenantId) !== undefined || (await this.repo.findTenantKey(tenantId)) !== null;
+  }
+
   /** The tenant key, created on first use. A purged tenant never gets one again. */
   async tenantKey(tenantId: string): Promise<TenantKey> {
     const cached = this.tenantKeys.get(tenantId);

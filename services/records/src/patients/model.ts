@@ -103,7 +103,7 @@ export class PatientRepository {
   constructor(
     private readonly model: Model<PatientDoc>,
     private readonly keys: KeyService,
-    /** The patients collection with per-document serialised updates (see common/serial.ts). */
+    /** The patients collection with per-document serialised updates (see libs/platform/src/serial.ts). */
     readonly collection: MongooseCollection,
   ) {}
 

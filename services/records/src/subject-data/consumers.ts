@@ -1,6 +1,9 @@
 // Bus consumers: erasure requests from consent, and practice purges from auth. Both are
 // idempotent (event id store + tombstones keyed on the erasure / tenant id), so a
-// redelivery finishes or repeats the work harmlessly.
+// redelivery finishes or repeats the work harmlessly. A tenant records has never held
+// data for (no tenant key, live or destroyed) is none of its business: the event is
+// acknowledged and nothing is published, so another deployment sharing the broker
+// (a test run, a staging copy) never answers for data it does not hold.
 import type { Bus, IdempotencyStore } from '@praxis/platform';
 import { type SubjectDataDeps, erasePatient, purgeTenant } from './use-cases';
 
@@ -13,6 +16,7 @@ export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idemp
     idempotency,
     handler: async (event) => {
       const data = event.data as { erasureId: string; patientId: string };
+      if (!(await deps.keys.holdsTenant(event.tenantId))) return;
       await erasePatient(deps, event.tenantId, event.actor, data.patientId, data.erasureId, { requireKnown: false });
     },
   });
@@ -21,6 +25,7 @@ export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idemp
     idempotency,
     handler: async (event) => {
       const data = event.data as { tenantId: string };
+      if (!(await deps.keys.holdsTenant(data.tenantId))) return;
       await purgeTenant(deps, data.tenantId);
     },
   });

@@ -80,7 +80,7 @@ const erasureKey = (tenantId: string, erasureId: string) => `${tenantId}:${erasu
 export class TombstoneRepository {
   constructor(
     private readonly m: TombstoneModels,
-    /** The collections with per-document serialised updates (see common/serial.ts). */
+    /** The collections with per-document serialised updates (see libs/platform/src/serial.ts). */
     private readonly cols: { erasures: MongooseCollection; purges: MongooseCollection },
   ) {}
 

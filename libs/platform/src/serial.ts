@@ -4,8 +4,9 @@
 // that appends an event (losing both the change and its event). MongoDB updates are
 // atomic and need none of this; it costs one promise hop per update.
 //
-// Documents that only ever get events at insert time (note versions, templates) are
-// safe without it: the relay is then their only updater.
+// Documents that only ever get events at insert time are safe without it: the relay is
+// then their only updater. Several processes against one FerretDB can still race; see
+// docs/platform.md.
 import type { Collection } from 'mongoose';
 
 export class KeyedSerialiser {
