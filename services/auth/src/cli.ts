@@ -1,7 +1,9 @@
 // Operator commands, run with the service's environment:
-//   node --import tsx src/cli.ts rotate-keys
+//   node --import tsx src/cli.ts rotate-keys [--force]
 //       the published next key starts signing, a new next key is published; tokens
 //       already issued stay valid until they expire (the old key stays in the JWKS).
+//       Refused while the next key is younger than verifiers' JWKS cache (11 min), so
+//       no service meets a kid it has never fetched; --force skips that wait.
 //   node --import tsx src/cli.ts create-support-user --email <e> --name <n>
 //       a platform support user; the password is read from stdin (never argv). 2FA is
 //       mandatory: their first login goes through TOTP enrolment.
@@ -24,14 +26,14 @@ async function readStdin(): Promise<string> {
 async function main(): Promise<void> {
   const command = process.argv[2];
   if (command !== 'rotate-keys' && command !== 'create-support-user') {
-    process.stderr.write('usage: cli.ts rotate-keys | create-support-user --email <email> --name <name>  (password on stdin)\n');
+    process.stderr.write('usage: cli.ts rotate-keys [--force] | create-support-user --email <email> --name <name>  (password on stdin)\n');
     process.exit(2);
   }
   const config = loadAuthConfig();
   const deps = await openAuthDeps({ ...config, LOG_LEVEL: 'warn' });
   try {
     if (command === 'rotate-keys') {
-      const { activated, next } = await rotateSigningKeys(deps);
+      const { activated, next } = await rotateSigningKeys(deps, { force: process.argv.includes('--force') });
       await deps.relay.drainOnce().catch(() => undefined);
       process.stdout.write(`signing with ${activated}; next key ${next} published\n`);
       return;

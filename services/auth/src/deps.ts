@@ -51,6 +51,7 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
     await syncIndexes(base.mongo);
     await store.ensureKeys();
     await base.verifier.refresh();
+    store.onNewKeys(() => void base.verifier.refresh().catch(() => undefined));
     const relay = new OutboxRelay({
       bus: base.bus,
       logger: base.logger,

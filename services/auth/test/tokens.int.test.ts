@@ -1,7 +1,10 @@
 // Token attacks through the HTTP API (every one 401), and key rotation without downtime.
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@praxis/contracts';
 import { randomId, uuidv7 } from '@praxis/platform';
+import { execFile } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { API, type Harness, type Practice, bearer, login, signUpPractice, startAuth } from './helpers';
@@ -119,5 +122,34 @@ describe('key rotation', () => {
       expect(d.privateSealed.ct).toMatch(/^v1\./);
       expect(d.publicJwk.d).toBeUndefined();
     }
+  });
+});
+
+describe('the rotation command', () => {
+  const cli = (...args: string[]) => {
+    const c = h.deps.config;
+    return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
+      cwd: path.join(__dirname, '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MONGO_URL: c.MONGO_URL, MONGO_DB: c.MONGO_DB!, AMQP_URL: c.AMQP_URL, REDIS_URL: c.REDIS_URL, JWKS_URL: c.JWKS_URL, KEK: c.KEK, KEK_ID: c.KEK_ID, LOG_LEVEL: 'silent', REDIS_PREFIX: c.REDIS_PREFIX },
+      timeout: 60_000,
+    });
+  };
+
+  it('refuses to activate a next key that verifiers may not have fetched yet', async () => {
+    await expect(cli('rotate-keys')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/too recently/) });
+  });
+
+  it('cli.ts rotate-keys --force rotates the keys of the running service’s database; auth picks the new key up', async () => {
+    const before = await h.deps.keys.jwks();
+    const token = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
+    const { stdout } = await cli('rotate-keys', '--force');
+    const activated = /signing with (\S+);/.exec(stdout)?.[1];
+    expect(before.keys.map((k) => k.kid)).toContain(activated);
+    h.deps.keys.invalidate();
+    const fresh = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
+    expect(jwt.decode(fresh, { complete: true })!.header.kid).toBe(activated);
+    expect((await me(token)).status).toBe(200);
+    expect((await me(fresh)).status).toBe(200);
+    await h.event('auth.signing-key.rotated', (e) => e.data.keyId === activated);
   });
 });

@@ -97,7 +97,7 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
       errors: { 403: 'Not a platform support user with both factors, or no live grant' },
     },
     async ({ auth, body }) => {
-      if (auth.tenantId !== PLATFORM_TENANT || auth.role !== 'support' || auth.claims.act || !auth.amr.includes('otp') && !auth.amr.includes('rec')) {
+      if (auth.tenantId !== PLATFORM_TENANT || auth.role !== 'support' || auth.claims.act || (!auth.amr.includes('otp') && !auth.amr.includes('rec'))) {
         throw problems.forbidden('Only a platform support user can open a support session.');
       }
       return startSupportSession(deps, auth.userId, body.tenant);

@@ -13,6 +13,16 @@ export interface KeyStoreOptions {
   cacheMs?: number;
 }
 
+/** Verifiers cache the JWKS this long at most (platform JwksVerifier max age + HTTP cache). */
+export const VERIFIER_MAX_CACHE_MS = 11 * 60_000;
+
+export class KeyTooYoungError extends Error {
+  constructor(readonly waitSeconds: number) {
+    super(`the next key was published too recently for every verifier to have it; retry in ${waitSeconds} s (or --force)`);
+    this.name = 'KeyTooYoungError';
+  }
+}
+
 export interface SigningKey {
   kid: string;
   privateKey: KeyObject;
@@ -22,6 +32,7 @@ const aad = (kid: string) => `signing-key|${kid}`;
 
 export class KeyStore {
   private cache?: { at: number; signing?: SigningKey; jwks: { keys: PublicJwk[] } };
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly model: Model<SigningKeyDoc>,
@@ -49,22 +60,28 @@ export class KeyStore {
     if (!active) await this.model.create(this.newKeyDoc(new Date()));
     const next = await this.model.findOne({ activatedAt: trusted({ $exists: false }) }).lean();
     if (!next) await this.model.create(this.newKeyDoc());
-    this.cache = undefined;
+    this.markStale();
   }
 
   /**
    * Rotation: the published next key starts signing, the old signing key retires (still
    * published until its tokens expire), and a fresh next key is published.
    */
-  async rotate(): Promise<{ activated: string; next: string }> {
+  async rotate(opts: { minNextAgeMs?: number } = {}): Promise<{ activated: string; next: string }> {
     await this.ensureKeys();
     const next = await this.model.findOne({ activatedAt: trusted({ $exists: false }) }).sort({ createdAt: 1 }).lean();
     if (!next) throw new Error('no next key');
     const now = new Date();
+    // Every verifier must have fetched the next key before it signs: verifiers refresh
+    // their JWKS at least every 10 minutes (and HTTP caches keep it a minute).
+    const age = now.getTime() - next.createdAt.getTime();
+    if (opts.minNextAgeMs && age < opts.minNextAgeMs) {
+      throw new KeyTooYoungError(Math.ceil((opts.minNextAgeMs - age) / 1000));
+    }
     await this.model.updateMany({ activatedAt: trusted({ $exists: true }), retiredAt: trusted({ $exists: false }) }, { $set: { retiredAt: now } });
     await this.model.updateOne({ _id: next._id }, { $set: { activatedAt: now } });
     const fresh = await this.model.create(this.newKeyDoc());
-    this.cache = undefined;
+    this.markStale();
     return { activated: next._id, next: fresh._id };
   }
 
@@ -79,7 +96,10 @@ export class KeyStore {
     const signing = signingDoc
       ? { kid: signingDoc._id, privateKey: createPrivateKey(open(this.opts.kek, signingDoc.privateSealed, aad(signingDoc._id)).toString('utf8')) }
       : undefined;
+    const previous = new Set(this.cache?.jwks.keys.map((k) => k.kid) ?? []);
     this.cache = { at: Date.now(), signing, jwks: { keys: docs.map((d) => d.publicJwk as unknown as PublicJwk) } };
+    // A key this process has not seen (rotated elsewhere): let its own verifier reload now.
+    if (previous.size && this.cache.jwks.keys.some((k) => !previous.has(k.kid!))) for (const l of this.listeners) l();
     return this.cache;
   }
 
@@ -93,8 +113,17 @@ export class KeyStore {
     return (await this.load()).jwks;
   }
 
-  /** Forget the cache (after a rotation elsewhere, or in tests). */
+  /** Called when the published key set gains a key. */
+  onNewKeys(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Reload on next use (after a rotation elsewhere, or in tests); the old key set is kept to compare. */
   invalidate(): void {
-    this.cache = undefined;
+    this.markStale();
+  }
+
+  private markStale(): void {
+    if (this.cache) this.cache.at = 0;
   }
 }
