@@ -145,3 +145,24 @@ describe('sessions stay usable for their holder', () => {
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(200);
   });
 });
+
+describe('a login flood', () => {
+  it('runs at most HASH_CONCURRENCY hashes and refuses beyond the queue with 503, never piling up memory', async () => {
+    const small = await startAuth({ HASH_CONCURRENCY: '1', HASH_QUEUE: '2' });
+    try {
+      const q = await signUpPractice(small.app);
+      const res = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => request(small.app).post(`${API}/auth/login`).set('X-Forwarded-For', `10.2.0.${i}`).send({ tenant: q.slug, email: `flood-${i}@example.test`, password: 'wrong password again' })),
+      );
+      const statuses = res.map((r) => r.status);
+      expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+      expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
+      // Afterwards the service answers normally, unknown emails included (the dummy hash survived the flood).
+      await login(small.app, q.slug, q.admin.email, q.admin.password);
+      const unknown = await request(small.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.2.1.1').send({ tenant: q.slug, email: 'after-flood@example.test', password: 'wrong password again' });
+      expect(unknown.status).toBe(401);
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { problems } from '@praxis/platform';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import argon2 from 'argon2';
+import { randomBytes } from 'node:crypto';
 import { Semaphore, SemaphoreFullError } from './semaphore';
 
 export const PASSWORD_MIN = 12;
@@ -46,8 +47,14 @@ export class PasswordHasher {
     return argon2.needsRehash(hash, { memoryCost: this.opts.memoryKiB, timeCost: this.opts.timeCost, parallelism: 1 });
   }
 
+  /** Made once, outside the semaphore (a full queue must not poison it); retried if it failed. */
   private dummyHash(): Promise<string> {
-    this.dummy ??= this.hash(`dummy-${Math.random()}-${Date.now()}`);
+    this.dummy ??= argon2
+      .hash(randomBytes(16).toString('base64url'), { type: argon2.argon2id, memoryCost: this.opts.memoryKiB, timeCost: this.opts.timeCost, parallelism: 1 })
+      .catch((err: unknown) => {
+        this.dummy = undefined;
+        throw err;
+      });
     return this.dummy;
   }
 
