@@ -325,6 +325,12 @@ describe('gateway rate limits', () => {
     expect((await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: fromIp('198.51.100.21') })).status).toBe(401);
   });
 
+  it('is ready when Redis and every configured service are', async () => {
+    const res = await call(gw.url, 'GET', '/readyz');
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready', service: 'gateway', checks: { redis: 'ok', auth: 'ok', records: 'ok' } });
+  });
+
   it('limits the public auth endpoints per address more tightly', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await call(gw.url, 'POST', '/api/v1/auth/login', { headers: fromIp('198.51.100.30', { 'content-type': 'application/json' }), body: '{}' })).status);
@@ -384,5 +390,27 @@ describe('gateway access log', () => {
     expect(entries.map((e) => e.http.route)).toEqual(expect.arrayContaining(['/patients', '/patients/:id/notes']));
     expect(entries[0]!.requestId).toBeTruthy();
     expect(typeof entries[0]!.http.ms).toBe('number');
+  });
+});
+
+describe('gateway with no trusted proxy in front', () => {
+  let upstream: FakeUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await fakeUpstream('records');
+    gw = await startGateway({ auth: upstream.url, records: upstream.url }, { trustProxy: false });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  it('replaces a client-made X-Forwarded-For with the address it really sees', async () => {
+    const t = gw.issuer.sign({ tid: unique('ten'), role: 'admin' });
+    await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: { authorization: `Bearer ${t}`, 'x-forwarded-for': '203.0.113.66', forwarded: 'for=203.0.113.66' } });
+    const seen = upstream.seen.at(-1)!;
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen.headers.forwarded).toBeUndefined();
   });
 });
