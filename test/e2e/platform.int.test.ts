@@ -160,6 +160,20 @@ describe('Praxis end to end through the gateway', () => {
     expect(Object.keys(doc.paths).filter((p) => p.includes('/internal'))).toEqual([]);
   });
 
+  it('rotates refresh tokens through the gateway, and a reused one ends the session', async () => {
+    const cPassword = strongPassword();
+    const cEmail = `clinician@${slug}.example.test`;
+    expect((await api.post('/users', { name: 'Cleo Clinician', email: cEmail, role: 'clinician', password: cPassword }, adminToken)).status).toBe(201);
+    const first = (await api.post<Tokens>('/auth/login', { tenant: slug, email: cEmail, password: cPassword })).body;
+    const second = await api.post<Tokens>('/auth/refresh', { refreshToken: first.refreshToken });
+    expect(second.status).toBe(200);
+    expect(second.body.refreshToken).not.toBe(first.refreshToken);
+    expect((await api.get(`/patients/${patientId}/notes`, second.body.accessToken)).status).toBe(200);
+    // The old refresh token again: refused, and the whole session ends.
+    expect((await api.post('/auth/refresh', { refreshToken: first.refreshToken })).status).toBe(401);
+    expect((await api.get(`/patients/${patientId}/notes`, second.body.accessToken)).status).toBe(401);
+  });
+
   it('ends the session at once on logout', async () => {
     expect((await api.get('/auth/me', adminToken)).status).toBe(200);
     const out = await api.call('POST', '/auth/logout', { token: adminToken });
