@@ -67,13 +67,13 @@ function loginMetric(deps: AuthDeps, outcome: string): void {
 
 export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<LoginResult> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
+  // An address over its budget is refused before anything else (its lock was published once).
+  await throttle.checkIp(p.ip);
   const tenantKey = p.slug ?? PLATFORM_TENANT;
   const account = LoginThrottle.passwordAccount(tenantKey, p.email);
   let tenant: TenantDoc | null = null;
   if (p.slug !== undefined) tenant = await deps.tenants.findBySlug(p.slug);
   const tenantId = p.slug === undefined ? PLATFORM_TENANT : (tenant?._id ?? PLATFORM_TENANT);
-  // An address over its budget is refused before anything else (its lock was published once).
-  await throttle.checkIp(p.ip);
   try {
     await throttle.checkAccount('pwd', account);
   } catch (err) {
