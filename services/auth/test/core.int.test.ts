@@ -295,3 +295,16 @@ describe('practice settings', () => {
     await request(h.app).patch(`${API}/tenants/current`).set(bearer(admin)).send({ name: 'Test Practice' });
   });
 });
+
+describe('events', () => {
+  it('carry ids and codes only: no email, no name, no password', async () => {
+    await h.event('auth.password.changed');
+    expect(h.events.length).toBeGreaterThan(10);
+    for (const e of h.events) {
+      const text = JSON.stringify(e.data);
+      expect(text).not.toMatch(/@example\.test/);
+      expect(text).not.toMatch(/Ada Admin|Some (clinician|receptionist)|Test Practice|Renamed Practice/);
+      expect(text).not.toMatch(/staple horse battery/);
+    }
+  });
+});

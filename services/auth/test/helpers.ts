@@ -1,6 +1,7 @@
 // Test harness: a real auth app on its own database and Redis key prefix, with an event
 // sink on the bus, plus helpers to sign up a practice and log in.
 import type { EventEnvelope } from '@praxis/contracts';
+import type { Logger } from '@praxis/platform';
 import { accessTokenClaimsSchema } from '@praxis/contracts';
 import { deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from '@praxis/testing';
 import { randomBytes } from 'node:crypto';
@@ -42,9 +43,9 @@ export function testConfig(overrides: Record<string, string> = {}): AuthConfig {
   });
 }
 
-export async function startAuth(overrides: Record<string, string> = {}): Promise<Harness> {
+export async function startAuth(overrides: Record<string, string> = {}, logger: Logger = testLogger('auth')): Promise<Harness> {
   const config = testConfig(overrides);
-  const deps = await openAuthDeps(config, { logger: testLogger('auth') });
+  const deps = await openAuthDeps(config, { logger });
   deps.relay.start();
   const events: EventEnvelope[] = [];
   const sink = unique('test-sink');
