@@ -48,6 +48,8 @@ export interface GatewayDeps {
   bodyLimitBytes: number;
   trustProxy?: string | boolean | number;
   version?: string;
+  /** `all`: /readyz needs every configured service ready; `redis`: only Redis (services listed). */
+  readiness?: 'all' | 'redis';
   /** Prefix of the rate-limit keys in Redis (tests use their own). */
   redisKeyPrefix?: string;
 }
@@ -114,7 +116,7 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       ),
     ];
     await Promise.all(runs);
-    const ok = Object.values(checks).every((c) => c === 'ok');
+    const ok = deps.readiness === 'redis' ? checks.redis === 'ok' : Object.values(checks).every((c) => c === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', service: 'gateway', checks });
   });
 

@@ -39,6 +39,13 @@ export const gatewayConfigSchema = z.object({
   RATE_LIMIT_AUTH_IP_PER_MIN: positiveInt(600),
   /** Requests a minute per authenticated user. */
   RATE_LIMIT_USER_PER_MIN: positiveInt(1_200),
+  /**
+   * Whether /readyz waits for every configured service (`all`, the default) or only for
+   * Redis (`redis`), still listing the services. In Kubernetes, `all` takes every gateway
+   * replica out of rotation while one service is down; `redis` keeps the other services
+   * reachable and answers 503 for the missing one's paths.
+   */
+  READINESS_UPSTREAMS: z.enum(['all', 'redis']).default('all'),
   /** Prefix of the rate-limit keys in Redis: shared by every replica of one deployment. */
   RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:gateway:rl'),
 });

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustProxy: parseTrustProxy(config.TRUST_PROXY),
     redisKeyPrefix: config.RATE_LIMIT_PREFIX,
+    readiness: config.READINESS_UPSTREAMS,
   });
   const server = await startHttpServer(app, config.PORT, config.HOST);
   lifecycle.onClose('http', () => server.close(10_000));

@@ -393,6 +393,26 @@ describe('gateway access log', () => {
   });
 });
 
+describe('gateway readiness on Redis alone', () => {
+  let upstream: FakeUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await fakeUpstream('records');
+    gw = await startGateway({ auth: upstream.url, records: upstream.url, audit: `http://127.0.0.1:${await deadPort()}` }, { readiness: 'redis' });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  it('stays ready while one service is down, still naming it', async () => {
+    const res = await call(gw.url, 'GET', '/readyz');
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ready', checks: { redis: 'ok', auth: 'ok', audit: 'failing' } });
+  });
+});
+
 describe('gateway with no trusted proxy in front', () => {
   let upstream: FakeUpstream;
   let gw: TestGateway;
