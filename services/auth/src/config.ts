@@ -29,7 +29,7 @@ export const authConfigSchema = baseServiceConfig.extend({
   MFA_CHALLENGE_TTL_S: int(300, 30),
   /** Concurrent argon2id hashes (each takes ~19 MiB); more wait in a bounded queue. */
   HASH_CONCURRENCY: int(Math.max(2, availableParallelism()), 1),
-  HASH_QUEUE: int(256, 1),
+  HASH_QUEUE: int(512, 1),
   ARGON2_MEMORY_KIB: int(19456, 19456),
   ARGON2_TIME: int(2, 2),
   /** Failed passwords per account allowed without delay; then a delay doubling from LOGIN_DELAY_BASE_MS. */
