@@ -10,8 +10,6 @@ export const authConfigSchema = baseServiceConfig.extend({
   /** Key-encryption key (base64, 32 bytes): seals signing keys and TOTP secrets. */
   KEK: configFields.key32,
   KEK_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
-  /** Where people reach Praxis; named in the otpauth URL's issuer. */
-  PUBLIC_URL: configFields.httpUrl.optional(),
   /**
    * express `trust proxy`: whose X-Forwarded-For to believe for the client IP the per-IP
    * throttles key on. Loopback locally; in Kubernetes the gateway pods' network, or every
