@@ -146,7 +146,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     const orphan = probe(tenantId, 3);
     const head = await h.core.log.head(tenantId);
     const hash = entryHash(3, head.hash, orphan);
-    await h.core.log.insertEntries([toEntryDoc({ seq: 3, prevHash: head.hash, hash, event: orphan }, new Date())]);
+    await h.core.log.insertEntries(tenantId, [toEntryDoc({ seq: 3, prevHash: head.hash, hash, event: orphan }, new Date())]);
     expect((await h.core.log.head(tenantId)).seq).toBe(2);
     // Its redelivery is recognised, and the next event goes after it.
     await h.core.appender.appendBatch(tenantId, [orphan, probe(tenantId, 4)]);

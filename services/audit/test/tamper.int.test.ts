@@ -5,6 +5,7 @@ import { bearer } from '@praxis/testing';
 import request from 'supertest';
 import { keysFromJwks } from '../src/checkpoints/checkpoint';
 import { entryHash } from '../src/log/chain';
+import { entryKey } from '../src/log/model';
 import { verifyExport } from '../src/verify/chain-verifier';
 import { type Harness, harness, probe, viewed } from './helpers';
 
@@ -92,23 +93,38 @@ describe('tamper detection', () => {
 
   it('detects an entry inserted in the database', async () => {
     const { col, verify, tenantId } = await seeded();
-    for (let seq = 12; seq >= 8; seq--) await col.updateOne({ tenantId, seq }, { $set: { seq: seq + 1 } });
+    // Make room at seq 8 the way the store is keyed (_id = tenant|seq), then put a forged entry there.
+    for (let seq = 12; seq >= 8; seq--) {
+      const d = (await col.findOne({ tenantId, seq }))!;
+      await col.deleteOne({ _id: d._id });
+      await col.insertOne({ ...d, _id: entryKey(tenantId, seq + 1) as never, seq: seq + 1 });
+    }
     const prev = (await col.findOne({ tenantId, seq: 7 }))!.hash as string;
     const forged = probe(tenantId, 99);
-    await col.insertOne({ tenantId, seq: 8, eventId: forged.id, type: forged.type, at: new Date(), actorId: 'x', actorKind: 'system', prevHash: prev, hash: entryHash(8, prev, forged), event: forged, recordedAt: new Date() });
+    await col.insertOne({ _id: entryKey(tenantId, 8) as never, tenantId, seq: 8, eventId: forged.id, type: forged.type, at: new Date(), actorId: 'x', actorKind: 'system', prevHash: prev, hash: entryHash(8, prev, forged), event: forged, recordedAt: new Date() });
     const v = await verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken.seq).toBe(9);
   });
 
   it('detects entries reordered in the database', async () => {
+    // Entries 4 and 5 change places (whole documents, keys included).
     const { col, verify, tenantId } = await seeded();
-    await col.updateOne({ tenantId, seq: 4 }, { $set: { seq: -4 } });
-    await col.updateOne({ tenantId, seq: 5 }, { $set: { seq: 4 } });
-    await col.updateOne({ tenantId, seq: -4 }, { $set: { seq: 5 } });
+    const four = (await col.findOne({ tenantId, seq: 4 }))!;
+    const five = (await col.findOne({ tenantId, seq: 5 }))!;
+    await col.deleteMany({ _id: { $in: [four._id, five._id] } });
+    await col.insertOne({ ...five, _id: entryKey(tenantId, 4) as never, seq: 4 });
+    await col.insertOne({ ...four, _id: entryKey(tenantId, 5) as never, seq: 5 });
     const v = await verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken.seq).toBe(4);
+
+    // Only their seq fields swapped.
+    const b = await seeded();
+    await b.col.updateOne({ tenantId: b.tenantId, seq: 4 }, { $set: { seq: -4 } });
+    await b.col.updateOne({ tenantId: b.tenantId, seq: 5 }, { $set: { seq: 4 } });
+    await b.col.updateOne({ tenantId: b.tenantId, seq: -4 }, { $set: { seq: 5 } });
+    expect(await b.verify()).toMatchObject({ ok: false });
   });
 
   it('does not sign a tampered head on the checkpoint timer', async () => {

@@ -51,21 +51,21 @@ export class Checkpointer {
   async signHead(tenantId: string): Promise<Checkpoint | undefined> {
     const latest = await this.checkpoints.latest(tenantId);
     const last = await this.log.lastEntry(tenantId);
-    if (!last || (latest && latest.seq >= last.seq)) return latest;
+    if (last.seq === 0 || (latest && latest.seq >= last.seq)) return latest;
     const verifier = new ChainVerifier(new Map(), tenantId, latest ? { seq: latest.seq, hash: latest.hash } : undefined);
     let seq = latest?.seq ?? 0;
     let tail: ChainEntry | undefined;
-    for (;;) {
-      const batch = await this.log.entriesAfter(tenantId, seq, 1000, true);
+    while (seq < last.seq && verifier.ok) {
+      const batch = await this.log.entriesBetween(tenantId, seq, last.seq, 1000);
+      if (!batch.length) break;
       for (const d of batch) {
         tail = entryOf(d);
         verifier.addEntry(tail);
       }
-      if (batch.length < 1000 || !verifier.ok) break;
       seq = batch[batch.length - 1]!.seq;
     }
     const result = verifier.finish();
-    if (!result.ok || !tail) {
+    if (!result.ok || !tail || tail.seq !== last.seq) {
       this.opts.logger.error({ tenantId, firstBroken: result.firstBroken }, 'audit chain does not verify; not signing its head');
       this.opts.metrics?.counter('audit_chain_broken_total', 'Times a chain failed verification before signing').inc();
       return latest;

@@ -71,55 +71,58 @@ export class LogAppender {
     }
   }
 
-  /** Append events (one tenant, in order); events already in the log are skipped. */
+  /**
+   * Append events (one tenant, in order); events already in the log are skipped. Reads
+   * and writes by _id only, plus the unique indexes doing the arbitration, so the hot
+   * path never scans (FerretDB pushes nothing else down).
+   */
   async appendBatch(tenantId: string, events: ChainEvent[]): Promise<void> {
     const seen = new Set<string>();
     let pending = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
     for (let attempt = 1; pending.length; attempt++) {
       if (attempt > MAX_ATTEMPTS) throw new Error(`could not append to the chain of ${tenantId} after ${MAX_ATTEMPTS} attempts`);
-      const existing = await this.repo.existingEventIds(tenantId, pending.map((e) => e.id));
-      if (existing.size) {
-        this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc(existing.size);
-        pending = pending.filter((e) => !existing.has(e.id));
-        if (!pending.length) return;
-      }
       const head = await this.repo.head(tenantId);
       const entries = chainEntries(head, pending);
       const now = new Date();
-      const res = await this.repo.insertEntries(entries.map((e) => toEntryDoc(e, now)));
-      if (res.ok) {
-        const last = entries[entries.length - 1]!;
+      const res = await this.repo.insertEntries(tenantId, entries.map((e) => toEntryDoc(e, now)));
+      const inserted = entries.slice(0, res.inserted);
+      if (inserted.length) {
+        const last = inserted[inserted.length - 1]!;
         if (!(await this.repo.advanceHead(tenantId, head.seq, { seq: last.seq, hash: last.hash }))) await this.repairHead(tenantId);
-        this.opts.metrics?.counter('audit_entries_appended_total', 'Entries appended to the log').inc(entries.length);
+        this.opts.metrics?.counter('audit_entries_appended_total', 'Entries appended to the log').inc(inserted.length);
         try {
-          await this.opts.onAppended?.(tenantId, entries);
+          await this.opts.onAppended?.(tenantId, inserted);
         } catch (err) {
           this.opts.logger.warn({ err, tenantId }, 'after-append hook failed');
         }
-        return;
       }
-      // Another writer took one of our seqs (its head was ahead of ours), or holds one of
-      // our events already. Whatever part of the batch went in stays (it is correctly
-      // chained); bring the head up to date and try the rest again.
-      this.opts.metrics?.counter('audit_append_conflicts_total', 'Appends that lost a race for a seq').inc();
-      await this.repairHead(tenantId);
-      if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
+      if (res.ok) return;
+      // The insert stopped at entry `res.inserted` on a unique index: either its seq is
+      // taken (another writer's head was ahead of ours, or ours lagged), or its event is
+      // already in the log (a redelivery). The entries before it are in and chained.
+      const stoppedAt = head.seq + res.inserted + 1;
+      const taken = await this.repo.entryAt(tenantId, stoppedAt);
+      if (taken && taken.eventId !== pending[res.inserted]!.id) {
+        this.opts.metrics?.counter('audit_append_conflicts_total', 'Appends that lost a race for a seq').inc();
+        pending = pending.slice(res.inserted);
+        await this.repairHead(tenantId);
+        if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
+      } else {
+        // Not in the way at that seq, so the event id is what collided: already logged.
+        this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc();
+        if (taken) await this.repairHead(tenantId);
+        pending = pending.slice(res.inserted + 1);
+      }
     }
   }
 
-  /** Move the head forward over entries stored after it (contiguous seqs only). */
+  /** Move the head forward over entries stored after it (contiguous seqs, read by _id). */
   async repairHead(tenantId: string): Promise<{ seq: number; hash: string }> {
     for (;;) {
       const head = await this.repo.head(tenantId);
-      const after = await this.repo.entriesAfter(tenantId, head.seq, 1000);
-      let target = head;
-      for (const e of after) {
-        if (e.seq !== target.seq + 1) break;
-        target = { seq: e.seq, hash: e.hash };
-      }
-      if (target.seq === head.seq) return head;
-      const moved = await this.repo.advanceHead(tenantId, head.seq, target);
-      if (moved && target.seq - head.seq < 1000) return target;
+      const last = await this.repo.lastEntry(tenantId);
+      if (last.seq === head.seq) return head;
+      if (await this.repo.advanceHead(tenantId, head.seq, last)) return last;
     }
   }
 

@@ -6,6 +6,8 @@ import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import { type ChainEntry, type ChainEvent, GENESIS_HASH } from './chain';
 
 export interface EntryDoc {
+  /** entryKey(tenantId, seq): every hot-path read is by _id (FerretDB only pushes _id down). */
+  _id: string;
   tenantId: string;
   seq: number;
   eventId: string;
@@ -31,6 +33,7 @@ interface HeadDoc {
 
 const entrySchema = new Schema<EntryDoc>(
   {
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     seq: { type: Number, required: true },
     eventId: { type: String, required: true },
@@ -73,9 +76,20 @@ export interface EntryFilter {
   beforeSeq?: number;
 }
 
+const SEQ_WIDTH = 15;
+
+/**
+ * The entry's _id: tenant id, `|`, zero-padded seq. Unique per (tenant, seq) by itself,
+ * and ordered by seq within a tenant, so a tenant's log is an _id range.
+ */
+export function entryKey(tenantId: string, seq: number): string {
+  return `${tenantId}|${String(seq).padStart(SEQ_WIDTH, '0')}`;
+}
+
 export function toEntryDoc(e: ChainEntry, recordedAt: Date): EntryDoc {
   const ev = e.event;
   return {
+    _id: entryKey(ev.tenantId, e.seq),
     tenantId: ev.tenantId,
     seq: e.seq,
     eventId: ev.id,
@@ -131,49 +145,83 @@ export class AuditLogRepository {
     return r.modifiedCount === 1;
   }
 
-  /** Insert entries in order; stops at the first conflict. Returns whether all went in. */
-  async insertEntries(docs: EntryDoc[]): Promise<{ ok: boolean; error?: unknown }> {
+  /**
+   * Insert entries in order; stops at the first unique-index conflict. Returns how many
+   * went in before it (`inserted`), or all of them.
+   */
+  async insertEntries(tenantId: string, docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
+    if (docs.some((d) => d.tenantId !== tenantId)) throw new Error('entry of another tenant');
     try {
-      await this.entries.collection.insertMany(docs, { ordered: true });
-      return { ok: true };
+      await this.entries.collection.insertMany(docs as never[], { ordered: true });
+      return { ok: true, inserted: docs.length };
     } catch (err) {
-      if (isDuplicateKeyError(err) || (err as { writeErrors?: unknown[] }).writeErrors) return { ok: false, error: err };
-      throw err;
+      const writeErrors = (err as { writeErrors?: { index?: number; code?: number }[] | { index?: number; code?: number } }).writeErrors;
+      const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
+      if (!isDuplicateKeyError(err) && first?.code !== 11000) throw err;
+      if (typeof first?.index === 'number') return { ok: false, inserted: first.index };
+      // The server did not say where it stopped: count our entries that are there.
+      let inserted = 0;
+      for (const d of docs) {
+        const got = await this.entries.collection.findOne({ _id: d._id } as never, { projection: { eventId: 1 } });
+        if (got?.eventId !== d.eventId) break;
+        inserted++;
+      }
+      return { ok: false, inserted };
     }
   }
 
-  /** Which of these event ids the tenant's log already holds. */
-  async existingEventIds(tenantId: string, eventIds: string[]): Promise<Set<string>> {
-    if (!eventIds.length) return new Set();
-    const docs = await this.entries.collection
-      .find({ tenantId, eventId: { $in: eventIds } }, { projection: { eventId: 1, _id: 0 } })
-      .toArray();
-    return new Set(docs.map((d) => d.eventId as string));
+  /**
+   * The last entry actually stored: the head, then forward over any entries stored after
+   * it (the head may lag after a crash or a lost CAS). Reads by _id only.
+   */
+  async lastEntry(tenantId: string): Promise<{ seq: number; hash: string }> {
+    let last = await this.head(tenantId);
+    for (;;) {
+      const next = await this.entryAt(tenantId, last.seq + 1);
+      if (!next) return last;
+      last = { seq: next.seq, hash: next.hash };
+    }
   }
 
-  /** Entries after `seq`, in order (for head repair and verification). */
-  async entriesAfter(tenantId: string, seq: number, limit: number, full = false): Promise<EntryDoc[]> {
-    const projection = full ? { _id: 0, seq: 1, prevHash: 1, hash: 1, event: 1 } : { _id: 0, seq: 1, hash: 1 };
-    return this.entries.find({ tenantId, seq: trusted({ $gt: seq }) }, projection).sort({ seq: 1 }).limit(limit).lean<EntryDoc[]>();
+  /** The entry at a seq (by _id), if stored. */
+  async entryAt(tenantId: string, seq: number): Promise<{ seq: number; hash: string; eventId: string } | undefined> {
+    const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, { projection: { seq: 1, hash: 1, eventId: 1, tenantId: 1 } });
+    return d && d.tenantId === tenantId ? { seq: d.seq as number, hash: d.hash as string, eventId: d.eventId as string } : undefined;
   }
 
-  /** The last entry actually stored (the head document may lag it after a crash). */
-  async lastEntry(tenantId: string): Promise<{ seq: number; hash: string } | undefined> {
-    const d = await this.entries.findOne({ tenantId }, { seq: 1, hash: 1 }).sort({ seq: -1 }).lean();
-    return d ? { seq: d.seq, hash: d.hash } : undefined;
+  /** Entries with afterSeq < seq <= upToSeq, in order: an _id range (verification, checkpoints). */
+  async entriesBetween(tenantId: string, afterSeq: number, upToSeq: number, limit: number): Promise<EntryDoc[]> {
+    if (upToSeq <= afterSeq) return [];
+    const docs = await this.entries
+      .find({ _id: trusted({ $gt: entryKey(tenantId, afterSeq), $lte: entryKey(tenantId, upToSeq) }) }, { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<EntryDoc[]>();
+    // A tenant id containing `|` could make another tenant's keys sort inside this range.
+    return docs.filter((d) => d.tenantId === tenantId);
   }
 
+  /** Entries of the tenant (scans on FerretDB: tests and operators, not the hot path). */
   async count(tenantId: string): Promise<number> {
     return this.entries.countDocuments({ tenantId });
   }
 
-  /** Every entry in seq order, as a stream (verification and export). */
-  cursor(tenantId: string, upToSeq?: number) {
-    return this.entries
-      .find({ tenantId, ...(upToSeq !== undefined ? { seq: trusted({ $lte: upToSeq }) } : {}) }, { _id: 0, seq: 1, prevHash: 1, hash: 1, event: 1 })
-      .sort({ seq: 1 })
+  /**
+   * Every entry of the tenant in seq order, as a stream (verification and export). Reads
+   * the tenant's _id range, not a tenantId filter, so that even a FerretDB without
+   * secondary-index use does not scan other tenants' entries.
+   */
+  async *all(tenantId: string, upToSeq = Number.MAX_SAFE_INTEGER): AsyncGenerator<EntryDoc> {
+    const cursor = this.entries
+      .find({ _id: trusted({ $gte: entryKey(tenantId, 0), $lte: entryKey(tenantId, Math.min(upToSeq, 10 ** SEQ_WIDTH - 1)) }) }, { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 })
+      .sort({ _id: 1 })
       .lean<EntryDoc>()
       .cursor({ batchSize: 1000 });
+    try {
+      for await (const d of cursor) if (d.tenantId === tenantId) yield d;
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 
   async find(tenantId: string, f: EntryFilter, limit: number, order: 1 | -1): Promise<EntryDoc[]> {
@@ -185,7 +233,7 @@ export class AuditLogRepository {
     if (f.afterSeq !== undefined || f.beforeSeq !== undefined) {
       q.seq = trusted({ ...(f.afterSeq !== undefined ? { $gt: f.afterSeq } : {}), ...(f.beforeSeq !== undefined ? { $lt: f.beforeSeq } : {}) });
     }
-    return this.entries.find(q).sort({ seq: order }).limit(limit).lean<EntryDoc[]>();
+    return this.entries.find(q, { _id: 0 }).sort({ seq: order }).limit(limit).lean<EntryDoc[]>();
   }
 
   async tenantsWithHeads(): Promise<string[]> {

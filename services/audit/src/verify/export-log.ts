@@ -17,7 +17,7 @@ function write(out: Writable, line: unknown): Promise<void> | void {
 }
 
 export async function countToExport(tenantId: string, s: LogStores): Promise<number> {
-  return (await s.log.lastEntry(tenantId))?.seq ?? 0;
+  return (await s.log.lastEntry(tenantId)).seq;
 }
 
 export async function exportTenantLog(tenantId: string, s: LogStores, out: Writable, logger: Logger, upTo?: number): Promise<{ entries: number; ok: boolean }> {
@@ -31,21 +31,16 @@ export async function exportTenantLog(tenantId: string, s: LogStores, out: Writa
   const v = new ChainVerifier(keys, tenantId);
   let entries = 0;
   let last: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
-  const cursor = s.log.cursor(tenantId, headSeq);
-  try {
-    for await (const doc of cursor) {
-      const e = entryOf(doc);
-      await write(out, { kind: 'entry', seq: e.seq, prevHash: e.prevHash, hash: e.hash, event: e.event });
-      v.addEntry(e);
-      entries++;
-      last = { seq: e.seq, hash: e.hash };
-      for (const cp of bySeq.get(e.seq) ?? []) {
-        await write(out, { kind: 'checkpoint', ...cp });
-        v.addCheckpoint(cp);
-      }
+  for await (const doc of s.log.all(tenantId, headSeq)) {
+    const e = entryOf(doc);
+    await write(out, { kind: 'entry', seq: e.seq, prevHash: e.prevHash, hash: e.hash, event: e.event });
+    v.addEntry(e);
+    entries++;
+    last = { seq: e.seq, hash: e.hash };
+    for (const cp of bySeq.get(e.seq) ?? []) {
+      await write(out, { kind: 'checkpoint', ...cp });
+      v.addCheckpoint(cp);
     }
-  } finally {
-    await cursor.close().catch(() => undefined);
   }
   const result = v.finish();
   if (!result.ok) {

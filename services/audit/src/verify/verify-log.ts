@@ -28,17 +28,12 @@ export async function verifyTenantLog(tenantId: string, s: LogStores): Promise<V
   for (const cp of bySeq.get(0) ?? []) v.addCheckpoint(cp);
   bySeq.delete(0);
   let lastSeq = 0;
-  const cursor = s.log.cursor(tenantId);
-  try {
-    for await (const doc of cursor) {
-      v.addEntry(entryOf(doc));
-      lastSeq = doc.seq;
-      for (const cp of bySeq.get(doc.seq) ?? []) v.addCheckpoint(cp);
-      bySeq.delete(doc.seq);
-      if (!v.ok) break;
-    }
-  } finally {
-    await cursor.close().catch(() => undefined);
+  for await (const doc of s.log.all(tenantId)) {
+    v.addEntry(entryOf(doc));
+    lastSeq = doc.seq;
+    for (const cp of bySeq.get(doc.seq) ?? []) v.addCheckpoint(cp);
+    bySeq.delete(doc.seq);
+    if (!v.ok) break;
   }
   // Checkpoints past the last entry: the entries they covered were removed.
   for (const seq of [...bySeq.keys()].sort((a, b) => a - b)) for (const cp of bySeq.get(seq)!) v.addCheckpoint(cp);

@@ -1,0 +1,203 @@
+// Audit throughput (run by `scripts/bench audit`):
+//   1. raw baselines in the same run: bus publish+consume with a no-op handler, and raw
+//      database inserts (insertMany, batches of the prefetch size) of the same entry
+//      documents, bare and with the audit indexes;
+//   2. audit end to end: events/s from publish to chained-and-stored, one tenant (every
+//      event contends for the same chain: the worst case) and several tenants;
+//   3. a burst published while audit is stopped, then how the backlog drains.
+// Options: --events=N (default 50000), --tenants=T (default 10), --burst=B (default N).
+// Results: .data/reports/bench-audit.json.
+import { Bus, Metrics, connectMongo, makeEvent } from '@praxis/platform';
+import { ROOT, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
+import type { EventEnvelope } from '@praxis/contracts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { openAuditCore } from '../src/audit';
+import { chainEntries, GENESIS_HASH } from '../src/log/chain';
+import { startLogConsumer } from '../src/log/consumer';
+import { toEntryDoc } from '../src/log/model';
+import { verifyTenantLog } from '../src/verify/verify-log';
+
+function arg(name: string, fallback: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.split('=')[1]) : fallback;
+}
+
+const N = arg('events', 50_000);
+const TENANTS = arg('tenants', 10);
+const BURST = arg('burst', N);
+const PREFETCH = 500;
+const logger = testLogger('audit-bench');
+const log = (...a: unknown[]) => console.log('[audit bench]', ...a);
+
+function events(n: number, tenants: string[]): EventEnvelope[] {
+  return Array.from({ length: n }, (_, i) => {
+    const tenantId = tenants[i % tenants.length]!;
+    const patientId = `pat_${i % 997}`;
+    return makeEvent({ type: 'records.patient.viewed', tenantId, actor: { kind: 'user', id: `usr_${i % 13}` }, subject: { patientId }, data: { patientId } });
+  });
+}
+
+async function publishAll(bus: Bus, evs: EventEnvelope[]): Promise<number> {
+  const t0 = performance.now();
+  const window = 1000;
+  for (let i = 0; i < evs.length; i += window) await Promise.all(evs.slice(i, i + window).map((e) => bus.publish(e)));
+  return (performance.now() - t0) / 1000;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, onTick?: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await onTick?.();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out');
+}
+
+const rate = (n: number, s: number) => Math.round(n / s);
+
+async function main(): Promise<void> {
+  const run = unique('auditbench');
+  const dbName = `bench_audit_${randomBytes(4).toString('hex')}`;
+  const conn = await connectMongo({ url: infra.mongoUrl, dbName });
+  const pub = new Bus({ url: infra.amqpUrl, service: `${run}-pub`, logger, publishTimeoutMs: 120_000 });
+  await pub.connect();
+  const buses: Bus[] = [];
+  const queues: ReturnType<Bus['queuesOf']>[] = [];
+  const kek = { currentId: 'bench', keys: new Map([['bench', randomBytes(32)]]) };
+  const core = await openAuditCore({ conn, kek, logger, metrics: new Metrics('audit'), checkpointEvery: 1000, checkpointIntervalMs: 30_000, maxBatch: PREFETCH });
+  const results: Record<string, unknown> = { events: N, tenants: TENANTS, burst: BURST, prefetch: PREFETCH, cpus: (await import('node:os')).cpus().length, startedAt: new Date().toISOString() };
+  try {
+    // ---- baseline 1: the bus, publish + consume, no-op handler ----
+    {
+      const bus = new Bus({ url: infra.amqpUrl, service: `${run}-raw`, logger });
+      await bus.connect();
+      buses.push(bus);
+      const tenant = `${run}-raw`;
+      let got = 0;
+      await bus.consume('sink', { bindings: ['records.patient.viewed'], prefetch: PREFETCH, handler: async (e) => void (e.tenantId === tenant && got++) });
+      queues.push(bus.queuesOf('sink'));
+      const evs = events(N, [tenant]);
+      const t0 = performance.now();
+      const pubS = await publishAll(pub, evs);
+      await until(async () => got >= N, 600_000);
+      const s = (performance.now() - t0) / 1000;
+      results.busRaw = { publishPerSec: rate(N, pubS), publishAndConsumePerSec: rate(N, s), seconds: +s.toFixed(2) };
+      log('bus publish+consume', results.busRaw);
+      await bus.close();
+      await deleteTestQueues(bus.queuesOf('sink'));
+    }
+
+    // ---- baseline 2: raw inserts of the same documents ----
+    {
+      const tenant = `${run}-db`;
+      const docs = chainEntries({ seq: 0, hash: GENESIS_HASH }, events(N, [tenant])).map((e) => toEntryDoc(e, new Date()));
+      const bare = conn.collection('bench_raw_bare');
+      let t0 = performance.now();
+      for (let i = 0; i < docs.length; i += PREFETCH) await bare.insertMany(docs.slice(i, i + PREFETCH).map((d) => ({ ...d })) as never[], { ordered: true });
+      const bareS = (performance.now() - t0) / 1000;
+      const indexed = conn.collection('bench_raw_indexed');
+      for (const [spec, unique_] of [[{ tenantId: 1, seq: 1 }, true], [{ tenantId: 1, eventId: 1 }, true], [{ tenantId: 1, patientId: 1, seq: 1 }, false], [{ tenantId: 1, actorId: 1, seq: 1 }, false], [{ tenantId: 1, type: 1, seq: 1 }, false]] as const) {
+        await indexed.createIndex(spec, { unique: unique_ });
+      }
+      t0 = performance.now();
+      for (let i = 0; i < docs.length; i += PREFETCH) await indexed.insertMany(docs.slice(i, i + PREFETCH).map((d) => ({ ...d })) as never[], { ordered: true });
+      const idxS = (performance.now() - t0) / 1000;
+      results.dbRaw = { insertManyBarePerSec: rate(N, bareS), insertManyIndexedPerSec: rate(N, idxS), batch: PREFETCH };
+      log('raw inserts', results.dbRaw);
+      await bare.drop();
+      await indexed.drop();
+    }
+
+    // ---- audit end to end, 1 tenant and TENANTS tenants ----
+    const consumer = new Bus({ url: infra.amqpUrl, service: run, logger, retryDelaysMs: [1000, 5000] });
+    await consumer.connect();
+    buses.push(consumer);
+    await startLogConsumer(consumer, core.appender, { prefetch: PREFETCH });
+    queues.push(consumer.queuesOf('log'));
+    const stored = async (tenants: string[]) => {
+      let n = 0;
+      // The head and what follows it, by _id: counting would scan the collection on FerretDB.
+      for (const t of tenants) n += (await core.log.lastEntry(t)).seq;
+      return n;
+    };
+    for (const k of [1, TENANTS]) {
+      const tenants = Array.from({ length: k }, (_, i) => `${run}-e2e${k}-${i}`);
+      const evs = events(N, tenants);
+      const t0 = performance.now();
+      const pubS = await publishAll(pub, evs);
+      await until(async () => (await stored(tenants)) >= N, 900_000);
+      const s = (performance.now() - t0) / 1000;
+      const verifyT0 = performance.now();
+      const v = await verifyTenantLog(tenants[0]!, core);
+      results[`audit${k === 1 ? 'OneTenant' : 'ManyTenants'}`] = { tenants: k, endToEndPerSec: rate(N, s), seconds: +s.toFixed(2), publishSeconds: +pubS.toFixed(2), verifyOk: v.ok, verifyEntries: v.entries, verifySeconds: +((performance.now() - verifyT0) / 1000).toFixed(2) };
+      log(`audit end to end, ${k} tenant(s)`, results[`audit${k === 1 ? 'OneTenant' : 'ManyTenants'}`]);
+    }
+
+    // ---- a burst while audit is down, then the drain ----
+    {
+      await consumer.close();
+      const tenants = Array.from({ length: TENANTS }, (_, i) => `${run}-burst-${i}`);
+      const evs = events(BURST, tenants);
+      const pubS = await publishAll(pub, evs);
+      const { queue } = consumer.queuesOf('log');
+      const depthBefore = await pub.queueDepth(queue);
+      const again = new Bus({ url: infra.amqpUrl, service: run, logger, retryDelaysMs: [1000, 5000] });
+      await again.connect();
+      buses.push(again);
+      const t0 = performance.now();
+      await startLogConsumer(again, core.appender, { prefetch: PREFETCH });
+      const samples: { s: number; stored: number; queued: number }[] = [];
+      let lastSample = 0;
+      await until(
+        async () => (await stored(tenants)) >= BURST,
+        900_000,
+        async () => {
+          if (performance.now() - lastSample < 2000) return;
+          lastSample = performance.now();
+          samples.push({ s: +((lastSample - t0) / 1000).toFixed(1), stored: await stored(tenants), queued: await pub.queueDepth(queue) });
+        },
+      );
+      const s = (performance.now() - t0) / 1000;
+      results.burstDrain = { burst: BURST, tenants: TENANTS, publishSeconds: +pubS.toFixed(2), queuedBeforeStart: depthBefore, drainSeconds: +s.toFixed(2), drainPerSec: rate(BURST, s), samples };
+      log('burst drain', { ...(results.burstDrain as object), samples: samples.length });
+    }
+
+    const dbBare = (results.dbRaw as { insertManyBarePerSec: number }).insertManyBarePerSec;
+    const dbIdx = (results.dbRaw as { insertManyIndexedPerSec: number }).insertManyIndexedPerSec;
+    const bus = (results.busRaw as { publishAndConsumePerSec: number }).publishAndConsumePerSec;
+    const one = (results.auditOneTenant as { endToEndPerSec: number }).endToEndPerSec;
+    const many = (results.auditManyTenants as { endToEndPerSec: number }).endToEndPerSec;
+    results.ratios = {
+      oneTenantVsRawInsertBare: +(one / dbBare).toFixed(2),
+      oneTenantVsRawInsertIndexed: +(one / dbIdx).toFixed(2),
+      manyTenantsVsRawInsertBare: +(many / dbBare).toFixed(2),
+      manyTenantsVsRawInsertIndexed: +(many / dbIdx).toFixed(2),
+      oneTenantVsBus: +(one / bus).toFixed(2),
+      manyTenantsVsBus: +(many / bus).toFixed(2),
+    };
+    results.finishedAt = new Date().toISOString();
+    log('ratios', results.ratios);
+    const out = path.join(ROOT, '.data/reports/bench-audit.json');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`written to ${out}`);
+  } finally {
+    await core.checkpointer.stop();
+    for (const b of buses) await b.close().catch(() => undefined);
+    for (const q of queues) await deleteTestQueues(q).catch(() => undefined);
+    await pub.close();
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
