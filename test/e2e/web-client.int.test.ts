@@ -48,8 +48,14 @@ describe('web client', () => {
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
     await page.getByText('Dr Ada Lovelace · admin · Riverside Surgery').waitFor();
 
+    const reports = path.join(ROOT, '.data', 'reports');
+    mkdirSync(reports, { recursive: true });
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.screenshot({ path: path.join(reports, 'web-client-login.png') });
+    // Signed out: no navigation, no user, no log-out button.
+    expect(await page.getByRole('button', { name: 'Log out' }).isVisible()).toBe(false);
+    expect(await page.locator('#nav').isVisible()).toBe(false);
     await page.getByLabel('Practice').fill(slug);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
@@ -69,8 +75,6 @@ describe('web client', () => {
     expect(await rows.count()).toBe(2);
     expect(await page.locator('#patient-results').innerText()).toContain('Grace Hopper');
 
-    const reports = path.join(ROOT, '.data', 'reports');
-    mkdirSync(reports, { recursive: true });
     await page.screenshot({ path: path.join(reports, 'web-client.png'), fullPage: true });
 
     await page.locator('#patient-results').getByText('Grace Hopper').click();
