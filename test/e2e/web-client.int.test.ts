@@ -1,10 +1,11 @@
 // The web client in a real browser (Debian's Chromium, driven by playwright-core) against
 // the whole platform: a practice signs up, logs out and in again, creates a patient, sees
-// it listed, opens it and writes a note, with the gateway's 'self'-only CSP in force.
+// it listed, opens it and writes a note, reads the audit log, turns on TOTP and logs in
+// with the second factor, all with the gateway's 'self'-only CSP in force.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
-import { strongPassword, uniqueSlug } from './client';
+import { strongPassword, totp, uniqueSlug } from './client';
 import { type Platform, ROOT, startPlatform } from './platform';
 
 jest.setTimeout(120_000);
@@ -94,6 +95,26 @@ describe('web client', () => {
     });
 
     await page.screenshot({ path: path.join(reports, 'web-client-audit.png'), fullPage: false });
+
+    // Turn on TOTP from the account page, then log in again with the second factor.
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp-secret').innerText()).trim();
+    await page.getByLabel('Code').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('Two-factor authentication is on.').waitFor();
+    expect(await page.locator('ul.codes li').count()).toBe(10);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Practice').fill(slug);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Code').fill(totp(secret, -3));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('#flash.bad').waitFor(); // a stale code is refused
+    await page.getByLabel('Code').fill(totp(secret, 1)); // this step's code was spent on activation
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Patients' }).waitFor();
 
     expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
     expect(problems.filter((p) => !/status of 40[0-9]/.test(p))).toEqual([]);
