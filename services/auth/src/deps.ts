@@ -1,12 +1,11 @@
 // Everything auth's use-cases need, opened once: the platform dependencies (logger,
 // MongoDB, Redis, bus, token verification against auth's own key store), repositories,
 // the password hasher, signing keys and the outbox relay. main.ts and the tests share it.
-import { type Logger, OutboxRelay, type ServiceDeps, openServiceDeps, syncIndexes } from '@praxis/platform';
+import { KeyedSerialiser, type Logger, OutboxRelay, type ServiceDeps, openServiceDeps, serialisedCollection, syncIndexes } from '@praxis/platform';
 import type { AuthConfig } from './config';
 import { type KeyStore, KeyStore as KeyStoreImpl } from './tokens/key-store';
 import { signingKeyModel } from './tokens/model';
 import { TokenIssuer } from './tokens/issuer';
-import { lockedCollection } from './shared/mongo';
 import { PasswordHasher } from './shared/passwords';
 import { TenantRepo, tenantModel } from './tenants/model';
 import { UserRepo, userModel } from './users/model';
@@ -44,10 +43,16 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
       retiredGraceMs: (config.ACCESS_TOKEN_TTL_S + 120) * 1000,
     });
     keys = store;
-    const tenants = new TenantRepo(tenantModel(base.mongo));
-    const users = new UserRepo(userModel(base.mongo), { kek, kekId: config.KEK_ID });
-    const sessions = new SessionRepo(sessionModel(base.mongo));
-    const grants = new GrantRepo(grantModel(base.mongo));
+    // One serialiser per process: every update of a document by _id, the repositories' and
+    // the relay's, runs one at a time (FerretDB would otherwise lose one of two).
+    const serial = new KeyedSerialiser();
+    const models = { tenants: tenantModel(base.mongo), users: userModel(base.mongo), sessions: sessionModel(base.mongo), grants: grantModel(base.mongo) };
+    const cols = {
+      tenants: serialisedCollection(models.tenants.collection, serial),
+      users: serialisedCollection(models.users.collection, serial),
+      sessions: serialisedCollection(models.sessions.collection, serial),
+      grants: serialisedCollection(models.grants.collection, serial),
+    };
     await syncIndexes(base.mongo);
     await store.ensureKeys();
     await base.verifier.refresh();
@@ -57,10 +62,15 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
       logger: base.logger,
       metrics: base.metrics,
       conn: base.mongo,
-      collections: [tenants.model, users.model, sessions.model, grants.model].map((m) => lockedCollection(m as never)),
+      collections: Object.values(cols),
       intervalMs: config.OUTBOX_INTERVAL_MS,
     });
     await relay.init();
+    const notify = () => relay.nudge();
+    const tenants = new TenantRepo(models.tenants, { col: cols.tenants, notify });
+    const users = new UserRepo(models.users, { col: cols.users, notify }, { kek, kekId: config.KEK_ID });
+    const sessions = new SessionRepo(models.sessions, { col: cols.sessions, notify });
+    const grants = new GrantRepo(models.grants, { col: cols.grants, notify });
     return {
       ...base,
       config,

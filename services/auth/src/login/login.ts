@@ -41,6 +41,7 @@ async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: str
     events.push(makeEvent({ type: 'auth.account.locked', tenantId, actor: systemActor, data: { until: ipFailure.until.toISOString(), reason: 'ip-failures' } }));
   }
   await recordEvents(deps.mongo, events);
+  deps.relay.nudge();
   throw problems.unauthenticated('The practice, email or password is not correct.');
 }
 
@@ -55,6 +56,7 @@ async function throttled(deps: AuthDeps, tenantId: string, account: string, err:
     const first = await deps.redis.set(`${deps.config.REDIS_PREFIX}refusal-event:${sha256(account)}:${status}`, '1', 'EX', 60, 'NX').catch(() => null);
     if (first) {
       await recordEvents(deps.mongo, [makeEvent({ type: 'auth.login.failed', tenantId, actor: systemActor, data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) } })]).catch(() => undefined);
+      deps.relay.nudge();
     }
   }
   throw err;

@@ -43,6 +43,7 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
   const step = totpStep(secret, code);
   if (step === undefined) {
     await recordEvents(deps.mongo, [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason: 'wrong-code', ...eventIp(ip) } })]);
+    deps.relay.nudge();
     throw problems.unauthenticated('The code is not valid.');
   }
   const codes = newRecoveryCodes();
@@ -68,6 +69,7 @@ async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | '
   }
   if (ip) await throttle.recordIpFailure(ip);
   await recordEvents(deps.mongo, events);
+  deps.relay.nudge();
   throw problems.unauthenticated(reason === 'replayed-code' ? 'That code was already used.' : 'The code is not valid.');
 }
 

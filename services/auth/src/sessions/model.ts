@@ -3,7 +3,7 @@
 // replay of an old one is recognised and ends the session.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { lockedUpdateOne, updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { UserRole } from '../users/model';
 
@@ -63,10 +63,14 @@ export function sessionModel(conn: Connection): Model<SessionDoc> {
 }
 
 export class SessionRepo {
-  constructor(readonly model: Model<SessionDoc>) {}
+  constructor(
+    readonly model: Model<SessionDoc>,
+    private readonly store: DocStore,
+  ) {}
 
   async create(doc: SessionDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.collection.insertOne(withOutbox(doc, events) as never);
+    await this.store.col.insertOne(withOutbox(doc, events) as never);
+    if (events.length) this.store.notify();
   }
 
   async get(tenantId: string, sessionId: string): Promise<SessionDoc | null> {
@@ -83,7 +87,7 @@ export class SessionRepo {
 
   /** Rotate the refresh secret only if `oldHash` is still the current one (single winner). */
   async rotate(tenantId: string, sessionId: string, oldHash: string, newHash: string, now: Date): Promise<SessionDoc | null> {
-    return updateAndReturn(this.model, 
+    return updateAndReturn(this.store.col, 
         { tenantId, _id: sessionId, refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
         { $set: { refreshHash: newHash, lastUsedAt: now }, $push: { usedRefreshHashes: oldHash } },
       );
@@ -91,10 +95,11 @@ export class SessionRepo {
 
   async markRevoked(tenantId: string, sessionId: string, reason: RevokeReason, events: EventEnvelope[]): Promise<boolean> {
     const ob = outboxUpdate(events);
-    const res = await lockedUpdateOne(this.model as never, 
-      { tenantId, _id: sessionId, revokedAt: trusted({ $exists: false }) },
-      { $set: { revokedAt: new Date(), revokedReason: reason, ...ob.$set }, $push: ob.$push },
+    const res = await this.store.col.updateOne(
+      { tenantId, _id: sessionId, revokedAt: trusted({ $exists: false }) } as never,
+      { $set: { revokedAt: new Date(), revokedReason: reason, ...ob.$set }, $push: ob.$push } as never,
     );
+    if (res.modifiedCount === 1) this.store.notify();
     return res.modifiedCount === 1;
   }
 

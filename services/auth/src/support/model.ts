@@ -2,7 +2,7 @@
 // and a reason; revocable at once.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export interface GrantDoc {
@@ -39,10 +39,14 @@ export function grantModel(conn: Connection): Model<GrantDoc> {
 }
 
 export class GrantRepo {
-  constructor(readonly model: Model<GrantDoc>) {}
+  constructor(
+    readonly model: Model<GrantDoc>,
+    private readonly store: DocStore,
+  ) {}
 
   async create(doc: GrantDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.collection.insertOne(withOutbox(doc, events) as never);
+    await this.store.col.insertOne(withOutbox(doc, events) as never);
+    if (events.length) this.store.notify();
   }
 
   async get(tenantId: string, grantId: string): Promise<GrantDoc | null> {
@@ -67,10 +71,13 @@ export class GrantRepo {
 
   async revoke(tenantId: string, grantId: string, by: string, events: EventEnvelope[]): Promise<GrantDoc | null> {
     const ob = outboxUpdate(events);
-    return updateAndReturn(this.model, 
-        { tenantId, _id: grantId, revokedAt: trusted({ $exists: false }) },
-        { $set: { revokedAt: new Date(), revokedBy: by, ...ob.$set }, $push: ob.$push },
-      );
+    const doc = await updateAndReturn<GrantDoc>(
+      this.store.col,
+      { tenantId, _id: grantId, revokedAt: trusted({ $exists: false }) },
+      { $set: { revokedAt: new Date(), revokedBy: by, ...ob.$set }, $push: ob.$push },
+    );
+    if (doc) this.store.notify();
+    return doc;
   }
 
   async removeAll(tenantId: string): Promise<number> {

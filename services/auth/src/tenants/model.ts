@@ -2,7 +2,7 @@
 // After a purge only a tombstone remains (id, times), so the slug is free again.
 import type { EventEnvelope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { lockedUpdateOne, updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export type TenantStatus = 'active' | 'deletion-scheduled' | 'purged';
@@ -45,10 +45,14 @@ export function tenantModel(conn: Connection): Model<TenantDoc> {
 }
 
 export class TenantRepo {
-  constructor(readonly model: Model<TenantDoc>) {}
+  constructor(
+    readonly model: Model<TenantDoc>,
+    private readonly store: DocStore,
+  ) {}
 
   async create(doc: TenantDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.collection.insertOne(withOutbox(doc, events) as never);
+    await this.store.col.insertOne(withOutbox(doc, events) as never);
+    if (events.length) this.store.notify();
   }
 
   /** A live (not purged) tenant by id. */
@@ -67,7 +71,9 @@ export class TenantRepo {
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date(), ...(events.length ? ob.$set : {}) } };
     if (events.length) update.$push = ob.$push;
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    return updateAndReturn(this.model, { _id: tenantId, status: trusted({ $ne: 'purged' }), ...expect }, update);
+    const doc = await updateAndReturn<TenantDoc>(this.store.col, { _id: tenantId, status: trusted({ $ne: 'purged' }), ...expect }, update);
+    if (doc && events.length) this.store.notify();
+    return doc;
   }
 
   async remove(tenantId: string): Promise<void> {
@@ -90,14 +96,15 @@ export class TenantRepo {
    */
   async markPurged(tenantId: string, now: Date, events: EventEnvelope[]): Promise<boolean> {
     const ob = outboxUpdate(events);
-    const res = await lockedUpdateOne(this.model as never, 
-      { _id: tenantId, status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) },
-      { $set: { status: 'purged', slug: `~purged~${tenantId}`, purgedAt: now, updatedAt: now, ...ob.$set }, $unset: { name: '', deletionScheduledFor: '' }, $push: ob.$push },
+    const res = await this.store.col.updateOne(
+      { _id: tenantId, status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) } as never,
+      { $set: { status: 'purged', slug: `~purged~${tenantId}`, purgedAt: now, updatedAt: now, ...ob.$set }, $unset: { name: '', deletionScheduledFor: '' }, $push: ob.$push } as never,
     );
+    if (res.modifiedCount === 1) this.store.notify();
     return res.modifiedCount === 1;
   }
 
   async markPurgeCompleted(tenantId: string): Promise<void> {
-    await lockedUpdateOne(this.model as never, { _id: tenantId, status: 'purged' }, { $set: { purgeCompletedAt: new Date() } });
+    await this.store.col.updateOne({ _id: tenantId, status: 'purged' } as never, { $set: { purgeCompletedAt: new Date() } });
   }
 }

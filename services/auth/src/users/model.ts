@@ -7,7 +7,7 @@
 import type { EventEnvelope } from '@praxis/contracts';
 import { type SealedValue, blindIndex, openString, outboxSchemaFields, outboxUpdate, seal, withOutbox } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
-import { updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 /** Tenant id under which platform support users live; never a practice's id or slug. */
@@ -83,6 +83,7 @@ export class UserRepo {
 
   constructor(
     readonly model: Model<StoredUser>,
+    private readonly store: DocStore,
     private readonly keys: FieldKeys,
   ) {
     // A key for the blind index derived from the KEK, so the index is useless without it.
@@ -122,7 +123,8 @@ export class UserRepo {
   }
 
   async create(doc: UserDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.collection.insertOne(withOutbox(this.toStored(doc), events) as never);
+    await this.store.col.insertOne(withOutbox(this.toStored(doc), events) as never);
+    if (events.length) this.store.notify();
   }
 
   async get(tenantId: string, userId: string): Promise<UserDoc | null> {
@@ -164,7 +166,9 @@ export class UserRepo {
     if (events.length) update.$push = ob.$push;
     if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']));
     if (change.pull) update.$pull = change.pull;
-    return this.toUser(await updateAndReturn(this.model, { tenantId, _id: userId, ...expect }, update));
+    const doc = await updateAndReturn<StoredUser>(this.store.col, { tenantId, _id: userId, ...expect }, update);
+    if (doc && events.length) this.store.notify();
+    return this.toUser(doc);
   }
 
   async removeAll(tenantId: string): Promise<number> {
