@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     metrics: deps.metrics,
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
     checkpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
-    maxBatch: config.AUDIT_PREFETCH,
+    maxBatch: config.AUDIT_BATCH_MAX,
   });
   const relay = new OutboxRelay({ bus: deps.bus, logger: deps.logger, metrics: deps.metrics, conn: deps.mongo, collections: [] });
   await relay.init();

@@ -11,7 +11,7 @@ export const LOG_CONSUMER = 'log';
 export async function startLogConsumer(bus: Bus, appender: LogAppender, opts: { prefetch?: number; name?: string } = {}): Promise<void> {
   await bus.consume(opts.name ?? LOG_CONSUMER, {
     bindings: ['#'],
-    prefetch: opts.prefetch ?? 500,
+    prefetch: opts.prefetch ?? 2000,
     handler: (event) => appender.append(event),
   });
 }

@@ -176,11 +176,17 @@ export class AuditLogRepository {
    */
   async lastEntry(tenantId: string): Promise<{ seq: number; hash: string }> {
     let last = await this.head(tenantId);
-    for (;;) {
-      const next = await this.entryAt(tenantId, last.seq + 1);
-      if (!next) return last;
-      last = { seq: next.seq, hash: next.hash };
+    // Usually nothing follows the head: one lookup by _id. After a crash, jump over the
+    // stored run a thousand at a time.
+    while (await this.entryAt(tenantId, last.seq + 1)) {
+      const from: number = last.seq;
+      for (const d of await this.entriesBetween(tenantId, from, from + 1000, 1000, false)) {
+        if (d.seq !== last.seq + 1) break;
+        last = { seq: d.seq, hash: d.hash };
+      }
+      if (last.seq === from) break;
     }
+    return last;
   }
 
   /** The entry at a seq (by _id), if stored. */
@@ -190,10 +196,11 @@ export class AuditLogRepository {
   }
 
   /** Entries with afterSeq < seq <= upToSeq, in order: an _id range (verification, checkpoints). */
-  async entriesBetween(tenantId: string, afterSeq: number, upToSeq: number, limit: number): Promise<EntryDoc[]> {
+  async entriesBetween(tenantId: string, afterSeq: number, upToSeq: number, limit: number, full = true): Promise<EntryDoc[]> {
     if (upToSeq <= afterSeq) return [];
+    const fields = full ? { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 } : { seq: 1, hash: 1, tenantId: 1 };
     const docs = await this.entries
-      .find({ _id: trusted({ $gt: entryKey(tenantId, afterSeq), $lte: entryKey(tenantId, upToSeq) }) }, { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 })
+      .find({ _id: trusted({ $gt: entryKey(tenantId, afterSeq), $lte: entryKey(tenantId, upToSeq) }) }, fields)
       .sort({ _id: 1 })
       .limit(limit)
       .lean<EntryDoc[]>();
