@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'coverage/**', 'charts/**', 'k8s/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/dist-test/**', '.data/**', 'coverage/**', 'charts/**', 'k8s/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

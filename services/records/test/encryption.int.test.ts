@@ -95,7 +95,13 @@ describe('encryption at rest', () => {
     expect(tenantKey).toMatchObject({ kid: keys!.wrapped.kid, wrapped: { kid: h.kek.KEK_ID } });
     // Moving a sealed value to another patient does not make it readable there.
     const otherRaw = (await h.records.patients.rawDocument(t.tenantId, other.body.id)) as { keyId: string };
-    await h.mongo.collection('patients').updateOne({ _id: other.body.id as never }, { $set: { 'pii.givenName': { ...raw.pii.givenName, kid: otherRaw.keyId } } });
+    // FerretDB updates are not isolated: let the relay finish with the document first, so
+    // its clean-up cannot overwrite the tampering (see libs/platform/src/serial.ts).
+    const patients = h.mongo.collection('patients');
+    await waitFor(async () => (await patients.countDocuments({ _id: other.body.id as never, _outboxPending: true })) === 0, { what: 'relay done with the patient' });
+    const moved = { ...raw.pii.givenName, kid: otherRaw.keyId };
+    await patients.updateOne({ _id: other.body.id as never }, { $set: { 'pii.givenName': moved } });
+    expect(((await patients.findOne({ _id: other.body.id as never })) as { pii: { givenName: unknown } } | null)?.pii.givenName).toEqual(moved);
     h.records.keys.clearCache();
     expect((await api().get(`/api/v1/patients/${other.body.id}`).set(bearer(t.admin.token))).status).toBe(500);
   });
