@@ -25,6 +25,12 @@ export interface Harness {
   connections: Connection[];
   /** Another audit core on its own connection to the same database (a second replica). */
   replica(): Promise<AuditCore>;
+  /**
+   * A tenant id whose events this suite's consumers log. The queue is bound to `#`, so it
+   * also receives every other suite's events (and benchmarks' floods): those are acked
+   * and dropped, so they cannot slow this suite down.
+   */
+  track(tenantId: string): string;
   /** Start a consumer (a Bus with this suite's service name) feeding `core`. */
   consumer(core?: AuditCore, prefetch?: number): Promise<Bus>;
   publisher(): Promise<Bus>;
@@ -48,6 +54,7 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
   const cores: AuditCore[] = [core];
   let pub: Bus | undefined;
   const consumers: Bus[] = [];
+  const tracked = new Set<string>();
   const h: Harness = {
     dbName,
     conn,
@@ -65,12 +72,16 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
       cores.push(core2);
       return core2;
     },
+    track(tenantId) {
+      tracked.add(tenantId);
+      return tenantId;
+    },
     async consumer(c = core, prefetch = 500) {
       const bus = new Bus({ url: infra.amqpUrl, service, logger, retryDelaysMs: [100, 300] });
       await bus.connect();
       buses.push(bus);
       consumers.push(bus);
-      await startLogConsumer(bus, c.appender, { prefetch });
+      await startLogConsumer(bus, { append: (e) => (tracked.has(e.tenantId) ? c.appender.append(e) : Promise.resolve()) }, { prefetch });
       return bus;
     },
     async publisher() {

@@ -24,7 +24,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   let pubBus: unknown;
 
   it('appends every event to its tenant’s chain: gapless seq, each entry holding the previous hash', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     const pub = await h.publisher();
     const events = Array.from({ length: 25 }, (_, i) => viewed(tenantId, `pat_${i}`));
     for (const e of events) await pub.publish(e);
@@ -47,7 +47,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   it('appends a duplicate delivery once', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     const pub = await h.publisher();
     const e1 = viewed(tenantId, 'pat_1');
     const e2 = viewed(tenantId, 'pat_2');
@@ -67,7 +67,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   it('appends what was published while audit was down, in order, when it returns', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     const pub = await h.publisher();
     await h.stopConsumers();
     const events = Array.from({ length: 60 }, (_, i) => probe(tenantId, i));
@@ -83,8 +83,8 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   it('keeps one tenant’s chain gapless and linear with two consumers appending in parallel', async () => {
-    const tenantId = randomId('ten');
-    const other = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
+    const other = h.track(randomId('ten'));
     const replica = await h.replica();
     let handledByReplica = 0;
     const original = replica.appender.append.bind(replica.appender);
@@ -109,7 +109,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   it('keeps the chain linear when replicas race on every append (compare-and-set on the head)', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     const replicas = [h.core, await h.replica(), await h.replica()];
     const events = Array.from({ length: 150 }, (_, i) => probe(tenantId, i));
     // Each replica appends its own events in small batches, all at the same time, plus
@@ -128,7 +128,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   it('parks what does not parse and appends nothing for it', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     const pub = await h.publisher();
     const { parked } = h.buses.find((b) => b !== pubBus)!.queuesOf('log');
     const before = await pub.queueDepth(parked);
@@ -140,7 +140,7 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   });
 
   it('repairs a head left behind by a crash between storing an entry and moving the head', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     await h.core.appender.appendBatch(tenantId, [probe(tenantId, 1), probe(tenantId, 2)]);
     // The crash: entry 3 stored, head still at 2.
     const orphan = probe(tenantId, 3);

@@ -8,7 +8,7 @@ import type { LogAppender } from './append';
 
 export const LOG_CONSUMER = 'log';
 
-export async function startLogConsumer(bus: Bus, appender: LogAppender, opts: { prefetch?: number; name?: string } = {}): Promise<void> {
+export async function startLogConsumer(bus: Bus, appender: Pick<LogAppender, 'append'>, opts: { prefetch?: number; name?: string } = {}): Promise<void> {
   await bus.consume(opts.name ?? LOG_CONSUMER, {
     bindings: ['#'],
     prefetch: opts.prefetch ?? 2000,
