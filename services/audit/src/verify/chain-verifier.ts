@@ -115,10 +115,6 @@ export class ChainVerifier {
   }
 }
 
-export interface ExportLine {
-  kind: 'entry' | 'checkpoint';
-}
-
 /** Verify an export (JSON lines) against public keys. */
 export function verifyExport(text: string, publicKeys: ReadonlyMap<string, KeyObject>): VerifyResult {
   const v = new ChainVerifier(publicKeys);

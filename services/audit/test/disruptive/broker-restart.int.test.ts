@@ -23,7 +23,7 @@ describe('audit across a broker restart', () => {
   });
 
   it('loses no confirmed event and appends none twice', async () => {
-    const tenantId = randomId('ten');
+    const tenantId = h.track(randomId('ten'));
     const confirmed = new Set<string>();
     const sent = new Set<string>();
     const pending: Promise<void>[] = [];
