@@ -217,6 +217,14 @@ describe('audit API', () => {
     expect((await verifyCli(exp.body as string, key)).code).toBe(0);
   });
 
+  it('describes its routes in the OpenAPI document', async () => {
+    const res = await get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/v1/audit/events', '/api/v1/audit/verify', '/api/v1/audit/export', '/api/v1/audit/public-key']));
+    expect(res.body.paths['/api/v1/audit/events'].get['x-permission']).toBe('audit:read');
+    expect(res.body.paths['/api/v1/audit/public-key'].get.security).toEqual([]);
+  });
+
   it('stores the signing key sealed under the KEK, never in clear', async () => {
     const docs = await h.conn.collection('audit_signing_keys').find({}).toArray();
     expect(docs.length).toBeGreaterThanOrEqual(2);
