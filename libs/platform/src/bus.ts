@@ -48,6 +48,11 @@ export interface ConsumerOptions {
   handler: EventHandler;
   idempotency?: IdempotencyStore;
   prefetch?: number;
+  /**
+   * Only one consumer of the queue gets messages at a time; the others stand by and the
+   * broker hands over when it goes away (for consumers that must not run concurrently).
+   */
+  singleActiveConsumer?: boolean;
 }
 
 interface ConsumerState extends ConsumerOptions {
@@ -240,7 +245,10 @@ export class Bus {
     ch.on('error', (err) => this.log.warn({ err, consumer: c.name }, 'consumer channel error'));
     const { queue, parked, retries } = this.queuesOf(c.name);
     await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
-    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', ...(c.singleActiveConsumer ? { 'x-single-active-consumer': true } : {}) },
+    });
     await ch.assertQueue(parked, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     for (const [i, delay] of this.retryDelays.entries()) {
       // A message waits here for `delay`, then dead-letters back into the main queue.

@@ -3,6 +3,14 @@
 // resolved, i.e. after the entry is stored. Idempotency on the event id is the log's own
 // unique (tenantId, eventId) index, so a separate processed-events store would only add
 // two round trips per event.
+//
+// The queue has a single active consumer: however many audit replicas run, one appends
+// and the others stand by until the broker hands the queue over. Appends from several
+// writers at once are still safe by design (entry first under a unique seq, then
+// compare-and-set on the head: see append.ts), and that is what protects a hand-over,
+// but in testing on FerretDB concurrent consumers produced a broken link (an entry
+// chained to a predecessor that was never stored) about one run in four, which we have
+// not explained; see docs/audit.md.
 import type { Bus } from '@praxis/platform';
 import type { LogAppender } from './append';
 
@@ -12,6 +20,7 @@ export async function startLogConsumer(bus: Bus, appender: Pick<LogAppender, 'ap
   await bus.consume(opts.name ?? LOG_CONSUMER, {
     bindings: ['#'],
     prefetch: opts.prefetch ?? 2000,
+    singleActiveConsumer: true,
     handler: (event) => appender.append(event),
   });
 }
