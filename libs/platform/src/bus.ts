@@ -75,6 +75,8 @@ export class Bus {
   reconnects = 0;
   private readonly consumers = new Map<string, ConsumerState>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Deliveries of one event id to one consumer, in progress: a duplicate waits its turn. */
+  private readonly sameEvent = new Map<string, Promise<void>>();
   private readonly waiters = new Set<() => void>();
   private readonly retryDelays: number[];
   private readonly log: Logger;
@@ -271,7 +273,6 @@ export class Bus {
   private async handle(c: ConsumerState, ch: Channel, msg: ConsumeMessage): Promise<void> {
     const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
     const attempt = Number(headers[ATTEMPT_HEADER] ?? 0) + 1;
-    const metrics = this.opts.metrics;
     let raw: unknown;
     try {
       raw = JSON.parse(msg.content.toString('utf8'));
@@ -285,6 +286,26 @@ export class Bus {
     }
     const event = parsed.event;
     const traceparent = typeof headers.traceparent === 'string' ? headers.traceparent : undefined;
+    // Two deliveries of the same event (a relay re-publish racing the original) must not
+    // both pass the idempotency check before either is remembered: the later one waits
+    // for the earlier, then finds it processed. Across processes, handlers' own writes
+    // are idempotent as well (upserts, unique indexes).
+    const key = `${c.name}\u0000${event.id}`;
+    const earlier = this.sameEvent.get(key);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.sameEvent.set(key, mine);
+    try {
+      if (earlier) await earlier;
+      await this.process(c, ch, msg, event, attempt, traceparent);
+    } finally {
+      done();
+      if (this.sameEvent.get(key) === mine) this.sameEvent.delete(key);
+    }
+  }
+
+  private async process(c: ConsumerState, ch: Channel, msg: ConsumeMessage, event: EventEnvelope, attempt: number, traceparent: string | undefined): Promise<void> {
+    const metrics = this.opts.metrics;
     await runWithContext({ requestId: event.correlationId, traceparent: childTraceparent(traceparent), tenantId: event.tenantId }, async () => {
       try {
         if (c.idempotency && (await c.idempotency.seen(c.name, event.id))) {
