@@ -85,7 +85,7 @@ export class JwksVerifier {
     const maxAge = this.opts.maxAgeMs ?? 10 * 60_000;
     if (this.fetchedAt === 0 || Date.now() - this.fetchedAt > maxAge) await this.refresh().catch(() => undefined);
     let key = this.keys.get(kid);
-    if (!key && Date.now() - this.fetchedAt > (this.opts.minRefreshGapMs ?? 5_000)) {
+    if (!key && Date.now() - this.fetchedAt >= (this.opts.minRefreshGapMs ?? 5_000)) {
       await this.refresh().catch(() => undefined);
       key = this.keys.get(kid);
     }

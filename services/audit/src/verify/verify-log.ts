@@ -27,8 +27,14 @@ export async function verifyTenantLog(tenantId: string, s: LogStores): Promise<V
   const v = new ChainVerifier(keys, tenantId);
   for (const cp of bySeq.get(0) ?? []) v.addCheckpoint(cp);
   bySeq.delete(0);
+  // The head is read once, after the checkpoints and before the entries: the log is
+  // verified as of that head. Entries appended while verifying belong to the next
+  // verification; reading the head afterwards would see it past the streamed entries
+  // and report them removed.
+  const head = await s.log.head(tenantId);
   let lastSeq = 0;
   for await (const doc of s.log.all(tenantId)) {
+    if (doc.seq > head.seq && !bySeq.size) break;
     v.addEntry(entryOf(doc));
     lastSeq = doc.seq;
     for (const cp of bySeq.get(doc.seq) ?? []) v.addCheckpoint(cp);
@@ -37,7 +43,6 @@ export async function verifyTenantLog(tenantId: string, s: LogStores): Promise<V
   }
   // Checkpoints past the last entry: the entries they covered were removed.
   for (const seq of [...bySeq.keys()].sort((a, b) => a - b)) for (const cp of bySeq.get(seq)!) v.addCheckpoint(cp);
-  const head = await s.log.head(tenantId);
   let result = v.finish();
   if (result.ok && head.seq > lastSeq) {
     result = { ...result, ok: false, firstBroken: { seq: lastSeq + 1, reason: `the chain head is at seq ${head.seq} but entries end at seq ${lastSeq}: entries were removed` } };
