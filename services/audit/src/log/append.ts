@@ -85,6 +85,11 @@ export class LogAppender {
       const entries = chainEntries(head, pending);
       const now = new Date();
       const res = await this.repo.insertEntries(tenantId, entries.map((e) => toEntryDoc(e, now)));
+      // Trust what is stored, not what the insert reported: read the range back (by _id)
+      // and count only the prefix that is ours, entry for entry. Under broker restarts and
+      // parallel writers on FerretDB the reported count has disagreed with the stored log
+      // (docs/audit.md), and moving the head over an entry that is not there breaks the chain.
+      res.inserted = await this.storedPrefix(tenantId, entries.slice(0, res.inserted));
       const inserted = entries.slice(0, res.inserted);
       if (inserted.length) {
         const last = inserted[inserted.length - 1]!;
@@ -96,7 +101,7 @@ export class LogAppender {
           this.opts.logger.warn({ err, tenantId }, 'after-append hook failed');
         }
       }
-      if (res.ok) return;
+      if (res.ok && res.inserted === entries.length) return;
       // The insert stopped at entry `res.inserted` on a unique index: either its seq is
       // taken (another writer's head was ahead of ours, or ours lagged), or its event is
       // already in the log (a redelivery). The entries before it are in and chained.
@@ -107,13 +112,35 @@ export class LogAppender {
         pending = pending.slice(res.inserted);
         await this.repairHead(tenantId);
         if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
-      } else {
-        // Not in the way at that seq, so the event id is what collided: already logged.
+      } else if (taken || (await this.repo.hasEvent(tenantId, pending[res.inserted]!.id))) {
+        // Our own event at that seq, or its id collided: it is already in the log.
         this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc();
         if (taken) await this.repairHead(tenantId);
         pending = pending.slice(res.inserted + 1);
+      } else {
+        // Nothing at that seq and the event is not logged: the insert did not take. Retry.
+        pending = pending.slice(res.inserted);
+        await this.repairHead(tenantId);
       }
     }
+  }
+
+  /** How many of `entries` (consecutive seqs) are stored exactly as we built them. */
+  private async storedPrefix(tenantId: string, entries: ChainEntry[]): Promise<number> {
+    if (!entries.length) return 0;
+    const first = entries[0]!.seq;
+    const stored = await this.repo.entriesBetween(tenantId, first - 1, first + entries.length - 1, entries.length, false);
+    const bySeq = new Map(stored.map((d) => [d.seq, d.hash]));
+    let n = 0;
+    for (const e of entries) {
+      if (bySeq.get(e.seq) !== e.hash) break;
+      n++;
+    }
+    if (n < entries.length) {
+      this.opts.logger.warn({ tenantId, reported: entries.length, stored: n }, 'insert reported more entries than are stored');
+      this.opts.metrics?.counter('audit_insert_misreports_total', 'Inserts whose reported count disagreed with the stored log').inc();
+    }
+    return n;
   }
 
   /** Move the head forward over entries stored after it (contiguous seqs, read by _id). */

@@ -189,6 +189,11 @@ export class AuditLogRepository {
     return last;
   }
 
+  /** Whether an event is in the tenant's log (unique index; scans on FerretDB: rare path only). */
+  async hasEvent(tenantId: string, eventId: string): Promise<boolean> {
+    return (await this.entries.exists({ tenantId, eventId })) !== null;
+  }
+
   /** The entry at a seq (by _id), if stored. */
   async entryAt(tenantId: string, seq: number): Promise<{ seq: number; hash: string; eventId: string } | undefined> {
     const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, { projection: { seq: 1, hash: 1, eventId: 1, tenantId: 1 } });
