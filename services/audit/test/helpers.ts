@@ -11,6 +11,8 @@ import { buildApp } from '../src/app';
 import { type AuditCore, openAuditCore } from '../src/audit';
 import { LOG_CONSUMER, startLogConsumer } from '../src/log/consumer';
 
+const PARALLEL_CONSUMER = 'log-parallel';
+
 export const kek = { currentId: 'test-kek-1', keys: new Map([['test-kek-1', randomBytes(32)]]) };
 
 export interface Harness {
@@ -32,7 +34,7 @@ export interface Harness {
    */
   track(tenantId: string): string;
   /** Start a consumer (a Bus with this suite's service name) feeding `core`. */
-  consumer(core?: AuditCore, prefetch?: number): Promise<Bus>;
+  consumer(core?: AuditCore, prefetch?: number, opts?: { parallel?: boolean }): Promise<Bus>;
   publisher(): Promise<Bus>;
   /** Stop every consumer of this suite's queue (audit is down; the durable queue stays). */
   stopConsumers(): Promise<void>;
@@ -76,12 +78,15 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
       tracked.add(tenantId);
       return tenantId;
     },
-    async consumer(c = core, prefetch = 500) {
+    async consumer(c = core, prefetch = 500, opts = {}) {
       const bus = new Bus({ url: infra.amqpUrl, service, logger, retryDelaysMs: [100, 300] });
       await bus.connect();
       buses.push(bus);
       consumers.push(bus);
-      await startLogConsumer(bus, { append: (e) => (tracked.has(e.tenantId) ? c.appender.append(e) : Promise.resolve()) }, { prefetch });
+      // A queue without the single-active flag must have another name (queue arguments
+      // cannot change once declared).
+      const parallel = opts.parallel ? { name: PARALLEL_CONSUMER, singleActiveConsumer: false } : {};
+      await startLogConsumer(bus, { append: (e) => (tracked.has(e.tenantId) ? c.appender.append(e) : Promise.resolve()) }, { prefetch, ...parallel });
       return bus;
     },
     async publisher() {
@@ -99,7 +104,7 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
       for (const c of cores) await c.checkpointer.stop();
       const any = buses[0];
       for (const b of buses) await b.close();
-      if (any) await deleteTestQueues(any.queuesOf(LOG_CONSUMER));
+      if (any) for (const name of [LOG_CONSUMER, PARALLEL_CONSUMER]) await deleteTestQueues(any.queuesOf(name));
       await conn.dropDatabase().catch(() => undefined);
       for (const c of connections) await c.close();
       await redis.quit();

@@ -2,7 +2,9 @@
 // and several replicas appending to one tenant's chain at once.
 import { randomId } from '@praxis/platform';
 import { waitFor } from '@praxis/testing';
-import { GENESIS_HASH, entryHash } from '../src/log/chain';
+import type { AuditCore } from '../src/audit';
+import { LogAppender } from '../src/log/append';
+import { GENESIS_HASH, chainEntries, entryHash } from '../src/log/chain';
 import { toEntryDoc } from '../src/log/model';
 import { verifyTenantLog } from '../src/verify/verify-log';
 import { type Harness, entriesOf, harness, probe, viewed } from './helpers';
@@ -135,6 +137,69 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     expect(new Set(entries.map((e) => e.eventId)).size).toBe(150);
     expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
     expect((await h.core.log.head(tenantId)).seq).toBe(150);
+  });
+
+  it('keeps the chain gapless with two consumers appending in parallel (no single-active flag)', async () => {
+    const tenantId = h.track(randomId('ten'));
+    const replica = await h.replica();
+    const by = new Map<AuditCore, number>();
+    for (const core of [h.core, replica]) {
+      const original = core.appender.append.bind(core.appender);
+      core.appender.append = (e) => {
+        if (e.tenantId === tenantId) by.set(core, (by.get(core) ?? 0) + 1);
+        return original(e);
+      };
+    }
+    await h.stopConsumers();
+    try {
+      // Prefetch 150 each: batches past FerretDB's 100-document insert batches, the
+      // conditions under which the chain once broke (docs/audit.md).
+      await h.consumer(h.core, 150, { parallel: true });
+      await h.consumer(replica, 150, { parallel: true });
+      const pub = await h.publisher();
+      const events = Array.from({ length: 900 }, (_, i) => probe(tenantId, i));
+      await Promise.all(events.map((e) => pub.publish(e)));
+      await waitFor(async () => (await count(tenantId)) === 900, { timeoutMs: 90_000, intervalMs: 250, what: '900 entries' });
+      // Both consumers appended: the broker spread the queue over them.
+      expect(by.get(h.core)).toBeGreaterThan(0);
+      expect(by.get(replica)).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 300));
+      const entries = await entriesOf(h.core, tenantId);
+      expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 900 }, (_, i) => i + 1));
+      expect(new Set(entries.map((e) => e.eventId)).size).toBe(900);
+      expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
+      expect((await h.core.log.head(tenantId)).seq).toBe(900);
+    } finally {
+      await h.stopConsumers();
+      h.core.appender.append = LogAppender.prototype.append.bind(h.core.appender);
+      await h.consumer();
+    }
+  });
+
+  it('stops an ordered insert at its first conflict, across FerretDB’s internal 100-document batches', async () => {
+    const tenantId = h.track(randomId('ten'));
+    const docs = chainEntries({ seq: 0, hash: GENESIS_HASH }, Array.from({ length: 250 }, (_, i) => probe(tenantId, i))).map((e) => toEntryDoc(e, new Date()));
+    // Seq 51 is taken already: the insert must stop there, as MongoDB's ordered insert does.
+    await h.core.log.insertEntries(tenantId, [docs[50]!]);
+    expect(await h.core.log.insertEntries(tenantId, docs)).toEqual({ ok: false, inserted: 50 });
+    const stored = await entriesOf(h.core, tenantId);
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+  });
+
+  it('appends a batch longer than 100 holding a redelivery, without a hole', async () => {
+    const tenantId = h.track(randomId('ten'));
+    const early = Array.from({ length: 5 }, (_, i) => probe(tenantId, i));
+    await h.core.appender.appendBatch(tenantId, early);
+    // The 100th event of the next batch is a redelivery of an early one (as after a broker
+    // restart): the insert stops on it in the first 100-entry chunk, and nothing after it
+    // may be stored until the rest is chained again onto the real head.
+    const later = Array.from({ length: 250 }, (_, i) => (i === 99 ? early[2]! : probe(tenantId, 100 + i)));
+    await h.core.appender.appendBatch(tenantId, later);
+    const entries = await entriesOf(h.core, tenantId);
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 254 }, (_, i) => i + 1));
+    expect(new Set(entries.map((e) => e.eventId)).size).toBe(254);
+    expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
+    expect((await h.core.log.head(tenantId)).seq).toBe(254);
   });
 
   it('parks what does not parse and appends nothing for it', async () => {

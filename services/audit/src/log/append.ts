@@ -7,8 +7,9 @@
 // writes, or a CAS lost to a repairer); anyone who trips over that repairs it from the
 // entries themselves. A unique (tenantId, eventId) index keeps redeliveries out.
 //
-// Within one process, events of a tenant are queued and appended in batches (one
-// insertMany and one head update per batch), which is where the throughput comes from.
+// Within one process, events of a tenant are queued and appended in batches (insertMany
+// in chunks of 100, and one head update per batch), which is where the throughput comes
+// from.
 import type { Logger, Metrics } from '@praxis/platform';
 import { type ChainEntry, type ChainEvent, chainEntries } from './chain';
 import { type AuditLogRepository, toEntryDoc } from './model';
@@ -86,9 +87,9 @@ export class LogAppender {
       const now = new Date();
       const res = await this.repo.insertEntries(tenantId, entries.map((e) => toEntryDoc(e, now)));
       // Trust what is stored, not what the insert reported: read the range back (by _id)
-      // and count only the prefix that is ours, entry for entry. Under broker restarts and
-      // parallel writers on FerretDB the reported count has disagreed with the stored log
-      // (docs/audit.md), and moving the head over an entry that is not there breaks the chain.
+      // and count only the prefix that is ours, entry for entry, because moving the head
+      // over an entry that is not there breaks the chain for good. One range read per
+      // batch; a disagreement is logged and counted (audit_insert_misreports_total).
       res.inserted = await this.storedPrefix(tenantId, entries.slice(0, res.inserted));
       const inserted = entries.slice(0, res.inserted);
       if (inserted.length) {
@@ -102,27 +103,45 @@ export class LogAppender {
         }
       }
       if (res.ok && res.inserted === entries.length) return;
+      await this.checkStoppedThere(tenantId, entries, res.inserted);
       // The insert stopped at entry `res.inserted` on a unique index: either its seq is
       // taken (another writer's head was ahead of ours, or ours lagged), or its event is
       // already in the log (a redelivery). The entries before it are in and chained.
       const stoppedAt = head.seq + res.inserted + 1;
       const taken = await this.repo.entryAt(tenantId, stoppedAt);
-      if (taken && taken.eventId !== pending[res.inserted]!.id) {
+      pending = pending.slice(res.inserted);
+      if (taken && taken.eventId !== pending[0]!.id) {
         this.opts.metrics?.counter('audit_append_conflicts_total', 'Appends that lost a race for a seq').inc();
-        pending = pending.slice(res.inserted);
         await this.repairHead(tenantId);
         if (attempt > 3) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
-      } else if (taken || (await this.repo.hasEvent(tenantId, pending[res.inserted]!.id))) {
-        // Our own event at that seq, or its id collided: it is already in the log.
-        this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc();
-        if (taken) await this.repairHead(tenantId);
-        pending = pending.slice(res.inserted + 1);
-      } else {
-        // Nothing at that seq and the event is not logged: the insert did not take. Retry.
-        pending = pending.slice(res.inserted);
-        await this.repairHead(tenantId);
+        continue;
       }
+      // Our own event at that seq, or its event id collided: a redelivery. After a broker
+      // restart a whole prefetch window comes again, so drop every pending event already
+      // in the log in one query, not one insert and one lookup per event.
+      const logged = await this.repo.loggedEvents(tenantId, pending.map((e) => e.id));
+      if (logged.size) {
+        this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc(logged.size);
+        pending = pending.filter((e) => !logged.has(e.id));
+      }
+      // Otherwise nothing is at that seq and the event is not logged: the insert did not
+      // take; chain the rest again onto the head (repaired if it lagged) and retry.
+      await this.repairHead(tenantId);
     }
+  }
+
+  /**
+   * An ordered insert that stopped at `stoppedAt` must have stored nothing after it. A
+   * server that went on (FerretDB does past its internal batches, which insertEntries
+   * keeps us within) leaves entries chained to one that is not there: say so loudly, since
+   * verification will fail at that point.
+   */
+  private async checkStoppedThere(tenantId: string, entries: ChainEntry[], stoppedAt: number): Promise<void> {
+    const last = entries[entries.length - 1];
+    if (!last || stoppedAt >= entries.length - 1) return;
+    if ((await this.repo.entryAt(tenantId, last.seq))?.hash !== last.hash) return;
+    this.opts.logger.error({ tenantId, seq: entries[stoppedAt]!.seq }, 'the database stored entries after an ordered insert stopped: the chain has a hole');
+    this.opts.metrics?.counter('audit_stray_entries_total', 'Ordered inserts that stored entries past the one that failed').inc();
   }
 
   /** How many of `entries` (consecutive seqs) are stored exactly as we built them. */

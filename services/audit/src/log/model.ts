@@ -77,6 +77,8 @@ export interface EntryFilter {
 }
 
 const SEQ_WIDTH = 15;
+/** Entries per insert command: FerretDB's internal insert batch (see insertEntries). */
+export const INSERT_CHUNK = 100;
 
 /**
  * The entry's _id: tenant id, `|`, zero-padded seq. Unique per (tenant, seq) by itself,
@@ -148,9 +150,24 @@ export class AuditLogRepository {
   /**
    * Insert entries in order; stops at the first unique-index conflict. Returns how many
    * went in before it (`inserted`), or all of them.
+   *
+   * Sent in chunks of at most INSERT_CHUNK documents, each chunk only after the one before
+   * it went in whole. FerretDB 1.24 splits an insert into batches of 100 internally and,
+   * on a conflict, stops only the batch it is in: an ordered insert of 250 entries with a
+   * conflict at index 50 stores 0–49 and 100–199, reports index 50, and leaves a hole
+   * (docs/audit.md, "FerretDB and ordered inserts"). Within one batch it does stop.
    */
   async insertEntries(tenantId: string, docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     if (docs.some((d) => d.tenantId !== tenantId)) throw new Error('entry of another tenant');
+    for (let offset = 0; offset < docs.length; offset += INSERT_CHUNK) {
+      const chunk = docs.slice(offset, offset + INSERT_CHUNK);
+      const r = await this.insertChunk(chunk);
+      if (!r.ok) return { ok: false, inserted: offset + r.inserted };
+    }
+    return { ok: true, inserted: docs.length };
+  }
+
+  private async insertChunk(docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     try {
       await this.entries.collection.insertMany(docs as never[], { ordered: true });
       return { ok: true, inserted: docs.length };
@@ -189,9 +206,14 @@ export class AuditLogRepository {
     return last;
   }
 
-  /** Whether an event is in the tenant's log (unique index; scans on FerretDB: rare path only). */
-  async hasEvent(tenantId: string, eventId: string): Promise<boolean> {
-    return (await this.entries.exists({ tenantId, eventId })) !== null;
+  /**
+   * Which of these events are in the tenant's log (unique index; scans on FerretDB, so
+   * only on the rare path after an insert stopped on a redelivery, one query for all).
+   */
+  async loggedEvents(tenantId: string, eventIds: string[]): Promise<Set<string>> {
+    if (!eventIds.length) return new Set();
+    const docs = await this.entries.find({ tenantId, eventId: trusted({ $in: eventIds }) }, { _id: 0, eventId: 1 }).lean();
+    return new Set(docs.map((d) => d.eventId));
   }
 
   /** The entry at a seq (by _id), if stored. */
