@@ -32,6 +32,34 @@ describe('checkpoints', () => {
     await h.core.checkpointer.stop();
   });
 
+  it('signs the tail on the timer from its own run, and reads the tail back when another replica wrote part of it', async () => {
+    const tenantId = randomId('ten');
+    const rangeReads = jest.spyOn(h.core.log, 'entriesBetween');
+    try {
+      await h.core.appender.appendBatch(tenantId, Array.from({ length: 6 }, (_, i) => probe(tenantId, i)));
+      // Checkpoint at 4 (every N); 5 and 6 were appended by this process: no range read.
+      expect(await h.core.checkpointer.signHead(tenantId)).toMatchObject({ seq: 6, hash: (await h.core.log.head(tenantId)).hash });
+      expect(rangeReads).not.toHaveBeenCalled();
+
+      // Another replica appends 7; this one 8 and 9: its run no longer covers the tail.
+      const replica = await h.replica();
+      await replica.appender.appendBatch(tenantId, [probe(tenantId, 6)]);
+      await h.core.appender.appendBatch(tenantId, [probe(tenantId, 7), probe(tenantId, 8)]);
+      // 8 was a multiple of N: signed as appended, and the run starts again there.
+      rangeReads.mockClear();
+      expect(await h.core.checkpointer.signHead(tenantId)).toMatchObject({ seq: 9 });
+      expect(rangeReads).not.toHaveBeenCalled();
+
+      await replica.appender.appendBatch(tenantId, [probe(tenantId, 9)]);
+      rangeReads.mockClear();
+      expect(await h.core.checkpointer.signHead(tenantId)).toMatchObject({ seq: 10 });
+      expect(rangeReads).toHaveBeenCalled();
+      expect((await h.core.checkpoints.list(tenantId)).map((c) => c.seq)).toEqual([4, 6, 8, 9, 10]);
+    } finally {
+      rangeReads.mockRestore();
+    }
+  });
+
   it('re-seals signing keys when the KEK rotates, and cannot sign without the KEK', async () => {
     const before = await h.core.keyring.current();
     const newKek = { currentId: 'test-kek-2', keys: new Map([['test-kek-2', randomBytes(32)], ...kek.keys]) };
