@@ -5,6 +5,8 @@
 //   2. audit end to end: events/s from publish to chained-and-stored, one tenant (every
 //      event contends for the same chain: the worst case) and several tenants;
 //   3. a burst published while audit is stopped, then how the backlog drains.
+// Ratios: against raw inserts (bare and indexed), the bus, and the bus + insert bound
+// (1 / (1/bus + 1/insert): both on the same cores with no overhead at all).
 // Options: --events=N (default 50000), --tenants=T (default 10), --burst=B (default N),
 // --prefetch=P (default 2000), --batch=B (default 500, also the raw insert batch).
 // Results: .data/reports/bench-audit.json.
