@@ -2,7 +2,9 @@
 // chain exactly once, the chain stays gapless and verifies, and the consumer recovers by
 // itself. Runs in the serial "disruptive" phase.
 import { Bus, randomId } from '@praxis/platform';
-import { infra, runInfra, testLogger, waitFor } from '@praxis/testing';
+import { ROOT, infra, runInfra, testLogger, waitFor } from '@praxis/testing';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { verifyTenantLog } from '../../src/verify/verify-log';
 import { type Harness, entriesOf, harness, probe } from '../helpers';
 
@@ -31,9 +33,19 @@ describe('audit across a broker restart', () => {
     const confirmed = new Set<string>();
     const sent = new Set<string>();
     const pending: Promise<void>[] = [];
+    // Deliveries of this tenant's events to the appender, redeliveries included.
+    let deliveries = 0;
+    const append = h.core.appender.append.bind(h.core.appender);
+    h.core.appender.append = (e) => {
+      if (e.tenantId === tenantId) deliveries++;
+      return append(e);
+    };
+    let restartMs = 0;
     const restart = (async () => {
       await new Promise((r) => setTimeout(r, 1500));
+      const t0 = Date.now();
       await runInfra('restart-rabbitmq');
+      restartMs = Date.now() - t0;
     })();
     for (let i = 0; i < 400; i++) {
       const e = probe(tenantId, i);
@@ -62,5 +74,10 @@ describe('audit across a broker restart', () => {
     expect(entries.every((e) => sent.has(e.eventId))).toBe(true);
     expect(entries.length).toBeGreaterThanOrEqual(confirmed.size);
     expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
+
+    const figures = { sent: sent.size, confirmed: confirmed.size, entries: entries.length, deliveries, redeliveriesAbsorbed: deliveries - entries.length, restartMs };
+    mkdirSync(path.join(ROOT, '.data/reports'), { recursive: true });
+    writeFileSync(path.join(ROOT, '.data/reports/audit-broker-restart.json'), JSON.stringify(figures, null, 2));
+    console.log(`audit across a broker restart: ${JSON.stringify(figures)}`);
   }, 240_000);
 });
