@@ -11,10 +11,19 @@ import { TenantRepo, tenantModel } from './tenants/model';
 import { UserRepo, userModel } from './users/model';
 import { SessionRepo, sessionModel } from './sessions/model';
 import { GrantRepo, grantModel } from './support/model';
+import { KekRing } from './keys/keyring';
+import { KeyRepository, keyModels } from './keys/model';
+import { UserKeyService } from './keys/key-service';
 
 export interface AuthDeps extends ServiceDeps {
   config: AuthConfig;
+  /** The current KEK (config KEK). */
   kek: Buffer;
+  /** The current KEK and the retired ones still configured (KEK_PREVIOUS). */
+  keks: KekRing;
+  /** Tenant keys and user data keys (auth's key hierarchy). */
+  keyRepo: KeyRepository;
+  userKeys: UserKeyService;
   keys: KeyStore;
   issuer: TokenIssuer;
   hasher: PasswordHasher;
@@ -36,10 +45,12 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
     },
   });
   try {
-    const kek = Buffer.from(config.KEK, 'base64');
+    const keks = new KekRing(config);
+    const kek = keks.current().key;
+    const keyRepo = new KeyRepository(keyModels(base.mongo));
+    const userKeys = new UserKeyService(keyRepo, keks);
     const store = new KeyStoreImpl(signingKeyModel(base.mongo), {
-      kek,
-      kekId: config.KEK_ID,
+      keks,
       retiredGraceMs: (config.ACCESS_TOKEN_TTL_S + 120) * 1000,
     });
     keys = store;
@@ -68,13 +79,16 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
     await relay.init();
     const notify = () => relay.nudge();
     const tenants = new TenantRepo(models.tenants, { col: cols.tenants, notify });
-    const users = new UserRepo(models.users, { col: cols.users, notify }, { kek, kekId: config.KEK_ID });
+    const users = new UserRepo(models.users, { col: cols.users, notify }, keks, userKeys);
     const sessions = new SessionRepo(models.sessions, { col: cols.sessions, notify });
     const grants = new GrantRepo(models.grants, { col: cols.grants, notify });
     return {
       ...base,
       config,
       kek,
+      keks,
+      keyRepo,
+      userKeys,
       keys: store,
       issuer: new TokenIssuer(store, config.ACCESS_TOKEN_TTL_S),
       hasher: new PasswordHasher({

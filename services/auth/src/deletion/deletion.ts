@@ -1,7 +1,8 @@
 // Practice deletion with a cooling-off period: an admin asks (password, and a code when
 // they have 2FA), the practice is purged DELETION_COOLING_OFF_DAYS later unless restored.
 // The purge leaves a tombstone and publishes auth.tenant.purged, on which every service
-// destroys that tenant's data; auth removes its own users, sessions and grants.
+// destroys that tenant's data; auth crypto-shreds the tenant's keys (tenant key and every
+// user key) and removes its own users, sessions and grants.
 import { type Actor, revokedSessionKey } from '@praxis/contracts';
 import { makeEvent, problems } from '@praxis/platform';
 import type { AuthDeps } from '../deps';
@@ -47,6 +48,8 @@ async function removeTenantData(deps: AuthDeps, tenantId: string): Promise<void>
   for (const s of await deps.sessions.openFor(tenantId, {})) {
     await deps.redis.set(revokedSessionKey(s._id), 'tenant-purged', 'EX', deps.config.SESSION_MAX_S + deps.config.ACCESS_TOKEN_TTL_S);
   }
+  // Shred first: from here every copy of the users' sealed fields (backups included) is unreadable.
+  await deps.userKeys.destroyTenant(tenantId);
   await deps.grants.removeAll(tenantId);
   await deps.users.removeAll(tenantId);
   await deps.sessions.removeAll(tenantId);

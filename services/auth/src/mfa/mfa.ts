@@ -1,25 +1,15 @@
 // TOTP 2FA for a user: enrolment, activation with recovery codes, checking a second
 // factor (TOTP code once per step, or a single-use recovery code), disabling, and an
-// admin's reset. The secret is sealed under the KEK, bound to its tenant and user.
+// admin's reset. The secret is sealed by the user repository (under the user's data key,
+// bound to its tenant and user); this module only sees it sealed or as plaintext.
 import { type Actor } from '@praxis/contracts';
-import { makeEvent, open, problems, recordEvents, seal } from '@praxis/platform';
+import { makeEvent, problems, recordEvents } from '@praxis/platform';
 import { trusted } from 'mongoose';
 import type { AuthDeps } from '../deps';
 import { LoginThrottle } from '../login/throttle';
 import { eventIp, userActor } from '../shared/events';
 import type { UserDoc } from '../users/model';
 import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCodes, newTotpSecret, otpauthUrl, totpStep } from './totp';
-
-const aad = (u: Pick<UserDoc, 'tenantId' | '_id'>) => `totp|${u.tenantId}|${u._id}`;
-
-function sealSecret(deps: AuthDeps, user: UserDoc, secret: string) {
-  return seal(deps.kek, deps.config.KEK_ID, secret, aad(user));
-}
-
-function openSecret(deps: AuthDeps, user: UserDoc, which: 'totpSecret' | 'totpPending'): string | undefined {
-  const sealed = user[which];
-  return sealed ? open(deps.kek, sealed, aad(user)).toString('utf8') : undefined;
-}
 
 export function hasTotp(user: UserDoc): boolean {
   return Boolean(user.totpSecret);
@@ -30,7 +20,7 @@ export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: str
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on; disable it first.');
   const secret = newTotpSecret();
   const event = makeEvent({ type: 'auth.mfa.enrolled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
-  const updated = await deps.users.update(user.tenantId, user._id, { set: { totpPending: sealSecret(deps, user, secret) } }, [event], { totpSecret: trusted({ $exists: false }) });
+  const updated = await deps.users.update(user.tenantId, user._id, { set: { totpPending: await deps.users.sealTotp(user.tenantId, user._id, secret) } }, [event], { totpSecret: trusted({ $exists: false }) });
   if (!updated) throw problems.conflict('Two-factor authentication is already on.');
   return { secret, otpauthUrl: otpauthUrl(secret, user.email, practiceName) };
 }
@@ -38,7 +28,7 @@ export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: str
 /** Activate with a code from the app: the secret becomes live and ten recovery codes are issued. */
 export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, ip?: string): Promise<string[]> {
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on.');
-  const secret = openSecret(deps, user, 'totpPending');
+  const secret = await deps.users.openTotp(user, 'totpPending');
   if (!secret) throw problems.conflict('Start enrolment first (POST /auth/mfa/totp).');
   const step = totpStep(secret, code);
   if (step === undefined) {
@@ -82,7 +72,7 @@ export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: str
   const throttle = new LoginThrottle(deps.redis, deps.config);
   const account = `${user.tenantId}|${user._id}`;
   await throttle.checkAccount('code', account);
-  const secret = openSecret(deps, user, 'totpSecret');
+  const secret = await deps.users.openTotp(user, 'totpSecret');
   if (!secret) return mfaFailed(deps, user, 'wrong-code', ip);
   const trimmed = code.trim();
   if (/^\d{6}$/.test(trimmed)) {

@@ -3,11 +3,12 @@
 import { type PublicJwk, open, randomId, seal } from '@praxis/platform';
 import { type KeyObject, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { type Model, trusted } from 'mongoose';
+import type { KekRing } from '../keys/keyring';
 import type { SigningKeyDoc } from './model';
 
 export interface KeyStoreOptions {
-  kek: Buffer;
-  kekId: string;
+  /** Seals new private halves under the current KEK; opens them under whichever KEK sealed them. */
+  keks: KekRing;
   /** How long a retired key stays published: the access-token lifetime plus clock skew. */
   retiredGraceMs: number;
   cacheMs?: number;
@@ -48,7 +49,7 @@ export class KeyStore {
       _id: kid,
       alg: 'ES256',
       publicJwk: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y!, kid, alg: 'ES256', use: 'sig' },
-      privateSealed: seal(this.opts.kek, this.opts.kekId, pem, aad(kid)),
+      privateSealed: seal(this.opts.keks.current().key, this.opts.keks.currentId, pem, aad(kid)),
       createdAt: new Date(),
       ...(activatedAt ? { activatedAt } : {}),
     };
@@ -94,7 +95,7 @@ export class KeyStore {
       .filter((d) => d.activatedAt && !d.retiredAt)
       .sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime())[0];
     const signing = signingDoc
-      ? { kid: signingDoc._id, privateKey: createPrivateKey(open(this.opts.kek, signingDoc.privateSealed, aad(signingDoc._id)).toString('utf8')) }
+      ? { kid: signingDoc._id, privateKey: createPrivateKey(open(this.opts.keks.get(signingDoc.privateSealed.kid), signingDoc.privateSealed, aad(signingDoc._id)).toString('utf8')) }
       : undefined;
     const previous = new Set(this.cache?.jwks.keys.map((k) => k.kid) ?? []);
     this.cache = { at: Date.now(), signing, jwks: { keys: docs.map((d) => d.publicJwk as unknown as PublicJwk) } };
@@ -111,6 +112,28 @@ export class KeyStore {
 
   async jwks(): Promise<{ keys: PublicJwk[] }> {
     return (await this.load()).jwks;
+  }
+
+  /**
+   * KEK rotation: re-seal every private half not under the current KEK (compare-and-set on
+   * the old ciphertext). The key pairs themselves do not change, so no token is affected.
+   */
+  async resealUnderCurrentKek(): Promise<{ resealed: number; alreadyCurrent: number }> {
+    const { id, key } = this.opts.keks.current();
+    let resealed = 0;
+    let alreadyCurrent = 0;
+    for (const doc of await this.model.find({}).lean()) {
+      if (doc.privateSealed.kid === id) {
+        alreadyCurrent++;
+        continue;
+      }
+      const pem = open(this.opts.keks.get(doc.privateSealed.kid), doc.privateSealed, aad(doc._id));
+      const res = await this.model.updateOne({ _id: doc._id, 'privateSealed.ct': doc.privateSealed.ct }, { $set: { privateSealed: seal(key, id, pem, aad(doc._id)) } });
+      pem.fill(0);
+      if (res.modifiedCount === 1) resealed++;
+    }
+    this.markStale();
+    return { resealed, alreadyCurrent };
   }
 
   /** Called when the published key set gains a key. */
