@@ -4,6 +4,9 @@
 //       already issued stay valid until they expire (the old key stays in the JWKS).
 //       Refused while the next key is younger than verifiers' JWKS cache (11 min), so
 //       no service meets a kid it has never fetched; --force skips that wait.
+//   KEK=<new> KEK_ID=<new id> KEK_PREVIOUS=<old id>:<old key> node --import tsx src/cli.ts rotate-kek
+//       moves everything under the KEK to the new one: re-wraps tenant keys, re-seals
+//       signing keys, migrates users still sealed directly under a KEK. Prints counts.
 //   node --import tsx src/cli.ts create-support-user --email <e> --name <n>
 //       a platform support user; the password is read from stdin (never argv). 2FA is
 //       mandatory: their first login goes through TOTP enrolment.
@@ -11,6 +14,7 @@ import { loadAuthConfig } from './config';
 import { openAuthDeps } from './deps';
 import { createSupportUser } from './support/support-users';
 import { rotateSigningKeys } from './tokens/rotate';
+import { rotateKek } from './keys/rotate-kek';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,8 +29,8 @@ async function readStdin(): Promise<string> {
 
 async function main(): Promise<void> {
   const command = process.argv[2];
-  if (command !== 'rotate-keys' && command !== 'create-support-user') {
-    process.stderr.write('usage: cli.ts rotate-keys [--force] | create-support-user --email <email> --name <name>  (password on stdin)\n');
+  if (command !== 'rotate-keys' && command !== 'rotate-kek' && command !== 'create-support-user') {
+    process.stderr.write('usage: cli.ts rotate-keys [--force] | rotate-kek | create-support-user --email <email> --name <name>  (password on stdin)\n');
     process.exit(2);
   }
   const config = loadAuthConfig();
@@ -36,6 +40,10 @@ async function main(): Promise<void> {
       const { activated, next } = await rotateSigningKeys(deps, { force: process.argv.includes('--force') });
       await deps.relay.drainOnce().catch(() => undefined);
       process.stdout.write(`signing with ${activated}; next key ${next} published\n`);
+      return;
+    }
+    if (command === 'rotate-kek') {
+      process.stdout.write(`${JSON.stringify(await rotateKek(deps))}\n`);
       return;
     }
     const email = arg('email');
