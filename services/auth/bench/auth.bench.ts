@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@praxis/contracts';
-import { randomId, seal, startHttpServer } from '@praxis/platform';
+import { randomId, startHttpServer } from '@praxis/platform';
 import { infra, testDbName, testLogger, unique } from '@praxis/testing';
 import argon2 from 'argon2';
 import jwt from 'jsonwebtoken';
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
           disabled: false,
           createdAt: now,
           updatedAt: now,
-          totpSecret: seal(deps.kek, config.KEK_ID, secret, `totp|${tenantId}|${userId}`),
+          totpSecret: await deps.users.sealTotp(tenantId, userId, secret),
           totpLastStep: 0,
           recoveryCodes: [],
         },
