@@ -23,6 +23,14 @@ describe('audit config', () => {
     expect(() => loadAuditConfig(noKek)).toThrow(ConfigError);
     expect(() => loadAuditConfig(noKek)).toThrow(/KEK/);
     expect(() => loadAuditConfig({ ...env, KEK: 'c2hvcnQ=' })).toThrow(/KEK: must be 32 bytes/);
-    expect(() => loadAuditConfig({ ...env, KEK_PREVIOUS: env.KEK })).toThrow(/KEK_PREVIOUS_ID/);
+    expect(() => loadAuditConfig({ ...env, KEK_PREVIOUS: env.KEK })).toThrow(/KEK_PREVIOUS/);
+  });
+
+  it('keeps retired KEKs (id:key pairs) beside the current one', () => {
+    const old = randomBytes(32).toString('base64');
+    const keys = keyEncryptionKeys(loadAuditConfig({ ...env, KEK_PREVIOUS: `local-audit-0:${old}` }));
+    expect(keys.currentId).toBe('local-audit-1');
+    expect([...keys.keys.keys()]).toEqual(['local-audit-1', 'local-audit-0']);
+    expect(keys.keys.get('local-audit-0')).toEqual(Buffer.from(old, 'base64'));
   });
 });

@@ -1,37 +1,16 @@
 // The auth service's environment, parsed once at boot. The only place that reads process.env.
-import { baseServiceConfig, configFields, loadConfig } from '@praxis/platform';
+import { baseServiceConfig, configFields, kekConfigFields, loadConfig } from '@praxis/platform';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
 /**
- * A KEK id. It must not look like a tenant- or user-key id (`tk_…`, `uk_…`): a sealed
- * value's `kid` tells a value sealed under a user key from one sealed under a KEK.
+ * KEK ids must not look like tenant- or user-key ids (`tk_…`, `uk_…`): a sealed value's
+ * `kid` tells a value sealed under a user key from one sealed under a KEK.
  */
-const kekId = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (1-64)')
-  .refine((id) => !/^(tk|uk)_/.test(id), 'must not start with tk_ or uk_ (reserved for tenant and user keys)');
-
-/** `id:base64key,id:base64key` — retired KEKs still needed while `rotate-kek` re-wraps. */
-const previousKeks = z
-  .string()
-  .default('')
-  .transform((s, ctx) => {
-    const out: { id: string; key: string }[] = [];
-    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const i = part.indexOf(':');
-      const id = part.slice(0, i);
-      const key = part.slice(i + 1);
-      if (i < 1 || !kekId.safeParse(id).success || Buffer.from(key, 'base64').length !== 32) {
-        ctx.addIssue({ code: 'custom', message: 'each entry must be <kekId>:<32-byte base64 key>' });
-        return z.NEVER;
-      }
-      out.push({ id, key });
-    }
-    return out;
-  });
+const notKeyId = (id: string) => !/^(tk|uk)_/.test(id);
+const reserved = 'must not start with tk_ or uk_ (reserved for tenant and user keys)';
 
 export const authConfigSchema = baseServiceConfig.extend({
   PORT: configFields.port(8081),
@@ -39,10 +18,10 @@ export const authConfigSchema = baseServiceConfig.extend({
    * Key-encryption key (base64, 32 bytes), from outside the database: wraps the tenant keys
    * (which wrap the user data keys), seals signing keys, keys the email blind index.
    */
-  KEK: configFields.key32,
-  KEK_ID: kekId,
+  KEK: kekConfigFields.KEK,
+  KEK_ID: kekConfigFields.KEK_ID.refine(notKeyId, reserved),
   /** Retired KEKs, readable until `cli.ts rotate-kek` has moved everything to KEK. */
-  KEK_PREVIOUS: previousKeks,
+  KEK_PREVIOUS: kekConfigFields.KEK_PREVIOUS.refine((list) => list.every((k) => notKeyId(k.id)), reserved),
   /**
    * express `trust proxy`: whose X-Forwarded-For to believe for the client IP the per-IP
    * throttles key on. Loopback locally; in Kubernetes the gateway pods' network, or every

@@ -1,7 +1,7 @@
 // Everything auth's use-cases need, opened once: the platform dependencies (logger,
 // MongoDB, Redis, bus, token verification against auth's own key store), repositories,
 // the password hasher, signing keys and the outbox relay. main.ts and the tests share it.
-import { KeyedSerialiser, type Logger, OutboxRelay, type ServiceDeps, openServiceDeps, serialisedCollection, syncIndexes } from '@praxis/platform';
+import { KekRing, KeyedSerialiser, type Logger, OutboxRelay, type ServiceDeps, openServiceDeps, serialisedCollection, syncIndexes } from '@praxis/platform';
 import type { AuthConfig } from './config';
 import { type KeyStore, KeyStore as KeyStoreImpl } from './tokens/key-store';
 import { signingKeyModel } from './tokens/model';
@@ -11,7 +11,6 @@ import { TenantRepo, tenantModel } from './tenants/model';
 import { UserRepo, userModel } from './users/model';
 import { SessionRepo, sessionModel } from './sessions/model';
 import { GrantRepo, grantModel } from './support/model';
-import { KekRing } from './keys/keyring';
 import { KeyRepository, keyModels } from './keys/model';
 import { UserKeyService } from './keys/key-service';
 

@@ -1,11 +1,10 @@
 // Builds the records service from its dependencies (main.ts passes the real ones; tests
 // build it the same way with their own database, bus and token issuer).
-import { type Authenticator, type Bus, type Logger, type Metrics, ApiRouter, KeyedSerialiser, MongoIdempotencyStore, OutboxRelay, createHttpApp, serialisedCollection } from '@praxis/platform';
+import { type Authenticator, type Bus, type KekConfig, KekRing, type Logger, type Metrics, ApiRouter, KeyedSerialiser, MongoIdempotencyStore, OutboxRelay, createHttpApp, serialisedCollection } from '@praxis/platform';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import { Events } from './common/events';
 import { KeyService } from './keys/key-service';
-import { type KekConfig, KekRing } from './keys/keyring';
 import { KeyRepository, keyModels } from './keys/model';
 import { NoteRepository, noteModel } from './notes/model';
 import { noteRoutes } from './notes/routes';

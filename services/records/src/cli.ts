@@ -4,10 +4,9 @@
 //                not touched. Safe to rerun, and to run while the service is serving
 //                (keep the old KEK in the service's KEK_PREVIOUS until this has finished).
 // Usage: node --import tsx services/records/src/cli.ts rotate-kek
-import { connectMongo, createLogger } from '@praxis/platform';
+import { KekRing, connectMongo, createLogger } from '@praxis/platform';
 import { loadCliConfig } from './config';
 import { rotateKek } from './keys/key-service';
-import { KekRing } from './keys/keyring';
 import { KeyRepository, keyModels } from './keys/model';
 
 export async function runCli(argv: string[], env?: Record<string, string | undefined>): Promise<number> {

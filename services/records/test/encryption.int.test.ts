@@ -7,9 +7,8 @@ import { type Harness, startHarness } from './harness';
 import { buildRecords } from '../src/app';
 import { runCli } from '../src/cli';
 import { KeyService } from '../src/keys/key-service';
-import { KekRing } from '../src/keys/keyring';
 import { KeyRepository, keyModels } from '../src/keys/model';
-import { Metrics, TokenAuthenticator } from '@praxis/platform';
+import { KekRing, Metrics, TokenAuthenticator } from '@praxis/platform';
 import { testLogger } from '@praxis/testing';
 
 const FERRET_DIR = path.join(ROOT, '.data/ferretdb');

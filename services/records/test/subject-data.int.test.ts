@@ -1,10 +1,9 @@
 import type { EventEnvelope } from '@praxis/contracts';
-import { openString, uuidv7 } from '@praxis/platform';
+import { KekRing, openString, uuidv7 } from '@praxis/platform';
 import request from 'supertest';
 import { bearer, waitFor } from './testing';
 import { type Harness, startHarness } from './harness';
 import { KeyDestroyedError, KeyService } from '../src/keys/key-service';
-import { KekRing } from '../src/keys/keyring';
 import { KeyRepository, keyModels } from '../src/keys/model';
 
 describe('data-subject rights: export, erasure by crypto-shredding, practice purge', () => {

@@ -2,7 +2,7 @@
 // (AES-256-GCM) under the key-encryption key from the environment (KEK, KEK_ID), never in
 // clear. Keys have ids so they can rotate: rotate() makes a new current key; old public
 // keys stay published so older checkpoints keep verifying. When the KEK itself rotates
-// (KEK_PREVIOUS given), keys sealed under the old one are re-sealed at boot.
+// (KEK_PREVIOUS given), keys sealed under an old one are re-sealed at boot.
 import { type SealedValue, unwrapKey, wrapKey, randomId, isDuplicateKeyError } from '@praxis/platform';
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { type Connection, type Model, Schema } from 'mongoose';

@@ -3,8 +3,7 @@
 // name and TOTP secrets. Unwrapped keys are cached in memory for a short while (bounded),
 // and evicted at once when this process destroys them. A read never creates a key: a
 // missing key means the user's fields were shredded, and they stay unreadable.
-import { isDuplicateKeyError, newDataKey, randomId, unwrapKey, wrapKey } from '@praxis/platform';
-import type { KekRing } from './keyring';
+import { type KekRing, TtlCache, isDuplicateKeyError, tenantKeyAad, newDataKey, randomId, unwrapKey, wrapKey } from '@praxis/platform';
 import type { KeyRepository } from './model';
 
 export interface DataKey {
@@ -24,35 +23,6 @@ export class KeyDestroyedError extends Error {
   }
 }
 
-class TtlCache<V> {
-  private readonly map = new Map<string, { v: V; exp: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max: number,
-  ) {}
-  get(k: string): V | undefined {
-    const e = this.map.get(k);
-    if (!e) return undefined;
-    if (e.exp < Date.now()) {
-      this.map.delete(k);
-      return undefined;
-    }
-    return e.v;
-  }
-  set(k: string, v: V): void {
-    // Oldest first out: a Map iterates in insertion order.
-    if (!this.map.has(k) && this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(k, { v, exp: Date.now() + this.ttlMs });
-  }
-  delete(k: string): void {
-    this.map.delete(k);
-  }
-  deleteWhere(pred: (k: string) => boolean): void {
-    for (const k of [...this.map.keys()]) if (pred(k)) this.map.delete(k);
-  }
-}
-
-const tenantAad = (tenantId: string, kid: string) => `tenant:${tenantId}:${kid}`;
 const userAad = (tenantId: string, userId: string, kid: string) => `user:${tenantId}:${userId}:${kid}`;
 const userCacheKey = (tenantId: string, userId: string) => `${tenantId}|${userId}`;
 
@@ -161,7 +131,7 @@ export class UserKeyService {
     const doc = await this.repo.findTenantKey(tenantId);
     if (!doc) return null;
     if (doc.destroyedAt || !doc.wrapped || !doc.kid) throw new KeyDestroyedError('the tenant key');
-    const tk = { kid: doc.kid, key: unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantAad(tenantId, doc.kid)) };
+    const tk = { kid: doc.kid, key: unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantKeyAad(tenantId, doc.kid)) };
     this.tenantKeys.set(tenantId, tk);
     return tk;
   }
@@ -174,7 +144,7 @@ export class UserKeyService {
       const kid = randomId('tk');
       const key = newDataKey();
       try {
-        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantAad(tenantId, kid)), createdAt: new Date() });
+        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)), createdAt: new Date() });
       } catch (err) {
         if (isDuplicateKeyError(err)) continue; // another replica created it first: load that one
         throw err;
@@ -185,31 +155,4 @@ export class UserKeyService {
     }
     throw new Error('could not load or create the tenant key');
   }
-}
-
-/**
- * Re-wrap every tenant key not already under the current KEK (compare-and-set on the old
- * ciphertext). User keys and sealed fields are untouched: they sit below the tenant key.
- * Safe to rerun and to run beside live services.
- */
-export async function rewrapTenantKeys(repo: KeyRepository, keks: KekRing): Promise<{ rewrapped: number; alreadyCurrent: number; destroyed: number }> {
-  const kek = keks.current();
-  let rewrapped = 0;
-  let alreadyCurrent = 0;
-  let destroyed = 0;
-  for await (const doc of repo.allTenantKeys()) {
-    if (!doc.wrapped || !doc.kid) {
-      destroyed++;
-      continue;
-    }
-    if (doc.wrapped.kid === kek.id) {
-      alreadyCurrent++;
-      continue;
-    }
-    const aad = tenantAad(doc._id, doc.kid);
-    const key = unwrapKey(keks.get(doc.wrapped.kid), doc.wrapped, aad);
-    if (await repo.rewrapTenantKey(doc._id, doc.wrapped, wrapKey(kek.key, kek.id, key, aad))) rewrapped++;
-    key.fill(0);
-  }
-  return { rewrapped, alreadyCurrent, destroyed };
 }

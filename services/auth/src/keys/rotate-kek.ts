@@ -5,8 +5,8 @@
 // under a KEK (before the key hierarchy) or an email index made with an old KEK are
 // migrated. Every step is a compare-and-set, so it is safe to rerun and to run while the
 // service serves. Afterwards KEK_PREVIOUS can be dropped.
+import { rewrapTenantKeys } from '@praxis/platform';
 import type { AuthDeps } from '../deps';
-import { rewrapTenantKeys } from './key-service';
 
 export interface KekRotationResult {
   kekId: string;

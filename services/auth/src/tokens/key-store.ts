@@ -1,9 +1,8 @@
 // The signing-key store: creates, seals, rotates and caches ES256 keys, and serves the
 // JWKS (current, next, and recently retired keys) both over HTTP and to auth's own verifier.
-import { type PublicJwk, open, randomId, seal } from '@praxis/platform';
+import { type KekRing, type PublicJwk, open, randomId, seal } from '@praxis/platform';
 import { type KeyObject, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { type Model, trusted } from 'mongoose';
-import type { KekRing } from '../keys/keyring';
 import type { SigningKeyDoc } from './model';
 
 export interface KeyStoreOptions {

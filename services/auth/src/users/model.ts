@@ -7,10 +7,9 @@
 // when the document is next written. Nothing outside this file sees ciphertext. Every
 // repository method takes the tenant id first.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, blindIndex, isDuplicateKeyError, open, outboxSchemaFields, outboxUpdate, seal, withOutbox } from '@praxis/platform';
+import { type KekRing, type SealedValue, blindIndex, isDuplicateKeyError, open, outboxSchemaFields, outboxUpdate, seal, withOutbox } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
 import { KeyDestroyedError, type UserKeyService, isUserKeyId } from '../keys/key-service';
-import type { KekRing } from '../keys/keyring';
 import { type DocStore, updateAndReturn } from '../shared/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 /** Tenant id under which platform support users live; never a practice's id or slug. */

@@ -2,11 +2,10 @@
 // key (one per patient) → AES-256-GCM sealed fields. Unwrapped keys are cached in memory
 // for a short while so a read does not unwrap twice; erasure evicts them. The tenant key
 // also derives the tenant's blind-index key (HKDF), so a search hash is useless without it.
-import { type SealedValue, blindIndex, newDataKey, open, randomId, seal, unwrapKey, wrapKey } from '@praxis/platform';
+import { type KekRing, type SealedValue, TtlCache, rewrapTenantKeys, tenantKeyAad, blindIndex, newDataKey, open, randomId, seal, unwrapKey, wrapKey } from '@praxis/platform';
 import { hkdfSync } from 'node:crypto';
 import { ProblemError, isDuplicateKeyError, problems } from '@praxis/platform';
 import { problemTypes } from '@praxis/contracts';
-import type { KekRing } from './keyring';
 import type { KeyRepository } from './model';
 
 interface TenantKey {
@@ -20,34 +19,6 @@ export interface PatientKey {
   key: Buffer;
 }
 
-class TtlCache<V> {
-  private readonly map = new Map<string, { v: V; exp: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max: number,
-  ) {}
-  get(k: string): V | undefined {
-    const e = this.map.get(k);
-    if (!e) return undefined;
-    if (e.exp < Date.now()) {
-      this.map.delete(k);
-      return undefined;
-    }
-    return e.v;
-  }
-  set(k: string, v: V): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(k, { v, exp: Date.now() + this.ttlMs });
-  }
-  delete(k: string): void {
-    this.map.delete(k);
-  }
-  deleteWhere(pred: (k: string, v: V) => boolean): void {
-    for (const [k, e] of this.map) if (pred(k, e.v)) this.map.delete(k);
-  }
-}
-
-const tenantAad = (tenantId: string, kid: string) => `tenant:${tenantId}:${kid}`;
 const patientAad = (tenantId: string, patientId: string, kid: string) => `patient:${tenantId}:${patientId}:${kid}`;
 
 export class KeyService {
@@ -82,7 +53,7 @@ export class KeyService {
       const doc = await this.repo.findTenantKey(tenantId);
       if (doc?.destroyedAt) throw problems.notFound();
       if (doc?.wrapped && doc.kid) {
-        const key = unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantAad(tenantId, doc.kid));
+        const key = unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantKeyAad(tenantId, doc.kid));
         const tk = { kid: doc.kid, key, blindKey: deriveBlindKey(key) };
         this.tenantKeys.set(tenantId, tk);
         return tk;
@@ -91,7 +62,7 @@ export class KeyService {
       const kid = randomId('tk');
       const key = newDataKey();
       try {
-        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantAad(tenantId, kid)), createdAt: new Date() });
+        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)), createdAt: new Date() });
       } catch (err) {
         if (isDuplicateKeyError(err)) continue; // another replica created it first: load that one
         throw err;
@@ -179,28 +150,5 @@ function deriveBlindKey(tenantKey: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', tenantKey, Buffer.alloc(0), 'praxis:records:blind-index:v1', 32));
 }
 
-/**
- * Re-wrap every tenant key not already under the current KEK. Data and patient keys are
- * untouched (they sit below the tenant key). Safe to rerun and to run beside live services.
- */
-export async function rotateKek(repo: KeyRepository, keks: KekRing): Promise<{ rewrapped: number; alreadyCurrent: number; destroyed: number }> {
-  const kek = keks.current();
-  let rewrapped = 0;
-  let alreadyCurrent = 0;
-  let destroyed = 0;
-  for await (const doc of repo.allTenantKeys()) {
-    if (!doc.wrapped || !doc.kid) {
-      destroyed++;
-      continue;
-    }
-    if (doc.wrapped.kid === kek.id) {
-      alreadyCurrent++;
-      continue;
-    }
-    const aad = tenantAad(doc._id, doc.kid);
-    const key = unwrapKey(keks.get(doc.wrapped.kid), doc.wrapped, aad);
-    if (await repo.rewrapTenantKey(doc._id, doc.wrapped, wrapKey(kek.key, kek.id, key, aad))) rewrapped++;
-    key.fill(0);
-  }
-  return { rewrapped, alreadyCurrent, destroyed };
-}
+/** `rotate-kek`: re-wrap every tenant key under the current KEK (patient keys sit below). */
+export const rotateKek = rewrapTenantKeys;
