@@ -1,8 +1,10 @@
 // Sign-up, login, tokens, JWKS, refresh rotation, logout, /auth/me, users and practice settings.
 import { accessTokenClaimsSchema, revokedSessionKey } from '@praxis/contracts';
+import { randomId } from '@praxis/platform';
 import { unique } from '@praxis/testing';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+import { ABANDONED_SIGNUP_MS } from '../src/tenants/tenants';
 import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './helpers';
 
 let h: Harness;
@@ -39,6 +41,36 @@ describe('practice sign-up', () => {
   it.each([['UPPER-case'], ['ab'], ['a'.repeat(41)], ['-leading'], ['with space']])('refuses the slug %p with 400', async (slug) => {
     const res = await request(h.app).post(`${API}/tenants`).send({ name: 'X', slug, admin: { name: 'X', email: 'x@example.test', password: strongPassword() } });
     expect(res.status).toBe(400);
+  });
+
+  it('takes back the slug of a sign-up that died between its two writes, and only that', async () => {
+    const body = (slug: string) => ({ name: 'Again', slug, admin: { name: 'Al', email: `${slug}@example.test`, password: strongPassword() } });
+    const orphan = async (slug: string, ageMs: number) => {
+      const at = new Date(Date.now() - ageMs);
+      const id = randomId('ten');
+      await h.deps.tenants.create({ _id: id, slug, name: 'Crashed', mfaRequired: false, status: 'active', createdAt: at, updatedAt: at }, []);
+      return id;
+    };
+    // Abandoned long enough ago: the new sign-up gets the slug; the orphan is gone.
+    const slug = unique('reclaim');
+    const old = await orphan(slug, ABANDONED_SIGNUP_MS + 60_000);
+    const b = body(slug);
+    const res = await request(h.app).post(`${API}/tenants`).send(b);
+    expect(res.status).toBe(201);
+    expect(res.body.tenant.id).not.toBe(old);
+    expect(await h.deps.tenants.get(old)).toBeNull();
+    expect((await login(h.app, slug, b.admin.email, b.admin.password)).accessToken).toEqual(expect.any(String));
+
+    // Too recent: it may still be mid-sign-up.
+    const fresh = unique('reclaim');
+    await orphan(fresh, 1000);
+    expect((await request(h.app).post(`${API}/tenants`).send(body(fresh))).status).toBe(409);
+
+    // Old, but with an admin: a real practice.
+    const real = await signUpPractice(h.app);
+    await h.deps.tenants.model.updateOne({ _id: real.tenantId }, { $set: { createdAt: new Date(Date.now() - 10 * ABANDONED_SIGNUP_MS) } });
+    expect((await request(h.app).post(`${API}/tenants`).send(body(real.slug))).status).toBe(409);
+    expect(await h.deps.tenants.get(real.tenantId)).not.toBeNull();
   });
 
   it('refuses short and common passwords', async () => {

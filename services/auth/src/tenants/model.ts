@@ -80,6 +80,11 @@ export class TenantRepo {
     await this.model.deleteOne({ _id: tenantId });
   }
 
+  /** Remove a tenant left by an abandoned sign-up, only if it is still the one that was read. */
+  async removeAbandoned(tenantId: string, createdAt: Date): Promise<boolean> {
+    return (await this.model.deleteOne({ _id: tenantId, status: 'active', createdAt })).deletedCount === 1;
+  }
+
   /** Tenants whose cooling-off period has ended (the purge scheduler). */
   async dueForPurge(now: Date, limit = 20): Promise<TenantDoc[]> {
     return this.model.find({ status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) }).limit(limit).lean();

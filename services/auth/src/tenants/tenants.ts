@@ -29,10 +29,20 @@ export interface SignUp {
 }
 
 /**
- * Two documents without a transaction: the tenant first (its unique slug decides the race),
- * then its admin; if the admin cannot be written the tenant is removed again.
+ * A sign-up that stored its tenant but not its admin (the process died between the two
+ * writes) leaves the slug taken by a practice nobody can use. After this long, a new
+ * sign-up for that slug may take it back. Far beyond the time between the two writes
+ * (the password is hashed before the first).
  */
-export async function signUp(deps: AuthDeps, s: SignUp) {
+export const ABANDONED_SIGNUP_MS = 2 * 60_000;
+
+/**
+ * Two documents without a transaction: the tenant first (its unique slug decides the race),
+ * then its admin; if the admin cannot be written the tenant is removed again. If the
+ * process dies in between, the slug is reclaimed by a later sign-up (see
+ * ABANDONED_SIGNUP_MS and reclaimAbandonedSlug).
+ */
+export async function signUp(deps: AuthDeps, s: SignUp, reclaimed = false): Promise<{ tenant: { id: string; slug: string; name: string }; user: { id: string; email: string; role: 'admin' } }> {
   if (RESERVED_SLUGS.has(s.slug)) throw problems.conflict('That address is taken.');
   assertStrongPassword(s.admin.password, 'body.admin.password', [s.admin.email, s.admin.name, s.name, s.slug]);
   const passwordHash = await deps.hasher.hash(s.admin.password);
@@ -43,8 +53,9 @@ export async function signUp(deps: AuthDeps, s: SignUp) {
   try {
     await deps.tenants.create(tenant, [makeEvent({ type: 'auth.tenant.created', tenantId, actor: userActor(userId), data: { tenantId, slug: s.slug } })]);
   } catch (err) {
-    if (isDuplicateKeyError(err)) throw problems.conflict('That address is taken.');
-    throw err;
+    if (!isDuplicateKeyError(err)) throw err;
+    if (!reclaimed && (await reclaimAbandonedSlug(deps, s.slug, now))) return signUp(deps, s, true);
+    throw problems.conflict('That address is taken.');
   }
   const email = normaliseEmail(s.admin.email);
   try {
@@ -57,6 +68,21 @@ export async function signUp(deps: AuthDeps, s: SignUp) {
     throw err;
   }
   return { tenant: { id: tenantId, slug: s.slug, name: s.name }, user: { id: userId, email, role: 'admin' as const } };
+}
+
+/**
+ * Free a slug held by an abandoned sign-up: an active practice older than
+ * ABANDONED_SIGNUP_MS with no active admin (a real practice always keeps one: the last
+ * active admin cannot be demoted or disabled). The removal is conditional on the same
+ * document, so it never takes a practice that changed meanwhile.
+ */
+async function reclaimAbandonedSlug(deps: AuthDeps, slug: string, now: Date): Promise<boolean> {
+  const t = await deps.tenants.findBySlug(slug);
+  if (!t || t.status !== 'active' || now.getTime() - t.createdAt.getTime() < ABANDONED_SIGNUP_MS) return false;
+  if ((await deps.users.countActiveAdmins(t._id)) > 0) return false;
+  const removed = await deps.tenants.removeAbandoned(t._id, t.createdAt);
+  if (removed) deps.logger.warn({ tenantId: t._id }, 'reclaimed the slug of an abandoned sign-up');
+  return removed;
 }
 
 export async function currentTenant(deps: AuthDeps, tenantId: string): Promise<TenantDoc> {
