@@ -187,4 +187,26 @@ describe('a practice that requires 2FA', () => {
     const next = await request(h.app).post(`${API}/auth/login`).send({ tenant: q.slug, email: u.email, password: u.password });
     expect(next.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });
   });
+
+  it('ends password-only sessions at their next refresh once 2FA is required; sessions with a code go on', async () => {
+    const q = await signUpPractice(h.app, 'Tightening Practice');
+    const admin = await login(h.app, q.slug, q.admin.email, q.admin.password);
+    const u = await addUser(h.app, admin.accessToken, 'clinician');
+    const withPassword = await login(h.app, q.slug, u.email, u.password);
+    // Before the switch a password-only session refreshes as usual.
+    const refreshed = await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: withPassword.refreshToken });
+    expect(refreshed.status).toBe(200);
+    // The admin enrols, so the admin's own new session carries a second factor.
+    const { secret, usedAt } = await enableTotp(h.app, admin.accessToken);
+    const step1 = await request(h.app).post(`${API}/auth/login`).send({ tenant: q.slug, email: q.admin.email, password: q.admin.password });
+    // The next step's code (the activation used this one; ±1 step is accepted).
+    const withCode = (await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken: step1.body.mfaToken, code: totpCode(secret, usedAt + 30_000) })).body;
+    expect(claimsOf(withCode.accessToken).amr).toEqual(['pwd', 'otp']);
+
+    expect((await request(h.app).patch(`${API}/tenants/current`).set(bearer(withCode.accessToken)).send({ mfaRequired: true })).status).toBe(200);
+    const ended = await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: refreshed.body.refreshToken });
+    expect(ended.status).toBe(401);
+    expect(ended.body.detail).toBe('The session has ended.');
+    expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: withCode.refreshToken })).status).toBe(200);
+  });
 });

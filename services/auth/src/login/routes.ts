@@ -36,7 +36,10 @@ export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promis
   if (s.kind === 'user') {
     const user = await deps.users.get(s.tenantId, s.userId);
     const tenant = await deps.tenants.get(s.tenantId);
-    return Boolean(user && !user.disabled && tenant);
+    // A session opened with a password alone ends at its next refresh once the practice
+    // requires 2FA: the user logs in again, and that login enrols or asks for a code.
+    const secondFactor = s.amr.includes('otp') || s.amr.includes('rec');
+    return Boolean(user && !user.disabled && tenant && (!tenant.mfaRequired || secondFactor));
   }
   const user = await deps.users.get(PLATFORM_TENANT, s.userId);
   return Boolean(user && !user.disabled);
