@@ -5,7 +5,9 @@
 // unreadable (crypto-shredding). No domain words here: the service decides what a key
 // protects and what a destroyed key means to its callers.
 import { type Connection, type Model, Schema } from 'mongoose';
-import { type SealedValue, unwrapKey, wrapKey } from './crypto';
+import { type SealedValue, newDataKey, unwrapKey, wrapKey } from './crypto';
+import { randomId } from './ids';
+import { isDuplicateKeyError } from './mongo';
 import type { KekRing } from './kek';
 
 export interface TenantKeyDoc {
@@ -40,6 +42,12 @@ export function tenantKeyModel(conn: Connection): Model<TenantKeyDoc> {
   return (conn.models.TenantKey as Model<TenantKeyDoc>) ?? conn.model<TenantKeyDoc>('TenantKey', tenantKeySchema);
 }
 
+/** A tenant key, unwrapped. */
+export interface TenantKey {
+  kid: string;
+  key: Buffer;
+}
+
 /** The AAD a tenant key is wrapped with: bound to its tenant and its own id. */
 export const tenantKeyAad = (tenantId: string, kid: string) => `tenant:${tenantId}:${kid}`;
 
@@ -68,6 +76,37 @@ export class TenantKeyRepository {
       { $set: { destroyedAt: new Date() }, $unset: { wrapped: 1, kid: 1 }, $setOnInsert: { createdAt: new Date() } },
       { upsert: true },
     );
+  }
+
+  /** The tenant key unwrapped; `absent` if it was never made, `destroyed` once shredded. */
+  async openTenantKey(tenantId: string, keks: KekRing): Promise<TenantKey | 'absent' | 'destroyed'> {
+    const doc = await this.findTenantKey(tenantId);
+    if (!doc) return 'absent';
+    if (doc.destroyedAt || !doc.wrapped || !doc.kid) return 'destroyed';
+    return { kid: doc.kid, key: unwrapKey(keks.get(doc.wrapped.kid), doc.wrapped, tenantKeyAad(tenantId, doc.kid)) };
+  }
+
+  /**
+   * The tenant key unwrapped, made (under the current KEK) on first use. Several replicas
+   * may race to make it: the unique _id lets one win and the others load that one. A
+   * destroyed key is never made again.
+   */
+  async openOrCreateTenantKey(tenantId: string, keks: KekRing): Promise<TenantKey | 'destroyed'> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.openTenantKey(tenantId, keks);
+      if (existing !== 'absent') return existing;
+      const kek = keks.current();
+      const kid = randomId('tk');
+      const key = newDataKey();
+      try {
+        await this.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)), createdAt: new Date() });
+      } catch (err) {
+        if (isDuplicateKeyError(err)) continue; // another replica made it first: load that one
+        throw err;
+      }
+      return { kid, key };
+    }
+    throw new Error('could not load or create the tenant key');
   }
 
   /** Every tenant key (for KEK rotation only: the one cross-tenant read, by design). */

@@ -3,7 +3,7 @@
 // name and TOTP secrets. Unwrapped keys are cached in memory for a short while (bounded),
 // and evicted at once when this process destroys them. A read never creates a key: a
 // missing key means the user's fields were shredded, and they stay unreadable.
-import { type KekRing, TtlCache, isDuplicateKeyError, tenantKeyAad, newDataKey, randomId, unwrapKey, wrapKey } from '@praxis/platform';
+import { type KekRing, TtlCache, isDuplicateKeyError, newDataKey, randomId, unwrapKey, wrapKey } from '@praxis/platform';
 import type { KeyRepository } from './model';
 
 export interface DataKey {
@@ -128,31 +128,18 @@ export class UserKeyService {
   }
 
   private async loadTenantKey(tenantId: string): Promise<DataKey | null> {
-    const doc = await this.repo.findTenantKey(tenantId);
-    if (!doc) return null;
-    if (doc.destroyedAt || !doc.wrapped || !doc.kid) throw new KeyDestroyedError('the tenant key');
-    const tk = { kid: doc.kid, key: unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantKeyAad(tenantId, doc.kid)) };
-    this.tenantKeys.set(tenantId, tk);
-    return tk;
+    const opened = await this.repo.openTenantKey(tenantId, this.keks);
+    if (opened === 'absent') return null;
+    return this.remember(tenantId, opened);
   }
 
   private async loadOrCreateTenantKey(tenantId: string): Promise<DataKey> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await this.loadTenantKey(tenantId);
-      if (existing) return existing;
-      const kek = this.keks.current();
-      const kid = randomId('tk');
-      const key = newDataKey();
-      try {
-        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)), createdAt: new Date() });
-      } catch (err) {
-        if (isDuplicateKeyError(err)) continue; // another replica created it first: load that one
-        throw err;
-      }
-      const tk = { kid, key };
-      this.tenantKeys.set(tenantId, tk);
-      return tk;
-    }
-    throw new Error('could not load or create the tenant key');
+    return this.remember(tenantId, await this.repo.openOrCreateTenantKey(tenantId, this.keks));
+  }
+
+  private remember(tenantId: string, opened: DataKey | 'destroyed'): DataKey {
+    if (opened === 'destroyed') throw new KeyDestroyedError('the tenant key');
+    this.tenantKeys.set(tenantId, opened);
+    return opened;
   }
 }

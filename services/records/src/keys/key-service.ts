@@ -2,9 +2,9 @@
 // key (one per patient) → AES-256-GCM sealed fields. Unwrapped keys are cached in memory
 // for a short while so a read does not unwrap twice; erasure evicts them. The tenant key
 // also derives the tenant's blind-index key (HKDF), so a search hash is useless without it.
-import { type KekRing, type SealedValue, TtlCache, rewrapTenantKeys, tenantKeyAad, blindIndex, newDataKey, open, randomId, seal, unwrapKey, wrapKey } from '@praxis/platform';
+import { type KekRing, type SealedValue, TtlCache, blindIndex, newDataKey, open, randomId, rewrapTenantKeys, seal, unwrapKey, wrapKey } from '@praxis/platform';
 import { hkdfSync } from 'node:crypto';
-import { ProblemError, isDuplicateKeyError, problems } from '@praxis/platform';
+import { ProblemError, problems } from '@praxis/platform';
 import { problemTypes } from '@praxis/contracts';
 import type { KeyRepository } from './model';
 
@@ -49,29 +49,11 @@ export class KeyService {
   }
 
   private async loadOrCreateTenantKey(tenantId: string): Promise<TenantKey> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const doc = await this.repo.findTenantKey(tenantId);
-      if (doc?.destroyedAt) throw problems.notFound();
-      if (doc?.wrapped && doc.kid) {
-        const key = unwrapKey(this.keks.get(doc.wrapped.kid), doc.wrapped, tenantKeyAad(tenantId, doc.kid));
-        const tk = { kid: doc.kid, key, blindKey: deriveBlindKey(key) };
-        this.tenantKeys.set(tenantId, tk);
-        return tk;
-      }
-      const kek = this.keks.current();
-      const kid = randomId('tk');
-      const key = newDataKey();
-      try {
-        await this.repo.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)), createdAt: new Date() });
-      } catch (err) {
-        if (isDuplicateKeyError(err)) continue; // another replica created it first: load that one
-        throw err;
-      }
-      const tk = { kid, key, blindKey: deriveBlindKey(key) };
-      this.tenantKeys.set(tenantId, tk);
-      return tk;
-    }
-    throw new Error('could not load or create the tenant key');
+    const opened = await this.repo.openOrCreateTenantKey(tenantId, this.keks);
+    if (opened === 'destroyed') throw problems.notFound();
+    const tk = { ...opened, blindKey: deriveBlindKey(opened.key) };
+    this.tenantKeys.set(tenantId, tk);
+    return tk;
   }
 
   /** A new data key for a new patient, stored wrapped; returns it unwrapped for sealing. */
