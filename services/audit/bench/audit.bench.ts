@@ -10,7 +10,7 @@
 // Options: --events=N (default 50000), --tenants=T (default 10), --burst=B (default N),
 // --prefetch=P (default 2000), --batch=B (default 500, also the raw insert batch).
 // Results: .data/reports/bench-audit.json.
-import { Bus, Metrics, connectMongo, makeEvent } from '@praxis/platform';
+import { Bus, KekRing, Metrics, connectMongo, makeEvent } from '@praxis/platform';
 import { ROOT, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
 import type { EventEnvelope } from '@praxis/contracts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   await pub.connect();
   const buses: Bus[] = [];
   const queues: ReturnType<Bus['queuesOf']>[] = [];
-  const kek = { currentId: 'bench', keys: new Map([['bench', randomBytes(32)]]) };
+  const kek = new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench' });
   const core = await openAuditCore({ conn, kek, logger, metrics: new Metrics('audit'), checkpointEvery: 1000, checkpointIntervalMs: 30_000, maxBatch: BATCH });
   const results: Record<string, unknown> = { events: N, tenants: TENANTS, burst: BURST, prefetch: PREFETCH, batch: BATCH, cpus: (await import('node:os')).cpus().length, startedAt: new Date().toISOString() };
   try {

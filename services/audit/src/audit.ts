@@ -1,16 +1,16 @@
 // Wiring the audit log's parts together over one database connection: the log, its
 // appender, checkpoints and signing keys. main.ts and the tests both build it this way.
-import type { Logger, Metrics } from '@praxis/platform';
+import type { KekRing, Logger, Metrics } from '@praxis/platform';
 import type { Connection } from 'mongoose';
 import { Checkpointer } from './checkpoints/checkpointer';
 import { CheckpointRepository } from './checkpoints/model';
-import { type KeyEncryptionKeys, SigningKeyring } from './checkpoints/signing-keys';
+import { SigningKeyring } from './checkpoints/signing-keys';
 import { LogAppender } from './log/append';
 import { AuditLogRepository } from './log/model';
 
 export interface AuditCoreOptions {
   conn: Connection;
-  kek: KeyEncryptionKeys;
+  kek: KekRing;
   logger: Logger;
   metrics?: Metrics;
   checkpointEvery: number;

@@ -1,6 +1,6 @@
-import { ConfigError } from '@praxis/platform';
+import { ConfigError, KekRing } from '@praxis/platform';
 import { randomBytes } from 'node:crypto';
-import { keyEncryptionKeys, loadAuditConfig } from './config';
+import { loadAuditConfig } from './config';
 
 const env = {
   MONGO_URL: 'mongodb://127.0.0.1:27017',
@@ -15,7 +15,7 @@ describe('audit config', () => {
   it('defaults the port and checkpoint policy', () => {
     const c = loadAuditConfig(env);
     expect(c).toMatchObject({ PORT: 8085, AUDIT_CHECKPOINT_EVERY: 1000, AUDIT_CHECKPOINT_INTERVAL_MS: 30_000, AUDIT_CONSUMER_NAME: 'log' });
-    expect(keyEncryptionKeys(c).keys.get('local-audit-1')).toHaveLength(32);
+    expect(new KekRing(c).get('local-audit-1')).toHaveLength(32);
   });
 
   it('names a missing or malformed KEK', () => {
@@ -28,9 +28,9 @@ describe('audit config', () => {
 
   it('keeps retired KEKs (id:key pairs) beside the current one', () => {
     const old = randomBytes(32).toString('base64');
-    const keys = keyEncryptionKeys(loadAuditConfig({ ...env, KEK_PREVIOUS: `local-audit-0:${old}` }));
-    expect(keys.currentId).toBe('local-audit-1');
-    expect([...keys.keys.keys()]).toEqual(['local-audit-1', 'local-audit-0']);
-    expect(keys.keys.get('local-audit-0')).toEqual(Buffer.from(old, 'base64'));
+    const ring = new KekRing(loadAuditConfig({ ...env, KEK_PREVIOUS: `local-audit-0:${old}` }));
+    expect(ring.currentId).toBe('local-audit-1');
+    expect(ring.all().map((k) => k.id)).toEqual(['local-audit-1', 'local-audit-0']);
+    expect(ring.get('local-audit-0')).toEqual(Buffer.from(old, 'base64'));
   });
 });

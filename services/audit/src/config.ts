@@ -1,5 +1,5 @@
 // The audit service's environment, parsed once at boot (the only place reading process.env).
-import { KekRing, baseServiceConfig, configFields, kekConfigFields, loadConfig } from '@praxis/platform';
+import { baseServiceConfig, configFields, kekConfigFields, loadConfig } from '@praxis/platform';
 import { z } from 'zod';
 
 export const auditConfigSchema = baseServiceConfig
@@ -25,9 +25,4 @@ export type AuditConfig = z.infer<typeof auditConfigSchema>;
 
 export function loadAuditConfig(env: Record<string, string | undefined> = process.env): AuditConfig {
   return loadConfig(auditConfigSchema as never, env) as AuditConfig;
-}
-
-export function keyEncryptionKeys(c: AuditConfig) {
-  const ring = new KekRing(c);
-  return { currentId: ring.currentId, keys: new Map(ring.all().map((k) => [k.id, k.key])) };
 }

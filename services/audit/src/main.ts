@@ -1,9 +1,9 @@
 // Boot: config, connections, the log core, HTTP, then the consumer and checkpoint timer
 // once the service is ready. Everything closes in reverse on SIGTERM.
-import { OutboxRelay, openServiceDeps, serveHttp } from '@praxis/platform';
+import { KekRing, OutboxRelay, openServiceDeps, serveHttp } from '@praxis/platform';
 import { buildApp } from './app';
 import { openAuditCore } from './audit';
-import { keyEncryptionKeys, loadAuditConfig } from './config';
+import { loadAuditConfig } from './config';
 import { startLogConsumer } from './log/consumer';
 
 async function main(): Promise<void> {
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const deps = await openServiceDeps('audit', config);
   const core = await openAuditCore({
     conn: deps.mongo,
-    kek: keyEncryptionKeys(config),
+    kek: new KekRing(config),
     logger: deps.logger,
     metrics: deps.metrics,
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,

@@ -1,11 +1,11 @@
 // Checkpoint policy and signing keys: every N entries, every T ms, KEK rotation.
-import { Metrics, TokenAuthenticator, randomId } from '@praxis/platform';
+import { KekRing, Metrics, TokenAuthenticator, randomId } from '@praxis/platform';
 import { testLogger, waitFor } from '@praxis/testing';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { SigningKeyring } from '../src/checkpoints/signing-keys';
 import { buildApp } from '../src/app';
-import { type Harness, harness, kek, probe } from './helpers';
+import { type Harness, harness, kek, kekConfig, probe } from './helpers';
 
 describe('checkpoints', () => {
   let h: Harness;
@@ -62,14 +62,14 @@ describe('checkpoints', () => {
 
   it('re-seals signing keys when the KEK rotates, and cannot sign without the KEK', async () => {
     const before = await h.core.keyring.current();
-    const newKek = { currentId: 'test-kek-2', keys: new Map([['test-kek-2', randomBytes(32)], ...kek.keys]) };
+    const newKek = new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-2', KEK_PREVIOUS: [{ id: kekConfig.KEK_ID, key: kekConfig.KEK }] });
     const rotated = new SigningKeyring(h.conn, newKek);
     await rotated.init();
     expect((await rotated.current()).kid).toBe(before.kid);
     const docs = await h.conn.collection('audit_signing_keys').find({}).toArray();
     expect(docs.every((d) => d.privateKey.kid === 'test-kek-2')).toBe(true);
     // The old KEK alone no longer opens them.
-    const stale = new SigningKeyring(h.conn, { currentId: 'test-kek-1', keys: kek.keys });
+    const stale = new SigningKeyring(h.conn, kek);
     await expect(stale.current()).rejects.toThrow(/test-kek-2/);
   });
 

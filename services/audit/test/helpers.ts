@@ -1,7 +1,7 @@
 // Test wiring: a real audit core on its own database, its app with tokens from a
 // throwaway issuer, and a consumer on a queue named for this suite.
 import type { EventEnvelope } from '@praxis/contracts';
-import { Bus, Metrics, type NewEvent, TokenAuthenticator, connectMongo, connectRedis, makeEvent } from '@praxis/platform';
+import { Bus, KekRing, Metrics, type NewEvent, TokenAuthenticator, connectMongo, connectRedis, makeEvent } from '@praxis/platform';
 import { TestIssuer, deleteTestQueues, infra, testDbName, testLogger, unique } from '@praxis/testing';
 import type { Connection } from 'mongoose';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,9 @@ import { LOG_CONSUMER, startLogConsumer } from '../src/log/consumer';
 
 const PARALLEL_CONSUMER = 'log-parallel';
 
-export const kek = { currentId: 'test-kek-1', keys: new Map([['test-kek-1', randomBytes(32)]]) };
+/** The KEK of the tests, as a service gets it from its configuration. */
+export const kekConfig = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-1' };
+export const kek = new KekRing(kekConfig);
 
 export interface Harness {
   dbName: string;

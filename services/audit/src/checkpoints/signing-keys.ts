@@ -3,15 +3,10 @@
 // clear. Keys have ids so they can rotate: rotate() makes a new current key; old public
 // keys stay published so older checkpoints keep verifying. When the KEK itself rotates
 // (KEK_PREVIOUS given), keys sealed under an old one are re-sealed at boot.
-import { type SealedValue, unwrapKey, wrapKey, randomId, isDuplicateKeyError } from '@praxis/platform';
+import { type KekRing, type SealedValue, isDuplicateKeyError, randomId, unwrapKey, wrapKey } from '@praxis/platform';
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { type Connection, type Model, Schema } from 'mongoose';
 import { type PublicJwk, publicJwk } from './checkpoint';
-
-export interface KeyEncryptionKeys {
-  currentId: string;
-  keys: ReadonlyMap<string, Buffer>;
-}
 
 interface SigningKeyDoc {
   _id: string;
@@ -59,7 +54,7 @@ export class SigningKeyring {
 
   constructor(
     conn: Connection,
-    private readonly kek: KeyEncryptionKeys,
+    private readonly kek: KekRing,
   ) {
     this.keys = (conn.models.AuditSigningKey as Model<SigningKeyDoc>) ?? conn.model<SigningKeyDoc>('AuditSigningKey', keySchema);
     this.state = (conn.models.AuditKeyState as Model<KeyStateDoc>) ?? conn.model<KeyStateDoc>('AuditKeyState', stateSchema);
@@ -70,10 +65,11 @@ export class SigningKeyring {
     if (!(await this.state.exists({ _id: CURRENT }))) await this.rotate({ onlyIfNone: true });
     for (const doc of await this.keys.find({}).lean()) {
       if (doc.privateKey.kid === this.kek.currentId) continue;
-      const old = this.kek.keys.get(doc.privateKey.kid);
-      if (!old) continue; // sealed under a KEK we do not have: the key stays unusable for signing but its public half is still served
-      const der = unwrapKey(old, doc.privateKey, aad(doc._id));
-      const resealed = wrapKey(this.kek.keys.get(this.kek.currentId)!, this.kek.currentId, der, aad(doc._id));
+      // Sealed under a KEK we do not have: the key stays unusable for signing, but its public half is still served.
+      if (!this.kek.has(doc.privateKey.kid)) continue;
+      const der = unwrapKey(this.kek.get(doc.privateKey.kid), doc.privateKey, aad(doc._id));
+      const current = this.kek.current();
+      const resealed = wrapKey(current.key, current.id, der, aad(doc._id));
       await this.keys.updateOne({ _id: doc._id }, { $set: { privateKey: resealed } });
     }
     await this.current();
@@ -84,9 +80,8 @@ export class SigningKeyring {
     const kid = randomId('ak');
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-    const kek = this.kek.keys.get(this.kek.currentId);
-    if (!kek) throw new Error('the current KEK is missing');
-    await this.keys.create({ _id: kid, alg: 'Ed25519', publicJwk: publicJwk(kid, publicKey), privateKey: wrapKey(kek, this.kek.currentId, der, aad(kid)), createdAt: new Date() });
+    const kek = this.kek.current();
+    await this.keys.create({ _id: kid, alg: 'Ed25519', publicJwk: publicJwk(kid, publicKey), privateKey: wrapKey(kek.key, kek.id, der, aad(kid)), createdAt: new Date() });
     if (opts.onlyIfNone) {
       try {
         await this.state.collection.insertOne({ _id: CURRENT, kid } as never);
@@ -112,9 +107,8 @@ export class SigningKeyring {
     if (!state) throw new Error('no current checkpoint-signing key');
     const doc = await this.keys.findById(state.kid).lean();
     if (!doc) throw new Error(`checkpoint-signing key ${state.kid} is missing`);
-    const kek = this.kek.keys.get(doc.privateKey.kid);
-    if (!kek) throw new Error(`checkpoint-signing key ${doc._id} is sealed under KEK ${doc.privateKey.kid}, which is not configured`);
-    const privateKey = createPrivateKey({ key: unwrapKey(kek, doc.privateKey, aad(doc._id)), format: 'der', type: 'pkcs8' });
+    if (!this.kek.has(doc.privateKey.kid)) throw new Error(`checkpoint-signing key ${doc._id} is sealed under KEK ${doc.privateKey.kid}, which is not configured`);
+    const privateKey = createPrivateKey({ key: unwrapKey(this.kek.get(doc.privateKey.kid), doc.privateKey, aad(doc._id)), format: 'der', type: 'pkcs8' });
     const key = { kid: doc._id, privateKey };
     this.cached = { key, at: Date.now() };
     return key;
