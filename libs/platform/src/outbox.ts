@@ -1,19 +1,36 @@
-// The transactional outbox without transactions (ARCHITECTURE.md §4).
-// An event describing a change is stored in the same document as the change, in one
-// atomic single-document write (`_outbox` array + `_outboxPending` flag). Events with no
-// document of their own (access events: "who viewed what") are inserted as their own
-// document in an `outbox` collection before the data is returned. A relay publishes
-// pending events with broker confirms and only then removes them, so an event is never
-// lost: if the relay dies between publish and removal it is published again, and
+// The transactional outbox without transactions (ARCHITECTURE.md §4, docs/decisions/0001
+// and 0004-relay). An event describing a change is stored in the same document as the
+// change, in one atomic single-document write (`_outbox` array + `_outboxPending` flag).
+// Events with no document of their own (access events: "who viewed what") are inserted as
+// their own document in an `outbox` collection before the data is returned. A relay
+// publishes pending events with broker confirms and only then removes them, so an event
+// is never lost: if the relay dies between publish and removal it is published again, and
 // consumers are idempotent on the event id.
+//
+// Cost per event does not grow with the collection: the relay asks only
+//   find({ _outboxPending: true })                      (index on _outboxPending)
+//   find({}).limit(n)                                   (standalone outbox: pending only)
+//   updateOne({ _id }, { $pullAll })                    (bulk, _id index)
+//   updateMany({ _id: { $in }, _outbox: { $size: 0 } }) (bulk flag clear, _id index)
+//   deleteOne({ _id })                                  (bulk, standalone outbox)
+//   insertOne / findOne / deleteOne by _id              (the lease)
+// Publishes of a batch go out together and their confirms are awaited together.
+// One replica relays at a time: it holds a lease made of short terms, each claimed by
+// inserting a document with a unique _id (atomic on MongoDB and on FerretDB, which has
+// no safe compare-and-set by update across processes). A replica that dies stops
+// extending its lease; another takes the next term and publishes what was left.
 import { type Actor, type EventEnvelope, type EventType, assertEventData } from '@praxis/contracts';
+import type { Gauge } from 'prom-client';
 import type { Collection, Connection } from 'mongoose';
 import { Schema } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Bus } from './bus';
 import { currentContext } from './context';
 import { uuidv7 } from './ids';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { isDuplicateKeyError } from './mongo';
 
 export const OUTBOX = '_outbox';
 export const OUTBOX_PENDING = '_outboxPending';
@@ -51,7 +68,10 @@ export function makeEvent(e: NewEvent): EventEnvelope {
 }
 
 /** A new document together with its events, for one insert. */
-export function withOutbox<T extends object>(doc: T, events: EventEnvelope[]): T & { [OUTBOX]: EventEnvelope[]; [OUTBOX_PENDING]: boolean } {
+export function withOutbox<T extends object>(
+  doc: T,
+  events: EventEnvelope[],
+): T & { [OUTBOX]: EventEnvelope[]; [OUTBOX_PENDING]: boolean } {
   return { ...doc, [OUTBOX]: events, [OUTBOX_PENDING]: true };
 }
 
@@ -76,6 +96,84 @@ export async function recordEvents(conn: Connection, events: EventEnvelope[]): P
   });
 }
 
+export const OUTBOX_LEASES_COLLECTION = 'outbox_leases';
+
+type Doc = Record<string, unknown> & { _id: unknown };
+
+/**
+ * The relay's lease: time is cut into terms of `termMs`; whoever inserts the document
+ * `<name>|<term>` first holds that term (a unique _id: atomic on MongoDB and FerretDB).
+ * The holder claims the next term a quarter-term before it starts, so in the steady state
+ * it keeps the lease; the others try each term only once it has begun, and every
+ * `termMs / 4` during it (to notice a release). A holder publishes only while the lease
+ * covers now and the next `termMs / 8` (margin for clock skew between replicas).
+ */
+export class RelayLease {
+  private readonly held = new Set<number>();
+  private readonly lastTry = new Map<number, number>();
+
+  constructor(
+    private readonly col: Collection,
+    readonly owner: string,
+    readonly termMs: number,
+    private readonly name = 'relay',
+  ) {}
+
+  private term(t: number): number {
+    return Math.floor(t / this.termMs);
+  }
+
+  private key(k: number): string {
+    return `${this.name}|${k}`;
+  }
+
+  /** True while this replica may publish: it holds the lease now and for the margin ahead. */
+  holds(now = Date.now()): boolean {
+    return this.held.has(this.term(now)) && this.held.has(this.term(now + this.termMs / 8));
+  }
+
+  /** Take or extend the lease where due (a database write only at term boundaries). */
+  async refresh(now = Date.now()): Promise<boolean> {
+    const k = this.term(now);
+    for (const t of this.held) if (t < k) this.held.delete(t);
+    for (const t of this.lastTry.keys()) if (t < k) this.lastTry.delete(t);
+    if (!this.held.has(k) && now - (this.lastTry.get(k) ?? -Infinity) >= this.termMs / 4) await this.take(k, now);
+    if (this.held.has(k) && !this.held.has(k + 1) && now >= (k + 1) * this.termMs - this.termMs / 4) await this.take(k + 1, now);
+    return this.holds();
+  }
+
+  /** Milliseconds until refresh() may have something to do. */
+  msUntilDue(now = Date.now()): number {
+    const k = this.term(now);
+    const end = (k + 1) * this.termMs;
+    if (this.held.has(k) && !this.held.has(k + 1)) return Math.max(1, end - this.termMs / 4 - now);
+    if (!this.held.has(k)) return Math.max(1, Math.min(end - now, (this.lastTry.get(k) ?? now) + this.termMs / 4 - now));
+    return Math.max(1, end - now);
+  }
+
+  private async take(k: number, now: number): Promise<void> {
+    this.lastTry.set(k, now);
+    try {
+      await this.col.insertOne({ _id: this.key(k) as never, owner: this.owner, at: new Date() });
+      this.held.add(k);
+      // Terms long past are of no use to anyone.
+      void this.col.deleteOne({ _id: this.key(k - 3) as never }).catch(() => undefined);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      // Ours already (an insert that went in although its answer was lost)?
+      const doc = await this.col.findOne({ _id: this.key(k) as never }, { projection: { owner: 1 } });
+      if (doc?.owner === this.owner) this.held.add(k);
+    }
+  }
+
+  /** Give the lease up (graceful stop), so another replica takes over at once. */
+  async release(): Promise<void> {
+    const terms = [...this.held];
+    this.held.clear();
+    for (const k of terms) await this.col.deleteOne({ _id: this.key(k) as never, owner: this.owner }).catch(() => undefined);
+  }
+}
+
 export interface OutboxRelayOptions {
   bus: Pick<Bus, 'publish'>;
   logger: Logger;
@@ -83,14 +181,27 @@ export interface OutboxRelayOptions {
   /** Collections whose documents may carry outbox events. The standalone outbox is always included. */
   collections: Collection[];
   conn: Connection;
-  /** Poll interval after a drain that published something (writes also nudge the relay). */
+  /** First poll interval when idle (writes also nudge the relay). */
   intervalMs?: number;
-  /** Idle polls back off, doubling up to this: FerretDB scans without the index. */
+  /** Idle polls back off, doubling up to this. */
   maxIntervalMs?: number;
+  /** Events published together before their confirms are awaited and their clean-up written. */
   batchSize?: number;
+  /** Length of one lease term; a replica that dies is replaced within about 1.25 terms. */
+  leaseMs?: number;
+  /** This replica's name in the lease (default: host, pid and a random suffix). */
+  owner?: string;
   /** Fault injection for tests: runs after an event is confirmed and before it is removed. */
   afterPublish?: (event: EventEnvelope) => Promise<void> | void;
 }
+
+interface Target {
+  col: Collection;
+  standalone: boolean;
+}
+
+/** Relays per metrics registry, for the gauges computed at scrape time. */
+const relaysOf = new WeakMap<Metrics, Set<OutboxRelay>>();
 
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -99,7 +210,12 @@ export class OutboxRelay {
   private idleDelay = 0;
   private stopped = true;
   private readonly log: Logger;
-  private readonly targets: { col: Collection; standalone: boolean }[];
+  private readonly targets: Target[];
+  readonly lease: RelayLease;
+  /** Events read by the current pass and not yet removed, and the oldest one's time. */
+  private backlog = 0;
+  private oldestMs?: number;
+  private leader = false;
 
   constructor(private readonly opts: OutboxRelayOptions) {
     this.log = opts.logger.child({ component: 'outbox-relay' });
@@ -107,10 +223,44 @@ export class OutboxRelay {
       { col: opts.conn.collection(STANDALONE_OUTBOX_COLLECTION), standalone: true },
       ...opts.collections.map((col) => ({ col, standalone: false })),
     ];
+    const owner = opts.owner ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    this.lease = new RelayLease(opts.conn.collection(OUTBOX_LEASES_COLLECTION), owner, opts.leaseMs ?? 3_000);
+    if (opts.metrics) this.registerMetrics(opts.metrics);
+  }
+
+  private registerMetrics(metrics: Metrics): void {
+    let relays = relaysOf.get(metrics);
+    if (!relays) relaysOf.set(metrics, (relays = new Set()));
+    relays.add(this);
+    const all = relays;
+    metrics.gauge(
+      'outbox_lag_seconds',
+      'Age of the oldest event waiting in the outbox (0 when drained; read by the lease holder)',
+      [],
+      function (this: Gauge) {
+        const now = Date.now();
+        let oldest = now;
+        for (const r of all) if (r.oldestMs !== undefined) oldest = Math.min(oldest, r.oldestMs);
+        this.set((now - oldest) / 1000);
+      },
+    );
+    metrics.gauge(
+      'outbox_backlog',
+      'Events read from the outbox and not yet published (the lease holder reports)',
+      [],
+      function (this: Gauge) {
+        let n = 0;
+        for (const r of all) n += r.backlog;
+        this.set(n);
+      },
+    );
+    metrics.gauge('outbox_relay_leader', 'Whether this replica holds the outbox relay lease', [], function (this: Gauge) {
+      this.set([...all].some((r) => r.leader) ? 1 : 0);
+    });
   }
 
   async init(): Promise<void> {
-    for (const { col } of this.targets) await col.createIndex({ [OUTBOX_PENDING]: 1 });
+    for (const { col, standalone } of this.targets) if (!standalone) await col.createIndex({ [OUTBOX_PENDING]: 1 });
   }
 
   start(): void {
@@ -135,24 +285,34 @@ export class OutboxRelay {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.drainOnce()
-        .then((published) => published)
-        .catch((err) => {
-          this.log.warn({ err: (err as Error).message }, 'outbox drain failed');
-          return 0;
-        })
-        .then((published) => {
+        .then(
+          (published) => ({ published, failed: false }),
+          (err: unknown) => {
+            this.log.warn({ err: (err as Error).message }, 'outbox drain failed');
+            return { published: 0, failed: true };
+          },
+        )
+        .then(({ published, failed }) => {
           const base = this.opts.intervalMs ?? 250;
-          this.idleDelay = published > 0 ? base : Math.min(Math.max(base, this.idleDelay * 2), this.opts.maxIntervalMs ?? 2000);
-          const next = this.again ? 0 : this.idleDelay;
+          this.idleDelay = published > 0 && !failed ? 0 : Math.min(Math.max(base, this.idleDelay * 2), this.opts.maxIntervalMs ?? 2000);
+          const next = this.again && !failed ? 0 : this.idleDelay;
           this.again = false;
-          this.schedule(next);
+          this.schedule(Math.min(next, this.lease.msUntilDue()));
         });
     }, delay);
   }
 
-  /** Publish every pending event once. Returns how many were published. */
+  /** One pass: take or keep the lease, then publish every pending event. Returns how many were published. */
   drainOnce(): Promise<number> {
-    this.running ??= this.drain().finally(() => {
+    this.running ??= (async () => {
+      this.leader = await this.lease.refresh();
+      if (!this.leader) {
+        this.backlog = 0;
+        this.oldestMs = undefined;
+        return 0;
+      }
+      return this.drain();
+    })().finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -160,30 +320,127 @@ export class OutboxRelay {
 
   private async drain(): Promise<number> {
     let published = 0;
-    let backlog = 0;
-    for (const { col, standalone } of this.targets) {
-      const docs = await col
-        .find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } })
-        .sort({ _id: 1 })
-        .limit(this.opts.batchSize ?? 200)
-        .toArray();
-      backlog += docs.length;
-      for (const doc of docs) {
-        const events = (doc[OUTBOX] ?? []) as EventEnvelope[];
-        for (const event of events) {
-          await this.opts.bus.publish(event);
-          await this.opts.afterPublish?.(event);
-          // Pull the exact element read: FerretDB matches $pull values by equality only.
-          if (!standalone) await col.updateOne({ _id: doc._id }, { $pull: { [OUTBOX]: event } } as never);
-          published++;
-        }
-        if (standalone) await col.deleteOne({ _id: doc._id, [OUTBOX_PENDING]: true });
-        else await col.updateOne({ _id: doc._id, [OUTBOX]: { $size: 0 } }, { $set: { [OUTBOX_PENDING]: false } });
+    for (const target of this.targets) {
+      published += target.standalone ? await this.drainStandalone(target) : await this.drainDocuments(target);
+      if (!this.leader) return published;
+    }
+    this.backlog = 0;
+    this.oldestMs = undefined;
+    return published;
+  }
+
+  /** Still the lease holder? Extends the lease when due; a pass stops as soon as it is not. */
+  private async stillLeader(): Promise<boolean> {
+    this.leader = await this.lease.refresh();
+    return this.leader;
+  }
+
+  private batchSize(): number {
+    return this.opts.batchSize ?? 500;
+  }
+
+  /** The standalone outbox holds pending events only: read it from the front, no filter. */
+  private async drainStandalone(target: Target): Promise<number> {
+    let published = 0;
+    const seen = new Set<string>();
+    while (await this.stillLeader()) {
+      const docs = (await target.col
+        .find({}, { projection: { [OUTBOX]: 1 } })
+        .limit(this.batchSize())
+        .toArray()) as Doc[];
+      const fresh = docs.filter((d) => !seen.has(String(d._id)));
+      if (!fresh.length) break;
+      for (const d of fresh) seen.add(String(d._id));
+      for (const group of groupsOf(fresh, this.batchSize())) {
+        if (!(await this.stillLeader())) return published;
+        published += await this.relay(target, group);
       }
     }
-    this.opts.metrics?.gauge('outbox_backlog', 'Documents with events not yet published').set(backlog);
-    if (published) this.opts.metrics?.counter('outbox_published_total', 'Events relayed from the outbox').inc(published);
     return published;
+  }
+
+  /** Documents with events: found by the index on `_outboxPending`, one cursor per pass. */
+  private async drainDocuments(target: Target): Promise<number> {
+    let published = 0;
+    const cursor = target.col.find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } }).batchSize(this.batchSize());
+    try {
+      let group: Doc[] = [];
+      let events = 0;
+      for await (const doc of cursor) {
+        group.push(doc as Doc);
+        events += eventsOf(doc as Doc).length;
+        if (events < this.batchSize()) continue;
+        if (!(await this.stillLeader())) return published;
+        published += await this.relay(target, group);
+        group = [];
+        events = 0;
+      }
+      if (group.length && (await this.stillLeader())) published += await this.relay(target, group);
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+    return published;
+  }
+
+  /**
+   * Publish the documents' events together, await every confirm, then remove what was
+   * confirmed in one bulk write. A failed publish leaves its event (and its document's
+   * flag) in place for the next pass, and fails the pass.
+   */
+  private async relay({ col, standalone }: Target, docs: Doc[]): Promise<number> {
+    const all = docs.flatMap(eventsOf);
+    this.backlog += all.length;
+    for (const e of all) {
+      const t = Date.parse(e.occurredAt);
+      if (this.oldestMs === undefined || t < this.oldestMs) this.oldestMs = t;
+    }
+    // (The oldest stays while a chunk fails, so the lag keeps growing while the bus is away.)
+    const results = await Promise.allSettled(all.map((e) => this.opts.bus.publish(e)));
+    const failed = new Set<string>();
+    let firstError: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      failed.add(all[i]!.id);
+      firstError ??= r.reason;
+    });
+    const confirmedAt = Date.now();
+    const confirmed = all.filter((e) => !failed.has(e.id));
+    if (this.opts.afterPublish) for (const e of confirmed) await this.opts.afterPublish(e);
+
+    const ops: Record<string, unknown>[] = [];
+    const cleared: unknown[] = [];
+    for (const doc of docs) {
+      const events = eventsOf(doc);
+      // The exact elements read: FerretDB matches pulled values by equality only.
+      const done = events.filter((e) => !failed.has(e.id));
+      const whole = done.length === events.length;
+      if (standalone && whole) ops.push({ deleteOne: { filter: { _id: doc._id } } });
+      else if (done.length) ops.push({ updateOne: { filter: { _id: doc._id }, update: { $pullAll: { [OUTBOX]: done } } } });
+      if (!standalone && whole) cleared.push(doc._id);
+    }
+    // The flag goes only where the array is empty now: an event appended since the read
+    // keeps it (atomic per document on MongoDB; serialised in this process on FerretDB).
+    if (cleared.length)
+      ops.push({
+        updateMany: { filter: { _id: { $in: cleared }, [OUTBOX]: { $size: 0 } }, update: { $set: { [OUTBOX_PENDING]: false } } },
+      });
+    if (ops.length) await col.bulkWrite(ops as never, { ordered: true });
+
+    this.backlog -= confirmed.length;
+    if (firstError === undefined) this.oldestMs = undefined; // the next chunk read sets it again
+    const metrics = this.opts.metrics;
+    if (metrics && confirmed.length) {
+      metrics.counter('outbox_published_total', 'Events relayed from the outbox').inc(confirmed.length);
+      const lag = metrics.histogram(
+        'outbox_publish_lag_seconds',
+        'From an event being written to its publish being confirmed',
+        [],
+        [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      );
+      for (const e of confirmed) lag.observe(Math.max(0, confirmedAt - Date.parse(e.occurredAt)) / 1000);
+    }
+    if (firstError !== undefined) throw firstError;
+    return confirmed.length;
   }
 
   async stop(): Promise<void> {
@@ -191,5 +448,30 @@ export class OutboxRelay {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
+    this.leader = false;
+    this.backlog = 0;
+    this.oldestMs = undefined;
+    await this.lease.release();
+    if (this.opts.metrics) relaysOf.get(this.opts.metrics)?.delete(this);
   }
+}
+
+function eventsOf(doc: Doc): EventEnvelope[] {
+  return (doc[OUTBOX] as EventEnvelope[] | undefined) ?? [];
+}
+
+/** Consecutive groups of documents holding about `size` events each (at least one document). */
+function* groupsOf(docs: Doc[], size: number): Generator<Doc[]> {
+  let group: Doc[] = [];
+  let events = 0;
+  for (const d of docs) {
+    group.push(d);
+    events += eventsOf(d).length;
+    if (events >= size) {
+      yield group;
+      group = [];
+      events = 0;
+    }
+  }
+  if (group.length) yield group;
 }
