@@ -8,11 +8,11 @@
 // consumers are idempotent on the event id.
 //
 // Cost per event does not grow with the collection: the relay asks only
-//   find({ _outboxPending: true })                      (index on _outboxPending)
-//   find({}).limit(n)                                   (standalone outbox: pending only)
-//   updateOne({ _id }, { $pullAll })                    (bulk, _id index)
-//   updateMany({ _id: { $in }, _outbox: { $size: 0 } }) (bulk flag clear, _id index)
-//   deleteOne({ _id })                                  (bulk, standalone outbox)
+//   find({ _outboxPending: true })                      (index on _outboxPending; one
+//                                                        cursor per pass, every collection)
+//   updateMany({ _id: { $in }, _outbox: { $in } })      (clean-up of a chunk, _id index)
+//   updateMany({ _id }, { $pullAll })                   (bulk; only after a concurrent change)
+//   deleteMany({ _id: { $in } })                        (standalone outbox)
 //   insertOne / findOne / deleteOne by _id              (the lease)
 // Publishes of a batch go out together and their confirms are awaited together.
 // One replica relays at a time: it holds a lease made of short terms, each claimed by
@@ -103,10 +103,11 @@ type Doc = Record<string, unknown> & { _id: unknown };
 /**
  * The relay's lease: time is cut into terms of `termMs`; whoever inserts the document
  * `<name>|<term>` first holds that term (a unique _id: atomic on MongoDB and FerretDB).
- * The holder claims the next term a quarter-term before it starts, so in the steady state
- * it keeps the lease; the others try each term only once it has begun, and every
- * `termMs / 4` during it (to notice a release). A holder publishes only while the lease
- * covers now and the next `termMs / 8` (margin for clock skew between replicas).
+ * The holder claims the next term half a term before it starts (time enough for a slow
+ * database to take the insert), so in the steady state it keeps the lease; the others try
+ * each term only once it has begun, and every `termMs / 4` during it (to notice a
+ * release). A holder publishes only while the lease covers now and the next `termMs / 8`
+ * (margin for clock skew between replicas).
  */
 export class RelayLease {
   private readonly held = new Set<number>();
@@ -138,7 +139,7 @@ export class RelayLease {
     for (const t of this.held) if (t < k) this.held.delete(t);
     for (const t of this.lastTry.keys()) if (t < k) this.lastTry.delete(t);
     if (!this.held.has(k) && now - (this.lastTry.get(k) ?? -Infinity) >= this.termMs / 4) await this.take(k, now);
-    if (this.held.has(k) && !this.held.has(k + 1) && now >= (k + 1) * this.termMs - this.termMs / 4) await this.take(k + 1, now);
+    if (this.held.has(k) && !this.held.has(k + 1) && now >= (k + 1) * this.termMs - this.termMs / 2) await this.take(k + 1, now);
     return this.holds();
   }
 
@@ -146,7 +147,7 @@ export class RelayLease {
   msUntilDue(now = Date.now()): number {
     const k = this.term(now);
     const end = (k + 1) * this.termMs;
-    if (this.held.has(k) && !this.held.has(k + 1)) return Math.max(1, end - this.termMs / 4 - now);
+    if (this.held.has(k) && !this.held.has(k + 1)) return Math.max(1, end - this.termMs / 2 - now);
     if (!this.held.has(k)) return Math.max(1, Math.min(end - now, (this.lastTry.get(k) ?? now) + this.termMs / 4 - now));
     return Math.max(1, end - now);
   }
@@ -187,7 +188,7 @@ export interface OutboxRelayOptions {
   maxIntervalMs?: number;
   /** Events published together before their confirms are awaited and their clean-up written. */
   batchSize?: number;
-  /** Length of one lease term; a replica that dies is replaced within about 1.25 terms. */
+  /** Length of one lease term (default 3 s); a replica that dies is replaced within 1.5 terms. */
   leaseMs?: number;
   /** This replica's name in the lease (default: host, pid and a random suffix). */
   owner?: string;
@@ -200,11 +201,22 @@ interface Target {
   standalone: boolean;
 }
 
+interface Chunk {
+  docs: Doc[];
+  /** Published and confirmed now. */
+  confirmed: EventEnvelope[];
+  failed: Set<string>;
+  /** Confirmed by an earlier chunk whose clean-up had not been written when these were read. */
+  earlier: Set<string>;
+  error: unknown;
+}
+
 /** Relays per metrics registry, for the gauges computed at scrape time. */
 const relaysOf = new WeakMap<Metrics, Set<OutboxRelay>>();
 
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private again = false;
   private idleDelay = 0;
@@ -212,10 +224,14 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly targets: Target[];
   readonly lease: RelayLease;
-  /** Events read by the current pass and not yet removed, and the oldest one's time. */
+  /** Documents with events waiting (read by this pass and not yet published, or counted when stuck), and the oldest event's time. */
   private backlog = 0;
   private oldestMs?: number;
   private leader = false;
+  /** Ids of events confirmed whose clean-up is not written yet, and the clean-ups. */
+  private readonly inflight = new Set<string>();
+  private readonly cleanups = new Set<Promise<void>>();
+  private cleanupTail: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: OutboxRelayOptions) {
     this.log = opts.logger.child({ component: 'outbox-relay' });
@@ -260,13 +276,29 @@ export class OutboxRelay {
   }
 
   async init(): Promise<void> {
-    for (const { col, standalone } of this.targets) if (!standalone) await col.createIndex({ [OUTBOX_PENDING]: 1 });
+    for (const { col } of this.targets) await col.createIndex({ [OUTBOX_PENDING]: 1 });
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+    this.keepLease();
+  }
+
+  /** The lease is kept on its own timer, so a long chunk (a slow database) does not lose it. */
+  private keepLease(): void {
+    if (this.stopped) return;
+    this.leaseTimer = setTimeout(() => {
+      void this.lease
+        .refresh()
+        .then((held) => {
+          if (held && !this.leader) this.nudge(); // just became the holder: drain now
+          this.leader = held;
+        })
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox lease refresh failed'))
+        .finally(() => this.keepLease());
+    }, this.lease.msUntilDue());
   }
 
   /** Drain soon (called right after a write that added events). */
@@ -284,7 +316,7 @@ export class OutboxRelay {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.drainOnce()
+      void this.pass()
         .then(
           (published) => ({ published, failed: false }),
           (err: unknown) => {
@@ -302,8 +334,18 @@ export class OutboxRelay {
     }, delay);
   }
 
-  /** One pass: take or keep the lease, then publish every pending event. Returns how many were published. */
-  drainOnce(): Promise<number> {
+  /**
+   * Publish every pending event once and remove it (waiting for the clean-ups too).
+   * Returns how many were published; 0 when another replica holds the lease.
+   */
+  async drainOnce(): Promise<number> {
+    const published = await this.pass();
+    await this.settled();
+    return published;
+  }
+
+  /** One pass: take or keep the lease, then publish what is pending and not yet in flight. */
+  private pass(): Promise<number> {
     this.running ??= (async () => {
       this.leader = await this.lease.refresh();
       if (!this.leader) {
@@ -311,22 +353,33 @@ export class OutboxRelay {
         this.oldestMs = undefined;
         return 0;
       }
-      return this.drain();
+      let published = 0;
+      this.backlog = 0;
+      try {
+        for (const target of this.targets) {
+          published += await this.drainCollection(target);
+          if (!this.leader) return published;
+        }
+      } catch (err) {
+        // Stuck (the bus away?): report how many documents wait, by the same index.
+        let waiting = 0;
+        for (const { col } of this.targets) waiting += await col.countDocuments({ [OUTBOX_PENDING]: true }).catch(() => 0);
+        this.backlog = waiting;
+        throw err;
+      }
+      this.backlog = 0;
+      if (!this.inflight.size) this.oldestMs = undefined;
+      return published;
     })().finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  private async drain(): Promise<number> {
-    let published = 0;
-    for (const target of this.targets) {
-      published += target.standalone ? await this.drainStandalone(target) : await this.drainDocuments(target);
-      if (!this.leader) return published;
-    }
-    this.backlog = 0;
-    this.oldestMs = undefined;
-    return published;
+  /** Every clean-up started so far has finished (rejects with the first failure). */
+  private async settled(): Promise<void> {
+    const failures = (await Promise.allSettled([...this.cleanups])).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length) throw failures[0]!.reason;
   }
 
   /** Still the lease holder? Extends the lease when due; a pass stops as soon as it is not. */
@@ -336,98 +389,79 @@ export class OutboxRelay {
   }
 
   private batchSize(): number {
-    return this.opts.batchSize ?? 500;
+    return Math.min(Math.max(1, Math.floor(this.opts.batchSize ?? 500)), 1000);
   }
 
-  /** The standalone outbox holds pending events only: read it from the front, no filter. */
-  private async drainStandalone(target: Target): Promise<number> {
+  /**
+   * One cursor per pass over the pending documents, found by the index on
+   * `_outboxPending` (MongoDB, and FerretDB with patch 0002: only pending documents are
+   * read), relayed in chunks of about `batchSize` events. Clean-ups are written in the
+   * background, one chunk after another; events confirmed and not yet removed are "in
+   * flight" and not published again by later passes. At most four chunks' worth are in
+   * flight (what a crash can make a successor publish twice): publishing waits for the
+   * oldest clean-up beyond that.
+   */
+  private async drainCollection(target: Target): Promise<number> {
     let published = 0;
-    const seen = new Set<string>();
-    while (await this.stillLeader()) {
-      const docs = (await target.col
-        .find({}, { projection: { [OUTBOX]: 1 } })
-        .limit(this.batchSize())
-        .toArray()) as Doc[];
-      const fresh = docs.filter((d) => !seen.has(String(d._id)));
-      if (!fresh.length) break;
-      for (const d of fresh) seen.add(String(d._id));
-      for (const group of groupsOf(fresh, this.batchSize())) {
-        if (!(await this.stillLeader())) return published;
-        published += await this.relay(target, group);
-      }
-    }
-    return published;
-  }
-
-  /** Documents with events: found by the index on `_outboxPending`, one cursor per pass. */
-  private async drainDocuments(target: Target): Promise<number> {
-    let published = 0;
-    const cursor = target.col.find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } }).batchSize(this.batchSize());
+    const size = this.batchSize();
+    const flush = async (docs: Doc[]): Promise<void> => {
+      while (this.inflight.size >= 4 * size && this.cleanups.size) await Promise.race([...this.cleanups]).catch(() => undefined);
+      const chunk = await this.publish(docs);
+      this.startCleanUp(target, chunk);
+      if (chunk.error !== undefined) throw chunk.error;
+      this.backlog -= docs.length;
+      published += chunk.confirmed.length;
+    };
+    const cursor = target.col.find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } }).batchSize(size);
     try {
       let group: Doc[] = [];
       let events = 0;
-      for await (const doc of cursor) {
-        group.push(doc as Doc);
-        events += eventsOf(doc as Doc).length;
-        if (events < this.batchSize()) continue;
-        if (!(await this.stillLeader())) return published;
-        published += await this.relay(target, group);
+      for await (const raw of cursor) {
+        const doc = raw as Doc;
+        const all = eventsOf(doc);
+        const fresh = all.filter((e) => !this.inflight.has(e.id)).length;
+        // Everything in it already on its way out (a clean-up pending): nothing to do.
+        if (all.length && !fresh) continue;
+        group.push(doc);
+        events += fresh;
+        this.backlog++;
+        // Documents are capped too: the clean-up names each one (`$in` of at most 1,000).
+        if (events < size && group.length < size) continue;
+        if (!(await this.stillLeader())) break;
+        await flush(group);
         group = [];
         events = 0;
       }
-      if (group.length && (await this.stillLeader())) published += await this.relay(target, group);
+      if (group.length && (await this.stillLeader())) await flush(group);
     } finally {
       await cursor.close().catch(() => undefined);
     }
     return published;
   }
 
-  /**
-   * Publish the documents' events together, await every confirm, then remove what was
-   * confirmed in one bulk write. A failed publish leaves its event (and its document's
-   * flag) in place for the next pass, and fails the pass.
-   */
-  private async relay({ col, standalone }: Target, docs: Doc[]): Promise<number> {
-    const all = docs.flatMap(eventsOf);
-    this.backlog += all.length;
-    for (const e of all) {
+  /** Publish the documents' events not yet in flight, together, and await every confirm. */
+  private async publish(docs: Doc[]): Promise<Chunk> {
+    const earlier = new Set<string>();
+    const fresh: EventEnvelope[] = [];
+    for (const e of docs.flatMap(eventsOf)) {
+      if (this.inflight.has(e.id)) earlier.add(e.id);
+      else fresh.push(e);
+    }
+    for (const e of fresh) {
       const t = Date.parse(e.occurredAt);
       if (this.oldestMs === undefined || t < this.oldestMs) this.oldestMs = t;
     }
-    // (The oldest stays while a chunk fails, so the lag keeps growing while the bus is away.)
-    const results = await Promise.allSettled(all.map((e) => this.opts.bus.publish(e)));
+    const results = await Promise.allSettled(fresh.map((e) => this.opts.bus.publish(e)));
     const failed = new Set<string>();
-    let firstError: unknown;
+    let error: unknown;
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') return;
-      failed.add(all[i]!.id);
-      firstError ??= r.reason;
+      failed.add(fresh[i]!.id);
+      error ??= r.reason;
     });
     const confirmedAt = Date.now();
-    const confirmed = all.filter((e) => !failed.has(e.id));
+    const confirmed = fresh.filter((e) => !failed.has(e.id));
     if (this.opts.afterPublish) for (const e of confirmed) await this.opts.afterPublish(e);
-
-    const ops: Record<string, unknown>[] = [];
-    const cleared: unknown[] = [];
-    for (const doc of docs) {
-      const events = eventsOf(doc);
-      // The exact elements read: FerretDB matches pulled values by equality only.
-      const done = events.filter((e) => !failed.has(e.id));
-      const whole = done.length === events.length;
-      if (standalone && whole) ops.push({ deleteOne: { filter: { _id: doc._id } } });
-      else if (done.length) ops.push({ updateOne: { filter: { _id: doc._id }, update: { $pullAll: { [OUTBOX]: done } } } });
-      if (!standalone && whole) cleared.push(doc._id);
-    }
-    // The flag goes only where the array is empty now: an event appended since the read
-    // keeps it (atomic per document on MongoDB; serialised in this process on FerretDB).
-    if (cleared.length)
-      ops.push({
-        updateMany: { filter: { _id: { $in: cleared }, [OUTBOX]: { $size: 0 } }, update: { $set: { [OUTBOX_PENDING]: false } } },
-      });
-    if (ops.length) await col.bulkWrite(ops as never, { ordered: true });
-
-    this.backlog -= confirmed.length;
-    if (firstError === undefined) this.oldestMs = undefined; // the next chunk read sets it again
     const metrics = this.opts.metrics;
     if (metrics && confirmed.length) {
       metrics.counter('outbox_published_total', 'Events relayed from the outbox').inc(confirmed.length);
@@ -439,15 +473,83 @@ export class OutboxRelay {
       );
       for (const e of confirmed) lag.observe(Math.max(0, confirmedAt - Date.parse(e.occurredAt)) / 1000);
     }
-    if (firstError !== undefined) throw firstError;
-    return confirmed.length;
+    // The oldest stays while a publish fails, so the lag keeps growing while the bus is away.
+    if (error === undefined) this.oldestMs = undefined; // the next chunk read sets it again
+    return { docs, confirmed, failed, earlier, error };
+  }
+
+  /** Queue the chunk's clean-up behind the others; its events are in flight until it is written. */
+  private startCleanUp(target: Target, chunk: Chunk): void {
+    const ids = chunk.confirmed.map((e) => e.id);
+    if (!ids.length && !chunk.docs.some((d) => !eventsOf(d).length)) return;
+    for (const id of ids) this.inflight.add(id);
+    const previous = this.cleanupTail;
+    const p = (async () => {
+      await previous.catch(() => undefined);
+      await this.cleanUp(target, chunk);
+    })();
+    this.cleanupTail = p;
+    this.cleanups.add(p);
+    p.catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'outbox clean-up failed; its events will be published again'),
+    ).finally(() => {
+      // Written or not: if not, the next pass publishes them again (never lost).
+      for (const id of ids) this.inflight.delete(id);
+      this.cleanups.delete(p);
+    });
+  }
+
+  /**
+   * Remove what was confirmed, one write per document (FerretDB commits each document it
+   * modifies on its own, so that is what a chunk costs there):
+   * - documents whose events were all confirmed: one `updateMany` by `_id: { $in }` that
+   *   empties `_outbox` and clears the flag only where `_outbox` is still exactly the array
+   *   read (`_outbox: { $in: [arrays read] }`, each event id belongs to one document):
+   *   an event appended since the read, or a clean-up by another replica followed by a
+   *   new event, leaves the document alone. Atomic per document on MongoDB; on FerretDB
+   *   serialised with this process's other writes (serialisedCollection).
+   * - documents left alone, and those with an unconfirmed event: `updateMany({ _id },
+   *   { $pullAll })` of the exact elements confirmed (FerretDB matches pulled values by
+   *   equality only; a document with none of them left is not written). `updateMany`, not
+   *   `updateOne`: FerretDB 1.24 keeps each single-document statement's read open until
+   *   its whole command ends, so a command of 100 of them exhausts its pool and hangs.
+   * - the standalone outbox: one `deleteMany({ _id: { $in } })`.
+   */
+  private async cleanUp({ col, standalone }: Target, chunk: Chunk): Promise<void> {
+    const whole: Doc[] = [];
+    let rest: { doc: Doc; done: EventEnvelope[] }[] = [];
+    const confirmed = new Set(chunk.confirmed.map((e) => e.id));
+    for (const doc of chunk.docs) {
+      const events = eventsOf(doc);
+      // Confirmed by this chunk or by an earlier one whose clean-up is still pending.
+      const done = events.filter((e) => confirmed.has(e.id) || chunk.earlier.has(e.id));
+      if (done.length === events.length) whole.push(doc);
+      else if (done.length) rest.push({ doc, done });
+    }
+    if (whole.length && standalone) {
+      await col.deleteMany({ _id: { $in: whole.map((d) => d._id) } } as never);
+    } else if (whole.length) {
+      const res = await col.updateMany({ _id: { $in: whole.map((d) => d._id) }, [OUTBOX]: { $in: whole.map(eventsOf) } } as never, {
+        $set: { [OUTBOX]: [], [OUTBOX_PENDING]: false },
+      });
+      if (res.matchedCount < whole.length)
+        rest = [...rest, ...whole.map((doc) => ({ doc, done: eventsOf(doc) })).filter((r) => r.done.length)];
+    }
+    if (rest.length)
+      await col.bulkWrite(
+        rest.map(({ doc, done }) => ({ updateMany: { filter: { _id: doc._id }, update: { $pullAll: { [OUTBOX]: done } } } })) as never,
+        { ordered: false },
+      );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
     this.timer = undefined;
+    this.leaseTimer = undefined;
     await this.running?.catch(() => undefined);
+    await this.settled().catch(() => undefined);
     this.leader = false;
     this.backlog = 0;
     this.oldestMs = undefined;
@@ -458,20 +560,4 @@ export class OutboxRelay {
 
 function eventsOf(doc: Doc): EventEnvelope[] {
   return (doc[OUTBOX] as EventEnvelope[] | undefined) ?? [];
-}
-
-/** Consecutive groups of documents holding about `size` events each (at least one document). */
-function* groupsOf(docs: Doc[], size: number): Generator<Doc[]> {
-  let group: Doc[] = [];
-  let events = 0;
-  for (const d of docs) {
-    group.push(d);
-    events += eventsOf(d).length;
-    if (events >= size) {
-      yield group;
-      group = [];
-      events = 0;
-    }
-  }
-  if (group.length) yield group;
 }
