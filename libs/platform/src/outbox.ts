@@ -112,6 +112,8 @@ type Doc = Record<string, unknown> & { _id: unknown };
 export class RelayLease {
   private readonly held = new Set<number>();
   private readonly lastTry = new Map<number, number>();
+  /** After taking over from another replica: not before this time (its clean-ups land first). */
+  private notBefore = 0;
 
   constructor(
     private readonly col: Collection,
@@ -130,7 +132,7 @@ export class RelayLease {
 
   /** True while this replica may publish: it holds the lease now and for the margin ahead. */
   holds(now = Date.now()): boolean {
-    return this.held.has(this.term(now)) && this.held.has(this.term(now + this.termMs / 8));
+    return now >= this.notBefore && this.held.has(this.term(now)) && this.held.has(this.term(now + this.termMs / 8));
   }
 
   /** Take or extend the lease where due (a database write only at term boundaries). */
@@ -145,6 +147,7 @@ export class RelayLease {
 
   /** Milliseconds until refresh() may have something to do. */
   msUntilDue(now = Date.now()): number {
+    if (now < this.notBefore) return Math.max(1, this.notBefore - now);
     const k = this.term(now);
     const end = (k + 1) * this.termMs;
     if (this.held.has(k) && !this.held.has(k + 1)) return Math.max(1, end - this.termMs / 2 - now);
@@ -154,6 +157,7 @@ export class RelayLease {
 
   private async take(k: number, now: number): Promise<void> {
     this.lastTry.set(k, now);
+    const renewal = this.held.has(k - 1);
     try {
       await this.col.insertOne({ _id: this.key(k) as never, owner: this.owner, at: new Date() });
       this.held.add(k);
@@ -164,7 +168,15 @@ export class RelayLease {
       // Ours already (an insert that went in although its answer was lost)?
       const doc = await this.col.findOne({ _id: this.key(k) as never }, { projection: { owner: 1 } });
       if (doc?.owner === this.owner) this.held.add(k);
+      return;
     }
+    if (renewal) return;
+    // Taken over: a replica that held one of the last two terms may still be writing the
+    // clean-up of events it published (they would go out twice); give it half a term.
+    const before = await this.col
+      .find({ _id: { $in: [this.key(k - 1), this.key(k - 2)] } } as never, { projection: { owner: 1 } })
+      .toArray();
+    if (before.some((d) => d.owner !== this.owner)) this.notBefore = Math.max(this.notBefore, Date.now() + this.termMs / 2);
   }
 
   /** Give the lease up (graceful stop), so another replica takes over at once. */
@@ -188,7 +200,7 @@ export interface OutboxRelayOptions {
   maxIntervalMs?: number;
   /** Events published together before their confirms are awaited and their clean-up written. */
   batchSize?: number;
-  /** Length of one lease term (default 3 s); a replica that dies is replaced within 1.5 terms. */
+  /** Length of one lease term (default 3 s); a replica that dies is replaced within two terms. */
   leaseMs?: number;
   /** This replica's name in the lease (default: host, pid and a random suffix). */
   owner?: string;
@@ -203,11 +215,8 @@ interface Target {
 
 interface Chunk {
   docs: Doc[];
-  /** Published and confirmed now. */
   confirmed: EventEnvelope[];
   failed: Set<string>;
-  /** Confirmed by an earlier chunk whose clean-up had not been written when these were read. */
-  earlier: Set<string>;
   error: unknown;
 }
 
@@ -224,14 +233,10 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly targets: Target[];
   readonly lease: RelayLease;
-  /** Documents with events waiting (read by this pass and not yet published, or counted when stuck), and the oldest event's time. */
+  /** Events read by the current pass and not yet removed, and the oldest one's time. */
   private backlog = 0;
   private oldestMs?: number;
   private leader = false;
-  /** Ids of events confirmed whose clean-up is not written yet, and the clean-ups. */
-  private readonly inflight = new Set<string>();
-  private readonly cleanups = new Set<Promise<void>>();
-  private cleanupTail: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: OutboxRelayOptions) {
     this.log = opts.logger.child({ component: 'outbox-relay' });
@@ -316,7 +321,7 @@ export class OutboxRelay {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.pass()
+      void this.drainOnce()
         .then(
           (published) => ({ published, failed: false }),
           (err: unknown) => {
@@ -334,18 +339,8 @@ export class OutboxRelay {
     }, delay);
   }
 
-  /**
-   * Publish every pending event once and remove it (waiting for the clean-ups too).
-   * Returns how many were published; 0 when another replica holds the lease.
-   */
-  async drainOnce(): Promise<number> {
-    const published = await this.pass();
-    await this.settled();
-    return published;
-  }
-
-  /** One pass: take or keep the lease, then publish what is pending and not yet in flight. */
-  private pass(): Promise<number> {
+  /** One pass: take or keep the lease, then publish every pending event. Returns how many were published. */
+  drainOnce(): Promise<number> {
     this.running ??= (async () => {
       this.leader = await this.lease.refresh();
       if (!this.leader) {
@@ -353,33 +348,22 @@ export class OutboxRelay {
         this.oldestMs = undefined;
         return 0;
       }
-      let published = 0;
-      this.backlog = 0;
-      try {
-        for (const target of this.targets) {
-          published += await this.drainCollection(target);
-          if (!this.leader) return published;
-        }
-      } catch (err) {
-        // Stuck (the bus away?): report how many documents wait, by the same index.
-        let waiting = 0;
-        for (const { col } of this.targets) waiting += await col.countDocuments({ [OUTBOX_PENDING]: true }).catch(() => 0);
-        this.backlog = waiting;
-        throw err;
-      }
-      this.backlog = 0;
-      if (!this.inflight.size) this.oldestMs = undefined;
-      return published;
+      return this.drain();
     })().finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  /** Every clean-up started so far has finished (rejects with the first failure). */
-  private async settled(): Promise<void> {
-    const failures = (await Promise.allSettled([...this.cleanups])).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failures.length) throw failures[0]!.reason;
+  private async drain(): Promise<number> {
+    let published = 0;
+    for (const target of this.targets) {
+      published += await this.drainCollection(target);
+      if (!this.leader) return published;
+    }
+    this.backlog = 0;
+    this.oldestMs = undefined;
+    return published;
   }
 
   /** Still the lease holder? Extends the lease when due; a pass stops as soon as it is not. */
@@ -395,36 +379,33 @@ export class OutboxRelay {
   /**
    * One cursor per pass over the pending documents, found by the index on
    * `_outboxPending` (MongoDB, and FerretDB with patch 0002: only pending documents are
-   * read), relayed in chunks of about `batchSize` events. Clean-ups are written in the
-   * background, one chunk after another; events confirmed and not yet removed are "in
-   * flight" and not published again by later passes. At most four chunks' worth are in
-   * flight (what a crash can make a successor publish twice): publishing waits for the
-   * oldest clean-up beyond that.
+   * read), relayed in chunks of about `batchSize` events. The clean-up of one chunk is
+   * written while the next chunk is being published.
    */
   private async drainCollection(target: Target): Promise<number> {
     let published = 0;
     const size = this.batchSize();
+    let cleaning: Promise<void> | undefined;
     const flush = async (docs: Doc[]): Promise<void> => {
-      while (this.inflight.size >= 4 * size && this.cleanups.size) await Promise.race([...this.cleanups]).catch(() => undefined);
+      // At most one chunk's clean-up is in flight while the next one is published.
+      const previous = cleaning;
       const chunk = await this.publish(docs);
-      this.startCleanUp(target, chunk);
-      if (chunk.error !== undefined) throw chunk.error;
-      this.backlog -= docs.length;
+      await previous;
+      cleaning = this.cleanUp(target, chunk);
+      cleaning.catch(() => undefined); // awaited by the next flush or below
+      if (chunk.error !== undefined) {
+        await cleaning;
+        throw chunk.error;
+      }
       published += chunk.confirmed.length;
     };
     const cursor = target.col.find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } }).batchSize(size);
     try {
       let group: Doc[] = [];
       let events = 0;
-      for await (const raw of cursor) {
-        const doc = raw as Doc;
-        const all = eventsOf(doc);
-        const fresh = all.filter((e) => !this.inflight.has(e.id)).length;
-        // Everything in it already on its way out (a clean-up pending): nothing to do.
-        if (all.length && !fresh) continue;
-        group.push(doc);
-        events += fresh;
-        this.backlog++;
+      for await (const doc of cursor) {
+        group.push(doc as Doc);
+        events += eventsOf(doc as Doc).length;
         // Documents are capped too: the clean-up names each one (`$in` of at most 1,000).
         if (events < size && group.length < size) continue;
         if (!(await this.stillLeader())) break;
@@ -435,32 +416,29 @@ export class OutboxRelay {
       if (group.length && (await this.stillLeader())) await flush(group);
     } finally {
       await cursor.close().catch(() => undefined);
+      await cleaning;
     }
     return published;
   }
 
-  /** Publish the documents' events not yet in flight, together, and await every confirm. */
+  /** Publish the documents' events together and await every confirm. */
   private async publish(docs: Doc[]): Promise<Chunk> {
-    const earlier = new Set<string>();
-    const fresh: EventEnvelope[] = [];
-    for (const e of docs.flatMap(eventsOf)) {
-      if (this.inflight.has(e.id)) earlier.add(e.id);
-      else fresh.push(e);
-    }
-    for (const e of fresh) {
+    const all = docs.flatMap(eventsOf);
+    this.backlog += all.length;
+    for (const e of all) {
       const t = Date.parse(e.occurredAt);
       if (this.oldestMs === undefined || t < this.oldestMs) this.oldestMs = t;
     }
-    const results = await Promise.allSettled(fresh.map((e) => this.opts.bus.publish(e)));
+    const results = await Promise.allSettled(all.map((e) => this.opts.bus.publish(e)));
     const failed = new Set<string>();
     let error: unknown;
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') return;
-      failed.add(fresh[i]!.id);
+      failed.add(all[i]!.id);
       error ??= r.reason;
     });
     const confirmedAt = Date.now();
-    const confirmed = fresh.filter((e) => !failed.has(e.id));
+    const confirmed = all.filter((e) => !failed.has(e.id));
     if (this.opts.afterPublish) for (const e of confirmed) await this.opts.afterPublish(e);
     const metrics = this.opts.metrics;
     if (metrics && confirmed.length) {
@@ -473,30 +451,8 @@ export class OutboxRelay {
       );
       for (const e of confirmed) lag.observe(Math.max(0, confirmedAt - Date.parse(e.occurredAt)) / 1000);
     }
-    // The oldest stays while a publish fails, so the lag keeps growing while the bus is away.
-    if (error === undefined) this.oldestMs = undefined; // the next chunk read sets it again
-    return { docs, confirmed, failed, earlier, error };
-  }
-
-  /** Queue the chunk's clean-up behind the others; its events are in flight until it is written. */
-  private startCleanUp(target: Target, chunk: Chunk): void {
-    const ids = chunk.confirmed.map((e) => e.id);
-    if (!ids.length && !chunk.docs.some((d) => !eventsOf(d).length)) return;
-    for (const id of ids) this.inflight.add(id);
-    const previous = this.cleanupTail;
-    const p = (async () => {
-      await previous.catch(() => undefined);
-      await this.cleanUp(target, chunk);
-    })();
-    this.cleanupTail = p;
-    this.cleanups.add(p);
-    p.catch((err: unknown) =>
-      this.log.warn({ err: (err as Error).message }, 'outbox clean-up failed; its events will be published again'),
-    ).finally(() => {
-      // Written or not: if not, the next pass publishes them again (never lost).
-      for (const id of ids) this.inflight.delete(id);
-      this.cleanups.delete(p);
-    });
+    // (The oldest stays while a chunk fails, so the lag keeps growing while the bus is away.)
+    return { docs, confirmed, failed, error };
   }
 
   /**
@@ -518,11 +474,9 @@ export class OutboxRelay {
   private async cleanUp({ col, standalone }: Target, chunk: Chunk): Promise<void> {
     const whole: Doc[] = [];
     let rest: { doc: Doc; done: EventEnvelope[] }[] = [];
-    const confirmed = new Set(chunk.confirmed.map((e) => e.id));
     for (const doc of chunk.docs) {
       const events = eventsOf(doc);
-      // Confirmed by this chunk or by an earlier one whose clean-up is still pending.
-      const done = events.filter((e) => confirmed.has(e.id) || chunk.earlier.has(e.id));
+      const done = events.filter((e) => !chunk.failed.has(e.id));
       if (done.length === events.length) whole.push(doc);
       else if (done.length) rest.push({ doc, done });
     }
@@ -540,6 +494,8 @@ export class OutboxRelay {
         rest.map(({ doc, done }) => ({ updateMany: { filter: { _id: doc._id }, update: { $pullAll: { [OUTBOX]: done } } } })) as never,
         { ordered: false },
       );
+    this.backlog -= chunk.confirmed.length;
+    if (chunk.error === undefined) this.oldestMs = undefined; // the next chunk read sets it again
   }
 
   async stop(): Promise<void> {
@@ -549,7 +505,6 @@ export class OutboxRelay {
     this.timer = undefined;
     this.leaseTimer = undefined;
     await this.running?.catch(() => undefined);
-    await this.settled().catch(() => undefined);
     this.leader = false;
     this.backlog = 0;
     this.oldestMs = undefined;
