@@ -146,3 +146,105 @@ export async function expectIndexedQuery(
     throw new Error(`query does not use index ${opts.index}: ${show()}`);
   return p.index;
 }
+
+/** A query a repository sent, as mongoose saw it: collection, method and filter. */
+export interface RecordedQuery {
+  collection: string;
+  method: string;
+  filter: Record<string, unknown>;
+  /** The filter with its values replaced by their types: one per distinct query shape. */
+  shape: string;
+}
+
+const FILTER_ARG: Record<string, number> = {
+  find: 0,
+  findOne: 0,
+  countDocuments: 0,
+  count: 0,
+  updateOne: 0,
+  updateMany: 0,
+  replaceOne: 0,
+  deleteOne: 0,
+  deleteMany: 0,
+  findOneAndUpdate: 0,
+  findOneAndDelete: 0,
+  findOneAndReplace: 0,
+  distinct: 1,
+};
+
+function shapeOf(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? [shapeOf(v[0])] : [];
+  if (v instanceof Date) return 'date';
+  if (v && typeof v === 'object') {
+    const bsontype = (v as { _bsontype?: string })._bsontype;
+    if (bsontype) return bsontype;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, shapeOf(x)]));
+  }
+  return typeof v;
+}
+
+/**
+ * Record every query a mongoose connection sends (through models or `model.collection`),
+ * so a test can drive a service and then prove each distinct shape searches an index.
+ */
+export function recordQueries(conn: {
+  on(ev: 'operation-start', fn: (op: { collectionName: string; method: string; params: unknown[] }) => void): unknown;
+  off(ev: 'operation-start', fn: (...a: never[]) => void): unknown;
+}): {
+  queries(): RecordedQuery[];
+  stop(): void;
+} {
+  const seen = new Map<string, RecordedQuery>();
+  const listener = (op: { collectionName: string; method: string; params: unknown[] }) => {
+    let filter: unknown;
+    if (op.method === 'aggregate') filter = ((op.params[0] as Record<string, unknown>[] | undefined)?.[0] ?? {}).$match;
+    else if (op.method in FILTER_ARG) filter = op.params[FILTER_ARG[op.method]!] ?? {};
+    if (!filter || typeof filter !== 'object') return;
+    const shape = JSON.stringify(shapeOf(filter));
+    const key = `${op.collectionName} ${op.method} ${shape}`;
+    if (!seen.has(key))
+      seen.set(key, { collection: op.collectionName, method: op.method, filter: filter as Record<string, unknown>, shape });
+  };
+  conn.on('operation-start', listener);
+  return { queries: () => [...seen.values()], stop: () => void conn.off('operation-start', listener as never) };
+}
+
+/** A query shape that may scan, and why (the test fails when a shape scans without one). */
+export interface AllowedScan {
+  collection: string;
+  /** The recorded shape (RecordedQuery.shape), e.g. `{"_outboxPending":"boolean"}`. */
+  shape: string;
+  why: string;
+}
+
+/**
+ * Prove that every recorded query searches an index on FerretDB (expectIndexedQuery), but for
+ * the listed scans. Prints one line per shape; throws listing every shape that scans.
+ */
+export async function expectIndexedQueries(
+  db: Db,
+  queries: RecordedQuery[],
+  allowed: AllowedScan[] = [],
+): Promise<{ collection: string; shape: string; index: string }[]> {
+  const rows: { collection: string; shape: string; index: string }[] = [];
+  const failures: string[] = [];
+  const byShape = new Map<string, RecordedQuery>();
+  for (const q of queries) byShape.set(`${q.collection} ${q.shape}`, q);
+  for (const q of [...byShape.values()].sort((a, b) => `${a.collection} ${a.shape}`.localeCompare(`${b.collection} ${b.shape}`))) {
+    const allow = allowed.find((a) => a.collection === q.collection && a.shape === q.shape);
+    try {
+      rows.push({ collection: q.collection, shape: q.shape, index: await expectIndexedQuery(db, q.collection, q.filter) });
+    } catch (err) {
+      if (allow) rows.push({ collection: q.collection, shape: q.shape, index: `SCAN (allowed: ${allow.why})` });
+      else failures.push(`${q.method}: ${(err as Error).message}`);
+    }
+  }
+  console.log(
+    `query shapes (${rows.length} answered, ${failures.length} scanning):\n${rows.map((r) => `  ${r.collection} ${r.shape} -> ${r.index}`).join('\n')}`,
+  );
+  if (failures.length)
+    throw new Error(
+      `${failures.length} query shape(s) scan the collection; add an index (or list an allowed scan with a reason):\n${failures.join('\n')}`,
+    );
+  return rows;
+}
