@@ -59,7 +59,7 @@ describe('platform stores: every query shape searches an index', () => {
     relay.start();
     const id = unique('w');
     await Widget.create(withOutbox({ _id: id, tenantId: run, n: 1 }, [event(1)]));
-    await Widget.collection.updateOne({ _id: id as never }, { $set: { n: 2 }, ...outboxUpdate([event(2)]) } as never);
+    await Widget.collection.updateOne({ _id: id as never }, outboxUpdate([event(2)]) as never);
     await recordEvents(mongo, [event(3)]);
     relay.nudge();
     await waitFor(

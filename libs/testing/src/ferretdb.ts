@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { mongo } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import { ROOT, runInfra, unique } from './index';
 
 export type FerretDbBuild = 'patched' | 'upstream';
@@ -190,10 +190,7 @@ function shapeOf(v: unknown): unknown {
  * Record every query a mongoose connection sends (through models or `model.collection`),
  * so a test can drive a service and then prove each distinct shape searches an index.
  */
-export function recordQueries(conn: {
-  on(ev: 'operation-start', fn: (op: { collectionName: string; method: string; params: unknown[] }) => void): unknown;
-  off(ev: 'operation-start', fn: (...a: never[]) => void): unknown;
-}): {
+export function recordQueries(conn: Connection): {
   queries(): RecordedQuery[];
   stop(): void;
 } {
@@ -209,7 +206,7 @@ export function recordQueries(conn: {
       seen.set(key, { collection: op.collectionName, method: op.method, filter: filter as Record<string, unknown>, shape });
   };
   conn.on('operation-start', listener);
-  return { queries: () => [...seen.values()], stop: () => void conn.off('operation-start', listener as never) };
+  return { queries: () => [...seen.values()], stop: () => void conn.off('operation-start', listener) };
 }
 
 /** A query shape that may scan, and why (the test fails when a shape scans without one). */
