@@ -78,12 +78,31 @@ async function main() {
   const User = userModel(conn);
   const Session = sessionModel(conn);
   const Tenant = tenantModel(conn);
-  const audit = await openAuditCore({ conn, kek: new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench' }), logger: testLogger('audit'), checkpointEvery: 1_000_000, checkpointIntervalMs: 3_600_000 });
+  const audit = await openAuditCore({
+    conn,
+    kek: new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench' }),
+    logger: testLogger('audit'),
+    checkpointEvery: 1_000_000,
+    checkpointIntervalMs: 3_600_000,
+  });
   for (const m of [Patient, Note, User, Session, Tenant]) await m.createIndexes();
 
-  const tenants = Array.from({ length: PRACTICES }, (_, i) => ({ id: randomId('ten'), slug: `bench-${i}-${randomBytes(3).toString('hex')}` }));
+  const tenants = Array.from({ length: PRACTICES }, (_, i) => ({
+    id: randomId('ten'),
+    slug: `bench-${i}-${randomBytes(3).toString('hex')}`,
+  }));
   const now = new Date();
-  await Tenant.collection.insertMany(tenants.map((t) => ({ _id: t.id as never, slug: t.slug, name: 'Bench Practice', status: 'active', requireMfa: false, createdAt: now, updatedAt: now })));
+  await Tenant.collection.insertMany(
+    tenants.map((t) => ({
+      _id: t.id as never,
+      slug: t.slug,
+      name: 'Bench Practice',
+      status: 'active',
+      requireMfa: false,
+      createdAt: now,
+      updatedAt: now,
+    })),
+  );
 
   const patients: { id: string; tenantId: string; familyNameIdx: string }[] = [];
   const users: { tenantId: string; slug: string; emailIndex: string }[] = [];
@@ -98,16 +117,74 @@ async function main() {
       const ps = Array.from({ length: n }, (_, k) => {
         const i = from + k;
         const t = tenants[i % PRACTICES]!;
-        return { _id: randomId('pat'), tenantId: t.id, ref: `PX-${i.toString(36).toUpperCase().padStart(8, '0')}`, test: false, keyId: 'pk_bench', pii: { givenName: sealed(24), familyName: sealed(24), birthDate: sealed(16), email: sealed(40), mobile: sealed(24), address: sealed(80) }, familyNameIdx: hash(`${t.id}/family-${i % 997}`), createdAt: now, updatedAt: now };
+        return {
+          _id: randomId('pat'),
+          tenantId: t.id,
+          ref: `PX-${i.toString(36).toUpperCase().padStart(8, '0')}`,
+          test: false,
+          keyId: 'pk_bench',
+          pii: {
+            givenName: sealed(24),
+            familyName: sealed(24),
+            birthDate: sealed(16),
+            email: sealed(40),
+            mobile: sealed(24),
+            address: sealed(80),
+          },
+          familyNameIdx: hash(`${t.id}/family-${i % 997}`),
+          createdAt: now,
+          updatedAt: now,
+        };
       });
       await Patient.collection.insertMany(ps as never[]);
       for (const p of ps) patients.push({ id: p._id, tenantId: p.tenantId, familyNameIdx: p.familyNameIdx });
-      await Note.collection.insertMany(ps.map((p) => ({ _id: randomId('nv'), tenantId: p.tenantId, patientId: p._id, noteId: randomId('note'), version: 1, keyId: 'pk_bench', title: sealed(24), body: sealed(200), authorId: 'usr_bench', createdAt: now })) as never[]);
-      const us = ps.filter((_, k) => (from + k) % 10 === 0).map((p) => ({ _id: randomId('usr'), tenantId: p.tenantId, emailIndex: hash(`${p._id}@example.test`), role: 'clinician', disabled: false, passwordHash: sealed(60).ct, emailSealed: sealed(40), nameSealed: sealed(24), createdAt: now, updatedAt: now }));
+      await Note.collection.insertMany(
+        ps.map((p) => ({
+          _id: randomId('nv'),
+          tenantId: p.tenantId,
+          patientId: p._id,
+          noteId: randomId('note'),
+          version: 1,
+          keyId: 'pk_bench',
+          title: sealed(24),
+          body: sealed(200),
+          authorId: 'usr_bench',
+          createdAt: now,
+        })) as never[],
+      );
+      const us = ps
+        .filter((_, k) => (from + k) % 10 === 0)
+        .map((p) => ({
+          _id: randomId('usr'),
+          tenantId: p.tenantId,
+          emailIndex: hash(`${p._id}@example.test`),
+          role: 'clinician',
+          disabled: false,
+          passwordHash: sealed(60).ct,
+          emailSealed: sealed(40),
+          nameSealed: sealed(24),
+          createdAt: now,
+          updatedAt: now,
+        }));
       if (us.length) {
         await User.collection.insertMany(us as never[]);
-        for (const u of us) users.push({ tenantId: u.tenantId, slug: tenants.find((t) => t.id === u.tenantId)!.slug, emailIndex: u.emailIndex });
-        const ss = us.flatMap((u) => [0, 1].map(() => ({ _id: randomId('ses'), tenantId: u.tenantId, userId: u._id, kind: 'user', role: 'clinician', amr: ['pwd'], refreshHash: hash(randomBytes(8).toString('hex')), usedRefreshHashes: [], createdAt: now, lastUsedAt: now, expiresAt: new Date(Date.now() + 12 * 3600_000) })));
+        for (const u of us)
+          users.push({ tenantId: u.tenantId, slug: tenants.find((t) => t.id === u.tenantId)!.slug, emailIndex: u.emailIndex });
+        const ss = us.flatMap((u) =>
+          [0, 1].map(() => ({
+            _id: randomId('ses'),
+            tenantId: u.tenantId,
+            userId: u._id,
+            kind: 'user',
+            role: 'clinician',
+            amr: ['pwd'],
+            refreshHash: hash(randomBytes(8).toString('hex')),
+            usedRefreshHashes: [],
+            createdAt: now,
+            lastUsedAt: now,
+            expiresAt: new Date(Date.now() + 12 * 3600_000),
+          })),
+        );
         await Session.collection.insertMany(ss as never[]);
         for (const s of ss) sessions.push({ id: s._id });
       }
@@ -117,16 +194,34 @@ async function main() {
       for (const [tenantId, list] of byTenant) {
         await audit.appender.appendBatch(
           tenantId,
-          list.map((p) => makeEvent({ type: 'records.patient.viewed', tenantId, actor: { kind: 'user', id: 'usr_bench' }, subject: { patientId: p._id }, data: { patientId: p._id } })),
+          list.map((p) =>
+            makeEvent({
+              type: 'records.patient.viewed',
+              tenantId,
+              actor: { kind: 'user', id: 'usr_bench' },
+              subject: { patientId: p._id },
+              data: { patientId: p._id },
+            }),
+          ),
         );
       }
       if ((from / CHUNK) % 100 === 0 && from > seeded) log(`  seeded ${from} patients`);
     }
     const seedSecs = (performance.now() - t0) / 1000;
-    log(`${scale} patients seeded (+${scale - seeded} in ${seedSecs.toFixed(0)} s); measuring ${SECONDS} s per query, ${CONCURRENCY} concurrent`);
+    log(
+      `${scale} patients seeded (+${scale - seeded} in ${seedSecs.toFixed(0)} s); measuring ${SECONDS} s per query, ${CONCURRENCY} concurrent`,
+    );
     seeded = scale;
 
-    const row: Record<string, unknown> = { patients: scale, practices: PRACTICES, notes: scale, users: users.length, sessions: sessions.length, auditEntries: scale, seedSeconds: Math.round(seedSecs) };
+    const row: Record<string, unknown> = {
+      patients: scale,
+      practices: PRACTICES,
+      notes: scale,
+      users: users.length,
+      sessions: sessions.length,
+      auditEntries: scale,
+      seedSeconds: Math.round(seedSecs),
+    };
     const m = async (name: string, op: () => Promise<unknown>) => {
       row[name] = await measure(op);
       log(`  ${name}: ${(row[name] as Rate).perSec}/s (p50 ${(row[name] as Rate).p50Ms} ms, p99 ${(row[name] as Rate).p99Ms} ms)`);
@@ -153,7 +248,10 @@ async function main() {
       const s = await Session.findOne({ _id: pick(sessions).id }).lean();
       return Session.collection.findOneAndUpdate(
         { tenantId: s!.tenantId, _id: s!._id, refreshHash: s!.refreshHash, revokedAt: { $exists: false } } as never,
-        { $set: { refreshHash: hash(randomBytes(8).toString('hex')), lastUsedAt: new Date() }, $push: { usedRefreshHashes: s!.refreshHash } } as never,
+        {
+          $set: { refreshHash: hash(randomBytes(8).toString('hex')), lastUsedAt: new Date() },
+          $push: { usedRefreshHashes: s!.refreshHash },
+        } as never,
         { returnDocument: 'after' },
       );
     });
@@ -193,12 +291,20 @@ async function main() {
       (n) =>
         `| ${n} | ${results.map((r) => `${(r[n] as Rate).perSec} (${((r[n] as Rate).perSec / raw(r)).toFixed(2)}× raw)`).join(' | ')} | ${results.length > 1 ? `${((results.at(-1)![n] as Rate).perSec / (first[n] as Rate).perSec).toFixed(2)} |` : ''}`,
     ),
-    `| audit verify of one practice | ${results.map((r) => { const v = r['audit verify'] as { entries: number; ms: number }; return `${v.entries} entries in ${v.ms} ms`; }).join(' | ')} | |`,
+    `| audit verify of one practice | ${results
+      .map((r) => {
+        const v = r['audit verify'] as { entries: number; ms: number };
+        return `${v.entries} entries in ${v.ms} ms`;
+      })
+      .join(' | ')} | |`,
   ];
   console.log(`\nFerretDB ${BUILD}, ${PRACTICES} practices\n${lines.join('\n')}\n`);
   mkdirSync(path.join(ROOT, '.data/reports'), { recursive: true });
   const out = path.join(ROOT, `.data/reports/bench-storage${BUILD === 'upstream' ? '-upstream' : ''}.json`);
-  writeFileSync(out, `${JSON.stringify({ build: BUILD, practices: PRACTICES, seconds: SECONDS, concurrency: CONCURRENCY, results, table: lines }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ build: BUILD, practices: PRACTICES, seconds: SECONDS, concurrency: CONCURRENCY, results, table: lines }, null, 2)}\n`,
+  );
   log(`results in ${out}`);
 }
 
