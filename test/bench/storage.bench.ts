@@ -9,20 +9,18 @@
 // Options: --scales=1000,10000,100000 --practices=50 --seconds=2 --concurrency=4
 //          --port=27101 --build=patched|upstream
 // Results: .data/reports/bench-storage[-upstream].json and a markdown table on stdout.
-import { KekRing, connectMongo, randomId } from '@praxis/platform';
-import mongoose from 'mongoose';
+import { KekRing, connectMongo, makeEvent, randomId } from '../../libs/platform/src';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openAuditCore } from '../../../services/audit/src/audit';
-import { verifyTenantLog } from '../../../services/audit/src/verify/verify-log';
-import { sessionModel } from '../../../services/auth/src/sessions/model';
-import { tenantModel } from '../../../services/auth/src/tenants/model';
-import { userModel } from '../../../services/auth/src/users/model';
-import { noteModel } from '../../../services/records/src/notes/model';
-import { patientModel } from '../../../services/records/src/patients/model';
-import { makeEvent } from '@praxis/platform';
-import { ROOT, type FerretDbBuild, startFerretDb, testLogger } from '../src';
+import { openAuditCore } from '../../services/audit/src/audit';
+import { verifyTenantLog } from '../../services/audit/src/verify/verify-log';
+import { sessionModel } from '../../services/auth/src/sessions/model';
+import { tenantModel } from '../../services/auth/src/tenants/model';
+import { userModel } from '../../services/auth/src/users/model';
+import { noteModel } from '../../services/records/src/notes/model';
+import { patientModel } from '../../services/records/src/patients/model';
+import { ROOT, type FerretDbBuild, startFerretDb, testLogger } from '../../libs/testing/src';
 
 function arg(name: string, fallback: string): string {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -68,7 +66,7 @@ async function measure(op: () => Promise<unknown>): Promise<Rate> {
 }
 
 async function main() {
-  const dataDir = path.join(ROOT, '.data', `bench-storage-${BUILD}`);
+  const dataDir = path.join(ROOT, '.data', `bench-storage-${BUILD}-${PORT}`);
   rmSync(dataDir, { recursive: true, force: true });
   const ferret = await startFerretDb(BUILD, { port: PORT, dataDir });
   log(`FerretDB (${BUILD}) on ${ferret.url}, data in ${dataDir}`);
@@ -241,8 +239,8 @@ async function main() {
     });
     await m('login', async () => {
       const u = pick(users);
-      const t = await Tenant.findOne({ slug: u.slug, status: mongoose.trusted({ $ne: 'purged' }) }).lean();
-      return User.findOne({ tenantId: t!._id, emailIndex: u.emailIndex }).lean();
+      const t = await Tenant.collection.findOne({ slug: u.slug, status: { $ne: 'purged' } });
+      return User.findOne({ tenantId: String(t!._id), emailIndex: u.emailIndex }).lean();
     });
     await m('token refresh', async () => {
       const s = await Session.findOne({ _id: pick(sessions).id }).lean();
