@@ -8,6 +8,7 @@
 // It runs its own FerretDB (patched by default; --build=upstream for the contrast).
 // Options: --scales=1000,10000,100000 --practices=50 --seconds=2 --concurrency=4
 //          --port=27101 --build=patched|upstream
+//          --reuse (measure the data an earlier run left in .data/bench-storage-<build>-<port> again)
 // Results: .data/reports/bench-storage[-upstream].json and a markdown table on stdout.
 import { KekRing, connectMongo, makeEvent, randomId } from '../../libs/platform/src';
 import { createHash, randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ const SECONDS = Number(arg('seconds', '2'));
 const CONCURRENCY = Number(arg('concurrency', '4'));
 const PORT = Number(arg('port', '27101'));
 const BUILD = arg('build', 'patched') as FerretDbBuild;
+const REUSE = process.argv.includes('--reuse');
 const CHUNK = 100; // insertMany commands of at most 100 documents (docs/platform.md)
 const log = (...a: unknown[]) => console.log('[storage bench]', ...a);
 
@@ -67,7 +69,7 @@ async function measure(op: () => Promise<unknown>): Promise<Rate> {
 
 async function main() {
   const dataDir = path.join(ROOT, '.data', `bench-storage-${BUILD}-${PORT}`);
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!REUSE) rmSync(dataDir, { recursive: true, force: true });
   const ferret = await startFerretDb(BUILD, { port: PORT, dataDir });
   log(`FerretDB (${BUILD}) on ${ferret.url}, data in ${dataDir}`);
   const conn = await connectMongo({ url: ferret.url, dbName: 'bench_storage' });
@@ -76,39 +78,57 @@ async function main() {
   const User = userModel(conn);
   const Session = sessionModel(conn);
   const Tenant = tenantModel(conn);
+  // A reused log keeps its chain; its signing key and checkpoints (sealed under another
+  // run's key) start afresh: verification signs a new head either way.
+  if (REUSE)
+    for (const c of ['audit_signing_keys', 'audit_key_state', 'audit_checkpoints']) await conn.db!.dropCollection(c).catch(() => undefined);
   const audit = await openAuditCore({
     conn,
-    kek: new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench' }),
+    // A fixed throwaway key, so --reuse can open the signing key of an earlier run.
+    kek: new KekRing({ KEK: createHash('sha256').update('praxis storage bench').digest('base64'), KEK_ID: 'bench' }),
     logger: testLogger('audit'),
     checkpointEvery: 1_000_000,
     checkpointIntervalMs: 3_600_000,
   });
   for (const m of [Patient, Note, User, Session, Tenant]) await m.createIndexes();
 
-  const tenants = Array.from({ length: PRACTICES }, (_, i) => ({
-    id: randomId('ten'),
-    slug: `bench-${i}-${randomBytes(3).toString('hex')}`,
-  }));
-  const now = new Date();
-  await Tenant.collection.insertMany(
-    tenants.map((t) => ({
-      _id: t.id as never,
-      slug: t.slug,
-      name: 'Bench Practice',
-      status: 'active',
-      requireMfa: false,
-      createdAt: now,
-      updatedAt: now,
-    })),
-  );
-
   const patients: { id: string; tenantId: string; familyNameIdx: string }[] = [];
   const users: { tenantId: string; slug: string; emailIndex: string }[] = [];
   const sessions: { id: string }[] = [];
   const results: Record<string, unknown>[] = [];
-
+  const now = new Date();
+  let tenants: { id: string; slug: string }[];
   let seeded = 0;
-  for (const scale of SCALES) {
+  let scales = SCALES;
+
+  if (REUSE) {
+    // Measure the data of an earlier run again, without seeding.
+    tenants = (await Tenant.collection.find({}).toArray()).map((t) => ({ id: String(t._id), slug: t.slug as string }));
+    const slugOf = new Map(tenants.map((t) => [t.id, t.slug]));
+    for await (const p of Patient.collection.find({}, { projection: { _id: 1, tenantId: 1, familyNameIdx: 1 } }))
+      patients.push({ id: String(p._id), tenantId: p.tenantId, familyNameIdx: p.familyNameIdx });
+    for await (const u of User.collection.find({}, { projection: { tenantId: 1, emailIndex: 1 } }))
+      users.push({ tenantId: u.tenantId, slug: slugOf.get(u.tenantId)!, emailIndex: u.emailIndex });
+    for await (const x of Session.collection.find({}, { projection: { _id: 1 } })) sessions.push({ id: String(x._id) });
+    seeded = patients.length;
+    scales = [seeded];
+    log(`reusing ${seeded} patients, ${users.length} users, ${sessions.length} sessions of ${tenants.length} practices`);
+  } else {
+    tenants = Array.from({ length: PRACTICES }, (_, i) => ({ id: randomId('ten'), slug: `bench-${i}-${randomBytes(3).toString('hex')}` }));
+    await Tenant.collection.insertMany(
+      tenants.map((t) => ({
+        _id: t.id as never,
+        slug: t.slug,
+        name: 'Bench Practice',
+        status: 'active',
+        requireMfa: false,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+  }
+
+  for (const scale of scales) {
     const t0 = performance.now();
     for (let from = seeded; from < scale; from += CHUNK) {
       const n = Math.min(CHUNK, scale - from);
@@ -298,7 +318,7 @@ async function main() {
   ];
   console.log(`\nFerretDB ${BUILD}, ${PRACTICES} practices\n${lines.join('\n')}\n`);
   mkdirSync(path.join(ROOT, '.data/reports'), { recursive: true });
-  const out = path.join(ROOT, `.data/reports/bench-storage${BUILD === 'upstream' ? '-upstream' : ''}.json`);
+  const out = path.join(ROOT, `.data/reports/bench-storage${BUILD === 'upstream' ? '-upstream' : ''}${REUSE ? '-reuse' : ''}.json`);
   writeFileSync(
     out,
     `${JSON.stringify({ build: BUILD, practices: PRACTICES, seconds: SECONDS, concurrency: CONCURRENCY, results, table: lines }, null, 2)}\n`,
