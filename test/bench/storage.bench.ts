@@ -149,7 +149,8 @@ async function main() {
             mobile: sealed(24),
             address: sealed(80),
           },
-          familyNameIdx: hash(`${t.id}/family-${i % 997}`),
+          // Two patients of the practice share each family name, at every scale.
+          familyNameIdx: hash(`${t.id}/family-${Math.floor(i / PRACTICES / 2)}`),
           createdAt: now,
           updatedAt: now,
         };
