@@ -8,6 +8,7 @@
 // It runs its own FerretDB (patched by default; --build=upstream for the contrast).
 // Options: --scales=1000,10000,100000 --practices=50 --seconds=2 --concurrency=4
 //          --port=27101 --build=patched|upstream
+//          --big-log=N (also verify one practice's log of N entries)
 //          --reuse (measure the data an earlier run left in .data/bench-storage-<build>-<port> again)
 // Results: .data/reports/bench-storage[-upstream].json and a markdown table on stdout.
 import { KekRing, connectMongo, makeEvent, randomId } from '../../libs/platform/src';
@@ -35,6 +36,7 @@ const CONCURRENCY = Number(arg('concurrency', '4'));
 const PORT = Number(arg('port', '27101'));
 const BUILD = arg('build', 'patched') as FerretDbBuild;
 const REUSE = process.argv.includes('--reuse');
+const BIG_LOG = Number(arg('big-log', '0'));
 const CHUNK = 100; // insertMany commands of at most 100 documents (docs/platform.md)
 const log = (...a: unknown[]) => console.log('[storage bench]', ...a);
 
@@ -295,6 +297,38 @@ async function main() {
     results.push(row);
   }
 
+  // --big-log=N: one more practice whose log holds N entries, verified whole (the issue's
+  // "audit verify of 100,000 entries").
+  let bigLog: { entries: number; appendSeconds: number; verifyMs: number } | undefined;
+  if (BIG_LOG > 0) {
+    const tenantId = randomId('ten');
+    const t0 = performance.now();
+    for (let from = 0; from < BIG_LOG; from += CHUNK) {
+      const n = Math.min(CHUNK, BIG_LOG - from);
+      await audit.appender.appendBatch(
+        tenantId,
+        Array.from({ length: n }, (_, k) =>
+          makeEvent({
+            type: 'records.patient.viewed',
+            tenantId,
+            actor: { kind: 'user', id: 'usr_bench' },
+            subject: { patientId: `pat_${from + k}` },
+            data: { patientId: `pat_${from + k}` },
+          }),
+        ),
+      );
+    }
+    const appendSeconds = Math.round((performance.now() - t0) / 1000);
+    const s = performance.now();
+    const r = await verifyTenantLog(tenantId, audit);
+    const verifyMs = Math.round(performance.now() - s);
+    if (!r.ok || r.entries !== BIG_LOG) throw new Error(`the big log did not verify (${r.entries} entries)`);
+    bigLog = { entries: BIG_LOG, appendSeconds, verifyMs };
+    log(
+      `audit verify of one log of ${BIG_LOG} entries: ${verifyMs} ms (${Math.round((BIG_LOG / verifyMs) * 1000)} entries/s; appended in ${appendSeconds} s)`,
+    );
+  }
+
   await audit.checkpointer.stop();
   await conn.close();
   await ferret.stop();
@@ -322,7 +356,7 @@ async function main() {
   const out = path.join(ROOT, `.data/reports/bench-storage${BUILD === 'upstream' ? '-upstream' : ''}${REUSE ? '-reuse' : ''}.json`);
   writeFileSync(
     out,
-    `${JSON.stringify({ build: BUILD, practices: PRACTICES, seconds: SECONDS, concurrency: CONCURRENCY, results, table: lines }, null, 2)}\n`,
+    `${JSON.stringify({ build: BUILD, practices: PRACTICES, seconds: SECONDS, concurrency: CONCURRENCY, results, bigLog, table: lines }, null, 2)}\n`,
   );
   log(`results in ${out}`);
 }
