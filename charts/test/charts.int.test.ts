@@ -127,6 +127,20 @@ describe('helm charts', () => {
       expect(cm.data!.READINESS_UPSTREAMS).toBe('redis');
     });
 
+    it('rotates keys on a schedule with CronJobs that no Service or PDB mistakes for service pods', () => {
+      const cron = of('CronJob');
+      expect(cron.map((c) => c.metadata.name).sort()).toEqual(['praxis-audit-rotate-signing-key', 'praxis-auth-rotate-keys']);
+      for (const c of cron) {
+        const pod = c.spec.jobTemplate.spec.template;
+        expect(c.spec.concurrencyPolicy).toBe('Forbid');
+        expect(pod.spec.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        for (const svc of of('Service')) {
+          const sel = Object.entries(svc.spec.selector as Record<string, string>);
+          expect(sel.every(([k, v]) => pod.metadata.labels[k] === v)).toBe(false);
+        }
+      }
+    });
+
     it('has a helm test hook per service, under the same restrictions as the service', () => {
       const tests = of('Pod').filter((p) => p.metadata.annotations?.['helm.sh/hook'] === 'test');
       expect(tests.map((t) => t.metadata.name).sort()).toEqual(SERVICES.map((s) => `praxis-${s}-test`).sort());

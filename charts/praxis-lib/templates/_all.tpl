@@ -30,6 +30,10 @@
 {{ . }}
 {{- end }}
 {{- end }}
+{{- with (include "praxis-lib.cronjobs" .) }}
+---
+{{ . }}
+{{- end }}
 {{- with (include "praxis-lib.test" .) }}
 ---
 {{ . }}

@@ -15,9 +15,15 @@ metadata:
   labels:
     {{- include "praxis-lib.labels" . | nindent 4 }}
 spec:
+  # The service's pods and its scheduled jobs' pods (praxis-lib.cronjobs), which need the
+  # same paths out; only the service's pods listen.
   podSelector:
     matchLabels:
-      {{- include "praxis-lib.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/instance: {{ .Release.Name }}
+    matchExpressions:
+      - key: app.kubernetes.io/name
+        operator: In
+        values: [{{ include "praxis-lib.name" . | quote }}, {{ printf "%s-job" (include "praxis-lib.name" .) | quote }}]
   policyTypes: [Ingress, Egress]
   ingress:
     - ports:
