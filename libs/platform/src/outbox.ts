@@ -1,5 +1,5 @@
 // The transactional outbox without transactions (ARCHITECTURE.md §4, docs/decisions/0001
-// and 0004-relay). An event describing a change is stored in the same document as the
+// and 0005). An event describing a change is stored in the same document as the
 // change, in one atomic single-document write (`_outbox` array + `_outboxPending` flag).
 // Events with no document of their own (access events: "who viewed what") are inserted as
 // their own document in an `outbox` collection before the data is returned. A relay
@@ -19,7 +19,7 @@
 // inserting a document with a unique _id (atomic on MongoDB and on FerretDB, which has
 // no safe compare-and-set by update across processes). A replica that dies stops
 // extending its lease; another takes the next term and publishes what was left.
-import { type Actor, type EventEnvelope, type EventType, assertEventData } from '@praxis/contracts';
+import { type Actor, type EventData, type EventEnvelope, type EventType, assertEventData } from '@praxis/contracts';
 import type { Gauge } from 'prom-client';
 import type { Collection, Connection } from 'mongoose';
 import { Schema } from 'mongoose';
@@ -41,18 +41,19 @@ export const outboxSchemaFields = {
   [OUTBOX_PENDING]: { type: Boolean, default: undefined, select: false, index: true },
 };
 
-export interface NewEvent {
-  type: EventType;
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
   version?: number;
   tenantId: string;
   actor: Actor;
   subject?: { patientId?: string };
-  data: Record<string, unknown>;
+  /** Typed by the contract of `type` (libs/contracts), and validated again at run time. */
+  data: EventData<T>;
   correlationId?: string;
 }
 
 /** Build a validated envelope: UUID v7 id, now, and the current request as correlation id. */
-export function makeEvent(e: NewEvent): EventEnvelope {
+export function makeEvent<T extends EventType>(e: NewEvent<T>): EventEnvelope<EventData<T>> & { type: T } {
   const version = e.version ?? 1;
   return {
     id: uuidv7(),
