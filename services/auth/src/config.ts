@@ -22,15 +22,6 @@ export const authConfigSchema = baseServiceConfig.extend({
   KEK_ID: kekConfigFields.KEK_ID.refine(notKeyId, reserved),
   /** Retired KEKs, readable until `cli.ts rotate-kek` has moved everything to KEK. */
   KEK_PREVIOUS: kekConfigFields.KEK_PREVIOUS.refine((list) => list.every((k) => notKeyId(k.id)), reserved),
-  /**
-   * express `trust proxy`: whose X-Forwarded-For to believe for the client IP the per-IP
-   * throttles key on. Loopback locally; in Kubernetes the gateway pods' network, or every
-   * user would share the gateway's address. A number means "that many hops".
-   */
-  TRUST_PROXY: z
-    .string()
-    .default('loopback')
-    .transform((v): string | number | boolean => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v)),
   /** Prefix of auth's own Redis keys (throttles, MFA challenges); tests isolate themselves with it. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:auth:'),
   ACCESS_TOKEN_TTL_S: int(600, 30),

@@ -29,6 +29,11 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body may be left out altogether (it is then parsed as `{}`); documented as
+   * `requestBody.required: false`. Default: a route with a body schema requires one.
+   */
+  bodyOptional?: boolean;
   /** Success status (default 200; 204 sends no body). */
   status?: number;
   response?: z.ZodType;
@@ -79,6 +84,8 @@ export class ApiRouter {
         const query = parseOrThrow(querySchema, { ...(req.query as object) }, 'query');
         let body: unknown = undefined;
         if (bodySchema) {
+          // A body was sent but no parser took it: not JSON.
+          if (req.body === undefined && hasBody(req)) throw problems.unsupportedMediaType('The body must be JSON (Content-Type: application/json).');
           body = parseOrThrow(bodySchema, req.body ?? {}, 'body');
         } else if (req.body !== undefined && isNonEmpty(req.body)) {
           throw problems.badRequest('This endpoint takes no request body.');
@@ -100,6 +107,11 @@ export class ApiRouter {
   }
 }
 
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function isNonEmpty(body: unknown): boolean {
   if (body === null || body === undefined) return false;
   if (typeof body === 'object') return Object.keys(body as object).length > 0;
@@ -112,8 +124,10 @@ const problemJsonSchema = {
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },
-    status: { type: 'integer' },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
     detail: { type: 'string' },
+    instance: { type: 'string' },
+    errorId: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
   },
 };
@@ -148,10 +162,18 @@ export function openApiDocument(
           ? { description: 'No content' }
           : { description: 'Success', ...(spec.response ? { content: { 'application/json': { schema: jsonSchema(spec.response) } } } : {}) },
       };
+      // Every status the platform itself can answer for this route, then the route's own.
       const errors: Record<number, string> = {};
-      if (spec.params || spec.query || spec.body) errors[400] = 'Invalid input (unknown fields and `$` operators included)';
+      errors[400] = 'Invalid input (unknown fields or query parameters, `$` operators, text that is not valid Unicode)';
       if (spec.auth !== 'public') errors[401] = 'Missing, invalid, expired or revoked token';
       if (typeof spec.auth === 'object') errors[403] = `Requires permission \`${spec.auth.permission}\``;
+      if (spec.params) errors[404] = 'Not found, or it belongs to another practice';
+      if (spec.body) {
+        errors[413] = 'The body is larger than allowed';
+        errors[415] = 'The body is not JSON, not UTF-8, or has a Content-Encoding other than gzip, deflate or br';
+      }
+      errors[429] = 'Rate-limited (Retry-After says when to try again)';
+      errors[503] = 'A dependency is unavailable, or the request took too long';
       Object.assign(errors, spec.errors);
       for (const [code, description] of Object.entries(errors)) {
         responses[code] = { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
@@ -162,7 +184,7 @@ export function openApiDocument(
         ...(spec.auth === 'public' ? { security: [] } : {}),
         ...(typeof spec.auth === 'object' ? { 'x-permission': spec.auth.permission } : {}),
         ...(parameters.length ? { parameters } : {}),
-        ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+        ...(spec.body ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
         responses,
       };
     }

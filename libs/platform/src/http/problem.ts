@@ -31,6 +31,10 @@ export const problems = {
   tooManyRequests: (retryAfterSeconds: number, detail = 'Too many requests.') =>
     new ProblemError(429, problemTypes.rateLimited, 'Too many requests', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
   payloadTooLarge: () => new ProblemError(413, problemTypes.payloadTooLarge, 'Payload too large', 'The request body is larger than allowed.'),
+  unsupportedMediaType: (detail = 'This content encoding or type is not accepted.') =>
+    new ProblemError(415, problemTypes.unsupportedMediaType, 'Unsupported media type', detail),
+  methodNotAllowed: (allow: readonly string[]) =>
+    new ProblemError(405, problemTypes.methodNotAllowed, 'Method not allowed', 'This method is not supported.', undefined, { Allow: allow.join(', ') }),
   unavailable: (detail = 'A dependency is unavailable.') => new ProblemError(503, problemTypes.unavailable, 'Service unavailable', detail),
   timeout: (detail = 'A dependency did not answer in time.') => new ProblemError(504, problemTypes.timeout, 'Gateway timeout', detail),
 };

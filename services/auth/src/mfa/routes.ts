@@ -29,7 +29,9 @@ export function mfaRoutes(deps: AuthDeps): ApiRouter {
       summary: 'Start TOTP enrolment: a secret and its otpauth URL',
       tags: ['mfa'],
       auth: 'public',
+      // A logged-in user sends no body (API.md); a login that must enrol sends its mfaToken.
       body: z.strictObject({ mfaToken: mfaToken.optional() }),
+      bodyOptional: true,
       response: z.object({ secret: z.string(), otpauthUrl: z.string() }),
       errors: { 401: 'No valid token or MFA token', 409: '2FA is already on' },
     },
