@@ -169,6 +169,8 @@ export function requestDeadline(ms: number, logger: Logger) {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       logger.warn({ http: { method: req.method, ms } }, 'request deadline passed');
+      // A client still sending its body is not waited for any longer.
+      if (!req.complete) res.setHeader('Connection', 'close');
       sendProblem(res, { type: problemTypes.timeout, title: 'Service unavailable', status: 503, detail: 'The request took too long; try again.' });
     }, ms);
     timer.unref();

@@ -92,7 +92,12 @@ export function clientErrorProblem(code: string | undefined): { status: number; 
 const DRAIN_MAX_BYTES = 1024 * 1024;
 const DRAIN_MAX_MS = 2_000;
 
+/** Sockets already answered: the parser reports an error again for every later chunk. */
+const answered = new WeakSet<Duplex>();
+
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (answered.has(socket)) return;
+  answered.add(socket);
   const s = socket as Duplex & { bytesWritten?: number; _httpMessage?: unknown };
   if (err.code === 'ECONNRESET' || !socket.writable || (s.bytesWritten ?? 0) > 0 || s._httpMessage) {
     socket.destroy();
@@ -111,6 +116,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   ];
   // Read (and drop) what the client is still sending, so closing does not reset the
   // connection before it has read the answer; bounded in bytes and time.
+  // Node's own data listener would feed the broken parser again: take it off.
+  socket.removeAllListeners('data');
   let drained = 0;
   const stop = setTimeout(() => socket.destroy(), DRAIN_MAX_MS);
   stop.unref();
