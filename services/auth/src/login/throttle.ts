@@ -37,11 +37,11 @@ elseif n + p >= lockAfter then
   -- the attempts already running would reach the lock: none more until they end
   return {2, 1000}
 end
-local k = n + p
-if k >= free then
+if n >= free then
+  -- past the free failures attempts are spaced out (and so, one at a time)
   local nextAt = tonumber(redis.call('HGET', KEYS[1], 'nextAt') or '0')
   if now < nextAt then return {2, nextAt - now} end
-  redis.call('HSET', KEYS[1], 'nextAt', now + math.min(base * 2 ^ (k - free), max))
+  redis.call('HSET', KEYS[1], 'nextAt', now + math.min(base * 2 ^ (n - free), max))
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
 redis.call('INCR', KEYS[2])
