@@ -1,4 +1,4 @@
-// The RabbitMQ event bus (ARCHITECTURE.md §4).
+// The RabbitMQ event bus (docs/platform.md, "Bus topology").
 // - One durable topic exchange; routing key = event type.
 // - Publishing: persistent messages on a confirm channel; publish() resolves only once
 //   the broker has confirmed, and is retried across reconnects (at-least-once).
