@@ -29,7 +29,14 @@ beforeAll(async () => {
   api = new Api(platform.url);
   a = await freshPractice(api, 'Matrix A');
   b = await freshPractice(api, 'Matrix B');
-  const doc = (await api.get<{ paths: Record<string, Record<string, { security?: unknown[]; 'x-permission'?: Permission; requestBody?: unknown; responses: Record<string, unknown> }>> }>('/openapi.json')).body;
+  const doc = (
+    await api.get<{
+      paths: Record<
+        string,
+        Record<string, { security?: unknown[]; 'x-permission'?: Permission; requestBody?: unknown; responses: Record<string, unknown> }>
+      >;
+    }>('/openapi.json')
+  ).body;
   for (const [path, item] of Object.entries(doc.paths)) {
     if (!path.startsWith('/api/v1/')) continue;
     for (const [method, op] of Object.entries(item)) {
@@ -78,7 +85,8 @@ describe('authorization matrix (generated from /openapi.json and libs/contracts)
         const r = await send(o, a.tokens[role], a);
         cells.checked++;
         if (r.status >= 500) failures.push(`${name} as ${role}: ${r.status}`);
-        else if (allowed && (r.status === 401 || r.status === 403)) failures.push(`${name} as ${role}: ${r.status}, but ${o.permission ?? 'any user'} allows it`);
+        else if (allowed && (r.status === 401 || r.status === 403))
+          failures.push(`${name} as ${role}: ${r.status}, but ${o.permission ?? 'any user'} allows it`);
         else if (!allowed && r.status !== 403) failures.push(`${name} as ${role}: ${r.status}, expected 403 (${o.permission})`);
         if (allowed) cells.allowed++;
         else cells.refused++;
@@ -87,10 +95,13 @@ describe('authorization matrix (generated from /openapi.json and libs/contracts)
       if (o.path.includes('{')) {
         const r = await send(o, b.tokens.admin, a);
         cells.checked++;
-        if (r.status !== 404 && r.status !== 403 && r.status !== 400) failures.push(`${name} as another practice's admin: ${r.status}, expected 404`);
+        if (r.status !== 404 && r.status !== 403 && r.status !== 400)
+          failures.push(`${name} as another practice's admin: ${r.status}, expected 404`);
       }
     }
-    console.log(`authorization matrix: ${ops.length} operations, ${cells.checked} checks (${cells.allowed} allowed, ${cells.refused} refused by role), ${cells.public} public operations; ${failures.length} failures; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `authorization matrix: ${ops.length} operations, ${cells.checked} checks (${cells.allowed} allowed, ${cells.refused} refused by role), ${cells.public} public operations; ${failures.length} failures; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     expect(failures).toEqual([]);
   }, 300_000);
 });

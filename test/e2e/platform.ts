@@ -71,11 +71,15 @@ interface Proc {
 
 function spawnService(name: ServiceName, env: Record<string, string>, log: string): ChildProcess {
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'], {
-    cwd: path.join(ROOT, 'services', name),
-    env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'],
+    {
+      cwd: path.join(ROOT, 'services', name),
+      env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   return child;
@@ -119,7 +123,11 @@ async function deleteQueues(names: string[]): Promise<void> {
   const auth = 'Basic ' + Buffer.from('guest:guest').toString('base64');
   await Promise.all(
     names.map((q) =>
-      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) })
+      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(5_000),
+      })
         .then((r) => r.arrayBuffer())
         .catch(() => undefined),
     ),
@@ -186,7 +194,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const stop = async () => {
     // The gateway first, then the services, as a rolling shutdown would.
     for (const p of [...procs].reverse()) await stopProc(p);
-    await deleteQueues([`audit.${auditConsumer}`, `audit.${auditConsumer}.parked`, ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`)]);
+    await deleteQueues([
+      `audit.${auditConsumer}`,
+      `audit.${auditConsumer}.parked`,
+      ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`),
+    ]);
   };
 
   try {

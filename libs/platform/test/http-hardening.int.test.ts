@@ -7,7 +7,16 @@ import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { z } from 'zod';
-import { ApiRouter, Metrics, type RunningServer, TokenAuthenticator, atLeastOneField, createHttpApp, humanText, startHttpServer } from '../src';
+import {
+  ApiRouter,
+  Metrics,
+  type RunningServer,
+  TokenAuthenticator,
+  atLeastOneField,
+  createHttpApp,
+  humanText,
+  startHttpServer,
+} from '../src';
 
 const issuer = new TestIssuer();
 const tenant = issuer.tenant();
@@ -18,18 +27,37 @@ function build(requestTimeoutMs?: number) {
   const redis = { exists: async () => 0 };
   const api = new ApiRouter(new TokenAuthenticator(issuer.verifier(), redis as never));
   api.route(
-    { method: 'post', path: '/names', summary: 'a name', auth: 'public', body: z.strictObject({ name: humanText({ max: 100 }), scope: z.string().optional() }), status: 201 },
+    {
+      method: 'post',
+      path: '/names',
+      summary: 'a name',
+      auth: 'public',
+      body: z.strictObject({ name: humanText({ max: 100 }), scope: z.string().optional() }),
+      status: 201,
+    },
     ({ body }) => body,
   );
   api.route(
-    { method: 'patch', path: '/settings', summary: 'change', auth: 'authenticated', body: atLeastOneField(z.strictObject({ a: z.string().optional(), b: z.boolean().optional() })) },
+    {
+      method: 'patch',
+      path: '/settings',
+      summary: 'change',
+      auth: 'authenticated',
+      body: atLeastOneField(z.strictObject({ a: z.string().optional(), b: z.boolean().optional() })),
+    },
     ({ body }) => body,
   );
   api.route({ method: 'get', path: '/slow', summary: 'slow', auth: 'public' }, async () => {
     await new Promise((r) => setTimeout(r, 3_000));
     return { late: true };
   });
-  return createHttpApp({ service: 'test', logger: testLogger(), metrics: new Metrics('test'), routers: [api], ...(requestTimeoutMs ? { requestTimeoutMs } : {}) });
+  return createHttpApp({
+    service: 'test',
+    logger: testLogger(),
+    metrics: new Metrics('test'),
+    routers: [api],
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+  });
 }
 
 const app = build();
@@ -44,15 +72,30 @@ afterAll(async () => {
 });
 
 /** POST raw bytes (supertest would turn a Buffer into JSON) to /api/v1/names. */
-function post(body: Buffer | string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Record<string, unknown> & { status?: number; detail?: string; name?: string } }> {
+function post(
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown> & { status?: number; detail?: string; name?: string };
+}> {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/names', headers: { 'Content-Type': 'application/json', 'Content-Length': String(bytes.length), ...headers } },
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'POST',
+        path: '/api/v1/names',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(bytes.length), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') }),
+        );
       },
     );
     req.on('error', reject);
@@ -190,7 +233,10 @@ describe('slow clients', () => {
   }, 40_000);
 
   it('a partial body: the server answers and closes within 15 s', async () => {
-    const r = await slowClient(server.port, 'POST /api/v1/names HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":');
+    const r = await slowClient(
+      server.port,
+      'POST /api/v1/names HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":',
+    );
     console.log(`partial body: closed after ${r.seconds.toFixed(1)} s, status ${r.status}`);
     expect(r.seconds).toBeLessThanOrEqual(16.5);
     expect([408, 503]).toContain(r.status);
@@ -260,7 +306,9 @@ function slowClient(port: number, start: string): Promise<{ seconds: number; sta
     let data = '';
     socket.on('data', (c: Buffer) => (data += c.toString()));
     socket.on('error', () => undefined);
-    socket.on('close', () => resolve({ seconds: (Date.now() - started) / 1000, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0) }));
+    socket.on('close', () =>
+      resolve({ seconds: (Date.now() - started) / 1000, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0) }),
+    );
     socket.write(start);
   });
 }

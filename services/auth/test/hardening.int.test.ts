@@ -17,7 +17,10 @@ async function verifications(h: Harness): Promise<number> {
 
 describe('per-account lockout under concurrent guesses', () => {
   it.each([
-    ['no free failures beyond the lock (LOGIN_FREE_FAILURES = LOGIN_LOCK_AFTER = 10)', { LOGIN_FREE_FAILURES: '10', LOGIN_LOCK_AFTER: '10' }],
+    [
+      'no free failures beyond the lock (LOGIN_FREE_FAILURES = LOGIN_LOCK_AFTER = 10)',
+      { LOGIN_FREE_FAILURES: '10', LOGIN_LOCK_AFTER: '10' },
+    ],
     ['the default delays (3 free, then doubling delays, lock at 10)', {}],
   ])('100 parallel wrong passwords for one account check at most 10 of them: %s', async (_what, overrides) => {
     const h = await startAuth({ LOGIN_DELAY_BASE_MS: '1000', LOGIN_DELAY_MAX_MS: '30000', IP_FAILURES_PER_WINDOW: '1000', ...overrides });
@@ -50,14 +53,22 @@ describe('per-account lockout under concurrent guesses', () => {
     try {
       const p = await signUpPractice(h.app);
       for (let i = 0; i < 5; i++) {
-        const r = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.76.0.1').send({ tenant: p.slug, email: p.admin.email, password: 'wrong password again' });
+        const r = await request(h.app)
+          .post(`${API}/auth/login`)
+          .set('X-Forwarded-For', '10.76.0.1')
+          .send({ tenant: p.slug, email: p.admin.email, password: 'wrong password again' });
         expect(r.status).toBe(401);
       }
       await login(h.app, p.slug, p.admin.email, p.admin.password);
       // The count is cleared: ten more failures are checked before the lock.
       const before = await verifications(h);
       const res = await Promise.all(
-        Array.from({ length: 30 }, () => request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.76.0.2').send({ tenant: p.slug, email: p.admin.email, password: 'wrong password again' })),
+        Array.from({ length: 30 }, () =>
+          request(h.app)
+            .post(`${API}/auth/login`)
+            .set('X-Forwarded-For', '10.76.0.2')
+            .send({ tenant: p.slug, email: p.admin.email, password: 'wrong password again' }),
+        ),
       );
       expect((await verifications(h)) - before).toBe(10);
       expect(res.filter((r) => r.status === 401)).toHaveLength(10);
@@ -75,7 +86,10 @@ describe('client IPs', () => {
       const p = await signUpPractice(h.app);
       const statuses: number[] = [];
       for (let i = 0; i < 7; i++) {
-        const r = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', `198.51.100.${i}`).send({ tenant: p.slug, email: `nobody-${i}@example.test`, password: 'wrong password again' });
+        const r = await request(h.app)
+          .post(`${API}/auth/login`)
+          .set('X-Forwarded-For', `198.51.100.${i}`)
+          .send({ tenant: p.slug, email: `nobody-${i}@example.test`, password: 'wrong password again' });
         statuses.push(r.status);
       }
       console.log(`spoofed X-Forwarded-For from an untrusted peer: ${statuses.join(' ')}`);
@@ -98,21 +112,40 @@ describe('client IPs', () => {
 
   it('from a trusted proxy, each forwarded client has its own budget', async () => {
     for (let i = 0; i < 5; i++) {
-      const r = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '203.0.113.1').send({ tenant: p.slug, email: `a-${i}@example.test`, password: 'wrong password again' });
+      const r = await request(h.app)
+        .post(`${API}/auth/login`)
+        .set('X-Forwarded-For', '203.0.113.1')
+        .send({ tenant: p.slug, email: `a-${i}@example.test`, password: 'wrong password again' });
       expect(r.status).toBe(401);
     }
-    const blocked = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '203.0.113.1').send({ tenant: p.slug, email: 'a-x@example.test', password: 'wrong password again' });
+    const blocked = await request(h.app)
+      .post(`${API}/auth/login`)
+      .set('X-Forwarded-For', '203.0.113.1')
+      .send({ tenant: p.slug, email: 'a-x@example.test', password: 'wrong password again' });
     expect(blocked.status).toBe(429);
     // A client further left in the chain is what the client wrote: the proxy's entry counts.
-    expect((await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '6.6.6.6, 203.0.113.1').send({ tenant: p.slug, email: 'a-y@example.test', password: 'x' })).status).toBe(429);
-    const other = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '203.0.113.2').send({ tenant: p.slug, email: 'a-z@example.test', password: 'wrong password again' });
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/login`)
+          .set('X-Forwarded-For', '6.6.6.6, 203.0.113.1')
+          .send({ tenant: p.slug, email: 'a-y@example.test', password: 'x' })
+      ).status,
+    ).toBe(429);
+    const other = await request(h.app)
+      .post(`${API}/auth/login`)
+      .set('X-Forwarded-For', '203.0.113.2')
+      .send({ tenant: p.slug, email: 'a-z@example.test', password: 'wrong password again' });
     expect(other.status).toBe(401);
   });
 
   it('header text never reaches a Redis key name: only validated, hashed addresses do', async () => {
     const nasty = ['<script>alert(1)</script>', 'x'.repeat(4000), '1.2.3.4<script>', 'evil\r\nkey'.replace(/\r\n/g, ' ')];
     for (const xff of nasty) {
-      const r = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', xff).send({ tenant: p.slug, email: 'nasty@example.test', password: 'wrong password again' });
+      const r = await request(h.app)
+        .post(`${API}/auth/login`)
+        .set('X-Forwarded-For', xff)
+        .send({ tenant: p.slug, email: 'nasty@example.test', password: 'wrong password again' });
       expect([401, 429]).toContain(r.status);
     }
     const keys: string[] = [];
@@ -123,7 +156,9 @@ describe('client IPs', () => {
       keys.push(...batch);
     } while (cursor !== '0');
     const ipKeys = keys.filter((k) => k.includes(':ip:'));
-    console.log(`${keys.length} keys under the prefix, ${ipKeys.length} per-IP keys, longest ${Math.max(...keys.map((k) => k.length))} characters`);
+    console.log(
+      `${keys.length} keys under the prefix, ${ipKeys.length} per-IP keys, longest ${Math.max(...keys.map((k) => k.length))} characters`,
+    );
     expect(ipKeys.length).toBeGreaterThan(0);
     for (const k of keys) {
       expect(k).not.toMatch(/script|xxxx|1\.2\.3\.4|203\.0\.113/);
@@ -147,23 +182,47 @@ describe('request bodies', () => {
   });
 
   it.each(['gzip', 'deflate', 'br'])('a body claiming Content-Encoding %s that is not → 400 problem+json, without a token', async (enc) => {
-    const res = await sendRaw(h.app, { method: 'POST', path: `${API}/auth/login`, headers: { 'Content-Type': 'application/json', 'Content-Encoding': enc }, body: '{"tenant":"x","email":"a@b.c","password":"p"}' });
+    const res = await sendRaw(h.app, {
+      method: 'POST',
+      path: `${API}/auth/login`,
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': enc },
+      body: '{"tenant":"x","email":"a@b.c","password":"p"}',
+    });
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
   it('an encoding we do not take → 415', async () => {
-    const res = await sendRaw(h.app, { method: 'POST', path: `${API}/auth/login`, headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'compress' }, body: '{}' });
+    const res = await sendRaw(h.app, {
+      method: 'POST',
+      path: `${API}/auth/login`,
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'compress' },
+      body: '{}',
+    });
     expect(res.status).toBe(415);
   });
 
   it('invalid UTF-8 and lone surrogates in a sign-up → 400, nothing stored', async () => {
     const slug = `utf-${Date.now().toString(36)}`;
     const body = (name: Buffer | string) =>
-      Buffer.concat([Buffer.from(`{"name":"`), Buffer.isBuffer(name) ? name : Buffer.from(name), Buffer.from(`","slug":"${slug}","admin":{"name":"Ada","email":"ada-${slug}@example.test","password":"${strongPassword()}"}}`)]);
-    const invalid = await sendRaw(h.app, { method: 'POST', path: `${API}/tenants`, headers: { 'Content-Type': 'application/json' }, body: body(Buffer.from([0x50, 0xff, 0x72])) });
+      Buffer.concat([
+        Buffer.from(`{"name":"`),
+        Buffer.isBuffer(name) ? name : Buffer.from(name),
+        Buffer.from(`","slug":"${slug}","admin":{"name":"Ada","email":"ada-${slug}@example.test","password":"${strongPassword()}"}}`),
+      ]);
+    const invalid = await sendRaw(h.app, {
+      method: 'POST',
+      path: `${API}/tenants`,
+      headers: { 'Content-Type': 'application/json' },
+      body: body(Buffer.from([0x50, 0xff, 0x72])),
+    });
     expect(invalid.status).toBe(400);
-    const surrogate = await sendRaw(h.app, { method: 'POST', path: `${API}/tenants`, headers: { 'Content-Type': 'application/json' }, body: body('P\\ud800r') });
+    const surrogate = await sendRaw(h.app, {
+      method: 'POST',
+      path: `${API}/tenants`,
+      headers: { 'Content-Type': 'application/json' },
+      body: body('P\\ud800r'),
+    });
     expect(surrogate.status).toBe(400);
     expect(await h.deps.tenants.findBySlug(slug)).toBeNull();
   });
@@ -173,7 +232,10 @@ describe('request bodies', () => {
     ['U+200B zero-width space', 'Ad\u200Ba'],
     ['U+2066 bidi isolate', 'Ada \u2066x'],
   ])('a name with %s is refused (users and practices)', async (_what, name) => {
-    const user = await request(h.app).post(`${API}/users`).set(bearer(admin)).send({ name, email: `bidi-${Date.now()}@example.test`, role: 'clinician', password: strongPassword() });
+    const user = await request(h.app)
+      .post(`${API}/users`)
+      .set(bearer(admin))
+      .send({ name, email: `bidi-${Date.now()}@example.test`, role: 'clinician', password: strongPassword() });
     expect(user.status).toBe(400);
     const practice = await request(h.app).patch(`${API}/tenants/current`).set(bearer(admin)).send({ name });
     expect(practice.status).toBe(400);

@@ -60,10 +60,12 @@ export class ApiRouter {
 
   constructor(private readonly authenticator?: Authenticator) {}
 
-  route<A extends RouteAuth, P extends z.ZodType = typeof emptyStrict, Q extends z.ZodType = typeof emptyStrict, B extends z.ZodType = typeof emptyStrict>(
-    spec: RouteSpec<A, P, Q, B>,
-    handler: (ctx: RouteContext<A, z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown> | unknown,
-  ): this {
+  route<
+    A extends RouteAuth,
+    P extends z.ZodType = typeof emptyStrict,
+    Q extends z.ZodType = typeof emptyStrict,
+    B extends z.ZodType = typeof emptyStrict,
+  >(spec: RouteSpec<A, P, Q, B>, handler: (ctx: RouteContext<A, z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown> | unknown): this {
     this.specs.push(spec as unknown as RouteSpec);
     const paramsSchema = spec.params ?? emptyStrict;
     const querySchema = spec.query ?? emptyStrict;
@@ -85,7 +87,8 @@ export class ApiRouter {
         let body: unknown = undefined;
         if (bodySchema) {
           // A body was sent but no parser took it: not JSON.
-          if (req.body === undefined && hasBody(req)) throw problems.unsupportedMediaType('The body must be JSON (Content-Type: application/json).');
+          if (req.body === undefined && hasBody(req))
+            throw problems.unsupportedMediaType('The body must be JSON (Content-Type: application/json).');
           body = parseOrThrow(bodySchema, req.body ?? {}, 'body');
         } else if (req.body !== undefined && isNonEmpty(req.body)) {
           throw problems.badRequest('This endpoint takes no request body.');
@@ -149,7 +152,10 @@ export function openApiDocument(
       if (spec.internal && !opts.includeInternal) continue;
       const oaPath = API_PREFIX + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const parameters: Record<string, unknown>[] = [];
-      for (const [where, schema] of [['path', spec.params], ['query', spec.query]] as const) {
+      for (const [where, schema] of [
+        ['path', spec.params],
+        ['query', spec.query],
+      ] as const) {
         if (!schema) continue;
         const js = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
         for (const [name, s] of Object.entries(js.properties ?? {})) {
@@ -158,9 +164,13 @@ export function openApiDocument(
       }
       const status = String(spec.status ?? 200);
       const responses: Record<string, unknown> = {
-        [status]: spec.status === 204
-          ? { description: 'No content' }
-          : { description: 'Success', ...(spec.response ? { content: { 'application/json': { schema: jsonSchema(spec.response) } } } : {}) },
+        [status]:
+          spec.status === 204
+            ? { description: 'No content' }
+            : {
+                description: 'Success',
+                ...(spec.response ? { content: { 'application/json': { schema: jsonSchema(spec.response) } } } : {}),
+              },
       };
       // Every status the platform itself can answer for this route, then the route's own.
       const errors: Record<number, string> = {};
@@ -184,7 +194,9 @@ export function openApiDocument(
         ...(spec.auth === 'public' ? { security: [] } : {}),
         ...(typeof spec.auth === 'object' ? { 'x-permission': spec.auth.permission } : {}),
         ...(parameters.length ? { parameters } : {}),
-        ...(spec.body ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+        ...(spec.body
+          ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: jsonSchema(spec.body) } } } }
+          : {}),
         responses,
       };
     }

@@ -53,7 +53,12 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.set('query parser', 'simple');
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
-  const httpDuration = opts.metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const httpDuration = opts.metrics.histogram(
+    'http_request_duration_seconds',
+    'HTTP request latency',
+    ['method', 'route', 'status'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
@@ -171,7 +176,12 @@ export function requestDeadline(ms: number, logger: Logger) {
       logger.warn({ http: { method: req.method, ms } }, 'request deadline passed');
       // A client still sending its body is not waited for any longer.
       if (!req.complete) res.setHeader('Connection', 'close');
-      sendProblem(res, { type: problemTypes.timeout, title: 'Service unavailable', status: 503, detail: 'The request took too long; try again.' });
+      sendProblem(res, {
+        type: problemTypes.timeout,
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The request took too long; try again.',
+      });
     }, ms);
     timer.unref();
     const clear = () => clearTimeout(timer);
@@ -215,7 +225,13 @@ export function problemErrorHandler(logger: Logger) {
     else {
       const errorId = randomId();
       logger.error({ err, errorId }, 'unhandled error');
-      sendProblem(res, { type: problemTypes.internal, title: 'Internal error', status: 500, detail: 'Something went wrong on our side.', errorId });
+      sendProblem(res, {
+        type: problemTypes.internal,
+        title: 'Internal error',
+        status: 500,
+        detail: 'Something went wrong on our side.',
+        errorId,
+      });
       return;
     }
     if (problem.status >= 500) logger.warn({ status: problem.status, type: problem.type }, 'request failed');
@@ -246,5 +262,8 @@ export function sendProblem(res: Response, problem: Problem): void {
     return;
   }
   const ctx = currentContext();
-  res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
+  res
+    .status(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
 }

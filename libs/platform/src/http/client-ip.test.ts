@@ -1,6 +1,7 @@
 import { TrustedProxies, clientIp, clientIpKey, normaliseIp } from './client-ip';
 
-const req = (peer: string | undefined, xff?: string | string[]) => ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
+const req = (peer: string | undefined, xff?: string | string[]) =>
+  ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
 
 describe('TrustedProxies', () => {
   it('parses IPs and CIDRs, and names every bad entry', () => {

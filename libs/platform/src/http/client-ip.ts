@@ -101,7 +101,10 @@ export function clientIp(req: Pick<IncomingMessage, 'headers' | 'socket'>, trust
 
 /** A client address as it may appear in a Redis key name: hashed, fixed length. */
 export function clientIpKey(ip: string): string {
-  return createHash('sha256').update(normaliseIp(ip) ?? 'unknown').digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(normaliseIp(ip) ?? 'unknown')
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 /**
@@ -119,7 +122,11 @@ export function clientIpMiddleware(trusted: TrustedProxies) {
 export function trustedProxiesFromLegacy(v: string | boolean | number | undefined): TrustedProxies {
   if (v === undefined || v === false || typeof v === 'number') return TrustedProxies.none;
   if (v === true) return TrustedProxies.parse('0.0.0.0/0,::/0');
-  const named: Record<string, string> = { loopback: '127.0.0.0/8,::1/128', linklocal: '169.254.0.0/16,fe80::/10', uniquelocal: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7' };
+  const named: Record<string, string> = {
+    loopback: '127.0.0.0/8,::1/128',
+    linklocal: '169.254.0.0/16,fe80::/10',
+    uniquelocal: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7',
+  };
   return TrustedProxies.parse(
     v
       .split(',')

@@ -43,7 +43,12 @@ export function createHttpServer(app: Express | http.RequestListener, timeouts: 
   return server;
 }
 
-export async function startHttpServer(app: Express, port: number, host = '127.0.0.1', timeouts: ServerTimeouts = {}): Promise<RunningServer> {
+export async function startHttpServer(
+  app: Express,
+  port: number,
+  host = '127.0.0.1',
+  timeouts: ServerTimeouts = {},
+): Promise<RunningServer> {
   const server = createHttpServer(app, timeouts);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -70,13 +75,24 @@ export async function startHttpServer(app: Express, port: number, host = '127.0.
   };
 }
 
-const reasons: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const reasons: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
 
 /** What the parser's error means for the client: status, problem type, title, detail. */
 export function clientErrorProblem(code: string | undefined): { status: number; type: string; title: string; detail: string } {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, type: problemTypes.headersTooLarge, title: 'Request header fields too large', detail: `The request head is larger than ${MAX_HEADER_BYTES} bytes.` };
+      return {
+        status: 431,
+        type: problemTypes.headersTooLarge,
+        title: 'Request header fields too large',
+        detail: `The request head is larger than ${MAX_HEADER_BYTES} bytes.`,
+      };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, type: problemTypes.timeout, title: 'Request timeout', detail: 'The request was not received in time.' };
     case 'HPE_INVALID_METHOD':
@@ -84,7 +100,12 @@ export function clientErrorProblem(code: string | undefined): { status: number; 
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { status: 413, type: problemTypes.payloadTooLarge, title: 'Payload too large', detail: 'The chunk extensions are too large.' };
     default:
-      return { status: 400, type: problemTypes.validation, title: 'Invalid request', detail: 'The request could not be parsed as HTTP/1.1.' };
+      return {
+        status: 400,
+        type: problemTypes.validation,
+        title: 'Invalid request',
+        detail: 'The request could not be parsed as HTTP/1.1.',
+      };
   }
 }
 

@@ -59,7 +59,12 @@ export function humanText(opts: { min?: number; max: number; multiline?: boolean
   return (opts.multiline ? z.string() : z.string().trim())
     .min(opts.min ?? 1)
     .max(opts.max)
-    .refine((s) => isHumanText(s, opts), opts.multiline ? 'control, bidi-override and zero-width characters are not allowed' : 'control, bidi-override, zero-width and line-break characters are not allowed');
+    .refine(
+      (s) => isHumanText(s, opts),
+      opts.multiline
+        ? 'control, bidi-override and zero-width characters are not allowed'
+        : 'control, bidi-override, zero-width and line-break characters are not allowed',
+    );
 }
 
 /**

@@ -33,7 +33,9 @@ export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promis
     const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
     const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
     const tenant = await deps.tenants.get(s.tenantId);
-    return Boolean(grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled && tenant?.status === 'active');
+    return Boolean(
+      grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled && tenant?.status === 'active',
+    );
   }
   if (s.kind === 'user') {
     const user = await deps.users.get(s.tenantId, s.userId);
@@ -89,7 +91,11 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       auth: 'public',
       body: z.strictObject({ tenant: slugSchema, email: emailSchema, password: passwordSchema }),
       response: loginResponse,
-      errors: { 401: 'Bad credentials (same answer whether or not the email exists)', 423: 'Temporarily locked', 429: 'Slow down (Retry-After)' },
+      errors: {
+        401: 'Bad credentials (same answer whether or not the email exists)',
+        423: 'Temporarily locked',
+        429: 'Slow down (Retry-After)',
+      },
     },
     ({ body, req }) => passwordLogin(deps, { slug: body.tenant, email: body.email, password: body.password, ip: clientIp(req) }),
   );
@@ -115,6 +121,7 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       auth: 'public',
       body: z.strictObject({ refreshToken: z.string().min(1).max(200) }),
       response: tokenResponse,
+      errors: { 401: 'Unknown, expired, revoked or already-used refresh token (a reuse ends the session)' },
     },
     async ({ body, req }) => {
       await new LoginThrottle(deps.redis, deps.config).checkIp(clientIp(req));
@@ -145,14 +152,31 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       await changePassword(deps, auth.tenantId, auth.userId, auth.sessionId, body.currentPassword, body.newPassword);
     },
   );
-  r.route({ method: 'get', path: '/auth/sessions', summary: 'My open sessions', tags: ['auth'], auth: 'authenticated' }, async ({ auth }) => {
-    const open = await deps.sessions.openFor(auth.tenantId, { userId: auth.userId });
-    return {
-      items: open.map((s) => ({ id: s._id, current: s._id === auth.sessionId, amr: s.amr, startedAt: s.createdAt.toISOString(), lastUsedAt: s.lastUsedAt.toISOString(), expiresAt: s.expiresAt.toISOString() })),
-    };
-  });
   r.route(
-    { method: 'delete', path: '/auth/sessions/others', summary: 'End all my other sessions', tags: ['auth'], auth: 'authenticated', status: 204 },
+    { method: 'get', path: '/auth/sessions', summary: 'My open sessions', tags: ['auth'], auth: 'authenticated' },
+    async ({ auth }) => {
+      const open = await deps.sessions.openFor(auth.tenantId, { userId: auth.userId });
+      return {
+        items: open.map((s) => ({
+          id: s._id,
+          current: s._id === auth.sessionId,
+          amr: s.amr,
+          startedAt: s.createdAt.toISOString(),
+          lastUsedAt: s.lastUsedAt.toISOString(),
+          expiresAt: s.expiresAt.toISOString(),
+        })),
+      };
+    },
+  );
+  r.route(
+    {
+      method: 'delete',
+      path: '/auth/sessions/others',
+      summary: 'End all my other sessions',
+      tags: ['auth'],
+      auth: 'authenticated',
+      status: 204,
+    },
     async ({ auth }) => {
       if (auth.actor.kind !== 'user') throw problems.forbidden();
       await revokeSessionsWhere(deps, auth.tenantId, { userId: auth.userId }, 'others-ended', userActor(auth.userId), auth.sessionId);

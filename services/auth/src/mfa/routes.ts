@@ -51,7 +51,11 @@ export function mfaRoutes(deps: AuthDeps): ApiRouter {
       tags: ['mfa'],
       auth: 'public',
       body: z.strictObject({ code, mfaToken: mfaToken.optional() }),
-      errors: { 401: 'Wrong code', 409: 'No enrolment started, or 2FA already on' },
+      errors: {
+        401: 'Wrong code, or no valid token or MFA token',
+        409: 'No enrolment started, or 2FA already on',
+        423: 'Too many wrong codes',
+      },
     },
     async ({ auth, body, req }) => {
       if (body.mfaToken) return activateWithChallenge(deps, body.mfaToken, body.code, clientIp(req));
@@ -69,7 +73,7 @@ export function mfaRoutes(deps: AuthDeps): ApiRouter {
       auth: 'authenticated',
       status: 204,
       body: z.strictObject({ code }),
-      errors: { 401: 'Wrong code', 422: 'The practice requires 2FA' },
+      errors: { 401: 'Wrong code', 409: '2FA is not on', 422: 'The practice requires 2FA', 423: 'Too many wrong codes' },
     },
     async ({ auth, body, req }) => {
       const a = ownUser(auth);
