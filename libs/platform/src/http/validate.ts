@@ -44,7 +44,7 @@ export function findIllFormedText(value: unknown, path: (string | number)[] = []
  */
 const notHumanText = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
 /** In multi-line text (a note's body) newlines and tabs are fine; the rest is refused as above. */
-const notMultilineText = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
+const notMultilineText = /(?![\t\n\r])\p{Cc}|[\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
 
 export function isHumanText(s: string, opts: { multiline?: boolean } = {}): boolean {
   return !(opts.multiline ? notMultilineText : notHumanText).test(s) && isWellFormedText(s);
