@@ -22,8 +22,19 @@ export const authConfigSchema = baseServiceConfig.extend({
   KEK_ID: kekConfigFields.KEK_ID.refine(notKeyId, reserved),
   /** Retired KEKs, readable until `cli.ts rotate-kek` has moved everything to KEK. */
   KEK_PREVIOUS: kekConfigFields.KEK_PREVIOUS.refine((list) => list.every((k) => notKeyId(k.id)), reserved),
+  /**
+   * The region this process runs in (the chart's ConfigMap sets it). Names the queue that
+   * writes every region's session revocations into this region's Redis.
+   */
+  REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/)
+    .default('local'),
   /** Prefix of auth's own Redis keys (throttles, MFA challenges); tests isolate themselves with it. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:auth:'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,60}$/)
+    .default('praxis:auth:'),
   ACCESS_TOKEN_TTL_S: int(600, 30),
   SESSION_MAX_S: int(12 * 3600, 60),
   SESSION_IDLE_S: int(30 * 60, 60),
