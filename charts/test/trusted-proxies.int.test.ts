@@ -10,7 +10,8 @@ import { TrustedProxies } from '@praxis/platform';
 
 const ROOT = path.resolve(__dirname, '../..');
 const HELM = path.join(ROOT, '.data/bin/helm');
-const base = ['--set', 'global.image.tag=1.4.2', '--set', 'global.region=uk-south', '--set', 'global.image.registry=r.example'];
+const common = ['--set', 'global.image.tag=1.4.2', '--set', 'global.region=uk-south', '--set', 'global.image.registry=r.example'];
+const args = (chart: string) => [...common, ...(chart === 'gateway' ? ['--set', 'route.hostnames={praxis.example}'] : [])];
 
 function helm(args: string[]): { ok: boolean; out: string } {
   try {
@@ -21,7 +22,7 @@ function helm(args: string[]): { ok: boolean; out: string } {
 }
 
 function configOf(chart: string, extra: string[] = []): Record<string, string> {
-  const r = helm(['template', 'praxis', `charts/${chart}`, ...base, ...(chart === 'gateway' ? ['--set', 'ingress.host=praxis.example'] : []), ...extra]);
+  const r = helm(['template', 'praxis', `charts/${chart}`, ...args(chart), ...extra]);
   if (!r.ok) throw new Error(r.out);
   const docs = parseAllDocuments(r.out).map((d) => d.toJS()) as { kind: string; data?: Record<string, string> }[];
   return Object.assign({}, ...docs.filter((d) => d?.kind === 'ConfigMap').map((d) => d.data ?? {}));
@@ -47,10 +48,10 @@ describe('TRUSTED_PROXIES in the charts', () => {
   });
 
   it.each(['auth', 'gateway'])('%s refuses a value that is not a list of IPs or CIDRs, and an unset one', (chart) => {
-    const bad = helm(['template', 'x', `charts/${chart}`, ...base, '--set', 'ingress.host=praxis.example', '--set', 'env.TRUSTED_PROXIES=loopback']);
+    const bad = helm(['template', 'x', `charts/${chart}`, ...args(chart), '--set', 'env.TRUSTED_PROXIES=loopback']);
     expect(bad.ok).toBe(false);
     expect(bad.out).toMatch(/TRUSTED_PROXIES/);
-    const unset = helm(['template', 'x', `charts/${chart}`, ...base, '--set', 'ingress.host=praxis.example', '--set', 'env.TRUSTED_PROXIES=null']);
+    const unset = helm(['template', 'x', `charts/${chart}`, ...args(chart), '--set', 'env.TRUSTED_PROXIES=null']);
     expect(unset.ok).toBe(false);
   });
 });
