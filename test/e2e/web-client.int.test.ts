@@ -20,14 +20,7 @@ describe('web client', () => {
     platform = await startPlatform({ services: ['auth', 'records', 'audit'] });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.on('console', (m) => {
@@ -70,10 +63,7 @@ describe('web client', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
 
-    for (const [given, family, born] of [
-      ['Grace', 'Hopper', '1946-12-09'],
-      ['Alan', 'Turing', '1952-06-23'],
-    ]) {
+    for (const [given, family, born] of [['Grace', 'Hopper', '1946-12-09'], ['Alan', 'Turing', '1952-06-23']]) {
       await page.getByRole('button', { name: 'New patient' }).click();
       const form = page.locator('#new-patient');
       await form.getByLabel('Given name').fill(given!);
@@ -98,15 +88,11 @@ describe('web client', () => {
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
-    await page
-      .getByText('records.patient.viewed')
-      .first()
-      .waitFor({ timeout: 20_000 })
-      .catch(async () => {
-        // The log is fed by events; give the consumer a moment, then look again.
-        await page.getByRole('button', { name: 'Filter' }).click();
-        await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 });
-      });
+    await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 }).catch(async () => {
+      // The log is fed by events; give the consumer a moment, then look again.
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 });
+    });
 
     await page.screenshot({ path: path.join(reports, 'web-client-audit.png'), fullPage: false });
 
