@@ -71,11 +71,15 @@ interface Proc {
 
 function spawnService(name: ServiceName, env: Record<string, string>, log: string): ChildProcess {
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'], {
-    cwd: path.join(ROOT, 'services', name),
-    env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'],
+    {
+      cwd: path.join(ROOT, 'services', name),
+      env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   return child;
@@ -119,7 +123,11 @@ async function deleteQueues(names: string[]): Promise<void> {
   const auth = 'Basic ' + Buffer.from('guest:guest').toString('base64');
   await Promise.all(
     names.map((q) =>
-      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) })
+      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(5_000),
+      })
         .then((r) => r.arrayBuffer())
         .catch(() => undefined),
     ),
@@ -156,6 +164,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     // …and so do the gateway's per-IP and per-user counters (every run comes from 127.0.0.1).
     RATE_LIMIT_PREFIX: `praxis:e2e:${run}:gw`,
     AUDIT_CONSUMER_NAME: auditConsumer,
+    // The services believe the gateway's X-Forwarded-For (it runs on this machine); the
+    // gateway itself, which clients reach directly, believes no one (set below).
+    TRUSTED_PROXIES: '127.0.0.1,::1',
     // A short checkpoint interval so a test can see a signed head quickly.
     AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
   };
@@ -183,7 +194,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const stop = async () => {
     // The gateway first, then the services, as a rolling shutdown would.
     for (const p of [...procs].reverse()) await stopProc(p);
-    await deleteQueues([`audit.${auditConsumer}`, `audit.${auditConsumer}.parked`, ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`)]);
+    await deleteQueues([
+      `audit.${auditConsumer}`,
+      `audit.${auditConsumer}.parked`,
+      ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`),
+    ]);
   };
 
   try {
@@ -191,14 +206,14 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     // auth first: the others fetch its JWKS.
     await waitReady(start('auth'), timeout);
     await Promise.all(services.filter((s) => s !== 'auth').map((s) => waitReady(start(s), timeout)));
-    await waitReady(start('gateway'), timeout);
+    await waitReady(start('gateway', { TRUSTED_PROXIES: '' }), timeout);
   } catch (err) {
     await stop();
     throw err;
   }
   const startGateway = async (env: Record<string, string>) => {
     const port = await freePort();
-    const p = start('gateway', { ...env, PORT: String(port) }, `gateway-${port}`);
+    const p = start('gateway', { TRUSTED_PROXIES: '', ...env, PORT: String(port) }, `gateway-${port}`);
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };

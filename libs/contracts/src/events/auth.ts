@@ -24,7 +24,7 @@ export const authEvents = [
   defineEvent('auth.mfa.reset', 1, z.strictObject({ userId: id }), 'An admin reset a user’s 2FA.'),
   defineEvent('auth.recovery-code.used', 1, z.strictObject({ userId: id, remaining: count }), 'A recovery code was spent.'),
   defineEvent('auth.account.locked', 1, z.strictObject({ userId: id.optional(), until: z.iso.datetime(), reason: z.enum(['password-failures', 'code-failures', 'ip-failures']) }), 'An account (or an IP) was locked after repeated failures.'),
-  defineEvent('auth.session.revoked', 1, z.strictObject({ sessionId: id, userId: id, reason: z.enum(['logout', 'admin', 'refresh-reuse', 'password-change', 'grant-revoked', 'user-disabled', 'others-ended']) }), 'A session ended before its time.'),
+  defineEvent('auth.session.revoked', 1, z.strictObject({ sessionId: id, userId: id, reason: z.enum(['logout', 'admin', 'refresh-reuse', 'password-change', 'grant-revoked', 'user-disabled', 'others-ended', 'tenant-deletion']) }), 'A session ended before its time.'),
   defineEvent('auth.support-grant.created', 1, z.strictObject({ grantId: id, scope: z.enum(['settings', 'records']), expiresAt: z.iso.datetime() }), 'A practice admin let platform support in.'),
   defineEvent('auth.support-grant.revoked', 1, z.strictObject({ grantId: id }), 'A support grant was withdrawn; its sessions ended.'),
   defineEvent('auth.support-session.started', 1, z.strictObject({ supportSessionId: id, supportUserId: id, grantId: id }), 'Platform support logged into the practice.'),
