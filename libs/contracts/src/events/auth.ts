@@ -6,6 +6,7 @@ const role = z.enum(['admin', 'clinician', 'receptionist']);
 const loginFailure = z.enum(['bad-credentials', 'disabled', 'locked', 'throttled', 'tenant-deleting']);
 
 export const authEvents = [
+  defineEvent('auth.service-token.issued', 1, z.strictObject({ service: code, expiresIn: count }), 'Auth issued a short-lived service-to-service token to a service (per practice).'),
   defineEvent('auth.tenant.created', 1, z.strictObject({ tenantId: id, slug: code }), 'A practice signed up.'),
   defineEvent('auth.tenant.updated', 1, z.strictObject({ fields: z.array(code) }), 'Practice settings changed (names of the fields only).'),
   defineEvent('auth.tenant.deletion-scheduled', 1, z.strictObject({ deletionScheduledFor: z.iso.datetime() }), 'An admin asked to delete the practice; the cooling-off period began.'),
