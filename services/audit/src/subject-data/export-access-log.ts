@@ -1,0 +1,44 @@
+// Audit's part of a subject access request (Art. 15): the access log of one patient —
+// every entry about them (who read, changed, exported or erased what, and when), in log
+// order. Read page by page on the (tenantId, patientId, seq) index. Audit exports but
+// never erases: the log is append-only (docs/audit.md, docs/consent.md).
+import type { AuditLogRepository } from '../log/model';
+
+export interface AccessLogEntry {
+  seq: number;
+  id: string;
+  type: string;
+  occurredAt: string;
+  actor: { kind: string; id: string; onBehalfOf?: string };
+  data: Record<string, unknown>;
+}
+
+export interface AccessLogExport {
+  service: 'audit';
+  patientId: string;
+  requestId?: string;
+  accessLog: AccessLogEntry[];
+  generatedAt: string;
+}
+
+const PAGE = 1000;
+
+export async function exportAccessLog(
+  log: AuditLogRepository,
+  tenantId: string,
+  patientId: string,
+  requestId?: string,
+): Promise<AccessLogExport> {
+  const accessLog: AccessLogEntry[] = [];
+  let afterSeq: number | undefined;
+  for (;;) {
+    const page = await log.find(tenantId, { patientId, ...(afterSeq !== undefined ? { afterSeq } : {}) }, PAGE, 1);
+    for (const d of page) {
+      const e = d.event;
+      accessLog.push({ seq: d.seq, id: e.id, type: e.type, occurredAt: e.occurredAt, actor: e.actor, data: e.data });
+    }
+    if (page.length < PAGE) break;
+    afterSeq = page[page.length - 1]!.seq;
+  }
+  return { service: 'audit', patientId, ...(requestId ? { requestId } : {}), accessLog, generatedAt: new Date().toISOString() };
+}
