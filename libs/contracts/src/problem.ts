@@ -17,6 +17,7 @@ export const problemTypes = {
   payloadTooLarge: 'urn:praxis:problem:payload-too-large',
   unavailable: 'urn:praxis:problem:unavailable',
   timeout: 'urn:praxis:problem:timeout',
+  gone: 'urn:praxis:problem:gone',
   internal: 'urn:praxis:problem:internal',
 } as const;
 

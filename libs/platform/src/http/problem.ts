@@ -27,10 +27,16 @@ export const problems = {
   paymentRequired: (detail: string) => new ProblemError(402, problemTypes.paymentRequired, 'Payment required', detail),
   unprocessable: (detail: string, type: string = problemTypes.refused) => new ProblemError(422, type, 'Refused', detail),
   locked: (retryAfterSeconds: number, detail = 'Temporarily locked.') =>
-    new ProblemError(423, problemTypes.locked, 'Locked', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
+    new ProblemError(423, problemTypes.locked, 'Locked', detail, undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    }),
   tooManyRequests: (retryAfterSeconds: number, detail = 'Too many requests.') =>
-    new ProblemError(429, problemTypes.rateLimited, 'Too many requests', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
-  payloadTooLarge: () => new ProblemError(413, problemTypes.payloadTooLarge, 'Payload too large', 'The request body is larger than allowed.'),
+    new ProblemError(429, problemTypes.rateLimited, 'Too many requests', detail, undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    }),
+  payloadTooLarge: () =>
+    new ProblemError(413, problemTypes.payloadTooLarge, 'Payload too large', 'The request body is larger than allowed.'),
   unavailable: (detail = 'A dependency is unavailable.') => new ProblemError(503, problemTypes.unavailable, 'Service unavailable', detail),
   timeout: (detail = 'A dependency did not answer in time.') => new ProblemError(504, problemTypes.timeout, 'Gateway timeout', detail),
+  gone: (detail = 'This is no longer available.') => new ProblemError(410, problemTypes.gone, 'Gone', detail),
 };

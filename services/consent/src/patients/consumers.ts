@@ -1,0 +1,29 @@
+// Bus consumer keeping the projection of patients (records.patient.created / .erased) and
+// practice slugs (auth.tenant.created). Idempotent: learning twice changes nothing, and an
+// erased patient is never learnt again.
+import type { Bus, IdempotencyStore } from '@praxis/platform';
+import type { KnownPatientRepository } from './model';
+
+export const patientConsumerName = (prefix = '') => `${prefix}patients`;
+
+export async function startPatientConsumer(
+  bus: Pick<Bus, 'consume'>,
+  idempotency: IdempotencyStore,
+  patients: KnownPatientRepository,
+  prefix = '',
+): Promise<void> {
+  await bus.consume(patientConsumerName(prefix), {
+    bindings: ['records.patient.created', 'records.patient.erased', 'auth.tenant.created'],
+    idempotency,
+    handler: async (event) => {
+      if (event.type === 'records.patient.created') {
+        const data = event.data as { patientId: string; test: boolean };
+        await patients.learn(event.tenantId, data.patientId, data.test);
+      } else if (event.type === 'records.patient.erased') {
+        await patients.forget(event.tenantId, (event.data as { patientId: string }).patientId);
+      } else if (event.type === 'auth.tenant.created') {
+        await patients.learnPractice(event.tenantId, (event.data as { slug: string }).slug);
+      }
+    },
+  });
+}
