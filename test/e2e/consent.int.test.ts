@@ -13,6 +13,19 @@ import { type Platform, ROOT, startPlatform } from './platform';
 jest.setTimeout(300_000);
 
 const run = promisify(execFile);
+
+interface SarExport {
+  patient: Record<string, unknown>;
+  notes: { id: string; versions: { body: string }[] }[];
+  consent: { preferences: unknown; codes: unknown[]; notices: unknown[] };
+  messages: unknown[];
+  accessLog: { type: string; occurredAt: string; actor: { id: string } }[];
+}
+interface Bundle {
+  resourceType: string;
+  type: string;
+  entry: { fullUrl: string; resource: { resourceType: string; content?: { attachment: { data: string } }[] } }[];
+}
 const VALIDATOR = [
   path.resolve(ROOT, '../shared/tools/fhir-validate/fhir-validate'),
   path.resolve(ROOT, '../../shared/tools/fhir-validate/fhir-validate'),
@@ -143,7 +156,7 @@ describe('consent end to end: subject access and erasure across services', () =>
     console.log(`subject access request across records, consent and audit: completed in ${Date.now() - started} ms`);
     expect(done).toMatchObject({ status: 'completed', participants: ['records', 'consent', 'audit'] });
 
-    const exp = await api.get<Record<string, any>>(`/subject-access-requests/${opened.body.id}/export`, admin);
+    const exp = await api.get<SarExport>(`/subject-access-requests/${opened.body.id}/export`, admin);
     expect(exp.status).toBe(200);
     expect(exp.body.patient).toMatchObject({
       id: p.id,
@@ -153,7 +166,7 @@ describe('consent end to end: subject access and erasure across services', () =>
       email: 'sara@example.org',
     });
     const amended = exp.body.notes.find((n: { id: string }) => n.id === note.body.id);
-    expect(amended.versions.map((v: { body: string }) => v.body)).toEqual(['version one', 'version two', 'version three']);
+    expect(amended?.versions.map((v) => v.body)).toEqual(['version one', 'version two', 'version three']);
     expect(exp.body.notes).toHaveLength(2);
     expect(exp.body.consent.preferences).toEqual({ sms: false, email: true });
     expect(exp.body.consent.codes).toEqual([expect.objectContaining({ code: '38341003', display: 'Dissent from research use' })]);
@@ -165,17 +178,15 @@ describe('consent end to end: subject access and erasure across services', () =>
     expect(views.length).toBeGreaterThanOrEqual(2);
     expect(exp.body.accessLog.every((e: { occurredAt: string; actor: { id: string } }) => e.occurredAt && e.actor.id)).toBe(true);
 
-    const fhir = await api.get<Record<string, any>>(`/subject-access-requests/${opened.body.id}/export?format=fhir`, admin);
+    const fhir = await api.get<Bundle>(`/subject-access-requests/${opened.body.id}/export?format=fhir`, admin);
     expect(fhir.body).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
-    const byType = (t: string) => fhir.body.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === t);
+    const byType = (t: string) => fhir.body.entry.filter((e) => e.resource.resourceType === t);
     expect(byType('Patient')).toHaveLength(1);
     expect(byType('DocumentReference')).toHaveLength(4);
     expect(byType('Consent')).toHaveLength(2); // one code, one preference version
     expect(byType('AuditEvent').length).toBe(exp.body.accessLog.length);
     for (const e of fhir.body.entry) expect(e.fullUrl).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
-    const bodies = byType('DocumentReference').map((e: { resource: { content: { attachment: { data: string } }[] } }) =>
-      Buffer.from(e.resource.content[0]!.attachment.data, 'base64').toString('utf8'),
-    );
+    const bodies = byType('DocumentReference').map((e) => Buffer.from(e.resource.content![0]!.attachment.data, 'base64').toString('utf8'));
     expect(bodies.sort()).toEqual(['single version', 'version one', 'version three', 'version two']);
 
     if (VALIDATOR && (await hasJava())) {
@@ -246,7 +257,7 @@ describe('consent end to end: subject access and erasure across services', () =>
     expect((await api.post<{ id: string }>('/erasure-requests', { patientId: p.id, reason: 'again' }, admin)).body.id).toBe(opened.body.id);
     // The audit log holds one non-identifying tombstone.
     const tomb = await eventually(async () => {
-      const r = await api.get<{ items: Record<string, any>[] }>(
+      const r = await api.get<{ items: { data: Record<string, unknown> }[] }>(
         `/audit/events?type=consent.erasure-request.completed&patientId=${p.id}`,
         admin,
       );

@@ -131,18 +131,16 @@ describe('subject access and erasure, consent alone', () => {
   it('refuses erasure while a subject access request is pending (409)', async () => {
     const p = await h.patient(t.tenantId);
     // A pending request as consent stores it (collation would finish it at once here).
-    await h.mongo
-      .collection('access_requests')
-      .insertOne({
-        _id: `sar_${p}` as never,
-        tenantId: t.tenantId,
-        patientId: p,
-        actor: { kind: 'user', id: t.admin.id },
-        status: 'pending',
-        participants: ['records'],
-        createdAt: new Date(),
-        dueAt: new Date(Date.now() + 1e9),
-      });
+    await h.mongo.collection('access_requests').insertOne({
+      _id: `sar_${p}` as never,
+      tenantId: t.tenantId,
+      patientId: p,
+      actor: { kind: 'user', id: t.admin.id },
+      status: 'pending',
+      participants: ['records'],
+      createdAt: new Date(),
+      dueAt: new Date(Date.now() + 1e9),
+    });
     await h.consent.runner.stop();
     try {
       const res = await api().post('/api/v1/erasure-requests').set(bearer(t.admin.token)).send({ patientId: p, reason: 'asked' });

@@ -52,6 +52,7 @@ const erasureSchema = new Schema<ErasureDoc>(
 );
 erasureSchema.index({ tenantId: 1, patientId: 1, status: 1 });
 erasureSchema.index({ status: 1, createdAt: 1 });
+erasureSchema.index({ tenantId: 1, createdAt: -1 });
 
 export function erasureModel(conn: Connection): Model<ErasureDoc> {
   return (conn.models.ErasureRequest as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('ErasureRequest', erasureSchema);
@@ -80,6 +81,10 @@ export class ErasureRepository {
       .findOne({ tenantId, patientId, status: mongoose.trusted({ $in: ['pending', 'completed'] }) }, hidden)
       .lean<ErasureDoc>()
       .exec();
+  }
+
+  list(tenantId: string, limit: number): Promise<ErasureDoc[]> {
+    return this.model.find({ tenantId }, hidden).sort({ createdAt: -1 }).limit(limit).lean<ErasureDoc[]>().exec();
   }
 
   allPending(limit = 100): Promise<ErasureDoc[]> {

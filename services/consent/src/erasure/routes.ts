@@ -3,7 +3,7 @@ import type { ApiRouter } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam, text } from '../common/http';
-import { type ErasureDeps, openErasure, readErasure } from './use-cases';
+import { type ErasureDeps, listErasures, openErasure, readErasure } from './use-cases';
 
 const view = z.object({
   id: z.string(),
@@ -33,6 +33,18 @@ export function erasureRoutes(api: ApiRouter, deps: ErasureDeps): void {
       errors: { 404: 'No such patient in this practice', 409: 'A subject access request for the patient is pending' },
     },
     ({ auth, body }) => openErasure(deps, callerOf(auth), body),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/erasure-requests',
+      summary: 'The practice’s erasure requests, newest first',
+      tags,
+      auth: { permission: 'dsr:manage' },
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      response: z.object({ items: z.array(view) }),
+    },
+    ({ auth, query }) => listErasures(deps, callerOf(auth), query.limit),
   );
   api.route(
     {

@@ -77,6 +77,10 @@ export async function openErasure(deps: ErasureDeps, caller: Caller, input: { pa
   return erasureView(doc);
 }
 
+export async function listErasures(deps: ErasureDeps, caller: Caller, limit: number) {
+  return { items: (await deps.erasures.list(caller.tenantId, limit)).map(erasureView) };
+}
+
 export async function readErasure(deps: ErasureDeps, caller: Caller, id: string) {
   const e = await deps.erasures.find(caller.tenantId, id);
   if (!e) throw problems.notFound('No such erasure request.');

@@ -54,6 +54,7 @@ const sarSchema = new Schema<SarDoc>(
 );
 sarSchema.index({ tenantId: 1, patientId: 1, status: 1 });
 sarSchema.index({ status: 1, expiresAt: 1 });
+sarSchema.index({ tenantId: 1, createdAt: -1 });
 
 const exportSchema = new Schema<SarExportDoc>(
   {
@@ -95,6 +96,15 @@ export class SarRepository {
 
   find(tenantId: string, id: string): Promise<SarDoc | null> {
     return this.m.Request.findOne({ _id: id, tenantId }, hidden).lean<SarDoc>().exec();
+  }
+
+  /** The practice's requests, newest first (optionally one patient's). */
+  list(tenantId: string, limit: number, patientId?: string): Promise<SarDoc[]> {
+    return this.m.Request.find({ tenantId, ...(patientId ? { patientId } : {}) }, hidden)
+      .sort({ createdAt: -1 })
+      .limit(limit)
+      .lean<SarDoc[]>()
+      .exec();
   }
 
   pendingForPatient(tenantId: string, patientId: string): Promise<SarDoc | null> {

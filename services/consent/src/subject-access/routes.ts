@@ -4,7 +4,13 @@ import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
 import type { SarDoc } from './model';
-import { type SubjectAccessDeps, downloadExport, openSubjectAccessRequest, readSubjectAccessRequest } from './use-cases';
+import {
+  type SubjectAccessDeps,
+  downloadExport,
+  listSubjectAccessRequests,
+  openSubjectAccessRequest,
+  readSubjectAccessRequest,
+} from './use-cases';
 
 const view = z.object({
   id: z.string(),
@@ -35,6 +41,18 @@ export function subjectAccessRoutes(api: ApiRouter, deps: SubjectAccessDeps, col
       errors: { 404: 'No such patient in this practice', 409: 'The patient is being erased' },
     },
     ({ auth, body }) => openSubjectAccessRequest(deps, callerOf(auth), body.patientId, collate),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/subject-access-requests',
+      summary: 'The practice’s subject access requests, newest first',
+      tags,
+      auth: { permission: 'dsr:manage' },
+      query: z.strictObject({ patientId: idParam.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      response: z.object({ items: z.array(view) }),
+    },
+    ({ auth, query }) => listSubjectAccessRequests(deps, callerOf(auth), query),
   );
   api.route(
     {

@@ -85,6 +85,10 @@ export async function openSubjectAccessRequest(deps: SubjectAccessDeps, caller: 
   return sarView(doc);
 }
 
+export async function listSubjectAccessRequests(deps: SubjectAccessDeps, caller: Caller, q: { limit: number; patientId?: string }) {
+  return { items: (await deps.requests.list(caller.tenantId, q.limit, q.patientId)).map(sarView) };
+}
+
 export async function readSubjectAccessRequest(deps: SubjectAccessDeps, caller: Caller, id: string) {
   const r = await deps.requests.find(caller.tenantId, id);
   if (!r) throw problems.notFound('No such subject access request.');
