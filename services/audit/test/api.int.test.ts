@@ -1,6 +1,6 @@
 // The admin API over real FerretDB: queries, who may call what, tenant isolation,
 // verification, export and the offline verifier, signing-key rotation.
-import { randomId } from '@praxis/platform';
+import { makeEvent, randomId } from '@praxis/platform';
 import { ROOT, bearer } from '@praxis/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -267,6 +267,16 @@ describe('audit API', () => {
 
   it('gives a service caller one patient’s access log for a subject access export, and nobody else', async () => {
     const service = h.issuer.sign({ tid: tenant.tenantId, role: 'service', sub: 'consent', amr: ['svc'] });
+    // A change about the patient is not an access: it is left out (the change itself is in records' part).
+    await h.core.appender.appendBatch(tenant.tenantId, [
+      makeEvent({
+        type: 'records.patient.updated',
+        tenantId: tenant.tenantId,
+        actor: { kind: 'user', id: tenant.admin.id },
+        subject: { patientId: 'pat_a' },
+        data: { patientId: 'pat_a', fields: ['email'] },
+      }),
+    ]);
     const res = await get('/api/v1/internal/patients/pat_a/export?requestId=req_1', service);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ service: 'audit', patientId: 'pat_a', requestId: 'req_1', generatedAt: expect.any(String) });

@@ -1,6 +1,7 @@
-// Audit's part of a subject access request (Art. 15): the access log of one patient —
-// every entry about them (who read, changed, exported or erased what, and when), in log
-// order. Read page by page on the (tenantId, patientId, seq) index. Audit exports but
+// Audit's part of a subject access request (Art. 15): the access log of one patient — who
+// read their record (views, exports, renders, downloads) and when, in log order. Changes
+// are in the other services' parts (every note version, the consent history). Read page
+// by page on the (tenantId, patientId, seq) index. Audit exports but
 // never erases: the log is append-only (docs/audit.md, docs/consent.md).
 import type { AuditLogRepository } from '../log/model';
 
@@ -23,6 +24,9 @@ export interface AccessLogExport {
 
 const PAGE = 1000;
 
+/** Event types that record someone reading a patient's data. */
+export const isAccess = (type: string) => /\.(viewed|exported|rendered|downloaded)$/.test(type);
+
 export async function exportAccessLog(
   log: AuditLogRepository,
   tenantId: string,
@@ -34,6 +38,7 @@ export async function exportAccessLog(
   for (;;) {
     const page = await log.find(tenantId, { patientId, ...(afterSeq !== undefined ? { afterSeq } : {}) }, PAGE, 1);
     for (const d of page) {
+      if (!isAccess(d.type)) continue;
       const e = d.event;
       accessLog.push({ seq: d.seq, id: e.id, type: e.type, occurredAt: e.occurredAt, actor: e.actor, data: e.data });
     }
