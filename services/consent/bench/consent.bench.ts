@@ -56,17 +56,32 @@ async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutM
 }
 
 async function main(): Promise<void> {
-  const platform = await startPlatform({ services: ['auth', 'records', 'consent', 'audit'], readyTimeoutMs: 180_000, env: { consent: { RUNNER_INTERVAL_MS: '1000' } } });
+  const platform = await startPlatform({
+    services: ['auth', 'records', 'consent', 'audit'],
+    readyTimeoutMs: 180_000,
+    env: { consent: { RUNNER_INTERVAL_MS: '1000' } },
+  });
   const api = new Api(`${platform.url}/api/v1`);
   const records = new Api(`${platform.urls.records}/api/v1`);
   const raw = new mongoose.mongo.MongoClient(MONGO_URL);
   await raw.connect();
-  const results: Record<string, unknown> = { notes: NOTES, accesses: ACCESSES, runs: RUNS, cpus: os.cpus().length, loadAverage: os.loadavg(), startedAt: new Date().toISOString() };
+  const results: Record<string, unknown> = {
+    notes: NOTES,
+    accesses: ACCESSES,
+    runs: RUNS,
+    cpus: os.cpus().length,
+    loadAverage: os.loadavg(),
+    startedAt: new Date().toISOString(),
+  };
   try {
     const slug = uniqueSlug('sarbench');
     const password = strongPassword();
     const email = `admin@${slug}.example.test`;
-    const signUp = await api.post<{ tenant: { id: string } }>('/tenants', { name: 'Bench Surgery', slug, admin: { name: 'Ada Admin', email, password } });
+    const signUp = await api.post<{ tenant: { id: string } }>('/tenants', {
+      name: 'Bench Surgery',
+      slug,
+      admin: { name: 'Ada Admin', email, password },
+    });
     const tenantId = signUp.body.tenant.id;
     const admin = (await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email, password })).body.accessToken;
     const cEmail = `clinician@${slug}.example.test`;
@@ -78,7 +93,14 @@ async function main(): Promise<void> {
     const patient = (await records.post<{ id: string }>('/patients', person, clinician)).body;
     let t0 = performance.now();
     await pool(NOTES, CONCURRENCY, async (i) => {
-      const r = await records.post(`/patients/${patient.id}/notes`, { title: `Consultation ${i}`, body: `Seen today. Observation ${i}: no change since last review; plan unchanged, review in 3 months.` }, clinician);
+      const r = await records.post(
+        `/patients/${patient.id}/notes`,
+        {
+          title: `Consultation ${i}`,
+          body: `Seen today. Observation ${i}: no change since last review; plan unchanged, review in 3 months.`,
+        },
+        clinician,
+      );
       if (r.status !== 201) throw new Error(`note ${i}: ${r.status}`);
     });
     log(`seeded ${NOTES} notes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -89,8 +111,20 @@ async function main(): Promise<void> {
     });
     log(`${ACCESSES} views in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the audit log and consent to catch up`);
     const auditDb = raw.db(`e2e_audit_${platform.run}`);
-    await until(async () => ((await auditDb.collection('audit_entries').countDocuments({ tenantId, patientId: patient.id, type: 'records.patient.viewed' })) >= ACCESSES ? true : undefined), 'the audit log', 900_000, 1000);
-    await until(async () => ((await api.get(`/patients/${patient.id}/consent`, admin)).status === 200 ? true : undefined), 'consent to know the patient');
+    await until(
+      async () =>
+        (await auditDb.collection('audit_entries').countDocuments({ tenantId, patientId: patient.id, type: 'records.patient.viewed' })) >=
+        ACCESSES
+          ? true
+          : undefined,
+      'the audit log',
+      900_000,
+      1000,
+    );
+    await until(
+      async () => ((await api.get(`/patients/${patient.id}/consent`, admin)).status === 200 ? true : undefined),
+      'consent to know the patient',
+    );
 
     // ---- subject access: POST → completed, RUNS times ----
     const sarMs: number[] = [];
@@ -110,8 +144,18 @@ async function main(): Promise<void> {
     }
     const dl = async (format: string) => {
       const s = performance.now();
-      const r = await api.get<{ notes?: unknown[]; accessLog?: unknown[]; entry?: unknown[] }>(`/subject-access-requests/${lastId}/export${format === 'fhir' ? '?format=fhir' : ''}`, admin);
-      return { ms: +(performance.now() - s).toFixed(1), status: r.status, size: JSON.stringify(r.body).length, notes: r.body.notes?.length, accessLog: r.body.accessLog?.length, entries: r.body.entry?.length };
+      const r = await api.get<{ notes?: unknown[]; accessLog?: unknown[]; entry?: unknown[] }>(
+        `/subject-access-requests/${lastId}/export${format === 'fhir' ? '?format=fhir' : ''}`,
+        admin,
+      );
+      return {
+        ms: +(performance.now() - s).toFixed(1),
+        status: r.status,
+        size: JSON.stringify(r.body).length,
+        notes: r.body.notes?.length,
+        accessLog: r.body.accessLog?.length,
+        entries: r.body.entry?.length,
+      };
     };
     const downloads = { json: await dl('json'), fhir: await dl('fhir') };
     log('downloads', downloads);
@@ -132,7 +176,12 @@ async function main(): Promise<void> {
     }
     const sar = summary(sarMs);
     const rawRead = summary(rawMs);
-    Object.assign(results, { subjectAccess: { requestToCompleted: sar, downloads }, rawRead: { ...rawRead, counts: rawCounts }, ratioP50: +(sar.p50Ms / Math.max(1, rawRead.p50Ms)).toFixed(2), target: { sarUnderMs: 1000, met: sar.p50Ms < 1000 } });
+    Object.assign(results, {
+      subjectAccess: { requestToCompleted: sar, downloads },
+      rawRead: { ...rawRead, counts: rawCounts },
+      ratioP50: +(sar.p50Ms / Math.max(1, rawRead.p50Ms)).toFixed(2),
+      target: { sarUnderMs: 1000, met: sar.p50Ms < 1000 },
+    });
     log('SAR request→completed', sar);
     log('raw database read of the same data', rawRead, rawCounts);
 
@@ -143,7 +192,10 @@ async function main(): Promise<void> {
       for (let n = 0; n < 5; n++) await records.post(`/patients/${p.id}/notes`, { title: 'n', body: 'to be erased' }, clinician);
       await api.call('PUT', `/patients/${p.id}/preferences`, { body: { sms: false }, token: admin }).then(async (r) => {
         if (r.status === 404) {
-          await until(async () => ((await api.get(`/patients/${p.id}/consent`, admin)).status === 200 ? true : undefined), 'consent to know the patient');
+          await until(
+            async () => ((await api.get(`/patients/${p.id}/consent`, admin)).status === 200 ? true : undefined),
+            'consent to know the patient',
+          );
           await api.call('PUT', `/patients/${p.id}/preferences`, { body: { sms: false }, token: admin });
         }
       });
