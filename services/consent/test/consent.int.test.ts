@@ -15,7 +15,7 @@ describe('consent: notices, preferences, codes', () => {
   const SNOMED = 'http://snomed.info/sct';
 
   beforeAll(async () => {
-    h = await startHarness({ settings: { noticeLinkTtlMs: 1500 } });
+    h = await startHarness({ settings: { noticeLinkTtlMs: 6000 } });
     t = h.tenant();
     patientId = await h.patient(t.tenantId);
     expect(
@@ -127,7 +127,7 @@ describe('consent: notices, preferences, codes', () => {
       'email:acknowledged',
     ]);
 
-    // A second link, left until it expires (the test sets 1.5 s instead of 14 days).
+    // A second link, left until it expires (the test sets 6 s instead of 14 days).
     const late = await api()
       .post(`/api/v1/patients/${patientId}/privacy-notices`)
       .set(bearer(t.clinician.token))
@@ -136,7 +136,7 @@ describe('consent: notices, preferences, codes', () => {
       (x) => x.type === 'consent.notice.requested' && x.data.noticeRequestId === late.body.id,
       'second link',
     );
-    await new Promise((r) => setTimeout(r, 1700));
+    await new Promise((r) => setTimeout(r, 6500));
     const expired = await api().get(`/api/v1${String(lateEvent.data.ackPath)}`);
     expect(expired.status).toBe(410);
     expect(expired.headers['content-type']).toContain('application/problem+json');

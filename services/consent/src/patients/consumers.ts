@@ -20,7 +20,7 @@ export async function startPatientConsumer(
         const data = event.data as { patientId: string; test: boolean };
         await patients.learn(event.tenantId, data.patientId, data.test);
       } else if (event.type === 'records.patient.erased') {
-        await patients.forget(event.tenantId, (event.data as { patientId: string }).patientId);
+        await patients.forget(event.tenantId, (event.data as { patientId: string }).patientId, { remember: false });
       } else if (event.type === 'auth.tenant.created') {
         await patients.learnPractice(event.tenantId, (event.data as { slug: string }).slug);
       }

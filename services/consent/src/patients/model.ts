@@ -64,13 +64,30 @@ export class KnownPatientRepository {
     }
   }
 
-  /** The patient is gone for good: no route of consent knows them again. */
-  async forget(tenantId: string, patientId: string): Promise<void> {
-    await this.model.updateOne(
-      { _id: key(tenantId, patientId), tenantId },
-      { $set: { erasedAt: new Date() }, $setOnInsert: { tenantId, patientId, test: false, createdAt: new Date() } },
-      { upsert: true },
-    );
+  /**
+   * The patient is gone for good: no route of consent knows them again. `remember` keeps a
+   * row even for a patient never learnt (consent's own erasure), so a late `created` cannot
+   * bring them back; records' erasure events only mark patients consent knows (the broker
+   * also carries other deployments' events, which must not fill this collection).
+   */
+  async forget(tenantId: string, patientId: string, opts: { remember: boolean }): Promise<void> {
+    const filter = { _id: key(tenantId, patientId), tenantId };
+    const set = { $set: { erasedAt: new Date() } };
+    if (!opts.remember) {
+      await this.model.updateOne(filter, set);
+      return;
+    }
+    try {
+      await this.model.updateOne(
+        filter,
+        { ...set, $setOnInsert: { tenantId, patientId, test: false, createdAt: new Date() } },
+        { upsert: true },
+      );
+    } catch (err) {
+      // Two upserts of one row racing: the other inserted it; mark it.
+      if (!isDuplicateKeyError(err)) throw err;
+      await this.model.updateOne(filter, set);
+    }
   }
 
   /** Whether the practice has this patient (known and not erased). */

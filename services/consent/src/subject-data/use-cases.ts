@@ -47,7 +47,7 @@ export async function eraseOwnPart(deps: OwnPartDeps, tenantId: string, actor: A
   const { preferences, codes } = await deps.preferences.deleteForPatient(tenantId, patientId);
   const notices = await deps.notices.deleteForPatient(tenantId, patientId);
   const exports = await deps.requests.deleteExportsOf(tenantId, patientId);
-  await deps.patients.forget(tenantId, patientId);
+  await deps.patients.forget(tenantId, patientId, { remember: true });
   const counts = { preferences, codes, notices, exports };
   const erased = makeEvent({
     type: 'consent.patient.erased',
