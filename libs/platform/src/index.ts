@@ -26,3 +26,4 @@ export * from './ttl-cache';
 export * from './serial';
 export * from './service';
 export * from './service-tokens';
+export * from './paging';

@@ -2,7 +2,7 @@
 // repositories write them) and the relay is nudged so they leave within milliseconds;
 // events about reads (a subject access export downloaded) are stored with recordEvents
 // before the data is returned.
-import type { EventEnvelope, EventType } from '@praxis/contracts';
+import type { EventData, EventEnvelope, EventType } from '@praxis/contracts';
 import { type OutboxRelay, makeEvent, recordEvents } from '@praxis/platform';
 import type { Connection } from 'mongoose';
 import type { Caller } from './caller';
@@ -13,7 +13,7 @@ export class Events {
     private readonly relay: Pick<OutboxRelay, 'nudge'>,
   ) {}
 
-  make(caller: Pick<Caller, 'tenantId' | 'actor'>, type: EventType, data: Record<string, unknown>, patientId?: string): EventEnvelope {
+  make<T extends EventType>(caller: Pick<Caller, 'tenantId' | 'actor'>, type: T, data: EventData<T>, patientId?: string): EventEnvelope {
     return makeEvent({ type, tenantId: caller.tenantId, actor: caller.actor, data, ...(patientId ? { subject: { patientId } } : {}) });
   }
 

@@ -16,14 +16,9 @@ export async function startPatientConsumer(
     bindings: ['records.patient.created', 'records.patient.erased', 'auth.tenant.created'],
     idempotency,
     handler: async (event) => {
-      if (event.type === 'records.patient.created') {
-        const data = event.data as { patientId: string; test: boolean };
-        await patients.learn(event.tenantId, data.patientId, data.test);
-      } else if (event.type === 'records.patient.erased') {
-        await patients.forget(event.tenantId, (event.data as { patientId: string }).patientId, { remember: false });
-      } else if (event.type === 'auth.tenant.created') {
-        await patients.learnPractice(event.tenantId, (event.data as { slug: string }).slug);
-      }
+      if (event.type === 'records.patient.created') await patients.learn(event.tenantId, event.data.patientId, event.data.test);
+      else if (event.type === 'records.patient.erased') await patients.forget(event.tenantId, event.data.patientId, { remember: false });
+      else await patients.learnPractice(event.tenantId, event.data.slug);
     },
   });
 }

@@ -18,7 +18,7 @@ export async function startOwnErasureConsumer(
     bindings: ['consent.erasure-request.created'],
     idempotency,
     handler: async (event) => {
-      const data = event.data as { erasureId: string; patientId: string };
+      const data = event.data;
       const saga = await erasures.find(event.tenantId, data.erasureId);
       if (!saga || saga.patientId !== data.patientId) return;
       await eraseOwnPart(deps, event.tenantId, event.actor, data.patientId, data.erasureId);
