@@ -1,7 +1,7 @@
 // Benchmark (not a test): subject access and erasure across the real platform (auth,
 // records, consent, audit and the gateway as their own processes, the e2e fixture).
-//   1. A patient with NOTES notes (10,000) and ACCESSES views (1,000, each an entry in the
-//      audit log). Five subject access requests, each timed from POST to `completed`
+//   1. A patient with ACCESSES views (1,000, each an entry in the audit log) and NOTES notes
+//      (10,000). Five subject access requests, each timed from POST to `completed`
 //      (records decrypts and exports every note, audit its access log, consent collates,
 //      seals under the patient's key and stores), p50/p99 — beside the time to read the
 //      same data straight from the databases (note versions, the patient, the audit
@@ -91,7 +91,16 @@ async function main(): Promise<void> {
     // ---- seed: one patient, NOTES notes, ACCESSES views (straight to records: no edge limits) ----
     const person = { givenName: 'Bench', familyName: 'Subject', birthDate: '1970-01-01', email: 'bench@example.org' };
     const patient = (await records.post<{ id: string }>('/patients', person, clinician)).body;
+    // Views first: audit logs in arrival order, so the 1,000 accesses are in its log before
+    // the 10,000 note events queue up behind them (on a loaded machine audit logs tens of
+    // entries a second; the SAR runs while it still works through the note events).
     let t0 = performance.now();
+    await pool(ACCESSES, CONCURRENCY, async () => {
+      const r = await records.get(`/patients/${patient.id}`, admin);
+      if (r.status !== 200) throw new Error(`view: ${r.status}`);
+    });
+    log(`${ACCESSES} views in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    t0 = performance.now();
     await pool(NOTES, CONCURRENCY, async (i) => {
       const r = await records.post(
         `/patients/${patient.id}/notes`,
@@ -103,13 +112,7 @@ async function main(): Promise<void> {
       );
       if (r.status !== 201) throw new Error(`note ${i}: ${r.status}`);
     });
-    log(`seeded ${NOTES} notes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    t0 = performance.now();
-    await pool(ACCESSES, CONCURRENCY, async () => {
-      const r = await records.get(`/patients/${patient.id}`, admin);
-      if (r.status !== 200) throw new Error(`view: ${r.status}`);
-    });
-    log(`${ACCESSES} views in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the audit log and consent to catch up`);
+    log(`seeded ${NOTES} notes in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the views in the audit log`);
     const auditDb = raw.db(`e2e_audit_${platform.run}`);
     await until(
       async () =>
@@ -121,6 +124,10 @@ async function main(): Promise<void> {
       900_000,
       1000,
     );
+    results.auditBacklog = {
+      entriesLoggedWhenSarsStarted: await auditDb.collection('audit_entries').countDocuments({ tenantId }),
+      note: 'audit was still logging the note events while the SARs ran',
+    };
     await until(
       async () => ((await api.get(`/patients/${patient.id}/consent`, admin)).status === 200 ? true : undefined),
       'consent to know the patient',
