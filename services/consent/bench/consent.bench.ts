@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const platform = await startPlatform({
     services: ['auth', 'records', 'consent', 'audit'],
     readyTimeoutMs: 180_000,
-    env: { consent: { RUNNER_INTERVAL_MS: '1000' } },
+    env: { consent: { RUNNER_INTERVAL_MS: '1000' }, auth: { ACCESS_TOKEN_TTL_S: '7200' } },
   });
   const api = new Api(`${platform.url}/api/v1`);
   const records = new Api(`${platform.urls.records}/api/v1`);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const tenantId = signUp.body.tenant.id;
     const login = async (who: string) =>
       (await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email: who, password })).body.accessToken;
-    // Access tokens live 10 minutes and seeding takes longer on a busy machine: log in again per phase.
+    // Seeding outlives a 10-minute access token on a busy machine: tokens live 2 h in this run, and each phase logs in again.
     let admin = await login(email);
     const cEmail = `clinician@${slug}.example.test`;
     await api.post('/users', { name: 'Dr Bench', email: cEmail, role: 'clinician', password }, admin);
