@@ -84,6 +84,17 @@ ensure_chromium() {
     { apt-get update -qq >>"$LOGS/apt-chromium.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >>"$LOGS/apt-chromium.log" 2>&1; }
 }
 
+# ensure_java: Java 17+ and Maven (Debian's default-jdk-headless and maven) for the HL7 FHIR
+# validator in ../shared/tools/fhir-validate, which the consent export test runs; it builds
+# itself with Maven on first use (network to Maven Central once) and then works offline.
+ensure_java() {
+  command -v java >/dev/null && command -v mvn >/dev/null && return 0
+  is_root || { warn "install Java and Maven as root (apt-get install -y default-jdk-headless maven)"; return 1; }
+  info "installing Java and Maven from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless maven >"$LOGS/apt-java.log" 2>&1 ||
+    { apt-get update -qq >>"$LOGS/apt-java.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless maven >>"$LOGS/apt-java.log" 2>&1; }
+}
+
 # ensure_helm: Helm, built from the version pinned in scripts/tools/go.mod, at .data/bin/helm.
 HELM="$DATA/bin/helm"
 ensure_helm() {

@@ -43,6 +43,13 @@ export interface Platform {
   logDir: string;
   /** Another gateway process on this platform, with some environment changed (e.g. an upstream). */
   startGateway(env: Record<string, string>): Promise<string>;
+  /** Stop one service: SIGTERM (graceful) or SIGKILL (a crash); resolves with how it exited. */
+  stopService(
+    name: (typeof SERVICE_NAMES)[number],
+    signal?: 'SIGTERM' | 'SIGKILL',
+  ): Promise<{ pid: number; code: number | null; signal: NodeJS.Signals | null }>;
+  /** Start a stopped service again, with the same environment (port, database, KEK) as before. */
+  restartService(name: (typeof SERVICE_NAMES)[number]): Promise<{ pid: number }>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +154,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   for (const [name, port] of Object.entries(ports)) urls[name as ServiceName] = `http://127.0.0.1:${port}`;
 
   const auditConsumer = `e2e-${run}`;
+  // Private bus consumers for records and consent too, so a run never takes another's messages.
+  const consumerPrefix = `e2e-${run}-`;
+  // Service-to-service client secrets (docs/platform.md), fresh per run.
+  const clientSecrets = { consent: randomBytes(32).toString('base64url'), messaging: randomBytes(32).toString('base64url') };
+  const participants = ['records', 'consent', 'audit', 'messaging'].filter((p) => services.includes(p as (typeof SERVICE_NAMES)[number]));
   const retryDelays = [200, 1000];
   const common: Record<string, string> = {
     HOST: '127.0.0.1',
@@ -169,18 +181,34 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     TRUSTED_PROXIES: '127.0.0.1,::1',
     // A short checkpoint interval so a test can see a signed head quickly.
     AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
+    RECORDS_CONSUMER_PREFIX: consumerPrefix,
+    CONSENT_CONSUMER_PREFIX: consumerPrefix,
+    SUBJECT_RIGHTS_PARTICIPANTS: participants.join(','),
   };
   for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
 
   const procs: Proc[] = [];
+  // One KEK per service for the whole run, so a restarted service reads what it wrote.
+  const keks = Object.fromEntries([...services, 'gateway'].map((n) => [n, randomBytes(32).toString('base64')])) as Record<
+    ServiceName,
+    string
+  >;
   const start = (name: ServiceName, overrides: Record<string, string> = {}, tag: string = name) => {
     const log = path.join(logDir, `${run}-${tag}.log`);
     const env = {
       ...common,
       PORT: String(ports[name]),
       MONGO_DB: `e2e_${name}_${run}`,
-      KEK: randomBytes(32).toString('base64'),
+      KEK: keks[name],
       OTEL_SERVICE_NAME: `praxis-${name}`,
+      ...(name in clientSecrets ? { SERVICE_CLIENT_SECRET: clientSecrets[name as keyof typeof clientSecrets] } : {}),
+      ...(name === 'auth'
+        ? {
+            SERVICE_CLIENT_SECRETS: Object.entries(clientSecrets)
+              .map(([n, v]) => `${n}:${v}`)
+              .join(','),
+          }
+        : {}),
       ...(opts.env?.[name] ?? {}),
       ...overrides,
     };
@@ -194,11 +222,13 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const stop = async () => {
     // The gateway first, then the services, as a rolling shutdown would.
     for (const p of [...procs].reverse()) await stopProc(p);
-    await deleteQueues([
+    const queues = [
       `audit.${auditConsumer}`,
-      `audit.${auditConsumer}.parked`,
-      ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`),
-    ]);
+      ...['records.erasure-requests', 'records.tenant-purges', 'consent.patients', 'consent.erasures', 'consent.erasure-answers'].map((q) =>
+        q.replace('.', `.${consumerPrefix}`),
+      ),
+    ];
+    await deleteQueues(queues.flatMap((q) => [q, `${q}.parked`, ...retryDelays.map((d) => `${q}.retry.${d}ms`)]));
   };
 
   try {
@@ -217,5 +247,22 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };
-  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stop };
+  const current = (name: ServiceName) => [...procs].reverse().find((p) => p.name === name && p.url === urls[name]);
+  const stopService: Platform['stopService'] = async (name, signal = 'SIGTERM') => {
+    const p = current(name);
+    if (!p || p.exited) throw new Error(`${name} is not running`);
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      p.child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    p.child.kill(signal);
+    return { pid: p.child.pid!, ...(await exit) };
+  };
+  const restartService: Platform['restartService'] = async (name) => {
+    const p = current(name);
+    if (p && !p.exited) throw new Error(`${name} is still running`);
+    const next = start(name, {}, `${name}-restarted-${Date.now()}`);
+    await waitReady(next, opts.readyTimeoutMs ?? 60_000);
+    return { pid: next.child.pid! };
+  };
+  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stopService, restartService, stop };
 }

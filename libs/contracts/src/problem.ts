@@ -20,6 +20,7 @@ export const problemTypes = {
   headersTooLarge: 'urn:praxis:problem:headers-too-large',
   unavailable: 'urn:praxis:problem:unavailable',
   timeout: 'urn:praxis:problem:timeout',
+  gone: 'urn:praxis:problem:gone',
   internal: 'urn:praxis:problem:internal',
 } as const;
 

@@ -27,4 +27,5 @@ export * from './tenant-keys';
 export * from './ttl-cache';
 export * from './serial';
 export * from './service';
+export * from './service-tokens';
 export * from './paging';

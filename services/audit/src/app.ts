@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { AuditCore } from './audit';
 import { queryRoutes } from './query/routes';
+import { subjectDataRoutes } from './subject-data/routes';
 import { verifyRoutes } from './verify/routes';
 
 export interface AuditAppDeps {
@@ -21,6 +22,7 @@ export interface AuditAppDeps {
 export function buildApp(d: AuditAppDeps): Express {
   const api = new ApiRouter(d.authenticator);
   queryRoutes(api, d.core.log);
+  subjectDataRoutes(api, d.core.log);
   verifyRoutes(api, {
     log: d.core.log,
     checkpoints: d.core.checkpoints,

@@ -75,7 +75,12 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   app.set('trust proxy', (addr: string) => trusted.trusts(addr));
   app.set('query parser', false);
 
-  const httpDuration = metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const httpDuration = metrics.histogram(
+    'http_request_duration_seconds',
+    'HTTP request latency',
+    ['method', 'route', 'status'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
   const rateLimited = metrics.counter('gateway_rate_limited_total', 'Requests refused by a rate limit', ['rule']);
   const edgeRejected = metrics.counter('gateway_edge_rejected_total', 'Requests refused at the edge', ['reason']);
 
@@ -92,7 +97,10 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       const route = String(res.locals.route);
       httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (!quietPaths.has(req.path)) {
-        logger.info({ http: { method: req.method, route, upstream: res.locals.upstream, status: res.statusCode, ms: Math.round(seconds * 1000) } }, 'request');
+        logger.info(
+          { http: { method: req.method, route, upstream: res.locals.upstream, status: res.statusCode, ms: Math.round(seconds * 1000) } },
+          'request',
+        );
       }
     });
     runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
@@ -190,7 +198,10 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       throw err;
     }
     const auth = authContextFromClaims(claims);
-    await edgeCheck([byIp(req, rules.ip), { rule: rules.user, subject: `${auth.tenantId}:${auth.actor.id}` }], revokedSessionKey(claims.sid));
+    await edgeCheck(
+      [byIp(req, rules.ip), { rule: rules.user, subject: `${auth.tenantId}:${auth.actor.id}` }],
+      revokedSessionKey(claims.sid),
+    );
     setContextIdentity(auth.tenantId, auth.actor.id);
   }
 

@@ -25,7 +25,12 @@ export const gatewayConfigSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   /**
    * Proxies whose X-Forwarded-For decides the client IP: comma-separated IPs or CIDRs (the
@@ -51,7 +56,10 @@ export const gatewayConfigSchema = z.object({
    */
   READINESS_UPSTREAMS: z.enum(['all', 'redis']).default('all'),
   /** Prefix of the rate-limit keys in Redis: shared by every replica of one deployment. */
-  RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:gateway:rl'),
+  RATE_LIMIT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,60}$/)
+    .default('praxis:gateway:rl'),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 

@@ -35,8 +35,18 @@ async function main(): Promise<void> {
   await verifier.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'JWKS not loaded yet'));
 
   const upstreams = new Upstreams(
-    { auth: config.AUTH_URL, records: config.RECORDS_URL, consent: config.CONSENT_URL, messaging: config.MESSAGING_URL, audit: config.AUDIT_URL },
-    { connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS, responseTimeoutMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS },
+    {
+      auth: config.AUTH_URL,
+      records: config.RECORDS_URL,
+      consent: config.CONSENT_URL,
+      messaging: config.MESSAGING_URL,
+      audit: config.AUDIT_URL,
+    },
+    {
+      connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+      responseTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      connections: config.UPSTREAM_CONNECTIONS,
+    },
   );
   lifecycle.onClose('upstreams', () => upstreams.close());
 
@@ -47,7 +57,11 @@ async function main(): Promise<void> {
     redis,
     verifier,
     upstreams,
-    rateLimits: { ipPerMinute: config.RATE_LIMIT_IP_PER_MIN, authIpPerMinute: config.RATE_LIMIT_AUTH_IP_PER_MIN, userPerMinute: config.RATE_LIMIT_USER_PER_MIN },
+    rateLimits: {
+      ipPerMinute: config.RATE_LIMIT_IP_PER_MIN,
+      authIpPerMinute: config.RATE_LIMIT_AUTH_IP_PER_MIN,
+      userPerMinute: config.RATE_LIMIT_USER_PER_MIN,
+    },
     corsOrigins,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustedProxies: config.TRUSTED_PROXIES,

@@ -44,4 +44,5 @@ export const problems = {
     }),
   unavailable: (detail = 'A dependency is unavailable.') => new ProblemError(503, problemTypes.unavailable, 'Service unavailable', detail),
   timeout: (detail = 'A dependency did not answer in time.') => new ProblemError(504, problemTypes.timeout, 'Gateway timeout', detail),
+  gone: (detail = 'This is no longer available.') => new ProblemError(410, problemTypes.gone, 'Gone', detail),
 };
