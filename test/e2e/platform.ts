@@ -31,6 +31,11 @@ export interface PlatformOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   logLevel?: string;
   readyTimeoutMs?: number;
+  /**
+   * Restart a process that exits on its own (as Kubernetes would), after this many ms;
+   * default: never. scripts/chaos uses it, since a service may exit when its database goes.
+   */
+  restartAfterMs?: number;
 }
 
 export interface Platform {
@@ -43,6 +48,14 @@ export interface Platform {
   logDir: string;
   /** Another gateway process on this platform, with some environment changed (e.g. an upstream). */
   startGateway(env: Record<string, string>): Promise<string>;
+  /** The process id of one service's current process. */
+  pid(name: ServiceName): number | undefined;
+  /** Send a signal to one service's current process and wait until it has exited. */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Start one service again (same port, database and key) and wait until it is ready; ms taken. */
+  restart(name: ServiceName): Promise<number>;
+  /** How many times each service was restarted after exiting on its own. */
+  restarts: Partial<Record<ServiceName, number>>;
   stop(): Promise<void>;
 }
 
@@ -67,15 +80,21 @@ interface Proc {
   url: string;
   log: string;
   exited: boolean;
+  /** Killed on purpose (kill(), restart(), stop()): not restarted by supervision. */
+  killed: boolean;
 }
 
 function spawnService(name: ServiceName, env: Record<string, string>, log: string): ChildProcess {
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'], {
-    cwd: path.join(ROOT, 'services', name),
-    env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'],
+    {
+      cwd: path.join(ROOT, 'services', name),
+      env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   return child;
@@ -107,6 +126,7 @@ async function waitReady(p: Proc, timeoutMs: number): Promise<void> {
 
 async function stopProc(p: Proc): Promise<void> {
   if (p.exited) return;
+  p.killed = true;
   const gone = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
   p.child.kill('SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
@@ -119,7 +139,11 @@ async function deleteQueues(names: string[]): Promise<void> {
   const auth = 'Basic ' + Buffer.from('guest:guest').toString('base64');
   await Promise.all(
     names.map((q) =>
-      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) })
+      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(5_000),
+      })
         .then((r) => r.arrayBuffer())
         .catch(() => undefined),
     ),
@@ -162,28 +186,65 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
 
   const procs: Proc[] = [];
+  // One KEK per service for the whole run, so a restarted process opens what the first wrote.
+  const keks = new Map<ServiceName, string>();
+  const current = new Map<ServiceName, Proc>();
+  const restarts: Partial<Record<ServiceName, number>> = {};
+  let stopping = false;
   const start = (name: ServiceName, overrides: Record<string, string> = {}, tag: string = name) => {
     const log = path.join(logDir, `${run}-${tag}.log`);
+    if (!keks.has(name)) keks.set(name, randomBytes(32).toString('base64'));
     const env = {
       ...common,
       PORT: String(ports[name]),
       MONGO_DB: `e2e_${name}_${run}`,
-      KEK: randomBytes(32).toString('base64'),
+      KEK: keks.get(name)!,
       OTEL_SERVICE_NAME: `praxis-${name}`,
       ...(opts.env?.[name] ?? {}),
       ...overrides,
     };
     const child = spawnService(name, env, log);
-    const p: Proc = { name, child, url: `http://127.0.0.1:${env.PORT}`, log, exited: false };
-    child.once('exit', () => (p.exited = true));
+    const p: Proc = { name, child, url: `http://127.0.0.1:${env.PORT}`, log, exited: false, killed: false };
+    child.once('exit', () => {
+      p.exited = true;
+      // Exited by itself (not killed here, not stopping): start it again, as Kubernetes would.
+      if (!p.killed && !stopping && opts.restartAfterMs !== undefined && tag === name && current.get(name) === p) {
+        restarts[name] = (restarts[name] ?? 0) + 1;
+        setTimeout(() => {
+          if (!stopping && current.get(name) === p) start(name);
+        }, opts.restartAfterMs);
+      }
+    });
     procs.push(p);
+    if (tag === name) current.set(name, p);
     return p;
   };
 
+  const kill = async (name: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => {
+    const p = current.get(name);
+    if (!p || p.exited) return;
+    p.killed = true;
+    const gone = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+    p.child.kill(signal);
+    await gone;
+  };
+  const restart = async (name: ServiceName) => {
+    const t0 = Date.now();
+    const p = current.get(name);
+    if (p && !p.exited) await kill(name);
+    await waitReady(start(name), opts.readyTimeoutMs ?? 60_000);
+    return Date.now() - t0;
+  };
+
   const stop = async () => {
+    stopping = true;
     // The gateway first, then the services, as a rolling shutdown would.
     for (const p of [...procs].reverse()) await stopProc(p);
-    await deleteQueues([`audit.${auditConsumer}`, `audit.${auditConsumer}.parked`, ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`)]);
+    await deleteQueues([
+      `audit.${auditConsumer}`,
+      `audit.${auditConsumer}.parked`,
+      ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`),
+    ]);
   };
 
   try {
@@ -202,5 +263,17 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };
-  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stop };
+  return {
+    run,
+    url: urls.gateway!,
+    urls,
+    services,
+    logDir,
+    startGateway,
+    pid: (name) => current.get(name)?.child.pid,
+    kill,
+    restart,
+    restarts,
+    stop,
+  };
 }
