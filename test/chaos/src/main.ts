@@ -1,18 +1,31 @@
 // scripts/chaos's driver: the whole platform on the chaos run's own servers, the
 // scenarios one after another, a table, a summary line, and a jest-shaped result file so
 // scripts/test's `N passed, N failed` line counts each scenario.
-//   node --import tsx test/chaos/src/main.ts [--full] [--only 1,3,6]
+//   node --import tsx test/chaos/src/main.ts [--full] [--only 1,3,6] [--sizes '{"brokerEvents":20000}']
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, startPlatform } from '../../e2e/platform';
 import { Inspector } from './check';
 import { regions } from './regions';
-import { BOUNDED, type Ctx, FULL, type ScenarioResult, brokerKills, ferretKill, ordering, redisKill, serviceKills } from './scenarios';
+import {
+  BOUNDED,
+  type Ctx,
+  FULL,
+  type ScenarioResult,
+  type Sizes,
+  brokerKills,
+  ferretKill,
+  ordering,
+  redisKill,
+  serviceKills,
+} from './scenarios';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
 const onlyArg = args[args.indexOf('--only') + 1];
 const only = args.includes('--only') && onlyArg ? new Set(onlyArg.split(',').map(Number)) : undefined;
+// Sizes between the bounded and the full run, for a machine that cannot do the full one in time.
+const sizesArg = args.includes('--sizes') ? (JSON.parse(args[args.indexOf('--sizes') + 1] ?? '{}') as Partial<Sizes>) : {};
 
 const SCENARIOS: [number, string, (ctx: Ctx) => Promise<ScenarioResult>][] = [
   [6, 'clock and ordering', ordering],
@@ -46,7 +59,7 @@ function table(results: ScenarioResult[]): string {
 }
 
 async function main(): Promise<number> {
-  const sizes = full ? FULL : BOUNDED;
+  const sizes: Sizes = { ...(full ? FULL : BOUNDED), ...sizesArg };
   const t0 = Date.now();
   log(`${full ? 'full' : 'bounded'} run: ${JSON.stringify(sizes)}`);
   const platform = await startPlatform({
