@@ -248,6 +248,8 @@ export async function ferretKill(ctx: Ctx): Promise<ScenarioResult> {
     },
   );
   // Readiness must reflect the outage: every service (each reads FerretDB) not ready, then ready.
+  // A write that failed for want of the database says so (503, retryable), never 500.
+  if (figures.statuses['500']) result.problems.push(`${figures.statuses['500']} requests answered 500 while FerretDB was down (503 expected)`);
   for (const n of ctx.platform.services) {
     if (notReadyAfter[n] === undefined) result.problems.push(`${n} never reported not-ready while FerretDB was down`);
     if (readyAgainAfter[n] === undefined) result.problems.push(`${n} did not report ready within 120 s of FerretDB's restart`);

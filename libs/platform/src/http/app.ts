@@ -36,7 +36,12 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.set('trust proxy', opts.trustProxy ?? 'loopback');
   app.set('query parser', 'simple');
 
-  const httpDuration = opts.metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const httpDuration = opts.metrics.histogram(
+    'http_request_duration_seconds',
+    'HTTP request latency',
+    ['method', 'route', 'status'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
@@ -116,6 +121,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+// The MongoDB driver's errors for a database that cannot be reached (down, restarting,
+// connection pool cleared): the request failed for want of a dependency, so a 503 that a
+// client may retry, not a 500 (measured by scripts/chaos while FerretDB is killed).
+const DATABASE_UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
 /** Turns anything thrown into problem+json. Unknown errors become a 500 with an error id only. */
 export function problemErrorHandler(logger: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
@@ -124,12 +141,22 @@ export function problemErrorHandler(logger: Logger) {
     if (err instanceof ProblemError) problem = err;
     else if (e?.type === 'entity.too.large') problem = problems.payloadTooLarge();
     else if (e?.type === 'entity.parse.failed') problem = problems.badRequest('The body is not valid JSON.');
-    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') problem = problems.badRequest('Unsupported body encoding.');
-    else if ((e?.status ?? e?.statusCode ?? 0) >= 400 && (e?.status ?? e?.statusCode ?? 0) < 500 && e?.type) problem = problems.badRequest('The request could not be read.');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+      problem = problems.badRequest('Unsupported body encoding.');
+    else if ((e?.status ?? e?.statusCode ?? 0) >= 400 && (e?.status ?? e?.statusCode ?? 0) < 500 && e?.type)
+      problem = problems.badRequest('The request could not be read.');
+    else if (err instanceof Error && DATABASE_UNREACHABLE.has(err.name))
+      problem = problems.unavailable('The database cannot be reached right now; try again.');
     else {
       const errorId = randomId();
       logger.error({ err, errorId }, 'unhandled error');
-      sendProblem(res, { type: problemTypes.internal, title: 'Internal error', status: 500, detail: 'Something went wrong on our side.', errorId });
+      sendProblem(res, {
+        type: problemTypes.internal,
+        title: 'Internal error',
+        status: 500,
+        detail: 'Something went wrong on our side.',
+        errorId,
+      });
       return;
     }
     if (problem.status >= 500) logger.warn({ status: problem.status, type: problem.type }, 'request failed');
@@ -150,5 +177,8 @@ export function sendProblem(res: Response, problem: Problem): void {
     return;
   }
   const ctx = currentContext();
-  res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
+  res
+    .status(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
 }
