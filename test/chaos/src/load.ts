@@ -97,7 +97,7 @@ export class Load {
 
   constructor(
     private readonly practices: Practice[],
-    private readonly opts: { operations: number; concurrency: number; maxMs?: number },
+    private readonly opts: { operations: number; concurrency: number; maxMs?: number; holdUntil?: () => boolean },
   ) {
     this.own = Array.from({ length: opts.concurrency }, () => []);
   }
@@ -204,7 +204,10 @@ export class Load {
     let next = 0;
     const workers = Array.from({ length: this.opts.concurrency }, async (_, w) => {
       let n = 0;
-      while (!this.stopped && next < this.opts.operations && (!this.opts.maxMs || Date.now() - t0 < this.opts.maxMs)) {
+      // Past the time cap the load goes on while holdUntil() is false (a fault schedule not done yet).
+      const inTime = () =>
+        !this.opts.maxMs || Date.now() - t0 < this.opts.maxMs || (this.opts.holdUntil !== undefined && !this.opts.holdUntil());
+      while (!this.stopped && next < this.opts.operations && inTime()) {
         next++;
         await this.op(w, n++);
         this.done++;

@@ -26,7 +26,7 @@ export interface Sizes {
 
 export const BOUNDED: Sizes = {
   practices: 8,
-  loadMs: 75_000,
+  loadMs: 60_000,
   brokerEvents: 3_000,
   serviceKills: 2,
   serviceOps: 1_500,
@@ -146,7 +146,14 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
   const ps = await practices(ctx, ctx.sizes.practices, 'chaos-svc');
   const targets: ServiceName[] = [...ctx.platform.services, 'gateway'];
   const total = targets.length * ctx.sizes.serviceKills;
-  const load = new Load(ps, { operations: ctx.sizes.serviceOps, concurrency: ctx.sizes.concurrency, maxMs: ctx.sizes.loadMs });
+  // No time cap: the load goes on until the last kill is done (or its operations run out).
+  const load = new Load(ps, {
+    operations: ctx.sizes.serviceOps,
+    concurrency: ctx.sizes.concurrency,
+    maxMs: ctx.sizes.loadMs,
+    holdUntil: () => killsDone,
+  });
+  let killsDone = false;
   const running = load.run();
   // Sign-ups meanwhile: a sign-up is two writes in auth (tenant, then admin); one cut in
   // between by a kill must be finished or taken back when the practice signs up again.
@@ -157,19 +164,27 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
     while (loading) signedUp.push(await newPractice(ctx.platform.url, 'chaos-signup'));
   })().catch((err: unknown) => void (signupError = String(err)));
   const restartMs: Record<string, number[]> = {};
+  const killedAt: number[] = [];
   for (let k = 0; k < total; k++) {
     const name = targets[k % targets.length]!;
-    await until(() => load.progress() >= (k + 1) / (total + 1));
+    // Spread over the load; if restarts are slow the load waits for the kills (below),
+    // so every kill lands while writes are in flight.
+    await until(() => load.progress() >= (k + 1) / (total + 1) || load.done >= ctx.sizes.serviceOps);
+    killedAt.push(load.done);
     await ctx.platform.kill(name, 'SIGKILL');
     (restartMs[name] ??= []).push(await ctx.platform.restart(name));
   }
+  killsDone = true;
   const figures = await running;
+  // A kill after the load had finished would not be "mid-write": count them.
+  const idleKills = killedAt.filter((n) => n >= figures.sent).length;
   loading = false;
   await signups;
   const drainMs = await ctx.inspector.drain(600_000);
   const f = await ctx.inspector.check([...ps, ...signedUp], load, drainMs);
   const worst = Math.max(...Object.values(restartMs).flat());
   if (signupError) f.problems.push(`a sign-up did not complete: ${signupError}`);
+  if (idleKills) f.problems.push(`${idleKills} kills came after the load had finished`);
   return fromLog(
     'service SIGKILL',
     `SIGKILL ×${ctx.sizes.serviceKills} each: ${targets.join(', ')}`,
@@ -178,7 +193,7 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
     figures.acknowledged,
     f,
     `restart ≤ ${(worst / 1000).toFixed(1)} s; drained ${(drainMs / 1000).toFixed(1)} s`,
-    { restartMs, signups: signedUp.length, load: figures, supervisedRestarts: { ...ctx.platform.restarts } },
+    { restartMs, killedAtOps: killedAt, signups: signedUp.length, load: figures, supervisedRestarts: { ...ctx.platform.restarts } },
   );
 }
 
@@ -249,7 +264,8 @@ export async function ferretKill(ctx: Ctx): Promise<ScenarioResult> {
   );
   // Readiness must reflect the outage: every service (each reads FerretDB) not ready, then ready.
   // A write that failed for want of the database says so (503, retryable), never 500.
-  if (figures.statuses['500']) result.problems.push(`${figures.statuses['500']} requests answered 500 while FerretDB was down (503 expected)`);
+  if (figures.statuses['500'])
+    result.problems.push(`${figures.statuses['500']} requests answered 500 while FerretDB was down (503 expected)`);
   for (const n of ctx.platform.services) {
     if (notReadyAfter[n] === undefined) result.problems.push(`${n} never reported not-ready while FerretDB was down`);
     if (readyAgainAfter[n] === undefined) result.problems.push(`${n} did not report ready within 120 s of FerretDB's restart`);
