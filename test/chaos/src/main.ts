@@ -61,7 +61,7 @@ function table(results: ScenarioResult[]): string {
 async function main(): Promise<number> {
   const sizes: Sizes = { ...(full ? FULL : BOUNDED), ...sizesArg };
   const t0 = Date.now();
-  log(`${full ? 'full' : 'bounded'} run: ${JSON.stringify(sizes)}`);
+  log(`${full ? 'full' : args.includes('--sizes') ? 'custom-size' : 'bounded'} run: ${JSON.stringify(sizes)}`);
   const platform = await startPlatform({
     restartAfterMs: 1_000,
     readyTimeoutMs: 120_000,
