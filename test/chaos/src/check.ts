@@ -27,6 +27,8 @@ export interface LogFigures {
   eventWithoutChange: number;
   /** Acknowledged patients missing from records' database. */
   ackedWritesLost: number;
+  /** Changes whose outcome the client could not learn (their events may or may not be in the log). */
+  uncertainUpdates: number;
   chainsVerified: number;
   chainsFailed: number;
   outboxPending: number;
@@ -128,6 +130,7 @@ export class Inspector {
       changeWithoutEvent: 0,
       eventWithoutChange: 0,
       ackedWritesLost: 0,
+      uncertainUpdates: 0,
       chainsVerified: 0,
       chainsFailed: 0,
       outboxPending: 0,
@@ -197,10 +200,11 @@ export class Inspector {
         f.lost += t.appliedUpdates - u;
         problem(`patient ${t.id}: ${t.appliedUpdates} stored changes, ${u} updated events`);
       }
-      if (u > t.appliedUpdates) {
-        f.eventWithoutChange += u - t.appliedUpdates;
-        problem(`patient ${t.id}: ${u} updated events for ${t.appliedUpdates} stored changes`);
+      if (u > t.appliedUpdates + t.uncertainUpdates) {
+        f.eventWithoutChange += u - t.appliedUpdates - t.uncertainUpdates;
+        problem(`patient ${t.id}: ${u} updated events for ${t.appliedUpdates} stored changes and ${t.uncertainUpdates} of unknown outcome`);
       }
+      f.uncertainUpdates += t.uncertainUpdates;
       const v = viewed.get(t.id) ?? 0;
       if (v < t.ackedViews) {
         f.lost += t.ackedViews - v;

@@ -19,6 +19,13 @@ export interface PatientTrack {
   id: string;
   /** Updates whose change is known to be stored (200, or seen on a read after an unknown outcome). */
   appliedUpdates: number;
+  /**
+   * Updates whose outcome stays unknown: the answer was lost and the read-back did not see
+   * the value, yet the request may still be running in records (a client timeout, or the
+   * gateway killed while records carries on) and store it later. The log may hold their
+   * events or not; never more than these.
+   */
+  uncertainUpdates: number;
   /** Views answered 200 (their access event must be in the log)… */
   ackedViews: number;
   /** …and every view attempted (the log may hold a view whose answer was lost, never more). */
@@ -170,7 +177,15 @@ export class Load {
       });
       if (r.status === 201) {
         this.figures.created++;
-        mine.push({ practice, id: r.body.id as string, appliedUpdates: 0, ackedViews: 0, attemptedViews: 0, value: 'Chaos' });
+        mine.push({
+          practice,
+          id: r.body.id as string,
+          appliedUpdates: 0,
+          uncertainUpdates: 0,
+          ackedViews: 0,
+          attemptedViews: 0,
+          value: 'Chaos',
+        });
       } else if (r.status === 'unknown') this.figures.unknownCreates++;
       return;
     }
@@ -190,6 +205,7 @@ export class Load {
           t.appliedUpdates++;
           t.value = value;
         } else if (seen === undefined) throw new Error(`patient ${t.id} could not be read back after a failed change`);
+        else if (r.status === 'unknown' || r.status === 502 || r.status === 504) t.uncertainUpdates++;
       }
       return;
     }
