@@ -1,4 +1,4 @@
-// The RabbitMQ event bus (ARCHITECTURE.md §4).
+// The RabbitMQ event bus (docs/platform.md, "Bus topology").
 // - One durable topic exchange; routing key = event type.
 // - Publishing: persistent messages on a confirm channel; publish() resolves only once
 //   the broker has confirmed, and is retried across reconnects (at-least-once).
@@ -8,7 +8,7 @@
 // - Idempotency: consumers skip events whose id they have already processed.
 // - The connection comes back by itself after a broker restart, consumers included.
 import { propagation, context as otelContext } from '@opentelemetry/api';
-import { EVENTS_EXCHANGE, type EventEnvelope, parseEvent } from '@praxis/contracts';
+import { EVENTS_EXCHANGE, type EventEnvelope, type ReceivedEvent, parseEvent } from '@praxis/contracts';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { childTraceparent, currentContext, runWithContext } from './context';
 import type { Logger } from './logger';
@@ -42,10 +42,10 @@ export interface DeliveryInfo {
 
 export type EventHandler = (event: EventEnvelope, info: DeliveryInfo) => Promise<void>;
 
-export interface ConsumerOptions {
-  /** Routing-key patterns to bind (`#` for everything). */
-  bindings: string[];
-  handler: EventHandler;
+export interface ConsumerOptions<B extends string = string> {
+  /** Routing-key patterns to bind (`#` for everything). Exact event types make the handler's event typed. */
+  bindings: readonly B[];
+  handler: (event: ReceivedEvent<B>, info: DeliveryInfo) => Promise<void>;
   idempotency?: IdempotencyStore;
   prefetch?: number;
   /**
@@ -55,7 +55,8 @@ export interface ConsumerOptions {
   singleActiveConsumer?: boolean;
 }
 
-interface ConsumerState extends ConsumerOptions {
+interface ConsumerState extends Omit<ConsumerOptions, 'handler'> {
+  handler: EventHandler;
   name: string;
   queue: string;
   channel?: Channel;
@@ -226,10 +227,13 @@ export class Bus {
   }
 
   /** Register a consumer; it starts now if connected, and again after every reconnect. */
-  async consume(name: string, opts: ConsumerOptions): Promise<void> {
+  async consume<B extends string>(name: string, opts: ConsumerOptions<B>): Promise<void> {
     const queue = `${this.opts.service}.${name}`;
     if (this.consumers.has(name)) throw new Error(`consumer ${name} registered twice`);
-    const state: ConsumerState = { ...opts, name, queue };
+    // Every delivery is checked by parseEvent against the contract of its own type before
+    // the handler runs, and the queue receives only the bound types: so the handler gets
+    // exactly the typed event its bindings promise. This is the one place that says so.
+    const state: ConsumerState = { ...opts, handler: opts.handler as EventHandler, name, queue };
     this.consumers.set(name, state);
     if (this.model) await this.startConsumer(state);
   }
@@ -285,6 +289,12 @@ export class Bus {
       return;
     }
     const event = parsed.event;
+    // The handler is typed by the bindings: an event whose own type no binding matches (a
+    // publisher that routed it under another key) never reaches it.
+    if (!c.bindings.some((b) => topicMatches(b, event.type))) {
+      await this.park(c, ch, msg, attempt, `type ${event.type} matches none of the consumer's bindings`);
+      return;
+    }
     const traceparent = typeof headers.traceparent === 'string' ? headers.traceparent : undefined;
     // Two deliveries of the same event (a relay re-publish racing the original) must not
     // both pass the idempotency check before either is remembered: the later one waits
@@ -424,4 +434,16 @@ export class Bus {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** AMQP topic matching: `*` is exactly one dot-separated word, `#` zero or more. */
+export function topicMatches(pattern: string, key: string): boolean {
+  const p = pattern.split('.');
+  const k = key.split('.');
+  const match = (i: number, j: number): boolean => {
+    if (i === p.length) return j === k.length;
+    if (p[i] === '#') return match(i + 1, j) || (j < k.length && match(i, j + 1));
+    return j < k.length && (p[i] === '*' || p[i] === k[j]) && match(i + 1, j + 1);
+  };
+  return match(0, 0);
 }
