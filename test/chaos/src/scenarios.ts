@@ -35,7 +35,7 @@ export const BOUNDED: Sizes = {
   redisOutageMs: 5_000,
   partitionMs: 60_000,
   regionEvents: 2_000,
-  concurrency: 12,
+  concurrency: 8,
 };
 export const FULL: Sizes = {
   practices: 40,
