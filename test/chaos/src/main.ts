@@ -65,7 +65,12 @@ async function main(): Promise<number> {
   const platform = await startPlatform({
     restartAfterMs: 1_000,
     readyTimeoutMs: 120_000,
-    env: { gateway: { RATE_LIMIT_USER_PER_MIN: '100000000', RATE_LIMIT_IP_PER_MIN: '100000000', RATE_LIMIT_AUTH_IP_PER_MIN: '100000000' } },
+    // Every practice's load comes from 127.0.0.1 here: per-IP limits (the gateway's, and
+    // auth's own per-IP throttle) would throttle the whole run as one client.
+    env: {
+      gateway: { RATE_LIMIT_USER_PER_MIN: '100000000', RATE_LIMIT_IP_PER_MIN: '100000000', RATE_LIMIT_AUTH_IP_PER_MIN: '100000000' },
+      auth: { IP_REQUESTS_PER_MIN: '100000000', IP_FAILURES_PER_WINDOW: '100000000' },
+    },
   });
   log(`platform up: ${platform.services.join(', ')} + gateway (run ${platform.run})`);
   const inspector = new Inspector(platform);
