@@ -12,6 +12,8 @@ export interface Practice {
   password: string;
   token: string;
   api: Api;
+  /** Its sign-up died between its two writes and was completed by signing up again later. */
+  resumed?: boolean;
 }
 
 export interface PatientTrack {
@@ -49,26 +51,47 @@ export interface LoadFigures {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A practice: signed up and its admin logged in (retrying through faults). */
+/**
+ * A practice: signed up and its admin logged in, retrying through faults as a client
+ * would. Sign-up is two writes in auth (tenant, then admin). After an attempt whose answer
+ * was lost, a 409 means either that attempt completed (the admin can log in) or it died
+ * between the writes; auth gives such a slug back after ABANDONED_SIGNUP_MS (2 minutes),
+ * so the client signs up again until it gets through: the saga resumes.
+ */
 export async function newPractice(base: string, prefix: string): Promise<Practice> {
   const api = new Api(`${base}/api/v1`);
   const slug = uniqueSlug(prefix);
   const email = `admin@${slug}.example.test`;
   const password = strongPassword();
+  const deadline = Date.now() + 4 * 60_000;
+  let resumed = false;
+  let triedLogin = false;
   for (let attempt = 0; ; attempt++) {
     const r = await api
       .post<{ tenant: { id: string } }>('/tenants', { name: `Chaos ${slug}`, slug, admin: { name: 'Chaos Admin', email, password } })
       .catch(() => undefined);
     if (r?.status === 201) break;
-    // 409 after an attempt whose answer was lost: the sign-up went through; log in below.
-    if (r?.status === 409 && attempt > 0) break;
-    if (attempt > 60) throw new Error(`sign-up of ${slug} kept failing (${r?.status})`);
-    await sleep(1000);
+    if (r?.status === 409 && attempt > 0) {
+      if (!triedLogin) {
+        // One try (a failed login counts against the account): did the lost attempt complete?
+        let l = await api.post('/auth/login', { tenant: slug, email, password }).catch(() => undefined);
+        while (!l || l.status >= 500) {
+          await sleep(1000);
+          l = await api.post('/auth/login', { tenant: slug, email, password }).catch(() => undefined);
+        }
+        triedLogin = true;
+        if (l.status === 200) break;
+      }
+      // It died between its writes: wait for the slug to be given back.
+      resumed = true;
+      await sleep(10_000);
+    } else await sleep(1000);
+    if (Date.now() > deadline) throw new Error(`sign-up of ${slug} kept failing (${r?.status})`);
   }
   const token = await login(api, slug, email, password);
   for (let attempt = 0; ; attempt++) {
     const me = await api.get<{ tenant: { id: string } }>('/auth/me', token).catch(() => undefined);
-    if (me?.status === 200) return { slug, tenantId: me.body.tenant.id, email, password, token, api };
+    if (me?.status === 200) return { slug, tenantId: me.body.tenant.id, email, password, token, api, resumed };
     if (attempt > 60) throw new Error(`GET /auth/me for ${slug} kept failing (${me?.status})`);
     await sleep(1000);
   }

@@ -193,7 +193,14 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
     figures.acknowledged,
     f,
     `restart ≤ ${(worst / 1000).toFixed(1)} s; drained ${(drainMs / 1000).toFixed(1)} s`,
-    { restartMs, killedAtOps: killedAt, signups: signedUp.length, load: figures, supervisedRestarts: { ...ctx.platform.restarts } },
+    {
+      restartMs,
+      killedAtOps: killedAt,
+      signups: signedUp.length,
+      signupsResumed: signedUp.filter((p) => p.resumed).length,
+      load: figures,
+      supervisedRestarts: { ...ctx.platform.restarts },
+    },
   );
 }
 
@@ -287,9 +294,15 @@ export async function redisKill(ctx: Ctx): Promise<ScenarioResult> {
   const path = `/patients/${created.body.id}`;
   const revokedEarlier = await login(api, practice.slug, practice.email, practice.password);
   await api.post('/auth/logout', {}, revokedEarlier);
-  // Failed logins: the throttle's counters live in Redis.
+  // Failed logins: the throttle's counters live in Redis. (Another account's, since the
+  // admin's successful login below clears the admin's own counter, as it should.)
   for (let i = 0; i < 3; i++)
-    await api.post('/auth/login', { tenant: practice.slug, email: practice.email, password: `${practice.password}-wrong` });
+    await api.post('/auth/login', {
+      tenant: practice.slug,
+      email: `someone@${practice.slug}.example.test`,
+      password: `${practice.password}-wrong`,
+    });
+  const revokedLast = await login(api, practice.slug, practice.email, practice.password);
   // Older than the AOF's fsync window (everysec, postponed up to 2 s): these must survive.
   await sleep(3_000);
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -314,7 +327,6 @@ export async function redisKill(ctx: Ctx): Promise<ScenarioResult> {
   const before = { authKeys: beforeKeys.size, revocations: await revokedKeys() };
   redis.disconnect();
   // The last revocation right before the kill: answered 204, then Redis dies within milliseconds.
-  const revokedLast = await login(api, practice.slug, practice.email, practice.password);
   const logout = await api.post('/auth/logout', {}, revokedLast);
   const answeredAt = Date.now();
   const t0 = await killServer('redis');
