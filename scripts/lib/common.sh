@@ -87,13 +87,19 @@ ensure_chromium() {
 # ensure_helm: Helm, built from the version pinned in scripts/tools/go.mod, at .data/bin/helm.
 HELM="$DATA/bin/helm"
 ensure_helm() {
-  local mod="$ROOT/scripts/tools" stamp="$DATA/bin/helm.version" pinned
+  local mod="$ROOT/scripts/tools" stamp="$DATA/bin/helm.version" pinned kube
   pinned=$(sed -n 's#^\s*helm.sh/helm/v3 \(v[0-9.]*\).*#\1#p' "$mod/go.mod" | head -1)
+  # Helm's releases set the Kubernetes version it assumes offline (helm template/lint) from
+  # their client-go; a plain `go build` leaves it at 1.20, below the charts' kubeVersion.
+  kube=$(sed -n 's#^\s*k8s.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$mod/go.mod" | head -1)
+  pinned="$pinned k8s-1.$kube"
   if [ -x "$HELM" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pinned" ]; then return 0; fi
   command -v go >/dev/null 2>&1 || { warn "Helm needs Go (>= 1.24) to build"; return 1; }
   info "building Helm $pinned from the Go module proxy (about two minutes the first time)"
   mkdir -p "$DATA/bin"
-  (cd "$mod" && go build -trimpath -o "$HELM" helm.sh/helm/v3/cmd/helm) >"$LOGS/helm-build.log" 2>&1 ||
+  (cd "$mod" && nice -n 10 go build -trimpath -o "$HELM" \
+    -ldflags "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kube" \
+    helm.sh/helm/v3/cmd/helm) >"$LOGS/helm-build.log" 2>&1 ||
     { tail -n 20 "$LOGS/helm-build.log" >&2; warn "building Helm failed (log: $LOGS/helm-build.log)"; return 1; }
   echo "$pinned" >"$stamp"
 }

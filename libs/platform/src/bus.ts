@@ -42,9 +42,23 @@ export interface DeliveryInfo {
 
 export type EventHandler = (event: EventEnvelope, info: DeliveryInfo) => Promise<void>;
 
+/**
+ * The exchange every region must see (k8s/data/rabbitmq.yaml federates it to the peer
+ * region, unlike praxis.events whose consumers' queues are federated so that each event
+ * is consumed once). A consumer with `exchange: BROADCAST_EXCHANGE` gets its bindings'
+ * events from its own region and from the other one.
+ */
+export const BROADCAST_EXCHANGE = 'praxis.broadcast';
+
 export interface ConsumerOptions<B extends string = string> {
   /** Routing-key patterns to bind (`#` for everything). Exact event types make the handler's event typed. */
   bindings: readonly B[];
+  /**
+   * Bind the queue to this exchange rather than praxis.events. It is declared (topic) and
+   * bound from praxis.events for the same patterns, so events published as usual reach it,
+   * and so do those a federation link delivers into it.
+   */
+  exchange?: string;
   handler: (event: ReceivedEvent<B>, info: DeliveryInfo) => Promise<void>;
   idempotency?: IdempotencyStore;
   prefetch?: number;
@@ -263,7 +277,11 @@ export class Bus {
         arguments: { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
       });
     }
-    for (const key of c.bindings) await ch.bindQueue(queue, EVENTS_EXCHANGE, key);
+    if (c.exchange && c.exchange !== EVENTS_EXCHANGE) {
+      await ch.assertExchange(c.exchange, 'topic', { durable: true });
+      for (const key of c.bindings) await ch.bindExchange(c.exchange, EVENTS_EXCHANGE, key);
+    }
+    for (const key of c.bindings) await ch.bindQueue(queue, c.exchange ?? EVENTS_EXCHANGE, key);
     await ch.prefetch(c.prefetch ?? this.opts.prefetch ?? 20);
     const { consumerTag } = await ch.consume(queue, (msg) => {
       if (!msg) return; // consumer cancelled by the broker; the reconnect path restarts it
@@ -314,31 +332,41 @@ export class Bus {
     }
   }
 
-  private async process(c: ConsumerState, ch: Channel, msg: ConsumeMessage, event: EventEnvelope, attempt: number, traceparent: string | undefined): Promise<void> {
+  private async process(
+    c: ConsumerState,
+    ch: Channel,
+    msg: ConsumeMessage,
+    event: EventEnvelope,
+    attempt: number,
+    traceparent: string | undefined,
+  ): Promise<void> {
     const metrics = this.opts.metrics;
-    await runWithContext({ requestId: event.correlationId, traceparent: childTraceparent(traceparent), tenantId: event.tenantId }, async () => {
-      try {
-        if (c.idempotency && (await c.idempotency.seen(c.name, event.id))) {
-          metrics?.counter('bus_duplicates_total', 'Deliveries skipped as already processed', ['consumer']).inc({ consumer: c.name });
-          ch.ack(msg);
+    await runWithContext(
+      { requestId: event.correlationId, traceparent: childTraceparent(traceparent), tenantId: event.tenantId },
+      async () => {
+        try {
+          if (c.idempotency && (await c.idempotency.seen(c.name, event.id))) {
+            metrics?.counter('bus_duplicates_total', 'Deliveries skipped as already processed', ['consumer']).inc({ consumer: c.name });
+            ch.ack(msg);
+            return;
+          }
+          await c.handler(event, { attempt, redelivered: msg.fields.redelivered, routingKey: msg.fields.routingKey });
+          if (c.idempotency) await c.idempotency.remember(c.name, event.id);
+        } catch (err) {
+          this.log.warn({ err, consumer: c.name, eventId: event.id, type: event.type, attempt }, 'handler failed');
+          if (attempt > this.retryDelays.length) await this.park(c, ch, msg, attempt, (err as Error)?.message ?? 'handler failed');
+          else await this.retryLater(c, ch, msg, attempt);
           return;
         }
-        await c.handler(event, { attempt, redelivered: msg.fields.redelivered, routingKey: msg.fields.routingKey });
-        if (c.idempotency) await c.idempotency.remember(c.name, event.id);
-      } catch (err) {
-        this.log.warn({ err, consumer: c.name, eventId: event.id, type: event.type, attempt }, 'handler failed');
-        if (attempt > this.retryDelays.length) await this.park(c, ch, msg, attempt, (err as Error)?.message ?? 'handler failed');
-        else await this.retryLater(c, ch, msg, attempt);
-        return;
-      }
-      try {
-        ch.ack(msg);
-        metrics?.counter('bus_consumed_total', 'Events processed', ['consumer']).inc({ consumer: c.name });
-      } catch {
-        // The channel died after the work was done: the broker redelivers and the
-        // idempotency check skips it.
-      }
-    });
+        try {
+          ch.ack(msg);
+          metrics?.counter('bus_consumed_total', 'Events processed', ['consumer']).inc({ consumer: c.name });
+        } catch {
+          // The channel died after the work was done: the broker redelivers and the
+          // idempotency check skips it.
+        }
+      },
+    );
   }
 
   private async retryLater(c: ConsumerState, ch: Channel, msg: ConsumeMessage, attempt: number): Promise<void> {

@@ -44,7 +44,10 @@ export function capturingLogger(service = 'test'): { logger: Logger; lines: () =
   return { logger: createLogger({ service, level: 'debug', destination: stream }), lines: () => lines };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let last: unknown;
   while (Date.now() < deadline) {
@@ -88,11 +91,13 @@ export class TestIssuer {
 
   sign(claims: Partial<AccessTokenClaims> & { tid: string; role: AccessTokenClaims['role'] }, expiresInSeconds = 600): string {
     const { iat: _iat, exp: _exp, iss: _iss, aud: _aud, ...rest } = claims;
-    return jwt.sign(
-      { sub: randomId('usr'), sid: randomId('ses'), amr: ['pwd'], jti: uuidv7(), ...rest },
-      this.privateKey,
-      { algorithm: 'ES256', keyid: this.kid, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: expiresInSeconds },
-    );
+    return jwt.sign({ sub: randomId('usr'), sid: randomId('ses'), amr: ['pwd'], jti: uuidv7(), ...rest }, this.privateKey, {
+      algorithm: 'ES256',
+      keyid: this.kid,
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      expiresIn: expiresInSeconds,
+    });
   }
 
   /** A fresh tenant with one user of each role, as bearer tokens. */
@@ -157,3 +162,6 @@ export function probeEvent(run: string, seq: number, id: string = uuidv7()) {
     data: { seq, run },
   };
 }
+
+// Private FerretDB servers and the index proof for query shapes (docs/platform.md).
+export * from './ferretdb';
