@@ -1,10 +1,11 @@
 // The invariants, read from the services' own databases (the truth of what changed) and
 // the audit log (the truth of which events arrived), plus the audit's own verification
 // through the gateway.
+import { Bus, createLogger } from '@praxis/platform';
 import mongoose, { type Connection } from 'mongoose';
 import type { Platform } from '../../e2e/platform';
 import type { Load, Practice } from './load';
-import { chaosInfra, mongoUrl } from './servers';
+import { amqpUrl, chaosInfra, mongoUrl } from './servers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,6 +28,8 @@ export interface LogFigures {
   eventWithoutChange: number;
   /** Acknowledged patients missing from records' database. */
   ackedWritesLost: number;
+  /** Events audit had parked (retries spent during an outage) and the run replayed. */
+  parkedReplayed: number;
   /** Changes whose outcome the client could not learn (their events may or may not be in the log). */
   uncertainUpdates: number;
   chainsVerified: number;
@@ -67,9 +70,30 @@ export class Inspector {
     return n;
   }
 
+  /**
+   * Events audit parked (its retries ran out, e.g. while FerretDB was down longer than the
+   * retry delays): not lost, but not in the log until replayed. An operator replays them
+   * (Bus.replayParked); the run does the same and reports how many.
+   */
+  parkedReplayed = 0;
+
+  async replayParkedAudit(): Promise<number> {
+    const parked = await this.auditQueueDepth('.parked').catch(() => 0);
+    if (parked === 0) return 0;
+    const bus = new Bus({ url: amqpUrl, service: 'audit', logger: createLogger({ service: 'chaos', level: 'silent' }) });
+    await bus.connect();
+    try {
+      const n = await bus.replayParked(`e2e-${this.platform.run}`, 100_000);
+      this.parkedReplayed += n;
+      return n;
+    } finally {
+      await bus.close();
+    }
+  }
+
   /** Messages still queued for audit (ready or unacknowledged), from the management API. */
-  async auditQueueDepth(): Promise<number> {
-    const q = encodeURIComponent(`audit.e2e-${this.platform.run}`);
+  async auditQueueDepth(suffix = ''): Promise<number> {
+    const q = encodeURIComponent(`audit.e2e-${this.platform.run}${suffix}`);
     const res = await fetch(`http://127.0.0.1:${chaosInfra.mgmtPort}/api/queues/%2F/${q}`, {
       headers: { authorization: 'Basic ' + Buffer.from('guest:guest').toString('base64') },
       signal: AbortSignal.timeout(5_000),
@@ -109,7 +133,10 @@ export class Inspector {
         last = count;
         stableSince = Date.now();
       }
-      if (pending === 0 && depth === 0 && Date.now() - stableSince > 3_000) return Date.now() - t0;
+      if (pending === 0 && depth === 0 && Date.now() - stableSince > 3_000) {
+        if ((await this.replayParkedAudit()) === 0) return Date.now() - t0;
+        stableSince = Date.now();
+      }
       if (Date.now() - t0 > timeoutMs)
         throw new Error(`not drained after ${timeoutMs} ms: outbox ${pending}, audit queue ${depth}, entries ${count}`);
       await sleep(1500);
@@ -130,6 +157,7 @@ export class Inspector {
       changeWithoutEvent: 0,
       eventWithoutChange: 0,
       ackedWritesLost: 0,
+      parkedReplayed: this.parkedReplayed,
       uncertainUpdates: 0,
       chainsVerified: 0,
       chainsFailed: 0,
@@ -137,6 +165,7 @@ export class Inspector {
       drainMs,
       problems: [],
     };
+    this.parkedReplayed = 0;
     const tenants = new Set(practices.map((p) => p.tenantId));
     const entries = (await this.entries()).filter((e) => tenants.has(e.tenantId));
     f.entries = entries.length;

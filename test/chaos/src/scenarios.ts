@@ -103,7 +103,7 @@ function fromLog(
     stored: f.entries,
     lost: f.lost + f.ackedWritesLost,
     duplicated: f.duplicated,
-    recovery,
+    recovery: f.parkedReplayed ? `${recovery}; ${f.parkedReplayed} parked events replayed` : recovery,
     ok: invariantsHold(f),
     problems: f.problems,
     figures: { ...figures, log: f },
