@@ -113,8 +113,9 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => !r.ok);
   const reports = path.join(ROOT, '.data/reports');
   mkdirSync(reports, { recursive: true });
+  const figuresFile = full || args.includes('--sizes') ? 'chaos-large.json' : 'chaos.json';
   writeFileSync(
-    path.join(reports, 'chaos.json'),
+    path.join(reports, figuresFile),
     JSON.stringify({ full, sizes, seconds: Math.round((Date.now() - t0) / 1000), results }, null, 2),
   );
   // Shaped like jest's --json output, so scripts/lib/jest-summary.js counts each scenario.
@@ -134,7 +135,7 @@ async function main(): Promise<number> {
   );
   console.log('\n' + table(results) + '\n');
   for (const r of failed) console.log(`${r.name}: ${r.problems.join('\n  ')}`);
-  log(`finished in ${Math.round((Date.now() - t0) / 1000)} s; figures in .data/reports/chaos.json`);
+  log(`finished in ${Math.round((Date.now() - t0) / 1000)} s; figures in .data/reports/${figuresFile}`);
   console.log(`chaos: ${results.length} scenarios, ${lost} lost, ${duplicated} duplicated`);
   return failed.length === 0 && results.length > 0 ? 0 : 1;
 }
