@@ -246,7 +246,9 @@ export class Load {
       // Past the time cap the load goes on while holdUntil() is false (a fault schedule not done yet).
       const inTime = () =>
         !this.opts.maxMs || Date.now() - t0 < this.opts.maxMs || (this.opts.holdUntil !== undefined && !this.opts.holdUntil());
-      while (!this.stopped && next < this.opts.operations && inTime()) {
+      // Past the operation count too: a fault schedule still running keeps the load going.
+      const holding = () => this.opts.holdUntil !== undefined && !this.opts.holdUntil();
+      while (!this.stopped && (next < this.opts.operations || holding()) && inTime()) {
         next++;
         await this.op(w, n++);
         this.done++;

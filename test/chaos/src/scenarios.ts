@@ -113,7 +113,14 @@ function fromLog(
 // 1. The broker killed -9 three times while patient changes and views flow.
 export async function brokerKills(ctx: Ctx): Promise<ScenarioResult> {
   const ps = await practices(ctx, ctx.sizes.practices, 'chaos-broker');
-  const load = new Load(ps, { operations: ctx.sizes.brokerEvents, concurrency: ctx.sizes.concurrency, maxMs: ctx.sizes.loadMs });
+  const load = new Load(ps, {
+    operations: ctx.sizes.brokerEvents,
+    concurrency: ctx.sizes.concurrency,
+    maxMs: ctx.sizes.loadMs,
+    holdUntil: () => killsDone,
+  });
+  // The load goes on until the third kill is done, so every kill lands during it.
+  let killsDone = false;
   const running = load.run();
   const kills: { at: number; downMs: number; startMs: number }[] = [];
   for (let k = 1; k <= 3; k++) {
@@ -126,6 +133,7 @@ export async function brokerKills(ctx: Ctx): Promise<ScenarioResult> {
     const startMs = await startServer('rabbitmq');
     kills.push({ at, downMs: Date.now() - t0, startMs });
   }
+  killsDone = true;
   const figures = await running;
   const drainMs = await ctx.inspector.drain(600_000);
   const f = await ctx.inspector.check(ps, load, drainMs);
