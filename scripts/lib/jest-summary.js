@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Reads jest --json result files and prints one line: `N passed, N failed`.
 // A file that is missing or unreadable counts as one failure (its phase did not report).
+// scripts/chaos writes one of the same shape (.data/reports/jest-chaos.json): a test per scenario.
 const fs = require('node:fs');
 
 let passed = 0;

@@ -31,6 +31,11 @@ export interface PlatformOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   logLevel?: string;
   readyTimeoutMs?: number;
+  /**
+   * Restart a process that exits on its own (as Kubernetes would), after this many ms;
+   * default: never. scripts/chaos uses it, since a service may exit when its database goes.
+   */
+  restartAfterMs?: number;
 }
 
 export interface Platform {
@@ -50,6 +55,14 @@ export interface Platform {
   ): Promise<{ pid: number; code: number | null; signal: NodeJS.Signals | null }>;
   /** Start a stopped service again, with the same environment (port, database, KEK) as before. */
   restartService(name: (typeof SERVICE_NAMES)[number]): Promise<{ pid: number }>;
+  /** The process id of one service's current process. */
+  pid(name: ServiceName): number | undefined;
+  /** Send a signal to one service's current process and wait until it has exited. */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Start one service again (same port, database and key) and wait until it is ready; ms taken. */
+  restart(name: ServiceName): Promise<number>;
+  /** How many times each service was restarted after exiting on its own. */
+  restarts: Partial<Record<ServiceName, number>>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +87,8 @@ interface Proc {
   url: string;
   log: string;
   exited: boolean;
+  /** Killed on purpose (kill(), restart(), stop()): not restarted by supervision. */
+  killed: boolean;
 }
 
 function spawnService(name: ServiceName, env: Record<string, string>, log: string): ChildProcess {
@@ -118,6 +133,7 @@ async function waitReady(p: Proc, timeoutMs: number): Promise<void> {
 
 async function stopProc(p: Proc): Promise<void> {
   if (p.exited) return;
+  p.killed = true;
   const gone = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
   p.child.kill('SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
@@ -188,18 +204,19 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
 
   const procs: Proc[] = [];
-  // One KEK per service for the whole run, so a restarted service reads what it wrote.
-  const keks = Object.fromEntries([...services, 'gateway'].map((n) => [n, randomBytes(32).toString('base64')])) as Record<
-    ServiceName,
-    string
-  >;
+  // One KEK per service for the whole run, so a restarted process opens what the first wrote.
+  const keks = new Map<ServiceName, string>();
+  const current = new Map<ServiceName, Proc>();
+  const restarts: Partial<Record<ServiceName, number>> = {};
+  let stopping = false;
   const start = (name: ServiceName, overrides: Record<string, string> = {}, tag: string = name) => {
     const log = path.join(logDir, `${run}-${tag}.log`);
+    if (!keks.has(name)) keks.set(name, randomBytes(32).toString('base64'));
     const env = {
       ...common,
       PORT: String(ports[name]),
       MONGO_DB: `e2e_${name}_${run}`,
-      KEK: keks[name],
+      KEK: keks.get(name)!,
       OTEL_SERVICE_NAME: `praxis-${name}`,
       ...(name in clientSecrets ? { SERVICE_CLIENT_SECRET: clientSecrets[name as keyof typeof clientSecrets] } : {}),
       ...(name === 'auth'
@@ -213,13 +230,40 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       ...overrides,
     };
     const child = spawnService(name, env, log);
-    const p: Proc = { name, child, url: `http://127.0.0.1:${env.PORT}`, log, exited: false };
-    child.once('exit', () => (p.exited = true));
+    const p: Proc = { name, child, url: `http://127.0.0.1:${env.PORT}`, log, exited: false, killed: false };
+    child.once('exit', () => {
+      p.exited = true;
+      // Exited by itself (not killed here, not stopping): start it again, as Kubernetes would.
+      if (!p.killed && !stopping && opts.restartAfterMs !== undefined && tag === name && current.get(name) === p) {
+        restarts[name] = (restarts[name] ?? 0) + 1;
+        setTimeout(() => {
+          if (!stopping && current.get(name) === p) start(name);
+        }, opts.restartAfterMs);
+      }
+    });
     procs.push(p);
+    if (tag === name) current.set(name, p);
     return p;
   };
 
+  const kill = async (name: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => {
+    const p = current.get(name);
+    if (!p || p.exited) return;
+    p.killed = true;
+    const gone = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+    p.child.kill(signal);
+    await gone;
+  };
+  const restart = async (name: ServiceName) => {
+    const t0 = Date.now();
+    const p = current.get(name);
+    if (p && !p.exited) await kill(name);
+    await waitReady(start(name), opts.readyTimeoutMs ?? 60_000);
+    return Date.now() - t0;
+  };
+
   const stop = async () => {
+    stopping = true;
     // The gateway first, then the services, as a rolling shutdown would.
     for (const p of [...procs].reverse()) await stopProc(p);
     const queues = [
@@ -247,22 +291,36 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };
-  const current = (name: ServiceName) => [...procs].reverse().find((p) => p.name === name && p.url === urls[name]);
   const stopService: Platform['stopService'] = async (name, signal = 'SIGTERM') => {
-    const p = current(name);
+    const p = current.get(name);
     if (!p || p.exited) throw new Error(`${name} is not running`);
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       p.child.once('exit', (code, sig) => resolve({ code, signal: sig })),
     );
+    p.killed = true;
     p.child.kill(signal);
     return { pid: p.child.pid!, ...(await exit) };
   };
   const restartService: Platform['restartService'] = async (name) => {
-    const p = current(name);
+    const p = current.get(name);
     if (p && !p.exited) throw new Error(`${name} is still running`);
-    const next = start(name, {}, `${name}-restarted-${Date.now()}`);
+    const next = start(name);
     await waitReady(next, opts.readyTimeoutMs ?? 60_000);
     return { pid: next.child.pid! };
   };
-  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stopService, restartService, stop };
+  return {
+    run,
+    url: urls.gateway!,
+    urls,
+    services,
+    logDir,
+    startGateway,
+    stopService,
+    restartService,
+    pid: (name) => current.get(name)?.child.pid,
+    kill,
+    restart,
+    restarts,
+    stop,
+  };
 }

@@ -24,10 +24,21 @@ function buildApp() {
   api.route({ method: 'get', path: '/boom', summary: 'throws', auth: 'public' }, async () => {
     throw new Error('database password is hunter2');
   });
+  api.route({ method: 'get', path: '/db-down', summary: 'database unreachable', auth: 'public' }, async () => {
+    const err = new Error('connect ECONNREFUSED 127.0.0.1:27017');
+    err.name = 'MongoServerSelectionError';
+    throw err;
+  });
   api.route({ method: 'get', path: '/locked', summary: 'locked', auth: 'public' }, async () => {
     throw problems.locked(30);
   });
-  const app = createHttpApp({ service: 'test', logger: testLogger(), metrics: new Metrics('test'), routers: [api], readiness: { always: async () => true } });
+  const app = createHttpApp({
+    service: 'test',
+    logger: testLogger(),
+    metrics: new Metrics('test'),
+    routers: [api],
+    readiness: { always: async () => true },
+  });
   return { app, issuer, revoked };
 }
 
@@ -58,7 +69,10 @@ describe('http app', () => {
   });
 
   it('refuses $ operators in bodies and query strings', async () => {
-    const body = await request(app).post('/api/v1/things/abc').set(bearer(tenant.admin.token)).send({ name: { $gt: '' } });
+    const body = await request(app)
+      .post('/api/v1/things/abc')
+      .set(bearer(tenant.admin.token))
+      .send({ name: { $gt: '' } });
     expect(body.status).toBe(400);
     expect(body.body.errors[0]).toMatchObject({ path: 'body.name.$gt' });
     const query = await request(app).post('/api/v1/things/abc?dryRun[$ne]=x').set(bearer(tenant.admin.token)).send({ name: 'x' });
@@ -72,9 +86,16 @@ describe('http app', () => {
   });
 
   it('answers 400 for malformed JSON and 413 for a body over the limit', async () => {
-    const bad = await request(app).post('/api/v1/things/abc').set(bearer(tenant.admin.token)).set('Content-Type', 'application/json').send('{"name":');
+    const bad = await request(app)
+      .post('/api/v1/things/abc')
+      .set(bearer(tenant.admin.token))
+      .set('Content-Type', 'application/json')
+      .send('{"name":');
     expect(bad.status).toBe(400);
-    const big = await request(app).post('/api/v1/things/abc').set(bearer(tenant.admin.token)).send({ name: 'x'.repeat(1_100_000) });
+    const big = await request(app)
+      .post('/api/v1/things/abc')
+      .set(bearer(tenant.admin.token))
+      .send({ name: 'x'.repeat(1_100_000) });
     expect(big.status).toBe(413);
     expect(big.headers['content-type']).toMatch(/problem\+json/);
   });
@@ -99,6 +120,13 @@ describe('http app', () => {
     expect(res.status).toBe(500);
     expect(res.body.errorId).toBeTruthy();
     expect(JSON.stringify(res.body)).not.toMatch(/hunter2|at .*\.ts/);
+  });
+
+  it('answers 503 when the database cannot be reached, without the driver message', async () => {
+    const res = await request(app).get('/api/v1/db-down');
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|27017/);
   });
 
   it('sends Retry-After with 423', async () => {

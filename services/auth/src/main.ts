@@ -7,12 +7,21 @@ import { loadAuthConfig } from './config';
 import { PurgeScheduler } from './deletion/deletion';
 import { openAuthDeps } from './deps';
 import { startRevocationConsumer } from './sessions/revocations';
+import { reassertRevocations } from './sessions/sessions';
 
 async function main(): Promise<void> {
   const config = loadAuthConfig();
   const deps = await openAuthDeps(config);
   deps.relay.start();
   deps.lifecycle.onClose('outbox-relay', () => deps.relay.stop());
+  // After Redis comes back (it may have lost the last revocations), put them back.
+  const reassert = () =>
+    void reassertRevocations(deps).then(
+      (n) => n && deps.logger.info({ sessions: n }, 'revocation marks re-asserted in Redis'),
+      (err: unknown) => deps.logger.warn({ err }, 'could not re-assert revocation marks'),
+    );
+  deps.redis.on('ready', reassert);
+  reassert();
   const scheduler = new PurgeScheduler(deps, config.PURGE_INTERVAL_MS);
   scheduler.start();
   deps.lifecycle.onClose('purge-scheduler', () => scheduler.stop());

@@ -4,6 +4,7 @@ import { randomId } from '@praxis/platform';
 import { unique } from '@praxis/testing';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+import { reassertRevocations } from '../src/sessions/sessions';
 import { ABANDONED_SIGNUP_MS } from '../src/tenants/tenants';
 import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './helpers';
 
@@ -25,7 +26,10 @@ describe('practice sign-up', () => {
       .post(`${API}/tenants`)
       .send({ name: 'Sunny Clinic', slug, admin: { name: 'Sam', email: `${slug}@Example.test`, password: strongPassword() } });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ tenant: { id: expect.any(String), slug, name: 'Sunny Clinic' }, user: { id: expect.any(String), email: `${slug}@example.test`, role: 'admin' } });
+    expect(res.body).toEqual({
+      tenant: { id: expect.any(String), slug, name: 'Sunny Clinic' },
+      user: { id: expect.any(String), email: `${slug}@example.test`, role: 'admin' },
+    });
     const created = await h.event('auth.tenant.created', (e) => e.tenantId === res.body.tenant.id);
     expect(created.data).toEqual({ tenantId: res.body.tenant.id, slug });
     const userCreated = await h.event('auth.user.created', (e) => e.tenantId === res.body.tenant.id);
@@ -33,22 +37,33 @@ describe('practice sign-up', () => {
   });
 
   it('answers 409 when the slug is taken', async () => {
-    const res = await request(h.app).post(`${API}/tenants`).send({ name: 'Copy', slug: p.slug, admin: { name: 'X', email: 'x@example.test', password: strongPassword() } });
+    const res = await request(h.app)
+      .post(`${API}/tenants`)
+      .send({ name: 'Copy', slug: p.slug, admin: { name: 'X', email: 'x@example.test', password: strongPassword() } });
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
   it.each([['UPPER-case'], ['ab'], ['a'.repeat(41)], ['-leading'], ['with space']])('refuses the slug %p with 400', async (slug) => {
-    const res = await request(h.app).post(`${API}/tenants`).send({ name: 'X', slug, admin: { name: 'X', email: 'x@example.test', password: strongPassword() } });
+    const res = await request(h.app)
+      .post(`${API}/tenants`)
+      .send({ name: 'X', slug, admin: { name: 'X', email: 'x@example.test', password: strongPassword() } });
     expect(res.status).toBe(400);
   });
 
   it('takes back the slug of a sign-up that died between its two writes, and only that', async () => {
-    const body = (slug: string) => ({ name: 'Again', slug, admin: { name: 'Al', email: `${slug}@example.test`, password: strongPassword() } });
+    const body = (slug: string) => ({
+      name: 'Again',
+      slug,
+      admin: { name: 'Al', email: `${slug}@example.test`, password: strongPassword() },
+    });
     const orphan = async (slug: string, ageMs: number) => {
       const at = new Date(Date.now() - ageMs);
       const id = randomId('ten');
-      await h.deps.tenants.create({ _id: id, slug, name: 'Crashed', mfaRequired: false, status: 'active', createdAt: at, updatedAt: at }, []);
+      await h.deps.tenants.create(
+        { _id: id, slug, name: 'Crashed', mfaRequired: false, status: 'active', createdAt: at, updatedAt: at },
+        [],
+      );
       return id;
     };
     // Abandoned long enough ago: the new sign-up gets the slug; the orphan is gone.
@@ -75,16 +90,22 @@ describe('practice sign-up', () => {
 
   it('refuses short and common passwords', async () => {
     for (const password of ['short-pw', 'password1234', 'Password123!']) {
-      const res = await request(h.app).post(`${API}/tenants`).send({ name: 'X', slug: unique('pw'), admin: { name: 'X', email: 'x@example.test', password } });
+      const res = await request(h.app)
+        .post(`${API}/tenants`)
+        .send({ name: 'X', slug: unique('pw'), admin: { name: 'X', email: 'x@example.test', password } });
       expect(res.status).toBe(400);
       expect(res.body.errors[0].path).toBe('body.admin.password');
     }
   });
 
   it('refuses unknown fields and $-operators', async () => {
-    const extra = await request(h.app).post(`${API}/tenants`).send({ name: 'X', slug: unique('x'), admin: { name: 'X', email: 'x@example.test', password: strongPassword() }, role: 'support' });
+    const extra = await request(h.app)
+      .post(`${API}/tenants`)
+      .send({ name: 'X', slug: unique('x'), admin: { name: 'X', email: 'x@example.test', password: strongPassword() }, role: 'support' });
     expect(extra.status).toBe(400);
-    const op = await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: { $ne: 'x' }, password: 'x' });
+    const op = await request(h.app)
+      .post(`${API}/auth/login`)
+      .send({ tenant: p.slug, email: { $ne: 'x' }, password: 'x' });
     expect(op.status).toBe(400);
   });
 });
@@ -109,9 +130,18 @@ describe('login and tokens', () => {
 
   it('answers an unknown email, an unknown practice and a wrong password alike', async () => {
     const p = await signUpPractice(h.app);
-    const wrong = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.1.0.1').send({ tenant: p.slug, email: p.admin.email, password: 'not the password at all' });
-    const unknown = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.1.0.1').send({ tenant: p.slug, email: 'nobody@example.test', password: 'not the password at all' });
-    const noTenant = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.1.0.1').send({ tenant: unique('none'), email: p.admin.email, password: 'not the password at all' });
+    const wrong = await request(h.app)
+      .post(`${API}/auth/login`)
+      .set('X-Forwarded-For', '10.1.0.1')
+      .send({ tenant: p.slug, email: p.admin.email, password: 'not the password at all' });
+    const unknown = await request(h.app)
+      .post(`${API}/auth/login`)
+      .set('X-Forwarded-For', '10.1.0.1')
+      .send({ tenant: p.slug, email: 'nobody@example.test', password: 'not the password at all' });
+    const noTenant = await request(h.app)
+      .post(`${API}/auth/login`)
+      .set('X-Forwarded-For', '10.1.0.1')
+      .send({ tenant: unique('none'), email: p.admin.email, password: 'not the password at all' });
     for (const r of [wrong, unknown, noTenant]) {
       expect(r.status).toBe(401);
       expect(r.body.detail).toBe(wrong.body.detail);
@@ -126,7 +156,10 @@ describe('login and tokens', () => {
     const p = await signUpPractice(h.app);
     const time = async (email: string) => {
       const t0 = process.hrtime.bigint();
-      await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', `10.2.${Math.floor(Math.random() * 200)}.1`).send({ tenant: p.slug, email, password: 'not the password at all' });
+      await request(h.app)
+        .post(`${API}/auth/login`)
+        .set('X-Forwarded-For', `10.2.${Math.floor(Math.random() * 200)}.1`)
+        .send({ tenant: p.slug, email, password: 'not the password at all' });
       return Number(process.hrtime.bigint() - t0) / 1e6;
     };
     const known: number[] = [];
@@ -146,7 +179,14 @@ describe('login and tokens', () => {
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
     const res = await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken));
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: p.admin.id, email: p.admin.email, name: 'Ada Admin', role: 'admin', tenant: { id: p.tenantId, slug: p.slug, name: 'Test Practice' }, mfa: { totp: false } });
+    expect(res.body).toMatchObject({
+      id: p.admin.id,
+      email: p.admin.email,
+      name: 'Ada Admin',
+      role: 'admin',
+      tenant: { id: p.tenantId, slug: p.slug, name: 'Test Practice' },
+      mfa: { totp: false },
+    });
     expect((await request(h.app).get(`${API}/auth/me`)).status).toBe(401);
   });
 });
@@ -170,7 +210,9 @@ describe('refresh, logout and revocation', () => {
   it('refuses a made-up refresh token without touching the session', async () => {
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
     const sid = claimsOf(t.accessToken).sid;
-    const forged = await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: `${sid}.${'A'.repeat(43)}` });
+    const forged = await request(h.app)
+      .post(`${API}/auth/refresh`)
+      .send({ refreshToken: `${sid}.${'A'.repeat(43)}` });
     expect(forged.status).toBe(401);
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: t.refreshToken })).status).toBe(200);
   });
@@ -181,6 +223,19 @@ describe('refresh, logout and revocation', () => {
     expect(await h.deps.redis.exists(revokedSessionKey(claimsOf(t.accessToken).sid))).toBe(1);
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(401);
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: t.refreshToken })).status).toBe(401);
+  });
+
+  it('puts back the Redis mark of a revocation that Redis lost', async () => {
+    const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
+    const key = revokedSessionKey(claimsOf(t.accessToken).sid);
+    expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(t.accessToken))).status).toBe(204);
+    // What a Redis killed before its AOF reached the disk leaves behind.
+    await h.deps.redis.del(key);
+    expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(200);
+    expect(await reassertRevocations(h.deps)).toBeGreaterThanOrEqual(1);
+    expect(await h.deps.redis.exists(key)).toBe(1);
+    expect(await h.deps.redis.ttl(key)).toBeGreaterThan(h.deps.config.ACCESS_TOKEN_TTL_S);
+    expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(401);
   });
 
   it('ends an idle session', async () => {
@@ -223,7 +278,14 @@ describe('users', () => {
     expect(claimsOf(t.accessToken).role).toBe('clinician');
     // A clinician may not manage users.
     expect((await request(h.app).get(`${API}/users`).set(bearer(t.accessToken))).status).toBe(403);
-    expect((await request(h.app).post(`${API}/users`).set(bearer(t.accessToken)).send({ name: 'X', email: 'x@example.test', role: 'admin', password: strongPassword() })).status).toBe(403);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/users`)
+          .set(bearer(t.accessToken))
+          .send({ name: 'X', email: 'x@example.test', role: 'admin', password: strongPassword() })
+      ).status,
+    ).toBe(403);
   });
 
   it('paginates with limit and cursor', async () => {
@@ -231,7 +293,9 @@ describe('users', () => {
     const first = await request(h.app).get(`${API}/users?limit=1`).set(bearer(admin));
     expect(first.body.items).toHaveLength(1);
     expect(first.body.next).toEqual(expect.any(String));
-    const second = await request(h.app).get(`${API}/users?limit=1&cursor=${encodeURIComponent(first.body.next)}`).set(bearer(admin));
+    const second = await request(h.app)
+      .get(`${API}/users?limit=1&cursor=${encodeURIComponent(first.body.next)}`)
+      .set(bearer(admin));
     expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
     expect((await request(h.app).get(`${API}/users?limit=500`).set(bearer(admin))).status).toBe(400);
     expect((await request(h.app).get(`${API}/users?bogus=1`).set(bearer(admin))).status).toBe(400);
@@ -246,11 +310,17 @@ describe('users', () => {
     expect(raw!.emailSealed.ct).toMatch(/^v1\./);
     // Email lookup is case-insensitive.
     await login(h.app, p.slug, u.email.toUpperCase(), u.password);
-    expect((await request(h.app).get(`${API}/users/${u.id}`).set(bearer(admin))).body).toMatchObject({ email: u.email, name: 'Some clinician' });
+    expect((await request(h.app).get(`${API}/users/${u.id}`).set(bearer(admin))).body).toMatchObject({
+      email: u.email,
+      name: 'Some clinician',
+    });
   });
 
   it('refuses a duplicate email with 409', async () => {
-    const res = await request(h.app).post(`${API}/users`).set(bearer(admin)).send({ name: 'Dup', email: p.admin.email.toUpperCase(), role: 'clinician', password: strongPassword() });
+    const res = await request(h.app)
+      .post(`${API}/users`)
+      .set(bearer(admin))
+      .send({ name: 'Dup', email: p.admin.email.toUpperCase(), role: 'clinician', password: strongPassword() });
     expect(res.status).toBe(409);
   });
 
@@ -302,12 +372,35 @@ describe('users', () => {
     const a = await login(h.app, p.slug, u.email, u.password);
     const b = await login(h.app, p.slug, u.email, u.password);
     const next = strongPassword();
-    expect((await request(h.app).post(`${API}/auth/password`).set(bearer(b.accessToken)).send({ currentPassword: 'wrong password here', newPassword: next })).status).toBe(422);
-    expect((await request(h.app).post(`${API}/auth/password`).set(bearer(b.accessToken)).send({ currentPassword: u.password, newPassword: 'password1234' })).status).toBe(400);
-    expect((await request(h.app).post(`${API}/auth/password`).set(bearer(b.accessToken)).send({ currentPassword: u.password, newPassword: next })).status).toBe(204);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/password`)
+          .set(bearer(b.accessToken))
+          .send({ currentPassword: 'wrong password here', newPassword: next })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/password`)
+          .set(bearer(b.accessToken))
+          .send({ currentPassword: u.password, newPassword: 'password1234' })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/password`)
+          .set(bearer(b.accessToken))
+          .send({ currentPassword: u.password, newPassword: next })
+      ).status,
+    ).toBe(204);
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(a.accessToken))).status).toBe(401);
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(b.accessToken))).status).toBe(200);
-    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: u.email, password: u.password })).status).toBe(401);
+    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: u.email, password: u.password })).status).toBe(
+      401,
+    );
     await login(h.app, p.slug, u.email, next);
   });
 });

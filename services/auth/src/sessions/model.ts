@@ -87,10 +87,11 @@ export class SessionRepo {
 
   /** Rotate the refresh secret only if `oldHash` is still the current one (single winner). */
   async rotate(tenantId: string, sessionId: string, oldHash: string, newHash: string, now: Date): Promise<SessionDoc | null> {
-    return updateAndReturn(this.store.col, 
-        { tenantId, _id: sessionId, refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
-        { $set: { refreshHash: newHash, lastUsedAt: now }, $push: { usedRefreshHashes: oldHash } },
-      );
+    return updateAndReturn(
+      this.store.col,
+      { tenantId, _id: sessionId, refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
+      { $set: { refreshHash: newHash, lastUsedAt: now }, $push: { usedRefreshHashes: oldHash } },
+    );
   }
 
   async markRevoked(tenantId: string, sessionId: string, reason: RevokeReason, events: EventEnvelope[]): Promise<boolean> {
@@ -103,11 +104,18 @@ export class SessionRepo {
     return res.modifiedCount === 1;
   }
 
+  /**
+   * Housekeeping across tenants: sessions revoked at or after `since`, for putting their
+   * Redis marks back after Redis lost data (see reassertRevocations). A scan on FerretDB;
+   * it runs only when auth (re)connects to Redis.
+   */
+  async revokedSince(since: Date): Promise<Pick<SessionDoc, '_id' | 'expiresAt' | 'revokedReason'>[]> {
+    return this.model.find({ revokedAt: trusted({ $gte: since }) }, { _id: 1, expiresAt: 1, revokedReason: 1 }).lean();
+  }
+
   /** Sessions still open (not revoked, not past their end). */
   async openFor(tenantId: string, filter: { userId?: string; grantId?: string; kind?: SessionDoc['kind'] }): Promise<SessionDoc[]> {
-    return this.model
-      .find({ tenantId, ...filter, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: new Date() }) })
-      .lean();
+    return this.model.find({ tenantId, ...filter, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: new Date() }) }).lean();
   }
 
   async listSupport(tenantId: string, limit: number, before?: Date): Promise<SessionDoc[]> {

@@ -48,7 +48,11 @@ async function accessFor(deps: AuthDeps, s: SessionDoc): Promise<{ token: string
 }
 
 /** Open a session and issue its first tokens; the given events ride on the session's insert. */
-export async function startSession(deps: AuthDeps, p: StartSession, events: (sessionId: string) => Parameters<typeof makeEvent>[0][]): Promise<{ session: SessionDoc; tokens: TokenPair }> {
+export async function startSession(
+  deps: AuthDeps,
+  p: StartSession,
+  events: (sessionId: string) => Parameters<typeof makeEvent>[0][],
+): Promise<{ session: SessionDoc; tokens: TokenPair }> {
   const now = new Date();
   const sessionId = randomId('ses');
   const secret = randomToken(32);
@@ -72,7 +76,10 @@ export async function startSession(deps: AuthDeps, p: StartSession, events: (ses
   };
   await deps.sessions.create(session, events(sessionId).map(makeEvent));
   const access = await accessFor(deps, session);
-  return { session, tokens: { accessToken: access.token, refreshToken: `${sessionId}.${secret}`, expiresIn: access.expiresIn, tokenType: 'Bearer' } };
+  return {
+    session,
+    tokens: { accessToken: access.token, refreshToken: `${sessionId}.${secret}`, expiresIn: access.expiresIn, tokenType: 'Bearer' },
+  };
 }
 
 /** Whether a session may still be used: not revoked, within its 12 h, not idle too long. */
@@ -87,7 +94,11 @@ function sessionUsable(deps: AuthDeps, s: SessionDoc, now: Date): boolean {
  * so of two uses of one token only one wins; a token that was already used (or loses that
  * race) revokes the whole session: somebody holds a copy.
  */
-export async function refreshSession(deps: AuthDeps, refreshToken: string, check?: (s: SessionDoc) => Promise<boolean>): Promise<TokenPair> {
+export async function refreshSession(
+  deps: AuthDeps,
+  refreshToken: string,
+  check?: (s: SessionDoc) => Promise<boolean>,
+): Promise<TokenPair> {
   const parts = splitRefresh(refreshToken);
   if (!parts) throw problems.unauthenticated('The refresh token is invalid.');
   const found = await deps.sessions.getForRefresh(parts.sessionId);
@@ -119,15 +130,51 @@ export async function refreshSession(deps: AuthDeps, refreshToken: string, check
  * End a session now: the Redis mark first (every service refuses its access tokens from
  * that moment), then the durable record with its event.
  */
-export async function revokeSession(deps: AuthDeps, s: Pick<SessionDoc, '_id' | 'tenantId' | 'userId' | 'expiresAt'>, reason: RevokeReason, actor: Actor): Promise<void> {
+export async function revokeSession(
+  deps: AuthDeps,
+  s: Pick<SessionDoc, '_id' | 'tenantId' | 'userId' | 'expiresAt'>,
+  reason: RevokeReason,
+  actor: Actor,
+): Promise<void> {
   const ttl = Math.max(60, Math.ceil((s.expiresAt.getTime() - Date.now()) / 1000) + deps.config.ACCESS_TOKEN_TTL_S + 60);
   await deps.redis.set(revokedSessionKey(s._id), reason, 'EX', ttl);
-  const event = makeEvent({ type: 'auth.session.revoked', tenantId: s.tenantId, actor, data: { sessionId: s._id, userId: s.userId, reason } });
+  const event = makeEvent({
+    type: 'auth.session.revoked',
+    tenantId: s.tenantId,
+    actor,
+    data: { sessionId: s._id, userId: s.userId, reason },
+  });
   await deps.sessions.markRevoked(s.tenantId, s._id, reason, [event]);
 }
 
+/**
+ * Put the Redis marks of recently revoked sessions back. Redis acknowledges a write before
+ * its AOF has it on disk (appendfsync everysec; a busy disk postpones even the write), so a
+ * kill -9 can lose a revocation answered moments before (measured by scripts/chaos, docs/resilience.md),
+ * and a lost volume loses them all. The durable record is the session's `revokedAt`; an
+ * access token outlives its session's revocation by at most ACCESS_TOKEN_TTL_S, so the
+ * revocations of that window (with a margin) are the ones that matter. Auth runs this
+ * whenever its Redis connection becomes ready, i.e. also after Redis restarted.
+ */
+export async function reassertRevocations(deps: Pick<AuthDeps, 'sessions' | 'redis' | 'config'>, now = Date.now()): Promise<number> {
+  const since = new Date(now - (deps.config.ACCESS_TOKEN_TTL_S + 120) * 1000);
+  const revoked = await deps.sessions.revokedSince(since);
+  for (const s of revoked) {
+    const ttl = Math.max(60, Math.ceil((s.expiresAt.getTime() - now) / 1000) + deps.config.ACCESS_TOKEN_TTL_S + 60);
+    await deps.redis.set(revokedSessionKey(s._id), s.revokedReason ?? 'logout', 'EX', ttl);
+  }
+  return revoked.length;
+}
+
 /** End every open session of a user (or of a grant), optionally keeping one. */
-export async function revokeSessionsWhere(deps: AuthDeps, tenantId: string, filter: { userId?: string; grantId?: string }, reason: RevokeReason, actor: Actor, keep?: string): Promise<number> {
+export async function revokeSessionsWhere(
+  deps: AuthDeps,
+  tenantId: string,
+  filter: { userId?: string; grantId?: string },
+  reason: RevokeReason,
+  actor: Actor,
+  keep?: string,
+): Promise<number> {
   const open = await deps.sessions.openFor(tenantId, filter);
   let n = 0;
   for (const s of open) {
