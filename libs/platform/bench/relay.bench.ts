@@ -191,7 +191,7 @@ async function main(): Promise<void> {
         duplicates: d.duplicates,
       };
       log(
-        `crash: ${BACKLOG} pending; the successor held the lease after ${leaseS.toFixed(1)} s (worst case: 1.5 terms of ${leaseMs} ms) and delivered them all ${drainS.toFixed(1)} s later (${Math.round(BACKLOG / drainS)}/s); ${(leaseS + drainS).toFixed(1)} s in all`,
+        `crash: ${BACKLOG} pending; the successor held the lease after ${leaseS.toFixed(1)} s (worst case: the dead replica's terms, 1.5 of ${leaseMs} ms, then half a term's grace) and delivered them all ${drainS.toFixed(1)} s later (${Math.round(BACKLOG / drainS)}/s); ${(leaseS + drainS).toFixed(1)} s in all`,
       );
     }
     const out = path.join(ROOT, '.data/reports/bench-relay.json');
