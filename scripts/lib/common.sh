@@ -117,3 +117,16 @@ ensure_helm() {
 
 # Every script runs on the pinned Node.js (cheap once installed: one `node --version`).
 ensure_node
+
+# ensure_schemathesis: the OpenAPI fuzzer (PyPI, pinned) in a virtualenv under .data, for
+# the fuzz run in test/e2e/fuzz.int.test.ts. Needs python3 with venv (Debian: python3-venv).
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$DATA/venv-schemathesis"
+  if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" = "$SCHEMATHESIS_VERSION" ]; then return 0; fi
+  command -v python3 >/dev/null 2>&1 || { warn "python3 is missing: the OpenAPI fuzz run will fail (Debian: apt-get install python3 python3-venv)"; return 1; }
+  info "installing schemathesis $SCHEMATHESIS_VERSION into .data/venv-schemathesis (PyPI)"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || { warn "python3 -m venv failed (Debian: apt-get install python3-venv)"; return 1; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" || { warn "pip could not install schemathesis"; return 1; }
+}

@@ -176,6 +176,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     // …and so do the gateway's per-IP and per-user counters (every run comes from 127.0.0.1).
     RATE_LIMIT_PREFIX: `praxis:e2e:${run}:gw`,
     AUDIT_CONSUMER_NAME: auditConsumer,
+    // The services believe the gateway's X-Forwarded-For (it runs on this machine); the
+    // gateway itself, which clients reach directly, believes no one (set below).
+    TRUSTED_PROXIES: '127.0.0.1,::1',
     // A short checkpoint interval so a test can see a signed head quickly.
     AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
     RECORDS_CONSUMER_PREFIX: consumerPrefix,
@@ -233,14 +236,14 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     // auth first: the others fetch its JWKS.
     await waitReady(start('auth'), timeout);
     await Promise.all(services.filter((s) => s !== 'auth').map((s) => waitReady(start(s), timeout)));
-    await waitReady(start('gateway'), timeout);
+    await waitReady(start('gateway', { TRUSTED_PROXIES: '' }), timeout);
   } catch (err) {
     await stop();
     throw err;
   }
   const startGateway = async (env: Record<string, string>) => {
     const port = await freePort();
-    const p = start('gateway', { ...env, PORT: String(port) }, `gateway-${port}`);
+    const p = start('gateway', { TRUSTED_PROXIES: '', ...env, PORT: String(port) }, `gateway-${port}`);
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };

@@ -6,6 +6,8 @@ export * from './crypto';
 export * from './http/api-router';
 export * from './http/app';
 export * from './http/auth';
+export * from './http/client-ip';
+export * from './http/json-text';
 export * from './http/problem';
 export * from './http/server';
 export * from './http/validate';

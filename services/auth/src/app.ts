@@ -18,7 +18,8 @@ export function createAuthApp(deps: AuthDeps): Express {
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: deps.readiness,
-    trustProxy: deps.config.TRUST_PROXY,
+    trustedProxies: deps.config.TRUSTED_PROXIES,
+    requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
     routers: [tenantRoutes(deps), deletionRoutes(deps), loginRoutes(deps), mfaRoutes(deps), userRoutes(deps), supportRoutes(deps), serviceTokenRoutes(deps)],
     configure: (app) => {
       app.get('/.well-known/jwks.json', async (_req, res, next) => {

@@ -23,15 +23,6 @@ export const authConfigSchema = baseServiceConfig.extend({
   /** Retired KEKs, readable until `cli.ts rotate-kek` has moved everything to KEK. */
   KEK_PREVIOUS: kekConfigFields.KEK_PREVIOUS.refine((list) => list.every((k) => notKeyId(k.id)), reserved),
   /**
-   * express `trust proxy`: whose X-Forwarded-For to believe for the client IP the per-IP
-   * throttles key on. Loopback locally; in Kubernetes the gateway pods' network, or every
-   * user would share the gateway's address. A number means "that many hops".
-   */
-  TRUST_PROXY: z
-    .string()
-    .default('loopback')
-    .transform((v): string | number | boolean => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v)),
-  /**
    * The region this process runs in (the chart's ConfigMap sets it). Names the queue that
    * writes every region's session revocations into this region's Redis.
    */

@@ -13,6 +13,7 @@ import {
   OutboxRelay,
   type ServiceTokenSource,
   createHttpApp,
+  type HttpAppOptions,
   serialisedCollection,
 } from '@praxis/platform';
 import type { Express } from 'express';
@@ -61,6 +62,8 @@ export const defaultSettings: ConsentSettings = {
 };
 
 export interface ConsentDeps {
+  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config. */
+  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
   logger: Logger;
   metrics: Metrics;
   mongo: Connection;
@@ -169,6 +172,7 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     metrics: deps.metrics,
     readiness: deps.readiness ?? {},
     routers: [api],
+    ...deps.http,
   });
   const prefix = deps.consumerPrefix ?? '';
 

@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const config = loadConsentConfig();
   const deps = await openServiceDeps('consent', config);
   const consent = await buildConsent({
+    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
     logger: deps.logger,
     metrics: deps.metrics,
     mongo: deps.mongo,

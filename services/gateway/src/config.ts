@@ -32,8 +32,12 @@ export const gatewayConfigSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
-  /** express `trust proxy`: whose X-Forwarded-For to believe (the ingress in k8s). */
-  TRUST_PROXY: z.string().default('loopback'),
+  /**
+   * Proxies whose X-Forwarded-For decides the client IP: comma-separated IPs or CIDRs (the
+   * ingress controller's pods in Kubernetes). Empty (the default): every client is its
+   * socket's peer, and X-Forwarded-For is ignored.
+   */
+  TRUSTED_PROXIES: configFields.trustedProxies,
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(2_000),
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),

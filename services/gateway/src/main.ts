@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     },
     corsOrigins,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    trustedProxies: config.TRUSTED_PROXIES,
     redisKeyPrefix: config.RATE_LIMIT_PREFIX,
     readiness: config.READINESS_UPSTREAMS,
   });
@@ -72,13 +72,6 @@ async function main(): Promise<void> {
   lifecycle.onClose('http', () => server.close(10_000));
   lifecycle.handleSignals();
   logger.info({ port: server.port, upstreams: upstreams.all().map((u) => u.name) }, 'gateway listening');
-}
-
-function parseTrustProxy(v: string): string | boolean | number {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  if (/^\d+$/.test(v)) return Number(v);
-  return v;
 }
 
 main().catch((err: unknown) => {

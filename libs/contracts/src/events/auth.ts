@@ -75,7 +75,7 @@ export const authEvents = [
     z.strictObject({
       sessionId: id,
       userId: id,
-      reason: z.enum(['logout', 'admin', 'refresh-reuse', 'password-change', 'grant-revoked', 'user-disabled', 'others-ended']),
+      reason: z.enum(['logout', 'admin', 'refresh-reuse', 'password-change', 'grant-revoked', 'user-disabled', 'others-ended', 'tenant-deletion']),
     }),
     'A session ended before its time.',
   ),

@@ -36,6 +36,12 @@ export const problems = {
     }),
   payloadTooLarge: () =>
     new ProblemError(413, problemTypes.payloadTooLarge, 'Payload too large', 'The request body is larger than allowed.'),
+  unsupportedMediaType: (detail = 'This content encoding or type is not accepted.') =>
+    new ProblemError(415, problemTypes.unsupportedMediaType, 'Unsupported media type', detail),
+  methodNotAllowed: (allow: readonly string[]) =>
+    new ProblemError(405, problemTypes.methodNotAllowed, 'Method not allowed', 'This method is not supported.', undefined, {
+      Allow: allow.join(', '),
+    }),
   unavailable: (detail = 'A dependency is unavailable.') => new ProblemError(503, problemTypes.unavailable, 'Service unavailable', detail),
   timeout: (detail = 'A dependency did not answer in time.') => new ProblemError(504, problemTypes.timeout, 'Gateway timeout', detail),
   gone: (detail = 'This is no longer available.') => new ProblemError(410, problemTypes.gone, 'Gone', detail),
