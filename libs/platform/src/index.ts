@@ -25,3 +25,4 @@ export * from './tenant-keys';
 export * from './ttl-cache';
 export * from './serial';
 export * from './service';
+export * from './service-tokens';
