@@ -55,6 +55,8 @@ export interface SmsSimulator {
   behaviour: SimBehaviour;
   messages: SimMessage[];
   stats: { requests: number; accepted: number; duplicates: number; refused: number; timedOut: number };
+  /** The credentials it expects and signs with (an operator copies them from the provider's dashboard). */
+  credentials: { accountSid: string; authToken: string; apiKey: string; apiSecret: string; signatureSecret: string };
   /** Accepted texts per idempotency key (1 everywhere means nothing was sent twice). */
   countsByKey(): Map<string, number>;
   reset(): void;
@@ -111,6 +113,7 @@ export async function startSmsSimulator(opts: SimOptions): Promise<SmsSimulator>
     behaviour: defaults(),
     messages: [],
     stats: { requests: 0, accepted: 0, duplicates: 0, refused: 0, timedOut: 0 },
+    credentials: creds,
     countsByKey() {
       const m = new Map<string, number>();
       for (const msg of sim.messages) m.set(msg.idempotencyKey, (m.get(msg.idempotencyKey) ?? 0) + 1);

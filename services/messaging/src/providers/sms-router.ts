@@ -79,7 +79,6 @@ export class SmsRouter {
     for (const name of this.order(opts.lastTried)) {
       const provider = this.byName.get(name)!;
       const breaker = this.breakers.get(name)!;
-      if (breaker.state === CircuitState.Open) continue;
       try {
         const result = await breaker.execute(async () => {
           await opts.beforeAttempt?.(name);
@@ -88,6 +87,7 @@ export class SmsRouter {
         this.o.metrics?.counter('sms_sent_total', 'Texts accepted by a provider', ['provider']).inc({ provider: name });
         return { provider: name, providerMessageId: result.providerMessageId };
       } catch (err) {
+        // An open circuit refuses at once (no call); past halfOpenAfter it lets one trial through.
         if (err instanceof BrokenCircuitError) continue;
         if (err instanceof ProviderError && err.retryable) {
           tried.push(name);
