@@ -23,6 +23,9 @@ import { SmsRouter } from './providers/sms-router';
 import { TwilioProvider } from './providers/twilio';
 import { VonageProvider } from './providers/vonage';
 import type { RecordsClient } from './records-client/records-client';
+import { DirectMessageRepository, dmModels } from './direct-messages/model';
+import { directMessageRoutes } from './direct-messages/routes';
+import type { DirectMessageDeps, PracticeNames } from './direct-messages/use-cases';
 
 export interface SmsSettings {
   primary: SmsProviderName;
@@ -48,6 +51,7 @@ export interface MessagingDeps {
   /** Public base URL of the platform, for links in emails. */
   publicUrl: string;
   dmTtlDays?: number;
+  practices: PracticeNames;
   readiness?: Record<string, () => Promise<unknown>>;
   relayIntervalMs?: number;
   consumerPrefix?: string;
@@ -62,6 +66,7 @@ export interface Messaging {
   relay: OutboxRelay;
   keys: KeyService;
   messages: MessageRepository;
+  directMessages: DirectMessageRepository;
   preferences: PreferenceRepository;
   credits: Credits;
   sms: SmsRouter;
@@ -86,6 +91,8 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const serial = new KeyedSerialiser();
   const messageCol = serialisedCollection(mm.Message.collection, serial);
   const messages = new MessageRepository(mm, keys, messageCol);
+  const dm = dmModels(deps.mongo);
+  const directMessages = new DirectMessageRepository(dm, keys);
   const preferences = new PreferenceRepository(Preference);
   const credits = new Credits(new LedgerRepository(Ledger));
   const sms = new SmsRouter({ providers: smsProviders(deps.sms, deps.webhookBaseUrl), primary: deps.sms.primary, breakerFailures: deps.sms.breakerFailures, halfOpenAfterMs: deps.sms.halfOpenAfterMs, logger: deps.logger, metrics: deps.metrics });
@@ -95,7 +102,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     logger: deps.logger,
     metrics: deps.metrics,
     conn: deps.mongo,
-    collections: [messageCol, Ledger.collection],
+    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection],
     intervalMs: deps.relayIntervalMs ?? 250,
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);
@@ -111,6 +118,8 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   messageRoutes(api, messageDeps);
   creditRoutes(api, { credits });
   receiptRoutes(api, { messages, sms, events, webhookBaseUrl: deps.webhookBaseUrl });
+  const dmDeps: DirectMessageDeps = { ...messageDeps, directMessages, practices: deps.practices, publicUrl: deps.publicUrl, ttlDays: deps.dmTtlDays ?? 7 };
+  directMessageRoutes(api, dmDeps);
 
   const app = createHttpApp({
     service: 'messaging',
@@ -129,6 +138,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     relay,
     keys,
     messages,
+    directMessages,
     preferences,
     credits,
     sms,

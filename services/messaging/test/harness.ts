@@ -106,6 +106,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     sms,
     webhookBaseUrl: url,
     publicUrl: 'http://praxis.test',
+    // Auth is not part of this harness: the practice's name is what auth would answer.
+    practices: { nameOf: async () => 'Riverside Surgery' },
     relayIntervalMs: 50,
     busRetries: 3,
   });

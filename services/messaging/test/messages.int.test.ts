@@ -5,6 +5,8 @@ import request from 'supertest';
 import { type Harness, mobile, startHarness } from './harness';
 import { bearer, waitFor } from './testing';
 
+jest.setTimeout(120_000);
+
 describe('messages: email over STARTTLS, SMS through the primary, validation and consent', () => {
   let h: Harness;
   let t: ReturnType<Harness['tenant']>;

@@ -32,12 +32,19 @@ export async function acceptReceipt(deps: ReceiptDeps, providerName: string, req
   const doc = await deps.messages.findDoc(ref.tenantId, ref.messageId);
   if (!doc) return;
   const base = { tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId } };
+  // A fast receipt can overtake the worker's own "sent" write (the provider answered, the
+  // worker has not stored it yet): then the receipt records the send as well.
+  const overtaken = doc.status === 'sending';
+  const sentFields = overtaken ? { provider: name, providerMessageId: receipt.providerMessageId, sentAt: new Date() } : {};
+  const sentEvent = overtaken ? [makeEvent({ ...base, type: 'messaging.message.sent', data: { messageId: doc._id, channel: doc.channel, provider: name, attempts: doc.attempts } })] : [];
   if (receipt.status === 'delivered') {
-    await deps.messages.transition(doc.tenantId, doc._id, ['sent'], { status: 'delivered', deliveredAt: new Date() }, [
+    await deps.messages.transition(doc.tenantId, doc._id, ['sending', 'sent'], { ...sentFields, status: 'delivered', deliveredAt: new Date() }, [
+      ...sentEvent,
       makeEvent({ ...base, type: 'messaging.message.delivered', data: { messageId: doc._id, channel: doc.channel, provider: name } }),
     ]);
   } else {
-    await deps.messages.transition(doc.tenantId, doc._id, ['sent'], { status: 'failed', reason: 'undelivered', failedAt: new Date() }, [
+    await deps.messages.transition(doc.tenantId, doc._id, ['sending', 'sent'], { ...sentFields, status: 'failed', reason: 'undelivered', failedAt: new Date() }, [
+      ...sentEvent,
       makeEvent({ ...base, type: 'messaging.message.failed', data: { messageId: doc._id, channel: doc.channel, attempts: doc.attempts, provider: name } }),
     ]);
   }
