@@ -23,6 +23,9 @@ import { SmsRouter } from './providers/sms-router';
 import { TwilioProvider } from './providers/twilio';
 import { VonageProvider } from './providers/vonage';
 import type { RecordsClient } from './records-client/records-client';
+import { BatchRepository, batchModel } from './batches/model';
+import { batchRoutes } from './batches/routes';
+import { type BatchDeps, completeIfDone, expandBatch } from './batches/use-cases';
 import { DirectMessageRepository, dmModels } from './direct-messages/model';
 import { directMessageRoutes } from './direct-messages/routes';
 import type { DirectMessageDeps, PracticeNames } from './direct-messages/use-cases';
@@ -71,6 +74,7 @@ export interface Messaging {
   credits: Credits;
   sms: SmsRouter;
   delivery: DeliveryDeps;
+  batches: BatchRepository;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -92,6 +96,9 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const messageCol = serialisedCollection(mm.Message.collection, serial);
   const messages = new MessageRepository(mm, keys, messageCol);
   const dm = dmModels(deps.mongo);
+  const Batch = batchModel(deps.mongo);
+  const batchCol = serialisedCollection(Batch.collection, serial);
+  const batches = new BatchRepository(Batch, batchCol);
   const directMessages = new DirectMessageRepository(dm, keys);
   const preferences = new PreferenceRepository(Preference);
   const credits = new Credits(new LedgerRepository(Ledger));
@@ -102,7 +109,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     logger: deps.logger,
     metrics: deps.metrics,
     conn: deps.mongo,
-    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection],
+    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection, batchCol],
     intervalMs: deps.relayIntervalMs ?? 250,
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);
@@ -112,7 +119,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
 
   const events = new Events(deps.mongo, relay);
   const messageDeps: MessageDeps = { messages, preferences, records: deps.records, credits, events };
-  const delivery: DeliveryDeps = { messages, preferences, credits, events, email: deps.email, sms, batchCancelled: async () => false, logger: deps.logger, metrics: deps.metrics };
+  const delivery: DeliveryDeps = { messages, preferences, credits, events, email: deps.email, sms, batchCancelled: (tenantId, batchId) => batches.cancelled(tenantId, batchId), logger: deps.logger, metrics: deps.metrics };
 
   const api = new ApiRouter(deps.authenticator);
   messageRoutes(api, messageDeps);
@@ -120,6 +127,8 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   receiptRoutes(api, { messages, sms, events, webhookBaseUrl: deps.webhookBaseUrl });
   const dmDeps: DirectMessageDeps = { ...messageDeps, directMessages, practices: deps.practices, publicUrl: deps.publicUrl, ttlDays: deps.dmTtlDays ?? 7 };
   directMessageRoutes(api, dmDeps);
+  const batchDeps: BatchDeps = { ...messageDeps, batches, logger: deps.logger };
+  batchRoutes(api, batchDeps);
 
   const app = createHttpApp({
     service: 'messaging',
@@ -143,13 +152,23 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     credits,
     sms,
     delivery,
+    batches,
     async start() {
       relay.start();
       await startPreferenceConsumer(deps.bus, idempotency, preferences, prefix);
       await deps.bus.consume(`${prefix}deliveries`, {
         bindings: ['messaging.message.queued'],
         prefetch: deps.deliveryConcurrency ?? 20,
-        handler: async (event, info) => deliverMessage(delivery, String(event.data.messageId), info.attempt > retries),
+        handler: async (event, info) => {
+          await deliverMessage(delivery, String(event.data.messageId), info.attempt > retries);
+          // The last message of a batch completes it.
+          if (typeof event.data.batchId === 'string') await completeIfDone(batchDeps, event.tenantId, event.data.batchId);
+        },
+      });
+      await deps.bus.consume(`${prefix}batches`, {
+        bindings: ['messaging.batch.started'],
+        prefetch: 2,
+        handler: async (event) => expandBatch(batchDeps, event.tenantId, String(event.data.batchId)),
       });
     },
     async stop() {

@@ -133,17 +133,22 @@ export async function queueMessage(deps: MessageDeps, caller: Caller, input: Que
 }
 
 /**
- * A message that is not sent at all (a batch patient who opted out or has no contact):
- * stored as `blocked` with its reason and event, so the batch's outcome is complete.
+ * A message that is not sent at all (a batch patient who opted out, has no contact or no
+ * credit left): stored as `blocked` or `failed` with its reason and event, so the batch's
+ * outcome is complete. Nothing about the patient is stored but the id.
  */
-export async function recordBlocked(deps: MessageDeps, caller: Caller, input: { patientId: string; channel: Channel; templateId?: string }, id: string, reason: string, batchId?: string): Promise<void> {
-  const blocked = makeEvent({ type: 'messaging.message.blocked', tenantId: caller.tenantId, actor: caller.actor, subject: { patientId: input.patientId }, data: { messageId: id, channel: input.channel, reason } });
+export async function recordUnsent(deps: MessageDeps, caller: Caller, input: { patientId: string; channel: Channel; templateId?: string }, id: string, status: 'blocked' | 'failed', reason: string, batchId?: string): Promise<void> {
+  const base = { tenantId: caller.tenantId, actor: caller.actor, subject: { patientId: input.patientId } };
+  const event =
+    status === 'blocked'
+      ? makeEvent({ ...base, type: 'messaging.message.blocked', data: { messageId: id, channel: input.channel, reason } })
+      : makeEvent({ ...base, type: 'messaging.message.failed', data: { messageId: id, channel: input.channel, attempts: 0 } });
   await deps.messages.create(
     caller.tenantId,
     id,
-    { patientId: input.patientId, channel: input.channel, purpose: 'message', status: 'blocked', reason, credits: 0, segments: 0, ...(input.templateId ? { templateId: input.templateId } : {}), ...(batchId ? { batchId } : {}), createdBy: caller.actor.id },
+    { patientId: input.patientId, channel: input.channel, purpose: 'message', status, reason, credits: 0, segments: 0, ...(input.templateId ? { templateId: input.templateId } : {}), ...(batchId ? { batchId } : {}), createdBy: caller.actor.id },
     { to: '', body: '' },
-    [blocked],
+    [event],
   );
   deps.events.written();
 }
