@@ -27,6 +27,10 @@ import { BatchRepository, batchModel } from './batches/model';
 import { batchRoutes } from './batches/routes';
 import { type BatchDeps, completeIfDone, expandBatch } from './batches/use-cases';
 import { DirectMessageRepository, dmModels } from './direct-messages/model';
+import { startSubjectDataConsumers } from './subject-data/consumers';
+import { ErasureRepository, erasureModel } from './subject-data/model';
+import { subjectDataRoutes } from './subject-data/routes';
+import type { SubjectDataDeps } from './subject-data/use-cases';
 import { directMessageRoutes } from './direct-messages/routes';
 import type { DirectMessageDeps, PracticeNames } from './direct-messages/use-cases';
 
@@ -75,6 +79,7 @@ export interface Messaging {
   sms: SmsRouter;
   delivery: DeliveryDeps;
   batches: BatchRepository;
+  subjectData: SubjectDataDeps;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -99,6 +104,9 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const Batch = batchModel(deps.mongo);
   const batchCol = serialisedCollection(Batch.collection, serial);
   const batches = new BatchRepository(Batch, batchCol);
+  const Erasure = erasureModel(deps.mongo);
+  const erasureCol = serialisedCollection(Erasure.collection, serial);
+  const erasures = new ErasureRepository(Erasure, erasureCol);
   const directMessages = new DirectMessageRepository(dm, keys);
   const preferences = new PreferenceRepository(Preference);
   const credits = new Credits(new LedgerRepository(Ledger));
@@ -109,7 +117,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     logger: deps.logger,
     metrics: deps.metrics,
     conn: deps.mongo,
-    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection, batchCol],
+    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection, batchCol, erasureCol],
     intervalMs: deps.relayIntervalMs ?? 250,
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);
@@ -129,6 +137,8 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   directMessageRoutes(api, dmDeps);
   const batchDeps: BatchDeps = { ...messageDeps, batches, logger: deps.logger };
   batchRoutes(api, batchDeps);
+  const subjectData: SubjectDataDeps = { ...messageDeps, directMessages, keys, erasures, publicUrl: deps.publicUrl, logger: deps.logger };
+  subjectDataRoutes(api, subjectData);
 
   const app = createHttpApp({
     service: 'messaging',
@@ -153,6 +163,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     sms,
     delivery,
     batches,
+    subjectData,
     async start() {
       relay.start();
       await startPreferenceConsumer(deps.bus, idempotency, preferences, prefix);
@@ -165,6 +176,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
           if (typeof event.data.batchId === 'string') await completeIfDone(batchDeps, event.tenantId, event.data.batchId);
         },
       });
+      await startSubjectDataConsumers(deps.bus, idempotency, subjectData, prefix);
       await deps.bus.consume(`${prefix}batches`, {
         bindings: ['messaging.batch.started'],
         prefetch: 2,

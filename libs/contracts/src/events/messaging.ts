@@ -27,5 +27,4 @@ export const messagingEvents = [
     z.strictObject({ erasureId: id, patientId: id, messages: count, directMessages: count }),
     'Messaging erased its part of a patient (crypto-shredded and deleted; counts only).',
   ),
-  defineEvent('messaging.notice.sent', 1, z.strictObject({ noticeRequestId: id, patientId: id, messageId: id }), 'A privacy-notice email was queued for a patient.'),
 ] as const;
