@@ -24,6 +24,8 @@ describe('route table', () => {
     expect(upstreamOf('POST', '/direct-messages')).toBe('messaging');
     expect(upstreamOf('GET', '/dm/tok')).toBe('messaging');
     expect(upstreamOf('GET', '/sms-credits')).toBe('messaging');
+    expect(upstreamOf('POST', '/message-batches')).toBe('messaging');
+    expect(upstreamOf('POST', '/webhooks/sms/twilio')).toBe('messaging');
     expect(upstreamOf('GET', '/audit/events')).toBe('audit');
     expect(upstreamOf('GET', '/Patients/P1/Consent')).toBe('consent');
   });
@@ -47,10 +49,10 @@ describe('route table', () => {
       const d = decideRoute(m, p);
       return d.kind === 'proxy' && d.isPublic;
     };
-    for (const [m, p] of [['POST', '/tenants'], ['POST', '/auth/login'], ['POST', '/auth/mfa/verify'], ['POST', '/auth/refresh'], ['GET', '/dm/abc'], ['HEAD', '/dm/abc'], ['POST', '/dm/abc/unlock'], ['GET', '/audit/public-key'], ['POST', '/auth/mfa/totp'], ['POST', '/auth/mfa/totp/activate'], ['POST', '/support/login']]) {
+    for (const [m, p] of [['POST', '/tenants'], ['POST', '/auth/login'], ['POST', '/auth/mfa/verify'], ['POST', '/auth/refresh'], ['GET', '/dm/abc'], ['HEAD', '/dm/abc'], ['POST', '/dm/abc/unlock'], ['GET', '/audit/public-key'], ['POST', '/auth/mfa/totp'], ['POST', '/auth/mfa/totp/activate'], ['POST', '/support/login'], ['POST', '/webhooks/sms/twilio'], ['POST', '/webhooks/sms/vonage']]) {
       expect([m, p, isPublic(m!, p!)]).toEqual([m, p, true]);
     }
-    for (const [m, p] of [['GET', '/tenants'], ['PATCH', '/tenants/current'], ['POST', '/auth/logout'], ['GET', '/auth/me'], ['GET', '/dm/abc/unlock'], ['POST', '/dm/abc'], ['GET', '/audit/events'], ['POST', '/patients'], ['POST', '/support/sessions'], ['POST', '/auth/login/x']]) {
+    for (const [m, p] of [['GET', '/tenants'], ['PATCH', '/tenants/current'], ['POST', '/auth/logout'], ['GET', '/auth/me'], ['GET', '/dm/abc/unlock'], ['POST', '/dm/abc'], ['GET', '/audit/events'], ['POST', '/patients'], ['POST', '/support/sessions'], ['POST', '/auth/login/x'], ['GET', '/webhooks/sms/twilio'], ['POST', '/webhooks/sms'], ['POST', '/message-batches']]) {
       expect([m, p, isPublic(m!, p!)]).toEqual([m, p, false]);
     }
   });

@@ -23,6 +23,8 @@ const byFirstSegment: Record<string, UpstreamName> = {
   'direct-messages': 'messaging',
   dm: 'messaging',
   'sms-credits': 'messaging',
+  'message-batches': 'messaging',
+  webhooks: 'messaging',
   audit: 'audit',
 };
 
@@ -35,7 +37,7 @@ const staticWords = new Set([
   ...consentPatientResources,
   'notes', 'render', 'export', 'verify', 'events', 'public-key', 'login', 'logout', 'refresh', 'me', 'mfa', 'totp',
   'activate', 'current', 'restore', 'grants', 'sessions', 'purchases', 'unlock', 'versions', 'documents', 'amendments',
-  'password', 'others', 'reset', 'disable', 'support',
+  'password', 'others', 'reset', 'disable', 'support', 'cancel', 'sms', 'twilio', 'vonage',
 ]);
 
 /**
@@ -73,6 +75,8 @@ function isPublicRoute(method: string, seg: string[]): boolean {
   if (m === 'GET' && a === 'dm' && seg.length === 2) return true;
   if (m === 'POST' && a === 'dm' && seg.length === 3 && c === 'unlock') return true;
   if (m === 'GET' && a === 'audit' && seg.length === 2 && b === 'public-key') return true;
+  // SMS providers' delivery receipts: no token, but signed in the provider's own way (messaging checks).
+  if (m === 'POST' && a === 'webhooks' && seg.length === 3 && b === 'sms') return true;
   return false;
 }
 
