@@ -66,11 +66,24 @@ export interface SmsSimulator {
 const defaults = (): SimBehaviour => ({ mode: 'ok', delayMs: 0, dropReceipts: false, receiptStatus: 'delivered', receiptDelayMs: 50 });
 
 function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  return createHmac('sha1', authToken).update(url + Object.keys(params).sort().map((k) => k + params[k]).join(''), 'utf8').digest('base64');
+  return createHmac('sha1', authToken)
+    .update(
+      url +
+        Object.keys(params)
+          .sort()
+          .map((k) => k + params[k])
+          .join(''),
+      'utf8',
+    )
+    .digest('base64');
 }
 
 function vonageSignature(secret: string, params: Record<string, string>): string {
-  const data = Object.keys(params).filter((k) => k !== 'sig').sort().map((k) => `&${k}=${params[k]!.replace(/[&=]/g, '_')}`).join('');
+  const data = Object.keys(params)
+    .filter((k) => k !== 'sig')
+    .sort()
+    .map((k) => `&${k}=${params[k]!.replace(/[&=]/g, '_')}`)
+    .join('');
   return createHmac('sha256', secret).update(data, 'utf8').digest('hex');
 }
 
@@ -137,7 +150,16 @@ export async function startSmsSimulator(opts: SimOptions): Promise<SmsSimulator>
       let body: string;
       const headers: Record<string, string> = {};
       if (opts.provider === 'twilio') {
-        const params = { AccountSid: creds.accountSid, MessageSid: msg.id, SmsSid: msg.id, MessageStatus: status, SmsStatus: status, To: msg.to, From: msg.from, ApiVersion: '2010-04-01' };
+        const params = {
+          AccountSid: creds.accountSid,
+          MessageSid: msg.id,
+          SmsSid: msg.id,
+          MessageStatus: status,
+          SmsStatus: status,
+          To: msg.to,
+          From: msg.from,
+          ApiVersion: '2010-04-01',
+        };
         headers['content-type'] = 'application/x-www-form-urlencoded';
         headers['x-twilio-signature'] = twilioSignature(creds.authToken, msg.callback!, params);
         body = new URLSearchParams(params).toString();
@@ -173,13 +195,22 @@ export async function startSmsSimulator(opts: SimOptions): Promise<SmsSimulator>
     }, sim.behaviour.receiptDelayMs).unref();
   };
 
-  const accept = (key: string, fields: { to: string; from: string; body: string; callback?: string }, idPrefix: string): { msg: SimMessage; duplicate: boolean } => {
+  const accept = (
+    key: string,
+    fields: { to: string; from: string; body: string; callback?: string },
+    idPrefix: string,
+  ): { msg: SimMessage; duplicate: boolean } => {
     const existing = byKey.get(key);
     if (existing) {
       sim.stats.duplicates++;
       return { msg: existing, duplicate: true };
     }
-    const msg: SimMessage = { id: `${idPrefix}${randomBytes(16).toString('hex')}`, idempotencyKey: key, receivedAt: new Date().toISOString(), ...fields };
+    const msg: SimMessage = {
+      id: `${idPrefix}${randomBytes(16).toString('hex')}`,
+      idempotencyKey: key,
+      receivedAt: new Date().toISOString(),
+      ...fields,
+    };
     byKey.set(key, msg);
     sim.messages.push(msg);
     sim.stats.accepted++;
@@ -202,27 +233,71 @@ export async function startSmsSimulator(opts: SimOptions): Promise<SmsSimulator>
     if (b.mode === 'fail') {
       sim.stats.refused++;
       req.resume();
-      return send(res, 503, opts.provider === 'twilio' ? { code: 20503, message: 'Service unavailable', status: 503 } : { 'error-code': '503', 'error-code-label': 'Service unavailable' });
+      return send(
+        res,
+        503,
+        opts.provider === 'twilio'
+          ? { code: 20503, message: 'Service unavailable', status: 503 }
+          : { 'error-code': '503', 'error-code-label': 'Service unavailable' },
+      );
     }
     const params = await readBody(req);
     if (opts.provider === 'twilio') {
       const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
       if (!m || req.method !== 'POST') return send(res, 404, { code: 20404, message: 'Not found', status: 404 });
       const expected = `Basic ${Buffer.from(`${creds.accountSid}:${creds.authToken}`).toString('base64')}`;
-      if (m[1] !== creds.accountSid || !same(req.headers.authorization ?? '', expected)) return send(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
-      if (!params.To || !params.Body || !params.From) return send(res, 400, { code: 21604, message: "A 'To' phone number and a 'Body' are required.", status: 400 });
-      if (!/^\+[1-9]\d{6,14}$/.test(params.To)) return send(res, 400, { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 });
+      if (m[1] !== creds.accountSid || !same(req.headers.authorization ?? '', expected))
+        return send(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      if (!params.To || !params.Body || !params.From)
+        return send(res, 400, { code: 21604, message: "A 'To' phone number and a 'Body' are required.", status: 400 });
+      if (!/^\+[1-9]\d{6,14}$/.test(params.To))
+        return send(res, 400, { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 });
       const key = String(req.headers['i-twilio-idempotency-token'] ?? randomBytes(8).toString('hex'));
-      const { msg } = accept(key, { to: params.To, from: params.From, body: params.Body, ...(params.StatusCallback ? { callback: params.StatusCallback } : {}) }, 'SM');
-      return send(res, 201, { sid: msg.id, account_sid: creds.accountSid, to: msg.to, from: msg.from, body: msg.body, status: 'queued', date_created: new Date(msg.receivedAt).toUTCString(), api_version: '2010-04-01', num_segments: '1', uri: `/2010-04-01/Accounts/${creds.accountSid}/Messages/${msg.id}.json` });
+      const { msg } = accept(
+        key,
+        { to: params.To, from: params.From, body: params.Body, ...(params.StatusCallback ? { callback: params.StatusCallback } : {}) },
+        'SM',
+      );
+      return send(res, 201, {
+        sid: msg.id,
+        account_sid: creds.accountSid,
+        to: msg.to,
+        from: msg.from,
+        body: msg.body,
+        status: 'queued',
+        date_created: new Date(msg.receivedAt).toUTCString(),
+        api_version: '2010-04-01',
+        num_segments: '1',
+        uri: `/2010-04-01/Accounts/${creds.accountSid}/Messages/${msg.id}.json`,
+      });
     }
     if (path !== '/sms/json' || req.method !== 'POST') return send(res, 404, { 'error-code': '404' });
-    if (!same(params.api_key ?? '', creds.apiKey) || !same(params.api_secret ?? '', creds.apiSecret)) return send(res, 200, { 'message-count': '1', messages: [{ status: '4', 'error-text': 'Bad Credentials' }] });
-    if (!params.to || !params.text || !params.from) return send(res, 200, { 'message-count': '1', messages: [{ status: '2', 'error-text': 'Missing to, from or text' }] });
-    if (!/^[1-9]\d{6,14}$/.test(params.to)) return send(res, 200, { 'message-count': '1', messages: [{ status: '3', 'error-text': 'Invalid to' }] });
+    if (!same(params.api_key ?? '', creds.apiKey) || !same(params.api_secret ?? '', creds.apiSecret))
+      return send(res, 200, { 'message-count': '1', messages: [{ status: '4', 'error-text': 'Bad Credentials' }] });
+    if (!params.to || !params.text || !params.from)
+      return send(res, 200, { 'message-count': '1', messages: [{ status: '2', 'error-text': 'Missing to, from or text' }] });
+    if (!/^[1-9]\d{6,14}$/.test(params.to))
+      return send(res, 200, { 'message-count': '1', messages: [{ status: '3', 'error-text': 'Invalid to' }] });
     const key = params['client-ref'] ?? randomBytes(8).toString('hex');
-    const { msg } = accept(key, { to: params.to, from: params.from, body: params.text, ...(params.callback ? { callback: params.callback } : {}) }, '');
-    return send(res, 200, { 'message-count': '1', messages: [{ to: msg.to, 'message-id': msg.id, status: '0', 'remaining-balance': '100.00', 'message-price': '0.0333', network: '23410', 'client-ref': key }] });
+    const { msg } = accept(
+      key,
+      { to: params.to, from: params.from, body: params.text, ...(params.callback ? { callback: params.callback } : {}) },
+      '',
+    );
+    return send(res, 200, {
+      'message-count': '1',
+      messages: [
+        {
+          to: msg.to,
+          'message-id': msg.id,
+          status: '0',
+          'remaining-balance': '100.00',
+          'message-price': '0.0333',
+          network: '23410',
+          'client-ref': key,
+        },
+      ],
+    });
   };
 
   const handleControl = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
@@ -235,13 +310,18 @@ export async function startSmsSimulator(opts: SimOptions): Promise<SmsSimulator>
     }
     if (url.pathname === '/_sim/messages' && req.method === 'GET') {
       const key = url.searchParams.get('key');
-      return send(res, 200, { provider: opts.provider, stats: sim.stats, items: key ? sim.messages.filter((m) => m.idempotencyKey === key) : sim.messages });
+      return send(res, 200, {
+        provider: opts.provider,
+        stats: sim.stats,
+        items: key ? sim.messages.filter((m) => m.idempotencyKey === key) : sim.messages,
+      });
     }
     if (url.pathname === '/_sim/reset' && req.method === 'POST') {
       sim.reset();
       return send(res, 200, { ok: true });
     }
-    if (url.pathname === '/_sim/credentials' && req.method === 'GET') return send(res, 200, opts.provider === 'twilio' ? { accountSid: creds.accountSid } : { apiKey: creds.apiKey });
+    if (url.pathname === '/_sim/credentials' && req.method === 'GET')
+      return send(res, 200, opts.provider === 'twilio' ? { accountSid: creds.accountSid } : { apiKey: creds.apiKey });
     return send(res, 404, { error: 'no such control route' });
   };
 
@@ -271,7 +351,11 @@ export async function startSmsSimulator(opts: SimOptions): Promise<SmsSimulator>
 
 /** Steer a running simulator over HTTP (for a simulator in another process). */
 export async function setSimBehaviour(url: string, change: Partial<SimBehaviour>): Promise<SimBehaviour> {
-  const res = await fetch(`${url}/_sim/behaviour`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change) });
+  const res = await fetch(`${url}/_sim/behaviour`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(change),
+  });
   return (await res.json()) as SimBehaviour;
 }
 

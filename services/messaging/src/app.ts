@@ -1,7 +1,20 @@
 // Builds the messaging service from its dependencies (main.ts passes the real ones; tests
 // and the benchmark build it the same way with their own database, bus, token issuer,
 // mail server and SMS simulators).
-import { type Authenticator, type Bus, type KekConfig, KekRing, type Logger, type Metrics, ApiRouter, KeyedSerialiser, MongoIdempotencyStore, OutboxRelay, createHttpApp, serialisedCollection } from '@praxis/platform';
+import {
+  type Authenticator,
+  type Bus,
+  type KekConfig,
+  KekRing,
+  type Logger,
+  type Metrics,
+  ApiRouter,
+  KeyedSerialiser,
+  MongoIdempotencyStore,
+  OutboxRelay,
+  createHttpApp,
+  serialisedCollection,
+} from '@praxis/platform';
 import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import { Events } from './common/events';
@@ -110,7 +123,14 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const directMessages = new DirectMessageRepository(dm, keys);
   const preferences = new PreferenceRepository(Preference);
   const credits = new Credits(new LedgerRepository(Ledger));
-  const sms = new SmsRouter({ providers: smsProviders(deps.sms, deps.webhookBaseUrl), primary: deps.sms.primary, breakerFailures: deps.sms.breakerFailures, halfOpenAfterMs: deps.sms.halfOpenAfterMs, logger: deps.logger, metrics: deps.metrics });
+  const sms = new SmsRouter({
+    providers: smsProviders(deps.sms, deps.webhookBaseUrl),
+    primary: deps.sms.primary,
+    breakerFailures: deps.sms.breakerFailures,
+    halfOpenAfterMs: deps.sms.halfOpenAfterMs,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
 
   const relay = new OutboxRelay({
     bus: deps.bus,
@@ -127,13 +147,29 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
 
   const events = new Events(deps.mongo, relay);
   const messageDeps: MessageDeps = { messages, preferences, records: deps.records, credits, events };
-  const delivery: DeliveryDeps = { messages, preferences, credits, events, email: deps.email, sms, batchCancelled: (tenantId, batchId) => batches.cancelled(tenantId, batchId), logger: deps.logger, metrics: deps.metrics };
+  const delivery: DeliveryDeps = {
+    messages,
+    preferences,
+    credits,
+    events,
+    email: deps.email,
+    sms,
+    batchCancelled: (tenantId, batchId) => batches.cancelled(tenantId, batchId),
+    logger: deps.logger,
+    metrics: deps.metrics,
+  };
 
   const api = new ApiRouter(deps.authenticator);
   messageRoutes(api, messageDeps);
   creditRoutes(api, { credits });
   receiptRoutes(api, { messages, sms, events, webhookBaseUrl: deps.webhookBaseUrl });
-  const dmDeps: DirectMessageDeps = { ...messageDeps, directMessages, practices: deps.practices, publicUrl: deps.publicUrl, ttlDays: deps.dmTtlDays ?? 7 };
+  const dmDeps: DirectMessageDeps = {
+    ...messageDeps,
+    directMessages,
+    practices: deps.practices,
+    publicUrl: deps.publicUrl,
+    ttlDays: deps.dmTtlDays ?? 7,
+  };
   directMessageRoutes(api, dmDeps);
   const batchDeps: BatchDeps = { ...messageDeps, batches, logger: deps.logger };
   batchRoutes(api, batchDeps);

@@ -57,7 +57,10 @@ export const messagingConfigSchema = baseServiceConfig.extend({
   /** Days a direct message can be opened. */
   DM_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   /** Prefix of the bus consumers' names, so a test run consumes privately. Empty in production. */
-  MESSAGING_CONSUMER_PREFIX: z.string().regex(/^([a-z0-9-]{1,40}-)?$/, 'lowercase letters, digits and dashes, ending in a dash').default(''),
+  MESSAGING_CONSUMER_PREFIX: z
+    .string()
+    .regex(/^([a-z0-9-]{1,40}-)?$/, 'lowercase letters, digits and dashes, ending in a dash')
+    .default(''),
 });
 export type MessagingConfig = z.infer<typeof messagingConfigSchema>;
 
@@ -68,7 +71,10 @@ export function loadMessagingConfig(env: Record<string, string | undefined> = pr
 /** What the operator command needs: the database, the bus, the mail server. */
 export const cliConfigSchema = z.object({
   MONGO_URL: configFields.mongoUrl,
-  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).optional(),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/)
+    .optional(),
   LOG_LEVEL: configFields.logLevel,
   AUTH_URL: configFields.httpUrl,
   SERVICE_CLIENT_SECRET: secret,

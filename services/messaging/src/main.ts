@@ -11,7 +11,12 @@ import { HttpRecordsClient } from './records-client/records-client';
 async function main(): Promise<void> {
   const config = loadMessagingConfig();
   const deps = await openServiceDeps('messaging', config);
-  const email = new EmailSender({ url: config.SMTP_URL, ...(config.SMTP_CA_FILE ? { caFile: config.SMTP_CA_FILE } : {}), ...(config.SMTP_USER ? { user: config.SMTP_USER, password: config.SMTP_PASSWORD ?? '' } : {}), from: config.SMTP_FROM });
+  const email = new EmailSender({
+    url: config.SMTP_URL,
+    ...(config.SMTP_CA_FILE ? { caFile: config.SMTP_CA_FILE } : {}),
+    ...(config.SMTP_USER ? { user: config.SMTP_USER, password: config.SMTP_PASSWORD ?? '' } : {}),
+    from: config.SMTP_FROM,
+  });
   deps.lifecycle.onClose('smtp', () => email.close());
   const tokens = new AuthServiceTokenSource({ authUrl: config.AUTH_URL, service: 'messaging', clientSecret: config.SERVICE_CLIENT_SECRET });
   const messaging = await buildMessaging({
@@ -26,8 +31,19 @@ async function main(): Promise<void> {
     practices: new AuthPracticeNames(config.AUTH_URL),
     sms: {
       primary: config.SMS_PRIMARY,
-      twilio: { apiUrl: config.TWILIO_API_URL, accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, from: config.TWILIO_FROM },
-      vonage: { apiUrl: config.VONAGE_API_URL, apiKey: config.VONAGE_API_KEY, apiSecret: config.VONAGE_API_SECRET, signatureSecret: config.VONAGE_SIGNATURE_SECRET, from: config.VONAGE_FROM },
+      twilio: {
+        apiUrl: config.TWILIO_API_URL,
+        accountSid: config.TWILIO_ACCOUNT_SID,
+        authToken: config.TWILIO_AUTH_TOKEN,
+        from: config.TWILIO_FROM,
+      },
+      vonage: {
+        apiUrl: config.VONAGE_API_URL,
+        apiKey: config.VONAGE_API_KEY,
+        apiSecret: config.VONAGE_API_SECRET,
+        signatureSecret: config.VONAGE_SIGNATURE_SECRET,
+        from: config.VONAGE_FROM,
+      },
       timeoutMs: config.SMS_TIMEOUT_MS,
       breakerFailures: config.SMS_BREAKER_FAILURES,
       halfOpenAfterMs: config.SMS_BREAKER_HALF_OPEN_MS,

@@ -28,13 +28,21 @@ describe('a batch survives the messaging process being killed', () => {
     t = h.tenant();
     // What the child asks auth for: the JWKS to verify staff tokens, service tokens for records.
     tokenServer = http.createServer((req, res) => {
-      if (req.url === '/.well-known/jwks.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(h.issuer.jwks));
+      if (req.url === '/.well-known/jwks.json')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(h.issuer.jwks));
       if (req.url === '/api/v1/internal/service-tokens' && req.method === 'POST') {
         let raw = '';
         req.on('data', (c) => (raw += c));
         req.on('end', () => {
           const { tenantId } = JSON.parse(raw) as { tenantId: string };
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: h.issuer.sign({ tid: tenantId, role: 'service', sub: 'messaging', amr: ['svc'] }), expiresIn: 600 }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(
+              JSON.stringify({
+                accessToken: h.issuer.sign({ tid: tenantId, role: 'service', sub: 'messaging', amr: ['svc'] }),
+                expiresIn: 600,
+              }),
+            );
         });
         return;
       }
@@ -51,7 +59,11 @@ describe('a batch survives the messaging process being killed', () => {
 
   function startChild(port: number, env: Record<string, string>, tag: string): ChildProcess {
     const out = createWriteStream(path.join(logDir, `${tag}.log`), { flags: 'a' });
-    const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: path.join(ROOT, 'services', 'messaging'), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: path.join(ROOT, 'services', 'messaging'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     c.stdout?.pipe(out);
     c.stderr?.pipe(out);
     return c;
@@ -59,9 +71,14 @@ describe('a batch survives the messaging process being killed', () => {
 
   it(`sends each of ${N} texts exactly once across a SIGKILL`, async () => {
     const created: string[] = [];
-    for (let i = 0; i < N; i += 10) created.push(...(await Promise.all(Array.from({ length: 10 }, () => h.patient(t, { mobile: mobile() })))).map((p) => p.id));
+    for (let i = 0; i < N; i += 10)
+      created.push(...(await Promise.all(Array.from({ length: 10 }, () => h.patient(t, { mobile: mobile() })))).map((p) => p.id));
     await h.buy(t, N);
-    const tpl = await fetch(`${h.recordsUrl}/api/v1/templates`, { method: 'POST', headers: { ...bearer(t.admin.token), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Recall', channel: 'sms', body: 'Time for your check-up, {{patient.ref}}.' }) });
+    const tpl = await fetch(`${h.recordsUrl}/api/v1/templates`, {
+      method: 'POST',
+      headers: { ...bearer(t.admin.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Recall', channel: 'sms', body: 'Time for your check-up, {{patient.ref}}.' }),
+    });
     const templateId = ((await tpl.json()) as { id: string }).id;
 
     const childPort = await new Promise<number>((resolve) => {
@@ -99,12 +116,23 @@ describe('a batch survives the messaging process being killed', () => {
       BUS_RETRY_DELAYS_MS: '200,1000,2000',
     };
     const base = `http://127.0.0.1:${childPort}`;
-    const waitReady = () => waitFor(async () => (await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false)) || undefined, { what: 'messaging child ready', timeoutMs: 60_000 });
+    const waitReady = () =>
+      waitFor(
+        async () =>
+          (await fetch(`${base}/readyz`)
+            .then((r) => r.ok)
+            .catch(() => false)) || undefined,
+        { what: 'messaging child ready', timeoutMs: 60_000 },
+      );
 
     child = startChild(childPort, env, 'crash-1');
     await waitReady();
     h.twilio.behaviour.delayMs = 20; // a steady trickle, so the kill lands mid-batch
-    const res = await fetch(`${base}/api/v1/message-batches`, { method: 'POST', headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'sms', templateId, patientIds: created }) });
+    const res = await fetch(`${base}/api/v1/message-batches`, {
+      method: 'POST',
+      headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'sms', templateId, patientIds: created }),
+    });
     expect(res.status).toBe(202);
     const batchId = ((await res.json()) as { id: string }).id;
     const ours = () => h.twilio.messages.filter((m) => m.idempotencyKey.startsWith(`${batchId}-`)).length;
@@ -125,15 +153,35 @@ describe('a batch survives the messaging process being killed', () => {
     child = startChild(childPort, env, 'crash-2');
     await waitReady();
     h.twilio.behaviour.delayMs = 0;
-    const final = await waitFor(async () => {
-      const v = (await (await fetch(`${base}/api/v1/message-batches/${batchId}`, { headers: bearer(t.receptionist.token) })).json()) as { status: string; sent: number; failed: number; blocked: number; queued: number };
-      return v.status === 'completed' ? v : undefined;
-    }, { what: 'batch completed after restart', timeoutMs: 400_000, intervalMs: 1_000 });
+    const final = await waitFor(
+      async () => {
+        const v = (await (await fetch(`${base}/api/v1/message-batches/${batchId}`, { headers: bearer(t.receptionist.token) })).json()) as {
+          status: string;
+          sent: number;
+          failed: number;
+          blocked: number;
+          queued: number;
+        };
+        return v.status === 'completed' ? v : undefined;
+      },
+      { what: 'batch completed after restart', timeoutMs: 400_000, intervalMs: 1_000 },
+    );
 
     const counts = h.twilio.countsByKey();
     const keys = [...counts.keys()].filter((k) => k.startsWith(`${batchId}-`));
     const twice = keys.filter((k) => counts.get(k)! > 1);
-    console.log(JSON.stringify({ atKill, afterKill, createdAtKill, queuedAtKill, final, texts: keys.length, duplicatesAbsorbedBySimulator: h.twilio.stats.duplicates, twice: twice.length }));
+    console.log(
+      JSON.stringify({
+        atKill,
+        afterKill,
+        createdAtKill,
+        queuedAtKill,
+        final,
+        texts: keys.length,
+        duplicatesAbsorbedBySimulator: h.twilio.stats.duplicates,
+        twice: twice.length,
+      }),
+    );
     expect(twice).toEqual([]);
     expect(final.sent + final.failed).toBe(N);
     expect(keys.length).toBe(final.sent);

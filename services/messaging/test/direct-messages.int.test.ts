@@ -23,7 +23,10 @@ describe('direct messages', () => {
     const address = `dm-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@example.org`;
     const number = mobile();
     const p = await h.patient(t, { email: address, mobile: number });
-    const res = await api().post('/api/v1/direct-messages').set(bearer(t.clinician.token)).send({ patientId: p.id, subject, body: 'Your cholesterol is 4.1 mmol/L: all fine.' });
+    const res = await api()
+      .post('/api/v1/direct-messages')
+      .set(bearer(t.clinician.token))
+      .send({ patientId: p.id, subject, body: 'Your cholesterol is 4.1 mmol/L: all fine.' });
     expect(res.status).toBe(201);
     const mails = await waitFor(async () => ((await h.mail.to(address)).length ? h.mail.to(address) : undefined), { what: 'DM email' });
     const mail = await h.mail.message(mails[0]!.ID);
@@ -43,9 +46,16 @@ describe('direct messages', () => {
     expect(view.body).toEqual({ practice: 'Riverside Surgery', subject: 'Your test results', expiresAt: dm.expiresAt });
     const opened = await api().post(`/api/v1/dm/${dm.token}/unlock`).send({ code: dm.code });
     expect(opened.status).toBe(200);
-    expect(opened.body).toEqual({ practice: 'Riverside Surgery', subject: 'Your test results', body: 'Your cholesterol is 4.1 mmol/L: all fine.' });
+    expect(opened.body).toEqual({
+      practice: 'Riverside Surgery',
+      subject: 'Your test results',
+      body: 'Your cholesterol is 4.1 mmol/L: all fine.',
+    });
     await h.waitForEvent((e) => e.type === 'messaging.direct-message.opened' && e.data.directMessageId === dm.id, 'opened');
-    const unlocked = await h.waitForEvent((e) => e.type === 'messaging.direct-message.unlocked' && e.data.directMessageId === dm.id, 'unlocked');
+    const unlocked = await h.waitForEvent(
+      (e) => e.type === 'messaging.direct-message.unlocked' && e.data.directMessageId === dm.id,
+      'unlocked',
+    );
     expect(unlocked.actor).toEqual({ kind: 'patient', id: dm.id });
     expect((await api().get('/api/v1/dm/notarealtokenatallxxxxxxxxx')).status).toBe(404);
   });
@@ -82,10 +92,23 @@ describe('direct messages', () => {
 
   it('needs an email and a mobile, and SMS credit for the code', async () => {
     const p = await h.patient(t, { email: 'only@example.org' });
-    expect((await api().post('/api/v1/direct-messages').set(bearer(t.clinician.token)).send({ patientId: p.id, subject: 's', body: 'b' })).status).toBe(422);
+    expect(
+      (await api().post('/api/v1/direct-messages').set(bearer(t.clinician.token)).send({ patientId: p.id, subject: 's', body: 'b' }))
+        .status,
+    ).toBe(422);
     const poor = h.tenant();
     const q = await h.patient(poor, { email: 'x@example.org', mobile: mobile() });
-    expect((await api().post('/api/v1/direct-messages').set(bearer(poor.clinician.token)).send({ patientId: q.id, subject: 's', body: 'b' })).status).toBe(402);
-    expect((await api().post('/api/v1/direct-messages').set(bearer(poor.clinician.token)).send({ patientId: 'pat_nope', subject: 's', body: 'b' })).status).toBe(404);
+    expect(
+      (await api().post('/api/v1/direct-messages').set(bearer(poor.clinician.token)).send({ patientId: q.id, subject: 's', body: 'b' }))
+        .status,
+    ).toBe(402);
+    expect(
+      (
+        await api()
+          .post('/api/v1/direct-messages')
+          .set(bearer(poor.clinician.token))
+          .send({ patientId: 'pat_nope', subject: 's', body: 'b' })
+      ).status,
+    ).toBe(404);
   });
 });

@@ -20,10 +20,13 @@ describe('SMS fail-over, recovery and signed receipts', () => {
     return res.body.id as string;
   };
   const sentVia = (id: string) =>
-    waitFor(async () => {
-      const m = (await api().get(`/api/v1/messages/${id}`).set(bearer(t.admin.token))).body as { status: string; provider?: string };
-      return m.status === 'sent' || m.status === 'delivered' ? m.provider : undefined;
-    }, { what: `message ${id} sent`, timeoutMs: 30_000 });
+    waitFor(
+      async () => {
+        const m = (await api().get(`/api/v1/messages/${id}`).set(bearer(t.admin.token))).body as { status: string; provider?: string };
+        return m.status === 'sent' || m.status === 'delivered' ? m.provider : undefined;
+      },
+      { what: `message ${id} sent`, timeoutMs: 30_000 },
+    );
 
   beforeAll(async () => {
     h = await startHarness({ breakerFailures: 2, halfOpenAfterMs: 8_000, smsTimeoutMs: 800 });
@@ -82,7 +85,9 @@ describe('SMS fail-over, recovery and signed receipts', () => {
     h.twilio.behaviour.mode = 'fail';
     h.vonage.behaviour.mode = 'fail';
     const id = await send('both down');
-    await waitFor(async () => ((await h.mongo.collection('messages').findOne({ _id: id as never }))?.attempts ?? 0) >= 2 || undefined, { what: 'attempts while down' });
+    await waitFor(async () => ((await h.mongo.collection('messages').findOne({ _id: id as never }))?.attempts ?? 0) >= 2 || undefined, {
+      what: 'attempts while down',
+    });
     h.vonage.behaviour.mode = 'ok';
     const provider = await sentVia(id);
     expect(provider).toBe('vonage');
@@ -95,15 +100,24 @@ describe('SMS fail-over, recovery and signed receipts', () => {
     h.twilio.behaviour.mode = 'fail';
     const id = await send('receipt via vonage');
     expect(await sentVia(id)).toBe('vonage');
-    await waitFor(async () => ((await api().get(`/api/v1/messages/${id}`).set(bearer(t.admin.token))).body.status === 'delivered') || undefined, { what: 'vonage receipt' });
+    await waitFor(
+      async () => (await api().get(`/api/v1/messages/${id}`).set(bearer(t.admin.token))).body.status === 'delivered' || undefined,
+      { what: 'vonage receipt' },
+    );
     h.twilio.behaviour.mode = 'ok';
 
     const sid = h.twilio.messages.find((m) => m.receipt?.status === 'delivered')!.id;
     const unsigned = await api().post('/api/v1/webhooks/sms/twilio').type('form').send({ MessageSid: sid, MessageStatus: 'failed' });
     expect(unsigned.status).toBe(401);
-    const forged = await api().post('/api/v1/webhooks/sms/twilio').set('X-Twilio-Signature', 'bm90IGEgc2lnbmF0dXJl').type('form').send({ MessageSid: sid, MessageStatus: 'failed' });
+    const forged = await api()
+      .post('/api/v1/webhooks/sms/twilio')
+      .set('X-Twilio-Signature', 'bm90IGEgc2lnbmF0dXJl')
+      .type('form')
+      .send({ MessageSid: sid, MessageStatus: 'failed' });
     expect(forged.status).toBe(401);
-    const vonageForged = await api().post('/api/v1/webhooks/sms/vonage').send({ messageId: 'x', status: 'failed', timestamp: String(Math.floor(Date.now() / 1000)), sig: 'ab'.repeat(32) });
+    const vonageForged = await api()
+      .post('/api/v1/webhooks/sms/vonage')
+      .send({ messageId: 'x', status: 'failed', timestamp: String(Math.floor(Date.now() / 1000)), sig: 'ab'.repeat(32) });
     expect(vonageForged.status).toBe(401);
     expect((await api().post('/api/v1/webhooks/sms/nobody').send({ a: 'b' })).status).toBe(404);
     // The delivered text stays delivered.

@@ -4,7 +4,18 @@
 // required, and two SMS provider simulators. The app listens on a free port so the
 // simulators' delivery receipts reach it. A sink collects every messaging.* event.
 import type { EventEnvelope } from '@praxis/contracts';
-import { Bus, Metrics, type ServiceTokenSource, TokenAuthenticator, connectMongo, connectRedis, makeEvent, type Redis, startHttpServer, type RunningServer } from '@praxis/platform';
+import {
+  Bus,
+  Metrics,
+  type ServiceTokenSource,
+  TokenAuthenticator,
+  connectMongo,
+  connectRedis,
+  makeEvent,
+  type Redis,
+  startHttpServer,
+  type RunningServer,
+} from '@praxis/platform';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { buildRecords, type Records } from '../../records/src/app';
@@ -49,7 +60,10 @@ export interface HarnessOptions {
 
 let phone = 0;
 /** A valid UK mobile number nobody else in the run uses. */
-export const mobile = () => `+4479${String(Date.now() % 10_000_000).padStart(7, '0').slice(0, 4)}${String(phone++ % 1000).padStart(4, '0')}`.slice(0, 13);
+export const mobile = () =>
+  `+4479${String(Date.now() % 10_000_000)
+    .padStart(7, '0')
+    .slice(0, 4)}${String(phone++ % 1000).padStart(4, '0')}`.slice(0, 13);
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const issuer = new TestIssuer();
@@ -63,7 +77,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
   const recordsBus = new Bus({ url: infra.amqpUrl, service: unique('records-m'), logger });
   await recordsBus.connect();
-  const records = await buildRecords({ logger, metrics: new Metrics('records'), mongo: recordsMongo, bus: recordsBus, authenticator, keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-records' }, relayIntervalMs: 100 });
+  const records = await buildRecords({
+    logger,
+    metrics: new Metrics('records'),
+    mongo: recordsMongo,
+    bus: recordsBus,
+    authenticator,
+    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-records' },
+    relayIntervalMs: 100,
+  });
   records.relay.start();
   const recordsServer = await startHttpServer(records.app, 0);
   const recordsUrl = `http://127.0.0.1:${recordsServer.port}`;
@@ -81,13 +103,28 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   await sink.consume('sink', { bindings: ['messaging.#'], handler: async (e) => void events.push(e) });
 
   // Listen first, so the receipt URL (with the port) is known before the app is built.
-  let app: Messaging['app'] | undefined;
-  const server: RunningServer = await startHttpServer(((req: unknown, res: unknown, next: unknown) => (app as unknown as (a: unknown, b: unknown, c: unknown) => void)(req, res, next)) as never, 0);
+  const holder: { app?: Messaging['app'] } = {};
+  const server: RunningServer = await startHttpServer(
+    ((req: unknown, res: unknown, next: unknown) =>
+      (holder.app as unknown as (a: unknown, b: unknown, c: unknown) => void)(req, res, next)) as never,
+    0,
+  );
   const url = `http://127.0.0.1:${server.port}`;
   const sms: MessagingDeps['sms'] = {
     primary: 'twilio',
-    twilio: { apiUrl: twilio.url, accountSid: twilio.credentials.accountSid, authToken: simCredential(twilio, 'authToken'), from: 'Praxis' },
-    vonage: { apiUrl: vonage.url, apiKey: simCredential(vonage, 'apiKey'), apiSecret: simCredential(vonage, 'apiSecret'), signatureSecret: simCredential(vonage, 'signatureSecret'), from: 'Praxis' },
+    twilio: {
+      apiUrl: twilio.url,
+      accountSid: twilio.credentials.accountSid,
+      authToken: simCredential(twilio, 'authToken'),
+      from: 'Praxis',
+    },
+    vonage: {
+      apiUrl: vonage.url,
+      apiKey: simCredential(vonage, 'apiKey'),
+      apiSecret: simCredential(vonage, 'apiSecret'),
+      signatureSecret: simCredential(vonage, 'signatureSecret'),
+      from: 'Praxis',
+    },
     timeoutMs: opts.smsTimeoutMs ?? 1_000,
     breakerFailures: opts.breakerFailures ?? 3,
     halfOpenAfterMs: opts.halfOpenAfterMs ?? 2_000,
@@ -111,7 +148,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     relayIntervalMs: 50,
     busRetries: 3,
   });
-  app = messaging.app;
+  holder.app = messaging.app;
   if (opts.start !== false) await messaging.start();
 
   const harness: Harness = {
@@ -145,7 +182,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return (await res.json()) as { id: string; ref: string };
     },
     async buy(t, quantity) {
-      const res = await fetch(`${url}/api/v1/sms-credits/purchases`, { method: 'POST', headers: { ...bearer(t.admin.token), 'content-type': 'application/json' }, body: JSON.stringify({ quantity }) });
+      const res = await fetch(`${url}/api/v1/sms-credits/purchases`, {
+        method: 'POST',
+        headers: { ...bearer(t.admin.token), 'content-type': 'application/json' },
+        body: JSON.stringify({ quantity }),
+      });
       if (res.status !== 201) throw new Error(`buying credits: ${res.status}`);
       return ((await res.json()) as { balance: number }).balance;
     },
@@ -155,7 +196,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       await messaging.stop();
       await records.stop();
-      for (const name of ['deliveries', 'preferences', 'batches', 'erasure-requests', 'notice-requests', 'tenant-purges']) await deleteTestQueues(bus.queuesOf(name));
+      for (const name of ['deliveries', 'preferences', 'batches', 'erasure-requests', 'notice-requests', 'tenant-purges'])
+        await deleteTestQueues(bus.queuesOf(name));
       await deleteTestQueues(sink.queuesOf('sink'));
       await bus.close();
       await sink.close();

@@ -39,16 +39,52 @@ export async function startMailpit(opts: { tls: boolean }): Promise<TestMailpit>
   const dir = mkdtempSync(path.join(os.tmpdir(), 'praxis-mailpit-'));
   const smtpPort = await freePort();
   const uiPort = await freePort();
-  const args = ['--smtp', `127.0.0.1:${smtpPort}`, '--listen', `127.0.0.1:${uiPort}`, '--database', path.join(dir, 'mail.db'), '--disable-version-check', '--quiet'];
+  const args = [
+    '--smtp',
+    `127.0.0.1:${smtpPort}`,
+    '--listen',
+    `127.0.0.1:${uiPort}`,
+    '--database',
+    path.join(dir, 'mail.db'),
+    '--disable-version-check',
+    '--quiet',
+  ];
   let caFile: string | undefined;
   if (opts.tls) {
     caFile = path.join(dir, 'tls.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', path.join(dir, 'tls.key'), '-out', caFile], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'tls.key'),
+        '-out',
+        caFile,
+      ],
+      { stdio: 'ignore' },
+    );
     args.push('--smtp-tls-cert', caFile, '--smtp-tls-key', path.join(dir, 'tls.key'), '--smtp-require-starttls');
   }
   const child: ChildProcess = spawn(MAILPIT_BIN, args, { stdio: 'ignore' });
   const apiUrl = `http://127.0.0.1:${uiPort}`;
-  await waitFor(async () => (await fetch(`${apiUrl}/api/v1/info`).then((r) => r.ok).catch(() => false)) || undefined, { what: 'Mailpit', timeoutMs: 20_000 });
+  await waitFor(
+    async () =>
+      (await fetch(`${apiUrl}/api/v1/info`)
+        .then((r) => r.ok)
+        .catch(() => false)) || undefined,
+    { what: 'Mailpit', timeoutMs: 20_000 },
+  );
   return {
     smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
     apiUrl,
@@ -58,7 +94,12 @@ export async function startMailpit(opts: { tls: boolean }): Promise<TestMailpit>
       return ((await res.json()) as { messages: { ID: string; Subject: string }[] }).messages ?? [];
     },
     async message(id) {
-      return (await (await fetch(`${apiUrl}/api/v1/message/${id}`)).json()) as { Text: string; HTML: string; Subject: string; To: { Address: string }[] };
+      return (await (await fetch(`${apiUrl}/api/v1/message/${id}`)).json()) as {
+        Text: string;
+        HTML: string;
+        Subject: string;
+        To: { Address: string }[];
+      };
     },
     async stop() {
       const gone = new Promise<void>((r) => child.once('exit', () => r()));

@@ -3,4 +3,7 @@ import { randomId } from '@praxis/platform';
 export * from '@praxis/testing';
 
 /** A text nobody else will write: the marker for the plaintext-at-rest check. */
-export const marker = (tag: string) => `Zq${tag}${randomId().replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`;
+export const marker = (tag: string) =>
+  `Zq${tag}${randomId()
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 12)}`;

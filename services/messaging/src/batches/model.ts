@@ -80,7 +80,10 @@ export class BatchRepository {
   /** Compare-and-set on the status; false when it was not `running`. */
   async finish(tenantId: string, id: string, status: 'completed' | 'cancelled', events: EventEnvelope[]): Promise<boolean> {
     const o = outboxUpdate(events);
-    const res = await this.col.updateOne({ _id: id as never, tenantId, status: 'running' } as never, { $set: { status, [status === 'completed' ? 'completedAt' : 'cancelledAt']: new Date(), ...o.$set }, $push: o.$push } as never);
+    const res = await this.col.updateOne(
+      { _id: id as never, tenantId, status: 'running' } as never,
+      { $set: { status, [status === 'completed' ? 'completedAt' : 'cancelledAt']: new Date(), ...o.$set }, $push: o.$push } as never,
+    );
     return res.matchedCount === 1;
   }
 

@@ -37,12 +37,34 @@ export interface BatchView {
   createdAt: string;
 }
 
-export async function startBatch(deps: BatchDeps, caller: Caller, input: { channel: Channel; templateId: string; patientIds: string[]; variables?: Record<string, string> }): Promise<{ id: string; status: 'running'; total: number }> {
+export async function startBatch(
+  deps: BatchDeps,
+  caller: Caller,
+  input: { channel: Channel; templateId: string; patientIds: string[]; variables?: Record<string, string> },
+): Promise<{ id: string; status: 'running'; total: number }> {
   const patientIds = [...new Set(input.patientIds)];
   const id = newBatchId();
-  const started = makeEvent({ type: 'messaging.batch.started', tenantId: caller.tenantId, actor: caller.actor, data: { batchId: id, channel: input.channel, total: patientIds.length } });
+  const started = makeEvent({
+    type: 'messaging.batch.started',
+    tenantId: caller.tenantId,
+    actor: caller.actor,
+    data: { batchId: id, channel: input.channel, total: patientIds.length },
+  });
   await deps.batches.create(
-    { _id: id, tenantId: caller.tenantId, channel: input.channel, templateId: input.templateId, ...(input.variables ? { variables: input.variables } : {}), patientIds, total: patientIds.length, status: 'running', expanded: false, createdBy: caller.actor.id, actor: caller.actor, createdAt: new Date() },
+    {
+      _id: id,
+      tenantId: caller.tenantId,
+      channel: input.channel,
+      templateId: input.templateId,
+      ...(input.variables ? { variables: input.variables } : {}),
+      patientIds,
+      total: patientIds.length,
+      status: 'running',
+      expanded: false,
+      createdBy: caller.actor.id,
+      actor: caller.actor,
+      createdAt: new Date(),
+    },
     [started],
   );
   deps.events.written();
@@ -78,12 +100,25 @@ async function expandOne(deps: BatchDeps, caller: Caller, batch: BatchDoc, n: nu
   const id = batchMessageId(batch._id, n);
   if (await deps.messages.findDoc(caller.tenantId, id)) return; // made before a crash
   const patientId = batch.patientIds[n]!;
-  const input = { patientId, channel: batch.channel, templateId: batch.templateId, ...(batch.variables ? { variables: batch.variables } : {}) };
+  const input = {
+    patientId,
+    channel: batch.channel,
+    templateId: batch.templateId,
+    ...(batch.variables ? { variables: batch.variables } : {}),
+  };
   try {
     await queueMessage(deps, caller, input, { id, batchId: batch._id });
   } catch (err) {
     if (!(err instanceof ProblemError) || err.status >= 500) throw err;
-    const reason = err.type.endsWith(':opted-out') ? 'opted-out' : err.status === 402 ? 'no-credit' : err.status === 404 ? 'no-patient' : err.status === 422 ? 'no-contact' : 'invalid';
+    const reason = err.type.endsWith(':opted-out')
+      ? 'opted-out'
+      : err.status === 402
+        ? 'no-credit'
+        : err.status === 404
+          ? 'no-patient'
+          : err.status === 422
+            ? 'no-contact'
+            : 'invalid';
     await recordUnsent(deps, caller, input, id, err.status === 402 || reason === 'invalid' ? 'failed' : 'blocked', reason, batch._id);
   }
 }
@@ -95,7 +130,17 @@ export async function completeIfDone(deps: BatchDeps, tenantId: string, batchId:
   const c = await deps.messages.countByStatus(tenantId, batchId);
   if (c.queued + c.sending > 0) return;
   const sent = c.sent + c.delivered;
-  if (await deps.batches.finish(tenantId, batchId, 'completed', [makeEvent({ type: 'messaging.batch.completed', tenantId, actor: batch.actor as Actor, data: { batchId, sent, failed: c.failed, blocked: c.blocked } })])) deps.events.written();
+  if (
+    await deps.batches.finish(tenantId, batchId, 'completed', [
+      makeEvent({
+        type: 'messaging.batch.completed',
+        tenantId,
+        actor: batch.actor as Actor,
+        data: { batchId, sent, failed: c.failed, blocked: c.blocked },
+      }),
+    ])
+  )
+    deps.events.written();
 }
 
 export async function viewBatch(deps: BatchDeps, caller: Caller, id: string): Promise<BatchView> {
@@ -121,7 +166,13 @@ export async function viewBatch(deps: BatchDeps, caller: Caller, id: string): Pr
 export async function cancelBatch(deps: BatchDeps, caller: Caller, id: string): Promise<BatchView> {
   const batch = await deps.batches.find(caller.tenantId, id);
   if (!batch) throw problems.notFound('No such batch.');
-  if (batch.status === 'running' && (await deps.batches.finish(caller.tenantId, id, 'cancelled', [makeEvent({ type: 'messaging.batch.cancelled', tenantId: caller.tenantId, actor: caller.actor, data: { batchId: id } })]))) deps.events.written();
+  if (
+    batch.status === 'running' &&
+    (await deps.batches.finish(caller.tenantId, id, 'cancelled', [
+      makeEvent({ type: 'messaging.batch.cancelled', tenantId: caller.tenantId, actor: caller.actor, data: { batchId: id } }),
+    ]))
+  )
+    deps.events.written();
   else if (batch.status === 'completed') throw problems.conflict('The batch has already completed.');
   return viewBatch(deps, caller, id);
 }

@@ -24,7 +24,10 @@ export class AuthServiceTokenSource implements ServiceTokenSource {
   private async fetchToken(tenantId: string): Promise<string> {
     const res = await fetch(`${this.o.authUrl.replace(/\/$/, '')}/api/v1/internal/service-tokens`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${this.o.service}:${this.o.clientSecret}`).toString('base64')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${this.o.service}:${this.o.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ tenantId }),
       signal: AbortSignal.timeout(this.o.timeoutMs ?? 5_000),
     });

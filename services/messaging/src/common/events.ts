@@ -31,7 +31,12 @@ export class Events {
     private readonly relay: Pick<OutboxRelay, 'nudge'>,
   ) {}
 
-  make(caller: Pick<Caller, 'tenantId' | 'actor'>, type: NewEvent['type'], data: Record<string, unknown>, patientId?: string): EventEnvelope {
+  make(
+    caller: Pick<Caller, 'tenantId' | 'actor'>,
+    type: NewEvent['type'],
+    data: Record<string, unknown>,
+    patientId?: string,
+  ): EventEnvelope {
     return makeEvent({ type, tenantId: caller.tenantId, actor: caller.actor, data, ...(patientId ? { subject: { patientId } } : {}) });
   }
 
@@ -56,7 +61,10 @@ export class Events {
           size += w.events.length;
         }
         try {
-          await recordEvents(this.conn, batch.flatMap((w) => w.events));
+          await recordEvents(
+            this.conn,
+            batch.flatMap((w) => w.events),
+          );
           for (const w of batch) w.resolve();
         } catch (err) {
           for (const w of batch) w.reject(err);

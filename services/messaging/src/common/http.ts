@@ -3,11 +3,20 @@ import { problems } from '@praxis/platform';
 import { z } from 'zod';
 
 /** An opaque id in a path. Anything else that is not found answers 404, not 400. */
-export const idParam = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const idParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/).optional(),
+  cursor: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
 };
 
 /** An opaque cursor: the id of the last item of the page, base64url-encoded. */
@@ -32,4 +41,3 @@ export function pageOf<T extends { id: string }>(rows: T[], limit: number): Page
   const items = rows.slice(0, limit);
   return rows.length > limit ? { items, next: encodeCursor(items[items.length - 1]!.id) } : { items };
 }
-

@@ -61,16 +61,22 @@ export class LedgerRepository {
   /** The newest entry (null: no entries yet). Reads by `_id` from the hint forward. */
   async head(tenantId: string): Promise<LedgerEntryDoc | null> {
     let seq = this.heads.get(tenantId);
-    let current: LedgerEntryDoc | null = null;
+    let current: LedgerEntryDoc | null;
     if (seq === undefined) {
       current = await this.model.findOne({ tenantId }).sort({ seq: -1 }).lean<LedgerEntryDoc>().exec();
       if (!current) return null;
       seq = current.seq;
     } else {
-      current = await this.model.findOne({ _id: entryId(tenantId, seq) }).lean<LedgerEntryDoc>().exec();
+      current = await this.model
+        .findOne({ _id: entryId(tenantId, seq) })
+        .lean<LedgerEntryDoc>()
+        .exec();
     }
     for (;;) {
-      const next = await this.model.findOne({ _id: entryId(tenantId, seq + 1) }).lean<LedgerEntryDoc>().exec();
+      const next = await this.model
+        .findOne({ _id: entryId(tenantId, seq + 1) })
+        .lean<LedgerEntryDoc>()
+        .exec();
       if (!next) break;
       current = next;
       seq++;
@@ -91,7 +97,14 @@ export class LedgerRepository {
    * Append an entry unless it would take the balance below zero. Idempotent on
    * (kind, ref): repeating it answers the entry already made.
    */
-  async append(tenantId: string, kind: LedgerKind, ref: string, delta: number, actor: string, events: (entry: { balance: number }) => EventEnvelope[] = () => []): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    kind: LedgerKind,
+    ref: string,
+    delta: number,
+    actor: string,
+    events: (entry: { balance: number }) => EventEnvelope[] = () => [],
+  ): Promise<AppendResult> {
     for (let attempt = 0; attempt < 200; attempt++) {
       const head = await this.head(tenantId);
       const balance = head?.balance ?? 0;
@@ -100,7 +113,17 @@ export class LedgerRepository {
         return earlier ? { ok: true, entry: earlier, repeated: true } : { ok: false, balance };
       }
       const seq = (head?.seq ?? 0) + 1;
-      const entry: LedgerEntryDoc = { _id: entryId(tenantId, seq), tenantId, seq, kind, ref, delta, balance: balance + delta, actor, at: new Date() };
+      const entry: LedgerEntryDoc = {
+        _id: entryId(tenantId, seq),
+        tenantId,
+        seq,
+        kind,
+        ref,
+        delta,
+        balance: balance + delta,
+        actor,
+        at: new Date(),
+      };
       try {
         const evs = events(entry);
         await this.model.create(evs.length ? withOutbox(entry, evs) : entry);

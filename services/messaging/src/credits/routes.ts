@@ -8,7 +8,14 @@ import type { Credits } from './use-cases';
 export function creditRoutes(api: ApiRouter, deps: { credits: Credits }): void {
   const tags = ['sms-credits'];
   api.route(
-    { method: 'get', path: '/sms-credits', summary: "The practice's SMS credit balance (one credit per SMS part)", tags, auth: { permission: 'sms-credit:read' }, response: z.object({ balance: z.number() }) },
+    {
+      method: 'get',
+      path: '/sms-credits',
+      summary: "The practice's SMS credit balance (one credit per SMS part)",
+      tags,
+      auth: { permission: 'sms-credit:read' },
+      response: z.object({ balance: z.number() }),
+    },
     async ({ auth }) => ({ balance: await deps.credits.balance(auth.tenantId) }),
   );
   api.route(

@@ -21,7 +21,12 @@ export class Credits {
     const purchaseId = randomId('pur');
     const r = await this.serial.run(caller.tenantId, () =>
       this.ledger.append(caller.tenantId, 'purchase', purchaseId, quantity, caller.actor.id, (e) => [
-        makeEvent({ type: 'messaging.sms-credit.purchased', tenantId: caller.tenantId, actor: caller.actor, data: { quantity, balance: e.balance } }),
+        makeEvent({
+          type: 'messaging.sms-credit.purchased',
+          tenantId: caller.tenantId,
+          actor: caller.actor,
+          data: { quantity, balance: e.balance },
+        }),
       ]),
     );
     if (!r.ok) throw new Error('a purchase cannot lower the balance');
@@ -46,4 +51,3 @@ export class Credits {
     await this.serial.run(tenantId, () => this.ledger.append(tenantId, 'refund', messageId, -reserved.delta, 'system'));
   }
 }
-

@@ -30,7 +30,11 @@ const dmSchema = new Schema<DirectMessageDoc>(
     tokenHash: { type: String, required: true },
     practice: { type: String, required: true },
     keyId: { type: String, required: true },
-    sealed: { subject: { type: sealedValueSchema, required: true }, body: { type: sealedValueSchema, required: true }, code: { type: sealedValueSchema, required: true } },
+    sealed: {
+      subject: { type: sealedValueSchema, required: true },
+      body: { type: sealedValueSchema, required: true },
+      code: { type: sealedValueSchema, required: true },
+    },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
@@ -46,7 +50,10 @@ interface FailureDoc {
   dmId: string;
   at: Date;
 }
-const failureSchema = new Schema<FailureDoc>({ _id: { type: String, required: true }, dmId: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'dm_failures', versionKey: false, strict: 'throw' });
+const failureSchema = new Schema<FailureDoc>(
+  { _id: { type: String, required: true }, dmId: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'dm_failures', versionKey: false, strict: 'throw' },
+);
 failureSchema.index({ dmId: 1 });
 
 export function dmModels(conn: Connection): { DirectMessage: Model<DirectMessageDoc>; Failure: Model<FailureDoc> } {
@@ -77,7 +84,21 @@ export class DirectMessageRepository {
     private readonly keys: KeyService,
   ) {}
 
-  async create(tenantId: string, input: { id: string; patientId: string; tokenHash: string; practice: string; subject: string; body: string; code: string; createdBy: string; expiresAt: Date }, events: EventEnvelope[]): Promise<void> {
+  async create(
+    tenantId: string,
+    input: {
+      id: string;
+      patientId: string;
+      tokenHash: string;
+      practice: string;
+      subject: string;
+      body: string;
+      code: string;
+      createdBy: string;
+      expiresAt: Date;
+    },
+    events: EventEnvelope[],
+  ): Promise<void> {
     const pk = await this.keys.patientKey(tenantId, input.patientId);
     const seal = (f: 'subject' | 'body' | 'code', v: string) => this.keys.seal(pk, v, aad(tenantId, input.id, f));
     const doc: DirectMessageDoc = {
@@ -102,7 +123,17 @@ export class DirectMessageRepository {
   async open(doc: DirectMessageDoc): Promise<OpenedDirectMessage> {
     const pk = await this.keys.existingPatientKey(doc.tenantId, doc.patientId, doc.keyId);
     const read = (f: 'subject' | 'body' | 'code') => this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f));
-    return { id: doc._id, tenantId: doc.tenantId, patientId: doc.patientId, practice: doc.practice, subject: read('subject'), body: read('body'), code: read('code'), expiresAt: doc.expiresAt, createdAt: doc.createdAt };
+    return {
+      id: doc._id,
+      tenantId: doc.tenantId,
+      patientId: doc.patientId,
+      practice: doc.practice,
+      subject: read('subject'),
+      body: read('body'),
+      code: read('code'),
+      expiresAt: doc.expiresAt,
+      createdAt: doc.createdAt,
+    };
   }
 
   async failures(dmId: string): Promise<number> {

@@ -13,7 +13,10 @@ export class AuthPracticeNames implements PracticeNames {
     if (hit) return hit;
     let res: Response;
     try {
-      res = await fetch(`${this.authUrl.replace(/\/$/, '')}/api/v1/tenants/current`, { headers: { authorization: `Bearer ${bearerToken}` }, signal: AbortSignal.timeout(5_000) });
+      res = await fetch(`${this.authUrl.replace(/\/$/, '')}/api/v1/tenants/current`, {
+        headers: { authorization: `Bearer ${bearerToken}` },
+        signal: AbortSignal.timeout(5_000),
+      });
     } catch {
       throw problems.unavailable('Auth cannot be reached right now.');
     }

@@ -6,7 +6,13 @@ import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
 import { type DirectMessageDeps, createDirectMessage, unlockDirectMessage, viewDirectMessage } from './use-cases';
 
-const tokenParam = z.strictObject({ token: z.string().min(20).max(100).regex(/^[A-Za-z0-9_-]+$/) });
+const tokenParam = z.strictObject({
+  token: z
+    .string()
+    .min(20)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
 
 export function directMessageRoutes(api: ApiRouter, deps: DirectMessageDeps): void {
   api.route(
@@ -19,7 +25,11 @@ export function directMessageRoutes(api: ApiRouter, deps: DirectMessageDeps): vo
       body: z.strictObject({ patientId: idParam, subject: z.string().trim().min(1).max(200), body: z.string().min(1).max(20_000) }),
       status: 201,
       response: z.object({ id: z.string(), expiresAt: z.string() }),
-      errors: { 402: 'Not enough SMS credit for the code', 404: 'No such patient in this practice', 422: 'The patient has no email address or no mobile number' },
+      errors: {
+        402: 'Not enough SMS credit for the code',
+        404: 'No such patient in this practice',
+        422: 'The patient has no email address or no mobile number',
+      },
     },
     ({ auth, body, req }) => createDirectMessage(deps, callerOf(auth), bearerToken(req) ?? '', body),
   );

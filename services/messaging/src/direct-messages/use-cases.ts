@@ -25,23 +25,59 @@ export interface DirectMessageDeps extends MessageDeps {
 
 const patientActor = (dmId: string): Actor => ({ kind: 'patient', id: dmId });
 const gone = () => new ProblemError(410, 'urn:praxis:problem:gone', 'Gone', 'This message has expired.');
-const locked = () => new ProblemError(423, problemTypes.locked, 'Locked', 'Too many wrong codes: ask the practice to send the message again.');
+const locked = () =>
+  new ProblemError(423, problemTypes.locked, 'Locked', 'Too many wrong codes: ask the practice to send the message again.');
 
-export async function createDirectMessage(deps: DirectMessageDeps, caller: Caller, bearerToken: string, input: { patientId: string; subject: string; body: string }): Promise<{ id: string; expiresAt: string }> {
+export async function createDirectMessage(
+  deps: DirectMessageDeps,
+  caller: Caller,
+  bearerToken: string,
+  input: { patientId: string; subject: string; body: string },
+): Promise<{ id: string; expiresAt: string }> {
   const contact = await deps.records.contact(caller.tenantId, input.patientId);
   if (!contact) throw problems.notFound('No such patient.');
-  if (!contact.email || !contact.mobile) throw problems.unprocessable('A direct message needs the patient’s email address (for the link) and mobile number (for the code).');
+  if (!contact.email || !contact.mobile)
+    throw problems.unprocessable('A direct message needs the patient’s email address (for the link) and mobile number (for the code).');
   const practice = await deps.practices.nameOf(caller.tenantId, bearerToken);
   const id = newDirectMessageId();
   const token = randomToken(32);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const expiresAt = new Date(Date.now() + deps.ttlDays * 86_400_000);
-  const created = makeEvent({ type: 'messaging.direct-message.created', tenantId: caller.tenantId, actor: caller.actor, subject: { patientId: input.patientId }, data: { directMessageId: id, patientId: input.patientId } });
-  await deps.directMessages.create(caller.tenantId, { id, patientId: input.patientId, tokenHash: sha256(token), practice, subject: input.subject, body: input.body, code, createdBy: caller.actor.id, expiresAt }, [created]);
+  const created = makeEvent({
+    type: 'messaging.direct-message.created',
+    tenantId: caller.tenantId,
+    actor: caller.actor,
+    subject: { patientId: input.patientId },
+    data: { directMessageId: id, patientId: input.patientId },
+  });
+  await deps.directMessages.create(
+    caller.tenantId,
+    {
+      id,
+      patientId: input.patientId,
+      tokenHash: sha256(token),
+      practice,
+      subject: input.subject,
+      body: input.body,
+      code,
+      createdBy: caller.actor.id,
+      expiresAt,
+    },
+    [created],
+  );
   deps.events.written();
   const link = `${deps.publicUrl.replace(/\/$/, '')}/#/dm/${token}`;
   // The code first: without SMS credit (402) nothing is emailed.
-  await queueMessage(deps, caller, { patientId: input.patientId, channel: 'sms', body: `${practice}: your access code is ${code}. It opens the secure message we emailed you.` }, { purpose: 'dm-code', directMessageId: id, checkPreferences: false });
+  await queueMessage(
+    deps,
+    caller,
+    {
+      patientId: input.patientId,
+      channel: 'sms',
+      body: `${practice}: your access code is ${code}. It opens the secure message we emailed you.`,
+    },
+    { purpose: 'dm-code', directMessageId: id, checkPreferences: false },
+  );
   await queueMessage(
     deps,
     caller,
@@ -67,15 +103,30 @@ async function find(deps: DirectMessageDeps, token: string): Promise<DirectMessa
   return doc;
 }
 
-export async function viewDirectMessage(deps: DirectMessageDeps, token: string): Promise<{ practice: string; subject: string; expiresAt: string }> {
+export async function viewDirectMessage(
+  deps: DirectMessageDeps,
+  token: string,
+): Promise<{ practice: string; subject: string; expiresAt: string }> {
   const doc = await find(deps, token);
   if ((await deps.directMessages.failures(doc._id)) >= MAX_WRONG_CODES) throw locked();
   const dm = await deps.directMessages.open(doc);
-  await deps.events.recordAccess([makeEvent({ type: 'messaging.direct-message.opened', tenantId: doc.tenantId, actor: patientActor(doc._id), subject: { patientId: doc.patientId }, data: { directMessageId: doc._id } })]);
+  await deps.events.recordAccess([
+    makeEvent({
+      type: 'messaging.direct-message.opened',
+      tenantId: doc.tenantId,
+      actor: patientActor(doc._id),
+      subject: { patientId: doc.patientId },
+      data: { directMessageId: doc._id },
+    }),
+  ]);
   return { practice: dm.practice, subject: dm.subject, expiresAt: dm.expiresAt.toISOString() };
 }
 
-export async function unlockDirectMessage(deps: DirectMessageDeps, token: string, code: string): Promise<{ practice: string; subject: string; body: string }> {
+export async function unlockDirectMessage(
+  deps: DirectMessageDeps,
+  token: string,
+  code: string,
+): Promise<{ practice: string; subject: string; body: string }> {
   const doc = await find(deps, token);
   const base = { tenantId: doc.tenantId, actor: patientActor(doc._id), subject: { patientId: doc.patientId } };
   if ((await deps.directMessages.failures(doc._id)) >= MAX_WRONG_CODES) throw locked();
@@ -83,7 +134,8 @@ export async function unlockDirectMessage(deps: DirectMessageDeps, token: string
   if (!constantTimeEqual(code, dm.code)) {
     const failures = await deps.directMessages.recordFailure(doc._id);
     const events = [makeEvent({ ...base, type: 'messaging.direct-message.unlock-failed', data: { directMessageId: doc._id, failures } })];
-    if (failures >= MAX_WRONG_CODES) events.push(makeEvent({ ...base, type: 'messaging.direct-message.locked', data: { directMessageId: doc._id } }));
+    if (failures >= MAX_WRONG_CODES)
+      events.push(makeEvent({ ...base, type: 'messaging.direct-message.locked', data: { directMessageId: doc._id } }));
     await deps.events.recordAccess(events);
     if (failures >= MAX_WRONG_CODES) throw locked();
     throw problems.unauthenticated(`Wrong code (${MAX_WRONG_CODES - failures} tries left).`);

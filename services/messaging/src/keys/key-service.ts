@@ -4,7 +4,20 @@
 // destinations. Erasing a patient deletes their data key: every copy of what was sealed
 // under it becomes unreadable. Unwrapped keys are cached briefly in memory.
 import { problemTypes } from '@praxis/contracts';
-import { type KekRing, ProblemError, type SealedValue, TtlCache, type TenantKeyRepository, newDataKey, open, problems, randomId, seal, unwrapKey, wrapKey } from '@praxis/platform';
+import {
+  type KekRing,
+  ProblemError,
+  type SealedValue,
+  TtlCache,
+  type TenantKeyRepository,
+  newDataKey,
+  open,
+  problems,
+  randomId,
+  seal,
+  unwrapKey,
+  wrapKey,
+} from '@praxis/platform';
 import type { KeyRepository } from './model';
 
 interface TenantKey {
@@ -62,7 +75,9 @@ export class KeyService {
         }
         const kid = randomId('mk');
         const key = newDataKey();
-        if (await this.repo.insertPatientKey(tenantId, patientId, kid, wrapKey(tk.key, tk.kid, key, patientAad(tenantId, patientId, kid)))) {
+        if (
+          await this.repo.insertPatientKey(tenantId, patientId, kid, wrapKey(tk.key, tk.kid, key, patientAad(tenantId, patientId, kid)))
+        ) {
           return this.remember(tenantId, patientId, { kid, key });
         }
       }

@@ -1,7 +1,14 @@
 // Storage of messaging's key hierarchy: the shared tenant-key store (libs/platform) and one
 // data key per patient, kept apart from the data they protect so deleting a key document
 // crypto-shreds every copy of that patient's messages.
-import { type SealedValue, type TenantKeyDoc, TenantKeyRepository, isDuplicateKeyError, sealedValueSchema, tenantKeyModel } from '@praxis/platform';
+import {
+  type SealedValue,
+  type TenantKeyDoc,
+  TenantKeyRepository,
+  isDuplicateKeyError,
+  sealedValueSchema,
+  tenantKeyModel,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface PatientKeyDoc {
@@ -47,7 +54,9 @@ export class KeyRepository extends TenantKeyRepository {
   }
 
   findPatientKey(tenantId: string, patientId: string): Promise<PatientKeyDoc | null> {
-    return this.m.PatientKey.findOne({ _id: keyId(tenantId, patientId) }).lean<PatientKeyDoc>().exec();
+    return this.m.PatientKey.findOne({ _id: keyId(tenantId, patientId) })
+      .lean<PatientKeyDoc>()
+      .exec();
   }
 
   /** False when another writer made the patient's key first. */

@@ -36,8 +36,18 @@ export interface DeliveryDeps {
 
 export const receiptUrl = (base: string, provider: SmsProviderName) => `${base.replace(/\/$/, '')}/api/v1/webhooks/sms/${provider}`;
 
-function ev(doc: MessageDoc, type: 'messaging.message.sent' | 'messaging.message.failed' | 'messaging.message.blocked', data: Record<string, unknown>): EventEnvelope {
-  return makeEvent({ type, tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, ...data } });
+function ev(
+  doc: MessageDoc,
+  type: 'messaging.message.sent' | 'messaging.message.failed' | 'messaging.message.blocked',
+  data: Record<string, unknown>,
+): EventEnvelope {
+  return makeEvent({
+    type,
+    tenantId: doc.tenantId,
+    actor: systemActor,
+    subject: { patientId: doc.patientId },
+    data: { messageId: doc._id, channel: doc.channel, ...data },
+  });
 }
 
 function htmlOf(body: string, fromTemplate: boolean): { html: string; text: string } {
@@ -56,13 +66,21 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
   if (finalStatuses.includes(doc.status)) return;
 
   const block = async (reason: string) => {
-    if (await deps.messages.transition(doc.tenantId, doc._id, ['queued', 'sending'], { status: 'blocked', reason, failedAt: new Date() }, [ev(doc, 'messaging.message.blocked', { reason })])) {
+    if (
+      await deps.messages.transition(doc.tenantId, doc._id, ['queued', 'sending'], { status: 'blocked', reason, failedAt: new Date() }, [
+        ev(doc, 'messaging.message.blocked', { reason }),
+      ])
+    ) {
       if (doc.credits) await deps.credits.refund(doc.tenantId, doc._id);
       deps.events.written();
     }
   };
   const fail = async (reason: string, attempts: number, provider?: string) => {
-    if (await deps.messages.transition(doc.tenantId, doc._id, ['queued', 'sending'], { status: 'failed', reason, failedAt: new Date() }, [ev(doc, 'messaging.message.failed', { attempts, ...(provider ? { provider } : {}) })])) {
+    if (
+      await deps.messages.transition(doc.tenantId, doc._id, ['queued', 'sending'], { status: 'failed', reason, failedAt: new Date() }, [
+        ev(doc, 'messaging.message.failed', { attempts, ...(provider ? { provider } : {}) }),
+      ])
+    ) {
       if (doc.credits) await deps.credits.refund(doc.tenantId, doc._id);
       deps.events.written();
       deps.metrics?.counter('messages_failed_total', 'Messages that could not be sent', ['channel']).inc({ channel: doc.channel });
@@ -89,15 +107,28 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
     let sent;
     try {
       await markAttempt('smtp');
-      sent = await deps.email.send({ to: content.to, subject: content.subject ?? '', ...htmlOf(content.body, doc.templateId !== undefined || doc.purpose !== 'message'), messageId: `<${doc._id}@praxis.messaging>` });
+      sent = await deps.email.send({
+        to: content.to,
+        subject: content.subject ?? '',
+        ...htmlOf(content.body, doc.templateId !== undefined || doc.purpose !== 'message'),
+        messageId: `<${doc._id}@praxis.messaging>`,
+      });
     } catch (err) {
       deps.logger.warn({ messageId: doc._id, err: (err as Error).message, attempts }, 'email not accepted');
       if (finalAttempt || attempts >= 5) return fail('smtp-refused', attempts, 'smtp');
       throw err;
     }
-    await deps.messages.transition(doc.tenantId, doc._id, ['sending'], { status: 'sent', provider: 'smtp', providerMessageId: sent.providerMessageId, sentAt: new Date() }, [ev(doc, 'messaging.message.sent', { provider: 'smtp', attempts })]);
+    await deps.messages.transition(
+      doc.tenantId,
+      doc._id,
+      ['sending'],
+      { status: 'sent', provider: 'smtp', providerMessageId: sent.providerMessageId, sentAt: new Date() },
+      [ev(doc, 'messaging.message.sent', { provider: 'smtp', attempts })],
+    );
     deps.events.written();
-    deps.metrics?.counter('messages_sent_total', 'Messages accepted by a provider', ['channel', 'provider']).inc({ channel: 'email', provider: 'smtp' });
+    deps.metrics
+      ?.counter('messages_sent_total', 'Messages accepted by a provider', ['channel', 'provider'])
+      .inc({ channel: 'email', provider: 'smtp' });
     return;
   }
 
@@ -119,8 +150,16 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
     throw err;
   }
   await deps.messages.recordProviderRef(doc.tenantId, result.provider, result.providerMessageId, doc._id);
-  await deps.messages.transition(doc.tenantId, doc._id, ['sending'], { status: 'sent', provider: result.provider, providerMessageId: result.providerMessageId, sentAt: new Date() }, [ev(doc, 'messaging.message.sent', { provider: result.provider, attempts })]);
+  await deps.messages.transition(
+    doc.tenantId,
+    doc._id,
+    ['sending'],
+    { status: 'sent', provider: result.provider, providerMessageId: result.providerMessageId, sentAt: new Date() },
+    [ev(doc, 'messaging.message.sent', { provider: result.provider, attempts })],
+  );
   await deps.credits.spend(doc.tenantId, doc._id, doc.credits);
   deps.events.written();
-  deps.metrics?.counter('messages_sent_total', 'Messages accepted by a provider', ['channel', 'provider']).inc({ channel: 'sms', provider: result.provider });
+  deps.metrics
+    ?.counter('messages_sent_total', 'Messages accepted by a provider', ['channel', 'provider'])
+    .inc({ channel: 'sms', provider: result.provider });
 }

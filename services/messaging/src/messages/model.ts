@@ -4,7 +4,16 @@
 // and times are plain. Status changes go through the serialised collection shared with the
 // outbox relay (FerretDB updates are not isolated, docs/platform.md).
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, outboxUpdate, randomId, sealedValueSchema, withOutbox } from '@praxis/platform';
+import {
+  OUTBOX,
+  type SealedValue,
+  isDuplicateKeyError,
+  outboxSchemaFields,
+  outboxUpdate,
+  randomId,
+  sealedValueSchema,
+  withOutbox,
+} from '@praxis/platform';
 import mongoose, { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
 import type { SmsProviderName } from '../providers/sms-provider';
@@ -129,7 +138,10 @@ export function messageModels(conn: Connection): { Message: Model<MessageDoc>; P
 export const newMessageId = () => randomId('msg');
 const aad = (tenantId: string, id: string, field: keyof MessageContent) => `message|${tenantId}|${id}|${field}`;
 
-export type NewMessage = Omit<MessageDoc, '_id' | 'tenantId' | 'keyId' | 'sealed' | 'status' | 'tried' | 'attempts' | 'createdAt' | 'updatedAt'> & { status?: MessageStatus; reason?: string };
+export type NewMessage = Omit<
+  MessageDoc,
+  '_id' | 'tenantId' | 'keyId' | 'sealed' | 'status' | 'tried' | 'attempts' | 'createdAt' | 'updatedAt'
+> & { status?: MessageStatus; reason?: string };
 
 export class MessageRepository {
   constructor(
@@ -175,7 +187,8 @@ export class MessageRepository {
 
   async content(doc: MessageDoc): Promise<MessageContent> {
     const pk = await this.keys.existingPatientKey(doc.tenantId, doc.patientId, doc.keyId);
-    const read = (f: keyof MessageContent) => (doc.sealed[f] ? this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f)) : undefined);
+    const read = (f: keyof MessageContent) =>
+      doc.sealed[f] ? this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f)) : undefined;
     const subject = read('subject');
     return { to: read('to')!, body: read('body')!, ...(subject !== undefined ? { subject } : {}) };
   }
@@ -191,14 +204,24 @@ export class MessageRepository {
   }
 
   async countByStatus(tenantId: string, batchId: string): Promise<Record<MessageStatus, number>> {
-    const rows = await this.models.Message.aggregate<{ _id: MessageStatus; n: number }>([{ $match: { tenantId, batchId } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
+    const rows = await this.models.Message.aggregate<{ _id: MessageStatus; n: number }>([
+      { $match: { tenantId, batchId } },
+      { $group: { _id: '$status', n: { $sum: 1 } } },
+    ]);
     const out = { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0, blocked: 0 } as Record<MessageStatus, number>;
     for (const r of rows) out[r._id] = r.n;
     return out;
   }
 
   /** Compare-and-set a status change with its events; false when the message was not in one of `from`. */
-  async transition(tenantId: string, id: string, from: readonly MessageStatus[], set: Partial<MessageDoc>, events: EventEnvelope[] = [], push?: { tried: string }): Promise<boolean> {
+  async transition(
+    tenantId: string,
+    id: string,
+    from: readonly MessageStatus[],
+    set: Partial<MessageDoc>,
+    events: EventEnvelope[] = [],
+    push?: { tried: string },
+  ): Promise<boolean> {
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() } };
     if (events.length) {
       const o = outboxUpdate(events);
@@ -210,7 +233,12 @@ export class MessageRepository {
     return res.matchedCount === 1;
   }
 
-  async recordProviderRef(tenantId: string, provider: SmsProviderName | 'smtp', providerMessageId: string, messageId: string): Promise<void> {
+  async recordProviderRef(
+    tenantId: string,
+    provider: SmsProviderName | 'smtp',
+    providerMessageId: string,
+    messageId: string,
+  ): Promise<void> {
     try {
       await this.models.ProviderRef.create({ _id: `${provider}|${providerMessageId}`, tenantId, messageId });
     } catch (err) {
@@ -219,11 +247,15 @@ export class MessageRepository {
   }
 
   async byProviderRef(provider: SmsProviderName, providerMessageId: string): Promise<{ tenantId: string; messageId: string } | null> {
-    return this.models.ProviderRef.findOne({ _id: `${provider}|${providerMessageId}` }).lean<ProviderRefDoc>().exec();
+    return this.models.ProviderRef.findOne({ _id: `${provider}|${providerMessageId}` })
+      .lean<ProviderRefDoc>()
+      .exec();
   }
 
   async pendingEvents(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
-    const docs = await this.models.Message.collection.find({ tenantId, patientId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } }).toArray();
+    const docs = await this.models.Message.collection
+      .find({ tenantId, patientId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } })
+      .toArray();
     return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
   }
 

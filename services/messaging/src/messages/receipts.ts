@@ -36,17 +36,41 @@ export async function acceptReceipt(deps: ReceiptDeps, providerName: string, req
   // worker has not stored it yet): then the receipt records the send as well.
   const overtaken = doc.status === 'sending';
   const sentFields = overtaken ? { provider: name, providerMessageId: receipt.providerMessageId, sentAt: new Date() } : {};
-  const sentEvent = overtaken ? [makeEvent({ ...base, type: 'messaging.message.sent', data: { messageId: doc._id, channel: doc.channel, provider: name, attempts: doc.attempts } })] : [];
+  const sentEvent = overtaken
+    ? [
+        makeEvent({
+          ...base,
+          type: 'messaging.message.sent',
+          data: { messageId: doc._id, channel: doc.channel, provider: name, attempts: doc.attempts },
+        }),
+      ]
+    : [];
   if (receipt.status === 'delivered') {
-    await deps.messages.transition(doc.tenantId, doc._id, ['sending', 'sent'], { ...sentFields, status: 'delivered', deliveredAt: new Date() }, [
-      ...sentEvent,
-      makeEvent({ ...base, type: 'messaging.message.delivered', data: { messageId: doc._id, channel: doc.channel, provider: name } }),
-    ]);
+    await deps.messages.transition(
+      doc.tenantId,
+      doc._id,
+      ['sending', 'sent'],
+      { ...sentFields, status: 'delivered', deliveredAt: new Date() },
+      [
+        ...sentEvent,
+        makeEvent({ ...base, type: 'messaging.message.delivered', data: { messageId: doc._id, channel: doc.channel, provider: name } }),
+      ],
+    );
   } else {
-    await deps.messages.transition(doc.tenantId, doc._id, ['sending', 'sent'], { ...sentFields, status: 'failed', reason: 'undelivered', failedAt: new Date() }, [
-      ...sentEvent,
-      makeEvent({ ...base, type: 'messaging.message.failed', data: { messageId: doc._id, channel: doc.channel, attempts: doc.attempts, provider: name } }),
-    ]);
+    await deps.messages.transition(
+      doc.tenantId,
+      doc._id,
+      ['sending', 'sent'],
+      { ...sentFields, status: 'failed', reason: 'undelivered', failedAt: new Date() },
+      [
+        ...sentEvent,
+        makeEvent({
+          ...base,
+          type: 'messaging.message.failed',
+          data: { messageId: doc._id, channel: doc.channel, attempts: doc.attempts, provider: name },
+        }),
+      ],
+    );
   }
   deps.events.written();
 }
@@ -56,10 +80,17 @@ export function receiptRoutes(api: ApiRouter, deps: ReceiptDeps): void {
     {
       method: 'post',
       path: '/webhooks/sms/:provider',
-      summary: "An SMS provider's delivery receipt, in its own format (Twilio status callback or Vonage DLR), signed; unsigned or forged → 401",
+      summary:
+        "An SMS provider's delivery receipt, in its own format (Twilio status callback or Vonage DLR), signed; unsigned or forged → 401",
       tags: ['webhooks'],
       auth: 'public',
-      params: z.strictObject({ provider: z.string().min(1).max(20).regex(/^[a-z]+$/) }),
+      params: z.strictObject({
+        provider: z
+          .string()
+          .min(1)
+          .max(20)
+          .regex(/^[a-z]+$/),
+      }),
       // The provider's own fields: checked by its signature, not by a schema of ours.
       body: z.record(z.string().max(100), z.union([z.string().max(2000), z.number(), z.boolean()])),
       status: 204,

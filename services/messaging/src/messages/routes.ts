@@ -8,7 +8,10 @@ import { type MessageDeps, getMessage, listMessages, queueMessage } from './use-
 
 const value = z.string().max(500);
 /** Appointment and practice values for a template (`appointment.date`, `practice.name`, …). */
-export const templateVariables = z.record(z.string().regex(/^(appointment|practice)\.[A-Za-z]{1,40}$/, 'appointment.<name> or practice.<name>'), value);
+export const templateVariables = z.record(
+  z.string().regex(/^(appointment|practice)\.[A-Za-z]{1,40}$/, 'appointment.<name> or practice.<name>'),
+  value,
+);
 
 export const messageResponse = z.object({
   id: z.string(),
@@ -47,7 +50,11 @@ export function messageRoutes(api: ApiRouter, deps: MessageDeps): void {
       }),
       status: 202,
       response: z.object({ id: z.string(), status: z.literal('queued') }),
-      errors: { 402: 'Not enough SMS credit', 404: 'No such patient or template in this practice', 422: 'The patient opted out of this channel (`urn:praxis:problem:opted-out`) or has no contact for it' },
+      errors: {
+        402: 'Not enough SMS credit',
+        404: 'No such patient or template in this practice',
+        422: 'The patient opted out of this channel (`urn:praxis:problem:opted-out`) or has no contact for it',
+      },
     },
     ({ auth, body }) => queueMessage(deps, callerOf(auth), body),
   );
@@ -64,7 +71,16 @@ export function messageRoutes(api: ApiRouter, deps: MessageDeps): void {
     ({ auth, query }) => listMessages(deps, callerOf(auth), query),
   );
   api.route(
-    { method: 'get', path: '/messages/:id', summary: 'One message: status, provider, attempts and times (never its text)', tags, auth: { permission: 'message:read' }, params: z.strictObject({ id: idParam }), response: messageResponse, errors: { 404: 'No such message in this practice' } },
+    {
+      method: 'get',
+      path: '/messages/:id',
+      summary: 'One message: status, provider, attempts and times (never its text)',
+      tags,
+      auth: { permission: 'message:read' },
+      params: z.strictObject({ id: idParam }),
+      response: messageResponse,
+      errors: { 404: 'No such message in this practice' },
+    },
     ({ auth, params }) => getMessage(deps, callerOf(auth), params.id),
   );
 }

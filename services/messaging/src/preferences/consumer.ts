@@ -4,7 +4,12 @@
 import type { Bus, IdempotencyStore } from '@praxis/platform';
 import type { PreferenceRepository } from './model';
 
-export async function startPreferenceConsumer(bus: Pick<Bus, 'consume'>, idempotency: IdempotencyStore, preferences: PreferenceRepository, prefix = ''): Promise<void> {
+export async function startPreferenceConsumer(
+  bus: Pick<Bus, 'consume'>,
+  idempotency: IdempotencyStore,
+  preferences: PreferenceRepository,
+  prefix = '',
+): Promise<void> {
   await bus.consume(`${prefix}preferences`, {
     bindings: ['consent.preference.changed'],
     idempotency,

@@ -40,7 +40,10 @@ export class PreferenceRepository {
   constructor(private readonly model: Model<PreferenceDoc>) {}
 
   async allows(tenantId: string, patientId: string, channel: Channel): Promise<boolean> {
-    const doc = await this.model.findOne({ _id: prefId(tenantId, patientId) }).lean<PreferenceDoc>().exec();
+    const doc = await this.model
+      .findOne({ _id: prefId(tenantId, patientId) })
+      .lean<PreferenceDoc>()
+      .exec();
     return doc ? doc[channel] : true;
   }
 
@@ -49,7 +52,11 @@ export class PreferenceRepository {
    * single active consumer and updates one patient at a time, so the compare-and-set on
    * `version` has no concurrent writer even on FerretDB.
    */
-  async apply(tenantId: string, patientId: string, change: { sms: boolean; email: boolean; version: number }): Promise<'applied' | 'stale'> {
+  async apply(
+    tenantId: string,
+    patientId: string,
+    change: { sms: boolean; email: boolean; version: number },
+  ): Promise<'applied' | 'stale'> {
     const _id = prefId(tenantId, patientId);
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.model.findOne({ _id }).lean<PreferenceDoc>().exec();

@@ -50,7 +50,14 @@ export class EmailSender {
   private readonly from: string;
 
   async send(mail: OutgoingEmail): Promise<{ providerMessageId: string }> {
-    const info = await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, html: mail.html, text: mail.text, messageId: mail.messageId });
+    const info = await this.transport.sendMail({
+      from: this.from,
+      to: mail.to,
+      subject: mail.subject,
+      html: mail.html,
+      text: mail.text,
+      messageId: mail.messageId,
+    });
     return { providerMessageId: String(info.messageId ?? mail.messageId) };
   }
 

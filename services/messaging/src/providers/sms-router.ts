@@ -48,7 +48,9 @@ export class SmsRouter {
       );
       breaker.onStateChange((state) => {
         o.logger.warn({ provider: p.name, circuit: CircuitState[state] }, 'SMS provider circuit changed');
-        o.metrics?.gauge('sms_provider_circuit_open', 'Whether an SMS provider circuit is open (1) or closed/half-open (0)', ['provider']).set({ provider: p.name }, state === CircuitState.Open ? 1 : 0);
+        o.metrics
+          ?.gauge('sms_provider_circuit_open', 'Whether an SMS provider circuit is open (1) or closed/half-open (0)', ['provider'])
+          .set({ provider: p.name }, state === CircuitState.Open ? 1 : 0);
       });
       this.breakers.set(p.name, breaker);
     }
@@ -67,14 +69,23 @@ export class SmsRouter {
 
   circuit(name: SmsProviderName): 'closed' | 'open' | 'half-open' | 'isolated' {
     const s = this.breakers.get(name)?.state;
-    return s === CircuitState.Open ? 'open' : s === CircuitState.HalfOpen ? 'half-open' : s === CircuitState.Isolated ? 'isolated' : 'closed';
+    return s === CircuitState.Open
+      ? 'open'
+      : s === CircuitState.HalfOpen
+        ? 'half-open'
+        : s === CircuitState.Isolated
+          ? 'isolated'
+          : 'closed';
   }
 
   /**
    * Send through the first provider that takes it. `beforeAttempt` runs (and must be
    * durable) before each provider is called, so a crash mid-call is retried there first.
    */
-  async send(sms: OutgoingSms, opts: { lastTried?: SmsProviderName; beforeAttempt?: (provider: SmsProviderName) => Promise<void> } = {}): Promise<SmsSendResult> {
+  async send(
+    sms: OutgoingSms,
+    opts: { lastTried?: SmsProviderName; beforeAttempt?: (provider: SmsProviderName) => Promise<void> } = {},
+  ): Promise<SmsSendResult> {
     const tried: SmsProviderName[] = [];
     for (const name of this.order(opts.lastTried)) {
       const provider = this.byName.get(name)!;
@@ -91,7 +102,9 @@ export class SmsRouter {
         if (err instanceof BrokenCircuitError) continue;
         if (err instanceof ProviderError && err.retryable) {
           tried.push(name);
-          this.o.metrics?.counter('sms_provider_failures_total', 'Provider calls that failed (5xx, timeout, throttling)', ['provider']).inc({ provider: name });
+          this.o.metrics
+            ?.counter('sms_provider_failures_total', 'Provider calls that failed (5xx, timeout, throttling)', ['provider'])
+            .inc({ provider: name });
           this.o.logger.warn({ provider: name, err: err.message }, 'SMS provider failed; trying the next');
           continue;
         }

@@ -6,7 +6,14 @@
 // value, sorted by name. The idempotency key goes in `I-Twilio-Idempotency-Token`.
 import { constantTimeEqual } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
-import { type DeliveryReceipt, type OutgoingSms, ProviderError, type ReceiptRequest, type SmsProvider, providerFetch } from './sms-provider';
+import {
+  type DeliveryReceipt,
+  type OutgoingSms,
+  ProviderError,
+  type ReceiptRequest,
+  type SmsProvider,
+  providerFetch,
+} from './sms-provider';
 
 export interface TwilioOptions {
   apiUrl: string;
@@ -19,7 +26,12 @@ export interface TwilioOptions {
 }
 
 export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  const data =
+    url +
+    Object.keys(params)
+      .sort()
+      .map((k) => k + params[k])
+      .join('');
   return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
 }
 
@@ -53,7 +65,11 @@ export class TwilioProvider implements SmsProvider {
       return { providerMessageId: body.sid };
     }
     // 429 and 5xx are the provider's trouble (try again or elsewhere); other 4xx are the message's.
-    throw new ProviderError('twilio', `HTTP ${res.status}${body.code ? ` (error ${body.code})` : ''}`, res.status === 429 || res.status >= 500);
+    throw new ProviderError(
+      'twilio',
+      `HTTP ${res.status}${body.code ? ` (error ${body.code})` : ''}`,
+      res.status === 429 || res.status >= 500,
+    );
   }
 
   verifyReceipt(req: ReceiptRequest): DeliveryReceipt | null {

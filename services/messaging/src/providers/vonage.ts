@@ -7,7 +7,14 @@
 // HMAC-SHA256 with the account's signature secret, hex; `timestamp` must be recent.
 import { constantTimeEqual } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
-import { type DeliveryReceipt, type OutgoingSms, ProviderError, type ReceiptRequest, type SmsProvider, providerFetch } from './sms-provider';
+import {
+  type DeliveryReceipt,
+  type OutgoingSms,
+  ProviderError,
+  type ReceiptRequest,
+  type SmsProvider,
+  providerFetch,
+} from './sms-provider';
 
 export interface VonageOptions {
   apiUrl: string;

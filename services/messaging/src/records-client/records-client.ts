@@ -19,7 +19,12 @@ export interface RenderedTemplate {
 
 export interface RecordsClient {
   contact(tenantId: string, patientId: string): Promise<PatientContact | null>;
-  render(tenantId: string, templateId: string, patientId: string, variables?: Record<string, string>): Promise<RenderedTemplate | 'no-template' | 'no-patient'>;
+  render(
+    tenantId: string,
+    templateId: string,
+    patientId: string,
+    variables?: Record<string, string>,
+  ): Promise<RenderedTemplate | 'no-template' | 'no-patient'>;
 }
 
 export class HttpRecordsClient implements RecordsClient {
@@ -35,15 +40,26 @@ export class HttpRecordsClient implements RecordsClient {
     return (await this.json(res, 'reading contact details')) as PatientContact;
   }
 
-  async render(tenantId: string, templateId: string, patientId: string, variables?: Record<string, string>): Promise<RenderedTemplate | 'no-template' | 'no-patient'> {
-    const res = await this.call(tenantId, 'POST', `/internal/templates/${encodeURIComponent(templateId)}/render`, { patientId, ...(variables && Object.keys(variables).length ? { variables } : {}) });
+  async render(
+    tenantId: string,
+    templateId: string,
+    patientId: string,
+    variables?: Record<string, string>,
+  ): Promise<RenderedTemplate | 'no-template' | 'no-patient'> {
+    const res = await this.call(tenantId, 'POST', `/internal/templates/${encodeURIComponent(templateId)}/render`, {
+      patientId,
+      ...(variables && Object.keys(variables).length ? { variables } : {}),
+    });
     if (res.status === 404) {
       const body = (await res.json().catch(() => ({}))) as { detail?: string };
       return /template/i.test(body.detail ?? '') ? 'no-template' : 'no-patient';
     }
     if (res.status === 400) {
       const body = (await res.json().catch(() => ({}))) as { detail?: string; errors?: { path: string; message: string }[] };
-      throw problems.badRequest(body.detail ?? 'The template could not be rendered.', body.errors?.map((e) => ({ path: e.path.replace(/^body\./, 'body.'), message: e.message })));
+      throw problems.badRequest(
+        body.detail ?? 'The template could not be rendered.',
+        body.errors?.map((e) => ({ path: e.path.replace(/^body\./, 'body.'), message: e.message })),
+      );
     }
     return (await this.json(res, 'rendering a template')) as RenderedTemplate;
   }

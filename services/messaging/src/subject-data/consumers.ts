@@ -5,7 +5,12 @@ import type { Actor } from '@praxis/contracts';
 import type { Bus, IdempotencyStore } from '@praxis/platform';
 import { type SubjectDataDeps, erasePatient, sendPrivacyNotice } from './use-cases';
 
-export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idempotency: IdempotencyStore, deps: SubjectDataDeps, prefix = ''): Promise<void> {
+export async function startSubjectDataConsumers(
+  bus: Pick<Bus, 'consume'>,
+  idempotency: IdempotencyStore,
+  deps: SubjectDataDeps,
+  prefix = '',
+): Promise<void> {
   await bus.consume(`${prefix}erasure-requests`, {
     bindings: ['consent.erasure-request.created'],
     idempotency,

@@ -46,7 +46,10 @@ export class ErasureRepository {
   ) {}
 
   find(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
-    return this.model.findOne({ _id: `${tenantId}:${erasureId}` }).lean<ErasureDoc>().exec();
+    return this.model
+      .findOne({ _id: `${tenantId}:${erasureId}` })
+      .lean<ErasureDoc>()
+      .exec();
   }
 
   async begin(doc: Omit<ErasureDoc, '_id' | 'status' | 'startedAt'>, carried: EventEnvelope[]): Promise<ErasureDoc> {
@@ -62,6 +65,9 @@ export class ErasureRepository {
 
   async complete(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
     const o = outboxUpdate(events);
-    await this.col.updateOne({ _id: `${tenantId}:${erasureId}` as never, status: 'pending' } as never, { $set: { status: 'completed', completedAt: new Date(), ...o.$set }, $push: o.$push } as never);
+    await this.col.updateOne(
+      { _id: `${tenantId}:${erasureId}` as never, status: 'pending' } as never,
+      { $set: { status: 'completed', completedAt: new Date(), ...o.$set }, $push: o.$push } as never,
+    );
   }
 }

@@ -31,18 +31,42 @@ export async function exportPatient(deps: SubjectDataDeps, tenantId: string, act
   const messages = [];
   for (const d of docs) {
     const content = d.sealed.body.ct && d.status !== 'blocked' ? await deps.messages.content(d).catch(() => undefined) : undefined;
-    messages.push({ ...toMessage(d), purpose: d.purpose, ...(content ? { to: content.to, ...(content.subject !== undefined ? { subject: content.subject } : {}), body: content.body } : {}) });
+    messages.push({
+      ...toMessage(d),
+      purpose: d.purpose,
+      ...(content ? { to: content.to, ...(content.subject !== undefined ? { subject: content.subject } : {}), body: content.body } : {}),
+    });
   }
   const directMessages = [];
   for (const d of dms) {
     const o = await deps.directMessages.open(d).catch(() => undefined);
-    directMessages.push({ id: d._id, createdAt: d.createdAt.toISOString(), expiresAt: d.expiresAt.toISOString(), practice: d.practice, ...(o ? { subject: o.subject, body: o.body } : {}) });
+    directMessages.push({
+      id: d._id,
+      createdAt: d.createdAt.toISOString(),
+      expiresAt: d.expiresAt.toISOString(),
+      practice: d.practice,
+      ...(o ? { subject: o.subject, body: o.body } : {}),
+    });
   }
-  await deps.events.recordAccess([makeEvent({ type: 'messaging.patient.exported', tenantId, actor, subject: { patientId }, data: { patientId, ...(requestId ? { requestId } : {}) } })]);
+  await deps.events.recordAccess([
+    makeEvent({
+      type: 'messaging.patient.exported',
+      tenantId,
+      actor,
+      subject: { patientId },
+      data: { patientId, ...(requestId ? { requestId } : {}) },
+    }),
+  ]);
   return { service: 'messaging' as const, patientId, messages, directMessages, generatedAt: new Date().toISOString() };
 }
 
-export async function erasePatient(deps: SubjectDataDeps, tenantId: string, actor: Actor, patientId: string, erasureId: string): Promise<{ messages: number; directMessages: number }> {
+export async function erasePatient(
+  deps: SubjectDataDeps,
+  tenantId: string,
+  actor: Actor,
+  patientId: string,
+  erasureId: string,
+): Promise<{ messages: number; directMessages: number }> {
   let tomb = await deps.erasures.find(tenantId, erasureId);
   if (tomb && tomb.patientId !== patientId) throw problems.conflict('This erasure id was used for another patient.');
   if (!tomb) {
@@ -50,8 +74,22 @@ export async function erasePatient(deps: SubjectDataDeps, tenantId: string, acto
     const dms = await deps.directMessages.allForPatient(tenantId, patientId);
     // Messages still waiting are not sent: blocked, with their credits back.
     for (const d of docs.filter((x) => x.status === 'queued' || x.status === 'sending')) {
-      const blocked = makeEvent({ type: 'messaging.message.blocked', tenantId, actor, subject: { patientId }, data: { messageId: d._id, channel: d.channel, reason: 'erased' } });
-      if (await deps.messages.transition(tenantId, d._id, ['queued', 'sending'], { status: 'blocked', reason: 'erased', failedAt: new Date() }, [blocked])) {
+      const blocked = makeEvent({
+        type: 'messaging.message.blocked',
+        tenantId,
+        actor,
+        subject: { patientId },
+        data: { messageId: d._id, channel: d.channel, reason: 'erased' },
+      });
+      if (
+        await deps.messages.transition(
+          tenantId,
+          d._id,
+          ['queued', 'sending'],
+          { status: 'blocked', reason: 'erased', failedAt: new Date() },
+          [blocked],
+        )
+      ) {
         if (d.credits) await deps.credits.refund(tenantId, d._id);
       }
     }
@@ -63,7 +101,13 @@ export async function erasePatient(deps: SubjectDataDeps, tenantId: string, acto
     await deps.messages.deleteForPatient(tenantId, patientId);
     await deps.directMessages.deleteForPatient(tenantId, patientId);
     await deps.preferences.deleteForPatient(tenantId, patientId);
-    const erased = makeEvent({ type: 'messaging.patient.erased', tenantId, actor, subject: { patientId }, data: { erasureId, patientId, messages: tomb.messages, directMessages: tomb.directMessages } });
+    const erased = makeEvent({
+      type: 'messaging.patient.erased',
+      tenantId,
+      actor,
+      subject: { patientId },
+      data: { erasureId, patientId, messages: tomb.messages, directMessages: tomb.directMessages },
+    });
     await deps.erasures.complete(tenantId, erasureId, [erased]);
     deps.events.written();
     deps.logger.info({ erasureId, messageCount: tomb.messages, directMessageCount: tomb.directMessages }, 'patient erased');
@@ -72,7 +116,11 @@ export async function erasePatient(deps: SubjectDataDeps, tenantId: string, acto
 }
 
 /** Email the patient the link to a privacy notice (consent.notice.requested). */
-export async function sendPrivacyNotice(deps: SubjectDataDeps, caller: Caller, data: { noticeRequestId: string; patientId: string; noticeVersion: string; ackPath: string }): Promise<void> {
+export async function sendPrivacyNotice(
+  deps: SubjectDataDeps,
+  caller: Caller,
+  data: { noticeRequestId: string; patientId: string; noticeVersion: string; ackPath: string },
+): Promise<void> {
   const link = `${deps.publicUrl.replace(/\/$/, '')}/#${data.ackPath}`;
   const id = `ntc_${data.noticeRequestId.replace(/[^A-Za-z0-9_-]/g, '')}`.slice(0, 64);
   if (await deps.messages.findDoc(caller.tenantId, id)) return; // already queued (a redelivery)
@@ -80,7 +128,12 @@ export async function sendPrivacyNotice(deps: SubjectDataDeps, caller: Caller, d
     await queueMessage(
       deps,
       caller,
-      { patientId: data.patientId, channel: 'email', subject: 'How your practice uses your information', body: `<p>Your practice has a privacy notice for you (version ${data.noticeVersion.replace(/[<>&"']/g, '')}).</p><p><a href="${link}">Read it and confirm you have seen it</a>.</p>` },
+      {
+        patientId: data.patientId,
+        channel: 'email',
+        subject: 'How your practice uses your information',
+        body: `<p>Your practice has a privacy notice for you (version ${data.noticeVersion.replace(/[<>&"']/g, '')}).</p><p><a href="${link}">Read it and confirm you have seen it</a>.</p>`,
+      },
       { id, purpose: 'privacy-notice', checkPreferences: false },
     );
   } catch (err) {
