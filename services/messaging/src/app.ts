@@ -176,11 +176,18 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const subjectData: SubjectDataDeps = { ...messageDeps, directMessages, keys, erasures, publicUrl: deps.publicUrl, logger: deps.logger };
   subjectDataRoutes(api, subjectData);
 
+  let started = false;
   const app = createHttpApp({
     service: 'messaging',
     logger: deps.logger,
     metrics: deps.metrics,
-    readiness: deps.readiness ?? {},
+    readiness: {
+      ...(deps.readiness ?? {}),
+      // Not ready until the workers are bound to their queues (start()).
+      workers: async () => {
+        if (!started) throw new Error('workers not started');
+      },
+    },
     routers: [api],
     // Providers post receipts form-encoded (Twilio); everything else is JSON.
     configure: (a) => a.use('/api/v1/webhooks', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 })),
@@ -201,7 +208,6 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     batches,
     subjectData,
     async start() {
-      relay.start();
       await startPreferenceConsumer(deps.bus, idempotency, preferences, prefix);
       await deps.bus.consume(`${prefix}deliveries`, {
         bindings: ['messaging.message.queued'],
@@ -218,6 +224,10 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
         prefetch: 2,
         handler: async (event) => expandBatch(batchDeps, event.tenantId, String(event.data.batchId)),
       });
+      // Only now: the relay publishes events this service consumes itself (queued
+      // messages, started batches), so its queues must be bound before the first one leaves.
+      relay.start();
+      started = true;
     },
     async stop() {
       await relay.stop();

@@ -6,7 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { type Harness, mobile, startHarness } from './harness';
-import { ROOT, bearer, marker, waitFor } from './testing';
+import { bearer, ferretDataDir, marker, waitFor } from './testing';
 
 jest.setTimeout(180_000);
 
@@ -77,7 +77,7 @@ describe('credits, encryption at rest, subject data, OpenAPI', () => {
       async () => (await api().get(`/api/v1/messages/${sent.body.id}`).set(bearer(t.admin.token))).body.status === 'sent' || undefined,
       { what: 'sent' },
     );
-    const dir = path.join(ROOT, '.data', 'ferretdb');
+    const dir = ferretDataDir();
     const bytes = await waitFor(
       async () => {
         const files = (await readdir(dir)).filter((f) => f === `${h.dbName}.sqlite` || f.startsWith(`${h.dbName}.sqlite-`));
