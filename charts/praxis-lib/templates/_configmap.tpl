@@ -10,6 +10,9 @@ data:
   HOST: "0.0.0.0"
   REGION: {{ .Values.global.region | quote }}
   OTEL_SERVICE_NAME: {{ include "praxis-lib.fullname" . | quote }}
+  {{- with .Values.global.otelEndpoint }}
+  OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
+  {{- end }}
   {{- range $k, $v := .Values.env }}
   {{ $k }}: {{ $v | quote }}
   {{- end }}

@@ -33,10 +33,21 @@ spec:
         runAsGroup: 10001
         fsGroup: 10001
         seccompProfile: { type: RuntimeDefault }
+      # Zones: a hard limit (k8s-verify found ScheduleAnyway leaving 2/1/0 after a rollout),
+      # counted per revision so a rolling update spreads its new pods too; a lost zone has
+      # no nodes left and so does not block scheduling. Nodes: best effort.
       topologySpreadConstraints:
         - maxSkew: 1
           topologyKey: topology.kubernetes.io/zone
+          whenUnsatisfiable: DoNotSchedule
+          matchLabelKeys: [pod-template-hash]
+          labelSelector:
+            matchLabels:
+              {{- include "praxis-lib.selectorLabels" . | nindent 14 }}
+        - maxSkew: 1
+          topologyKey: kubernetes.io/hostname
           whenUnsatisfiable: ScheduleAnyway
+          matchLabelKeys: [pod-template-hash]
           labelSelector:
             matchLabels:
               {{- include "praxis-lib.selectorLabels" . | nindent 14 }}

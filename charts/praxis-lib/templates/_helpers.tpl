@@ -28,7 +28,7 @@ praxis.io/region: {{ .Values.global.region | quote }}
 {{- define "praxis-lib.image" -}}
 {{- $repo := .Values.image.repository | default (printf "%s/praxis-%s" .Values.global.image.registry (include "praxis-lib.name" .)) -}}
 {{- if .Values.image.digest -}}
-{{- printf "%s@%s" $repo .Values.image.digest -}}
+{{- printf "%s:%s@%s" $repo (include "praxis-lib.imageTag" .) .Values.image.digest -}}
 {{- else -}}
 {{- printf "%s:%s" $repo (include "praxis-lib.imageTag" .) -}}
 {{- end -}}

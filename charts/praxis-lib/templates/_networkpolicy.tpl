@@ -1,7 +1,10 @@
 {{/*
-Default deny for the service's pods; allowed in: only the listed callers (and the
-monitoring namespace for /metrics); allowed out: DNS plus the listed destinations.
-Nothing external unless a destination says so.
+Default deny for the service's pods; allowed in: only the listed callers, its own
+`helm test` pod, and the listed namespaces (monitoring for /metrics, the Gateway's data
+plane for the gateway); allowed out: cluster DNS (kube-dns pods only), the listed
+services, and the listed namespaces on the listed ports (the data tier of this region,
+the peer region's data tier through its east-west address, the OpenTelemetry collector).
+Nothing external.
 */}}
 {{- define "praxis-lib.networkpolicy" -}}
 {{- if .Values.networkPolicy.enabled }}
@@ -12,14 +15,22 @@ metadata:
   labels:
     {{- include "praxis-lib.labels" . | nindent 4 }}
 spec:
+  # The service's pods and its scheduled jobs' pods (praxis-lib.cronjobs), which need the
+  # same paths out; only the service's pods listen.
   podSelector:
     matchLabels:
-      {{- include "praxis-lib.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/instance: {{ .Release.Name }}
+    matchExpressions:
+      - key: app.kubernetes.io/name
+        operator: In
+        values: [{{ include "praxis-lib.name" . | quote }}, {{ printf "%s-job" (include "praxis-lib.name" .) | quote }}]
   policyTypes: [Ingress, Egress]
   ingress:
     - ports:
         - { port: {{ .Values.port }}, protocol: TCP }
       from:
+        - podSelector:
+            matchLabels: { praxis.io/helm-test: {{ include "praxis-lib.name" . | quote }} }
         {{- range .Values.networkPolicy.allowFromServices }}
         - podSelector:
             matchLabels: { app.kubernetes.io/name: {{ . | quote }} }
@@ -37,6 +48,8 @@ spec:
       to:
         - namespaceSelector:
             matchLabels: { kubernetes.io/metadata.name: kube-system }
+          podSelector:
+            matchLabels: { k8s-app: kube-dns }
     {{- if .Values.networkPolicy.allowToServices }}
     - to:
         {{- range .Values.networkPolicy.allowToServices }}
@@ -48,6 +61,19 @@ spec:
     - to:
         - namespaceSelector:
             matchLabels: { kubernetes.io/metadata.name: {{ .namespace | quote }} }
+          {{- with .podLabels }}
+          podSelector:
+            matchLabels:
+              {{- toYaml . | nindent 14 }}
+          {{- end }}
+      ports:
+        {{- range .ports }}
+        - { port: {{ . }}, protocol: TCP }
+        {{- end }}
+    {{- end }}
+    {{- range .Values.networkPolicy.allowToCidrs }}
+    - to:
+        - ipBlock: { cidr: {{ .cidr | quote }} }
       ports:
         {{- range .ports }}
         - { port: {{ . }}, protocol: TCP }

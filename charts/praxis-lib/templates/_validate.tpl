@@ -4,8 +4,11 @@ Fails the render with every configuration error at once, rather than the first.
 {{- define "praxis-lib.validate" -}}
 {{- $errors := list -}}
 {{- $tag := include "praxis-lib.imageTag" . -}}
-{{- if and (not .Values.image.digest) (or (not $tag) (eq $tag "latest")) -}}
+{{- if or (not $tag) (eq $tag "latest") -}}
 {{- $errors = append $errors "image.tag (or global.image.tag) must be a pinned version, never empty or \"latest\"" -}}
+{{- end -}}
+{{- if and .Values.global.image.requireDigest (not .Values.image.digest) -}}
+{{- $errors = append $errors "image.digest must pin the image (sha256:…): this region requires digests (global.image.requireDigest)" -}}
 {{- end -}}
 {{- if and (not .Values.image.repository) (not .Values.global.image.registry) -}}
 {{- $errors = append $errors "image.repository or global.image.registry must be set" -}}
@@ -25,18 +28,23 @@ Fails the render with every configuration error at once, rather than the first.
 {{- end -}}
 {{- end -}}
 {{- range $name, $value := .Values.env -}}
-{{- if regexMatch "(?i)(^|_)(KEK|SECRET|PASSWORD|TOKEN|PRIVATE_KEY|CREDENTIALS?)$" $name -}}
+{{- /* Names: any secret word anywhere in the name (KEK_PREVIOUS, SIGNING_KEY, DB_PASSWORD_FILE…), except an id or a URL of something public. */ -}}
+{{- if and (regexMatch "(?i)(KEK|SECRET|PASSW|TOKEN|PRIVATE|SIGNING|CREDENTIAL|API_?KEY|(^|_)KEYS?($|_))" $name) (not (regexMatch "(?i)_(ID|IDS|URL)$" $name)) -}}
 {{- $errors = append $errors (printf "env.%s looks like a secret: reference a Secret through secretEnv instead" $name) -}}
 {{- end -}}
-{{- if regexMatch "://[^/@]+:[^/@]+@" (toString $value) -}}
+{{- /* Values: any user-info in a URL (user:pass@, :pass@, token@), and any connection string of the data tier, which belongs in the Secret with its credentials and TLS settings. */ -}}
+{{- if regexMatch "://[^/?#\\s]*@" (toString $value) -}}
 {{- $errors = append $errors (printf "env.%s carries credentials in a URL: reference a Secret through secretEnv instead" $name) -}}
+{{- end -}}
+{{- if regexMatch "(?i)^(mongodb(\\+srv)?|amqps?|rediss?)://" (toString $value) -}}
+{{- $errors = append $errors (printf "env.%s is a data-tier connection string: reference a Secret through secretEnv instead" $name) -}}
 {{- end -}}
 {{- end -}}
 {{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.minReplicas) 2) -}}
 {{- $errors = append $errors "autoscaling.minReplicas must be at least 2 (a PodDisruptionBudget needs a spare)" -}}
 {{- end -}}
-{{- if and (hasKey .Values "ingress") .Values.ingress.enabled (not .Values.ingress.host) -}}
-{{- $errors = append $errors "ingress.host must be set when the ingress is enabled" -}}
+{{- if and (hasKey .Values "route") .Values.route.enabled (not .Values.route.hostnames) -}}
+{{- $errors = append $errors "route.hostnames must list the region's host (and its practices' wildcard) when the route is enabled" -}}
 {{- end -}}
 {{- if $errors -}}
 {{- fail (printf "\n\n%s configuration errors:\n  - %s" (include "praxis-lib.fullname" .) (join "\n  - " $errors)) -}}

@@ -1,4 +1,4 @@
-// The RabbitMQ event bus (ARCHITECTURE.md §4).
+// The RabbitMQ event bus (docs/platform.md, "Bus topology").
 // - One durable topic exchange; routing key = event type.
 // - Publishing: persistent messages on a confirm channel; publish() resolves only once
 //   the broker has confirmed, and is retried across reconnects (at-least-once).
@@ -8,7 +8,7 @@
 // - Idempotency: consumers skip events whose id they have already processed.
 // - The connection comes back by itself after a broker restart, consumers included.
 import { propagation, context as otelContext } from '@opentelemetry/api';
-import { EVENTS_EXCHANGE, type EventEnvelope, parseEvent } from '@praxis/contracts';
+import { EVENTS_EXCHANGE, type EventEnvelope, type ReceivedEvent, parseEvent } from '@praxis/contracts';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { childTraceparent, currentContext, runWithContext } from './context';
 import type { Logger } from './logger';
@@ -42,10 +42,24 @@ export interface DeliveryInfo {
 
 export type EventHandler = (event: EventEnvelope, info: DeliveryInfo) => Promise<void>;
 
-export interface ConsumerOptions {
-  /** Routing-key patterns to bind (`#` for everything). */
-  bindings: string[];
-  handler: EventHandler;
+/**
+ * The exchange every region must see (k8s/data/rabbitmq.yaml federates it to the peer
+ * region, unlike praxis.events whose consumers' queues are federated so that each event
+ * is consumed once). A consumer with `exchange: BROADCAST_EXCHANGE` gets its bindings'
+ * events from its own region and from the other one.
+ */
+export const BROADCAST_EXCHANGE = 'praxis.broadcast';
+
+export interface ConsumerOptions<B extends string = string> {
+  /** Routing-key patterns to bind (`#` for everything). Exact event types make the handler's event typed. */
+  bindings: readonly B[];
+  /**
+   * Bind the queue to this exchange rather than praxis.events. It is declared (topic) and
+   * bound from praxis.events for the same patterns, so events published as usual reach it,
+   * and so do those a federation link delivers into it.
+   */
+  exchange?: string;
+  handler: (event: ReceivedEvent<B>, info: DeliveryInfo) => Promise<void>;
   idempotency?: IdempotencyStore;
   prefetch?: number;
   /**
@@ -55,7 +69,8 @@ export interface ConsumerOptions {
   singleActiveConsumer?: boolean;
 }
 
-interface ConsumerState extends ConsumerOptions {
+interface ConsumerState extends Omit<ConsumerOptions, 'handler'> {
+  handler: EventHandler;
   name: string;
   queue: string;
   channel?: Channel;
@@ -226,10 +241,13 @@ export class Bus {
   }
 
   /** Register a consumer; it starts now if connected, and again after every reconnect. */
-  async consume(name: string, opts: ConsumerOptions): Promise<void> {
+  async consume<B extends string>(name: string, opts: ConsumerOptions<B>): Promise<void> {
     const queue = `${this.opts.service}.${name}`;
     if (this.consumers.has(name)) throw new Error(`consumer ${name} registered twice`);
-    const state: ConsumerState = { ...opts, name, queue };
+    // Every delivery is checked by parseEvent against the contract of its own type before
+    // the handler runs, and the queue receives only the bound types: so the handler gets
+    // exactly the typed event its bindings promise. This is the one place that says so.
+    const state: ConsumerState = { ...opts, handler: opts.handler as EventHandler, name, queue };
     this.consumers.set(name, state);
     if (this.model) await this.startConsumer(state);
   }
@@ -259,7 +277,11 @@ export class Bus {
         arguments: { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
       });
     }
-    for (const key of c.bindings) await ch.bindQueue(queue, EVENTS_EXCHANGE, key);
+    if (c.exchange && c.exchange !== EVENTS_EXCHANGE) {
+      await ch.assertExchange(c.exchange, 'topic', { durable: true });
+      for (const key of c.bindings) await ch.bindExchange(c.exchange, EVENTS_EXCHANGE, key);
+    }
+    for (const key of c.bindings) await ch.bindQueue(queue, c.exchange ?? EVENTS_EXCHANGE, key);
     await ch.prefetch(c.prefetch ?? this.opts.prefetch ?? 20);
     const { consumerTag } = await ch.consume(queue, (msg) => {
       if (!msg) return; // consumer cancelled by the broker; the reconnect path restarts it
@@ -285,6 +307,12 @@ export class Bus {
       return;
     }
     const event = parsed.event;
+    // The handler is typed by the bindings: an event whose own type no binding matches (a
+    // publisher that routed it under another key) never reaches it.
+    if (!c.bindings.some((b) => topicMatches(b, event.type))) {
+      await this.park(c, ch, msg, attempt, `type ${event.type} matches none of the consumer's bindings`);
+      return;
+    }
     const traceparent = typeof headers.traceparent === 'string' ? headers.traceparent : undefined;
     // Two deliveries of the same event (a relay re-publish racing the original) must not
     // both pass the idempotency check before either is remembered: the later one waits
@@ -304,31 +332,41 @@ export class Bus {
     }
   }
 
-  private async process(c: ConsumerState, ch: Channel, msg: ConsumeMessage, event: EventEnvelope, attempt: number, traceparent: string | undefined): Promise<void> {
+  private async process(
+    c: ConsumerState,
+    ch: Channel,
+    msg: ConsumeMessage,
+    event: EventEnvelope,
+    attempt: number,
+    traceparent: string | undefined,
+  ): Promise<void> {
     const metrics = this.opts.metrics;
-    await runWithContext({ requestId: event.correlationId, traceparent: childTraceparent(traceparent), tenantId: event.tenantId }, async () => {
-      try {
-        if (c.idempotency && (await c.idempotency.seen(c.name, event.id))) {
-          metrics?.counter('bus_duplicates_total', 'Deliveries skipped as already processed', ['consumer']).inc({ consumer: c.name });
-          ch.ack(msg);
+    await runWithContext(
+      { requestId: event.correlationId, traceparent: childTraceparent(traceparent), tenantId: event.tenantId },
+      async () => {
+        try {
+          if (c.idempotency && (await c.idempotency.seen(c.name, event.id))) {
+            metrics?.counter('bus_duplicates_total', 'Deliveries skipped as already processed', ['consumer']).inc({ consumer: c.name });
+            ch.ack(msg);
+            return;
+          }
+          await c.handler(event, { attempt, redelivered: msg.fields.redelivered, routingKey: msg.fields.routingKey });
+          if (c.idempotency) await c.idempotency.remember(c.name, event.id);
+        } catch (err) {
+          this.log.warn({ err, consumer: c.name, eventId: event.id, type: event.type, attempt }, 'handler failed');
+          if (attempt > this.retryDelays.length) await this.park(c, ch, msg, attempt, (err as Error)?.message ?? 'handler failed');
+          else await this.retryLater(c, ch, msg, attempt);
           return;
         }
-        await c.handler(event, { attempt, redelivered: msg.fields.redelivered, routingKey: msg.fields.routingKey });
-        if (c.idempotency) await c.idempotency.remember(c.name, event.id);
-      } catch (err) {
-        this.log.warn({ err, consumer: c.name, eventId: event.id, type: event.type, attempt }, 'handler failed');
-        if (attempt > this.retryDelays.length) await this.park(c, ch, msg, attempt, (err as Error)?.message ?? 'handler failed');
-        else await this.retryLater(c, ch, msg, attempt);
-        return;
-      }
-      try {
-        ch.ack(msg);
-        metrics?.counter('bus_consumed_total', 'Events processed', ['consumer']).inc({ consumer: c.name });
-      } catch {
-        // The channel died after the work was done: the broker redelivers and the
-        // idempotency check skips it.
-      }
-    });
+        try {
+          ch.ack(msg);
+          metrics?.counter('bus_consumed_total', 'Events processed', ['consumer']).inc({ consumer: c.name });
+        } catch {
+          // The channel died after the work was done: the broker redelivers and the
+          // idempotency check skips it.
+        }
+      },
+    );
   }
 
   private async retryLater(c: ConsumerState, ch: Channel, msg: ConsumeMessage, attempt: number): Promise<void> {
@@ -424,4 +462,16 @@ export class Bus {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** AMQP topic matching: `*` is exactly one dot-separated word, `#` zero or more. */
+export function topicMatches(pattern: string, key: string): boolean {
+  const p = pattern.split('.');
+  const k = key.split('.');
+  const match = (i: number, j: number): boolean => {
+    if (i === p.length) return j === k.length;
+    if (p[i] === '#') return match(i + 1, j) || (j < k.length && match(i, j + 1));
+    return j < k.length && (p[i] === '*' || p[i] === k[j]) && match(i + 1, j + 1);
+  };
+  return match(0, 0);
 }

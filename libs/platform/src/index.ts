@@ -25,4 +25,5 @@ export * from './tenant-keys';
 export * from './ttl-cache';
 export * from './serial';
 export * from './service';
+export * from './paging';
 export * from './service-tokens';

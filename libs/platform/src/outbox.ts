@@ -6,7 +6,7 @@
 // pending events with broker confirms and only then removes them, so an event is never
 // lost: if the relay dies between publish and removal it is published again, and
 // consumers are idempotent on the event id.
-import { type Actor, type EventEnvelope, type EventType, assertEventData } from '@praxis/contracts';
+import { type Actor, type EventData, type EventEnvelope, type EventType, assertEventData } from '@praxis/contracts';
 import type { Collection, Connection } from 'mongoose';
 import { Schema } from 'mongoose';
 import type { Bus } from './bus';
@@ -24,18 +24,19 @@ export const outboxSchemaFields = {
   [OUTBOX_PENDING]: { type: Boolean, default: undefined, select: false, index: true },
 };
 
-export interface NewEvent {
-  type: EventType;
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
   version?: number;
   tenantId: string;
   actor: Actor;
   subject?: { patientId?: string };
-  data: Record<string, unknown>;
+  /** Typed by the contract of `type` (libs/contracts), and validated again at run time. */
+  data: EventData<T>;
   correlationId?: string;
 }
 
 /** Build a validated envelope: UUID v7 id, now, and the current request as correlation id. */
-export function makeEvent(e: NewEvent): EventEnvelope {
+export function makeEvent<T extends EventType>(e: NewEvent<T>): EventEnvelope<EventData<T>> & { type: T } {
   const version = e.version ?? 1;
   return {
     id: uuidv7(),

@@ -128,6 +128,22 @@ export async function deleteTestQueues(queues: { queue: string; parked: string; 
   }
 }
 
+/** Whether a queue exists on the test broker (a consumer has declared it). */
+export async function queueExists(name: string): Promise<boolean> {
+  const amqp = await import('amqplib');
+  const conn = await amqp.connect(infra.amqpUrl);
+  try {
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined); // a missing queue closes the channel with 404
+    return await ch.checkQueue(name).then(
+      () => true,
+      () => false,
+    );
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
 /** Build a probe event (the platform's diagnostic event type) for bus tests. */
 export function probeEvent(run: string, seq: number, id: string = uuidv7()) {
   return {

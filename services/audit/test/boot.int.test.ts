@@ -1,7 +1,7 @@
 // The real process: boots from its environment, answers health and the public key,
 // consumes, and stops cleanly on SIGTERM.
 import { Bus, makeEvent, randomId } from '@praxis/platform';
-import { ROOT, deleteTestQueues, infra, testDbName, testLogger, waitFor } from '@praxis/testing';
+import { ROOT, deleteTestQueues, infra, queueExists, testDbName, testLogger, waitFor } from '@praxis/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -43,11 +43,14 @@ describe('audit process', () => {
       const key = await (await fetch(`${base}/api/v1/audit/public-key`)).json();
       expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
       expect((await fetch(`${base}/api/v1/audit/events`)).status).toBe(401);
+      // Consumers start once the service is ready (docs/new-service.md): an event published
+      // before its queue is bound would go nowhere.
+      await waitFor(() => queueExists(`audit.${consumerName}`), { timeoutMs: 20_000, what: 'the consumer queue' });
       await bus.connect();
       const tenantId = randomId('ten');
       const e = makeEvent({ type: 'platform.probe.sent', tenantId, actor: { kind: 'system', id: 'boot-test' }, data: { seq: 1, run: tenantId } });
       await bus.publish(e);
-      await waitFor(async () => (await conn.collection('audit_entries').countDocuments({ tenantId })) === 1, { timeoutMs: 10_000, what: 'the event in the log' });
+      await waitFor(async () => (await conn.collection('audit_entries').countDocuments({ tenantId })) === 1, { timeoutMs: 20_000, what: 'the event in the log' });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

@@ -31,8 +31,19 @@ export const authConfigSchema = baseServiceConfig.extend({
     .string()
     .default('loopback')
     .transform((v): string | number | boolean => (/^\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v)),
+  /**
+   * The region this process runs in (the chart's ConfigMap sets it). Names the queue that
+   * writes every region's session revocations into this region's Redis.
+   */
+  REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/)
+    .default('local'),
   /** Prefix of auth's own Redis keys (throttles, MFA challenges); tests isolate themselves with it. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:auth:'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,60}$/)
+    .default('praxis:auth:'),
   ACCESS_TOKEN_TTL_S: int(600, 30),
   SESSION_MAX_S: int(12 * 3600, 60),
   SESSION_IDLE_S: int(30 * 60, 60),

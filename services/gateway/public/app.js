@@ -286,19 +286,19 @@
     const progress = h('div', { id: 'batch-progress' });
     let timer;
     const watch = (id) => {
-      clearInterval(timer);
+      window.clearInterval(timer);
       const tick = async () => {
-        if (!document.body.contains(progress)) return clearInterval(timer);
+        if (!document.body.contains(progress)) return window.clearInterval(timer);
         const b = await api('GET', `/message-batches/${encodeURIComponent(id)}`);
         const done = b.sent + b.failed + b.blocked;
         progress.replaceChildren(
           h('p', {}, `Batch ${b.status}: ${done} of ${b.total} done — ${b.sent} sent, ${b.failed} failed, ${b.blocked} blocked, ${b.queued} waiting.`),
           h('progress', { max: String(b.total), value: String(done) }),
           b.status === 'running' ? h('button', { type: 'button', onclick: async () => { await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`); flash('Batch cancelled.'); await tick(); } }, 'Cancel batch') : null);
-        if (b.status !== 'running') clearInterval(timer);
+        if (b.status !== 'running') window.clearInterval(timer);
         await loadBalance();
       };
-      timer = setInterval(() => tick().catch(() => clearInterval(timer)), 1000);
+      timer = window.setInterval(() => tick().catch(() => window.clearInterval(timer)), 1000);
       return tick();
     };
     show(

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { type Harness, mobile, startHarness } from './harness';
 import { ROOT, bearer, infra, waitFor } from './testing';
 
-jest.setTimeout(600_000);
+jest.setTimeout(1_800_000);
 
 const N = 1_000;
 
@@ -137,7 +137,7 @@ describe('a batch survives the messaging process being killed', () => {
     const batchId = ((await res.json()) as { id: string }).id;
     const ours = () => h.twilio.messages.filter((m) => m.idempotencyKey.startsWith(`${batchId}-`)).length;
 
-    await waitFor(() => ours() >= 150 || undefined, { what: '150 texts before the kill', timeoutMs: 240_000 });
+    await waitFor(() => ours() >= 150 || undefined, { what: '150 texts before the kill', timeoutMs: 600_000 });
     const exited = new Promise<NodeJS.Signals | null>((r) => child!.once('exit', (_code, signal) => r(signal)));
     child.kill('SIGKILL');
     const signal = await exited;
@@ -164,7 +164,7 @@ describe('a batch survives the messaging process being killed', () => {
         };
         return v.status === 'completed' ? v : undefined;
       },
-      { what: 'batch completed after restart', timeoutMs: 400_000, intervalMs: 1_000 },
+      { what: 'batch completed after restart', timeoutMs: 1_500_000, intervalMs: 2_000 },
     );
 
     const counts = h.twilio.countsByKey();

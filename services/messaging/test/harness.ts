@@ -18,6 +18,9 @@ import {
 } from '@praxis/platform';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+// A test fixture, not service code: the real records service, built in-process as this
+// suite's neighbour (messaging itself only talks to it over HTTP).
+// eslint-disable-next-line no-restricted-imports
 import { buildRecords, type Records } from '../../records/src/app';
 import { type Messaging, type MessagingDeps, buildMessaging } from '../src/app';
 import { EmailSender } from '../src/providers/email';

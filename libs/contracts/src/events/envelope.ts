@@ -1,4 +1,4 @@
-// The one envelope every event travels in (ARCHITECTURE.md §4), and the registry that
+// The one envelope every event travels in (docs/platform.md), and the registry that
 // maps each event type to its versioned data schema.
 import { z } from 'zod';
 

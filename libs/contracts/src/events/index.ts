@@ -23,6 +23,14 @@ const allEvents = [
 type AnyDefinition = (typeof allEvents)[number];
 export type EventType = AnyDefinition['type'];
 export type EventData<T extends EventType> = z.infer<Extract<AnyDefinition, { type: T }>['data']>;
+/** An event of type T with its validated data; for a union of types, a union discriminated by `type`. */
+export type TypedEvent<T extends EventType> = T extends EventType ? Omit<EventEnvelope<EventData<T>>, 'type'> & { type: T } : never;
+/**
+ * What a consumer bound to routing-key patterns `B` receives: typed, discriminated by
+ * `type`, when every binding is an exact event type; the generic envelope when any
+ * binding is a wildcard (`records.#`).
+ */
+export type ReceivedEvent<B extends string> = [B] extends [EventType] ? TypedEvent<B> : EventEnvelope;
 
 const registry = new Map<string, EventDefinition>();
 for (const def of allEvents) {
@@ -55,8 +63,9 @@ export function parseEvent(raw: unknown): EventParseResult {
 }
 
 /** Validate only the data of an event about to be published; throws on a mismatch. */
-export function assertEventData(type: string, version: number, data: unknown): Record<string, unknown> {
+export function assertEventData<T extends EventType>(type: T, version: number, data: unknown): EventData<T> {
   const def = eventDefinition(type, version);
   if (!def) throw new Error(`unknown event type ${type}@${version}`);
-  return def.data.parse(data) as Record<string, unknown>;
+  // The registry is keyed by type: the definition found is the one EventData<T> names.
+  return def.data.parse(data) as EventData<T>;
 }

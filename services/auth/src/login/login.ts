@@ -62,7 +62,7 @@ async function throttled(deps: AuthDeps, tenantId: string, account: string, err:
   throw err;
 }
 
-/** Prometheus: logins by outcome (failed logins are an SRE signal, ARCHITECTURE.md §8). */
+/** Prometheus: logins by outcome (failed logins are an SRE signal, docs/auth.md). */
 function loginMetric(deps: AuthDeps, outcome: string): void {
   deps.metrics.counter('auth_login_attempts_total', 'Password login attempts by outcome', ['outcome']).inc({ outcome });
 }

@@ -2,7 +2,7 @@
 // factor (TOTP code once per step, or a single-use recovery code), disabling, and an
 // admin's reset. The secret is sealed by the user repository (under the user's data key,
 // bound to its tenant and user); this module only sees it sealed or as plaintext.
-import { type Actor } from '@praxis/contracts';
+import { type Actor, type EventEnvelope } from '@praxis/contracts';
 import { makeEvent, problems, recordEvents } from '@praxis/platform';
 import { trusted } from 'mongoose';
 import type { AuthDeps } from '../deps';
@@ -52,7 +52,7 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
 async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | 'replayed-code', ip: string | undefined): Promise<never> {
   deps.metrics.counter('auth_mfa_failures_total', 'Refused second-factor codes by reason', ['reason']).inc({ reason });
   const throttle = new LoginThrottle(deps.redis, deps.config);
-  const events = [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason, ...eventIp(ip) } })];
+  const events: EventEnvelope[] = [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason, ...eventIp(ip) } })];
   const failure = await throttle.recordAccountFailure('code', `${user.tenantId}|${user._id}`);
   if (failure.lockedUntil) {
     events.push(makeEvent({ type: 'auth.account.locked', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, until: failure.lockedUntil.toISOString(), reason: 'code-failures' } }));

@@ -1,7 +1,7 @@
 // Support mode endpoints: grants (practice admins), the list of support logins, the
 // support user's login into the platform and their sessions into a practice.
 import { supportScopes } from '@praxis/contracts';
-import { ApiRouter, problems } from '@praxis/platform';
+import { ApiRouter, decodeCursor, pageOf, problems } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthDeps } from '../deps';
 import { passwordLogin } from '../login/login';
@@ -13,11 +13,12 @@ import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSes
 
 const idParams = z.strictObject({ id: z.string().min(1).max(100) });
 
-/** Cursor for newest-first lists: the createdAt of the last item. */
-const decodeCursor = (c?: string) => {
-  if (!c) return undefined;
-  const d = new Date(c);
-  if (Number.isNaN(d.getTime())) throw problems.badRequest('The cursor is not valid.');
+/** Newest-first lists page by the createdAt of the last item (the platform's cursor around it). */
+const createdBefore = (cursor?: string): Date | undefined => {
+  const position = decodeCursor(cursor);
+  if (position === undefined) return undefined;
+  const d = new Date(position);
+  if (Number.isNaN(d.getTime())) throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this list' }]);
   return d;
 };
 
@@ -41,9 +42,9 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
   r.route(
     { method: 'get', path: '/support/grants', summary: 'Support grants, newest first', tags: ['support'], auth: { permission: 'support-grant:manage' }, query: listQuery },
     async ({ auth, query }) => {
-      const page = await deps.grants.list(auth.tenantId, query.limit + 1, decodeCursor(query.cursor));
-      const items = page.slice(0, query.limit);
-      return { items: items.map((g) => grantView(g)), ...(page.length > query.limit ? { next: items[items.length - 1]!.createdAt.toISOString() } : {}) };
+      const rows = await deps.grants.list(auth.tenantId, query.limit + 1, createdBefore(query.cursor));
+      const page = pageOf(rows, query.limit, (g) => g.createdAt.toISOString());
+      return { ...page, items: page.items.map((g) => grantView(g)) };
     },
   );
   r.route(
@@ -56,9 +57,10 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
   r.route(
     { method: 'get', path: '/support/sessions', summary: 'Every support login into this practice', tags: ['support'], auth: { permission: 'support-session:read' }, query: listQuery },
     async ({ auth, query }) => {
-      const page = await deps.sessions.listSupport(auth.tenantId, query.limit + 1, decodeCursor(query.cursor));
+      const rows = await deps.sessions.listSupport(auth.tenantId, query.limit + 1, createdBefore(query.cursor));
+      const page = pageOf(rows, query.limit, (s) => s.createdAt.toISOString());
       const now = new Date();
-      const items = page.slice(0, query.limit).map((s) => {
+      const items = page.items.map((s) => {
         const ended = s.revokedAt ?? (s.expiresAt <= now ? s.expiresAt : undefined);
         return {
           id: s._id,
@@ -69,7 +71,7 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
           ...(ended ? { endedAt: ended.toISOString() } : {}),
         };
       });
-      return { items, ...(page.length > query.limit ? { next: page[query.limit - 1]!.createdAt.toISOString() } : {}) };
+      return { items, ...(page.next ? { next: page.next } : {}) };
     },
   );
   r.route(

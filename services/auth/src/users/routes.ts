@@ -1,6 +1,6 @@
 // User administration: POST/GET /users, GET/PATCH /users/:id, 2FA reset and session revocation.
 import { tenantRoles } from '@praxis/contracts';
-import { ApiRouter } from '@praxis/platform';
+import { ApiRouter, decodeCursor, pageOf, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthDeps } from '../deps';
 import { resetTotp } from '../mfa/mfa';
@@ -18,10 +18,7 @@ const userResponse = z.object({
   mfa: z.object({ totp: z.boolean() }),
   createdAt: z.string(),
 });
-export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(200).optional(),
-});
+export const listQuery = z.strictObject(pageQuery);
 
 export function userRoutes(deps: AuthDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
@@ -42,9 +39,9 @@ export function userRoutes(deps: AuthDeps): ApiRouter {
   r.route(
     { method: 'get', path: '/users', summary: 'List the practice’s users', tags: ['users'], auth: { permission: 'user:read' }, query: listQuery },
     async ({ auth, query }) => {
-      const page = await deps.users.list(auth.tenantId, query.limit + 1, query.cursor);
-      const items = page.slice(0, query.limit).map(userView);
-      return { items, ...(page.length > query.limit ? { next: items[items.length - 1]!.id } : {}) };
+      const rows = await deps.users.list(auth.tenantId, query.limit + 1, decodeCursor(query.cursor));
+      const page = pageOf(rows.map(userView), query.limit, (u) => u.id);
+      return page;
     },
   );
   r.route(

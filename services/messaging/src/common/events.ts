@@ -10,9 +10,8 @@
 // an answer before their own event is durable, and a busy service writes one outbox
 // document per batch instead of one per read.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type NewEvent, type OutboxRelay, makeEvent, recordEvents } from '@praxis/platform';
+import { type OutboxRelay, recordEvents } from '@praxis/platform';
 import type { Connection } from 'mongoose';
-import type { Caller } from './caller';
 
 const MAX_BATCH = 200;
 
@@ -30,15 +29,6 @@ export class Events {
     private readonly conn: Connection,
     private readonly relay: Pick<OutboxRelay, 'nudge'>,
   ) {}
-
-  make(
-    caller: Pick<Caller, 'tenantId' | 'actor'>,
-    type: NewEvent['type'],
-    data: Record<string, unknown>,
-    patientId?: string,
-  ): EventEnvelope {
-    return makeEvent({ type, tenantId: caller.tenantId, actor: caller.actor, data, ...(patientId ? { subject: { patientId } } : {}) });
-  }
 
   /** Make access events durable; resolves once they are stored. Call before returning the data they describe. */
   recordAccess(events: EventEnvelope[]): Promise<void> {

@@ -4,7 +4,7 @@
 // and the subject only; the body needs the code. Five wrong codes lock it (423); after the
 // expiry (DM_TTL_DAYS, 7 by default) it is gone (410). Every open, unlock, wrong code and
 // lock is an audited event, stored before the answer.
-import { type Actor, problemTypes } from '@praxis/contracts';
+import { type Actor, type EventEnvelope, problemTypes } from '@praxis/contracts';
 import { ProblemError, constantTimeEqual, makeEvent, problems, randomToken, sha256 } from '@praxis/platform';
 import { randomInt } from 'node:crypto';
 import type { Caller } from '../common/caller';
@@ -133,7 +133,7 @@ export async function unlockDirectMessage(
   const dm = await deps.directMessages.open(doc);
   if (!constantTimeEqual(code, dm.code)) {
     const failures = await deps.directMessages.recordFailure(doc._id);
-    const events = [makeEvent({ ...base, type: 'messaging.direct-message.unlock-failed', data: { directMessageId: doc._id, failures } })];
+    const events: EventEnvelope[] = [makeEvent({ ...base, type: 'messaging.direct-message.unlock-failed', data: { directMessageId: doc._id, failures } })];
     if (failures >= MAX_WRONG_CODES)
       events.push(makeEvent({ ...base, type: 'messaging.direct-message.locked', data: { directMessageId: doc._id } }));
     await deps.events.recordAccess(events);

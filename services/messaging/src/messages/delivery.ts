@@ -36,18 +36,16 @@ export interface DeliveryDeps {
 
 export const receiptUrl = (base: string, provider: SmsProviderName) => `${base.replace(/\/$/, '')}/api/v1/webhooks/sms/${provider}`;
 
-function ev(
-  doc: MessageDoc,
-  type: 'messaging.message.sent' | 'messaging.message.failed' | 'messaging.message.blocked',
-  data: Record<string, unknown>,
-): EventEnvelope {
-  return makeEvent({
-    type,
-    tenantId: doc.tenantId,
-    actor: systemActor,
-    subject: { patientId: doc.patientId },
-    data: { messageId: doc._id, channel: doc.channel, ...data },
-  });
+function sentEvent(doc: MessageDoc, provider: string, attempts: number): EventEnvelope {
+  return makeEvent({ type: 'messaging.message.sent', tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, provider, attempts } });
+}
+
+function failedEvent(doc: MessageDoc, attempts: number, provider?: string): EventEnvelope {
+  return makeEvent({ type: 'messaging.message.failed', tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, attempts, ...(provider ? { provider } : {}) } });
+}
+
+function blockedEvent(doc: MessageDoc, reason: string): EventEnvelope {
+  return makeEvent({ type: 'messaging.message.blocked', tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, reason } });
 }
 
 function htmlOf(body: string, fromTemplate: boolean): { html: string; text: string } {
@@ -68,7 +66,7 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
   const block = async (reason: string) => {
     if (
       await deps.messages.transition(doc.tenantId, doc._id, ['queued', 'sending'], { status: 'blocked', reason, failedAt: new Date() }, [
-        ev(doc, 'messaging.message.blocked', { reason }),
+        blockedEvent(doc, reason),
       ])
     ) {
       if (doc.credits) await deps.credits.refund(doc.tenantId, doc._id);
@@ -78,7 +76,7 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
   const fail = async (reason: string, attempts: number, provider?: string) => {
     if (
       await deps.messages.transition(doc.tenantId, doc._id, ['queued', 'sending'], { status: 'failed', reason, failedAt: new Date() }, [
-        ev(doc, 'messaging.message.failed', { attempts, ...(provider ? { provider } : {}) }),
+        failedEvent(doc, attempts, provider),
       ])
     ) {
       if (doc.credits) await deps.credits.refund(doc.tenantId, doc._id);
@@ -123,7 +121,7 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
       doc._id,
       ['sending'],
       { status: 'sent', provider: 'smtp', providerMessageId: sent.providerMessageId, sentAt: new Date() },
-      [ev(doc, 'messaging.message.sent', { provider: 'smtp', attempts })],
+      [sentEvent(doc, 'smtp', attempts)],
     );
     deps.events.written();
     deps.metrics
@@ -155,7 +153,7 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string, fina
     doc._id,
     ['sending'],
     { status: 'sent', provider: result.provider, providerMessageId: result.providerMessageId, sentAt: new Date() },
-    [ev(doc, 'messaging.message.sent', { provider: result.provider, attempts })],
+    [sentEvent(doc, result.provider, attempts)],
   );
   await deps.credits.spend(doc.tenantId, doc._id, doc.credits);
   deps.events.written();

@@ -9,8 +9,8 @@
 // requests arriving meanwhile wait and go together in the next single insert. Nobody gets
 // an answer before their own event is durable, and a busy service writes one outbox
 // document per batch instead of one per read.
-import type { EventEnvelope } from '@praxis/contracts';
-import { type NewEvent, type OutboxRelay, makeEvent, recordEvents } from '@praxis/platform';
+import type { EventData, EventEnvelope, EventType } from '@praxis/contracts';
+import { type OutboxRelay, makeEvent, recordEvents } from '@praxis/platform';
 import type { Connection } from 'mongoose';
 import type { Caller } from './caller';
 
@@ -31,7 +31,7 @@ export class Events {
     private readonly relay: Pick<OutboxRelay, 'nudge'>,
   ) {}
 
-  make(caller: Pick<Caller, 'tenantId' | 'actor'>, type: NewEvent['type'], data: Record<string, unknown>, patientId?: string): EventEnvelope {
+  make<T extends EventType>(caller: Pick<Caller, 'tenantId' | 'actor'>, type: T, data: EventData<T>, patientId?: string): EventEnvelope {
     return makeEvent({ type, tenantId: caller.tenantId, actor: caller.actor, data, ...(patientId ? { subject: { patientId } } : {}) });
   }
 

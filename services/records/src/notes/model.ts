@@ -3,7 +3,7 @@
 // the next version number, carrying its event in the same insert; reads take the latest.
 // A note is never silently overwritten and racing amendments cannot lose each other.
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, randomId, withOutbox } from '@praxis/platform';
+import { OUTBOX, type SealedValue, isDuplicateKeyError, sealedValueSchema, outboxSchemaFields, randomId, withOutbox } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
 
@@ -52,7 +52,6 @@ export interface NoteVersionDoc {
   noteCreatedAt: Date;
 }
 
-const sealedSchema = new Schema<SealedValue>({ kid: { type: String, required: true }, ct: { type: String, required: true } }, { _id: false, strict: 'throw' });
 
 const noteVersionSchema = new Schema<NoteVersionDoc>(
   {
@@ -62,9 +61,9 @@ const noteVersionSchema = new Schema<NoteVersionDoc>(
     noteId: { type: String, required: true },
     version: { type: Number, required: true },
     keyId: { type: String, required: true },
-    title: { type: sealedSchema, required: true },
-    body: { type: sealedSchema, required: true },
-    reason: { type: sealedSchema },
+    title: { type: sealedValueSchema, required: true },
+    body: { type: sealedValueSchema, required: true },
+    reason: { type: sealedValueSchema },
     authorId: { type: String, required: true },
     createdAt: { type: Date, required: true },
     noteAuthorId: { type: String, required: true },

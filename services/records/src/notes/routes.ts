@@ -1,10 +1,10 @@
 // Note routes. Reading needs `note:read`, writing and amending `note:write`: receptionists
 // have neither (403 on every note route). Amend with POST …/amendments, or PUT on the note;
 // both append a version, neither overwrites.
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
-import { idParam, pageQuery } from '../common/http';
+import { idParam } from '../common/http';
 import { type NoteDeps, amendNote, listNotes, noteHistory, readNote, writeNote } from './use-cases';
 
 const title = z.string().trim().min(1).max(200);

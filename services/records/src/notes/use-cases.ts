@@ -1,9 +1,8 @@
 // Note use-cases. Reading notes is clinical access: every read (one note, the list, the
 // history) is recorded before the answer. Amending appends a version; nothing is replaced.
-import { problems } from '@praxis/platform';
+import { problems, type Page, decodeCursor, pageOf } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
-import { type Page, decodeCursor, pageOf } from '../common/http';
 import type { PatientRepository } from '../patients/model';
 import { type Note, type NoteContent, type NoteRepository, type NoteVersion, newNoteId } from './model';
 
@@ -58,7 +57,7 @@ export async function listNotes(deps: NoteDeps, caller: Caller, patientId: strin
   await patientOrNotFound(deps, caller, patientId);
   const after = decodeCursor(q.cursor);
   const rows = await deps.notes.list(caller.tenantId, patientId, { ...(after ? { after } : {}), limit: q.limit + 1 });
-  const page = pageOf(rows, q.limit);
+  const page = pageOf(rows, q.limit, (item) => item.id);
   await deps.events.recordAccess([deps.events.make(caller, 'records.note.viewed', { patientId }, patientId)]);
   return page;
 }

@@ -3,7 +3,7 @@
 // by its AAD to tenant, patient and field, so nothing else handles ciphertext. Family-name
 // search uses a keyed blind index; the ref and the test flag are the only plain values.
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
+import { OUTBOX, type SealedValue, isDuplicateKeyError, sealedValueSchema, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 import { KeyDestroyedError, type KeyService, type PatientKey } from '../keys/key-service';
 import { newPatientRef } from './ref';
@@ -51,16 +51,15 @@ export interface PatientDoc {
   updatedAt: Date;
 }
 
-const sealedSchema = new Schema<SealedValue>({ kid: { type: String, required: true }, ct: { type: String, required: true } }, { _id: false, strict: 'throw' });
 
 const piiSchema = new Schema<SealedFields>(
   {
-    givenName: { type: sealedSchema, required: true },
-    familyName: { type: sealedSchema, required: true },
-    birthDate: { type: sealedSchema, required: true },
-    email: { type: sealedSchema },
-    mobile: { type: sealedSchema },
-    address: { type: sealedSchema },
+    givenName: { type: sealedValueSchema, required: true },
+    familyName: { type: sealedValueSchema, required: true },
+    birthDate: { type: sealedValueSchema, required: true },
+    email: { type: sealedValueSchema },
+    mobile: { type: sealedValueSchema },
+    address: { type: sealedValueSchema },
   },
   { _id: false, strict: 'throw' },
 );

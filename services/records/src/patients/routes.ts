@@ -1,10 +1,10 @@
 // Patient routes: thin (parse → use-case → shape). The gate is the minimal permission
 // (`patient:read-test` / `patient:write-test`, which every staff role has too); callers
 // without `patient:read` / `patient:write` are confined to test patients by the use-cases.
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
-import { idParam, pageQuery } from '../common/http';
+import { idParam } from '../common/http';
 import { patientCreateBody, patientPatchBody, patientResponse } from './schemas';
 import { type PatientDeps, changePatient, createPatient, searchPatients, viewPatient } from './use-cases';
 

@@ -1,9 +1,8 @@
 // Patient use-cases: create, read (audited), search (audited), change. Encryption is the
 // repository's business; here are the rules about who may do what.
-import { problems } from '@praxis/platform';
+import { problems, type Page, decodeCursor, pageOf } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
-import { type Page, decodeCursor, pageOf } from '../common/http';
 import { type Demographics, type DemographicsChange, type Patient, type PatientRepository, newPatientId } from './model';
 import { parsePatientRef } from './ref';
 
@@ -55,7 +54,7 @@ export async function searchPatients(deps: PatientDeps, caller: Caller, q: Patie
     ...(after ? { after } : {}),
     limit: q.limit + 1,
   });
-  const page = pageOf(rows, q.limit);
+  const page = pageOf(rows, q.limit, (item) => item.id);
   const by = ref ? 'ref' : q.familyName !== undefined ? 'familyName' : 'all';
   // A result list shows demographics: each patient shown is a view, besides the search itself.
   await deps.events.recordAccess([

@@ -15,18 +15,16 @@ export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idemp
     bindings: ['consent.erasure-request.created'],
     idempotency,
     handler: async (event) => {
-      const data = event.data as { erasureId: string; patientId: string };
       if (!(await deps.keys.holdsTenant(event.tenantId))) return;
-      await erasePatient(deps, event.tenantId, event.actor, data.patientId, data.erasureId, { requireKnown: false });
+      await erasePatient(deps, event.tenantId, event.actor, event.data.patientId, event.data.erasureId, { requireKnown: false });
     },
   });
   await bus.consume(names.purges, {
     bindings: ['auth.tenant.purged'],
     idempotency,
     handler: async (event) => {
-      const data = event.data as { tenantId: string };
-      if (!(await deps.keys.holdsTenant(data.tenantId))) return;
-      await purgeTenant(deps, data.tenantId);
+      if (!(await deps.keys.holdsTenant(event.data.tenantId))) return;
+      await purgeTenant(deps, event.data.tenantId);
     },
   });
 }

@@ -1,10 +1,10 @@
 // Template routes: creating needs `template:manage` (admins), reading and rendering
 // `template:render` (staff). Rendering for a patient follows the patient rules (support
 // with scope `settings` renders for test patients only).
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
-import { idParam, pageQuery } from '../common/http';
+import { idParam } from '../common/http';
 import { appointmentVariables, practiceVariables } from './render';
 import { type SuppliedVariables, createTemplate, getTemplate, listTemplates, renderForPatient } from './use-cases';
 

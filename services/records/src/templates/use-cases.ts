@@ -1,9 +1,8 @@
 // Template use-cases: create (checked, with warnings) and render for a patient. A render
 // that reads the patient's record is an access: recorded before the text is returned.
-import { problems } from '@praxis/platform';
+import { problems, type Page, decodeCursor, pageOf } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
-import { type Page, decodeCursor, pageOf } from '../common/http';
 import type { PatientRepository } from '../patients/model';
 import { type Template, type TemplateRepository, newTemplateId } from './model';
 import { type Channel, TemplateSyntaxError, analyseTemplate, renderTemplate } from './render';
@@ -44,7 +43,7 @@ export async function getTemplate(deps: TemplateDeps, caller: Caller, id: string
 
 export async function listTemplates(deps: TemplateDeps, caller: Caller, q: { limit: number; cursor?: string }): Promise<Page<Template>> {
   const after = decodeCursor(q.cursor);
-  return pageOf(await deps.templates.list(caller.tenantId, { ...(after ? { after } : {}), limit: q.limit + 1 }), q.limit);
+  return pageOf(await deps.templates.list(caller.tenantId, { ...(after ? { after } : {}), limit: q.limit + 1 }), q.limit, (item) => item.id);
 }
 
 /** Variables given by the caller: appointment.* and practice.*, nested or dotted. */
