@@ -27,8 +27,15 @@ export async function acceptReceipt(deps: ReceiptDeps, providerName: string, req
   if (!provider) throw problems.notFound('No such provider.');
   const receipt = provider.verifyReceipt({ url: receiptUrl(deps.webhookBaseUrl, name), headers: req.headers, params });
   if (!receipt) throw problems.unauthenticated('The receipt is not signed by the provider.');
-  const ref = await deps.messages.byProviderRef(name, receipt.providerMessageId);
-  if (!ref || receipt.status === 'pending') return;
+  if (receipt.status === 'pending') return;
+  // A receipt can arrive before the worker has stored the provider's id for the message
+  // (the provider answered, the worker's write is still on its way): look again for a while.
+  let ref = await deps.messages.byProviderRef(name, receipt.providerMessageId);
+  for (let i = 0; !ref && i < 25; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    ref = await deps.messages.byProviderRef(name, receipt.providerMessageId);
+  }
+  if (!ref) return;
   const doc = await deps.messages.findDoc(ref.tenantId, ref.messageId);
   if (!doc) return;
   const base = { tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId } };
