@@ -107,7 +107,17 @@ async function expandOne(deps: BatchDeps, caller: Caller, batch: BatchDoc, n: nu
     ...(batch.variables ? { variables: batch.variables } : {}),
   };
   try {
-    await queueMessage(deps, caller, input, { id, batchId: batch._id });
+    // Records busy or briefly away (503/504) is worth a few quick retries here: the whole
+    // batch event is redelivered only a few times before it is parked.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await queueMessage(deps, caller, input, { id, batchId: batch._id });
+        break;
+      } catch (err) {
+        if (!(err instanceof ProblemError) || err.status < 500 || attempt >= 6) throw err;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
   } catch (err) {
     if (!(err instanceof ProblemError) || err.status >= 500) throw err;
     const reason = err.type.endsWith(':opted-out')

@@ -31,7 +31,7 @@ export class HttpRecordsClient implements RecordsClient {
   constructor(
     private readonly baseUrl: string,
     private readonly tokens: ServiceTokenSource,
-    private readonly timeoutMs = 5_000,
+    private readonly timeoutMs = 10_000,
   ) {}
 
   async contact(tenantId: string, patientId: string): Promise<PatientContact | null> {
