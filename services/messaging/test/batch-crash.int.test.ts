@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Harness, mobile, startHarness } from './harness';
-import { ROOT, bearer, infra, waitFor } from './testing';
+import { ROOT, bearer, deleteTestQueues, infra, waitFor } from './testing';
 
 jest.setTimeout(1_800_000);
 
@@ -21,6 +21,8 @@ describe('a batch survives the messaging process being killed', () => {
   let t: ReturnType<Harness['tenant']>;
   let tokenServer: http.Server;
   let child: ChildProcess | undefined;
+  /** The child's bus consumer prefix: its queues are deleted afterwards (the broker's test-queue policy does not match them). */
+  const prefix = `crash-${randomBytes(5).toString('hex')}-`;
   const logDir = path.join(ROOT, '.data', 'logs', 'messaging-tests');
 
   beforeAll(async () => {
@@ -54,6 +56,11 @@ describe('a batch survives the messaging process being killed', () => {
   afterAll(async () => {
     child?.kill('SIGKILL');
     await new Promise<void>((r) => tokenServer?.close(() => r()));
+    const retries = ['200', '1000', '2000'].map((d) => `.retry.${d}ms`);
+    for (const name of ['deliveries', 'batches', 'preferences', 'erasure-requests', 'notice-requests']) {
+      const queue = `messaging.${prefix}${name}`;
+      await deleteTestQueues({ queue, parked: `${queue}.parked`, retries: retries.map((r) => `${queue}${r}`) });
+    }
     await h?.close();
   });
 
@@ -112,7 +119,7 @@ describe('a batch survives the messaging process being killed', () => {
       VONAGE_API_SECRET: s.vonage.apiSecret,
       VONAGE_SIGNATURE_SECRET: s.vonage.signatureSecret,
       PUBLIC_URL: `http://127.0.0.1:${childPort}`,
-      MESSAGING_CONSUMER_PREFIX: `crash-${randomBytes(5).toString('hex')}-`,
+      MESSAGING_CONSUMER_PREFIX: prefix,
       BUS_RETRY_DELAYS_MS: '200,1000,2000',
     };
     const base = `http://127.0.0.1:${childPort}`;
