@@ -14,7 +14,9 @@ import { ROOT, bearer, deleteTestQueues, infra, waitFor } from './testing';
 
 jest.setTimeout(1_800_000);
 
-const N = 1_000;
+// CRASH_N: a smaller batch for a quick run on a busy machine (the issue's figure is 1,000).
+const N = Number(process.env.CRASH_N ?? 1_000);
+const KILL_AFTER = Math.max(10, Math.floor(N * 0.15));
 
 describe('a batch survives the messaging process being killed', () => {
   let h: Harness;
@@ -144,7 +146,7 @@ describe('a batch survives the messaging process being killed', () => {
     const batchId = ((await res.json()) as { id: string }).id;
     const ours = () => h.twilio.messages.filter((m) => m.idempotencyKey.startsWith(`${batchId}-`)).length;
 
-    await waitFor(() => ours() >= 150 || undefined, { what: '150 texts before the kill', timeoutMs: 600_000 });
+    await waitFor(() => ours() >= KILL_AFTER || undefined, { what: `${KILL_AFTER} texts before the kill`, timeoutMs: 600_000 });
     const exited = new Promise<NodeJS.Signals | null>((r) => child!.once('exit', (_code, signal) => r(signal)));
     child.kill('SIGKILL');
     const signal = await exited;
