@@ -1,7 +1,8 @@
 // Seeds the demo practice through the public API only (run by scripts/up once the
 // gateway is ready; safe to rerun). Creates — or, when it exists, logs into — practice
 // `demo` with an admin, a clinician and a receptionist, a few patients with notes, turns
-// on TOTP for the admin, and prints the demo credentials. Generated passwords and the
+// on TOTP for the admin, publishes a privacy-notice version and a few contact preferences
+// (when consent runs), and prints the demo credentials. Generated passwords and the
 // TOTP secret are kept in .data/secrets/demo.json (never committed) and reused on rerun.
 //   node --import tsx scripts/seed-demo.ts   (GATEWAY_URL defaults to http://127.0.0.1:8080;
 //   DEMO_SECRETS_FILE to keep the credentials elsewhere)
@@ -22,10 +23,36 @@ const people: Record<Role, { name: string; email: string }> = {
   receptionist: { name: 'Rosa Bell', email: 'reception@demo.praxis.test' },
 };
 const patients = [
-  { givenName: 'Margaret', familyName: 'Whitfield', birthDate: '1948-03-14', mobile: '+447911900101', note: { title: 'Hypertension review', body: 'BP 142/88 on amlodipine 5 mg. Recheck in 3 months; home readings advised.' } },
-  { givenName: 'Daniel', familyName: 'Osei', birthDate: '1987-11-02', email: 'daniel.osei@example.test', note: { title: 'Sprained ankle', body: 'Inversion injury playing football. Ottawa rules negative. RICE, review if not improving in 2 weeks.' } },
-  { givenName: 'Priya', familyName: 'Raman', birthDate: '1995-06-21', mobile: '+447911900103', note: { title: 'Asthma check', body: 'Well controlled on low-dose ICS. Inhaler technique reviewed. Flu vaccine offered.' } },
-  { givenName: 'George', familyName: 'Lindqvist', birthDate: '1962-01-30', note: { title: 'New patient registration', body: 'Transferred from another practice. Medication reconciliation completed.' } },
+  {
+    givenName: 'Margaret',
+    familyName: 'Whitfield',
+    birthDate: '1948-03-14',
+    mobile: '+447911900101',
+    note: { title: 'Hypertension review', body: 'BP 142/88 on amlodipine 5 mg. Recheck in 3 months; home readings advised.' },
+  },
+  {
+    givenName: 'Daniel',
+    familyName: 'Osei',
+    birthDate: '1987-11-02',
+    email: 'daniel.osei@example.test',
+    note: {
+      title: 'Sprained ankle',
+      body: 'Inversion injury playing football. Ottawa rules negative. RICE, review if not improving in 2 weeks.',
+    },
+  },
+  {
+    givenName: 'Priya',
+    familyName: 'Raman',
+    birthDate: '1995-06-21',
+    mobile: '+447911900103',
+    note: { title: 'Asthma check', body: 'Well controlled on low-dose ICS. Inhaler technique reviewed. Flu vaccine offered.' },
+  },
+  {
+    givenName: 'George',
+    familyName: 'Lindqvist',
+    birthDate: '1962-01-30',
+    note: { title: 'New patient registration', body: 'Transferred from another practice. Medication reconciliation completed.' },
+  },
 ];
 
 interface Secrets {
@@ -50,18 +77,29 @@ function saveSecrets(s: Secrets): void {
 
 const newPassword = () => `demo-${randomBytes(12).toString('base64url')}`;
 
-async function call<T = Record<string, unknown>>(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
+async function call<T = Record<string, unknown>>(
+  method: string,
+  p: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${BASE}/api/v1${p}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${BASE}/api/v1${p}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 function must<T>(res: { status: number; body: T }, what: string, ...ok: number[]): T {
   if (!(ok.length ? ok : [200, 201, 204]).includes(res.status)) {
-    const detail = (res.body as { detail?: string; title?: string } | undefined)?.detail ?? (res.body as { title?: string } | undefined)?.title ?? '';
+    const detail =
+      (res.body as { detail?: string; title?: string } | undefined)?.detail ?? (res.body as { title?: string } | undefined)?.title ?? '';
     throw new Error(`${what} failed: HTTP ${res.status} ${detail}`);
   }
   return res.body;
@@ -100,13 +138,21 @@ interface Tokens {
 }
 
 async function login(role: Role, secrets: Secrets): Promise<string> {
-  const res = must(await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }), `login as the demo ${role}`, 200);
+  const res = must(
+    await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }),
+    `login as the demo ${role}`,
+    200,
+  );
   if (!res.mfaRequired) return res.accessToken!;
   if (!secrets.totpSecret) throw new Error(`the demo ${role} has 2FA but no TOTP secret is stored in ${path.relative(ROOT, SECRETS)}`);
   let verified = await call<Tokens>('POST', '/auth/mfa/verify', { mfaToken: res.mfaToken, code: await unspentCode(secrets) });
   if (verified.status === 401) {
     // Someone (a person signing in) spent that step's code; the next step's is still good.
-    const again = must(await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }), `login as the demo ${role}`, 200);
+    const again = must(
+      await call<Tokens>('POST', '/auth/login', { tenant: SLUG, email: people[role].email, password: secrets.passwords[role] }),
+      `login as the demo ${role}`,
+      200,
+    );
     verified = await call<Tokens>('POST', '/auth/mfa/verify', { mfaToken: again.mfaToken, code: await unspentCode(secrets) });
   }
   return must(verified, 'the second factor', 200).accessToken!;
@@ -161,7 +207,11 @@ async function seedMessaging(admin: string, clinician: string): Promise<void> {
 async function main(): Promise<void> {
   const stored = loadSecrets();
   const s: Secrets = stored ?? { slug: SLUG, passwords: { admin: newPassword(), clinician: newPassword(), receptionist: newPassword() } };
-  const signUp = await call('POST', '/tenants', { name: 'Demo Surgery', slug: SLUG, admin: { ...people.admin, password: s.passwords.admin } });
+  const signUp = await call('POST', '/tenants', {
+    name: 'Demo Surgery',
+    slug: SLUG,
+    admin: { ...people.admin, password: s.passwords.admin },
+  });
   if (signUp.status === 201) {
     // A fresh practice: any TOTP secret from an older one is meaningless now.
     delete s.totpSecret;
@@ -171,7 +221,9 @@ async function main(): Promise<void> {
     console.log(`created practice "${SLUG}"`);
   } else if (signUp.status === 409) {
     if (!stored) {
-      console.warn(`practice "${SLUG}" already exists but its demo credentials are not in ${path.relative(ROOT, SECRETS)}; nothing seeded.`);
+      console.warn(
+        `practice "${SLUG}" already exists but its demo credentials are not in ${path.relative(ROOT, SECRETS)}; nothing seeded.`,
+      );
       return;
     }
     console.log(`practice "${SLUG}" exists; bringing it up to date`);
@@ -189,13 +241,28 @@ async function main(): Promise<void> {
 
   const clinician = await login('clinician', s);
   for (const p of patients) {
-    const found = must(await call<{ items: { id: string; givenName: string }[] }>('GET', `/patients?familyName=${encodeURIComponent(p.familyName)}`, undefined, clinician), 'searching patients', 200);
+    const found = must(
+      await call<{ items: { id: string; givenName: string }[] }>(
+        'GET',
+        `/patients?familyName=${encodeURIComponent(p.familyName)}`,
+        undefined,
+        clinician,
+      ),
+      'searching patients',
+      200,
+    );
     if (found.items.some((x) => x.givenName === p.givenName)) continue;
     const { note, ...demographics } = p;
-    const created = must(await call<{ id: string; ref: string }>('POST', '/patients', demographics, clinician), 'creating a demo patient', 201);
+    const created = must(
+      await call<{ id: string; ref: string }>('POST', '/patients', demographics, clinician),
+      'creating a demo patient',
+      201,
+    );
     must(await call('POST', `/patients/${created.id}/notes`, note, clinician), 'writing a demo note', 201);
     console.log(`created demo patient ${created.ref} with a note`);
   }
+
+  await seedConsent(admin, clinician);
 
   await seedMessaging(admin, clinician);
 
@@ -203,7 +270,11 @@ async function main(): Promise<void> {
   if (!me.mfa.totp) {
     const enrol = must(await call<{ secret: string }>('POST', '/auth/mfa/totp', {}, admin), 'starting TOTP enrolment', 200);
     s.totpSecret = enrol.secret;
-    const activated = must(await call<{ recoveryCodes: string[] }>('POST', '/auth/mfa/totp/activate', { code: await unspentCode(s) }, admin), 'activating TOTP', 200);
+    const activated = must(
+      await call<{ recoveryCodes: string[] }>('POST', '/auth/mfa/totp/activate', { code: await unspentCode(s) }, admin),
+      'activating TOTP',
+      200,
+    );
     s.recoveryCodes = activated.recoveryCodes;
     saveSecrets(s);
     console.log('turned on TOTP for the demo admin');
@@ -221,6 +292,57 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+const NOTICE_VERSION = '2026-01';
+const NOTICE_TEXT = [
+  'Demo Surgery privacy notice (Article 13 UK GDPR).',
+  'We hold your name, contact details and clinical record to give you care. Only staff involved in your care can read your notes, and every access is logged.',
+  'You may ask for a copy of everything we hold (subject access), ask us to correct it, and in some cases ask us to erase it. You can tell us not to contact you by text or email at any time.',
+].join('\n\n');
+/** Demo contact preferences: Margaret declined texts, George declined email. */
+const demoPreferences: Record<string, { sms?: boolean; email?: boolean }> = { Whitfield: { sms: false }, Lindqvist: { email: false } };
+
+/** A notice version and some preferences; skipped (with a note) when consent is not running. */
+async function seedConsent(admin: string, clinician: string): Promise<void> {
+  const versions = await call<{ items: { version: string }[] }>('GET', '/privacy-notice-versions', undefined, admin);
+  if (versions.status === 503 || versions.status === 404) {
+    console.log('consent is not running: no privacy notice or preferences seeded');
+    return;
+  }
+  must(versions, 'listing privacy-notice versions', 200);
+  if (!versions.body.items.some((v) => v.version === NOTICE_VERSION)) {
+    must(
+      await call('POST', '/privacy-notice-versions', { version: NOTICE_VERSION, text: NOTICE_TEXT }, admin),
+      'publishing the privacy notice',
+      201,
+    );
+    console.log(`published privacy notice ${NOTICE_VERSION}`);
+  }
+  for (const [familyName, prefs] of Object.entries(demoPreferences)) {
+    const found = must(
+      await call<{ items: { id: string }[] }>('GET', `/patients?familyName=${familyName}`, undefined, clinician),
+      'searching patients',
+      200,
+    );
+    const id = found.items[0]?.id;
+    if (!id) continue;
+    // Consent learns new patients from records' events within a moment.
+    let current: { status: number; body: { preferences?: { sms: boolean; email: boolean } } } = { status: 0, body: {} };
+    for (let i = 0; i < 50 && current.status !== 200; i++) {
+      current = await call('GET', `/patients/${id}/consent`, undefined, clinician);
+      if (current.status !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    must(current, 'reading a demo patient’s consent', 200);
+    const wanted = { ...current.body.preferences, ...prefs };
+    if (current.body.preferences?.sms === wanted.sms && current.body.preferences?.email === wanted.email) continue;
+    must(await call('PUT', `/patients/${id}/preferences`, prefs, clinician), 'setting demo preferences', 200);
+    console.log(
+      `set contact preferences of a demo patient (${Object.entries(prefs)
+        .map(([k, v]) => `${k}: ${v ? 'allowed' : 'declined'}`)
+        .join(', ')})`,
+    );
+  }
 }
 
 main().catch((err: unknown) => {

@@ -84,6 +84,17 @@ ensure_chromium() {
     { apt-get update -qq >>"$LOGS/apt-chromium.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >>"$LOGS/apt-chromium.log" 2>&1; }
 }
 
+# ensure_java: Java 17+ and Maven (Debian's default-jdk-headless and maven) for the HL7 FHIR
+# validator in ../shared/tools/fhir-validate, which the consent export test runs; it builds
+# itself with Maven on first use (network to Maven Central once) and then works offline.
+ensure_java() {
+  command -v java >/dev/null && command -v mvn >/dev/null && return 0
+  is_root || { warn "install Java and Maven as root (apt-get install -y default-jdk-headless maven)"; return 1; }
+  info "installing Java and Maven from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless maven >"$LOGS/apt-java.log" 2>&1 ||
+    { apt-get update -qq >>"$LOGS/apt-java.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless maven >>"$LOGS/apt-java.log" 2>&1; }
+}
+
 # ensure_helm: Helm, built from the version pinned in scripts/tools/go.mod, at .data/bin/helm.
 HELM="$DATA/bin/helm"
 ensure_helm() {
@@ -106,3 +117,16 @@ ensure_helm() {
 
 # Every script runs on the pinned Node.js (cheap once installed: one `node --version`).
 ensure_node
+
+# ensure_schemathesis: the OpenAPI fuzzer (PyPI, pinned) in a virtualenv under .data, for
+# the fuzz run in test/e2e/fuzz.int.test.ts. Needs python3 with venv (Debian: python3-venv).
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$DATA/venv-schemathesis"
+  if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" = "$SCHEMATHESIS_VERSION" ]; then return 0; fi
+  command -v python3 >/dev/null 2>&1 || { warn "python3 is missing: the OpenAPI fuzz run will fail (Debian: apt-get install python3 python3-venv)"; return 1; }
+  info "installing schemathesis $SCHEMATHESIS_VERSION into .data/venv-schemathesis (PyPI)"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || { warn "python3 -m venv failed (Debian: apt-get install python3-venv)"; return 1; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" || { warn "pip could not install schemathesis"; return 1; }
+}

@@ -43,6 +43,13 @@ export interface Platform {
   logDir: string;
   /** Another gateway process on this platform, with some environment changed (e.g. an upstream). */
   startGateway(env: Record<string, string>): Promise<string>;
+  /** Stop one service: SIGTERM (graceful) or SIGKILL (a crash); resolves with how it exited. */
+  stopService(
+    name: (typeof SERVICE_NAMES)[number],
+    signal?: 'SIGTERM' | 'SIGKILL',
+  ): Promise<{ pid: number; code: number | null; signal: NodeJS.Signals | null }>;
+  /** Start a stopped service again, with the same environment (port, database, KEK) as before. */
+  restartService(name: (typeof SERVICE_NAMES)[number]): Promise<{ pid: number }>;
   stop(): Promise<void>;
 }
 
@@ -71,11 +78,15 @@ interface Proc {
 
 function spawnService(name: ServiceName, env: Record<string, string>, log: string): ChildProcess {
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'], {
-    cwd: path.join(ROOT, 'services', name),
-    env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'],
+    {
+      cwd: path.join(ROOT, 'services', name),
+      env: { PATH: parentEnv.PATH ?? '', HOME: parentEnv.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   return child;
@@ -119,7 +130,11 @@ async function deleteQueues(names: string[]): Promise<void> {
   const auth = 'Basic ' + Buffer.from('guest:guest').toString('base64');
   await Promise.all(
     names.map((q) =>
-      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) })
+      fetch(`${infra.rabbitManagement}/api/queues/%2F/${encodeURIComponent(q)}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(5_000),
+      })
         .then((r) => r.arrayBuffer())
         .catch(() => undefined),
     ),
@@ -139,6 +154,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   for (const [name, port] of Object.entries(ports)) urls[name as ServiceName] = `http://127.0.0.1:${port}`;
 
   const auditConsumer = `e2e-${run}`;
+  // Private bus consumers for records and consent too, so a run never takes another's messages.
+  const consumerPrefix = `e2e-${run}-`;
+  // Service-to-service client secrets (docs/platform.md), fresh per run.
+  const clientSecrets = { consent: randomBytes(32).toString('base64url'), messaging: randomBytes(32).toString('base64url') };
+  const participants = ['records', 'consent', 'audit', 'messaging'].filter((p) => services.includes(p as (typeof SERVICE_NAMES)[number]));
   const retryDelays = [200, 1000];
   const common: Record<string, string> = {
     HOST: '127.0.0.1',
@@ -156,20 +176,39 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     // …and so do the gateway's per-IP and per-user counters (every run comes from 127.0.0.1).
     RATE_LIMIT_PREFIX: `praxis:e2e:${run}:gw`,
     AUDIT_CONSUMER_NAME: auditConsumer,
+    // The services believe the gateway's X-Forwarded-For (it runs on this machine); the
+    // gateway itself, which clients reach directly, believes no one (set below).
+    TRUSTED_PROXIES: '127.0.0.1,::1',
     // A short checkpoint interval so a test can see a signed head quickly.
     AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
+    RECORDS_CONSUMER_PREFIX: consumerPrefix,
+    CONSENT_CONSUMER_PREFIX: consumerPrefix,
+    SUBJECT_RIGHTS_PARTICIPANTS: participants.join(','),
   };
   for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
 
   const procs: Proc[] = [];
+  // One KEK per service for the whole run, so a restarted service reads what it wrote.
+  const keks = Object.fromEntries([...services, 'gateway'].map((n) => [n, randomBytes(32).toString('base64')])) as Record<
+    ServiceName,
+    string
+  >;
   const start = (name: ServiceName, overrides: Record<string, string> = {}, tag: string = name) => {
     const log = path.join(logDir, `${run}-${tag}.log`);
     const env = {
       ...common,
       PORT: String(ports[name]),
       MONGO_DB: `e2e_${name}_${run}`,
-      KEK: randomBytes(32).toString('base64'),
+      KEK: keks[name],
       OTEL_SERVICE_NAME: `praxis-${name}`,
+      ...(name in clientSecrets ? { SERVICE_CLIENT_SECRET: clientSecrets[name as keyof typeof clientSecrets] } : {}),
+      ...(name === 'auth'
+        ? {
+            SERVICE_CLIENT_SECRETS: Object.entries(clientSecrets)
+              .map(([n, v]) => `${n}:${v}`)
+              .join(','),
+          }
+        : {}),
       ...(opts.env?.[name] ?? {}),
       ...overrides,
     };
@@ -183,7 +222,13 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const stop = async () => {
     // The gateway first, then the services, as a rolling shutdown would.
     for (const p of [...procs].reverse()) await stopProc(p);
-    await deleteQueues([`audit.${auditConsumer}`, `audit.${auditConsumer}.parked`, ...retryDelays.map((d) => `audit.${auditConsumer}.retry.${d}ms`)]);
+    const queues = [
+      `audit.${auditConsumer}`,
+      ...['records.erasure-requests', 'records.tenant-purges', 'consent.patients', 'consent.erasures', 'consent.erasure-answers'].map((q) =>
+        q.replace('.', `.${consumerPrefix}`),
+      ),
+    ];
+    await deleteQueues(queues.flatMap((q) => [q, `${q}.parked`, ...retryDelays.map((d) => `${q}.retry.${d}ms`)]));
   };
 
   try {
@@ -191,16 +236,33 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     // auth first: the others fetch its JWKS.
     await waitReady(start('auth'), timeout);
     await Promise.all(services.filter((s) => s !== 'auth').map((s) => waitReady(start(s), timeout)));
-    await waitReady(start('gateway'), timeout);
+    await waitReady(start('gateway', { TRUSTED_PROXIES: '' }), timeout);
   } catch (err) {
     await stop();
     throw err;
   }
   const startGateway = async (env: Record<string, string>) => {
     const port = await freePort();
-    const p = start('gateway', { ...env, PORT: String(port) }, `gateway-${port}`);
+    const p = start('gateway', { TRUSTED_PROXIES: '', ...env, PORT: String(port) }, `gateway-${port}`);
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };
-  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stop };
+  const current = (name: ServiceName) => [...procs].reverse().find((p) => p.name === name && p.url === urls[name]);
+  const stopService: Platform['stopService'] = async (name, signal = 'SIGTERM') => {
+    const p = current(name);
+    if (!p || p.exited) throw new Error(`${name} is not running`);
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      p.child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    p.child.kill(signal);
+    return { pid: p.child.pid!, ...(await exit) };
+  };
+  const restartService: Platform['restartService'] = async (name) => {
+    const p = current(name);
+    if (p && !p.exited) throw new Error(`${name} is still running`);
+    const next = start(name, {}, `${name}-restarted-${Date.now()}`);
+    await waitReady(next, opts.readyTimeoutMs ?? 60_000);
+    return { pid: next.child.pid! };
+  };
+  return { run, url: urls.gateway!, urls, services, logDir, startGateway, stopService, restartService, stop };
 }

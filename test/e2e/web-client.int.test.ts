@@ -1,14 +1,16 @@
 // The web client in a real browser (Debian's Chromium, driven by playwright-core) against
 // the whole platform: a practice signs up, logs out and in again, creates a patient, sees
 // it listed, opens it and writes a note, reads the audit log, turns on TOTP and logs in
-// with the second factor, all with the gateway's 'self'-only CSP in force.
+// with the second factor, all with the gateway's 'self'-only CSP in force; then the consent
+// panel (preferences, codes, notices), the public notice page behind an emailed link, and
+// the admin's data-rights page with a subject access request and an erasure.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { strongPassword, totp, uniqueSlug } from './client';
 import { type Platform, ROOT, startPlatform } from './platform';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 describe('web client', () => {
   let platform: Platform;
@@ -17,17 +19,24 @@ describe('web client', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    platform = await startPlatform({ services: ['auth', 'records', 'audit'] });
+    platform = await startPlatform({ services: ['auth', 'records', 'consent', 'audit'], readyTimeoutMs: 180_000 });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -63,7 +72,10 @@ describe('web client', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
 
-    for (const [given, family, born] of [['Grace', 'Hopper', '1946-12-09'], ['Alan', 'Turing', '1952-06-23']]) {
+    for (const [given, family, born] of [
+      ['Grace', 'Hopper', '1946-12-09'],
+      ['Alan', 'Turing', '1952-06-23'],
+    ]) {
       await page.getByRole('button', { name: 'New patient' }).click();
       const form = page.locator('#new-patient');
       await form.getByLabel('Given name').fill(given!);
@@ -88,11 +100,15 @@ describe('web client', () => {
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
-    await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 }).catch(async () => {
-      // The log is fed by events; give the consumer a moment, then look again.
-      await page.getByRole('button', { name: 'Filter' }).click();
-      await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 });
-    });
+    await page
+      .getByText('records.patient.viewed')
+      .first()
+      .waitFor({ timeout: 20_000 })
+      .catch(async () => {
+        // The log is fed by events; give the consumer a moment, then look again.
+        await page.getByRole('button', { name: 'Filter' }).click();
+        await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 });
+      });
 
     await page.screenshot({ path: path.join(reports, 'web-client-audit.png'), fullPage: false });
 
@@ -118,5 +134,112 @@ describe('web client', () => {
 
     expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
     expect(problems.filter((p) => !/status of 40[0-9]/.test(p))).toEqual([]);
+    adminSlug = slug;
+  });
+
+  let adminSlug = '';
+
+  it('keeps consent on the patient page, serves the emailed notice link, and runs subject access and erasure from the data-rights page', async () => {
+    const reports = path.join(ROOT, '.data', 'reports');
+    expect(adminSlug).not.toBe('');
+    // Publish a notice version on the data-rights page.
+    await page.getByRole('link', { name: 'Data rights' }).click();
+    await page.getByRole('heading', { name: 'Data rights' }).waitFor();
+    const versionForm = page.locator('#notice-version-form');
+    await versionForm.getByLabel('Version').fill('2026-01');
+    await versionForm
+      .getByLabel('Notice text')
+      .fill('Riverside Surgery keeps your record safe.\n\nYou may ask for a copy of it at any time.');
+    await page.getByRole('button', { name: 'Publish version' }).click();
+    await page
+      .getByText('2026-01 (current)')
+      .first()
+      .waitFor()
+      .catch(() => page.locator('li', { hasText: '2026-01' }).first().waitFor());
+
+    // The consent panel on Grace Hopper's page.
+    await page.getByRole('link', { name: 'Patients' }).click();
+    await page.locator('#patient-results').getByText('Grace Hopper').click();
+    const panel = page.locator('#consent-panel');
+    await panel.getByRole('heading', { name: 'Contact preferences' }).waitFor();
+    await panel.getByLabel('Text messages (SMS) allowed').uncheck();
+    await panel.getByRole('button', { name: 'Save preferences' }).click();
+    await panel.getByText('History (1 change)').waitFor();
+    const codeForm = panel.locator('#code-form');
+    await codeForm.getByLabel('Code', { exact: true }).fill('38341003');
+    await codeForm.getByLabel('Meaning').fill('Dissent from research use');
+    await panel.getByRole('button', { name: 'Record code' }).click();
+    await panel.locator('#consent-codes').getByText('Dissent from research use').waitFor();
+    const noticeForm = panel.locator('#notice-form');
+    await noticeForm.getByLabel('How').selectOption('email');
+    await panel.getByRole('button', { name: 'Give notice' }).click();
+    await panel
+      .locator('#notice-status')
+      .getByText(/by email · sent/)
+      .waitFor();
+    await page.screenshot({ path: path.join(reports, 'web-client-consent.png'), fullPage: true });
+
+    // The emailed link (read from the event in the audit log, as messaging would) opens the public page.
+    const token = await page.evaluate(async () => {
+      const s = JSON.parse(sessionStorage.getItem('praxis.session') || '{}');
+      for (let i = 0; i < 80; i++) {
+        const r = await fetch('/api/v1/audit/events?type=consent.notice.requested', {
+          headers: { authorization: `Bearer ${s.accessToken}` },
+        });
+        const body = await r.json();
+        if (body.items && body.items.length) return String(body.items[0].data.ackPath).split('/').pop();
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      return '';
+    });
+    expect(token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    const patientPage = page.url();
+    const visitor = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    visitor.on('pageerror', (e) => problems.push(e.message));
+    await visitor.goto(`${platform.url}/privacy-notices/ack/${token}`);
+    await visitor.getByRole('heading', { name: 'Privacy notice' }).waitFor();
+    await visitor.getByText('You may ask for a copy of it at any time.').waitFor();
+    await visitor.screenshot({ path: path.join(reports, 'web-client-notice-link.png'), fullPage: true });
+    await visitor.getByRole('button', { name: 'I have read this notice' }).click();
+    await visitor.getByRole('heading', { name: 'Thank you' }).waitFor();
+    await visitor.reload();
+    await visitor.getByText('This link is not valid or has already been used.').waitFor();
+    await visitor.close();
+    await page.reload();
+    await page
+      .locator('#notice-status')
+      .getByText(/by email · acknowledged/)
+      .waitFor();
+
+    // Subject access and erasure, started from the patient's page, followed on the data-rights page.
+    await page.getByRole('button', { name: 'Subject access request' }).click();
+    await page.getByRole('heading', { name: 'Data rights' }).waitFor();
+    await page
+      .locator('#sar-list')
+      .getByRole('button', { name: 'FHIR' })
+      .waitFor({ timeout: 30_000 })
+      .catch(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.locator('#sar-list').getByRole('button', { name: 'FHIR' }).waitFor({ timeout: 30_000 });
+      });
+    await page.goto(patientPage);
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('#erase-form').getByLabel('Reason for erasure').fill('Patient asked to be forgotten');
+    await page.getByRole('button', { name: 'Erase patient' }).click();
+    await page.getByRole('heading', { name: 'Data rights' }).waitFor();
+    for (let i = 0; i < 60; i++) {
+      if ((await page.locator('#erasure-list').innerText()).includes('completed')) break;
+      await page.waitForTimeout(500);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+    }
+    expect(await page.locator('#erasure-list').innerText()).toMatch(/completed[\s\S]*records: erased, consent: erased/);
+    await page.screenshot({ path: path.join(reports, 'web-client-data-rights.png'), fullPage: true });
+    await page.goto(patientPage);
+    await page
+      .getByText(/not found|No such patient/i)
+      .first()
+      .waitFor();
+
+    expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
   });
 });

@@ -2,4 +2,5 @@
 export * from './events';
 export * from './permissions';
 export * from './problem';
+export * from './subject-rights';
 export * from './tokens';

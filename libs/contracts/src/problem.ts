@@ -15,8 +15,12 @@ export const problemTypes = {
   locked: 'urn:praxis:problem:locked',
   rateLimited: 'urn:praxis:problem:rate-limited',
   payloadTooLarge: 'urn:praxis:problem:payload-too-large',
+  unsupportedMediaType: 'urn:praxis:problem:unsupported-media-type',
+  methodNotAllowed: 'urn:praxis:problem:method-not-allowed',
+  headersTooLarge: 'urn:praxis:problem:headers-too-large',
   unavailable: 'urn:praxis:problem:unavailable',
   timeout: 'urn:praxis:problem:timeout',
+  gone: 'urn:praxis:problem:gone',
   internal: 'urn:praxis:problem:internal',
 } as const;
 

@@ -2,6 +2,7 @@
 // own config.ts and parses process.env once at boot; a missing or malformed variable
 // stops the process with a message naming it.
 import { z } from 'zod';
+import { TrustedProxies } from './http/client-ip';
 
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
@@ -33,4 +34,19 @@ export const configFields = {
   key32: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  /**
+   * TRUSTED_PROXIES: comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For is
+   * believed (the ingress for the gateway, the gateway's pods for the services). Empty: none.
+   */
+  trustedProxies: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return TrustedProxies.parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
 };

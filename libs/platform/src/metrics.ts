@@ -15,12 +15,19 @@ export class Metrics {
     return this.once(name, () => new Counter({ name, help, labelNames, registers: [this.registry] })) as Counter;
   }
 
-  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
-    return this.once(name, () => new Gauge({ name, help, labelNames, registers: [this.registry] })) as Gauge;
+  /** `collect`, when given, runs at every scrape to set the value (e.g. an age that grows by itself). */
+  gauge(name: string, help: string, labelNames: string[] = [], collect?: (this: Gauge) => void): Gauge {
+    return this.once(
+      name,
+      () => new Gauge({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) }),
+    ) as Gauge;
   }
 
   histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
-    return this.once(name, () => new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) })) as Histogram;
+    return this.once(
+      name,
+      () => new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) }),
+    ) as Histogram;
   }
 
   private once(name: string, make: () => Counter | Gauge | Histogram) {

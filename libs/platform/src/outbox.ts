@@ -1,19 +1,36 @@
-// The transactional outbox without transactions (ARCHITECTURE.md §4).
-// An event describing a change is stored in the same document as the change, in one
-// atomic single-document write (`_outbox` array + `_outboxPending` flag). Events with no
-// document of their own (access events: "who viewed what") are inserted as their own
-// document in an `outbox` collection before the data is returned. A relay publishes
-// pending events with broker confirms and only then removes them, so an event is never
-// lost: if the relay dies between publish and removal it is published again, and
+// The transactional outbox without transactions (ARCHITECTURE.md §4, docs/decisions/0001
+// and 0005). An event describing a change is stored in the same document as the
+// change, in one atomic single-document write (`_outbox` array + `_outboxPending` flag).
+// Events with no document of their own (access events: "who viewed what") are inserted as
+// their own document in an `outbox` collection before the data is returned. A relay
+// publishes pending events with broker confirms and only then removes them, so an event
+// is never lost: if the relay dies between publish and removal it is published again, and
 // consumers are idempotent on the event id.
+//
+// Cost per event does not grow with the collection: the relay asks only
+//   find({ _outboxPending: true })                      (index on _outboxPending; one
+//                                                        cursor per pass, every collection)
+//   updateMany({ _id: { $in }, _outbox: { $in } })      (clean-up of a chunk, _id index)
+//   updateMany({ _id }, { $pullAll })                   (bulk; only after a concurrent change)
+//   deleteMany({ _id: { $in } })                        (standalone outbox)
+//   insertOne / findOne / deleteOne by _id              (the lease)
+// Publishes of a batch go out together and their confirms are awaited together.
+// One replica relays at a time: it holds a lease made of short terms, each claimed by
+// inserting a document with a unique _id (atomic on MongoDB and on FerretDB, which has
+// no safe compare-and-set by update across processes). A replica that dies stops
+// extending its lease; another takes the next term and publishes what was left.
 import { type Actor, type EventData, type EventEnvelope, type EventType, assertEventData } from '@praxis/contracts';
+import type { Gauge } from 'prom-client';
 import type { Collection, Connection } from 'mongoose';
 import { Schema } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Bus } from './bus';
 import { currentContext } from './context';
 import { uuidv7 } from './ids';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { isDuplicateKeyError } from './mongo';
 
 export const OUTBOX = '_outbox';
 export const OUTBOX_PENDING = '_outboxPending';
@@ -52,7 +69,10 @@ export function makeEvent<T extends EventType>(e: NewEvent<T>): EventEnvelope<Ev
 }
 
 /** A new document together with its events, for one insert. */
-export function withOutbox<T extends object>(doc: T, events: EventEnvelope[]): T & { [OUTBOX]: EventEnvelope[]; [OUTBOX_PENDING]: boolean } {
+export function withOutbox<T extends object>(
+  doc: T,
+  events: EventEnvelope[],
+): T & { [OUTBOX]: EventEnvelope[]; [OUTBOX_PENDING]: boolean } {
   return { ...doc, [OUTBOX]: events, [OUTBOX_PENDING]: true };
 }
 
@@ -77,6 +97,97 @@ export async function recordEvents(conn: Connection, events: EventEnvelope[]): P
   });
 }
 
+export const OUTBOX_LEASES_COLLECTION = 'outbox_leases';
+
+type Doc = Record<string, unknown> & { _id: unknown };
+
+/**
+ * The relay's lease: time is cut into terms of `termMs`; whoever inserts the document
+ * `<name>|<term>` first holds that term (a unique _id: atomic on MongoDB and FerretDB).
+ * The holder claims the next term half a term before it starts (time enough for a slow
+ * database to take the insert), so in the steady state it keeps the lease; the others try
+ * each term only once it has begun, and every `termMs / 4` during it (to notice a
+ * release). A holder publishes only while the lease covers now and the next `termMs / 8`
+ * (margin for clock skew between replicas).
+ */
+export class RelayLease {
+  private readonly held = new Set<number>();
+  private readonly lastTry = new Map<number, number>();
+  /** After taking over from another replica: not before this time (its clean-ups land first). */
+  private notBefore = 0;
+
+  constructor(
+    private readonly col: Collection,
+    readonly owner: string,
+    readonly termMs: number,
+    private readonly name = 'relay',
+  ) {}
+
+  private term(t: number): number {
+    return Math.floor(t / this.termMs);
+  }
+
+  private key(k: number): string {
+    return `${this.name}|${k}`;
+  }
+
+  /** True while this replica may publish: it holds the lease now and for the margin ahead. */
+  holds(now = Date.now()): boolean {
+    return now >= this.notBefore && this.held.has(this.term(now)) && this.held.has(this.term(now + this.termMs / 8));
+  }
+
+  /** Take or extend the lease where due (a database write only at term boundaries). */
+  async refresh(now = Date.now()): Promise<boolean> {
+    const k = this.term(now);
+    for (const t of this.held) if (t < k) this.held.delete(t);
+    for (const t of this.lastTry.keys()) if (t < k) this.lastTry.delete(t);
+    if (!this.held.has(k) && now - (this.lastTry.get(k) ?? -Infinity) >= this.termMs / 4) await this.take(k, now);
+    if (this.held.has(k) && !this.held.has(k + 1) && now >= (k + 1) * this.termMs - this.termMs / 2) await this.take(k + 1, now);
+    return this.holds();
+  }
+
+  /** Milliseconds until refresh() may have something to do. */
+  msUntilDue(now = Date.now()): number {
+    if (now < this.notBefore) return Math.max(1, this.notBefore - now);
+    const k = this.term(now);
+    const end = (k + 1) * this.termMs;
+    if (this.held.has(k) && !this.held.has(k + 1)) return Math.max(1, end - this.termMs / 2 - now);
+    if (!this.held.has(k)) return Math.max(1, Math.min(end - now, (this.lastTry.get(k) ?? now) + this.termMs / 4 - now));
+    return Math.max(1, end - now);
+  }
+
+  private async take(k: number, now: number): Promise<void> {
+    this.lastTry.set(k, now);
+    const renewal = this.held.has(k - 1);
+    try {
+      await this.col.insertOne({ _id: this.key(k) as never, owner: this.owner, at: new Date() });
+      this.held.add(k);
+      // Terms long past are of no use to anyone.
+      void this.col.deleteOne({ _id: this.key(k - 3) as never }).catch(() => undefined);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      // Ours already (an insert that went in although its answer was lost)?
+      const doc = await this.col.findOne({ _id: this.key(k) as never }, { projection: { owner: 1 } });
+      if (doc?.owner === this.owner) this.held.add(k);
+      return;
+    }
+    if (renewal) return;
+    // Taken over: a replica that held one of the last two terms may still be writing the
+    // clean-up of events it published (they would go out twice); give it half a term.
+    const before = await this.col
+      .find({ _id: { $in: [this.key(k - 1), this.key(k - 2)] } } as never, { projection: { owner: 1 } })
+      .toArray();
+    if (before.some((d) => d.owner !== this.owner)) this.notBefore = Math.max(this.notBefore, Date.now() + this.termMs / 2);
+  }
+
+  /** Give the lease up (graceful stop), so another replica takes over at once. */
+  async release(): Promise<void> {
+    const terms = [...this.held];
+    this.held.clear();
+    for (const k of terms) await this.col.deleteOne({ _id: this.key(k) as never, owner: this.owner }).catch(() => undefined);
+  }
+}
+
 export interface OutboxRelayOptions {
   bus: Pick<Bus, 'publish'>;
   logger: Logger;
@@ -84,23 +195,49 @@ export interface OutboxRelayOptions {
   /** Collections whose documents may carry outbox events. The standalone outbox is always included. */
   collections: Collection[];
   conn: Connection;
-  /** Poll interval after a drain that published something (writes also nudge the relay). */
+  /** First poll interval when idle (writes also nudge the relay). */
   intervalMs?: number;
-  /** Idle polls back off, doubling up to this: FerretDB scans without the index. */
+  /** Idle polls back off, doubling up to this. */
   maxIntervalMs?: number;
+  /** Events published together before their confirms are awaited and their clean-up written. */
   batchSize?: number;
+  /** Length of one lease term (default 3 s); a replica that dies is replaced within two terms. */
+  leaseMs?: number;
+  /** This replica's name in the lease (default: host, pid and a random suffix). */
+  owner?: string;
   /** Fault injection for tests: runs after an event is confirmed and before it is removed. */
   afterPublish?: (event: EventEnvelope) => Promise<void> | void;
 }
 
+interface Target {
+  col: Collection;
+  standalone: boolean;
+}
+
+interface Chunk {
+  docs: Doc[];
+  confirmed: EventEnvelope[];
+  failed: Set<string>;
+  error: unknown;
+}
+
+/** Relays per metrics registry, for the gauges computed at scrape time. */
+const relaysOf = new WeakMap<Metrics, Set<OutboxRelay>>();
+
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private again = false;
   private idleDelay = 0;
   private stopped = true;
   private readonly log: Logger;
-  private readonly targets: { col: Collection; standalone: boolean }[];
+  private readonly targets: Target[];
+  readonly lease: RelayLease;
+  /** Events read by the current pass and not yet removed, and the oldest one's time. */
+  private backlog = 0;
+  private oldestMs?: number;
+  private leader = false;
 
   constructor(private readonly opts: OutboxRelayOptions) {
     this.log = opts.logger.child({ component: 'outbox-relay' });
@@ -108,6 +245,40 @@ export class OutboxRelay {
       { col: opts.conn.collection(STANDALONE_OUTBOX_COLLECTION), standalone: true },
       ...opts.collections.map((col) => ({ col, standalone: false })),
     ];
+    const owner = opts.owner ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    this.lease = new RelayLease(opts.conn.collection(OUTBOX_LEASES_COLLECTION), owner, opts.leaseMs ?? 3_000);
+    if (opts.metrics) this.registerMetrics(opts.metrics);
+  }
+
+  private registerMetrics(metrics: Metrics): void {
+    let relays = relaysOf.get(metrics);
+    if (!relays) relaysOf.set(metrics, (relays = new Set()));
+    relays.add(this);
+    const all = relays;
+    metrics.gauge(
+      'outbox_lag_seconds',
+      'Age of the oldest event waiting in the outbox (0 when drained; read by the lease holder)',
+      [],
+      function (this: Gauge) {
+        const now = Date.now();
+        let oldest = now;
+        for (const r of all) if (r.oldestMs !== undefined) oldest = Math.min(oldest, r.oldestMs);
+        this.set((now - oldest) / 1000);
+      },
+    );
+    metrics.gauge(
+      'outbox_backlog',
+      'Events read from the outbox and not yet published (the lease holder reports)',
+      [],
+      function (this: Gauge) {
+        let n = 0;
+        for (const r of all) n += r.backlog;
+        this.set(n);
+      },
+    );
+    metrics.gauge('outbox_relay_leader', 'Whether this replica holds the outbox relay lease', [], function (this: Gauge) {
+      this.set([...all].some((r) => r.leader) ? 1 : 0);
+    });
   }
 
   async init(): Promise<void> {
@@ -118,6 +289,22 @@ export class OutboxRelay {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+    this.keepLease();
+  }
+
+  /** The lease is kept on its own timer, so a long chunk (a slow database) does not lose it. */
+  private keepLease(): void {
+    if (this.stopped) return;
+    this.leaseTimer = setTimeout(() => {
+      void this.lease
+        .refresh()
+        .then((held) => {
+          if (held && !this.leader) this.nudge(); // just became the holder: drain now
+          this.leader = held;
+        })
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox lease refresh failed'))
+        .finally(() => this.keepLease());
+    }, this.lease.msUntilDue());
   }
 
   /** Drain soon (called right after a write that added events). */
@@ -136,24 +323,34 @@ export class OutboxRelay {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.drainOnce()
-        .then((published) => published)
-        .catch((err) => {
-          this.log.warn({ err: (err as Error).message }, 'outbox drain failed');
-          return 0;
-        })
-        .then((published) => {
+        .then(
+          (published) => ({ published, failed: false }),
+          (err: unknown) => {
+            this.log.warn({ err: (err as Error).message }, 'outbox drain failed');
+            return { published: 0, failed: true };
+          },
+        )
+        .then(({ published, failed }) => {
           const base = this.opts.intervalMs ?? 250;
-          this.idleDelay = published > 0 ? base : Math.min(Math.max(base, this.idleDelay * 2), this.opts.maxIntervalMs ?? 2000);
-          const next = this.again ? 0 : this.idleDelay;
+          this.idleDelay = published > 0 && !failed ? 0 : Math.min(Math.max(base, this.idleDelay * 2), this.opts.maxIntervalMs ?? 2000);
+          const next = this.again && !failed ? 0 : this.idleDelay;
           this.again = false;
-          this.schedule(next);
+          this.schedule(Math.min(next, this.lease.msUntilDue()));
         });
     }, delay);
   }
 
-  /** Publish every pending event once. Returns how many were published. */
+  /** One pass: take or keep the lease, then publish every pending event. Returns how many were published. */
   drainOnce(): Promise<number> {
-    this.running ??= this.drain().finally(() => {
+    this.running ??= (async () => {
+      this.leader = await this.lease.refresh();
+      if (!this.leader) {
+        this.backlog = 0;
+        this.oldestMs = undefined;
+        return 0;
+      }
+      return this.drain();
+    })().finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -161,36 +358,162 @@ export class OutboxRelay {
 
   private async drain(): Promise<number> {
     let published = 0;
-    let backlog = 0;
-    for (const { col, standalone } of this.targets) {
-      const docs = await col
-        .find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } })
-        .sort({ _id: 1 })
-        .limit(this.opts.batchSize ?? 200)
-        .toArray();
-      backlog += docs.length;
-      for (const doc of docs) {
-        const events = (doc[OUTBOX] ?? []) as EventEnvelope[];
-        for (const event of events) {
-          await this.opts.bus.publish(event);
-          await this.opts.afterPublish?.(event);
-          // Pull the exact element read: FerretDB matches $pull values by equality only.
-          if (!standalone) await col.updateOne({ _id: doc._id }, { $pull: { [OUTBOX]: event } } as never);
-          published++;
-        }
-        if (standalone) await col.deleteOne({ _id: doc._id, [OUTBOX_PENDING]: true });
-        else await col.updateOne({ _id: doc._id, [OUTBOX]: { $size: 0 } }, { $set: { [OUTBOX_PENDING]: false } });
-      }
+    for (const target of this.targets) {
+      published += await this.drainCollection(target);
+      if (!this.leader) return published;
     }
-    this.opts.metrics?.gauge('outbox_backlog', 'Documents with events not yet published').set(backlog);
-    if (published) this.opts.metrics?.counter('outbox_published_total', 'Events relayed from the outbox').inc(published);
+    this.backlog = 0;
+    this.oldestMs = undefined;
     return published;
+  }
+
+  /** Still the lease holder? Extends the lease when due; a pass stops as soon as it is not. */
+  private async stillLeader(): Promise<boolean> {
+    this.leader = await this.lease.refresh();
+    return this.leader;
+  }
+
+  private batchSize(): number {
+    return Math.min(Math.max(1, Math.floor(this.opts.batchSize ?? 500)), 1000);
+  }
+
+  /**
+   * One cursor per pass over the pending documents, found by the index on
+   * `_outboxPending` (MongoDB, and FerretDB with patch 0002: only pending documents are
+   * read), relayed in chunks of about `batchSize` events. The clean-up of one chunk is
+   * written while the next chunk is being published.
+   */
+  private async drainCollection(target: Target): Promise<number> {
+    let published = 0;
+    const size = this.batchSize();
+    let cleaning: Promise<void> | undefined;
+    const flush = async (docs: Doc[]): Promise<void> => {
+      // At most one chunk's clean-up is in flight while the next one is published.
+      const previous = cleaning;
+      const chunk = await this.publish(docs);
+      await previous;
+      cleaning = this.cleanUp(target, chunk);
+      cleaning.catch(() => undefined); // awaited by the next flush or below
+      if (chunk.error !== undefined) {
+        await cleaning;
+        throw chunk.error;
+      }
+      published += chunk.confirmed.length;
+    };
+    const cursor = target.col.find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } }).batchSize(size);
+    try {
+      let group: Doc[] = [];
+      let events = 0;
+      for await (const doc of cursor) {
+        group.push(doc as Doc);
+        events += eventsOf(doc as Doc).length;
+        // Documents are capped too: the clean-up names each one (`$in` of at most 1,000).
+        if (events < size && group.length < size) continue;
+        if (!(await this.stillLeader())) break;
+        await flush(group);
+        group = [];
+        events = 0;
+      }
+      if (group.length && (await this.stillLeader())) await flush(group);
+    } finally {
+      await cursor.close().catch(() => undefined);
+      await cleaning;
+    }
+    return published;
+  }
+
+  /** Publish the documents' events together and await every confirm. */
+  private async publish(docs: Doc[]): Promise<Chunk> {
+    const all = docs.flatMap(eventsOf);
+    this.backlog += all.length;
+    for (const e of all) {
+      const t = Date.parse(e.occurredAt);
+      if (this.oldestMs === undefined || t < this.oldestMs) this.oldestMs = t;
+    }
+    const results = await Promise.allSettled(all.map((e) => this.opts.bus.publish(e)));
+    const failed = new Set<string>();
+    let error: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      failed.add(all[i]!.id);
+      error ??= r.reason;
+    });
+    const confirmedAt = Date.now();
+    const confirmed = all.filter((e) => !failed.has(e.id));
+    if (this.opts.afterPublish) for (const e of confirmed) await this.opts.afterPublish(e);
+    const metrics = this.opts.metrics;
+    if (metrics && confirmed.length) {
+      metrics.counter('outbox_published_total', 'Events relayed from the outbox').inc(confirmed.length);
+      const lag = metrics.histogram(
+        'outbox_publish_lag_seconds',
+        'From an event being written to its publish being confirmed',
+        [],
+        [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      );
+      for (const e of confirmed) lag.observe(Math.max(0, confirmedAt - Date.parse(e.occurredAt)) / 1000);
+    }
+    // (The oldest stays while a chunk fails, so the lag keeps growing while the bus is away.)
+    return { docs, confirmed, failed, error };
+  }
+
+  /**
+   * Remove what was confirmed, one write per document (FerretDB commits each document it
+   * modifies on its own, so that is what a chunk costs there):
+   * - documents whose events were all confirmed: one `updateMany` by `_id: { $in }` that
+   *   empties `_outbox` and clears the flag only where `_outbox` is still exactly the array
+   *   read (`_outbox: { $in: [arrays read] }`, each event id belongs to one document):
+   *   an event appended since the read, or a clean-up by another replica followed by a
+   *   new event, leaves the document alone. Atomic per document on MongoDB; on FerretDB
+   *   serialised with this process's other writes (serialisedCollection).
+   * - documents left alone, and those with an unconfirmed event: `updateMany({ _id },
+   *   { $pullAll })` of the exact elements confirmed (FerretDB matches pulled values by
+   *   equality only; a document with none of them left is not written). `updateMany`, not
+   *   `updateOne`: FerretDB 1.24 keeps each single-document statement's read open until
+   *   its whole command ends, so a command of 100 of them exhausts its pool and hangs.
+   * - the standalone outbox: one `deleteMany({ _id: { $in } })`.
+   */
+  private async cleanUp({ col, standalone }: Target, chunk: Chunk): Promise<void> {
+    const whole: Doc[] = [];
+    let rest: { doc: Doc; done: EventEnvelope[] }[] = [];
+    for (const doc of chunk.docs) {
+      const events = eventsOf(doc);
+      const done = events.filter((e) => !chunk.failed.has(e.id));
+      if (done.length === events.length) whole.push(doc);
+      else if (done.length) rest.push({ doc, done });
+    }
+    if (whole.length && standalone) {
+      await col.deleteMany({ _id: { $in: whole.map((d) => d._id) } } as never);
+    } else if (whole.length) {
+      const res = await col.updateMany({ _id: { $in: whole.map((d) => d._id) }, [OUTBOX]: { $in: whole.map(eventsOf) } } as never, {
+        $set: { [OUTBOX]: [], [OUTBOX_PENDING]: false },
+      });
+      if (res.matchedCount < whole.length)
+        rest = [...rest, ...whole.map((doc) => ({ doc, done: eventsOf(doc) })).filter((r) => r.done.length)];
+    }
+    if (rest.length)
+      await col.bulkWrite(
+        rest.map(({ doc, done }) => ({ updateMany: { filter: { _id: doc._id }, update: { $pullAll: { [OUTBOX]: done } } } })) as never,
+        { ordered: false },
+      );
+    this.backlog -= chunk.confirmed.length;
+    if (chunk.error === undefined) this.oldestMs = undefined; // the next chunk read sets it again
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
     this.timer = undefined;
+    this.leaseTimer = undefined;
     await this.running?.catch(() => undefined);
+    this.leader = false;
+    this.backlog = 0;
+    this.oldestMs = undefined;
+    await this.lease.release();
+    if (this.opts.metrics) relaysOf.get(this.opts.metrics)?.delete(this);
   }
+}
+
+function eventsOf(doc: Doc): EventEnvelope[] {
+  return (doc[OUTBOX] as EventEnvelope[] | undefined) ?? [];
 }

@@ -26,6 +26,10 @@ export const baseServiceConfig = z.object({
   LOG_LEVEL: configFields.logLevel,
   /** Where the auth service publishes its token-signing keys. */
   JWKS_URL: configFields.httpUrl,
+  /** Proxies whose X-Forwarded-For decides the client IP (CIDRs; empty: trust none). */
+  TRUSTED_PROXIES: configFields.trustedProxies,
+  /** A request still unanswered after this long gets 503 (below the gateway's upstream timeout). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
   /** Seconds between bus retry back-offs, comma-separated (tests shorten them). */
   BUS_RETRY_DELAYS_MS: z
     .string()

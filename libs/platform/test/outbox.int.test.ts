@@ -1,7 +1,17 @@
 import type { EventEnvelope } from '@praxis/contracts';
 import { deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from '@praxis/testing';
 import mongoose, { type Connection } from 'mongoose';
-import { Bus, MongoIdempotencyStore, OutboxRelay, connectMongo, makeEvent, outboxSchemaFields, outboxUpdate, recordEvents, withOutbox } from '../src';
+import {
+  Bus,
+  MongoIdempotencyStore,
+  OutboxRelay,
+  connectMongo,
+  makeEvent,
+  outboxSchemaFields,
+  outboxUpdate,
+  recordEvents,
+  withOutbox,
+} from '../src';
 
 const widgetModel = (conn: Connection) =>
   conn.model('Widget', new mongoose.Schema({ _id: String, tenantId: String, n: Number, ...outboxSchemaFields }, { strict: 'throw' }));
@@ -40,7 +50,8 @@ describe('outbox relay (real FerretDB and RabbitMQ)', () => {
     await mongo.close();
   });
 
-  const event = (seq: number) => makeEvent({ type: 'platform.probe.sent', tenantId: run, actor: { kind: 'system', id: 'test' }, data: { seq, run } });
+  const event = (seq: number) =>
+    makeEvent({ type: 'platform.probe.sent', tenantId: run, actor: { kind: 'system', id: 'test' }, data: { seq, run } });
   const relay = (extra: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) =>
     new OutboxRelay({ bus, logger, conn: mongo, collections: [Widget.collection], intervalMs: 50, ...extra });
 
@@ -88,6 +99,7 @@ describe('outbox relay (real FerretDB and RabbitMQ)', () => {
     });
     await expect(dying.drainOnce()).rejects.toThrow('relay killed');
     expect(await Widget.collection.countDocuments({ _outboxPending: true })).toBe(1);
+    await dying.stop(); // gives up its lease, as a replica shutting down does
     const healthy = relay();
     await healthy.drainOnce();
     expect(await Widget.collection.countDocuments({ _outboxPending: true })).toBe(0);

@@ -44,7 +44,10 @@ export function capturingLogger(service = 'test'): { logger: Logger; lines: () =
   return { logger: createLogger({ service, level: 'debug', destination: stream }), lines: () => lines };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let last: unknown;
   while (Date.now() < deadline) {
@@ -88,11 +91,13 @@ export class TestIssuer {
 
   sign(claims: Partial<AccessTokenClaims> & { tid: string; role: AccessTokenClaims['role'] }, expiresInSeconds = 600): string {
     const { iat: _iat, exp: _exp, iss: _iss, aud: _aud, ...rest } = claims;
-    return jwt.sign(
-      { sub: randomId('usr'), sid: randomId('ses'), amr: ['pwd'], jti: uuidv7(), ...rest },
-      this.privateKey,
-      { algorithm: 'ES256', keyid: this.kid, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: expiresInSeconds },
-    );
+    return jwt.sign({ sub: randomId('usr'), sid: randomId('ses'), amr: ['pwd'], jti: uuidv7(), ...rest }, this.privateKey, {
+      algorithm: 'ES256',
+      keyid: this.kid,
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      expiresIn: expiresInSeconds,
+    });
   }
 
   /** A fresh tenant with one user of each role, as bearer tokens. */
@@ -157,3 +162,59 @@ export function probeEvent(run: string, seq: number, id: string = uuidv7()) {
     data: { seq, run },
   };
 }
+
+export interface RawResponse {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  /** The body parsed as JSON when it is JSON, else its text. */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * Send exact bytes to an app (an express app is listened on an ephemeral port for the
+ * call, as supertest does; a URL is used as it is). supertest re-encodes a Buffer as JSON,
+ * so bodies that are deliberately not valid text or not what their headers claim go here.
+ */
+export async function sendRaw(
+  target: import('node:http').RequestListener | string,
+  req: { method: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
+): Promise<RawResponse> {
+  const http = await import('node:http');
+  let server: import('node:http').Server | undefined;
+  let base = typeof target === 'string' ? target : '';
+  if (typeof target !== 'string') {
+    server = http.createServer(target);
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+  try {
+    const url = new URL(req.path, base);
+    const bytes = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body);
+    return await new Promise<RawResponse>((resolve, reject) => {
+      const r = http.request(
+        { host: url.hostname, port: url.port, method: req.method, path: url.pathname + url.search, headers: { ...(bytes ? { 'Content-Length': String(bytes.length) } : {}), ...req.headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            try {
+              body = JSON.parse(text);
+            } catch {
+              // not JSON: keep the text
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+          });
+        },
+      );
+      r.on('error', reject);
+      r.end(bytes);
+    });
+  } finally {
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  }
+}
+
+// Private FerretDB servers and the index proof for query shapes (docs/platform.md).
+export * from './ferretdb';

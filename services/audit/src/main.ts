@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     metrics: deps.metrics,
     readiness: deps.readiness,
     onEventsRecorded: () => relay.nudge(),
+    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
   });
   await serveHttp(deps, app, config.PORT, config.HOST);
   relay.start();

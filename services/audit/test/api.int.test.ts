@@ -1,6 +1,6 @@
 // The admin API over real FerretDB: queries, who may call what, tenant isolation,
 // verification, export and the offline verifier, signing-key rotation.
-import { randomId } from '@praxis/platform';
+import { makeEvent, randomId } from '@praxis/platform';
 import { ROOT, bearer } from '@praxis/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,11 @@ async function verifyCli(exportText: string, publicKey: unknown): Promise<{ code
   writeFileSync(path.join(dir, 'export.jsonl'), exportText);
   writeFileSync(path.join(dir, 'key.json'), JSON.stringify(publicKey));
   try {
-    const { stdout } = await run('node', ['--import', 'tsx', path.join(ROOT, 'services/audit/src/verify-cli.ts'), path.join(dir, 'export.jsonl'), path.join(dir, 'key.json')], { cwd: ROOT });
+    const { stdout } = await run(
+      'node',
+      ['--import', 'tsx', path.join(ROOT, 'services/audit/src/verify-cli.ts'), path.join(dir, 'export.jsonl'), path.join(dir, 'key.json')],
+      { cwd: ROOT },
+    );
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string };
@@ -62,7 +66,14 @@ describe('audit API', () => {
     expect(res.status).toBe(200);
     expect(res.body.items.map((i: { seq: number }) => i.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const third = res.body.items[2];
-    expect(third).toMatchObject({ seq: 3, type: 'records.patient.viewed', actor: { kind: 'support', id: supportUser }, subject: { patientId: 'pat_a' }, data: { patientId: 'pat_a' }, support: true });
+    expect(third).toMatchObject({
+      seq: 3,
+      type: 'records.patient.viewed',
+      actor: { kind: 'support', id: supportUser },
+      subject: { patientId: 'pat_a' },
+      data: { patientId: 'pat_a' },
+      support: true,
+    });
     expect(third.prevHash).toBe(res.body.items[1].hash);
     expect(res.body.items[0].support).toBe(false);
     expect(res.body.next).toBeUndefined();
@@ -75,7 +86,10 @@ describe('audit API', () => {
     expect(byActor.body.items.map((i: { seq: number }) => i.seq)).toEqual([1, 2]);
     const byType = await get('/api/v1/audit/events?type=platform.probe.sent', tenant.admin.token);
     expect(byType.body.items.map((i: { seq: number }) => i.seq)).toEqual([4, 6, 7]);
-    const inWindow = await get(`/api/v1/audit/events?from=${encodeURIComponent(start)}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, tenant.admin.token);
+    const inWindow = await get(
+      `/api/v1/audit/events?from=${encodeURIComponent(start)}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      tenant.admin.token,
+    );
     expect(inWindow.body.items).toHaveLength(7);
     const before = await get(`/api/v1/audit/events?to=${encodeURIComponent(start)}`, tenant.admin.token);
     expect(before.body.items).toHaveLength(0);
@@ -132,7 +146,12 @@ describe('audit API', () => {
   it('verifies the log and signs its head with a key anyone can fetch', async () => {
     const res = await get('/api/v1/audit/verify', tenant.admin.token);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ ok: true, entries: 7, head: { seq: 7 }, checkpoint: { seq: 7, hash: res.body.head.hash, alg: 'Ed25519' } });
+    expect(res.body).toMatchObject({
+      ok: true,
+      entries: 7,
+      head: { seq: 7 },
+      checkpoint: { seq: 7, hash: res.body.head.hash, alg: 'Ed25519' },
+    });
     expect(res.body.checkpoint.signature).toMatch(/^[A-Za-z0-9_-]{80,}$/);
     const key = await get('/api/v1/audit/public-key');
     expect(key.status).toBe(200);
@@ -142,15 +161,20 @@ describe('audit API', () => {
   });
 
   it('exports JSON lines ending with a signed checkpoint that the offline verifier accepts', async () => {
-    const exp = await get('/api/v1/audit/export', tenant.admin.token).buffer(true).parse((res, cb) => {
-      let t = '';
-      res.on('data', (c: Buffer) => (t += c.toString('utf8')));
-      res.on('end', () => cb(null, t));
-    });
+    const exp = await get('/api/v1/audit/export', tenant.admin.token)
+      .buffer(true)
+      .parse((res, cb) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString('utf8')));
+        res.on('end', () => cb(null, t));
+      });
     expect(exp.status).toBe(200);
     expect(exp.headers['content-type']).toMatch(/application\/x-ndjson/);
     const text = exp.body as string;
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.kind === 'entry')).toHaveLength(7);
     expect(lines[lines.length - 1]).toMatchObject({ kind: 'checkpoint', seq: 7, tenantId: tenant.tenantId });
     // The stored checkpoint at seq 5 (every N = 5) sits right after entry 5.
@@ -194,7 +218,10 @@ describe('audit API', () => {
   });
 
   it('records the export itself as an access event', async () => {
-    const pending = await h.conn.collection('outbox').find({ '_outbox.type': 'audit.log.exported', '_outbox.tenantId': tenant.tenantId }).toArray();
+    const pending = await h.conn
+      .collection('outbox')
+      .find({ '_outbox.type': 'audit.log.exported', '_outbox.tenantId': tenant.tenantId })
+      .toArray();
     expect(pending.length).toBeGreaterThan(0);
     expect(pending[0]!._outbox[0]).toMatchObject({ actor: { kind: 'user', id: tenant.admin.id }, data: { entries: 7 } });
   });
@@ -209,18 +236,22 @@ describe('audit API', () => {
     const key = (await get('/api/v1/audit/public-key')).body;
     expect(key.kid).toBe(kid);
     expect(key.keys.map((k: { kid: string }) => k.kid)).toEqual(expect.arrayContaining([kid, before]));
-    const exp = await get('/api/v1/audit/export', tenant.admin.token).buffer(true).parse((res, cb) => {
-      let t = '';
-      res.on('data', (c: Buffer) => (t += c.toString('utf8')));
-      res.on('end', () => cb(null, t));
-    });
+    const exp = await get('/api/v1/audit/export', tenant.admin.token)
+      .buffer(true)
+      .parse((res, cb) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString('utf8')));
+        res.on('end', () => cb(null, t));
+      });
     expect((await verifyCli(exp.body as string, key)).code).toBe(0);
   });
 
   it('describes its routes in the OpenAPI document', async () => {
     const res = await get('/openapi.json');
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/v1/audit/events', '/api/v1/audit/verify', '/api/v1/audit/export', '/api/v1/audit/public-key']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/audit/events', '/api/v1/audit/verify', '/api/v1/audit/export', '/api/v1/audit/public-key']),
+    );
     expect(res.body.paths['/api/v1/audit/events'].get['x-permission']).toBe('audit:read');
     expect(res.body.paths['/api/v1/audit/public-key'].get.security).toEqual([]);
   });
@@ -232,5 +263,34 @@ describe('audit API', () => {
       expect(d.privateKey).toMatchObject({ kid: 'test-kek-1', ct: expect.stringMatching(/^v1\./) });
       expect(JSON.stringify(d)).not.toMatch(/PRIVATE KEY|"d":/);
     }
+  });
+
+  it('gives a service caller one patient’s access log for a subject access export, and nobody else', async () => {
+    const service = h.issuer.sign({ tid: tenant.tenantId, role: 'service', sub: 'consent', amr: ['svc'] });
+    // A change about the patient is not an access: it is left out (the change itself is in records' part).
+    await h.core.appender.appendBatch(tenant.tenantId, [
+      makeEvent({
+        type: 'records.patient.updated',
+        tenantId: tenant.tenantId,
+        actor: { kind: 'user', id: tenant.admin.id },
+        subject: { patientId: 'pat_a' },
+        data: { patientId: 'pat_a', fields: ['email'] },
+      }),
+    ]);
+    const res = await get('/api/v1/internal/patients/pat_a/export?requestId=req_1', service);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ service: 'audit', patientId: 'pat_a', requestId: 'req_1', generatedAt: expect.any(String) });
+    expect(res.body.accessLog.map((e: { type: string; actor: { id: string } }) => [e.type, e.actor.id])).toEqual([
+      ['records.patient.viewed', tenant.clinician.id],
+      ['records.patient.viewed', supportUser],
+      ['records.patient.viewed', tenant.receptionist.id],
+    ]);
+    const seqs = res.body.accessLog.map((e: { seq: number }) => e.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    // Another practice's service token sees only its own practice's entries.
+    const otherService = h.issuer.sign({ tid: otherTenant.tenantId, role: 'service', sub: 'consent', amr: ['svc'] });
+    expect((await get('/api/v1/internal/patients/pat_b/export', otherService)).body.accessLog).toEqual([]);
+    expect((await get('/api/v1/internal/patients/pat_a/export', tenant.admin.token)).status).toBe(403);
+    expect((await get('/api/v1/internal/patients/pat_a/export?patientId=x', service)).status).toBe(400);
   });
 });

@@ -7,6 +7,7 @@ import type { AuthDeps } from './deps';
 import { deletionRoutes } from './deletion/routes';
 import { loginRoutes } from './login/routes';
 import { mfaRoutes } from './mfa/routes';
+import { serviceTokenRoutes } from './service-tokens/routes';
 import { supportRoutes } from './support/routes';
 import { tenantRoutes } from './tenants/routes';
 import { userRoutes } from './users/routes';
@@ -17,8 +18,9 @@ export function createAuthApp(deps: AuthDeps): Express {
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: deps.readiness,
-    trustProxy: deps.config.TRUST_PROXY,
-    routers: [tenantRoutes(deps), deletionRoutes(deps), loginRoutes(deps), mfaRoutes(deps), userRoutes(deps), supportRoutes(deps)],
+    trustedProxies: deps.config.TRUSTED_PROXIES,
+    requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
+    routers: [tenantRoutes(deps), deletionRoutes(deps), loginRoutes(deps), mfaRoutes(deps), userRoutes(deps), supportRoutes(deps), serviceTokenRoutes(deps)],
     configure: (app) => {
       app.get('/.well-known/jwks.json', async (_req, res, next) => {
         try {

@@ -95,6 +95,9 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
         timeCost: config.ARGON2_TIME,
         concurrency: config.HASH_CONCURRENCY,
         queue: config.HASH_QUEUE,
+        // Every argon2id verification, the dummy ones for unknown accounts included: the
+        // number of password guesses actually checked (the lockout's test reads it).
+        onVerify: () => base.metrics.counter('auth_password_verifications_total', 'argon2id password verifications run').inc(),
       }),
       tenants,
       users,

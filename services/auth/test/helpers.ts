@@ -35,6 +35,8 @@ export function testConfig(overrides: Record<string, string> = {}): AuthConfig {
     KEK: randomBytes(32).toString('base64'),
     KEK_ID: 'test-kek',
     REDIS_PREFIX: `t:${unique('auth')}:`,
+    // Tests speak as the gateway does (from loopback, with X-Forwarded-For).
+    TRUSTED_PROXIES: '127.0.0.1,::1',
     LOGIN_DELAY_BASE_MS: '100',
     LOGIN_DELAY_MAX_MS: '400',
     OUTBOX_INTERVAL_MS: '50',

@@ -1,8 +1,10 @@
 /* global document, window, fetch, sessionStorage, location, URLSearchParams */
 // The Praxis web client: a small single-page app on the public API, served by the gateway
 // from its own origin (no build step, no third-party code, runs under a 'self'-only CSP).
-// Pages: sign-up, login with a TOTP step, patients (search, create), a patient with notes,
-// the audit log (admins), account (2FA). Tokens live in sessionStorage, for this tab only.
+// Pages: sign-up, login with a TOTP step, patients (search, create), a patient with notes
+// and a consent panel (preferences, codes, privacy notices), data rights (admins: notice
+// versions, subject access, erasure), the audit log (admins), account (2FA), and the
+// public privacy-notice page behind an emailed link (/privacy-notices/ack/<token>). Tokens live in sessionStorage, for this tab only.
 (function () {
   'use strict';
 
@@ -234,7 +236,10 @@
               flash('Note saved.');
               await loadNotes();
             }) }, field('Title', { name: 'title', required: true, maxlength: 200 }), field('Note', { name: 'body', rows: 5, required: true }), h('div', {}, h('button', { type: 'submit' }, 'Add note'))), notes]
-          : h('p', { class: 'muted' }, 'Clinical notes are not available to receptionists.')));
+          : h('p', { class: 'muted' }, 'Clinical notes are not available to receptionists.')),
+      h('div', { id: 'consent-slot' }),
+      me.role === 'admin' ? rightsCard(p) : null);
+    document.getElementById('consent-slot').replaceWith(await consentPanel(id));
     if (canNotes) await loadNotes();
     await messagesCard(p);
   }
@@ -353,6 +358,171 @@
       h('p', { class: 'muted' }, `Available until ${when(dm.expiresAt)}.`)));
   }
 
+
+
+  // ---- consent panel (every staff role: preferences, codes, notices) ------------------
+  const SNOMED = 'http://snomed.info/sct';
+
+  async function consentPanel(id) {
+    const card = h('div', { class: 'card', id: 'consent-panel' }, h('h2', {}, 'Consent and preferences'), h('p', { class: 'muted' }, 'Loading…'));
+    const path = `/patients/${encodeURIComponent(id)}`;
+    const load = async () => {
+      let c;
+      let versions;
+      try {
+        [c, versions] = await Promise.all([api('GET', `${path}/consent`), api('GET', '/privacy-notice-versions')]);
+      } catch (err) {
+        card.replaceChildren(h('h2', {}, 'Consent and preferences'), h('p', { class: 'muted' }, err.status === 503 ? 'The consent service is not available right now.' : err.message));
+        return;
+      }
+      const prefs = h('form', { class: 'row', id: 'preferences-form', onsubmit: submitting(async (_v, form) => {
+        await api('PUT', `${path}/preferences`, { sms: form.elements.sms.checked, email: form.elements.email.checked });
+        flash('Preferences saved.');
+        await load();
+      }) },
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'sms', checked: c.preferences.sms }), 'Text messages (SMS) allowed'),
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'email', checked: c.preferences.email }), 'Email allowed'),
+        h('button', { type: 'submit' }, 'Save preferences'));
+      const history = c.preferenceHistory.length
+        ? h('details', {}, h('summary', {}, `History (${c.preferenceHistory.length} change${c.preferenceHistory.length === 1 ? '' : 's'})`),
+          h('ul', {}, c.preferenceHistory.map((x) => h('li', {}, `v${x.version} · SMS ${x.sms ? 'allowed' : 'declined'}, email ${x.email ? 'allowed' : 'declined'} · ${when(x.changedAt)}`))))
+        : h('p', { class: 'muted' }, 'No change recorded: both channels allowed by default.');
+      const codes = c.codes.length
+        ? h('table', { id: 'consent-codes' }, h('thead', {}, h('tr', {}, h('th', {}, 'Kind'), h('th', {}, 'Code'), h('th', {}, 'Meaning'), h('th', {}, 'Recorded'))),
+          h('tbody', {}, c.codes.map((x) => h('tr', {}, h('td', {}, h('span', { class: x.kind === 'dissent' ? 'badge' : 'badge ok' }, x.kind)), h('td', {}, h('code', {}, x.code)), h('td', {}, x.display), h('td', {}, when(x.recordedAt))))))
+        : h('p', { class: 'muted' }, 'No consent or dissent codes.');
+      const codeForm = h('form', { class: 'row', id: 'code-form', onsubmit: submitting(async (v, form) => {
+        await api('POST', `${path}/consent-codes`, { kind: v.kind, system: v.system === 'snomed' ? SNOMED : v.otherSystem.trim(), code: v.code.trim(), display: v.display.trim() });
+        form.reset();
+        flash('Code recorded.');
+        await load();
+      }) },
+        h('label', {}, 'Kind', h('select', { name: 'kind' }, h('option', { value: 'dissent' }, 'Dissent'), h('option', { value: 'consent' }, 'Consent'))),
+        h('label', {}, 'System', h('select', { name: 'system' }, h('option', { value: 'snomed' }, 'SNOMED CT'), h('option', { value: 'other' }, 'Other (URI)'))),
+        h('label', {}, 'Other system URI', h('input', { name: 'otherSystem', placeholder: 'urn:…' })),
+        h('label', {}, 'Code', h('input', { name: 'code', required: true, placeholder: 'e.g. 38341003' })),
+        h('label', {}, 'Meaning', h('input', { name: 'display', required: true, maxlength: 500 })),
+        h('button', { type: 'submit' }, 'Record code'));
+      const current = versions.items[0];
+      const notices = c.notices.length
+        ? h('ul', { id: 'notice-status' }, c.notices.map((n) => h('li', {}, `Notice ${n.noticeVersion} · ${n.method === 'email' ? 'by email' : 'in person'} · ${n.status} · ${when(n.at)}`)))
+        : h('p', { class: 'muted', id: 'notice-status' }, 'No privacy notice given yet.');
+      const noticeForm = current
+        ? h('form', { class: 'row', id: 'notice-form', onsubmit: submitting(async (v) => {
+          const r = await api('POST', `${path}/privacy-notices`, { noticeVersion: v.noticeVersion, method: v.method });
+          flash(r.method === 'email' ? 'Notice sent by email; the patient acknowledges through the link.' : 'Acknowledgement recorded.');
+          await load();
+        }) },
+          h('label', {}, 'Version', h('select', { name: 'noticeVersion' }, versions.items.map((x) => h('option', { value: x.version }, `${x.version}${x.current ? ' (current)' : ''}`)))),
+          h('label', {}, 'How', h('select', { name: 'method' }, h('option', { value: 'in_person' }, 'Acknowledged in person'), h('option', { value: 'email' }, 'Send by email'))),
+          h('button', { type: 'submit' }, 'Give notice'))
+        : h('p', { class: 'muted' }, 'The practice has no privacy notice yet (admins publish one under Data rights).');
+      card.replaceChildren(h('h2', {}, 'Consent and preferences'),
+        h('h3', {}, 'Contact preferences'), prefs, history,
+        h('h3', {}, 'Consent and dissent codes'), codes, codeForm,
+        h('h3', {}, 'Privacy notice'), notices, noticeForm);
+    };
+    await load();
+    return card;
+  }
+
+  /** Admins: start a subject access request or an erasure from the patient's page. */
+  function rightsCard(p) {
+    const out = h('div', { id: 'rights-status' });
+    return h('div', { class: 'card', id: 'rights-card' }, h('h2', {}, 'Data-subject rights'),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', id: 'start-sar', onclick: async () => {
+          try {
+            const r = await api('POST', '/subject-access-requests', { patientId: p.id });
+            flash(`Subject access request opened; due ${new Date(r.dueAt).toLocaleDateString()}.`);
+            location.hash = '#/data-rights';
+          } catch (err) {
+            flash(err.message, true);
+          }
+        } }, 'Subject access request')),
+      h('form', { class: 'row', id: 'erase-form', onsubmit: submitting(async (v) => {
+        if (!window.confirm(`Erase ${fullName(p)} from every service? This cannot be undone.`)) return;
+        const r = await api('POST', '/erasure-requests', { patientId: p.id, reason: v.reason.trim() });
+        out.textContent = `Erasure ${r.id}: ${r.status}`;
+        location.hash = '#/data-rights';
+      }) }, h('label', {}, 'Reason for erasure', h('input', { name: 'reason', required: true, maxlength: 1000 })), h('button', { type: 'submit', class: 'danger' }, 'Erase patient')),
+      out);
+  }
+
+  // ---- data rights (admins): notice versions, subject access, erasure -----------------
+  async function dataRightsPage() {
+    if (me.role !== 'admin') return show(h('p', { class: 'error' }, 'Data rights are handled by practice admins.'));
+    const versions = h('div');
+    const sars = h('div', { id: 'sar-list' });
+    const erasures = h('div', { id: 'erasure-list' });
+    const badge = (status) => h('span', { class: `status ${status}` }, status);
+    const load = async () => {
+      const [v, s, e] = await Promise.all([api('GET', '/privacy-notice-versions'), api('GET', '/subject-access-requests'), api('GET', '/erasure-requests')]);
+      versions.replaceChildren(v.items.length
+        ? h('ul', {}, v.items.map((x) => h('li', {}, h('strong', {}, x.version), x.current ? ' (current) ' : ' ', h('span', { class: 'muted' }, when(x.createdAt)))))
+        : h('p', { class: 'muted' }, 'No notice published yet.'));
+      sars.replaceChildren(s.items.length
+        ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Due'), h('th', {}, 'Export'))),
+          h('tbody', {}, s.items.map((r) => h('tr', {},
+            h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(r.patientId)}` }, r.patientId)),
+            h('td', {}, badge(r.expired ? 'expired' : r.status), r.failedParticipant ? ` (${r.failedParticipant} did not answer)` : ''),
+            h('td', {}, new Date(r.dueAt).toLocaleDateString()),
+            h('td', {}, r.status === 'completed' && !r.expired
+              ? [h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'json') }, 'JSON'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'fhir') }, 'FHIR')]
+              : '—')))))
+        : h('p', { class: 'muted' }, 'No subject access requests.'));
+      erasures.replaceChildren(e.items.length
+        ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Services'), h('th', {}, 'Started'))),
+          h('tbody', {}, e.items.map((r) => h('tr', {},
+            h('td', {}, h('code', {}, r.patientId)),
+            h('td', {}, badge(r.status), r.missing ? ` (no answer from ${r.missing.join(', ')})` : ''),
+            h('td', {}, Object.entries(r.services).map(([name, st]) => `${name}: ${st}`).join(', ')),
+            h('td', {}, when(r.createdAt))))))
+        : h('p', { class: 'muted' }, 'No erasure requests.'));
+    };
+    const download = async (id, format) => {
+      try {
+        const data = await api('GET', `/subject-access-requests/${encodeURIComponent(id)}/export${format === 'fhir' ? '?format=fhir' : ''}`);
+        const url = window.URL.createObjectURL(new window.Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+        const a = h('a', { href: url, download: `subject-access-${id}${format === 'fhir' ? '-fhir' : ''}.json` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => window.URL.revokeObjectURL(url), 10_000);
+      } catch (err) {
+        flash(err.message, true);
+      }
+    };
+    show(h('div', { class: 'toolbar' }, h('h1', {}, 'Data rights'), h('button', { type: 'button', class: 'secondary', onclick: () => load().catch((e) => flash(e.message, true)) }, 'Refresh')),
+      h('div', { class: 'card' }, h('h2', {}, 'Privacy notice versions'), versions,
+        h('form', { class: 'stack', id: 'notice-version-form', onsubmit: submitting(async (v, form) => {
+          await api('POST', '/privacy-notice-versions', { version: v.version.trim(), text: v.text.trim() });
+          form.reset();
+          flash('Notice version published.');
+          await load();
+        }) }, field('Version', { name: 'version', required: true, placeholder: '2026-02', pattern: '[A-Za-z0-9_.:\\-]+' }), field('Notice text', { name: 'text', rows: 6, required: true }), h('div', {}, h('button', { type: 'submit' }, 'Publish version')))),
+      h('div', { class: 'card' }, h('h2', {}, 'Subject access requests'), h('p', { class: 'muted' }, 'Start one from the patient’s page. Due in 30 days; exports can be downloaded for 7 days.'), sars),
+      h('div', { class: 'card' }, h('h2', {}, 'Erasure requests'), h('p', { class: 'muted' }, 'Start one from the patient’s page. Every service erases its part and answers.'), erasures));
+    await load();
+  }
+
+  // ---- the public privacy-notice page behind an emailed link ---------------------------
+  async function noticeAckPage(token) {
+    const path = `/privacy-notices/ack/${encodeURIComponent(token)}`;
+    try {
+      const n = await api('GET', path);
+      show(h('div', { class: 'card narrow wide-text' }, h('h1', {}, 'Privacy notice'), h('p', { class: 'muted' }, `${n.practice} · version ${n.version}`),
+        h('div', { class: 'notice-text' }, n.text.split(/\n{2,}/).map((para) => h('p', {}, para))),
+        h('form', { onsubmit: submitting(async () => {
+          await api('POST', path);
+          show(h('div', { class: 'card narrow' }, h('h1', {}, 'Thank you'), h('p', {}, 'Your acknowledgement has been recorded. You can close this page.')));
+        }) }, h('button', { type: 'submit' }, 'I have read this notice'))));
+    } catch (err) {
+      show(h('div', { class: 'card narrow' }, h('h1', {}, 'Privacy notice'),
+        h('p', { class: 'error' }, err.status === 410 ? 'This link has expired. Please ask the practice to send the notice again.' : 'This link is not valid or has already been used.')));
+    }
+  }
+
   async function auditPage() {
     if (me.role !== 'admin') return show(h('p', { class: 'error' }, 'The audit log is for practice admins.'));
     const out = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
@@ -416,6 +586,7 @@
     document.getElementById('nav').hidden = !signed;
     document.getElementById('who').hidden = !signed;
     document.getElementById('nav-audit').hidden = !(me && me.role === 'admin');
+    document.getElementById('nav-rights').hidden = !(me && me.role === 'admin');
     document.getElementById('who-name').textContent = me ? `${me.name} · ${me.role} · ${me.tenant.name}` : '';
     for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', location.hash.startsWith(a.getAttribute('href')));
   }
@@ -435,6 +606,8 @@
 
   async function render() {
     const route = (location.hash || '#/').slice(1).split('?')[0];
+    const ack = /^\/privacy-notices\/ack\/([A-Za-z0-9_-]{20,100})$/.exec(location.pathname);
+    if (ack) return noticeAckPage(ack[1]);
     try {
       if (!me && session.get()) me = await api('GET', '/auth/me').catch(() => null);
       renderChrome();
@@ -447,6 +620,7 @@
       if (m) return await patientPage(decodeURIComponent(m[1]));
       if (route === '/audit') return await auditPage();
       if (route === '/messages') return await messagesPage();
+      if (route === '/data-rights') return await dataRightsPage();
       if (route === '/account') return accountPage();
       show(h('p', {}, 'Page not found. ', h('a', { href: '#/patients' }, 'Go to patients')));
     } catch (err) {

@@ -7,7 +7,11 @@ import {
   type JwksVerifier,
   type Logger,
   type Metrics,
+  type TrustedProxies,
+  allowedMethods,
   authContextFromClaims,
+  clientIpKey,
+  clientIpMiddleware,
   bearerToken,
   childTraceparent,
   problemErrorHandler,
@@ -15,11 +19,11 @@ import {
   requestIdPattern,
   runWithContext,
   setContextIdentity,
+  trustedProxiesFromLegacy,
   uuidv7,
 } from '@praxis/platform';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
 import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { OpenApiAggregator } from './openapi/aggregate';
@@ -46,6 +50,9 @@ export interface GatewayDeps {
   rateLimits: GatewayRateLimits;
   corsOrigins: readonly string[];
   bodyLimitBytes: number;
+  /** Whose X-Forwarded-For decides the client IP (TRUSTED_PROXIES: the ingress). Default: none. */
+  trustedProxies?: TrustedProxies;
+  /** Deprecated: the old express `trust proxy` value, used only without trustedProxies. */
   trustProxy?: string | boolean | number;
   version?: string;
   /** `all`: /readyz needs every configured service ready; `redis`: only Redis (services listed). */
@@ -57,18 +64,23 @@ export interface GatewayDeps {
 const API_PREFIX = '/api/v1';
 const quietPaths = new Set(['/livez', '/readyz', '/metrics']);
 
-/** Hash client addresses before they become Redis keys: no raw IPs at rest. */
-const ipKey = (ip: string) => createHash('sha256').update(ip).digest('base64url').slice(0, 22);
-
 export function createGatewayApp(deps: GatewayDeps): Express {
   const { logger, metrics, upstreams } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.set('trust proxy', deps.trustProxy ?? 'loopback');
+  // req.ip comes from clientIpMiddleware (validated; X-Forwarded-For only from a trusted
+  // proxy); the same list decides whether X-Forwarded-Proto/Host count (req.protocol).
+  const trusted = deps.trustedProxies ?? trustedProxiesFromLegacy(deps.trustProxy);
+  app.set('trust proxy', (addr: string) => trusted.trusts(addr));
   app.set('query parser', false);
 
-  const httpDuration = metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const httpDuration = metrics.histogram(
+    'http_request_duration_seconds',
+    'HTTP request latency',
+    ['method', 'route', 'status'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
   const rateLimited = metrics.counter('gateway_rate_limited_total', 'Requests refused by a rate limit', ['rule']);
   const edgeRejected = metrics.counter('gateway_edge_rejected_total', 'Requests refused at the edge', ['reason']);
 
@@ -85,12 +97,17 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       const route = String(res.locals.route);
       httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (!quietPaths.has(req.path)) {
-        logger.info({ http: { method: req.method, route, upstream: res.locals.upstream, status: res.statusCode, ms: Math.round(seconds * 1000) } }, 'request');
+        logger.info(
+          { http: { method: req.method, route, upstream: res.locals.upstream, status: res.statusCode, ms: Math.round(seconds * 1000) } },
+          'request',
+        );
       }
     });
     runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
   });
+  app.use(clientIpMiddleware(trusted));
   app.use(securityHeaders());
+  app.use(allowedMethods());
   app.use(cors(deps.corsOrigins));
 
   app.get('/livez', (_req, res) => {
@@ -145,7 +162,7 @@ export function createGatewayApp(deps: GatewayDeps): Express {
     authIp: { name: 'auth-ip', limit: deps.rateLimits.authIpPerMinute, windowMs: minute },
     user: { name: 'user', limit: deps.rateLimits.userPerMinute, windowMs: minute },
   } satisfies Record<string, RateLimitRule>;
-  const byIp = (req: Request, rule: RateLimitRule) => ({ rule, subject: ipKey(req.ip ?? 'unknown') });
+  const byIp = (req: Request, rule: RateLimitRule) => ({ rule, subject: clientIpKey(req.ip ?? 'unknown') });
 
   /** One Redis round trip: every limit, and the revocation mark when given. Fails closed. */
   async function edgeCheck(hits: { rule: RateLimitRule; subject: string }[], revokedKey?: string): Promise<void> {
@@ -181,7 +198,10 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       throw err;
     }
     const auth = authContextFromClaims(claims);
-    await edgeCheck([byIp(req, rules.ip), { rule: rules.user, subject: `${auth.tenantId}:${auth.actor.id}` }], revokedSessionKey(claims.sid));
+    await edgeCheck(
+      [byIp(req, rules.ip), { rule: rules.user, subject: `${auth.tenantId}:${auth.actor.id}` }],
+      revokedSessionKey(claims.sid),
+    );
     setContextIdentity(auth.tenantId, auth.actor.id);
   }
 

@@ -25,10 +25,19 @@ export const gatewayConfigSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
-  /** express `trust proxy`: whose X-Forwarded-For to believe (the ingress in k8s). */
-  TRUST_PROXY: z.string().default('loopback'),
+  /**
+   * Proxies whose X-Forwarded-For decides the client IP: comma-separated IPs or CIDRs (the
+   * ingress controller's pods in Kubernetes). Empty (the default): every client is its
+   * socket's peer, and X-Forwarded-For is ignored.
+   */
+  TRUSTED_PROXIES: configFields.trustedProxies,
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(2_000),
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
@@ -47,7 +56,10 @@ export const gatewayConfigSchema = z.object({
    */
   READINESS_UPSTREAMS: z.enum(['all', 'redis']).default('all'),
   /** Prefix of the rate-limit keys in Redis: shared by every replica of one deployment. */
-  RATE_LIMIT_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,60}$/).default('praxis:gateway:rl'),
+  RATE_LIMIT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,60}$/)
+    .default('praxis:gateway:rl'),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 

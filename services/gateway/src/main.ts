@@ -35,8 +35,18 @@ async function main(): Promise<void> {
   await verifier.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'JWKS not loaded yet'));
 
   const upstreams = new Upstreams(
-    { auth: config.AUTH_URL, records: config.RECORDS_URL, consent: config.CONSENT_URL, messaging: config.MESSAGING_URL, audit: config.AUDIT_URL },
-    { connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS, responseTimeoutMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS },
+    {
+      auth: config.AUTH_URL,
+      records: config.RECORDS_URL,
+      consent: config.CONSENT_URL,
+      messaging: config.MESSAGING_URL,
+      audit: config.AUDIT_URL,
+    },
+    {
+      connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+      responseTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      connections: config.UPSTREAM_CONNECTIONS,
+    },
   );
   lifecycle.onClose('upstreams', () => upstreams.close());
 
@@ -47,10 +57,14 @@ async function main(): Promise<void> {
     redis,
     verifier,
     upstreams,
-    rateLimits: { ipPerMinute: config.RATE_LIMIT_IP_PER_MIN, authIpPerMinute: config.RATE_LIMIT_AUTH_IP_PER_MIN, userPerMinute: config.RATE_LIMIT_USER_PER_MIN },
+    rateLimits: {
+      ipPerMinute: config.RATE_LIMIT_IP_PER_MIN,
+      authIpPerMinute: config.RATE_LIMIT_AUTH_IP_PER_MIN,
+      userPerMinute: config.RATE_LIMIT_USER_PER_MIN,
+    },
     corsOrigins,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    trustedProxies: config.TRUSTED_PROXIES,
     redisKeyPrefix: config.RATE_LIMIT_PREFIX,
     readiness: config.READINESS_UPSTREAMS,
   });
@@ -58,13 +72,6 @@ async function main(): Promise<void> {
   lifecycle.onClose('http', () => server.close(10_000));
   lifecycle.handleSignals();
   logger.info({ port: server.port, upstreams: upstreams.all().map((u) => u.name) }, 'gateway listening');
-}
-
-function parseTrustProxy(v: string): string | boolean | number {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  if (/^\d+$/.test(v)) return Number(v);
-  return v;
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 // The gateway against real HTTP upstreams and real Redis: routing, edge token checks,
 // size limits, timeouts, streaming, headers, CORS, readiness and the OpenAPI document.
 import { revokedSessionKey } from '@praxis/contracts';
+import { TrustedProxies } from '@praxis/platform';
 import { capturingLogger, unique } from '@praxis/testing';
 import http from 'node:http';
 import { Readable } from 'node:stream';
@@ -419,7 +420,7 @@ describe('gateway with no trusted proxy in front', () => {
 
   beforeAll(async () => {
     upstream = await fakeUpstream('records');
-    gw = await startGateway({ auth: upstream.url, records: upstream.url }, { trustProxy: false });
+    gw = await startGateway({ auth: upstream.url, records: upstream.url }, { trustedProxies: TrustedProxies.none });
   });
   afterAll(async () => {
     await gw.close();

@@ -1,7 +1,7 @@
 // Test doubles for the gateway's own integration tests: real HTTP upstreams on port 0
 // that record what reached them, a gateway built from real Redis and a TestIssuer, and a
 // raw HTTP client that can send any header.
-import { Metrics, type Logger, type RunningServer, startHttpServer } from '@praxis/platform';
+import { Metrics, type Logger, type RunningServer, TrustedProxies, startHttpServer } from '@praxis/platform';
 import { TestIssuer, infra, testLogger, unique } from '@praxis/testing';
 import { Redis } from 'ioredis';
 import http from 'node:http';
@@ -118,6 +118,8 @@ export async function startGateway(
     corsOrigins: ['https://app.example.test'],
     bodyLimitBytes: 1024 * 1024,
     redisKeyPrefix: unique('t:gateway:rl'),
+    // The tests speak from loopback as an ingress would, with X-Forwarded-For.
+    trustedProxies: TrustedProxies.loopback,
     ...deps,
   });
   const server = await startHttpServer(app, 0);

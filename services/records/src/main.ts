@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     keks: config,
     readiness: deps.readiness,
     consumerPrefix: config.RECORDS_CONSUMER_PREFIX,
+    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
   });
   // Registered after mongo and bus, so it closes before them (reverse order).
   deps.lifecycle.onClose('outbox-relay', () => records.stop());

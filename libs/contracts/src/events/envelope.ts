@@ -52,5 +52,9 @@ export function defineEvent<T extends string, S extends z.ZodType>(
 
 // Shared field shapes for event data: ids and codes only, never names, text or contacts.
 export const id = z.string().min(1).max(200);
-export const code = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/);
+export const code = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
 export const count = z.number().int().min(0);

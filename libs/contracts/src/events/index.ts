@@ -11,14 +11,7 @@ import { recordsEvents } from './records';
 export * from './envelope';
 export { auditEvents, authEvents, consentEvents, messagingEvents, platformEvents, recordsEvents };
 
-const allEvents = [
-  ...platformEvents,
-  ...authEvents,
-  ...recordsEvents,
-  ...consentEvents,
-  ...messagingEvents,
-  ...auditEvents,
-] as const;
+const allEvents = [...platformEvents, ...authEvents, ...recordsEvents, ...consentEvents, ...messagingEvents, ...auditEvents] as const;
 
 type AnyDefinition = (typeof allEvents)[number];
 export type EventType = AnyDefinition['type'];
@@ -47,9 +40,7 @@ export function eventDefinitions(): EventDefinition[] {
   return [...registry.values()];
 }
 
-export type EventParseResult =
-  | { ok: true; event: EventEnvelope }
-  | { ok: false; reason: string };
+export type EventParseResult = { ok: true; event: EventEnvelope } | { ok: false; reason: string };
 
 /** Validate an envelope and its data against the registered schema for its type and version. */
 export function parseEvent(raw: unknown): EventParseResult {

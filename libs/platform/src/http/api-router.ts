@@ -29,6 +29,11 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body may be left out altogether (it is then parsed as `{}`); documented as
+   * `requestBody.required: false`. Default: a route with a body schema requires one.
+   */
+  bodyOptional?: boolean;
   /** Success status (default 200; 204 sends no body). */
   status?: number;
   response?: z.ZodType;
@@ -55,10 +60,12 @@ export class ApiRouter {
 
   constructor(private readonly authenticator?: Authenticator) {}
 
-  route<A extends RouteAuth, P extends z.ZodType = typeof emptyStrict, Q extends z.ZodType = typeof emptyStrict, B extends z.ZodType = typeof emptyStrict>(
-    spec: RouteSpec<A, P, Q, B>,
-    handler: (ctx: RouteContext<A, z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown> | unknown,
-  ): this {
+  route<
+    A extends RouteAuth,
+    P extends z.ZodType = typeof emptyStrict,
+    Q extends z.ZodType = typeof emptyStrict,
+    B extends z.ZodType = typeof emptyStrict,
+  >(spec: RouteSpec<A, P, Q, B>, handler: (ctx: RouteContext<A, z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown> | unknown): this {
     this.specs.push(spec as unknown as RouteSpec);
     const paramsSchema = spec.params ?? emptyStrict;
     const querySchema = spec.query ?? emptyStrict;
@@ -79,6 +86,9 @@ export class ApiRouter {
         const query = parseOrThrow(querySchema, { ...(req.query as object) }, 'query');
         let body: unknown = undefined;
         if (bodySchema) {
+          // A body was sent but no parser took it: not JSON.
+          if (req.body === undefined && hasBody(req))
+            throw problems.unsupportedMediaType('The body must be JSON (Content-Type: application/json).');
           body = parseOrThrow(bodySchema, req.body ?? {}, 'body');
         } else if (req.body !== undefined && isNonEmpty(req.body)) {
           throw problems.badRequest('This endpoint takes no request body.');
@@ -100,6 +110,11 @@ export class ApiRouter {
   }
 }
 
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function isNonEmpty(body: unknown): boolean {
   if (body === null || body === undefined) return false;
   if (typeof body === 'object') return Object.keys(body as object).length > 0;
@@ -112,8 +127,10 @@ const problemJsonSchema = {
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },
-    status: { type: 'integer' },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
     detail: { type: 'string' },
+    instance: { type: 'string' },
+    errorId: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
   },
 };
@@ -135,7 +152,10 @@ export function openApiDocument(
       if (spec.internal && !opts.includeInternal) continue;
       const oaPath = API_PREFIX + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const parameters: Record<string, unknown>[] = [];
-      for (const [where, schema] of [['path', spec.params], ['query', spec.query]] as const) {
+      for (const [where, schema] of [
+        ['path', spec.params],
+        ['query', spec.query],
+      ] as const) {
         if (!schema) continue;
         const js = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
         for (const [name, s] of Object.entries(js.properties ?? {})) {
@@ -144,14 +164,26 @@ export function openApiDocument(
       }
       const status = String(spec.status ?? 200);
       const responses: Record<string, unknown> = {
-        [status]: spec.status === 204
-          ? { description: 'No content' }
-          : { description: 'Success', ...(spec.response ? { content: { 'application/json': { schema: jsonSchema(spec.response) } } } : {}) },
+        [status]:
+          spec.status === 204
+            ? { description: 'No content' }
+            : {
+                description: 'Success',
+                ...(spec.response ? { content: { 'application/json': { schema: jsonSchema(spec.response) } } } : {}),
+              },
       };
+      // Every status the platform itself can answer for this route, then the route's own.
       const errors: Record<number, string> = {};
-      if (spec.params || spec.query || spec.body) errors[400] = 'Invalid input (unknown fields and `$` operators included)';
+      errors[400] = 'Invalid input (unknown fields or query parameters, `$` operators, text that is not valid Unicode)';
       if (spec.auth !== 'public') errors[401] = 'Missing, invalid, expired or revoked token';
       if (typeof spec.auth === 'object') errors[403] = `Requires permission \`${spec.auth.permission}\``;
+      if (spec.params) errors[404] = 'Not found, or it belongs to another practice';
+      if (spec.body) {
+        errors[413] = 'The body is larger than allowed';
+        errors[415] = 'The body is not JSON, not UTF-8, or has a Content-Encoding other than gzip, deflate or br';
+      }
+      errors[429] = 'Rate-limited (Retry-After says when to try again)';
+      errors[503] = 'A dependency is unavailable, or the request took too long';
       Object.assign(errors, spec.errors);
       for (const [code, description] of Object.entries(errors)) {
         responses[code] = { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
@@ -162,7 +194,9 @@ export function openApiDocument(
         ...(spec.auth === 'public' ? { security: [] } : {}),
         ...(typeof spec.auth === 'object' ? { 'x-permission': spec.auth.permission } : {}),
         ...(parameters.length ? { parameters } : {}),
-        ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+        ...(spec.body
+          ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: jsonSchema(spec.body) } } } }
+          : {}),
         responses,
       };
     }

@@ -9,6 +9,8 @@ import { randomId, uuidv7 } from '../ids';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { API_PREFIX, type ApiRouter, openApiDocument } from './api-router';
+import { TrustedProxies, clientIpMiddleware, trustedProxiesFromLegacy } from './client-ip';
+import { jsonBodyDefect } from './json-text';
 import { ProblemError, problems } from './problem';
 
 export const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -24,8 +26,19 @@ export interface HttpAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   routers?: ApiRouter[];
   bodyLimit?: string;
-  /** express `trust proxy`: which proxies' X-Forwarded-For to believe. */
+  /**
+   * Whose X-Forwarded-For decides the client IP (`req.ip`): TRUSTED_PROXIES from the
+   * service's config. Default: none, the socket's peer is the client.
+   */
+  trustedProxies?: TrustedProxies;
+  /** Deprecated: the old express `trust proxy` value; used only when trustedProxies is not given. */
   trustProxy?: string | boolean | number;
+  /**
+   * A request not answered after this long gets 503 problem+json (REQUEST_TIMEOUT_MS;
+   * default 8 s, below the gateway's 10 s upstream timeout). A response already started
+   * (a streamed export) is left alone.
+   */
+  requestTimeoutMs?: number;
   /** Extra middleware or routes mounted before the API routes (e.g. JWKS). */
   configure?: (app: Express) => void;
 }
@@ -33,10 +46,19 @@ export interface HttpAppOptions {
 export function createHttpApp(opts: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', opts.trustProxy ?? 'loopback');
+  // req.ip is set by clientIpMiddleware (validated, normalised), not by express's own
+  // parsing of X-Forwarded-For; the same list decides req.protocol.
+  const trusted = opts.trustedProxies ?? trustedProxiesFromLegacy(opts.trustProxy);
+  app.set('trust proxy', (addr: string) => trusted.trusts(addr));
   app.set('query parser', 'simple');
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
-  const httpDuration = opts.metrics.histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  const httpDuration = opts.metrics.histogram(
+    'http_request_duration_seconds',
+    'HTTP request latency',
+    ['method', 'route', 'status'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
@@ -54,6 +76,9 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     });
     runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
   });
+  app.use(clientIpMiddleware(trusted));
+  app.use(allowedMethods());
+  app.use(requestDeadline(requestTimeoutMs, opts.logger));
 
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use((_req, res, next) => {
@@ -92,12 +117,78 @@ export function createHttpApp(opts: HttpAppOptions): Express {
 
   opts.configure?.(app);
 
-  app.use(express.json({ limit: opts.bodyLimit ?? '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(acceptedBodyEncoding());
+  app.use(
+    express.json({
+      limit: opts.bodyLimit ?? '1mb',
+      strict: true,
+      type: ['application/json', 'application/*+json'],
+      // The raw (decompressed) bytes, before JSON.parse: UTF-8, surrogates, duplicate keys.
+      verify: (_req, _res, buf) => {
+        const defect = jsonBodyDefect(buf);
+        if (defect) throw problems.badRequest(defect);
+      },
+    }),
+  );
   for (const r of routers) app.use(API_PREFIX, r.router);
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(problems.notFound('No such endpoint.')));
   app.use(problemErrorHandler(opts.logger));
   return app;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
+
+/** Methods the API answers; anything else (TRACE, CONNECT-like extensions) is 405. */
+export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const allowedMethodSet = new Set<string>(ALLOWED_METHODS);
+
+export function allowedMethods() {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    next(allowedMethodSet.has(req.method) ? undefined : problems.methodNotAllowed(ALLOWED_METHODS));
+  };
+}
+
+/** Content-Encoding we inflate; anything else is 415 before the body is read. Charsets: UTF-8 only. */
+const ACCEPTED_ENCODINGS = new Set(['identity', 'gzip', 'deflate', 'br']);
+
+export function acceptedBodyEncoding() {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const enc = req.headers['content-encoding'];
+    if (enc !== undefined && !ACCEPTED_ENCODINGS.has(enc.trim().toLowerCase())) {
+      next(problems.unsupportedMediaType('Content-Encoding must be one of identity, gzip, deflate, br.'));
+      return;
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      next(problems.unsupportedMediaType('Bodies must be UTF-8.'));
+      return;
+    }
+    next();
+  };
+}
+
+/** Answer 503 when the handler has not started a response within `ms`. */
+export function requestDeadline(ms: number, logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      logger.warn({ http: { method: req.method, ms } }, 'request deadline passed');
+      // A client still sending its body is not waited for any longer.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendProblem(res, {
+        type: problemTypes.timeout,
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The request took too long; try again.',
+      });
+    }, ms);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    res.on('finish', clear);
+    res.on('close', clear);
+    next();
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -124,12 +215,23 @@ export function problemErrorHandler(logger: Logger) {
     if (err instanceof ProblemError) problem = err;
     else if (e?.type === 'entity.too.large') problem = problems.payloadTooLarge();
     else if (e?.type === 'entity.parse.failed') problem = problems.badRequest('The body is not valid JSON.');
-    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') problem = problems.badRequest('Unsupported body encoding.');
-    else if ((e?.status ?? e?.statusCode ?? 0) >= 400 && (e?.status ?? e?.statusCode ?? 0) < 500 && e?.type) problem = problems.badRequest('The request could not be read.');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') problem = problems.unsupportedMediaType();
+    else if (isDecompressionError(err)) problem = problems.badRequest('The body is not valid data for its Content-Encoding.');
+    else if (clientStatus(e) === 413) problem = problems.payloadTooLarge();
+    else if (clientStatus(e) === 415) problem = problems.unsupportedMediaType();
+    // Any other 4xx from express or the body parser (undecodable path parameters, an
+    // aborted body, …): the client's fault, answered as such.
+    else if (clientStatus(e) !== undefined) problem = problems.badRequest('The request could not be read.');
     else {
       const errorId = randomId();
       logger.error({ err, errorId }, 'unhandled error');
-      sendProblem(res, { type: problemTypes.internal, title: 'Internal error', status: 500, detail: 'Something went wrong on our side.', errorId });
+      sendProblem(res, {
+        type: problemTypes.internal,
+        title: 'Internal error',
+        status: 500,
+        detail: 'Something went wrong on our side.',
+        errorId,
+      });
       return;
     }
     if (problem.status >= 500) logger.warn({ status: problem.status, type: problem.type }, 'request failed');
@@ -144,11 +246,24 @@ export function problemErrorHandler(logger: Logger) {
   };
 }
 
+function clientStatus(e: { status?: number; statusCode?: number } | undefined): number | undefined {
+  const status = e?.status ?? e?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function isDecompressionError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR_BROTLI') || code === 'ERR_ZLIB_INITIALIZATION_FAILED');
+}
+
 export function sendProblem(res: Response, problem: Problem): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   const ctx = currentContext();
-  res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
+  res
+    .status(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...problem, ...(ctx ? { instance: `urn:request:${ctx.requestId}` } : {}) }));
 }

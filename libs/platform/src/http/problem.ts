@@ -27,10 +27,22 @@ export const problems = {
   paymentRequired: (detail: string) => new ProblemError(402, problemTypes.paymentRequired, 'Payment required', detail),
   unprocessable: (detail: string, type: string = problemTypes.refused) => new ProblemError(422, type, 'Refused', detail),
   locked: (retryAfterSeconds: number, detail = 'Temporarily locked.') =>
-    new ProblemError(423, problemTypes.locked, 'Locked', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
+    new ProblemError(423, problemTypes.locked, 'Locked', detail, undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    }),
   tooManyRequests: (retryAfterSeconds: number, detail = 'Too many requests.') =>
-    new ProblemError(429, problemTypes.rateLimited, 'Too many requests', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
-  payloadTooLarge: () => new ProblemError(413, problemTypes.payloadTooLarge, 'Payload too large', 'The request body is larger than allowed.'),
+    new ProblemError(429, problemTypes.rateLimited, 'Too many requests', detail, undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    }),
+  payloadTooLarge: () =>
+    new ProblemError(413, problemTypes.payloadTooLarge, 'Payload too large', 'The request body is larger than allowed.'),
+  unsupportedMediaType: (detail = 'This content encoding or type is not accepted.') =>
+    new ProblemError(415, problemTypes.unsupportedMediaType, 'Unsupported media type', detail),
+  methodNotAllowed: (allow: readonly string[]) =>
+    new ProblemError(405, problemTypes.methodNotAllowed, 'Method not allowed', 'This method is not supported.', undefined, {
+      Allow: allow.join(', '),
+    }),
   unavailable: (detail = 'A dependency is unavailable.') => new ProblemError(503, problemTypes.unavailable, 'Service unavailable', detail),
   timeout: (detail = 'A dependency did not answer in time.') => new ProblemError(504, problemTypes.timeout, 'Gateway timeout', detail),
+  gone: (detail = 'This is no longer available.') => new ProblemError(410, problemTypes.gone, 'Gone', detail),
 };

@@ -9,6 +9,7 @@ import type { AuthDeps } from '../deps';
 import { checkSecondFactor, hasTotp } from '../mfa/mfa';
 import { systemActor } from '../shared/events';
 import type { TenantDoc } from '../tenants/model';
+import { revokeSession } from '../sessions/sessions';
 import { getUser } from '../users/users';
 
 export async function scheduleDeletion(deps: AuthDeps, tenantId: string, userId: string, password: string, code: string | undefined, actor: Actor, ip?: string): Promise<TenantDoc> {
@@ -30,7 +31,23 @@ export async function scheduleDeletion(deps: AuthDeps, tenantId: string, userId:
   const event = makeEvent({ type: 'auth.tenant.deletion-scheduled', tenantId, actor, data: { deletionScheduledFor: when.toISOString() } });
   const updated = await deps.tenants.update(tenantId, { status: 'deletion-scheduled', deletionScheduledFor: when }, [], [event], { status: 'active' });
   if (!updated) return (await deps.tenants.get(tenantId)) ?? tenant;
+  await endSessionsWhileDeleting(deps, tenantId, actor);
   return updated;
+}
+
+/**
+ * A practice scheduled for deletion is closed to everyone but its admins (who may restore
+ * it): every other open session — staff and support — ends now (its access tokens are
+ * refused at once), and none refreshes while the deletion is pending (sessionStillAllowed).
+ */
+export async function endSessionsWhileDeleting(deps: AuthDeps, tenantId: string, actor: Actor): Promise<number> {
+  let ended = 0;
+  for (const s of await deps.sessions.openFor(tenantId, {})) {
+    if (s.kind === 'user' && s.role === 'admin') continue;
+    await revokeSession(deps, s, 'tenant-deletion', actor);
+    ended++;
+  }
+  return ended;
 }
 
 export async function restoreTenant(deps: AuthDeps, tenantId: string, actor: Actor): Promise<TenantDoc> {

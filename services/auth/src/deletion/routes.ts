@@ -28,7 +28,14 @@ export function deletionRoutes(deps: AuthDeps): ApiRouter {
     },
   );
   r.route(
-    { method: 'post', path: '/tenants/current/restore', summary: 'Cancel a scheduled deletion', tags: ['practices'], auth: { permission: 'tenant:manage' } },
+    {
+      method: 'post',
+      path: '/tenants/current/restore',
+      summary: 'Cancel a scheduled deletion',
+      tags: ['practices'],
+      auth: { permission: 'tenant:manage' },
+      errors: { 409: 'No deletion is scheduled' },
+    },
     async ({ auth }) => {
       if (auth.actor.kind !== 'user') throw problems.forbidden();
       return tenantView(await restoreTenant(deps, auth.tenantId, auth.actor));

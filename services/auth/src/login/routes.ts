@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AuthDeps } from '../deps';
 import { refreshSession, revokeSession, revokeSessionsWhere } from '../sessions/sessions';
 import type { SessionDoc } from '../sessions/model';
-import { emailSchema, passwordSchema, slugSchema } from '../tenants/routes';
+import { emailSchema, newPasswordSchema, passwordSchema, slugSchema } from '../tenants/routes';
 import { userActor } from '../shared/events';
 import { PLATFORM_TENANT } from '../users/model';
 import { changePassword } from '../users/users';
@@ -24,14 +24,18 @@ const loginResponse = z.union([
   z.object({ mfaRequired: z.literal(true), mfaToken: z.string(), mfaEnrolmentRequired: z.literal(true).optional() }),
 ]);
 
-export const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+/** The client's address as the platform decided it (TRUSTED_PROXIES; validated, normalised). */
+export const clientIp = (req: Request): string => req.ip ?? 'unknown';
 
 /** Support sessions live only while their grant does. */
 export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promise<boolean> {
   if (s.kind === 'support') {
     const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
     const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
-    return Boolean(grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled);
+    const tenant = await deps.tenants.get(s.tenantId);
+    return Boolean(
+      grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled && tenant?.status === 'active',
+    );
   }
   if (s.kind === 'user') {
     const user = await deps.users.get(s.tenantId, s.userId);
@@ -39,7 +43,9 @@ export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promis
     // A session opened with a password alone ends at its next refresh once the practice
     // requires 2FA: the user logs in again, and that login enrols or asks for a code.
     const secondFactor = s.amr.includes('otp') || s.amr.includes('rec');
-    return Boolean(user && !user.disabled && tenant && (!tenant.mfaRequired || secondFactor));
+    // While a deletion is pending only admins keep (and open) sessions: they may restore it.
+    const open = tenant?.status === 'active' || (tenant?.status === 'deletion-scheduled' && user?.role === 'admin');
+    return Boolean(user && !user.disabled && tenant && open && (!tenant.mfaRequired || secondFactor));
   }
   const user = await deps.users.get(PLATFORM_TENANT, s.userId);
   return Boolean(user && !user.disabled);
@@ -85,7 +91,11 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       auth: 'public',
       body: z.strictObject({ tenant: slugSchema, email: emailSchema, password: passwordSchema }),
       response: loginResponse,
-      errors: { 401: 'Bad credentials (same answer whether or not the email exists)', 423: 'Temporarily locked', 429: 'Slow down (Retry-After)' },
+      errors: {
+        401: 'Bad credentials (same answer whether or not the email exists)',
+        423: 'Temporarily locked',
+        429: 'Slow down (Retry-After)',
+      },
     },
     ({ body, req }) => passwordLogin(deps, { slug: body.tenant, email: body.email, password: body.password, ip: clientIp(req) }),
   );
@@ -111,6 +121,7 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       auth: 'public',
       body: z.strictObject({ refreshToken: z.string().min(1).max(200) }),
       response: tokenResponse,
+      errors: { 401: 'Unknown, expired, revoked or already-used refresh token (a reuse ends the session)' },
     },
     async ({ body, req }) => {
       await new LoginThrottle(deps.redis, deps.config).checkIp(clientIp(req));
@@ -133,7 +144,7 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       tags: ['auth'],
       auth: 'authenticated',
       status: 204,
-      body: z.strictObject({ currentPassword: passwordSchema, newPassword: passwordSchema }),
+      body: z.strictObject({ currentPassword: passwordSchema, newPassword: newPasswordSchema }),
       errors: { 422: 'The current password is wrong' },
     },
     async ({ auth, body }) => {
@@ -141,14 +152,31 @@ export function loginRoutes(deps: AuthDeps): ApiRouter {
       await changePassword(deps, auth.tenantId, auth.userId, auth.sessionId, body.currentPassword, body.newPassword);
     },
   );
-  r.route({ method: 'get', path: '/auth/sessions', summary: 'My open sessions', tags: ['auth'], auth: 'authenticated' }, async ({ auth }) => {
-    const open = await deps.sessions.openFor(auth.tenantId, { userId: auth.userId });
-    return {
-      items: open.map((s) => ({ id: s._id, current: s._id === auth.sessionId, amr: s.amr, startedAt: s.createdAt.toISOString(), lastUsedAt: s.lastUsedAt.toISOString(), expiresAt: s.expiresAt.toISOString() })),
-    };
-  });
   r.route(
-    { method: 'delete', path: '/auth/sessions/others', summary: 'End all my other sessions', tags: ['auth'], auth: 'authenticated', status: 204 },
+    { method: 'get', path: '/auth/sessions', summary: 'My open sessions', tags: ['auth'], auth: 'authenticated' },
+    async ({ auth }) => {
+      const open = await deps.sessions.openFor(auth.tenantId, { userId: auth.userId });
+      return {
+        items: open.map((s) => ({
+          id: s._id,
+          current: s._id === auth.sessionId,
+          amr: s.amr,
+          startedAt: s.createdAt.toISOString(),
+          lastUsedAt: s.lastUsedAt.toISOString(),
+          expiresAt: s.expiresAt.toISOString(),
+        })),
+      };
+    },
+  );
+  r.route(
+    {
+      method: 'delete',
+      path: '/auth/sessions/others',
+      summary: 'End all my other sessions',
+      tags: ['auth'],
+      auth: 'authenticated',
+      status: 204,
+    },
     async ({ auth }) => {
       if (auth.actor.kind !== 'user') throw problems.forbidden();
       await revokeSessionsWhere(deps, auth.tenantId, { userId: auth.userId }, 'others-ended', userActor(auth.userId), auth.sessionId);

@@ -5,50 +5,69 @@
 //   further failure re-locks. A success clears the count. Locks are always temporary.
 // - per client IP: at most IP_REQUESTS_PER_MIN auth requests a minute (≥ 300, a clinic
 //   shares one address), and at most IP_FAILURES_PER_WINDOW failures in the window.
-// The check-and-reserve step is one Lua script, so parallel guesses cannot slip between
-// a check and the failure it leads to.
-import { problems, sha256 } from '@praxis/platform';
+// An attempt is reserved *before* the password or code is checked, in one Lua script that
+// counts the attempts still running (a second key, expiring after a minute, so a crashed
+// attempt is forgotten): concurrent guesses see each other, and at most LOGIN_LOCK_AFTER
+// of them are ever checked before the lock. The outcome releases the reservation: a
+// failure turns it into a counted failure, a success clears everything.
+// IPs appear in key names only hashed (clientIpKey).
+import { clientIpKey, problems, sha256 } from '@praxis/platform';
 import type { Redis } from 'ioredis';
 import type { AuthConfig } from '../config';
 
 export type ThrottleKind = 'pwd' | 'code';
 
-const CHECK = `
-local now = tonumber(ARGV[1])
-local free = tonumber(ARGV[2])
-local base = tonumber(ARGV[3])
-local max = tonumber(ARGV[4])
-local lu = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
-if lu > now then return {1, lu - now} end
-local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-if n >= free then
-  local nextAt = tonumber(redis.call('HGET', KEYS[1], 'nextAt') or '0')
-  if now < nextAt then return {2, nextAt - now} end
-  local d = math.min(base * 2 ^ (n - free), max)
-  redis.call('HSET', KEYS[1], 'nextAt', now + d)
-end
-return {0, 0}
-`;
-
-const FAIL = `
+// KEYS[1]: the account's hash (n: counted failures, nextAt, lockedUntil); KEYS[2]: attempts in flight.
+const RESERVE = `
 local now = tonumber(ARGV[1])
 local free = tonumber(ARGV[2])
 local base = tonumber(ARGV[3])
 local max = tonumber(ARGV[4])
 local lockAfter = tonumber(ARGV[5])
-local lockMs = tonumber(ARGV[6])
-local ttl = tonumber(ARGV[7])
+local ttl = tonumber(ARGV[6])
+local inflightTtl = tonumber(ARGV[7])
+local lu = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
+if lu > now then return {1, lu - now} end
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local p = tonumber(redis.call('GET', KEYS[2]) or '0')
+if n >= lockAfter then
+  -- a lock has run out: one attempt at a time, each failure locks again
+  if p > 0 then return {2, 1000} end
+elseif n + p >= lockAfter then
+  -- the attempts already running would reach the lock: none more until they end
+  return {2, 1000}
+end
+if n >= free then
+  -- past the free failures attempts are spaced out (and so, one at a time)
+  local nextAt = tonumber(redis.call('HGET', KEYS[1], 'nextAt') or '0')
+  if now < nextAt then return {2, nextAt - now} end
+  redis.call('HSET', KEYS[1], 'nextAt', now + math.min(base * 2 ^ (n - free), max))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], inflightTtl)
+return {0, 0}
+`;
+
+const FAIL = `
+local now = tonumber(ARGV[1])
+local lockAfter = tonumber(ARGV[2])
+local lockMs = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local p = tonumber(redis.call('GET', KEYS[2]) or '0')
+if p > 0 then redis.call('DECR', KEYS[2]) end
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 local locked = 0
 if n >= lockAfter then
   redis.call('HSET', KEYS[1], 'lockedUntil', now + lockMs)
   locked = lockMs
-elseif n >= free then
-  redis.call('HSET', KEYS[1], 'nextAt', now + math.min(base * 2 ^ (n - free), max))
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return {n, locked}
 `;
+
+/** How long a reservation counts at most (an attempt that died without an outcome). */
+const INFLIGHT_TTL_MS = 60_000;
 
 export interface AccountFailure {
   count: number;
@@ -62,8 +81,9 @@ export class LoginThrottle {
     private readonly config: AuthConfig,
   ) {}
 
-  private key(kind: ThrottleKind, account: string): string {
-    return `${this.config.REDIS_PREFIX}throttle:${kind}:${sha256(account)}`;
+  private keys(kind: ThrottleKind, account: string): [string, string] {
+    const base = `${this.config.REDIS_PREFIX}throttle:${kind}:{${sha256(account)}}`;
+    return [base, `${base}:inflight`];
   }
 
   /** Password throttles key on tenant + email, so unknown emails behave like known ones. */
@@ -71,10 +91,15 @@ export class LoginThrottle {
     return `${tenantKey}|${email.trim().toLowerCase()}`;
   }
 
-  /** Throws 423 while locked and 429 while the delay runs; otherwise reserves the attempt. */
+  /**
+   * Throws 423 while locked and 429 while the delay runs or while the attempts already
+   * running could reach the lock; otherwise reserves this attempt. Every reservation must
+   * end in recordAccountFailure or clearAccount (or expires after a minute).
+   */
   async checkAccount(kind: ThrottleKind, account: string): Promise<void> {
     const c = this.config;
-    const [state, waitMs] = (await this.redis.eval(CHECK, 1, this.key(kind, account), Date.now(), c.LOGIN_FREE_FAILURES, c.LOGIN_DELAY_BASE_MS, c.LOGIN_DELAY_MAX_MS)) as [number, number];
+    const ttlMs = (c.LOGIN_FAILURE_WINDOW_S + c.LOGIN_LOCK_S) * 1000;
+    const [state, waitMs] = (await this.redis.eval(RESERVE, 2, ...this.keys(kind, account), Date.now(), c.LOGIN_FREE_FAILURES, c.LOGIN_DELAY_BASE_MS, c.LOGIN_DELAY_MAX_MS, c.LOGIN_LOCK_AFTER, ttlMs, INFLIGHT_TTL_MS)) as [number, number];
     if (state === 1) throw problems.locked(waitMs / 1000, 'Too many failed attempts: temporarily locked.');
     if (state === 2) throw problems.tooManyRequests(waitMs / 1000, 'Too many failed attempts: wait before trying again.');
   }
@@ -82,20 +107,20 @@ export class LoginThrottle {
   async recordAccountFailure(kind: ThrottleKind, account: string): Promise<AccountFailure> {
     const c = this.config;
     const ttlMs = (c.LOGIN_FAILURE_WINDOW_S + c.LOGIN_LOCK_S) * 1000;
-    const [count, lockedMs] = (await this.redis.eval(FAIL, 1, this.key(kind, account), Date.now(), c.LOGIN_FREE_FAILURES, c.LOGIN_DELAY_BASE_MS, c.LOGIN_DELAY_MAX_MS, c.LOGIN_LOCK_AFTER, c.LOGIN_LOCK_S * 1000, ttlMs)) as [number, number];
+    const [count, lockedMs] = (await this.redis.eval(FAIL, 2, ...this.keys(kind, account), Date.now(), c.LOGIN_LOCK_AFTER, c.LOGIN_LOCK_S * 1000, ttlMs)) as [number, number];
     return { count, ...(lockedMs > 0 ? { lockedUntil: new Date(Date.now() + lockedMs) } : {}) };
   }
 
   async clearAccount(kind: ThrottleKind, account: string): Promise<void> {
-    await this.redis.del(this.key(kind, account));
+    await this.redis.del(...this.keys(kind, account));
   }
 
   /** Count an auth request from an IP; throws 429 above the per-minute budget or the failure budget. */
   async checkIp(ip: string): Promise<void> {
     const c = this.config;
     const minute = Math.floor(Date.now() / 60_000);
-    const reqKey = `${c.REDIS_PREFIX}ip:req:${ip}:${minute}`;
-    const failKey = `${c.REDIS_PREFIX}ip:fail:${ip}`;
+    const reqKey = `${c.REDIS_PREFIX}ip:req:${clientIpKey(ip)}:${minute}`;
+    const failKey = `${c.REDIS_PREFIX}ip:fail:${clientIpKey(ip)}`;
     const [[, requests], [, failures], [, failTtl]] = (await this.redis
       .multi()
       .incr(reqKey)
@@ -110,7 +135,7 @@ export class LoginThrottle {
   /** Count a failure from an IP; returns true when this one reached the limit. */
   async recordIpFailure(ip: string): Promise<{ reachedLimit: boolean; until: Date }> {
     const c = this.config;
-    const failKey = `${c.REDIS_PREFIX}ip:fail:${ip}`;
+    const failKey = `${c.REDIS_PREFIX}ip:fail:${clientIpKey(ip)}`;
     const [[, n], , [, ttl]] = (await this.redis
       .multi()
       .incr(failKey)

@@ -29,7 +29,9 @@ export function mfaRoutes(deps: AuthDeps): ApiRouter {
       summary: 'Start TOTP enrolment: a secret and its otpauth URL',
       tags: ['mfa'],
       auth: 'public',
+      // A logged-in user sends no body (API.md); a login that must enrol sends its mfaToken.
       body: z.strictObject({ mfaToken: mfaToken.optional() }),
+      bodyOptional: true,
       response: z.object({ secret: z.string(), otpauthUrl: z.string() }),
       errors: { 401: 'No valid token or MFA token', 409: '2FA is already on' },
     },
@@ -49,7 +51,11 @@ export function mfaRoutes(deps: AuthDeps): ApiRouter {
       tags: ['mfa'],
       auth: 'public',
       body: z.strictObject({ code, mfaToken: mfaToken.optional() }),
-      errors: { 401: 'Wrong code', 409: 'No enrolment started, or 2FA already on' },
+      errors: {
+        401: 'Wrong code, or no valid token or MFA token',
+        409: 'No enrolment started, or 2FA already on',
+        423: 'Too many wrong codes',
+      },
     },
     async ({ auth, body, req }) => {
       if (body.mfaToken) return activateWithChallenge(deps, body.mfaToken, body.code, clientIp(req));
@@ -67,7 +73,7 @@ export function mfaRoutes(deps: AuthDeps): ApiRouter {
       auth: 'authenticated',
       status: 204,
       body: z.strictObject({ code }),
-      errors: { 401: 'Wrong code', 422: 'The practice requires 2FA' },
+      errors: { 401: 'Wrong code', 409: '2FA is not on', 422: 'The practice requires 2FA', 423: 'Too many wrong codes' },
     },
     async ({ auth, body, req }) => {
       const a = ownUser(auth);

@@ -19,6 +19,8 @@ export interface PasswordHasherOptions {
   timeCost: number;
   concurrency: number;
   queue: number;
+  /** Called once per argon2id verification actually run. */
+  onVerify?: () => void;
 }
 
 export class PasswordHasher {
@@ -38,7 +40,10 @@ export class PasswordHasher {
   /** Verify; with no hash (unknown account), verify against a dummy so the time is the same. */
   async verify(hash: string | undefined, password: string): Promise<boolean> {
     const target = hash ?? (await this.dummyHash());
-    const ok = await this.guard(() => argon2.verify(target, password).catch(() => false));
+    const ok = await this.guard(() => {
+      this.opts.onVerify?.();
+      return argon2.verify(target, password).catch(() => false);
+    });
     return hash !== undefined && ok;
   }
 
@@ -71,7 +76,7 @@ export class PasswordHasher {
 /** Why a password is refused, or undefined when it is acceptable. */
 export function passwordWeakness(password: string, userInputs: string[] = []): string | undefined {
   if ([...password].length < PASSWORD_MIN) return `at least ${PASSWORD_MIN} characters`;
-  if (password.length > PASSWORD_MAX) return `at most ${PASSWORD_MAX} characters`;
+  if ([...password].length > PASSWORD_MAX) return `at most ${PASSWORD_MAX} characters`;
   const inputs = userInputs.flatMap((s) => s.toLowerCase().split(/[^a-z0-9]+/)).filter((s) => s.length >= 3);
   if (zxcvbn.check(password, inputs).score < MIN_SCORE) return 'too common or too easy to guess';
   return undefined;

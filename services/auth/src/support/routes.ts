@@ -11,7 +11,8 @@ import { listQuery } from '../users/routes';
 import { PLATFORM_TENANT } from '../users/model';
 import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSession } from './support';
 
-const idParams = z.strictObject({ id: z.string().min(1).max(100) });
+/** An opaque id in a path (anything else is refused with 400, as the document says). */
+const idParams = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 
 /** Newest-first lists page by the createdAt of the last item (the platform's cursor around it). */
 const createdBefore = (cursor?: string): Date | undefined => {

@@ -1,9 +1,9 @@
 // Practice sign-up and settings: POST /tenants, GET/PATCH /tenants/current.
-import { ApiRouter } from '@praxis/platform';
+import { ApiRouter, atLeastOneField, codePointString, humanText } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthDeps } from '../deps';
 import { LoginThrottle } from '../login/throttle';
-import { PASSWORD_MAX } from '../shared/passwords';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../shared/passwords';
 import { currentTenant, signUp, tenantView, updateTenant } from './tenants';
 
 export const slugSchema = z
@@ -12,8 +12,12 @@ export const slugSchema = z
   .max(40)
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens');
 export const emailSchema = z.email().max(254);
-export const nameSchema = z.string().trim().min(1).max(200);
-export const passwordSchema = z.string().min(1).max(PASSWORD_MAX);
+/** A person's or a practice's name: no control, bidi-override or zero-width characters. */
+export const nameSchema = humanText({ max: 200 });
+/** A password being checked (login, confirmation): any length the policy ever allowed. */
+export const passwordSchema = codePointString(1, PASSWORD_MAX);
+/** A password being set: the policy's length, stated in the document as the server enforces it. */
+export const newPasswordSchema = codePointString(PASSWORD_MIN, PASSWORD_MAX);
 
 const tenantResponse = z.object({
   id: z.string(),
@@ -38,7 +42,7 @@ export function tenantRoutes(deps: AuthDeps): ApiRouter {
       body: z.strictObject({
         name: nameSchema,
         slug: slugSchema,
-        admin: z.strictObject({ name: nameSchema, email: emailSchema, password: passwordSchema }),
+        admin: z.strictObject({ name: nameSchema, email: emailSchema, password: newPasswordSchema }),
       }),
       errors: { 409: 'The slug is taken', 429: 'Too many requests from this address' },
     },
@@ -58,7 +62,7 @@ export function tenantRoutes(deps: AuthDeps): ApiRouter {
       summary: 'Change practice settings (name, mandatory 2FA)',
       tags: ['practices'],
       auth: { permission: 'tenant:manage' },
-      body: z.strictObject({ name: nameSchema.optional(), mfaRequired: z.boolean().optional() }),
+      body: atLeastOneField(z.strictObject({ name: nameSchema.optional(), mfaRequired: z.boolean().optional() })),
       response: tenantResponse,
     },
     async ({ auth, body }) => tenantView(await updateTenant(deps, auth.tenantId, body, auth.actor)),

@@ -1,14 +1,15 @@
 // User administration: POST/GET /users, GET/PATCH /users/:id, 2FA reset and session revocation.
 import { tenantRoles } from '@praxis/contracts';
-import { ApiRouter, decodeCursor, pageOf, pageQuery } from '@praxis/platform';
+import { ApiRouter, atLeastOneField, decodeCursor, pageOf, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthDeps } from '../deps';
 import { resetTotp } from '../mfa/mfa';
 import { revokeSessionsWhere } from '../sessions/sessions';
-import { emailSchema, nameSchema, passwordSchema } from '../tenants/routes';
+import { emailSchema, nameSchema, newPasswordSchema } from '../tenants/routes';
 import { createUser, getUser, updateUser, userView } from './users';
 
-const idParams = z.strictObject({ id: z.string().min(1).max(100) });
+/** An opaque id in a path (anything else is refused with 400, as the document says). */
+const idParams = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 const userResponse = z.object({
   id: z.string(),
   email: z.string(),
@@ -30,7 +31,7 @@ export function userRoutes(deps: AuthDeps): ApiRouter {
       tags: ['users'],
       auth: { permission: 'user:manage' },
       status: 201,
-      body: z.strictObject({ name: nameSchema, email: emailSchema, role: z.enum(tenantRoles), password: passwordSchema }),
+      body: z.strictObject({ name: nameSchema, email: emailSchema, role: z.enum(tenantRoles), password: newPasswordSchema }),
       response: userResponse,
       errors: { 409: 'The email is already used in this practice' },
     },
@@ -56,7 +57,7 @@ export function userRoutes(deps: AuthDeps): ApiRouter {
       tags: ['users'],
       auth: { permission: 'user:manage' },
       params: idParams,
-      body: z.strictObject({ role: z.enum(tenantRoles).optional(), disabled: z.boolean().optional(), name: nameSchema.optional() }),
+      body: atLeastOneField(z.strictObject({ role: z.enum(tenantRoles).optional(), disabled: z.boolean().optional(), name: nameSchema.optional() })),
       response: userResponse,
       errors: { 422: 'Would leave the practice without an active admin' },
     },

@@ -4,7 +4,16 @@ import type { AccessTokenClaims } from '@praxis/contracts';
 import { TokenCheck } from './token-check';
 
 const claims = (expSeconds: number): AccessTokenClaims => ({
-  iss: 'praxis-auth', aud: 'praxis', sub: 'usr_1', tid: 'ten_1', role: 'admin', sid: 'ses_1', amr: ['pwd'], jti: 'j', iat: 0, exp: expSeconds,
+  iss: 'praxis-auth',
+  aud: 'praxis',
+  sub: 'usr_1',
+  tid: 'ten_1',
+  role: 'admin',
+  sid: 'ses_1',
+  amr: ['pwd'],
+  jti: 'j',
+  iat: 0,
+  exp: expSeconds,
 });
 
 describe('edge token check', () => {

@@ -24,7 +24,12 @@ const plain = (summary: string, description = 'OK', contentType = 'application/j
 
 export const gatewayPaths: Record<string, PathItem> = {
   '/livez': { get: plain('Liveness: the gateway process answers') },
-  '/readyz': { get: { ...plain('Readiness: Redis and every configured service are ready'), responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
+  '/readyz': {
+    get: {
+      ...plain('Readiness: Redis and every configured service are ready'),
+      responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } },
+    },
+  },
   '/metrics': { get: plain('Prometheus metrics', 'Metrics', 'text/plain') },
   '/openapi.json': { get: plain('This document') },
   '/docs': { get: plain('Browse this document', 'HTML page', 'text/html') },
@@ -65,7 +70,11 @@ export class OpenApiAggregator {
   }
 }
 
-export function merge(parts: { name: UpstreamName; doc: ServiceDocument | undefined }[], version: string, mismatches: string[] = []): Record<string, unknown> {
+export function merge(
+  parts: { name: UpstreamName; doc: ServiceDocument | undefined }[],
+  version: string,
+  mismatches: string[] = [],
+): Record<string, unknown> {
   const paths: Record<string, PathItem> = { ...gatewayPaths };
   const schemas: Record<string, unknown> = {};
   const unavailable: string[] = [];

@@ -9,11 +9,30 @@ import { Transform, type TransformCallback, pipeline } from 'node:stream';
 import type { Upstream } from './upstreams';
 
 const hopByHop = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers',
-  'transfer-encoding', 'upgrade', 'host', 'expect', 'http2-settings',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'expect',
+  'http2-settings',
 ]);
 /** Set by the gateway itself; whatever the client sent is replaced. */
-const gatewayOwnedRequestHeaders = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'x-request-id', 'traceparent', 'x-real-ip']);
+const gatewayOwnedRequestHeaders = new Set([
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'forwarded',
+  'x-request-id',
+  'traceparent',
+  'x-real-ip',
+]);
 
 class BodyTooLargeError extends Error {
   constructor() {
@@ -37,7 +56,14 @@ class BodyLimit extends Transform {
 
 function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
   const c = headers.connection;
-  return new Set(typeof c === 'string' ? c.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : []);
+  return new Set(
+    typeof c === 'string'
+      ? c
+          .split(',')
+          .map((t) => t.trim().toLowerCase())
+          .filter(Boolean)
+      : [],
+  );
 }
 
 function upstreamRequestHeaders(req: Request): Record<string, string | string[]> {
@@ -71,7 +97,8 @@ function classifyFailure(err: unknown): { problem: ProblemError; reason: string 
   if (err instanceof BodyTooLargeError) return { problem: problems.payloadTooLarge(), reason: 'body-too-large' };
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
     return { problem: problems.timeout('The service did not answer in time.'), reason: 'timeout' };
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { problem: problems.unavailable('The service is not reachable right now.'), reason: 'connect-timeout' };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return { problem: problems.unavailable('The service is not reachable right now.'), reason: 'connect-timeout' };
   return { problem: problems.unavailable('The service is not reachable right now.'), reason: code ? code.toLowerCase() : 'error' };
 }
 
@@ -88,8 +115,16 @@ export interface ForwardOptions {
  */
 export async function forward(req: Request, res: Response, opts: ForwardOptions): Promise<void> {
   const { upstream } = opts;
-  const upstreamDuration = opts.metrics.histogram('gateway_upstream_duration_seconds', 'Time until an upstream answered (headers)', ['upstream', 'status'], [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-  const upstreamFailures = opts.metrics.counter('gateway_upstream_failures_total', 'Upstream requests that failed before an answer', ['upstream', 'reason']);
+  const upstreamDuration = opts.metrics.histogram(
+    'gateway_upstream_duration_seconds',
+    'Time until an upstream answered (headers)',
+    ['upstream', 'status'],
+    [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  const upstreamFailures = opts.metrics.counter('gateway_upstream_failures_total', 'Upstream requests that failed before an answer', [
+    'upstream',
+    'reason',
+  ]);
 
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > opts.bodyLimitBytes) {
@@ -128,7 +163,10 @@ export async function forward(req: Request, res: Response, opts: ForwardOptions)
     else res.setHeader('Connection', 'close');
     throw problem;
   }
-  upstreamDuration.observe({ upstream: upstream.name, status: String(upstreamRes.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+  upstreamDuration.observe(
+    { upstream: upstream.name, status: String(upstreamRes.statusCode) },
+    Number(process.hrtime.bigint() - started) / 1e9,
+  );
 
   const extraHop = new Set<string>();
   const conn = upstreamRes.headers.connection;

@@ -20,6 +20,8 @@ describe('route table', () => {
     expect(upstreamOf('POST', '/patients/p1/consent-codes')).toBe('consent');
     expect(upstreamOf('POST', '/subject-access-requests')).toBe('consent');
     expect(upstreamOf('GET', '/erasure-requests/e1')).toBe('consent');
+    expect(upstreamOf('POST', '/privacy-notice-versions')).toBe('consent');
+    expect(upstreamOf('GET', '/privacy-notices/ack/tok')).toBe('consent');
     expect(upstreamOf('POST', '/messages')).toBe('messaging');
     expect(upstreamOf('POST', '/direct-messages')).toBe('messaging');
     expect(upstreamOf('GET', '/dm/tok')).toBe('messaging');
@@ -38,7 +40,15 @@ describe('route table', () => {
   });
 
   it('refuses paths that could mean something else to the service', () => {
-    for (const p of ['/patients/../internal', '/patients/./x', '//patients', '/patients/a%2Fb', '/patients/%00', '/patients/%zz', 'patients']) {
+    for (const p of [
+      '/patients/../internal',
+      '/patients/./x',
+      '//patients',
+      '/patients/a%2Fb',
+      '/patients/%00',
+      '/patients/%zz',
+      'patients',
+    ]) {
       expect(decideRoute('GET', p).kind).toBe('bad-path');
     }
     expect(pathSegments('/patients/a%20b/')).toEqual(['patients', 'a b']);
@@ -49,10 +59,39 @@ describe('route table', () => {
       const d = decideRoute(m, p);
       return d.kind === 'proxy' && d.isPublic;
     };
-    for (const [m, p] of [['POST', '/tenants'], ['POST', '/auth/login'], ['POST', '/auth/mfa/verify'], ['POST', '/auth/refresh'], ['GET', '/dm/abc'], ['HEAD', '/dm/abc'], ['POST', '/dm/abc/unlock'], ['GET', '/audit/public-key'], ['POST', '/auth/mfa/totp'], ['POST', '/auth/mfa/totp/activate'], ['POST', '/support/login'], ['POST', '/webhooks/sms/twilio'], ['POST', '/webhooks/sms/vonage']]) {
+    for (const [m, p] of [
+      ['POST', '/tenants'],
+      ['POST', '/auth/login'],
+      ['POST', '/auth/mfa/verify'],
+      ['POST', '/auth/refresh'],
+      ['GET', '/dm/abc'],
+      ['HEAD', '/dm/abc'],
+      ['POST', '/dm/abc/unlock'],
+      ['GET', '/audit/public-key'],
+      ['POST', '/auth/mfa/totp'],
+      ['POST', '/auth/mfa/totp/activate'],
+      ['POST', '/support/login'],
+      ['GET', '/privacy-notices/ack/tok'],
+      ['POST', '/privacy-notices/ack/tok'],
+    ]) {
       expect([m, p, isPublic(m!, p!)]).toEqual([m, p, true]);
     }
-    for (const [m, p] of [['GET', '/tenants'], ['PATCH', '/tenants/current'], ['POST', '/auth/logout'], ['GET', '/auth/me'], ['GET', '/dm/abc/unlock'], ['POST', '/dm/abc'], ['GET', '/audit/events'], ['POST', '/patients'], ['POST', '/support/sessions'], ['POST', '/auth/login/x'], ['GET', '/webhooks/sms/twilio'], ['POST', '/webhooks/sms'], ['POST', '/message-batches']]) {
+    for (const [m, p] of [
+      ['GET', '/tenants'],
+      ['PATCH', '/tenants/current'],
+      ['POST', '/auth/logout'],
+      ['GET', '/auth/me'],
+      ['GET', '/dm/abc/unlock'],
+      ['POST', '/dm/abc'],
+      ['GET', '/audit/events'],
+      ['POST', '/patients'],
+      ['POST', '/support/sessions'],
+      ['POST', '/auth/login/x'],
+      ['GET', '/privacy-notice-versions'],
+      ['POST', '/privacy-notices/ack'],
+      ['PUT', '/privacy-notices/ack/tok'],
+      ['GET', '/privacy-notices/ack/tok/x'],
+    ]) {
       expect([m, p, isPublic(m!, p!)]).toEqual([m, p, false]);
     }
   });
@@ -65,5 +104,6 @@ describe('route table', () => {
     expect(cls('/patients/pat_123/notes/note_9')).toBe('/patients/:id/notes/:id');
     expect(cls('/dm/secret-token-value')).toBe('/dm/:id');
     expect(cls('/audit/public-key')).toBe('/audit/public-key');
+    expect(cls('/privacy-notices/ack/secret-token-value')).toBe('/privacy-notices/ack/:id');
   });
 });

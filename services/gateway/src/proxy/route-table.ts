@@ -19,6 +19,8 @@ const byFirstSegment: Record<string, UpstreamName> = {
   templates: 'records',
   'subject-access-requests': 'consent',
   'erasure-requests': 'consent',
+  'privacy-notice-versions': 'consent',
+  'privacy-notices': 'consent',
   messages: 'messaging',
   'direct-messages': 'messaging',
   dm: 'messaging',
@@ -35,9 +37,38 @@ const consentPatientResources = new Set(['privacy-notices', 'consent', 'preferen
 const staticWords = new Set([
   ...Object.keys(byFirstSegment),
   ...consentPatientResources,
-  'notes', 'render', 'export', 'verify', 'events', 'public-key', 'login', 'logout', 'refresh', 'me', 'mfa', 'totp',
-  'activate', 'current', 'restore', 'grants', 'sessions', 'purchases', 'unlock', 'versions', 'documents', 'amendments',
-  'password', 'others', 'reset', 'disable', 'support', 'cancel', 'sms', 'twilio', 'vonage',
+  'notes',
+  'render',
+  'export',
+  'verify',
+  'events',
+  'public-key',
+  'login',
+  'logout',
+  'refresh',
+  'me',
+  'mfa',
+  'totp',
+  'activate',
+  'current',
+  'restore',
+  'grants',
+  'sessions',
+  'purchases',
+  'unlock',
+  'versions',
+  'documents',
+  'amendments',
+  'password',
+  'others',
+  'reset',
+  'disable',
+  'support',
+  'cancel',
+  'sms',
+  'twilio',
+  'vonage',
+  'ack',
 ]);
 
 /**
@@ -70,13 +101,16 @@ function isPublicRoute(method: string, seg: string[]): boolean {
   if (m === 'POST' && a === 'auth' && seg.length === 2 && (b === 'login' || b === 'refresh')) return true;
   if (m === 'POST' && a === 'auth' && seg.length === 3 && b === 'mfa' && c === 'verify') return true;
   // TOTP enrolment during login (a practice that requires 2FA) carries an MFA token, not a bearer token.
-  if (m === 'POST' && a === 'auth' && b === 'mfa' && c === 'totp' && (seg.length === 3 || (seg.length === 4 && seg[3] === 'activate'))) return true;
+  if (m === 'POST' && a === 'auth' && b === 'mfa' && c === 'totp' && (seg.length === 3 || (seg.length === 4 && seg[3] === 'activate')))
+    return true;
   if (m === 'POST' && a === 'support' && seg.length === 2 && b === 'login') return true;
   if (m === 'GET' && a === 'dm' && seg.length === 2) return true;
   if (m === 'POST' && a === 'dm' && seg.length === 3 && c === 'unlock') return true;
   if (m === 'GET' && a === 'audit' && seg.length === 2 && b === 'public-key') return true;
   // SMS providers' delivery receipts: no token, but signed in the provider's own way (messaging checks).
   if (m === 'POST' && a === 'webhooks' && seg.length === 3 && b === 'sms') return true;
+  // The privacy-notice page behind an emailed link: the token in the path is the credential.
+  if ((m === 'GET' || m === 'POST') && a === 'privacy-notices' && seg.length === 3 && b === 'ack') return true;
   return false;
 }
 

@@ -54,14 +54,24 @@ export class Upstreams {
 }
 
 /** GET a small JSON document from an upstream (readiness, OpenAPI), with a deadline. */
-export async function getJson(upstream: Upstream, path: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+export async function getJson(
+  upstream: Upstream,
+  path: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   timer.unref();
   let text: string;
   let statusCode: number;
   try {
-    const res = await upstream.pool.request({ path, method: 'GET', headers: { accept: 'application/json', ...headers }, signal: abort.signal });
+    const res = await upstream.pool.request({
+      path,
+      method: 'GET',
+      headers: { accept: 'application/json', ...headers },
+      signal: abort.signal,
+    });
     statusCode = res.statusCode;
     text = await res.body.text();
   } finally {

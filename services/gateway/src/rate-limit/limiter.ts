@@ -37,9 +37,7 @@ export interface RateLimitRule {
 }
 
 export type EdgeCheck =
-  | { outcome: 'allowed' }
-  | { outcome: 'limited'; rule: RateLimitRule; retryAfterSeconds: number }
-  | { outcome: 'revoked' };
+  { outcome: 'allowed' } | { outcome: 'limited'; rule: RateLimitRule; retryAfterSeconds: number } | { outcome: 'revoked' };
 
 export class RateLimiter {
   private sha?: string;

@@ -11,6 +11,15 @@ export function serveWebClient(app: Express): void {
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(path.join(publicDir, 'docs', 'index.html'));
   });
+  // The page behind an emailed privacy-notice link (`ackPath` of consent.notice.requested,
+  // below the public URL): the web client, which reads the token from its path.
+  app.get('/privacy-notices/ack/:token', (req, res, next) => {
+    if (!/^[A-Za-z0-9_-]{20,100}$/.test(String(req.params.token))) return next();
+    res.locals.route = '/privacy-notices/ack/:token';
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.sendFile(path.join(publicDir, 'index.html'));
+  });
   app.use(
     express.static(publicDir, {
       index: 'index.html',

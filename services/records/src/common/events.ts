@@ -1,9 +1,8 @@
 // Publishing from use-cases: change events ride in the changed document's outbox (the
-// repositories write them) and the relay is nudged so they leave within milliseconds;
-// access events are stored with recordEvents before any data is returned and leave with
-// the relay's next poll (≤ 250 ms). Not nudging for reads matters on FerretDB, where
-// each drain scans every outbox-carrying collection (its `_outboxPending` index is not
-// used), so a nudge per read would keep the database busy scanning.
+// repositories write them) and access events are stored with recordEvents before any data
+// is returned; either way the relay is nudged so they leave within milliseconds. A relay
+// pass reads only pending documents, by index (docs/decisions/0005), and a nudge during a
+// pass only asks for one more pass, so a busy service does not make it busier.
 //
 // Access events are group-committed: while one outbox insert is in flight, the events of
 // requests arriving meanwhile wait and go together in the next single insert. Nobody gets
@@ -56,8 +55,12 @@ export class Events {
           size += w.events.length;
         }
         try {
-          await recordEvents(this.conn, batch.flatMap((w) => w.events));
+          await recordEvents(
+            this.conn,
+            batch.flatMap((w) => w.events),
+          );
           for (const w of batch) w.resolve();
+          this.relay.nudge();
         } catch (err) {
           for (const w of batch) w.reject(err);
         }

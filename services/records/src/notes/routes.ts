@@ -1,14 +1,15 @@
 // Note routes. Reading needs `note:read`, writing and amending `note:write`: receptionists
 // have neither (403 on every note route). Amend with POST …/amendments, or PUT on the note;
 // both append a version, neither overwrites.
-import { type ApiRouter, pageQuery } from '@praxis/platform';
+import { type ApiRouter, humanText, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
 import { type NoteDeps, amendNote, listNotes, noteHistory, readNote, writeNote } from './use-cases';
 
-const title = z.string().trim().min(1).max(200);
-const body = z.string().min(1).max(100_000);
+const title = humanText({ max: 200 });
+/** Free text over several lines: newlines and tabs fine, bidi overrides and zero-width characters not. */
+const body = humanText({ max: 100_000, multiline: true });
 const noteResponse = z.object({
   id: z.string(),
   patientId: z.string(),

@@ -1,17 +1,14 @@
 // The patient's wire shapes: strict (unknown fields are refused), dates real calendar
 // days, phones E.164.
+import { atLeastOneField, humanText } from '@praxis/platform';
 import { z } from 'zod';
 
-const noControl = (s: string) => !/\p{Cc}/u.test(s);
-const text = (max: number) => z.string().trim().min(1).max(max).refine(noControl, 'control characters are not allowed');
+/** Names and address lines: no control, bidi-override or zero-width characters. */
+const text = (max: number) => humanText({ max });
 
-export const birthDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'not a real calendar date')
+/** Documented as `format: date` (a real calendar day, YYYY-MM-DD), as it is enforced. */
+export const birthDate = z.iso
+  .date('a real calendar date as YYYY-MM-DD')
   .refine((s) => s >= '1880-01-01' && s <= new Date().toISOString().slice(0, 10), 'must not be in the future or before 1880');
 
 export const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +447700900123');
@@ -33,7 +30,7 @@ export const patientCreateBody = z.strictObject({
   test: z.boolean().optional(),
 });
 
-export const patientPatchBody = z.strictObject({
+export const patientPatchBody = atLeastOneField(z.strictObject({
   givenName: text(100).optional(),
   familyName: text(100).optional(),
   birthDate: birthDate.optional(),
@@ -41,7 +38,7 @@ export const patientPatchBody = z.strictObject({
   mobile: e164.nullable().optional(),
   address: address.nullable().optional(),
   test: z.boolean().optional(),
-});
+}));
 
 export const patientResponse = z.object({
   id: z.string(),

@@ -1,7 +1,7 @@
 // Template routes: creating needs `template:manage` (admins), reading and rendering
 // `template:render` (staff). Rendering for a patient follows the patient rules (support
 // with scope `settings` renders for test patients only).
-import { type ApiRouter, pageQuery } from '@praxis/platform';
+import { type ApiRouter, humanText, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
@@ -48,7 +48,7 @@ export function templateRoutes(api: ApiRouter, deps: Parameters<typeof createTem
       tags,
       auth: { permission: 'template:manage' },
       body: z.strictObject({
-        name: z.string().trim().min(1).max(200),
+        name: humanText({ max: 200 }),
         channel: z.enum(['sms', 'email']),
         subject: z.string().min(1).max(300).optional(),
         body: z.string().min(1).max(20_000),

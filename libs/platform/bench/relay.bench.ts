@@ -1,0 +1,213 @@
+// Outbox relay throughput and lag (run by `pnpm bench relay`):
+//   1. baseline in the same run: the bus's own rate, publishes (with confirms, in windows of
+//      1,000) and consumption of the same probe events by one consumer, first publish to
+//      last delivery;
+//   2. at each collection size (documents with no pending events; default 1,000, 10,000
+//      and 100,000): a burst of events written while the relay is stopped (one per new
+//      document, as creates write them), then from the relay's start to the consumer
+//      holding all of them: events/s, and its ratio to the bus's rate; then steady writes
+//      (one insert with its event and a nudge, as a service writes, at --rate per second)
+//      and the lag from each event's occurredAt to its delivery: p50, p99, max;
+//   3. a crash: a backlog written while the lease is held by a replica that died just
+//      after extending it (the worst moment), then a fresh replica starts: how long until
+//      it holds the lease, and until every event is delivered.
+// Options: --sizes=1000,10000,100000 --burst=5000 --rate=200 --seconds=10 --backlog=10000
+// --bus=20000. Database: TEST_MONGO_URL (default the local FerretDB); the events travel in
+// a RabbitMQ virtual host of their own on the local broker. Results: .data/reports/bench-relay.json.
+import type { EventEnvelope } from '@praxis/contracts';
+import { ROOT, infra, testLogger, unique } from '@praxis/testing';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Bus, OUTBOX_LEASES_COLLECTION, OutboxRelay, connectMongo, withOutbox } from '../src';
+import { DeliveryLog, createVhost, deleteVhost, probe, writePending, writeSettled } from '../test/outbox-fixtures';
+
+function arg(name: string, fallback: string): string {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : fallback;
+}
+
+const SIZES = arg('sizes', '1000,10000,100000').split(',').map(Number);
+const BURST = Number(arg('burst', '5000'));
+const RATE = Number(arg('rate', '200'));
+const SECONDS = Number(arg('seconds', '10'));
+const BACKLOG = Number(arg('backlog', '10000'));
+const BUS_EVENTS = Number(arg('bus', '20000'));
+const logger = testLogger('relay-bench');
+const log = (...a: unknown[]) => console.log('[relay bench]', ...a);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+async function main(): Promise<void> {
+  const run = unique('relaybench');
+  const url = await createVhost(run);
+  const mongo = await connectMongo({ url: infra.mongoUrl, dbName: `bench_relay_${run.split('-')[1]}` });
+  const deliveries = new Map<string, DeliveryLog>();
+  const logOf = (tenant: string) => {
+    let l = deliveries.get(tenant);
+    if (!l) deliveries.set(tenant, (l = new DeliveryLog()));
+    return l;
+  };
+  const consumer = new Bus({ url, service: run, logger, prefetch: 1000 });
+  await consumer.connect();
+  await consumer.consume('count', {
+    bindings: ['platform.probe.sent'],
+    prefetch: 1000,
+    handler: async (e) => deliveries.get(e.tenantId)?.record(e),
+  });
+  const bus = new Bus({ url, service: `${run}-pub`, logger });
+  await bus.connect();
+  const results: Record<string, unknown> = {
+    when: new Date().toISOString(),
+    database: infra.mongoUrl.replace(/\/\/[^@]*@/, '//'),
+    options: { sizes: SIZES, burst: BURST, rate: RATE, seconds: SECONDS, backlog: BACKLOG, busEvents: BUS_EVENTS },
+  };
+  try {
+    // 1. The bus alone.
+    {
+      const tenant = `${run}-bus`;
+      const d = logOf(tenant);
+      const events = Array.from({ length: BUS_EVENTS }, (_, i) => probe(tenant, i));
+      const t0 = performance.now();
+      for (let i = 0; i < events.length; i += 1000) await Promise.all(events.slice(i, i + 1000).map((e) => bus.publish(e)));
+      await until(() => d.unique >= BUS_EVENTS, 120_000, 'bus baseline deliveries');
+      const rate = BUS_EVENTS / ((performance.now() - t0) / 1000);
+      results.bus = { events: BUS_EVENTS, perSecond: Math.round(rate) };
+      log(`bus alone: ${BUS_EVENTS} events published (confirmed) and consumed at ${Math.round(rate)}/s`);
+    }
+    const busRate = (results.bus as { perSecond: number }).perSecond;
+
+    // 2. At each collection size.
+    const col = mongo.collection('documents');
+    await col.createIndex({ _outboxPending: 1 });
+    let settled = 0;
+    const sizes: Record<string, unknown>[] = [];
+    for (const size of SIZES) {
+      const tf = performance.now();
+      await writeSettled(col, `${run}-s${size}`, size - settled);
+      settled = size;
+      const total = await col.estimatedDocumentCount();
+      log(`collection: ${total} documents (${Math.round(performance.now() - tf)} ms to add ${size} without events)`);
+
+      const relay = new OutboxRelay({ bus, logger, conn: mongo, collections: [col], owner: `bench-${size}` });
+      await relay.init();
+      // a. burst
+      const burstTenant = `${run}-b${size}`;
+      const bd = logOf(burstTenant);
+      const ids = await writePending(col, burstTenant, BURST);
+      const t0 = performance.now();
+      relay.start();
+      await until(() => bd.has(ids) === ids.length, 600_000, 'burst delivered');
+      const burstS = (performance.now() - t0) / 1000;
+      await until(async () => (await col.countDocuments({ _outboxPending: true })) === 0, 600_000, 'burst cleaned up');
+      const cleanS = (performance.now() - t0) / 1000;
+      const perSecond = BURST / burstS;
+      // b. steady writes
+      const steadyTenant = `${run}-r${size}`;
+      const sd = logOf(steadyTenant);
+      const written: EventEnvelope[] = [];
+      const writes: Promise<unknown>[] = [];
+      const ts = performance.now();
+      for (let i = 0; i < RATE * SECONDS; i++) {
+        const due = ts + (i * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const e = probe(steadyTenant, i);
+        written.push(e);
+        writes.push(
+          col
+            .insertOne(withOutbox({ _id: `${steadyTenant}-${i}`, tenantId: steadyTenant, pad: 'x'.repeat(320) }, [e]) as never)
+            .then(() => relay.nudge()),
+        );
+      }
+      const achievedRate = (RATE * SECONDS) / ((performance.now() - ts) / 1000);
+      await Promise.all(writes);
+      await until(() => sd.has(written.map((e) => e.id)) === written.length, 120_000, 'steady events delivered');
+      const lags = written.map((e) => sd.firstAt.get(e.id)! - Date.parse(e.occurredAt)).sort((a, b) => a - b);
+      await relay.stop();
+      const row = {
+        documents: total,
+        burst: {
+          events: BURST,
+          seconds: +burstS.toFixed(2),
+          perSecond: Math.round(perSecond),
+          ratioToBus: +(perSecond / busRate).toFixed(2),
+          cleanedUpAfterSeconds: +cleanS.toFixed(2),
+          duplicates: bd.duplicates,
+        },
+        steady: {
+          events: written.length,
+          writesPerSecond: Math.round(achievedRate),
+          lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags[lags.length - 1] },
+          duplicates: sd.duplicates,
+        },
+      };
+      sizes.push(row);
+      log(
+        `${total} documents: burst of ${BURST} relayed at ${Math.round(perSecond)}/s (${row.burst.ratioToBus}x the bus; cleaned up after ${cleanS.toFixed(1)} s); ` +
+          `steady ${Math.round(achievedRate)} writes/s: lag p50 ${row.steady.lagMs.p50} ms, p99 ${row.steady.lagMs.p99} ms, max ${row.steady.lagMs.max} ms`,
+      );
+    }
+    results.sizes = sizes;
+
+    // 3. After a crash: the lease is held by a replica that died right after extending it.
+    {
+      const tenant = `${run}-crash`;
+      const d = logOf(tenant);
+      const ids = await writePending(col, tenant, BACKLOG);
+      const leaseMs = 3_000;
+      // Die just after extending the lease (half a term before the next one): the worst case.
+      await sleep(leaseMs - (Date.now() % leaseMs) + leaseMs / 2 + 20);
+      const k = Math.floor(Date.now() / leaseMs);
+      await mongo
+        .collection(OUTBOX_LEASES_COLLECTION)
+        .insertMany([k, k + 1].map((t) => ({ _id: `relay|${t}`, owner: 'crashed', at: new Date() })) as never[]);
+      const relay = new OutboxRelay({ bus, logger, conn: mongo, collections: [col], owner: 'successor', leaseMs });
+      await relay.init();
+      const t0 = performance.now();
+      relay.start();
+      await until(() => relay.lease.holds(), 60_000, 'successor holds the lease');
+      const leaseS = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      await until(() => d.has(ids) === ids.length, 600_000, 'backlog delivered');
+      const drainS = (performance.now() - t1) / 1000;
+      await relay.stop();
+      results.crash = {
+        backlog: BACKLOG,
+        leaseWaitSeconds: +leaseS.toFixed(2),
+        drainSeconds: +drainS.toFixed(2),
+        totalSeconds: +(leaseS + drainS).toFixed(2),
+        perSecond: Math.round(BACKLOG / drainS),
+        duplicates: d.duplicates,
+      };
+      log(
+        `crash: ${BACKLOG} pending; the successor held the lease after ${leaseS.toFixed(1)} s (worst case: 1.5 terms of ${leaseMs} ms) and delivered them all ${drainS.toFixed(1)} s later (${Math.round(BACKLOG / drainS)}/s); ${(leaseS + drainS).toFixed(1)} s in all`,
+      );
+    }
+    const out = path.join(ROOT, '.data/reports/bench-relay.json');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`results: ${out}`);
+  } finally {
+    await bus.close();
+    await consumer.close();
+    await deleteVhost(run);
+    await mongo.dropDatabase();
+    await mongo.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+// Every query of the platform's own stores searches an index (issue 10,
+// docs/decisions/0004): the outbox relay (documents' `_outbox` and the standalone access-event
+// outbox) and consumer idempotency run against a private patched FerretDB, every distinct
+// query shape they sent is recorded, and SQLite's plan for each must be an index search.
+import type { EventEnvelope } from '@praxis/contracts';
+import {
+  type FerretDbServer,
+  expectIndexedQueries,
+  recordQueries,
+  startFerretDb,
+  infra,
+  testDbName,
+  testLogger,
+  unique,
+  waitFor,
+} from '@praxis/testing';
+import mongoose, { type Connection } from 'mongoose';
+import {
+  Bus,
+  MongoIdempotencyStore,
+  OutboxRelay,
+  connectMongo,
+  makeEvent,
+  outboxSchemaFields,
+  outboxUpdate,
+  recordEvents,
+  withOutbox,
+} from '../src';
+
+describe('platform stores: every query shape searches an index', () => {
+  const run = unique('pidx');
+  const logger = testLogger();
+  let ferret: FerretDbServer;
+  let mongo: Connection;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    ferret = await startFerretDb('patched');
+    mongo = await connectMongo({ url: ferret.url, dbName: testDbName('platform') });
+    bus = new Bus({ url: infra.amqpUrl, service: run, logger });
+    await bus.connect();
+  }, 120_000);
+  afterAll(async () => {
+    await bus?.close();
+    await mongo?.close();
+    await ferret?.stop();
+  });
+
+  it('outbox relay and idempotency store', async () => {
+    const rec = recordQueries(mongo);
+    const Widget = mongo.model(
+      'Widget',
+      new mongoose.Schema({ _id: String, tenantId: String, n: Number, ...outboxSchemaFields }, { strict: 'throw' }),
+    );
+    const event = (seq: number): EventEnvelope =>
+      makeEvent({ type: 'platform.probe.sent', tenantId: run, actor: { kind: 'system', id: 'test' }, data: { seq, run } });
+    const relay = new OutboxRelay({ bus, logger, conn: mongo, collections: [Widget.collection], intervalMs: 50 });
+    await relay.init();
+    relay.start();
+    const id = unique('w');
+    await Widget.create(withOutbox({ _id: id, tenantId: run, n: 1 }, [event(1)]));
+    await Widget.collection.updateOne({ _id: id as never }, outboxUpdate([event(2)]) as never);
+    await recordEvents(mongo, [event(3)]);
+    relay.nudge();
+    await waitFor(
+      async () =>
+        (await Widget.collection.countDocuments({ _outboxPending: true })) === 0 &&
+        (await mongo.collection('outbox').countDocuments({})) === 0,
+      { what: 'outbox drained' },
+    );
+    await relay.stop();
+
+    const store = new MongoIdempotencyStore(mongo);
+    await store.init();
+    expect(await store.seen('consumer-a', 'evt-1')).toBe(false);
+    await store.remember('consumer-a', 'evt-1');
+    expect(await store.seen('consumer-a', 'evt-1')).toBe(true);
+    rec.stop();
+
+    const rows = await expectIndexedQueries(mongo.db!, rec.queries(), [
+      // The test's own waits, not platform code: counting the standalone outbox whole.
+      { collection: 'outbox', shape: '{}', why: 'this test waits for the standalone outbox to be empty' },
+    ]);
+    expect(rows.map((r) => r.collection)).toEqual(expect.arrayContaining(['outbox', 'widgets', 'processed_events']));
+  }, 120_000);
+});

@@ -1,0 +1,80 @@
+// Every query auth sends searches an index (issue 10, docs/decisions/0004): the service
+// runs against its own patched FerretDB, sign-up, login, refresh, users, sessions and
+// support grants are driven through the API, every distinct query shape its repositories
+// sent is recorded, and SQLite's plan for each must be an index search (but for the few
+// listed scans). A new repository query without a fitting index fails here.
+import { type FerretDbServer, expectIndexedQueries, infra, recordQueries, startFerretDb } from '@praxis/testing';
+import request from 'supertest';
+import { API, type Harness, addUser, bearer, login, signUpPractice, startAuth, strongPassword } from './helpers';
+
+describe('auth: every query shape searches an index', () => {
+  let ferret: FerretDbServer;
+  let h: Harness;
+  const mongoUrl = infra.mongoUrl;
+
+  beforeAll(async () => {
+    ferret = await startFerretDb('patched');
+    infra.mongoUrl = ferret.url;
+    h = await startAuth();
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    infra.mongoUrl = mongoUrl;
+    await ferret?.stop();
+  });
+
+  it('sign-up, login, refresh, users, sessions and support grants', async () => {
+    const rec = recordQueries(h.deps.mongo);
+    await signUpPractice(h.app, 'Other Practice');
+    const p = await signUpPractice(h.app);
+    const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
+    const refreshed = await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: t.refreshToken });
+    expect(refreshed.status).toBe(200);
+    const admin = refreshed.body.accessToken as string;
+    expect((await request(h.app).get(`${API}/auth/me`).set(bearer(admin))).status).toBe(200);
+    expect((await request(h.app).get(`${API}/tenants/current`).set(bearer(admin))).status).toBe(200);
+
+    const users = [
+      await addUser(h.app, admin, 'clinician'),
+      await addUser(h.app, admin, 'receptionist'),
+      await addUser(h.app, admin, 'admin'),
+    ];
+    const page = await request(h.app).get(`${API}/users?limit=2`).set(bearer(admin));
+    expect(page.status).toBe(200);
+    expect((await request(h.app).get(`${API}/users?limit=2&cursor=${page.body.next}`).set(bearer(admin))).status).toBe(200);
+    expect((await request(h.app).get(`${API}/users/${users[0]!.id}`).set(bearer(admin))).status).toBe(200);
+    expect((await request(h.app).patch(`${API}/users/${users[0]!.id}`).set(bearer(admin)).send({ name: 'Renamed' })).status).toBe(200);
+    expect((await request(h.app).patch(`${API}/users/${users[2]!.id}`).set(bearer(admin)).send({ disabled: true })).status).toBe(200);
+    const u = await login(h.app, p.slug, users[0]!.email, users[0]!.password);
+    await login(h.app, p.slug, users[0]!.email, users[0]!.password, '10.0.0.2');
+    expect(
+      (await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: users[1]!.email, password: 'wrong password here' }))
+        .status,
+    ).toBe(401);
+    expect((await request(h.app).get(`${API}/auth/sessions`).set(bearer(u.accessToken))).status).toBe(200);
+    expect((await request(h.app).delete(`${API}/users/${users[2]!.id}/sessions`).set(bearer(admin))).status).toBe(204);
+    expect((await request(h.app).delete(`${API}/auth/sessions/others`).set(bearer(u.accessToken))).status).toBe(204);
+    const newPassword = strongPassword();
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/password`)
+          .set(bearer(u.accessToken))
+          .send({ currentPassword: users[0]!.password, newPassword })
+      ).status,
+    ).toBe(204);
+    const g = await request(h.app)
+      .post(`${API}/support/grants`)
+      .set(bearer(admin))
+      .send({ scope: 'settings', reason: 'Index proof', durationMinutes: 5 });
+    expect(g.status).toBe(201);
+    expect((await request(h.app).get(`${API}/support/grants`).set(bearer(admin))).status).toBe(200);
+    expect((await request(h.app).get(`${API}/support/sessions`).set(bearer(admin))).status).toBe(200);
+    expect((await request(h.app).delete(`${API}/support/grants/${g.body.id}`).set(bearer(admin))).status).toBe(204);
+    expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(admin))).status).toBe(204);
+    rec.stop();
+
+    const rows = await expectIndexedQueries(h.deps.mongo.db!, rec.queries(), []);
+    expect(rows.filter((r) => !r.index.startsWith('SCAN')).length).toBeGreaterThanOrEqual(8);
+  }, 180_000);
+});

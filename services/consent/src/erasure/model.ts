@@ -1,0 +1,123 @@
+// Erasure requests (Art. 17): the saga's state, stored so that a crash resumes it. Per
+// participant that erases: pending or erased with its counts. Ids, status, counts and
+// times only; the reason is sealed under the patient's key, so it goes with the patient.
+import type { Actor, EventEnvelope } from '@praxis/contracts';
+import { type SealedValue, outboxSchemaFields, outboxUpdate, sealedValueSchema, withOutbox } from '@praxis/platform';
+import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
+
+export type ErasureStatus = 'pending' | 'completed' | 'failed';
+
+export interface ParticipantState {
+  status: 'pending' | 'erased';
+  counts?: Record<string, number>;
+  answeredAt?: Date;
+}
+
+export interface ErasureDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  actor: Actor;
+  reason: SealedValue;
+  status: ErasureStatus;
+  services: Record<string, ParticipantState>;
+  createdAt: Date;
+  deadlineAt: Date;
+  lastSentAt: Date;
+  sends: number;
+  completedAt?: Date;
+  failedAt?: Date;
+  missing?: string[];
+}
+
+const erasureSchema = new Schema<ErasureDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    actor: { type: Schema.Types.Mixed, required: true },
+    reason: { type: sealedValueSchema, required: true },
+    status: { type: String, enum: ['pending', 'completed', 'failed'], required: true },
+    services: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+    deadlineAt: { type: Date, required: true },
+    lastSentAt: { type: Date, required: true },
+    sends: { type: Number, required: true },
+    completedAt: { type: Date },
+    failedAt: { type: Date },
+    missing: { type: [String], default: undefined },
+    ...outboxSchemaFields,
+  },
+  { collection: 'erasure_requests', versionKey: false, strict: 'throw', minimize: false },
+);
+erasureSchema.index({ tenantId: 1, patientId: 1, status: 1 });
+erasureSchema.index({ status: 1, createdAt: 1 });
+erasureSchema.index({ tenantId: 1, createdAt: -1 });
+
+export function erasureModel(conn: Connection): Model<ErasureDoc> {
+  return (conn.models.ErasureRequest as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('ErasureRequest', erasureSchema);
+}
+
+const hidden = { _outbox: 0, _outboxPending: 0 };
+
+export class ErasureRepository {
+  constructor(
+    readonly model: Model<ErasureDoc>,
+    /** The collection with per-document serialised updates (libs/platform/src/serial.ts). */
+    readonly col: MongooseCollection,
+  ) {}
+
+  async create(doc: ErasureDoc, events: EventEnvelope[]): Promise<void> {
+    await this.model.create(withOutbox(doc, events));
+  }
+
+  find(tenantId: string, id: string): Promise<ErasureDoc | null> {
+    return this.model.findOne({ _id: id, tenantId }, hidden).lean<ErasureDoc>().exec();
+  }
+
+  /** A pending or completed erasure of this patient (a second request joins it). */
+  activeForPatient(tenantId: string, patientId: string): Promise<ErasureDoc | null> {
+    return this.model
+      .findOne({ tenantId, patientId, status: mongoose.trusted({ $in: ['pending', 'completed'] }) }, hidden)
+      .lean<ErasureDoc>()
+      .exec();
+  }
+
+  list(tenantId: string, limit: number): Promise<ErasureDoc[]> {
+    return this.model.find({ tenantId }, hidden).sort({ createdAt: -1 }).limit(limit).lean<ErasureDoc[]>().exec();
+  }
+
+  allPending(limit = 100): Promise<ErasureDoc[]> {
+    return this.model.find({ status: 'pending' }, hidden).sort({ createdAt: 1 }).limit(limit).lean<ErasureDoc[]>().exec();
+  }
+
+  /** Record one participant's answer; null when the erasure is unknown or not pending. */
+  async recordAnswer(tenantId: string, id: string, service: string, counts: Record<string, number>): Promise<ErasureDoc | null> {
+    const doc = await this.col.findOneAndUpdate(
+      { _id: id as never, tenantId, status: 'pending', [`services.${service}.status`]: 'pending' },
+      { $set: { [`services.${service}`]: { status: 'erased', counts, answeredAt: new Date() } } },
+      { returnDocument: 'after' },
+    );
+    return (doc as unknown as ErasureDoc | null) ?? null;
+  }
+
+  async transition(tenantId: string, id: string, set: Partial<ErasureDoc>, events: EventEnvelope[]): Promise<boolean> {
+    const outbox = outboxUpdate(events);
+    const res = await this.col.updateOne({ _id: id as never, tenantId, status: 'pending' }, {
+      $set: { ...set, ...outbox.$set },
+      $push: outbox.$push,
+    } as never);
+    return res.modifiedCount === 1;
+  }
+
+  /** Send the request again (to participants that have not answered). */
+  async resend(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
+    const outbox = outboxUpdate(events);
+    const res = await this.col.updateOne({ _id: id as never, tenantId, status: 'pending' }, {
+      $set: { lastSentAt: new Date(), ...outbox.$set },
+      $inc: { sends: 1 },
+      $push: outbox.$push,
+    } as never);
+    return res.modifiedCount === 1;
+  }
+}

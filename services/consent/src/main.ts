@@ -1,0 +1,40 @@
+// Boot: configuration, connections, the app, the outbox relay, the consumers and the
+// subject-rights runner; closes everything in reverse order on SIGTERM/SIGINT.
+import { AuthServiceTokens, openServiceDeps, serveHttp } from '@praxis/platform';
+import { buildConsent } from './app';
+import { loadConsentConfig, participantsOf } from './config';
+
+async function main(): Promise<void> {
+  const config = loadConsentConfig();
+  const deps = await openServiceDeps('consent', config);
+  const consent = await buildConsent({
+    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
+    logger: deps.logger,
+    metrics: deps.metrics,
+    mongo: deps.mongo,
+    bus: deps.bus,
+    authenticator: deps.authenticator,
+    keks: config,
+    readiness: deps.readiness,
+    participants: participantsOf(config),
+    serviceTokens: new AuthServiceTokens({ authUrl: config.AUTH_URL, service: 'consent', clientSecret: config.SERVICE_CLIENT_SECRET }),
+    settings: {
+      noticeLinkTtlMs: config.NOTICE_LINK_TTL_S * 1000,
+      sarExportTtlMs: config.SAR_EXPORT_TTL_S * 1000,
+      erasureRetryMs: config.ERASURE_RETRY_S * 1000,
+      erasureDeadlineMs: config.ERASURE_DEADLINE_S * 1000,
+      runnerIntervalMs: config.RUNNER_INTERVAL_MS,
+    },
+    consumerPrefix: config.CONSENT_CONSUMER_PREFIX,
+  });
+  // Registered after mongo and bus, so it closes before them (reverse order).
+  deps.lifecycle.onClose('consent-background', () => consent.stop());
+  await serveHttp(deps, consent.app, config.PORT, config.HOST);
+  await consent.start();
+}
+
+main().catch((err: unknown) => {
+  // Before the logger exists (bad configuration), stderr is all there is.
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,177 @@
+// Privacy notices (Art. 13): the practice's notice versions (its own text, stored as is),
+// the acknowledgements patients gave (in person, or through an emailed link), and the
+// emailed links themselves — of which only a SHA-256 of the token is stored, so the
+// database never holds a usable link. Every document is written once, with its events.
+import type { EventEnvelope } from '@praxis/contracts';
+import { isDuplicateKeyError, outboxSchemaFields, withOutbox } from '@praxis/platform';
+import { type Connection, type Model, Schema } from 'mongoose';
+
+export interface NoticeVersionDoc {
+  _id: string;
+  tenantId: string;
+  version: string;
+  text: string;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface NoticeRequestDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  noticeVersion: string;
+  tokenHash: string;
+  requestedBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface NoticeAckDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  noticeVersion: string;
+  method: 'in_person' | 'email';
+  /** The emailed link it came through: the ack's _id is derived from it, so a link acknowledges once. */
+  requestId?: string;
+  /** Staff who recorded it (in person); absent when the patient acknowledged through the link. */
+  recordedBy?: string;
+  acknowledgedAt: Date;
+}
+
+const versionSchema = new Schema<NoticeVersionDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    version: { type: String, required: true },
+    text: { type: String, required: true },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'notice_versions', versionKey: false, strict: 'throw' },
+);
+versionSchema.index({ tenantId: 1, version: 1 }, { unique: true });
+versionSchema.index({ tenantId: 1, createdAt: -1 });
+
+const requestSchema = new Schema<NoticeRequestDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    noticeVersion: { type: String, required: true },
+    tokenHash: { type: String, required: true },
+    requestedBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'notice_requests', versionKey: false, strict: 'throw' },
+);
+requestSchema.index({ tokenHash: 1 }, { unique: true });
+requestSchema.index({ tenantId: 1, patientId: 1, createdAt: 1 });
+
+const ackSchema = new Schema<NoticeAckDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    noticeVersion: { type: String, required: true },
+    method: { type: String, enum: ['in_person', 'email'], required: true },
+    requestId: { type: String },
+    recordedBy: { type: String },
+    acknowledgedAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'notice_acks', versionKey: false, strict: 'throw' },
+);
+ackSchema.index({ tenantId: 1, patientId: 1, acknowledgedAt: 1 });
+
+export interface NoticeModels {
+  Version: Model<NoticeVersionDoc>;
+  Request: Model<NoticeRequestDoc>;
+  Ack: Model<NoticeAckDoc>;
+}
+
+export function noticeModels(conn: Connection): NoticeModels {
+  return {
+    Version: (conn.models.NoticeVersion as Model<NoticeVersionDoc>) ?? conn.model<NoticeVersionDoc>('NoticeVersion', versionSchema),
+    Request: (conn.models.NoticeRequest as Model<NoticeRequestDoc>) ?? conn.model<NoticeRequestDoc>('NoticeRequest', requestSchema),
+    Ack: (conn.models.NoticeAck as Model<NoticeAckDoc>) ?? conn.model<NoticeAckDoc>('NoticeAck', ackSchema),
+  };
+}
+
+export const ackIdOfRequest = (requestId: string) => `req:${requestId}`;
+
+export class NoticeRepository {
+  constructor(readonly m: NoticeModels) {}
+
+  /** False when the version already exists in this practice. */
+  async createVersion(doc: NoticeVersionDoc, events: EventEnvelope[]): Promise<boolean> {
+    try {
+      await this.m.Version.create(withOutbox(doc, events));
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  listVersions(tenantId: string): Promise<NoticeVersionDoc[]> {
+    return this.m.Version.find({ tenantId }, { _outbox: 0, _outboxPending: 0 })
+      .sort({ createdAt: -1 })
+      .limit(500)
+      .lean<NoticeVersionDoc[]>()
+      .exec();
+  }
+
+  findVersion(tenantId: string, version: string): Promise<NoticeVersionDoc | null> {
+    return this.m.Version.findOne({ tenantId, version }, { _outbox: 0, _outboxPending: 0 }).lean<NoticeVersionDoc>().exec();
+  }
+
+  async createRequest(doc: NoticeRequestDoc, events: EventEnvelope[]): Promise<void> {
+    await this.m.Request.create(withOutbox(doc, events));
+  }
+
+  /** The link a token belongs to (any practice: the token is the credential). */
+  findRequestByTokenHash(tokenHash: string): Promise<NoticeRequestDoc | null> {
+    return this.m.Request.findOne({ tokenHash }, { _outbox: 0, _outboxPending: 0 }).lean<NoticeRequestDoc>().exec();
+  }
+
+  /** Record an acknowledgement; false when it exists already (a link used twice). */
+  async acknowledge(doc: NoticeAckDoc, events: EventEnvelope[]): Promise<boolean> {
+    try {
+      await this.m.Ack.create(withOutbox(doc, events));
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async ackOfRequest(tenantId: string, requestId: string): Promise<NoticeAckDoc | null> {
+    return this.m.Ack.findOne({ _id: ackIdOfRequest(requestId), tenantId })
+      .lean<NoticeAckDoc>()
+      .exec();
+  }
+
+  acksOf(tenantId: string, patientId: string): Promise<NoticeAckDoc[]> {
+    return this.m.Ack.find({ tenantId, patientId }, { _outbox: 0, _outboxPending: 0 })
+      .sort({ acknowledgedAt: 1 })
+      .lean<NoticeAckDoc[]>()
+      .exec();
+  }
+
+  requestsOf(tenantId: string, patientId: string): Promise<NoticeRequestDoc[]> {
+    return this.m.Request.find({ tenantId, patientId }, { _outbox: 0, _outboxPending: 0 })
+      .sort({ createdAt: 1 })
+      .lean<NoticeRequestDoc[]>()
+      .exec();
+  }
+
+  async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
+    const acks = (await this.m.Ack.deleteMany({ tenantId, patientId })).deletedCount;
+    const requests = (await this.m.Request.deleteMany({ tenantId, patientId })).deletedCount;
+    return acks + requests;
+  }
+}

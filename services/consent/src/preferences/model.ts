@@ -1,0 +1,114 @@
+// Channel preferences and consent/dissent codes, kept as history: every change is a new
+// document (never an update), numbered per patient for preferences (1, 2, 3…; a unique
+// index lets exactly one writer take each number). A code's display text is sealed under
+// the patient's key; the code itself and its system are plain (they travel in events).
+import type { EventEnvelope } from '@praxis/contracts';
+import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, sealedValueSchema, withOutbox } from '@praxis/platform';
+import { type Connection, type Model, Schema } from 'mongoose';
+
+export interface PreferenceDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  version: number;
+  sms: boolean;
+  email: boolean;
+  changedBy: string;
+  changedAt: Date;
+}
+
+export interface CodeDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  kind: 'consent' | 'dissent';
+  system: string;
+  code: string;
+  display: SealedValue;
+  recordedBy: string;
+  recordedAt: Date;
+}
+
+const preferenceSchema = new Schema<PreferenceDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    version: { type: Number, required: true },
+    sms: { type: Boolean, required: true },
+    email: { type: Boolean, required: true },
+    changedBy: { type: String, required: true },
+    changedAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'preferences', versionKey: false, strict: 'throw' },
+);
+preferenceSchema.index({ tenantId: 1, patientId: 1, version: 1 }, { unique: true });
+
+const codeSchema = new Schema<CodeDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    kind: { type: String, enum: ['consent', 'dissent'], required: true },
+    system: { type: String, required: true },
+    code: { type: String, required: true },
+    display: { type: sealedValueSchema, required: true },
+    recordedBy: { type: String, required: true },
+    recordedAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'consent_codes', versionKey: false, strict: 'throw' },
+);
+codeSchema.index({ tenantId: 1, patientId: 1, recordedAt: 1 });
+
+export interface PreferenceModels {
+  Preference: Model<PreferenceDoc>;
+  Code: Model<CodeDoc>;
+}
+
+export function preferenceModels(conn: Connection): PreferenceModels {
+  return {
+    Preference: (conn.models.Preference as Model<PreferenceDoc>) ?? conn.model<PreferenceDoc>('Preference', preferenceSchema),
+    Code: (conn.models.ConsentCode as Model<CodeDoc>) ?? conn.model<CodeDoc>('ConsentCode', codeSchema),
+  };
+}
+
+const hidden = { [OUTBOX]: 0, _outboxPending: 0 };
+
+export class PreferenceRepository {
+  constructor(readonly m: PreferenceModels) {}
+
+  latest(tenantId: string, patientId: string): Promise<PreferenceDoc | null> {
+    return this.m.Preference.findOne({ tenantId, patientId }, hidden).sort({ version: -1 }).lean<PreferenceDoc>().exec();
+  }
+
+  history(tenantId: string, patientId: string): Promise<PreferenceDoc[]> {
+    return this.m.Preference.find({ tenantId, patientId }, hidden).sort({ version: 1 }).lean<PreferenceDoc[]>().exec();
+  }
+
+  /** Append the next version; false when another change took that number first. */
+  async append(doc: PreferenceDoc, events: EventEnvelope[]): Promise<boolean> {
+    try {
+      await this.m.Preference.create(withOutbox(doc, events));
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async addCode(doc: CodeDoc, events: EventEnvelope[]): Promise<void> {
+    await this.m.Code.create(withOutbox(doc, events));
+  }
+
+  codes(tenantId: string, patientId: string): Promise<CodeDoc[]> {
+    return this.m.Code.find({ tenantId, patientId }, hidden).sort({ recordedAt: 1 }).lean<CodeDoc[]>().exec();
+  }
+
+  async deleteForPatient(tenantId: string, patientId: string): Promise<{ preferences: number; codes: number }> {
+    const preferences = (await this.m.Preference.deleteMany({ tenantId, patientId })).deletedCount;
+    const codes = (await this.m.Code.deleteMany({ tenantId, patientId })).deletedCount;
+    return { preferences, codes };
+  }
+}

@@ -1,0 +1,73 @@
+// The participants of data-subject rights requests, as consent reaches them: the registry
+// (libs/contracts/src/subject-rights.ts) filtered to what this deployment runs, each with
+// its base URL — or, for consent itself, its own export function. Calls carry a service
+// token (libs/platform/src/service-tokens.ts) for the request's practice.
+import type { ServiceTokenSource } from '@praxis/platform';
+
+export interface Participant {
+  service: string;
+  exports: boolean;
+  erases: boolean;
+  /** Base URL of the service; absent for consent itself (answered in-process). */
+  url?: string;
+}
+
+export type PartExport = Record<string, unknown> & { service: string };
+
+export class ParticipantFailed extends Error {
+  constructor(
+    readonly participant: string,
+    reason: string,
+  ) {
+    super(`${participant}: ${reason}`);
+    this.name = 'ParticipantFailed';
+  }
+}
+
+export interface ExportClientOptions {
+  tokens: ServiceTokenSource;
+  /** Back-off before each retry of a participant that failed (network, 5xx, 429). */
+  retryDelaysMs?: number[];
+  timeoutMs?: number;
+}
+
+/** Fetch one participant's part of a patient's export, retrying transient failures. */
+export async function fetchPart(
+  p: Participant,
+  tenantId: string,
+  patientId: string,
+  requestId: string,
+  opts: ExportClientOptions,
+): Promise<PartExport> {
+  const delays = opts.retryDelaysMs ?? [500, 2_000, 5_000];
+  let last = 'no attempt';
+  for (let attempt = 0; attempt <= delays.length; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, delays[attempt - 1]));
+    try {
+      const token = await opts.tokens.tokenFor(tenantId);
+      const url = `${p.url!.replace(/\/$/, '')}/api/v1/internal/patients/${encodeURIComponent(patientId)}/export?requestId=${encodeURIComponent(requestId)}`;
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
+      });
+      // A participant that never held the patient has nothing to export.
+      if (res.status === 404) {
+        await res.arrayBuffer();
+        return { service: p.service, held: false };
+      }
+      if (res.ok) {
+        const body = (await res.json()) as PartExport;
+        if (body.service !== p.service) throw new ParticipantFailed(p.service, 'answered for another service');
+        return body;
+      }
+      await res.arrayBuffer();
+      last = `status ${res.status}`;
+      // 4xx other than 404/429 will not get better by asking again.
+      if (res.status < 500 && res.status !== 429) break;
+    } catch (err) {
+      if (err instanceof ParticipantFailed) throw err;
+      last = (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
+    }
+  }
+  throw new ParticipantFailed(p.service, last);
+}

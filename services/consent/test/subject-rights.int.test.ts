@@ -1,0 +1,295 @@
+// Subject access and erasure with consent on its own (its own part in-process, and a
+// participant that is down): collation, the sealed export, expiry (410), the failed
+// participant named, erasure of consent's part with crypto-shredding, 409 while a request
+// is pending, duplicates that change nothing, the deadline, and no plaintext in the files.
+import type { EventEnvelope } from '@praxis/contracts';
+import net from 'node:net';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import request from 'supertest';
+import { type Harness, startHarness } from './harness';
+import { ROOT, bearer, marker, waitFor } from './testing';
+
+const SNOMED = 'http://snomed.info/sct';
+
+/** A port nothing listens on (taken and released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function rawDatabaseBytes(dbName: string): Promise<Buffer> {
+  const dir = path.join(ROOT, '.data/ferretdb');
+  const files = (await readdir(dir)).filter((f) => f === `${dbName}.sqlite` || f.startsWith(`${dbName}.sqlite-`));
+  expect(files.length).toBeGreaterThan(0);
+  return Buffer.concat(await Promise.all(files.map((f) => readFile(path.join(dir, f)))));
+}
+
+describe('subject access and erasure, consent alone', () => {
+  let h: Harness;
+  let t: ReturnType<Harness['tenant']>;
+  const api = () => request(h.consent.app);
+  const mine = (e: EventEnvelope) => e.tenantId === t.tenantId;
+
+  beforeAll(async () => {
+    h = await startHarness({ settings: { sarExportTtlMs: 6000, erasureRetryMs: 300, erasureDeadlineMs: 60_000 } });
+    t = h.tenant();
+  });
+  afterAll(() => h.close());
+
+  async function sarDone(id: string) {
+    return waitFor(
+      async () => {
+        const r = await api().get(`/api/v1/subject-access-requests/${id}`).set(bearer(t.admin.token));
+        return r.body.status !== 'pending' ? r.body : undefined;
+      },
+      { what: 'the request to finish' },
+    );
+  }
+
+  it('collates, seals and serves the export; it expires (410); every step is an event', async () => {
+    const p = await h.patient(t.tenantId);
+    await api().put(`/api/v1/patients/${p}/preferences`).set(bearer(t.admin.token)).send({ sms: false });
+    await api()
+      .post(`/api/v1/patients/${p}/consent-codes`)
+      .set(bearer(t.admin.token))
+      .send({ kind: 'consent', system: SNOMED, code: '73211009', display: 'Consent to share' });
+    const opened = await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p });
+    expect(opened.status).toBe(201);
+    expect(opened.body).toMatchObject({ id: expect.any(String), status: 'pending', dueAt: expect.any(String) });
+    const due = new Date(opened.body.dueAt).getTime() - Date.now();
+    expect(Math.round(due / 86_400_000)).toBe(30);
+    const done = await sarDone(opened.body.id);
+    expect(done).toMatchObject({ status: 'completed', completedAt: expect.any(String), expiresAt: expect.any(String) });
+    const exp = await api().get(`/api/v1/subject-access-requests/${opened.body.id}/export`).set(bearer(t.admin.token));
+    expect(exp.status).toBe(200);
+    expect(exp.body).toMatchObject({
+      patientId: p,
+      patient: null,
+      notes: [],
+      messages: [],
+      accessLog: [],
+      generatedAt: expect.any(String),
+    });
+    expect(exp.body.consent.preferences).toEqual({ sms: false, email: true });
+    expect(exp.body.consent.codes).toEqual([expect.objectContaining({ code: '73211009', display: 'Consent to share' })]);
+    const fhir = await api().get(`/api/v1/subject-access-requests/${opened.body.id}/export?format=fhir`).set(bearer(t.admin.token));
+    expect(fhir.body).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    // The stored export is ciphertext under the patient's key.
+    const stored = await h.mongo.collection('access_exports').findOne({ _id: opened.body.id });
+    expect(stored!.sealed.ct).toMatch(/^v1\./);
+    expect(JSON.stringify(stored)).not.toContain('Consent to share');
+
+    for (const type of ['consent.access-request.created', 'consent.access-request.completed', 'consent.access-request.downloaded']) {
+      await h.waitForEvent((e) => mine(e) && e.type === type && e.data.requestId === opened.body.id, type);
+    }
+    // Past its life (6 s here, 7 days in production): 410, the export deleted, an event.
+    await waitFor(
+      async () => (await api().get(`/api/v1/subject-access-requests/${opened.body.id}/export`).set(bearer(t.admin.token))).status === 410,
+      { what: '410', timeoutMs: 20_000 },
+    );
+    await h.waitForEvent((e) => mine(e) && e.type === 'consent.access-request.expired' && e.data.requestId === opened.body.id, 'expired');
+    expect(await h.mongo.collection('access_exports').countDocuments({ _id: opened.body.id })).toBe(0);
+  });
+
+  it('fails a request naming the participant that does not answer', async () => {
+    const down = await freePort();
+    const h2 = await startHarness({
+      participants: [
+        { service: 'consent', exports: true, erases: true },
+        { service: 'records', exports: true, erases: true, url: `http://127.0.0.1:${down}` },
+      ],
+    });
+    try {
+      const t2 = h2.tenant();
+      const p = await h2.patient(t2.tenantId);
+      const opened = await request(h2.consent.app)
+        .post('/api/v1/subject-access-requests')
+        .set(bearer(t2.admin.token))
+        .send({ patientId: p });
+      const done = await waitFor(async () => {
+        const r = await request(h2.consent.app).get(`/api/v1/subject-access-requests/${opened.body.id}`).set(bearer(t2.admin.token));
+        return r.body.status !== 'pending' ? r.body : undefined;
+      });
+      expect(done).toMatchObject({ status: 'failed', failedParticipant: 'records' });
+      expect(
+        (await request(h2.consent.app).get(`/api/v1/subject-access-requests/${opened.body.id}/export`).set(bearer(t2.admin.token))).status,
+      ).toBe(409);
+      await h2.waitForEvent(
+        (e) => e.type === 'consent.access-request.failed' && e.data.requestId === opened.body.id && e.data.participant === 'records',
+        'failed event',
+      );
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('refuses erasure while a subject access request is pending (409)', async () => {
+    const p = await h.patient(t.tenantId);
+    // A pending request as consent stores it (collation would finish it at once here).
+    await h.mongo.collection('access_requests').insertOne({
+      _id: `sar_${p}` as never,
+      tenantId: t.tenantId,
+      patientId: p,
+      actor: { kind: 'user', id: t.admin.id },
+      status: 'pending',
+      participants: ['records'],
+      createdAt: new Date(),
+      dueAt: new Date(Date.now() + 1e9),
+    });
+    await h.consent.runner.stop();
+    try {
+      const res = await api().post('/api/v1/erasure-requests').set(bearer(t.admin.token)).send({ patientId: p, reason: 'asked' });
+      expect(res.status).toBe(409);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    } finally {
+      await h.mongo.collection('access_requests').deleteOne({ _id: `sar_${p}` as never });
+      h.consent.runner.start();
+    }
+  });
+
+  it('erases consent’s part: key shredded, documents gone, patient 404; a repeat and duplicate answers change nothing', async () => {
+    const p = await h.patient(t.tenantId);
+    await api().put(`/api/v1/patients/${p}/preferences`).set(bearer(t.admin.token)).send({ email: false });
+    await api()
+      .post(`/api/v1/patients/${p}/consent-codes`)
+      .set(bearer(t.admin.token))
+      .send({ kind: 'dissent', system: SNOMED, code: '22232009', display: 'No sharing' });
+    const key = await h.mongo.collection('patient_keys').findOne({ tenantId: t.tenantId, patientId: p });
+    expect(key).not.toBeNull();
+
+    const res = await api()
+      .post('/api/v1/erasure-requests')
+      .set(bearer(t.admin.token))
+      .send({ patientId: p, reason: 'Patient asked to be forgotten' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'pending', services: { consent: 'pending' } });
+    const done = await waitFor(
+      async () => {
+        const r = await api().get(`/api/v1/erasure-requests/${res.body.id}`).set(bearer(t.admin.token));
+        return r.body.status === 'completed' ? r.body : undefined;
+      },
+      { what: 'erasure completed' },
+    );
+    expect(done).toMatchObject({ services: { consent: 'erased' }, counts: { consent: { preferences: 1, codes: 1 } } });
+    const completed = await h.waitForEvent(
+      (e) => mine(e) && e.type === 'consent.erasure-request.completed' && e.data.erasureId === res.body.id,
+      'completed',
+    );
+    expect(completed).toMatchObject({
+      actor: { kind: 'user', id: t.admin.id },
+      data: { erasureId: res.body.id, patientId: p, counts: { consent: expect.any(Object) } },
+    });
+    expect(JSON.stringify(completed)).not.toMatch(/forgotten|No sharing/);
+
+    expect(await h.mongo.collection('patient_keys').countDocuments({ tenantId: t.tenantId, patientId: p })).toBe(0);
+    for (const col of ['preferences', 'consent_codes', 'notice_acks', 'notice_requests', 'access_exports'])
+      expect({ col, n: await h.mongo.collection(col).countDocuments({ tenantId: t.tenantId, patientId: p }) }).toEqual({ col, n: 0 });
+    expect((await api().get(`/api/v1/patients/${p}/consent`).set(bearer(t.admin.token))).status).toBe(404);
+    expect((await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p })).status).toBe(404);
+
+    // The same erasure again: the same one answers; a redelivered answer and request change nothing.
+    const again = await api().post('/api/v1/erasure-requests').set(bearer(t.admin.token)).send({ patientId: p, reason: 'again' });
+    expect(again.body.id).toBe(res.body.id);
+    await h.publish({
+      type: 'consent.erasure-request.created',
+      tenantId: t.tenantId,
+      actor: { kind: 'user', id: t.admin.id },
+      data: { erasureId: res.body.id, patientId: p },
+    });
+    await h.publish({
+      type: 'consent.patient.erased',
+      tenantId: t.tenantId,
+      actor: { kind: 'user', id: t.admin.id },
+      data: { erasureId: res.body.id, patientId: p, preferences: 9, codes: 9, notices: 9, exports: 9 },
+    });
+    // A records.patient.created redelivered for the erased patient does not bring them back.
+    await h.publish({
+      type: 'records.patient.created',
+      tenantId: t.tenantId,
+      actor: { kind: 'user', id: 'x' },
+      data: { patientId: p, test: false },
+    });
+    await new Promise((r) => setTimeout(r, 800));
+    expect(h.events.filter((e) => e.type === 'consent.erasure-request.completed' && e.data.erasureId === res.body.id)).toHaveLength(1);
+    expect(
+      new Set(
+        h.events
+          .filter(
+            (e) =>
+              e.type === 'consent.patient.erased' &&
+              e.data.erasureId === res.body.id &&
+              e.actor.id === t.admin.id &&
+              e.data.preferences !== 9,
+          )
+          .map((e) => e.id),
+      ).size,
+    ).toBe(1);
+    expect((await api().get(`/api/v1/erasure-requests/${res.body.id}`).set(bearer(t.admin.token))).body.counts.consent).toMatchObject({
+      preferences: 1,
+      codes: 1,
+    });
+    expect((await api().get(`/api/v1/patients/${p}/consent`).set(bearer(t.admin.token))).status).toBe(404);
+  });
+
+  it('re-sends to a participant that has not answered, and fails past the deadline naming only it', async () => {
+    const h3 = await startHarness({
+      participants: [
+        { service: 'consent', exports: true, erases: true },
+        { service: 'messaging', exports: true, erases: true, url: 'http://127.0.0.1:9' },
+      ],
+      settings: { erasureRetryMs: 400, erasureDeadlineMs: 8000 },
+    });
+    try {
+      const t3 = h3.tenant();
+      const p = await h3.patient(t3.tenantId);
+      const res = await request(h3.consent.app)
+        .post('/api/v1/erasure-requests')
+        .set(bearer(t3.admin.token))
+        .send({ patientId: p, reason: 'r' });
+      const failed = await waitFor(
+        async () => {
+          const r = await request(h3.consent.app).get(`/api/v1/erasure-requests/${res.body.id}`).set(bearer(t3.admin.token));
+          return r.body.status === 'failed' ? r.body : undefined;
+        },
+        { what: 'erasure failed', timeoutMs: 40_000 },
+      );
+      expect(failed).toMatchObject({ services: { consent: 'erased', messaging: 'pending' }, missing: ['messaging'] });
+      const sends = h3.events.filter((e) => e.type === 'consent.erasure-request.created' && e.data.erasureId === res.body.id).length;
+      console.log(`erasure to a silent participant: request sent ${sends} times before the 8 s deadline`);
+      expect(sends).toBeGreaterThanOrEqual(3);
+      await h3.waitForEvent((e) => e.type === 'consent.erasure-request.failed' && e.data.erasureId === res.body.id, 'failed event');
+    } finally {
+      await h3.close();
+    }
+  });
+
+  it('stores no identifying value in plaintext: markers in codes, an erasure reason and an export are not in the raw files', async () => {
+    const m = { display: marker('Display'), reason: marker('Reason') };
+    const p = await h.patient(t.tenantId);
+    await api()
+      .post(`/api/v1/patients/${p}/consent-codes`)
+      .set(bearer(t.admin.token))
+      .send({ kind: 'consent', system: 'urn:praxis:local', code: 'share', display: m.display });
+    const sar = await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p });
+    await sarDone(sar.body.id);
+    const p2 = await h.patient(t.tenantId);
+    await api().post('/api/v1/erasure-requests').set(bearer(t.admin.token)).send({ patientId: p2, reason: m.reason });
+    const bytes = await waitFor(
+      async () => {
+        const b = await rawDatabaseBytes(h.dbName);
+        // Positive control: the plain code and the request id are in the files.
+        return b.includes(Buffer.from(sar.body.id)) && b.includes(Buffer.from('urn:praxis:local')) ? b : undefined;
+      },
+      { what: 'the data in the database files' },
+    );
+    for (const [what, value] of Object.entries(m)) {
+      for (const form of [value, value.toLowerCase(), value.toUpperCase()])
+        expect({ what, found: bytes.includes(Buffer.from(form, 'utf8')) }).toEqual({ what, found: false });
+    }
+  });
+});

@@ -1,0 +1,274 @@
+// Data-subject rights end to end through the gateway, every service its own process:
+// a subject access export across records, consent and audit (a note amended twice: every
+// version present; the FHIR Bundle checked by the HL7 R4 validator), and an erasure saga
+// across services that survives records being down and consent being killed mid-saga.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Api, eventually, strongPassword, uniqueSlug } from './client';
+import { type Platform, ROOT, startPlatform } from './platform';
+
+jest.setTimeout(300_000);
+
+const run = promisify(execFile);
+
+interface SarExport {
+  patient: Record<string, unknown>;
+  notes: { id: string; versions: { body: string }[] }[];
+  consent: { preferences: unknown; codes: unknown[]; notices: unknown[] };
+  messages: unknown[];
+  accessLog: { type: string; occurredAt: string; actor: { id: string } }[];
+}
+interface Bundle {
+  resourceType: string;
+  type: string;
+  entry: { fullUrl: string; resource: { resourceType: string; content?: { attachment: { data: string } }[] } }[];
+}
+const VALIDATOR = [
+  path.resolve(ROOT, '../shared/tools/fhir-validate/fhir-validate'),
+  path.resolve(ROOT, '../../shared/tools/fhir-validate/fhir-validate'),
+].find(existsSync);
+
+async function hasJava(): Promise<boolean> {
+  try {
+    await run('java', ['-version']);
+    await run('mvn', ['-v']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('consent end to end: subject access and erasure across services', () => {
+  let platform: Platform;
+  let api: Api;
+  let admin: string;
+  let clinician: string;
+  let receptionist: string;
+  const slug = uniqueSlug('dsr');
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      services: ['auth', 'records', 'consent', 'audit'],
+      env: { consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2' } },
+      readyTimeoutMs: 180_000,
+    });
+    api = new Api(`${platform.url}/api/v1`);
+    const password = strongPassword();
+    const email = `admin@${slug}.example.test`;
+    expect((await api.post('/tenants', { name: 'Rights Surgery', slug, admin: { name: 'Ada Admin', email, password } })).status).toBe(201);
+    admin = (await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email, password })).body.accessToken;
+    const user = async (role: string) => {
+      const e = `${role}@${slug}.example.test`;
+      const pw = strongPassword();
+      expect((await api.post('/users', { name: `Some ${role}`, email: e, role, password: pw }, admin)).status).toBe(201);
+      return (await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email: e, password: pw })).body.accessToken;
+    };
+    clinician = await user('clinician');
+    receptionist = await user('receptionist');
+  }, 400_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  }, 60_000);
+
+  async function patient(familyName: string) {
+    const p = await api.post<{ id: string; ref: string }>(
+      '/patients',
+      {
+        givenName: 'Sara',
+        familyName,
+        birthDate: '1970-05-06',
+        email: 'sara@example.org',
+        mobile: '+447700900777',
+        address: { line1: '1 High St', city: 'Leeds', postcode: 'LS1 1AA' },
+      },
+      clinician,
+    );
+    expect(p.status).toBe(201);
+    // Consent learns the patient from records' event.
+    await eventually(
+      async () => ((await api.get(`/patients/${p.body.id}/consent`, receptionist)).status === 200 ? true : undefined),
+      'consent to know the patient',
+    );
+    return p.body;
+  }
+
+  it('collates a subject access export from records, consent and audit, as JSON and as a valid FHIR R4 Bundle', async () => {
+    const p = await patient('Subjectaccess');
+    const note = await api.post<{ id: string }>(`/patients/${p.id}/notes`, { title: 'Visit', body: 'version one' }, clinician);
+    await api.post(
+      `/patients/${p.id}/notes/${note.body.id}/amendments`,
+      { title: 'Visit', body: 'version two', reason: 'typo' },
+      clinician,
+    );
+    await api.post(
+      `/patients/${p.id}/notes/${note.body.id}/amendments`,
+      { title: 'Visit', body: 'version three', reason: 'more' },
+      clinician,
+    );
+    await api.post(`/patients/${p.id}/notes`, { title: 'Other', body: 'single version' }, clinician);
+    expect((await api.call('PUT', `/patients/${p.id}/preferences`, { body: { sms: false }, token: receptionist })).status).toBe(200);
+    expect(
+      (
+        await api.post(
+          `/patients/${p.id}/consent-codes`,
+          { kind: 'dissent', system: 'http://snomed.info/sct', code: '38341003', display: 'Dissent from research use' },
+          receptionist,
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (await api.post('/privacy-notice-versions', { version: '2026-01', text: 'How Rights Surgery uses your data.' }, admin)).status,
+    ).toBe(201);
+    expect((await api.post(`/patients/${p.id}/privacy-notices`, { noticeVersion: '2026-01', method: 'email' }, receptionist)).status).toBe(
+      201,
+    );
+    // The emailed link, read from the event (as messaging would), through the gateway's public route.
+    const requested = await eventually(async () => {
+      const r = await api.get<{ items: { data: { ackPath: string; patientId: string } }[] }>(
+        '/audit/events?type=consent.notice.requested',
+        admin,
+      );
+      return r.body.items?.find((e) => e.data.patientId === p.id);
+    }, 'the notice request in the audit log');
+    expect((await api.get(requested.data.ackPath)).body).toMatchObject({ practice: slug, version: '2026-01' });
+    expect((await api.post(requested.data.ackPath)).status).toBe(200);
+    expect((await api.post(requested.data.ackPath)).status).toBe(404);
+    await api.get(`/patients/${p.id}`, clinician);
+    await api.get(`/patients/${p.id}`, receptionist);
+    await eventually(async () => {
+      const r = await api.get<{ items: unknown[] }>(`/audit/events?patientId=${p.id}&type=records.patient.viewed`, admin);
+      return r.body.items.length >= 2 ? true : undefined;
+    }, 'the views in the audit log');
+
+    // A receptionist may not open it.
+    expect((await api.post('/subject-access-requests', { patientId: p.id }, receptionist)).status).toBe(403);
+    const started = Date.now();
+    const opened = await api.post<{ id: string; status: string; dueAt: string }>('/subject-access-requests', { patientId: p.id }, admin);
+    expect(opened.status).toBe(201);
+    const done = await eventually(async () => {
+      const r = await api.get<{ status: string }>(`/subject-access-requests/${opened.body.id}`, admin);
+      return r.body.status !== 'pending' ? r.body : undefined;
+    }, 'the request to complete');
+    console.log(`subject access request across records, consent and audit: completed in ${Date.now() - started} ms`);
+    expect(done).toMatchObject({ status: 'completed', participants: ['records', 'consent', 'audit'] });
+
+    const exp = await api.get<SarExport>(`/subject-access-requests/${opened.body.id}/export`, admin);
+    expect(exp.status).toBe(200);
+    expect(exp.body.patient).toMatchObject({
+      id: p.id,
+      ref: p.ref,
+      givenName: 'Sara',
+      familyName: 'Subjectaccess',
+      email: 'sara@example.org',
+    });
+    const amended = exp.body.notes.find((n: { id: string }) => n.id === note.body.id);
+    expect(amended?.versions.map((v) => v.body)).toEqual(['version one', 'version two', 'version three']);
+    expect(exp.body.notes).toHaveLength(2);
+    expect(exp.body.consent.preferences).toEqual({ sms: false, email: true });
+    expect(exp.body.consent.codes).toEqual([expect.objectContaining({ code: '38341003', display: 'Dissent from research use' })]);
+    expect(exp.body.consent.notices).toEqual([
+      expect.objectContaining({ method: 'email', status: 'acknowledged', noticeVersion: '2026-01' }),
+    ]);
+    expect(exp.body.messages).toEqual([]);
+    const views = exp.body.accessLog.filter((e: { type: string }) => e.type === 'records.patient.viewed');
+    expect(views.length).toBeGreaterThanOrEqual(2);
+    expect(exp.body.accessLog.every((e: { occurredAt: string; actor: { id: string } }) => e.occurredAt && e.actor.id)).toBe(true);
+
+    const fhir = await api.get<Bundle>(`/subject-access-requests/${opened.body.id}/export?format=fhir`, admin);
+    expect(fhir.body).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    const byType = (t: string) => fhir.body.entry.filter((e) => e.resource.resourceType === t);
+    expect(byType('Patient')).toHaveLength(1);
+    expect(byType('DocumentReference')).toHaveLength(4);
+    expect(byType('Consent')).toHaveLength(2); // one code, one preference version
+    expect(byType('AuditEvent').length).toBe(exp.body.accessLog.length);
+    for (const e of fhir.body.entry) expect(e.fullUrl).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+    const bodies = byType('DocumentReference').map((e) => Buffer.from(e.resource.content![0]!.attachment.data, 'base64').toString('utf8'));
+    expect(bodies.sort()).toEqual(['single version', 'version one', 'version three', 'version two']);
+
+    if (VALIDATOR && (await hasJava())) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'sar-fhir-'));
+      const file = path.join(dir, 'bundle.json');
+      writeFileSync(file, JSON.stringify(fhir.body, null, 2));
+      const out = await run(VALIDATOR, [file], { timeout: 200_000 }).then(
+        (r) => ({ code: 0, text: r.stdout + r.stderr }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, text: err.stdout + err.stderr }),
+      );
+      console.log(`HL7 FHIR R4 validator on the export: ${out.text.trim().split('\n').pop()}`);
+      expect({ code: out.code, errors: out.text.split('\n').filter((l) => /^(ERROR|FATAL)/.test(l)) }).toEqual({ code: 0, errors: [] });
+    } else {
+      console.log('HL7 FHIR validator not run: Java/Maven or ../shared/tools/fhir-validate missing (scripts/test installs Java and Maven)');
+    }
+  });
+
+  it('erases a patient across services, with records down for a while and consent killed mid-saga', async () => {
+    const p = await patient('Erasable');
+    await api.post(`/patients/${p.id}/notes`, { title: 'n', body: 'to be erased' }, clinician);
+    await api.call('PUT', `/patients/${p.id}/preferences`, { body: { email: false }, token: receptionist });
+    expect((await api.post('/erasure-requests', { patientId: p.id, reason: 'asked' }, receptionist)).status).toBe(403);
+
+    // Records goes down before the request: its part has to wait in its queue.
+    const recordsDown = await platform.stopService('records');
+    const opened = await api.post<{ id: string; services: Record<string, string> }>(
+      '/erasure-requests',
+      { patientId: p.id, reason: 'Patient asked to be forgotten' },
+      admin,
+    );
+    expect(opened.status).toBe(202);
+    expect(opened.body.services).toEqual({ records: 'pending', consent: 'pending' });
+    const half = await eventually(async () => {
+      const r = await api.get<{ services: Record<string, string>; status: string }>(`/erasure-requests/${opened.body.id}`, admin);
+      return r.body.services?.consent === 'erased' ? r.body : undefined;
+    }, 'consent to erase its part');
+    expect(half).toMatchObject({ status: 'pending', services: { records: 'pending', consent: 'erased' } });
+
+    // Kill consent (SIGKILL: no shutdown at all), and prove it is gone.
+    const killed = await platform.stopService('consent', 'SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    expect(() => process.kill(killed.pid, 0)).toThrow();
+    expect((await api.get(`/erasure-requests/${opened.body.id}`, admin)).status).toBe(503);
+    // Records comes back and erases its part while consent is dead; its answer waits in consent's queue.
+    const recordsUp = await platform.restartService('records');
+    await eventually(async () => ((await api.get(`/patients/${p.id}`, admin)).status === 404 ? true : undefined), 'records to erase');
+    const consentUp = await platform.restartService('consent');
+    const restartedAt = Date.now();
+    const done = await eventually(async () => {
+      const r = await api.get<{ status: string }>(`/erasure-requests/${opened.body.id}`, admin);
+      return r.body.status === 'completed' ? r.body : undefined;
+    }, 'the erasure to complete after the restart');
+    console.log(
+      `erasure: records down (pid ${recordsDown.pid}) then back (pid ${recordsUp.pid}); consent killed (pid ${killed.pid}, ${killed.signal}) and restarted (pid ${consentUp.pid}); completed ${Date.now() - restartedAt} ms after consent came back`,
+    );
+    expect(done).toMatchObject({
+      services: { records: 'erased', consent: 'erased' },
+      counts: { records: { notes: 1 }, consent: { preferences: 1 } },
+    });
+
+    // Afterwards the patient is 404 everywhere, a search by ref finds nothing.
+    expect((await api.get(`/patients/${p.id}`, admin)).status).toBe(404);
+    expect((await api.get(`/patients/${p.id}/notes`, admin)).status).toBe(404);
+    expect((await api.get<{ items: unknown[] }>(`/patients?ref=${p.ref}`, admin)).body.items).toEqual([]);
+    expect((await api.get(`/patients/${p.id}/consent`, admin)).status).toBe(404);
+    expect((await api.post('/subject-access-requests', { patientId: p.id }, admin)).status).toBe(404);
+    // The same request again is the same erasure.
+    expect((await api.post<{ id: string }>('/erasure-requests', { patientId: p.id, reason: 'again' }, admin)).body.id).toBe(opened.body.id);
+    // The audit log holds one non-identifying tombstone.
+    const tomb = await eventually(async () => {
+      const r = await api.get<{ items: { data: Record<string, unknown> }[] }>(
+        `/audit/events?type=consent.erasure-request.completed&patientId=${p.id}`,
+        admin,
+      );
+      return r.body.items.length ? r.body.items : undefined;
+    }, 'the tombstone in the audit log');
+    expect(tomb).toHaveLength(1);
+    expect(tomb[0]!.data).toMatchObject({
+      erasureId: opened.body.id,
+      patientId: p.id,
+      counts: { records: { notes: 1, documents: 2 }, consent: { preferences: 1 } },
+    });
+    expect(JSON.stringify(tomb)).not.toMatch(/Erasable|Sara|forgotten|to be erased|447700900777/);
+  });
+});
