@@ -27,7 +27,7 @@ const patients = [
     givenName: 'Margaret',
     familyName: 'Whitfield',
     birthDate: '1948-03-14',
-    mobile: '+447700900101',
+    mobile: '+447911900101',
     note: { title: 'Hypertension review', body: 'BP 142/88 on amlodipine 5 mg. Recheck in 3 months; home readings advised.' },
   },
   {
@@ -44,7 +44,7 @@ const patients = [
     givenName: 'Priya',
     familyName: 'Raman',
     birthDate: '1995-06-21',
-    mobile: '+447700900103',
+    mobile: '+447911900103',
     note: { title: 'Asthma check', body: 'Well controlled on low-dose ICS. Inhaler technique reviewed. Flu vaccine offered.' },
   },
   {
@@ -174,6 +174,36 @@ async function unspentCode(secrets: Secrets): Promise<string> {
   return totp(secrets.totpSecret!, step - now);
 }
 
+/**
+ * SMS credits, an appointment-reminder template and one text sent from it (seen in the SMS
+ * simulator and on the patient's page). Skipped with a warning when messaging is not up.
+ */
+async function seedMessaging(admin: string, clinician: string): Promise<void> {
+  const credits = await call<{ balance: number }>('GET', '/sms-credits', undefined, admin);
+  if (credits.status !== 200) {
+    console.warn(`messaging is not available (HTTP ${credits.status}); no credits or messages seeded`);
+    return;
+  }
+  if (credits.body.balance < 50) {
+    const bought = must(await call<{ balance: number }>('POST', '/sms-credits/purchases', { quantity: 200 }, admin), 'buying SMS credits', 201);
+    console.log(`bought SMS credits: balance ${bought.balance}`);
+  }
+  const templates = must(await call<{ items: { id: string; name: string }[] }>('GET', '/templates?limit=200', undefined, admin), 'listing templates', 200);
+  let reminder = templates.items.find((x) => x.name === 'Appointment reminder');
+  if (!reminder) {
+    reminder = must(await call<{ id: string; name: string }>('POST', '/templates', { name: 'Appointment reminder', channel: 'sms', body: 'Reminder from Demo Surgery: your appointment is on {{appointment.date}} at {{appointment.time}}. Ref {{patient.ref}}.' }, admin), 'creating a template', 201);
+    console.log('created the SMS template "Appointment reminder"');
+  }
+  const found = must(await call<{ items: { id: string }[] }>('GET', '/patients?familyName=Raman', undefined, clinician), 'finding the demo patient', 200);
+  const patient = found.items[0];
+  if (!patient) return;
+  const history = must(await call<{ items: unknown[] }>('GET', `/messages?patientId=${patient.id}`, undefined, clinician), 'reading message history', 200);
+  if (history.items.length) return;
+  const sent = await call('POST', '/messages', { patientId: patient.id, channel: 'sms', templateId: reminder.id, variables: { 'appointment.date': '2026-12-14', 'appointment.time': '09:40' } }, clinician);
+  if (sent.status === 202) console.log('sent a demo appointment reminder by SMS');
+  else console.warn(`the demo reminder was not sent (HTTP ${sent.status})`);
+}
+
 async function main(): Promise<void> {
   const stored = loadSecrets();
   const s: Secrets = stored ?? { slug: SLUG, passwords: { admin: newPassword(), clinician: newPassword(), receptionist: newPassword() } };
@@ -233,6 +263,8 @@ async function main(): Promise<void> {
   }
 
   await seedConsent(admin, clinician);
+
+  await seedMessaging(admin, clinician);
 
   const me = must(await call<{ mfa: { totp: boolean } }>('GET', '/auth/me', undefined, admin), 'reading the admin', 200);
   if (!me.mfa.totp) {

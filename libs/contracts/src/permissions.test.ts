@@ -28,7 +28,7 @@ describe('permission matrix', () => {
     expect(can({ role: 'support', scope: 'records' }, 'support-grant:manage')).toBe(false);
   });
 
-  it('lets services only fetch and erase subject data', () => {
-    expect([...permissionsOf({ role: 'service' })]).toEqual(['internal:subject-data']);
+  it('lets services only fetch and erase subject data and read contact details', () => {
+    expect([...permissionsOf({ role: 'service' })]).toEqual(['internal:subject-data', 'internal:patient-contact']);
   });
 });

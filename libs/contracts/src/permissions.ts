@@ -35,6 +35,8 @@ export const permissions = [
   'audit:read',
   /** Service-to-service calls: subject export and erasure of a service's part. */
   'internal:subject-data',
+  /** Service-to-service calls: a patient's contact details and template rendering (messaging → records). */
+  'internal:patient-contact',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -53,13 +55,13 @@ const staffCommon: Permission[] = [
 ];
 
 export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: permissions.filter((p) => p !== 'internal:subject-data'),
+  admin: permissions.filter((p) => !p.startsWith('internal:')),
   clinician: [...staffCommon, 'note:read', 'note:write'],
   // Receptionists manage demographics, consent and messages but never read clinical notes.
   receptionist: [...staffCommon],
   // Support gets nothing by role alone; its permissions come from the grant's scope.
   support: [],
-  service: ['internal:subject-data'],
+  service: ['internal:subject-data', 'internal:patient-contact'],
 };
 
 export const supportScopePermissions: Readonly<Record<SupportScope, readonly Permission[]>> = {

@@ -29,3 +29,4 @@ export * from './serial';
 export * from './service';
 export * from './service-tokens';
 export * from './paging';
+export * from './service-tokens';

@@ -70,7 +70,8 @@
 
   async function api(method, path, body, retried) {
     const headers = { accept: 'application/json' };
-    const s = session.get();
+    // A patient's direct-message link is public: no staff session goes with it, and its 401 (a wrong code) ends none.
+    const s = path.startsWith('/dm/') ? null : session.get();
     if (s) headers.authorization = `Bearer ${s.accessToken}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -240,7 +241,123 @@
       me.role === 'admin' ? rightsCard(p) : null);
     document.getElementById('consent-slot').replaceWith(await consentPanel(id));
     if (canNotes) await loadNotes();
+    await messagesCard(p);
   }
+
+  // ---- messaging -----------------------------------------------------------------------
+  const select = (label, name, options) => h('label', {}, label, h('select', { name }, options.map(([value, text]) => h('option', { value }, text))));
+  const statusText = (m) => `${m.status}${m.reason ? ` (${m.reason})` : ''}`;
+
+  /** Message history of one patient, and sending an SMS or email from a template. */
+  async function messagesCard(p) {
+    const card = h('div', { class: 'card', id: 'messages' }, h('h2', {}, 'Messages'));
+    app.append(card);
+    const list = h('div', {}, h('p', { class: 'muted' }, 'Loading messages…'));
+    const loadMessages = async () => {
+      const res = await api('GET', `/messages?patientId=${encodeURIComponent(p.id)}`);
+      list.replaceChildren(res.items.length
+        ? h('table', { class: 'list', id: 'message-history' }, h('thead', {}, h('tr', {}, h('th', {}, 'Sent'), h('th', {}, 'Channel'), h('th', {}, 'Status'), h('th', {}, 'Provider'), h('th', {}, 'Attempts'))),
+          h('tbody', {}, res.items.map((m) => h('tr', {}, h('td', {}, when(m.createdAt)), h('td', {}, m.channel), h('td', {}, statusText(m)), h('td', {}, m.provider || '—'), h('td', {}, String(m.attempts))))))
+        : h('p', { class: 'muted' }, 'No messages yet.'));
+    };
+    let templates = [];
+    try {
+      templates = (await api('GET', '/templates?limit=200')).items;
+    } catch {
+      templates = [];
+    }
+    card.append(
+      templates.length
+        ? h('form', { class: 'stack', id: 'send-message', onsubmit: submitting(async (v) => {
+            const t = templates.find((x) => x.id === v.templateId);
+            const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
+            await api('POST', '/messages', { patientId: p.id, channel: t.channel, templateId: t.id, ...(Object.keys(variables).length ? { variables } : {}) });
+            flash(`Message queued (${t.channel}).`);
+            await loadMessages();
+          }) },
+          select('Template', 'templateId', templates.map((t) => [t.id, `${t.name} (${t.channel})`])),
+          h('div', { class: 'row' }, field('Appointment date', { name: 'date', type: 'date' }), field('Appointment time', { name: 'time', type: 'time' })),
+          h('div', {}, h('button', { type: 'submit' }, 'Send message')))
+        : h('p', { class: 'muted' }, 'No message templates yet.'),
+      list);
+    await loadMessages();
+  }
+
+  /** SMS credits (balance; admins buy) and batch messages with progress. */
+  async function messagesPage() {
+    const balance = h('strong', { id: 'credit-balance' }, '…');
+    const loadBalance = async () => (balance.textContent = String((await api('GET', '/sms-credits')).balance));
+    const [templates, patients] = await Promise.all([api('GET', '/templates?limit=200').then((r) => r.items), api('GET', '/patients?limit=200').then((r) => r.items)]);
+    const progress = h('div', { id: 'batch-progress' });
+    let timer;
+    const watch = (id) => {
+      window.clearInterval(timer);
+      const tick = async () => {
+        if (!document.body.contains(progress)) return window.clearInterval(timer);
+        const b = await api('GET', `/message-batches/${encodeURIComponent(id)}`);
+        const done = b.sent + b.failed + b.blocked;
+        progress.replaceChildren(
+          h('p', {}, `Batch ${b.status}: ${done} of ${b.total} done — ${b.sent} sent, ${b.failed} failed, ${b.blocked} blocked, ${b.queued} waiting.`),
+          h('progress', { max: String(b.total), value: String(done) }),
+          b.status === 'running' ? h('button', { type: 'button', onclick: async () => { await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`); flash('Batch cancelled.'); await tick(); } }, 'Cancel batch') : null);
+        if (b.status !== 'running') window.clearInterval(timer);
+        await loadBalance();
+      };
+      timer = window.setInterval(() => tick().catch(() => window.clearInterval(timer)), 1000);
+      return tick();
+    };
+    show(
+      h('h1', {}, 'Messages'),
+      h('div', { class: 'card' }, h('h2', {}, 'SMS credits'), h('p', {}, 'Balance: ', balance, ' credits (one per SMS part).'),
+        me.role === 'admin'
+          ? h('form', { class: 'row', id: 'buy-credits', onsubmit: submitting(async (v, form) => {
+              const res = await api('POST', '/sms-credits/purchases', { quantity: Number(v.quantity) });
+              balance.textContent = String(res.balance);
+              form.reset();
+              flash(`Credits bought: balance ${res.balance}.`);
+            }) }, field('Credits to buy', { name: 'quantity', type: 'number', min: 1, max: 1000000, required: true }), h('div', {}, h('button', { type: 'submit' }, 'Buy credits')))
+          : h('p', { class: 'muted' }, 'Only practice admins can buy credits.')),
+      h('div', { class: 'card' }, h('h2', {}, 'Batch message'),
+        templates.length && patients.length
+          ? h('form', { class: 'stack', id: 'batch-form', onsubmit: submitting(async (v) => {
+              const t = templates.find((x) => x.id === v.templateId);
+              const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
+              const res = await api('POST', '/message-batches', { channel: t.channel, templateId: t.id, patientIds: patients.map((x) => x.id), ...(Object.keys(variables).length ? { variables } : {}) });
+              flash(`Batch started for ${res.total} patients.`);
+              await watch(res.id);
+            }) },
+            h('p', { class: 'muted' }, `To every patient listed (${patients.length}); each patient's preferences and the credit are checked as their message goes out.`),
+            select('Template', 'templateId', templates.map((t) => [t.id, `${t.name} (${t.channel})`])),
+            h('div', { class: 'row' }, field('Appointment date', { name: 'date', type: 'date' }), field('Appointment time', { name: 'time', type: 'time' })),
+            h('div', {}, h('button', { type: 'submit' }, 'Start batch')))
+          : h('p', { class: 'muted' }, 'A batch needs a template and patients.'),
+        progress));
+    await loadBalance();
+  }
+
+  /** The page a patient opens from the emailed link: practice and subject, then the code. */
+  async function directMessagePage(token) {
+    const path = `/dm/${encodeURIComponent(token)}`;
+    let dm;
+    try {
+      dm = await api('GET', path);
+    } catch (err) {
+      const why = err.status === 410 ? 'This message has expired. Please contact your practice.' : err.status === 423 ? 'This message is locked after too many wrong codes. Please contact your practice.' : 'This link is not valid.';
+      return show(h('div', { class: 'card narrow' }, h('h1', {}, 'Secure message'), h('p', { class: 'error' }, why)));
+    }
+    const out = h('div', { id: 'dm-body' });
+    show(h('div', { class: 'card narrow' },
+      h('h1', {}, 'Secure message'),
+      h('p', {}, 'From ', h('strong', {}, dm.practice)),
+      h('p', {}, 'Subject: ', h('strong', {}, dm.subject)),
+      h('form', { class: 'stack', onsubmit: submitting(async (v) => {
+        const res = await api('POST', `${path}/unlock`, { code: v.code.trim() });
+        out.replaceChildren(h('pre', {}, res.body));
+      }) }, field('Access code (texted to you)', { name: 'code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6, required: true, autocomplete: 'one-time-code' }), h('div', {}, h('button', { type: 'submit' }, 'Open message'))),
+      out,
+      h('p', { class: 'muted' }, `Available until ${when(dm.expiresAt)}.`)));
+  }
+
 
 
   // ---- consent panel (every staff role: preferences, codes, notices) ------------------
@@ -495,11 +612,14 @@
       if (!me && session.get()) me = await api('GET', '/auth/me').catch(() => null);
       renderChrome();
       if (route === '/signup') return signupPage();
+      const dm = /^\/dm\/([A-Za-z0-9_-]+)$/.exec(route);
+      if (dm) return await directMessagePage(dm[1]);
       if (!me) return loginPage();
       if (route === '/login' || route === '/' || route === '/patients') return await patientsPage();
       const m = /^\/patients\/([^/]+)$/.exec(route);
       if (m) return await patientPage(decodeURIComponent(m[1]));
       if (route === '/audit') return await auditPage();
+      if (route === '/messages') return await messagesPage();
       if (route === '/data-rights') return await dataRightsPage();
       if (route === '/account') return accountPage();
       show(h('p', {}, 'Page not found. ', h('a', { href: '#/patients' }, 'Go to patients')));

@@ -16,6 +16,7 @@ import { subjectDataRoutes } from './subject-data/routes';
 import type { SubjectDataDeps } from './subject-data/use-cases';
 import { TemplateRepository, templateModel } from './templates/model';
 import { templateRoutes } from './templates/routes';
+import { contactRoutes } from './contact/routes';
 
 export interface RecordsDeps {
   logger: Logger;
@@ -85,6 +86,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   noteRoutes(api, { patients, notes, events });
   templateRoutes(api, { patients, templates, events, assertTenantActive: (tenantId) => keys.tenantKey(tenantId) });
   subjectDataRoutes(api, subjectData);
+  contactRoutes(api, { patients, templates, events, assertTenantActive: (tenantId) => keys.tenantKey(tenantId) });
 
   const app = createHttpApp({ service: 'records', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness ?? {}, routers: [api], ...deps.http });
 

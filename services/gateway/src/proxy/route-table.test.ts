@@ -26,6 +26,8 @@ describe('route table', () => {
     expect(upstreamOf('POST', '/direct-messages')).toBe('messaging');
     expect(upstreamOf('GET', '/dm/tok')).toBe('messaging');
     expect(upstreamOf('GET', '/sms-credits')).toBe('messaging');
+    expect(upstreamOf('POST', '/message-batches')).toBe('messaging');
+    expect(upstreamOf('POST', '/webhooks/sms/twilio')).toBe('messaging');
     expect(upstreamOf('GET', '/audit/events')).toBe('audit');
     expect(upstreamOf('GET', '/Patients/P1/Consent')).toBe('consent');
   });

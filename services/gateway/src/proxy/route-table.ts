@@ -25,6 +25,8 @@ const byFirstSegment: Record<string, UpstreamName> = {
   'direct-messages': 'messaging',
   dm: 'messaging',
   'sms-credits': 'messaging',
+  'message-batches': 'messaging',
+  webhooks: 'messaging',
   audit: 'audit',
 };
 
@@ -62,6 +64,10 @@ const staticWords = new Set([
   'reset',
   'disable',
   'support',
+  'cancel',
+  'sms',
+  'twilio',
+  'vonage',
   'ack',
 ]);
 
@@ -101,6 +107,8 @@ function isPublicRoute(method: string, seg: string[]): boolean {
   if (m === 'GET' && a === 'dm' && seg.length === 2) return true;
   if (m === 'POST' && a === 'dm' && seg.length === 3 && c === 'unlock') return true;
   if (m === 'GET' && a === 'audit' && seg.length === 2 && b === 'public-key') return true;
+  // SMS providers' delivery receipts: no token, but signed in the provider's own way (messaging checks).
+  if (m === 'POST' && a === 'webhooks' && seg.length === 3 && b === 'sms') return true;
   // The privacy-notice page behind an emailed link: the token in the path is the credential.
   if ((m === 'GET' || m === 'POST') && a === 'privacy-notices' && seg.length === 3 && b === 'ack') return true;
   return false;

@@ -13,9 +13,10 @@ const appointment = z.strictObject(Object.fromEntries(appointmentVariables.map((
 const practice = z.strictObject(Object.fromEntries(practiceVariables.map((v) => [v, value.optional()])) as Record<(typeof practiceVariables)[number], z.ZodOptional<typeof value>>);
 const dotted = Object.fromEntries([...appointmentVariables.map((v) => `appointment.${v}`), ...practiceVariables.map((v) => `practice.${v}`)].map((k) => [k, value.optional()]));
 /** `{ appointment: { date }, practice: { name } }` or `{ "appointment.date": … }`; patient values come from the record only. */
-const variables = z.strictObject({ appointment: appointment.optional(), practice: practice.optional(), ...dotted });
+export const templateVariablesBody = z.strictObject({ appointment: appointment.optional(), practice: practice.optional(), ...dotted });
+const variables = templateVariablesBody;
 
-function flatten(v: z.infer<typeof variables> | undefined): SuppliedVariables {
+export function flattenVariables(v: z.infer<typeof variables> | undefined): SuppliedVariables {
   const out: SuppliedVariables = {};
   if (!v) return out;
   for (const [k, val] of Object.entries(v)) {
@@ -77,6 +78,6 @@ export function templateRoutes(api: ApiRouter, deps: Parameters<typeof createTem
       response: z.object({ subject: z.string().optional(), body: z.string() }),
       errors: { 404: 'No such template or patient in this practice' },
     },
-    ({ auth, params, body }) => renderForPatient(deps, callerOf(auth), params.id, body.patientId, flatten(body.variables)),
+    ({ auth, params, body }) => renderForPatient(deps, callerOf(auth), params.id, body.patientId, flattenVariables(body.variables)),
   );
 }

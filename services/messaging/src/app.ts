@@ -1,0 +1,240 @@
+// Builds the messaging service from its dependencies (main.ts passes the real ones; tests
+// and the benchmark build it the same way with their own database, bus, token issuer,
+// mail server and SMS simulators).
+import {
+  type Authenticator,
+  type Bus,
+  type KekConfig,
+  KekRing,
+  type Logger,
+  type Metrics,
+  ApiRouter,
+  KeyedSerialiser,
+  MongoIdempotencyStore,
+  OutboxRelay,
+  createHttpApp,
+  type HttpAppOptions,
+  serialisedCollection,
+} from '@praxis/platform';
+import express, { type Express } from 'express';
+import type { Connection } from 'mongoose';
+import { Events } from './common/events';
+import { LedgerRepository, ledgerModel } from './credits/model';
+import { creditRoutes } from './credits/routes';
+import { Credits } from './credits/use-cases';
+import { KeyService } from './keys/key-service';
+import { KeyRepository, keyModels } from './keys/model';
+import { type DeliveryDeps, deliverMessage, receiptUrl } from './messages/delivery';
+import { MessageRepository, messageModels } from './messages/model';
+import { receiptRoutes } from './messages/receipts';
+import { messageRoutes } from './messages/routes';
+import type { MessageDeps } from './messages/use-cases';
+import { startPreferenceConsumer } from './preferences/consumer';
+import { PreferenceRepository, preferenceModel } from './preferences/model';
+import type { EmailSender } from './providers/email';
+import type { SmsProvider, SmsProviderName } from './providers/sms-provider';
+import { SmsRouter } from './providers/sms-router';
+import { TwilioProvider } from './providers/twilio';
+import { VonageProvider } from './providers/vonage';
+import type { RecordsClient } from './records-client/records-client';
+import { BatchRepository, batchModel } from './batches/model';
+import { batchRoutes } from './batches/routes';
+import { type BatchDeps, completeIfDone, expandBatch } from './batches/use-cases';
+import { DirectMessageRepository, dmModels } from './direct-messages/model';
+import { startSubjectDataConsumers } from './subject-data/consumers';
+import { ErasureRepository, erasureModel } from './subject-data/model';
+import { subjectDataRoutes } from './subject-data/routes';
+import type { SubjectDataDeps } from './subject-data/use-cases';
+import { directMessageRoutes } from './direct-messages/routes';
+import type { DirectMessageDeps, PracticeNames } from './direct-messages/use-cases';
+
+export interface SmsSettings {
+  primary: SmsProviderName;
+  twilio: { apiUrl: string; accountSid: string; authToken: string; from: string };
+  vonage: { apiUrl: string; apiKey: string; apiSecret: string; signatureSecret: string; from: string };
+  timeoutMs: number;
+  breakerFailures: number;
+  halfOpenAfterMs: number;
+}
+
+export interface MessagingDeps {
+  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config. */
+  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
+  logger: Logger;
+  metrics: Metrics;
+  mongo: Connection;
+  bus: Bus;
+  authenticator: Authenticator;
+  keks: KekConfig;
+  records: RecordsClient;
+  email: Pick<EmailSender, 'send'>;
+  sms: SmsSettings;
+  /** Public base URL providers post receipts to (the gateway in production). */
+  webhookBaseUrl: string;
+  /** Public base URL of the platform, for links in emails. */
+  publicUrl: string;
+  dmTtlDays?: number;
+  practices: PracticeNames;
+  readiness?: Record<string, () => Promise<unknown>>;
+  relayIntervalMs?: number;
+  consumerPrefix?: string;
+  /** How many times the bus redelivers before parking (BUS_RETRY_DELAYS_MS length). */
+  busRetries?: number;
+  /** Delivery worker's prefetch: messages in flight at once per process. */
+  deliveryConcurrency?: number;
+}
+
+export interface Messaging {
+  app: Express;
+  relay: OutboxRelay;
+  keys: KeyService;
+  messages: MessageRepository;
+  directMessages: DirectMessageRepository;
+  preferences: PreferenceRepository;
+  credits: Credits;
+  sms: SmsRouter;
+  delivery: DeliveryDeps;
+  batches: BatchRepository;
+  subjectData: SubjectDataDeps;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function smsProviders(s: SmsSettings, webhookBaseUrl: string): SmsProvider[] {
+  return [
+    new TwilioProvider({ ...s.twilio, timeoutMs: s.timeoutMs, statusCallback: receiptUrl(webhookBaseUrl, 'twilio') }),
+    new VonageProvider({ ...s.vonage, timeoutMs: s.timeoutMs, statusCallback: receiptUrl(webhookBaseUrl, 'vonage') }),
+  ];
+}
+
+export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
+  const keys = new KeyService(new KeyRepository(keyModels(deps.mongo)), new KekRing(deps.keks));
+  const mm = messageModels(deps.mongo);
+  const Ledger = ledgerModel(deps.mongo);
+  const Preference = preferenceModel(deps.mongo);
+  // Documents that get events after their insert are updated one writer at a time.
+  const serial = new KeyedSerialiser();
+  const messageCol = serialisedCollection(mm.Message.collection, serial);
+  const messages = new MessageRepository(mm, keys, messageCol);
+  const dm = dmModels(deps.mongo);
+  const Batch = batchModel(deps.mongo);
+  const batchCol = serialisedCollection(Batch.collection, serial);
+  const batches = new BatchRepository(Batch, batchCol);
+  const Erasure = erasureModel(deps.mongo);
+  const erasureCol = serialisedCollection(Erasure.collection, serial);
+  const erasures = new ErasureRepository(Erasure, erasureCol);
+  const directMessages = new DirectMessageRepository(dm, keys);
+  const preferences = new PreferenceRepository(Preference);
+  const credits = new Credits(new LedgerRepository(Ledger));
+  const sms = new SmsRouter({
+    providers: smsProviders(deps.sms, deps.webhookBaseUrl),
+    primary: deps.sms.primary,
+    breakerFailures: deps.sms.breakerFailures,
+    halfOpenAfterMs: deps.sms.halfOpenAfterMs,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
+
+  const relay = new OutboxRelay({
+    bus: deps.bus,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    conn: deps.mongo,
+    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection, batchCol, erasureCol],
+    intervalMs: deps.relayIntervalMs ?? 250,
+  });
+  const idempotency = new MongoIdempotencyStore(deps.mongo);
+  for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
+  await relay.init();
+  await idempotency.init();
+
+  const events = new Events(deps.mongo, relay);
+  const messageDeps: MessageDeps = { messages, preferences, records: deps.records, credits, events };
+  const delivery: DeliveryDeps = {
+    messages,
+    preferences,
+    credits,
+    events,
+    email: deps.email,
+    sms,
+    batchCancelled: (tenantId, batchId) => batches.cancelled(tenantId, batchId),
+    logger: deps.logger,
+    metrics: deps.metrics,
+  };
+
+  const api = new ApiRouter(deps.authenticator);
+  messageRoutes(api, messageDeps);
+  creditRoutes(api, { credits });
+  receiptRoutes(api, { messages, sms, events, webhookBaseUrl: deps.webhookBaseUrl });
+  const dmDeps: DirectMessageDeps = {
+    ...messageDeps,
+    directMessages,
+    practices: deps.practices,
+    publicUrl: deps.publicUrl,
+    ttlDays: deps.dmTtlDays ?? 7,
+  };
+  directMessageRoutes(api, dmDeps);
+  const batchDeps: BatchDeps = { ...messageDeps, batches, logger: deps.logger };
+  batchRoutes(api, batchDeps);
+  const subjectData: SubjectDataDeps = { ...messageDeps, directMessages, keys, erasures, publicUrl: deps.publicUrl, logger: deps.logger };
+  subjectDataRoutes(api, subjectData);
+
+  let started = false;
+  const app = createHttpApp({
+    ...deps.http,
+    service: 'messaging',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: {
+      ...(deps.readiness ?? {}),
+      // Not ready until the workers are bound to their queues (start()).
+      workers: async () => {
+        if (!started) throw new Error('workers not started');
+      },
+    },
+    routers: [api],
+    // Providers post receipts form-encoded (Twilio); everything else is JSON.
+    configure: (a) => a.use('/api/v1/webhooks', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 })),
+  });
+
+  const prefix = deps.consumerPrefix ?? '';
+  const retries = deps.busRetries ?? 3;
+  return {
+    app,
+    relay,
+    keys,
+    messages,
+    directMessages,
+    preferences,
+    credits,
+    sms,
+    delivery,
+    batches,
+    subjectData,
+    async start() {
+      await startPreferenceConsumer(deps.bus, idempotency, preferences, prefix);
+      await deps.bus.consume(`${prefix}deliveries`, {
+        bindings: ['messaging.message.queued'],
+        prefetch: deps.deliveryConcurrency ?? 20,
+        handler: async (event, info) => {
+          await deliverMessage(delivery, String(event.data.messageId), info.attempt > retries);
+          // The last message of a batch completes it.
+          if (typeof event.data.batchId === 'string') await completeIfDone(batchDeps, event.tenantId, event.data.batchId);
+        },
+      });
+      await startSubjectDataConsumers(deps.bus, idempotency, subjectData, prefix);
+      await deps.bus.consume(`${prefix}batches`, {
+        bindings: ['messaging.batch.started'],
+        prefetch: 2,
+        handler: async (event) => expandBatch(batchDeps, event.tenantId, String(event.data.batchId)),
+      });
+      // Only now: the relay publishes events this service consumes itself (queued
+      // messages, started batches), so its queues must be bound before the first one leaves.
+      relay.start();
+      started = true;
+    },
+    async stop() {
+      await relay.stop();
+    },
+  };
+}

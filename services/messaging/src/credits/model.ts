@@ -1,0 +1,146 @@
+// The SMS credit ledger of a practice: append-only entries, each holding the balance after
+// it, numbered 1, 2, 3… per practice with `_id = <tenant>|<seq>`. Appending is a
+// compare-and-set on that unique `_id`: a writer reads the head (seq n, balance b), checks
+// b + delta ≥ 0 and inserts seq n+1; if another writer took n+1 first the insert fails on
+// the unique key and it tries again on top of the new head. An insert is atomic on FerretDB
+// (unlike its updates, docs/platform.md), so the balance can never go below zero, however
+// many processes spend at once. Each entry also carries a unique `(tenant, kind, ref)` —
+// one reservation and one refund per message, one purchase per purchase id — so a retried
+// operation (a redelivered event, a crash) is recorded once.
+import type { EventEnvelope } from '@praxis/contracts';
+import { isDuplicateKeyError, outboxSchemaFields, withOutbox } from '@praxis/platform';
+import { type Connection, type Model, Schema } from 'mongoose';
+
+export type LedgerKind = 'purchase' | 'reservation' | 'spend' | 'refund';
+
+export interface LedgerEntryDoc {
+  _id: string;
+  tenantId: string;
+  seq: number;
+  kind: LedgerKind;
+  /** What the entry is for: a purchase id or a message id. */
+  ref: string;
+  delta: number;
+  balance: number;
+  actor: string;
+  at: Date;
+}
+
+const ledgerSchema = new Schema<LedgerEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    kind: { type: String, enum: ['purchase', 'reservation', 'spend', 'refund'], required: true },
+    ref: { type: String, required: true },
+    delta: { type: Number, required: true },
+    balance: { type: Number, required: true },
+    actor: { type: String, required: true },
+    at: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'sms_credit_ledger', versionKey: false, strict: 'throw' },
+);
+ledgerSchema.index({ tenantId: 1, kind: 1, ref: 1 }, { unique: true });
+ledgerSchema.index({ tenantId: 1, seq: -1 });
+
+export function ledgerModel(conn: Connection): Model<LedgerEntryDoc> {
+  return (conn.models.SmsCreditEntry as Model<LedgerEntryDoc>) ?? conn.model<LedgerEntryDoc>('SmsCreditEntry', ledgerSchema);
+}
+
+const entryId = (tenantId: string, seq: number) => `${tenantId}|${seq}`;
+
+export type AppendResult = { ok: true; entry: LedgerEntryDoc; repeated: boolean } | { ok: false; balance: number };
+
+export class LedgerRepository {
+  /** Last known head per tenant: a hint, always checked forward by `_id` equality. */
+  private readonly heads = new Map<string, number>();
+
+  constructor(private readonly model: Model<LedgerEntryDoc>) {}
+
+  /** The newest entry (null: no entries yet). Reads by `_id` from the hint forward. */
+  async head(tenantId: string): Promise<LedgerEntryDoc | null> {
+    let seq = this.heads.get(tenantId);
+    let current: LedgerEntryDoc | null;
+    if (seq === undefined) {
+      current = await this.model.findOne({ tenantId }).sort({ seq: -1 }).lean<LedgerEntryDoc>().exec();
+      if (!current) return null;
+      seq = current.seq;
+    } else {
+      current = await this.model
+        .findOne({ _id: entryId(tenantId, seq) })
+        .lean<LedgerEntryDoc>()
+        .exec();
+    }
+    for (;;) {
+      const next = await this.model
+        .findOne({ _id: entryId(tenantId, seq + 1) })
+        .lean<LedgerEntryDoc>()
+        .exec();
+      if (!next) break;
+      current = next;
+      seq++;
+    }
+    this.heads.set(tenantId, seq);
+    return current;
+  }
+
+  async balance(tenantId: string): Promise<number> {
+    return (await this.head(tenantId))?.balance ?? 0;
+  }
+
+  findByRef(tenantId: string, kind: LedgerKind, ref: string): Promise<LedgerEntryDoc | null> {
+    return this.model.findOne({ tenantId, kind, ref }).lean<LedgerEntryDoc>().exec();
+  }
+
+  /**
+   * Append an entry unless it would take the balance below zero. Idempotent on
+   * (kind, ref): repeating it answers the entry already made.
+   */
+  async append(
+    tenantId: string,
+    kind: LedgerKind,
+    ref: string,
+    delta: number,
+    actor: string,
+    events: (entry: { balance: number }) => EventEnvelope[] = () => [],
+  ): Promise<AppendResult> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const head = await this.head(tenantId);
+      const balance = head?.balance ?? 0;
+      if (balance + delta < 0) {
+        const earlier = await this.findByRef(tenantId, kind, ref);
+        return earlier ? { ok: true, entry: earlier, repeated: true } : { ok: false, balance };
+      }
+      const seq = (head?.seq ?? 0) + 1;
+      const entry: LedgerEntryDoc = {
+        _id: entryId(tenantId, seq),
+        tenantId,
+        seq,
+        kind,
+        ref,
+        delta,
+        balance: balance + delta,
+        actor,
+        at: new Date(),
+      };
+      try {
+        const evs = events(entry);
+        await this.model.create(evs.length ? withOutbox(entry, evs) : entry);
+        this.heads.set(tenantId, seq);
+        return { ok: true, entry, repeated: false };
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        const earlier = await this.findByRef(tenantId, kind, ref);
+        if (earlier) return { ok: true, entry: earlier, repeated: true };
+        // Someone else took this sequence number: go again on top of theirs.
+      }
+    }
+    throw new Error('the credit ledger is too busy; try again');
+  }
+
+  async deleteAllForTenant(tenantId: string): Promise<number> {
+    this.heads.delete(tenantId);
+    return (await this.model.deleteMany({ tenantId })).deletedCount;
+  }
+}

@@ -1,0 +1,168 @@
+// Direct messages (secure messages): the subject, the body and the access code are sealed
+// under the patient's messaging data key; the link token is stored only as its SHA-256.
+// Wrong codes are counted by inserting `<dm>|1` … `<dm>|5` into `dm_failures`: an insert
+// with a unique `_id` is atomic even on FerretDB, so no race lets a sixth guess through.
+import type { EventEnvelope } from '@praxis/contracts';
+import { type SealedValue, isDuplicateKeyError, outboxSchemaFields, randomId, sealedValueSchema, withOutbox } from '@praxis/platform';
+import { type Connection, type Model, Schema } from 'mongoose';
+import type { KeyService } from '../keys/key-service';
+
+export const MAX_WRONG_CODES = 5;
+
+export interface DirectMessageDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  tokenHash: string;
+  practice: string;
+  keyId: string;
+  sealed: { subject: SealedValue; body: SealedValue; code: SealedValue };
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+const dmSchema = new Schema<DirectMessageDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    tokenHash: { type: String, required: true },
+    practice: { type: String, required: true },
+    keyId: { type: String, required: true },
+    sealed: {
+      subject: { type: sealedValueSchema, required: true },
+      body: { type: sealedValueSchema, required: true },
+      code: { type: sealedValueSchema, required: true },
+    },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    ...outboxSchemaFields,
+  },
+  { collection: 'direct_messages', versionKey: false, strict: 'throw' },
+);
+dmSchema.index({ tokenHash: 1 }, { unique: true });
+dmSchema.index({ tenantId: 1, patientId: 1 });
+
+interface FailureDoc {
+  _id: string;
+  dmId: string;
+  at: Date;
+}
+const failureSchema = new Schema<FailureDoc>(
+  { _id: { type: String, required: true }, dmId: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'dm_failures', versionKey: false, strict: 'throw' },
+);
+failureSchema.index({ dmId: 1 });
+
+export function dmModels(conn: Connection): { DirectMessage: Model<DirectMessageDoc>; Failure: Model<FailureDoc> } {
+  return {
+    DirectMessage: (conn.models.DirectMessage as Model<DirectMessageDoc>) ?? conn.model<DirectMessageDoc>('DirectMessage', dmSchema),
+    Failure: (conn.models.DmFailure as Model<FailureDoc>) ?? conn.model<FailureDoc>('DmFailure', failureSchema),
+  };
+}
+
+export const newDirectMessageId = () => randomId('dm');
+const aad = (tenantId: string, id: string, field: 'subject' | 'body' | 'code') => `dm|${tenantId}|${id}|${field}`;
+
+export interface OpenedDirectMessage {
+  id: string;
+  tenantId: string;
+  patientId: string;
+  practice: string;
+  subject: string;
+  body: string;
+  code: string;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export class DirectMessageRepository {
+  constructor(
+    private readonly m: ReturnType<typeof dmModels>,
+    private readonly keys: KeyService,
+  ) {}
+
+  async create(
+    tenantId: string,
+    input: {
+      id: string;
+      patientId: string;
+      tokenHash: string;
+      practice: string;
+      subject: string;
+      body: string;
+      code: string;
+      createdBy: string;
+      expiresAt: Date;
+    },
+    events: EventEnvelope[],
+  ): Promise<void> {
+    const pk = await this.keys.patientKey(tenantId, input.patientId);
+    const seal = (f: 'subject' | 'body' | 'code', v: string) => this.keys.seal(pk, v, aad(tenantId, input.id, f));
+    const doc: DirectMessageDoc = {
+      _id: input.id,
+      tenantId,
+      patientId: input.patientId,
+      tokenHash: input.tokenHash,
+      practice: input.practice,
+      keyId: pk.kid,
+      sealed: { subject: seal('subject', input.subject), body: seal('body', input.body), code: seal('code', input.code) },
+      createdBy: input.createdBy,
+      createdAt: new Date(),
+      expiresAt: input.expiresAt,
+    };
+    await this.m.DirectMessage.create(withOutbox(doc, events));
+  }
+
+  async byTokenHash(tokenHash: string): Promise<DirectMessageDoc | null> {
+    return this.m.DirectMessage.findOne({ tokenHash }).lean<DirectMessageDoc>().exec();
+  }
+
+  async open(doc: DirectMessageDoc): Promise<OpenedDirectMessage> {
+    const pk = await this.keys.existingPatientKey(doc.tenantId, doc.patientId, doc.keyId);
+    const read = (f: 'subject' | 'body' | 'code') => this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f));
+    return {
+      id: doc._id,
+      tenantId: doc.tenantId,
+      patientId: doc.patientId,
+      practice: doc.practice,
+      subject: read('subject'),
+      body: read('body'),
+      code: read('code'),
+      expiresAt: doc.expiresAt,
+      createdAt: doc.createdAt,
+    };
+  }
+
+  async failures(dmId: string): Promise<number> {
+    let n = 0;
+    while (n < MAX_WRONG_CODES && (await this.m.Failure.exists({ _id: `${dmId}|${n + 1}` }))) n++;
+    return n;
+  }
+
+  /** Count one wrong code; returns the count after it (never more than MAX_WRONG_CODES). */
+  async recordFailure(dmId: string): Promise<number> {
+    for (;;) {
+      const n = await this.failures(dmId);
+      if (n >= MAX_WRONG_CODES) return n;
+      try {
+        await this.m.Failure.create({ _id: `${dmId}|${n + 1}`, dmId, at: new Date() });
+        return n + 1;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+  }
+
+  allForPatient(tenantId: string, patientId: string): Promise<DirectMessageDoc[]> {
+    return this.m.DirectMessage.find({ tenantId, patientId }).sort({ createdAt: 1 }).lean<DirectMessageDoc[]>().exec();
+  }
+
+  async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
+    const docs = await this.allForPatient(tenantId, patientId);
+    for (const d of docs) await this.m.Failure.deleteMany({ dmId: d._id });
+    return (await this.m.DirectMessage.deleteMany({ tenantId, patientId })).deletedCount;
+  }
+}

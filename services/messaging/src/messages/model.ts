@@ -1,0 +1,297 @@
+// Messages: one document per outbound email or text. The body, the subject and the
+// destination are sealed (AES-256-GCM) under the patient's messaging data key, each bound
+// by its AAD to tenant, message and field; ids, channel, status, provider, attempts, costs
+// and times are plain. Status changes go through the serialised collection shared with the
+// outbox relay (FerretDB updates are not isolated, docs/platform.md).
+import type { EventEnvelope } from '@praxis/contracts';
+import {
+  OUTBOX,
+  type SealedValue,
+  isDuplicateKeyError,
+  outboxSchemaFields,
+  outboxUpdate,
+  randomId,
+  sealedValueSchema,
+  withOutbox,
+} from '@praxis/platform';
+import mongoose, { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
+import type { KeyService, PatientKey } from '../keys/key-service';
+import type { SmsProviderName } from '../providers/sms-provider';
+
+export type Channel = 'sms' | 'email';
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'blocked';
+/** What a message is for: a practice's message, or one leg of a direct message, or a notice. */
+export type MessagePurpose = 'message' | 'dm-link' | 'dm-code' | 'privacy-notice' | 'practice-notice';
+
+export const finalStatuses: readonly MessageStatus[] = ['sent', 'delivered', 'failed', 'blocked'];
+
+export interface MessageContent {
+  to: string;
+  subject?: string;
+  body: string;
+}
+
+export interface MessageDoc {
+  _id: string;
+  tenantId: string;
+  patientId: string;
+  channel: Channel;
+  purpose: MessagePurpose;
+  status: MessageStatus;
+  reason?: string;
+  keyId: string;
+  sealed: { to: SealedValue; subject?: SealedValue; body: SealedValue };
+  templateId?: string;
+  batchId?: string;
+  directMessageId?: string;
+  /** Credits reserved for this text (SMS only), refunded when it fails or is blocked. */
+  credits: number;
+  segments: number;
+  encoding?: 'GSM-7' | 'UCS-2';
+  provider?: string;
+  providerMessageId?: string;
+  /** Providers called for it, in order (the last one is retried first after a crash). */
+  tried: string[];
+  attempts: number;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt?: Date;
+  deliveredAt?: Date;
+  failedAt?: Date;
+}
+
+export interface Message {
+  id: string;
+  patientId: string;
+  channel: Channel;
+  status: MessageStatus;
+  reason?: string;
+  provider?: string;
+  attempts: number;
+  segments?: number;
+  templateId?: string;
+  batchId?: string;
+  createdAt: string;
+  updatedAt: string;
+  sentAt?: string;
+  deliveredAt?: string;
+  failedAt?: string;
+}
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    patientId: { type: String, required: true },
+    channel: { type: String, enum: ['sms', 'email'], required: true },
+    purpose: { type: String, required: true },
+    status: { type: String, required: true },
+    reason: { type: String },
+    keyId: { type: String, required: true },
+    sealed: {
+      to: { type: sealedValueSchema, required: true },
+      subject: { type: sealedValueSchema },
+      body: { type: sealedValueSchema, required: true },
+    },
+    templateId: { type: String },
+    batchId: { type: String },
+    directMessageId: { type: String },
+    credits: { type: Number, required: true },
+    segments: { type: Number, required: true },
+    encoding: { type: String },
+    provider: { type: String },
+    providerMessageId: { type: String },
+    tried: { type: [String], required: true },
+    attempts: { type: Number, required: true },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    sentAt: { type: Date },
+    deliveredAt: { type: Date },
+    failedAt: { type: Date },
+    ...outboxSchemaFields,
+  },
+  { collection: 'messages', versionKey: false, strict: 'throw' },
+);
+messageSchema.index({ tenantId: 1, patientId: 1, _id: 1 });
+messageSchema.index({ tenantId: 1, batchId: 1, status: 1 });
+
+/** Provider message id → our message, for delivery receipts (found by `_id` equality). */
+interface ProviderRefDoc {
+  _id: string;
+  tenantId: string;
+  messageId: string;
+}
+const providerRefSchema = new Schema<ProviderRefDoc>(
+  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, messageId: { type: String, required: true } },
+  { collection: 'provider_refs', versionKey: false, strict: 'throw' },
+);
+
+export function messageModels(conn: Connection): { Message: Model<MessageDoc>; ProviderRef: Model<ProviderRefDoc> } {
+  return {
+    Message: (conn.models.Message as Model<MessageDoc>) ?? conn.model<MessageDoc>('Message', messageSchema),
+    ProviderRef: (conn.models.ProviderRef as Model<ProviderRefDoc>) ?? conn.model<ProviderRefDoc>('ProviderRef', providerRefSchema),
+  };
+}
+
+export const newMessageId = () => randomId('msg');
+const aad = (tenantId: string, id: string, field: keyof MessageContent) => `message|${tenantId}|${id}|${field}`;
+
+export type NewMessage = Omit<
+  MessageDoc,
+  '_id' | 'tenantId' | 'keyId' | 'sealed' | 'status' | 'tried' | 'attempts' | 'createdAt' | 'updatedAt'
+> & { status?: MessageStatus; reason?: string };
+
+export class MessageRepository {
+  constructor(
+    private readonly models: ReturnType<typeof messageModels>,
+    private readonly keys: KeyService,
+    /** The messages collection with per-document serialised updates. */
+    readonly collection: MongooseCollection,
+  ) {}
+
+  /** Insert a message with its events. False when a message with this id already exists (a batch resumed). */
+  async create(tenantId: string, id: string, input: NewMessage, content: MessageContent, events: EventEnvelope[]): Promise<boolean> {
+    const pk = await this.keys.patientKey(tenantId, input.patientId);
+    const now = new Date();
+    const doc: MessageDoc = {
+      ...input,
+      _id: id,
+      tenantId,
+      status: input.status ?? 'queued',
+      keyId: pk.kid,
+      sealed: this.sealContent(tenantId, id, pk, content),
+      tried: [],
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.models.Message.create(withOutbox(doc, events));
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async findDoc(tenantId: string, id: string): Promise<MessageDoc | null> {
+    return this.models.Message.findOne({ _id: id, tenantId }).lean<MessageDoc>().exec();
+  }
+
+  /** The message by id alone (the worker: the event names the tenant, the document proves it). */
+  async findForDelivery(id: string): Promise<MessageDoc | null> {
+    return this.models.Message.findOne({ _id: id }).lean<MessageDoc>().exec();
+  }
+
+  async content(doc: MessageDoc): Promise<MessageContent> {
+    const pk = await this.keys.existingPatientKey(doc.tenantId, doc.patientId, doc.keyId);
+    const read = (f: keyof MessageContent) =>
+      doc.sealed[f] ? this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f)) : undefined;
+    const subject = read('subject');
+    return { to: read('to')!, body: read('body')!, ...(subject !== undefined ? { subject } : {}) };
+  }
+
+  async listForPatient(tenantId: string, patientId: string, page: { after?: string; limit: number }): Promise<MessageDoc[]> {
+    const filter: Record<string, unknown> = { tenantId, patientId, purpose: 'message' };
+    if (page.after !== undefined) filter._id = mongoose.trusted({ $lt: page.after });
+    return this.models.Message.find(filter).sort({ _id: -1 }).limit(page.limit).lean<MessageDoc[]>().exec();
+  }
+
+  async allForPatient(tenantId: string, patientId: string): Promise<MessageDoc[]> {
+    return this.models.Message.find({ tenantId, patientId }).sort({ createdAt: 1 }).lean<MessageDoc[]>().exec();
+  }
+
+  async countByStatus(tenantId: string, batchId: string): Promise<Record<MessageStatus, number>> {
+    const rows = await this.models.Message.aggregate<{ _id: MessageStatus; n: number }>([
+      { $match: { tenantId, batchId } },
+      { $group: { _id: '$status', n: { $sum: 1 } } },
+    ]);
+    const out = { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0, blocked: 0 } as Record<MessageStatus, number>;
+    for (const r of rows) out[r._id] = r.n;
+    return out;
+  }
+
+  /** Compare-and-set a status change with its events; false when the message was not in one of `from`. */
+  async transition(
+    tenantId: string,
+    id: string,
+    from: readonly MessageStatus[],
+    set: Partial<MessageDoc>,
+    events: EventEnvelope[] = [],
+    push?: { tried: string },
+  ): Promise<boolean> {
+    const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() } };
+    if (events.length) {
+      const o = outboxUpdate(events);
+      Object.assign(update.$set as object, o.$set);
+      update.$push = { ...o.$push, ...(push ? { tried: push.tried } : {}) };
+    } else if (push) update.$push = { tried: push.tried };
+    if (set.attempts === undefined && push) update.$inc = { attempts: 1 };
+    const res = await this.collection.updateOne({ _id: id as never, tenantId, status: { $in: [...from] } } as never, update as never);
+    return res.matchedCount === 1;
+  }
+
+  async recordProviderRef(
+    tenantId: string,
+    provider: SmsProviderName | 'smtp',
+    providerMessageId: string,
+    messageId: string,
+  ): Promise<void> {
+    try {
+      await this.models.ProviderRef.create({ _id: `${provider}|${providerMessageId}`, tenantId, messageId });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+  }
+
+  async byProviderRef(provider: SmsProviderName, providerMessageId: string): Promise<{ tenantId: string; messageId: string } | null> {
+    return this.models.ProviderRef.findOne({ _id: `${provider}|${providerMessageId}` })
+      .lean<ProviderRefDoc>()
+      .exec();
+  }
+
+  async pendingEvents(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    const docs = await this.models.Message.collection
+      .find({ tenantId, patientId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } })
+      .toArray();
+    return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
+  }
+
+  async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
+    const ids = (await this.models.Message.find({ tenantId, patientId }, { _id: 1 }).lean<{ _id: string }[]>().exec()).map((d) => d._id);
+    await this.models.ProviderRef.deleteMany({ tenantId, messageId: mongoose.trusted({ $in: ids }) });
+    return (await this.models.Message.deleteMany({ tenantId, patientId })).deletedCount;
+  }
+
+  private sealContent(tenantId: string, id: string, pk: PatientKey, c: MessageContent): MessageDoc['sealed'] {
+    return {
+      to: this.keys.seal(pk, c.to, aad(tenantId, id, 'to')),
+      body: this.keys.seal(pk, c.body, aad(tenantId, id, 'body')),
+      ...(c.subject !== undefined ? { subject: this.keys.seal(pk, c.subject, aad(tenantId, id, 'subject')) } : {}),
+    };
+  }
+}
+
+export function toMessage(d: MessageDoc): Message {
+  const iso = (x?: Date) => (x ? new Date(x).toISOString() : undefined);
+  return {
+    id: d._id,
+    patientId: d.patientId,
+    channel: d.channel,
+    // `sending` is internal (a provider call in flight): to callers it is still queued.
+    status: d.status === 'sending' ? 'queued' : d.status,
+    ...(d.reason ? { reason: d.reason } : {}),
+    ...(d.provider ? { provider: d.provider } : {}),
+    attempts: d.attempts,
+    ...(d.channel === 'sms' ? { segments: d.segments } : {}),
+    ...(d.templateId ? { templateId: d.templateId } : {}),
+    ...(d.batchId ? { batchId: d.batchId } : {}),
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!,
+    ...(d.sentAt ? { sentAt: iso(d.sentAt) } : {}),
+    ...(d.deliveredAt ? { deliveredAt: iso(d.deliveredAt) } : {}),
+    ...(d.failedAt ? { failedAt: iso(d.failedAt) } : {}),
+  };
+}

@@ -1,0 +1,214 @@
+// Credits under concurrency, encryption at rest (marker test over the raw FerretDB files),
+// the data-subject participant (export, erasure by crypto-shredding, privacy notices), and
+// the OpenAPI document.
+import { uuidv7 } from '@praxis/platform';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import request from 'supertest';
+import { type Harness, mobile, startHarness } from './harness';
+import { bearer, ferretDataDir, marker, waitFor } from './testing';
+
+jest.setTimeout(180_000);
+
+describe('credits, encryption at rest, subject data, OpenAPI', () => {
+  let h: Harness;
+  let t: ReturnType<Harness['tenant']>;
+  const api = () => request(h.messaging.app);
+  const service = () => h.issuer.sign({ tid: t.tenantId, role: 'service', sub: 'consent', amr: ['svc'] });
+
+  beforeAll(async () => {
+    h = await startHarness();
+    t = h.tenant();
+  });
+  afterAll(() => h?.close());
+
+  it('never lets the balance go below zero under 50 concurrent sends', async () => {
+    const poor = h.tenant();
+    const p = await h.patient(poor, { mobile: mobile() });
+    await h.buy(poor, 20);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        api()
+          .post('/api/v1/messages')
+          .set(bearer(poor.receptionist.token))
+          .send({ patientId: p.id, channel: 'sms', body: `race ${i}` }),
+      ),
+    );
+    const accepted = answers.filter((r) => r.status === 202).length;
+    const refused = answers.filter((r) => r.status === 402).length;
+    const ledger = await h.mongo.collection('sms_credit_ledger').find({ tenantId: poor.tenantId }).sort({ seq: 1 }).toArray();
+    console.log(JSON.stringify({ accepted, refused, entries: ledger.length, lowest: Math.min(...ledger.map((e) => e.balance as number)) }));
+    expect(accepted).toBe(20);
+    expect(refused).toBe(30);
+    expect(ledger.every((e) => (e.balance as number) >= 0)).toBe(true);
+    expect(ledger.map((e) => e.seq)).toEqual(ledger.map((_e, i) => i + 1)); // gapless, no two writers on one number
+    expect((await api().get('/api/v1/sms-credits').set(bearer(poor.receptionist.token))).body.balance).toBe(0);
+    await waitFor(() => h.twilio.messages.filter((m) => m.body.startsWith('race ')).length >= 20 || undefined, {
+      what: '20 texts',
+      timeoutMs: 60_000,
+    });
+    expect(h.twilio.messages.filter((m) => m.body.startsWith('race ')).length).toBe(20);
+  });
+
+  it('stores no message body, subject, address or code in plaintext: markers are not in the raw database files', async () => {
+    await h.buy(t, 10);
+    const m = {
+      body: marker('Body'),
+      subject: marker('Subj'),
+      dmBody: marker('DmBody'),
+      dmSubject: marker('DmSubj'),
+      email: `${marker('mail').toLowerCase()}@example.org`,
+    };
+    const p = await h.patient(t, { email: m.email, mobile: mobile() });
+    const sent = await api()
+      .post('/api/v1/messages')
+      .set(bearer(t.admin.token))
+      .send({ patientId: p.id, channel: 'email', subject: m.subject, body: m.body });
+    expect(sent.status).toBe(202);
+    expect(
+      (
+        await api()
+          .post('/api/v1/direct-messages')
+          .set(bearer(t.admin.token))
+          .send({ patientId: p.id, subject: m.dmSubject, body: m.dmBody })
+      ).status,
+    ).toBe(201);
+    await waitFor(
+      async () => (await api().get(`/api/v1/messages/${sent.body.id}`).set(bearer(t.admin.token))).body.status === 'sent' || undefined,
+      { what: 'sent' },
+    );
+    const dir = ferretDataDir();
+    const bytes = await waitFor(
+      async () => {
+        const files = (await readdir(dir)).filter((f) => f === `${h.dbName}.sqlite` || f.startsWith(`${h.dbName}.sqlite-`));
+        const b = Buffer.concat(await Promise.all(files.map((f) => readFile(path.join(dir, f)))));
+        // Positive control: the message id is in the files, so the search does see the data.
+        return b.includes(Buffer.from(sent.body.id)) ? b : undefined;
+      },
+      { what: 'the message in the database files' },
+    );
+    for (const [what, value] of Object.entries(m))
+      for (const form of [value, value.toLowerCase(), value.toUpperCase()])
+        expect({ what, found: bytes.includes(Buffer.from(form)) }).toEqual({ what, found: false });
+  });
+
+  it('exports everything held about a patient to a service caller, decrypted', async () => {
+    const p = await h.patient(t, { email: `exp-${Date.now()}@example.org`, mobile: mobile() });
+    const sent = await api()
+      .post('/api/v1/messages')
+      .set(bearer(t.admin.token))
+      .send({ patientId: p.id, channel: 'email', subject: 'Exported', body: 'Body to export' });
+    await api()
+      .post('/api/v1/direct-messages')
+      .set(bearer(t.admin.token))
+      .send({ patientId: p.id, subject: 'DM subject', body: 'DM body' });
+    const requestId = uuidv7();
+    const res = await api().get(`/api/v1/internal/patients/${p.id}/export?requestId=${requestId}`).set(bearer(service()));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ service: 'messaging', patientId: p.id, generatedAt: expect.any(String) });
+    expect(res.body.messages.find((x: { id: string }) => x.id === sent.body.id)).toMatchObject({
+      subject: 'Exported',
+      body: 'Body to export',
+      purpose: 'message',
+    });
+    expect(res.body.directMessages).toEqual([
+      expect.objectContaining({ subject: 'DM subject', body: 'DM body', practice: 'Riverside Surgery' }),
+    ]);
+    expect((await api().get(`/api/v1/internal/patients/${p.id}/export`).set(bearer(t.admin.token))).status).toBe(403);
+    await h.waitForEvent((e) => e.type === 'messaging.patient.exported' && e.data.requestId === requestId, 'patient.exported');
+  });
+
+  it('erases a patient on consent.erasure-request.created: queued texts blocked, key shredded, documents gone, counts published once', async () => {
+    const p = await h.patient(t, { email: `er-${Date.now()}@example.org`, mobile: mobile() });
+    await api().post('/api/v1/messages').set(bearer(t.admin.token)).send({ patientId: p.id, channel: 'email', subject: 's', body: 'b' });
+    h.twilio.behaviour.mode = 'fail';
+    h.vonage.behaviour.mode = 'fail';
+    const waiting = await api()
+      .post('/api/v1/messages')
+      .set(bearer(t.admin.token))
+      .send({ patientId: p.id, channel: 'sms', body: 'never sent' });
+    const balanceBefore = (await api().get('/api/v1/sms-credits').set(bearer(t.admin.token))).body.balance;
+    const erasureId = uuidv7();
+    for (let i = 0; i < 2; i++)
+      await h.publish({
+        type: 'consent.erasure-request.created',
+        tenantId: t.tenantId,
+        actor: { kind: 'user', id: t.admin.id },
+        data: { erasureId, patientId: p.id },
+      });
+    const erased = await h.waitForEvent(
+      (e) => e.type === 'messaging.patient.erased' && e.data.erasureId === erasureId,
+      'patient.erased',
+      30_000,
+    );
+    expect(erased.data).toEqual({ erasureId, patientId: p.id, messages: 2, directMessages: 0 });
+    h.twilio.behaviour.mode = 'ok';
+    h.vonage.behaviour.mode = 'ok';
+    expect(await h.mongo.collection('messages').countDocuments({ patientId: p.id })).toBe(0);
+    expect(await h.mongo.collection('patient_keys').countDocuments({ patientId: p.id })).toBe(0);
+    expect((await api().get(`/api/v1/messages/${waiting.body.id}`).set(bearer(t.admin.token))).status).toBe(404);
+    await h.waitForEvent(
+      (e) => e.type === 'messaging.message.blocked' && e.data.messageId === waiting.body.id && e.data.reason === 'erased',
+      'blocked erased',
+    );
+    expect((await api().get('/api/v1/sms-credits').set(bearer(t.admin.token))).body.balance).toBe(balanceBefore + 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(h.events.filter((e) => e.type === 'messaging.patient.erased' && e.data.erasureId === erasureId)).toHaveLength(1);
+    expect(
+      h.twilio.messages.some((m) => m.idempotencyKey === waiting.body.id) ||
+        h.vonage.messages.some((m) => m.idempotencyKey === waiting.body.id),
+    ).toBe(false);
+  });
+
+  it('emails a privacy notice on consent.notice.requested, once', async () => {
+    const address = `notice-${Date.now()}@example.org`;
+    const p = await h.patient(t, { email: address });
+    const noticeRequestId = uuidv7();
+    const ackPath = `/privacy-notices/ack/${'a'.repeat(10)}${Date.now()}xyzxyz`;
+    for (let i = 0; i < 2; i++)
+      await h.publish({
+        type: 'consent.notice.requested',
+        tenantId: t.tenantId,
+        actor: { kind: 'user', id: t.admin.id },
+        data: { noticeRequestId, patientId: p.id, noticeVersion: 'v3', ackPath },
+      });
+    const mails = await waitFor(async () => ((await h.mail.to(address)).length ? h.mail.to(address) : undefined), {
+      what: 'notice email',
+      timeoutMs: 30_000,
+    });
+    const mail = await h.mail.message(mails[0]!.ID);
+    expect(mail.HTML).toContain(`http://praxis.test/#${ackPath}`);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await h.mail.to(address)).toHaveLength(1);
+  });
+
+  it('describes every route in the OpenAPI document with its permission', async () => {
+    const res = await api().get('/openapi.json');
+    const paths = res.body.paths as Record<string, Record<string, { 'x-permission'?: string; security?: unknown[] }>>;
+    const expected: [string, string, string | undefined][] = [
+      ['/api/v1/messages', 'post', 'message:send'],
+      ['/api/v1/messages', 'get', 'message:read'],
+      ['/api/v1/messages/{id}', 'get', 'message:read'],
+      ['/api/v1/sms-credits', 'get', 'sms-credit:read'],
+      ['/api/v1/sms-credits/purchases', 'post', 'sms-credit:purchase'],
+      ['/api/v1/direct-messages', 'post', 'message:send'],
+      ['/api/v1/dm/{token}', 'get', undefined],
+      ['/api/v1/dm/{token}/unlock', 'post', undefined],
+      ['/api/v1/message-batches', 'post', 'message:send'],
+      ['/api/v1/message-batches/{id}', 'get', 'message:read'],
+      ['/api/v1/message-batches/{id}/cancel', 'post', 'message:send'],
+      ['/api/v1/webhooks/sms/{provider}', 'post', undefined],
+      ['/api/v1/internal/patients/{id}/export', 'get', 'internal:subject-data'],
+    ];
+    for (const [p, method, permission] of expected) {
+      expect({ p, method, present: paths[p]?.[method] !== undefined, permission: paths[p]?.[method]?.['x-permission'] }).toEqual({
+        p,
+        method,
+        present: true,
+        permission,
+      });
+    }
+    expect(paths['/api/v1/dm/{token}']!.get!.security).toEqual([]);
+    expect((await api().get('/livez')).body).toMatchObject({ status: 'ok', service: 'messaging' });
+  });
+});

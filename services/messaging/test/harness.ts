@@ -1,0 +1,227 @@
+// A messaging service built for one test suite, with real neighbours: its own database and
+// uniquely named bus queues, a records service (built in-process on a free port, its own
+// database) that it calls over HTTP with service tokens, a private Mailpit with STARTTLS
+// required, and two SMS provider simulators. The app listens on a free port so the
+// simulators' delivery receipts reach it. A sink collects every messaging.* event.
+import type { EventEnvelope } from '@praxis/contracts';
+import {
+  Bus,
+  Metrics,
+  type ServiceTokenSource,
+  TokenAuthenticator,
+  connectMongo,
+  connectRedis,
+  makeEvent,
+  type Redis,
+  startHttpServer,
+  type RunningServer,
+} from '@praxis/platform';
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+// A test fixture, not service code: the real records service, built in-process as this
+// suite's neighbour (messaging itself only talks to it over HTTP).
+// eslint-disable-next-line no-restricted-imports
+import { buildRecords, type Records } from '../../records/src/app';
+import { type Messaging, type MessagingDeps, buildMessaging } from '../src/app';
+import { EmailSender } from '../src/providers/email';
+import { HttpRecordsClient } from '../src/records-client/records-client';
+import { type SmsSimulator, startSmsSimulator } from '../sim/sms-simulator';
+import { type TestMailpit, startMailpit } from './mailpit';
+import { TestIssuer, type TestTenant, bearer, deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from './testing';
+
+export interface Harness {
+  issuer: TestIssuer;
+  messaging: Messaging;
+  records: Records;
+  url: string;
+  recordsUrl: string;
+  mongo: Connection;
+  dbName: string;
+  mail: TestMailpit;
+  twilio: SmsSimulator;
+  vonage: SmsSimulator;
+  events: EventEnvelope[];
+  tokens: ServiceTokenSource;
+  sms(): Messaging['sms'];
+  settings: Pick<MessagingDeps, 'sms' | 'keks'>;
+  publish(event: Parameters<typeof makeEvent>[0]): Promise<EventEnvelope>;
+  tenant(): TestTenant;
+  /** A patient in records (through records' API), with the given contacts. */
+  patient(t: TestTenant, contact?: { email?: string; mobile?: string }): Promise<{ id: string; ref: string }>;
+  /** Buy credits for a practice through the API. */
+  buy(t: TestTenant, quantity: number): Promise<number>;
+  waitForEvent(pred: (e: EventEnvelope) => boolean, what: string, timeoutMs?: number): Promise<EventEnvelope>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  start?: boolean;
+  breakerFailures?: number;
+  halfOpenAfterMs?: number;
+  smsTimeoutMs?: number;
+}
+
+let phone = 0;
+/** A valid UK mobile number nobody else in the run uses. */
+export const mobile = () =>
+  `+4479${String(Date.now() % 10_000_000)
+    .padStart(7, '0')
+    .slice(0, 4)}${String(phone++ % 1000).padStart(4, '0')}`.slice(0, 13);
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const issuer = new TestIssuer();
+  const logger = testLogger('messaging');
+  const dbName = testDbName('messaging');
+  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
+  const recordsDbName = testDbName('records');
+  const recordsMongo = await connectMongo({ url: infra.mongoUrl, dbName: recordsDbName });
+  const redis: Redis = await connectRedis(infra.redisUrl, 'messaging-test');
+  const authenticator = new TokenAuthenticator(issuer.verifier(), redis);
+
+  const recordsBus = new Bus({ url: infra.amqpUrl, service: unique('records-m'), logger });
+  await recordsBus.connect();
+  const records = await buildRecords({
+    logger,
+    metrics: new Metrics('records'),
+    mongo: recordsMongo,
+    bus: recordsBus,
+    authenticator,
+    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-records' },
+    relayIntervalMs: 100,
+  });
+  records.relay.start();
+  const recordsServer = await startHttpServer(records.app, 0);
+  const recordsUrl = `http://127.0.0.1:${recordsServer.port}`;
+
+  const tokens: ServiceTokenSource = { tokenFor: async (tid) => issuer.sign({ tid, role: 'service', sub: 'messaging', amr: ['svc'] }) };
+  const mail = await startMailpit({ tls: true });
+  const twilio = await startSmsSimulator({ provider: 'twilio' });
+  const vonage = await startSmsSimulator({ provider: 'vonage' });
+
+  const bus = new Bus({ url: infra.amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
+  await bus.connect();
+  const sink = new Bus({ url: infra.amqpUrl, service: unique('messaging-sink'), logger });
+  await sink.connect();
+  const events: EventEnvelope[] = [];
+  await sink.consume('sink', { bindings: ['messaging.#'], handler: async (e) => void events.push(e) });
+
+  // Listen first, so the receipt URL (with the port) is known before the app is built.
+  const holder: { app?: Messaging['app'] } = {};
+  const server: RunningServer = await startHttpServer(
+    ((req: unknown, res: unknown, next: unknown) =>
+      (holder.app as unknown as (a: unknown, b: unknown, c: unknown) => void)(req, res, next)) as never,
+    0,
+  );
+  const url = `http://127.0.0.1:${server.port}`;
+  const sms: MessagingDeps['sms'] = {
+    primary: 'twilio',
+    twilio: {
+      apiUrl: twilio.url,
+      accountSid: twilio.credentials.accountSid,
+      authToken: simCredential(twilio, 'authToken'),
+      from: 'Praxis',
+    },
+    vonage: {
+      apiUrl: vonage.url,
+      apiKey: simCredential(vonage, 'apiKey'),
+      apiSecret: simCredential(vonage, 'apiSecret'),
+      signatureSecret: simCredential(vonage, 'signatureSecret'),
+      from: 'Praxis',
+    },
+    timeoutMs: opts.smsTimeoutMs ?? 1_000,
+    breakerFailures: opts.breakerFailures ?? 3,
+    halfOpenAfterMs: opts.halfOpenAfterMs ?? 2_000,
+  };
+  const keks = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-messaging-1' };
+  const email = new EmailSender({ url: mail.smtpUrl, caFile: mail.caFile!, from: 'Praxis <no-reply@praxis.test>', timeoutMs: 5_000 });
+  const messaging = await buildMessaging({
+    logger,
+    metrics: new Metrics('messaging'),
+    mongo,
+    bus,
+    authenticator,
+    keks,
+    records: new HttpRecordsClient(recordsUrl, tokens),
+    email,
+    sms,
+    webhookBaseUrl: url,
+    publicUrl: 'http://praxis.test',
+    // Auth is not part of this harness: the practice's name is what auth would answer.
+    practices: { nameOf: async () => 'Riverside Surgery' },
+    relayIntervalMs: 50,
+    busRetries: 3,
+  });
+  holder.app = messaging.app;
+  if (opts.start !== false) await messaging.start();
+
+  const harness: Harness = {
+    issuer,
+    messaging,
+    records,
+    url,
+    recordsUrl,
+    mongo,
+    dbName,
+    mail,
+    twilio,
+    vonage,
+    events,
+    tokens,
+    sms: () => messaging.sms,
+    settings: { sms, keks },
+    async publish(e) {
+      const event = makeEvent(e);
+      await sink.publish(event);
+      return event;
+    },
+    tenant: () => issuer.tenant(),
+    async patient(t, contact = {}) {
+      const res = await fetch(`${recordsUrl}/api/v1/patients`, {
+        method: 'POST',
+        headers: { ...bearer(t.admin.token), 'content-type': 'application/json' },
+        body: JSON.stringify({ givenName: 'Pat', familyName: 'Messaged', birthDate: '1970-01-01', ...contact }),
+      });
+      if (res.status !== 201) throw new Error(`creating a patient: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { id: string; ref: string };
+    },
+    async buy(t, quantity) {
+      const res = await fetch(`${url}/api/v1/sms-credits/purchases`, {
+        method: 'POST',
+        headers: { ...bearer(t.admin.token), 'content-type': 'application/json' },
+        body: JSON.stringify({ quantity }),
+      });
+      if (res.status !== 201) throw new Error(`buying credits: ${res.status}`);
+      return ((await res.json()) as { balance: number }).balance;
+    },
+    waitForEvent(pred, what, timeoutMs = 15_000) {
+      return waitFor(() => events.find(pred), { what, timeoutMs });
+    },
+    async close() {
+      await messaging.stop();
+      await records.stop();
+      for (const name of ['deliveries', 'preferences', 'batches', 'erasure-requests', 'notice-requests', 'tenant-purges'])
+        await deleteTestQueues(bus.queuesOf(name));
+      await deleteTestQueues(sink.queuesOf('sink'));
+      await bus.close();
+      await sink.close();
+      await recordsBus.close();
+      await server.close(1_000);
+      await recordsServer.close(1_000);
+      email.close();
+      await mail.stop();
+      await twilio.close();
+      await vonage.close();
+      await redis.quit();
+      await mongo.dropDatabase();
+      await mongo.close();
+      await recordsMongo.dropDatabase();
+      await recordsMongo.close();
+    },
+  };
+  return harness;
+}
+
+/** The credentials a simulator made for itself (tests read them as an operator copies them from a dashboard). */
+function simCredential(sim: SmsSimulator, name: 'authToken' | 'apiKey' | 'apiSecret' | 'signatureSecret'): string {
+  return sim.credentials[name];
+}
