@@ -9,14 +9,21 @@ import tseslint from 'typescript-eslint';
 const services = readdirSync(fileURLToPath(new URL('./services', import.meta.url)), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
-const servicePackages = (names) => names.map((n) => ({ group: [`@praxis/${n}`, `@praxis/${n}/*`], message: 'Services never import another service: use its events or its HTTP API.' }));
+const servicePackages = (names) =>
+  names.map((n) => ({
+    group: [`@praxis/${n}`, `@praxis/${n}/*`],
+    message: 'Services never import another service: use its events or its HTTP API.',
+  }));
 // What libs/contracts may not import: Node's I/O modules and the I/O libraries.
 const ioModules = [
   ...['fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'child_process', 'dgram', 'dns', 'tls'].flatMap((m) => [m, `node:${m}`]),
   ...['mongoose', 'mongodb', 'amqplib', 'ioredis', 'express', 'undici'],
 ];
 // A relative path that climbs out of a service folder into a sibling (`../../records/src/…`).
-const siblingPath = (names) => ({ regex: `^(\\.\\./)+(${names.join('|')})(/|$)`, message: 'Services never import another service: use its events or its HTTP API.' });
+const siblingPath = (names) => ({
+  regex: `^(\\.\\./)+(${names.join('|')})(/|$)`,
+  message: 'Services never import another service: use its events or its HTTP API.',
+});
 
 const libsMayNotImport = [...servicePackages(services), { regex: '(^|/)services(/|$)', message: 'libs/ never import a service.' }];
 
@@ -26,11 +33,31 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        __dirname: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-require-imports': 'off',
-      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read the environment only in a service config.ts.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read the environment only in a service config.ts.',
+        },
+      ],
     },
   },
   {
@@ -61,7 +88,10 @@ export default tseslint.config(
           paths: ioModules.map((name) => ({ name, message: 'libs/contracts does no I/O.' })),
           patterns: [
             ...libsMayNotImport,
-            { group: ['@praxis/platform', '@praxis/platform/*', '@praxis/testing', '@praxis/testing/*'], message: 'libs/contracts depends on nothing of ours: it does no I/O.' },
+            {
+              group: ['@praxis/platform', '@praxis/platform/*', '@praxis/testing', '@praxis/testing/*'],
+              message: 'libs/contracts depends on nothing of ours: it does no I/O.',
+            },
           ],
         },
       ],

@@ -2,10 +2,7 @@
 // integration tests (test/*.int.test.ts) talk to the real servers started by
 // scripts/infra. TypeScript is transformed by swc; `pnpm typecheck` runs tsc.
 const transform = {
-  '^.+\\.ts$': [
-    '@swc/jest',
-    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-  ],
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
@@ -19,7 +16,11 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int.test.ts', '<rootDir>/test/e2e/**/*.int.test.ts', '<rootDir>/charts/test/**/*.int.test.ts'],
+      testMatch: [
+        '<rootDir>/{libs,services}/*/test/**/*.int.test.ts',
+        '<rootDir>/test/e2e/**/*.int.test.ts',
+        '<rootDir>/charts/test/**/*.int.test.ts',
+      ],
       testPathIgnorePatterns: ['/node_modules/', '/test/disruptive/'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.js',
     },

@@ -185,21 +185,60 @@ async function seedMessaging(admin: string, clinician: string): Promise<void> {
     return;
   }
   if (credits.body.balance < 50) {
-    const bought = must(await call<{ balance: number }>('POST', '/sms-credits/purchases', { quantity: 200 }, admin), 'buying SMS credits', 201);
+    const bought = must(
+      await call<{ balance: number }>('POST', '/sms-credits/purchases', { quantity: 200 }, admin),
+      'buying SMS credits',
+      201,
+    );
     console.log(`bought SMS credits: balance ${bought.balance}`);
   }
-  const templates = must(await call<{ items: { id: string; name: string }[] }>('GET', '/templates?limit=200', undefined, admin), 'listing templates', 200);
+  const templates = must(
+    await call<{ items: { id: string; name: string }[] }>('GET', '/templates?limit=200', undefined, admin),
+    'listing templates',
+    200,
+  );
   let reminder = templates.items.find((x) => x.name === 'Appointment reminder');
   if (!reminder) {
-    reminder = must(await call<{ id: string; name: string }>('POST', '/templates', { name: 'Appointment reminder', channel: 'sms', body: 'Reminder from Demo Surgery: your appointment is on {{appointment.date}} at {{appointment.time}}. Ref {{patient.ref}}.' }, admin), 'creating a template', 201);
+    reminder = must(
+      await call<{ id: string; name: string }>(
+        'POST',
+        '/templates',
+        {
+          name: 'Appointment reminder',
+          channel: 'sms',
+          body: 'Reminder from Demo Surgery: your appointment is on {{appointment.date}} at {{appointment.time}}. Ref {{patient.ref}}.',
+        },
+        admin,
+      ),
+      'creating a template',
+      201,
+    );
     console.log('created the SMS template "Appointment reminder"');
   }
-  const found = must(await call<{ items: { id: string }[] }>('GET', '/patients?familyName=Raman', undefined, clinician), 'finding the demo patient', 200);
+  const found = must(
+    await call<{ items: { id: string }[] }>('GET', '/patients?familyName=Raman', undefined, clinician),
+    'finding the demo patient',
+    200,
+  );
   const patient = found.items[0];
   if (!patient) return;
-  const history = must(await call<{ items: unknown[] }>('GET', `/messages?patientId=${patient.id}`, undefined, clinician), 'reading message history', 200);
+  const history = must(
+    await call<{ items: unknown[] }>('GET', `/messages?patientId=${patient.id}`, undefined, clinician),
+    'reading message history',
+    200,
+  );
   if (history.items.length) return;
-  const sent = await call('POST', '/messages', { patientId: patient.id, channel: 'sms', templateId: reminder.id, variables: { 'appointment.date': '2026-12-14', 'appointment.time': '09:40' } }, clinician);
+  const sent = await call(
+    'POST',
+    '/messages',
+    {
+      patientId: patient.id,
+      channel: 'sms',
+      templateId: reminder.id,
+      variables: { 'appointment.date': '2026-12-14', 'appointment.time': '09:40' },
+    },
+    clinician,
+  );
   if (sent.status === 202) console.log('sent a demo appointment reminder by SMS');
   else console.warn(`the demo reminder was not sent (HTTP ${sent.status})`);
 }

@@ -11,7 +11,11 @@ export interface ApiAnswer<T = Record<string, unknown>> {
 export class Api {
   constructor(readonly base: string) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiAnswer<T>> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<ApiAnswer<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';

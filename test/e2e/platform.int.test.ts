@@ -94,7 +94,11 @@ describe('Praxis end to end through the gateway', () => {
     expect(created.body.ref.length).toBeGreaterThanOrEqual(8);
     patientId = created.body.id;
 
-    const note = await api.post<{ id: string }>(`/patients/${patientId}/notes`, { title: 'First visit', body: 'Presented with a cough.' }, adminToken);
+    const note = await api.post<{ id: string }>(
+      `/patients/${patientId}/notes`,
+      { title: 'First visit', body: 'Presented with a cough.' },
+      adminToken,
+    );
     expect(note.status).toBe(201);
     expect(note.body).toMatchObject({ patientId, title: 'First visit', body: 'Presented with a cough.' });
 
@@ -116,7 +120,11 @@ describe('Praxis end to end through the gateway', () => {
   it('keeps clinical notes from a receptionist', async () => {
     const receptionistPassword = strongPassword();
     const rEmail = `reception@${slug}.example.test`;
-    const user = await api.post('/users', { name: 'Rita Reception', email: rEmail, role: 'receptionist', password: receptionistPassword }, adminToken);
+    const user = await api.post(
+      '/users',
+      { name: 'Rita Reception', email: rEmail, role: 'receptionist', password: receptionistPassword },
+      adminToken,
+    );
     expect(user.status).toBe(201);
     const login = await api.post<Tokens>('/auth/login', { tenant: slug, email: rEmail, password: receptionistPassword });
     expect(login.status).toBe(200);
@@ -142,7 +150,15 @@ describe('Praxis end to end through the gateway', () => {
     const otherSlug = uniqueSlug('e2e-other');
     const otherPassword = strongPassword();
     const otherEmail = `admin@${otherSlug}.example.test`;
-    expect((await api.post('/tenants', { name: 'Other Practice', slug: otherSlug, admin: { name: 'Otto Other', email: otherEmail, password: otherPassword } })).status).toBe(201);
+    expect(
+      (
+        await api.post('/tenants', {
+          name: 'Other Practice',
+          slug: otherSlug,
+          admin: { name: 'Otto Other', email: otherEmail, password: otherPassword },
+        })
+      ).status,
+    ).toBe(201);
     const login = await api.post<Tokens>('/auth/login', { tenant: otherSlug, email: otherEmail, password: otherPassword });
     const other = login.body.accessToken;
     expect((await api.get(`/patients/${patientId}`, other)).status).toBe(404);
@@ -156,7 +172,9 @@ describe('Praxis end to end through the gateway', () => {
     const res = await api.get(`/internal/patients/${patientId}/export`, adminToken);
     expect(res.status).toBe(404);
     const doc = (await (await fetch(`${platform.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/tenants', '/api/v1/auth/login', '/api/v1/patients/{id}', '/api/v1/audit/events']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/tenants', '/api/v1/auth/login', '/api/v1/patients/{id}', '/api/v1/audit/events']),
+    );
     expect(Object.keys(doc.paths).filter((p) => p.includes('/internal'))).toEqual([]);
   });
 
@@ -176,7 +194,8 @@ describe('Praxis end to end through the gateway', () => {
           checked++;
           const routed = gateway.paths[path]?.[method];
           if (!routed) missing.push(`${service}: ${method.toUpperCase()} ${path} is not routed by the gateway`);
-          else if (JSON.stringify(routed.security ?? null) !== JSON.stringify(op.security ?? null)) missing.push(`${service}: ${method.toUpperCase()} ${path} security differs`);
+          else if (JSON.stringify(routed.security ?? null) !== JSON.stringify(op.security ?? null))
+            missing.push(`${service}: ${method.toUpperCase()} ${path} security differs`);
         }
       }
     }
@@ -187,7 +206,9 @@ describe('Praxis end to end through the gateway', () => {
   it('rotates refresh tokens through the gateway, and a reused one ends the session', async () => {
     const cPassword = strongPassword();
     const cEmail = `clinician@${slug}.example.test`;
-    expect((await api.post('/users', { name: 'Cleo Clinician', email: cEmail, role: 'clinician', password: cPassword }, adminToken)).status).toBe(201);
+    expect(
+      (await api.post('/users', { name: 'Cleo Clinician', email: cEmail, role: 'clinician', password: cPassword }, adminToken)).status,
+    ).toBe(201);
     const first = (await api.post<Tokens>('/auth/login', { tenant: slug, email: cEmail, password: cPassword })).body;
     const second = await api.post<Tokens>('/auth/refresh', { refreshToken: first.refreshToken });
     expect(second.status).toBe(200);

@@ -31,9 +31,7 @@ export const configFields = {
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   httpUrl: z.url({ protocol: /^https?$/ }),
   /** A 32-byte key given as base64 (a mounted secret in production). */
-  key32: z
-    .string()
-    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  key32: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
   /**
    * TRUSTED_PROXIES: comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For is
    * believed (the ingress for the gateway, the gateway's pods for the services). Empty: none.

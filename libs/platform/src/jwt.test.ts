@@ -23,7 +23,10 @@ describe('token verification against a JWKS', () => {
 
   it('refuses HS256 signed with the public key as the secret', async () => {
     const publicPem = JSON.stringify(issuer.jwks.keys[0]);
-    const token = jwt.sign(JSON.parse(Buffer.from(goodPayload!, 'base64url').toString()), publicPem, { algorithm: 'HS256', keyid: issuer.kid });
+    const token = jwt.sign(JSON.parse(Buffer.from(goodPayload!, 'base64url').toString()), publicPem, {
+      algorithm: 'HS256',
+      keyid: issuer.kid,
+    });
     await expect(verifier.verify(token)).rejects.toThrow(/algorithm/);
   });
 

@@ -9,7 +9,10 @@ describe('KEK configuration and ring', () => {
   it('parses retired KEKs as id:key pairs and holds them beside the current one', () => {
     const [cur, old1, old2] = [key(), key(), key()];
     const c = schema.parse({ KEK: cur, KEK_ID: 'k3', KEK_PREVIOUS: `k1:${old1}, k2:${old2}` });
-    expect(c.KEK_PREVIOUS).toEqual([{ id: 'k1', key: old1 }, { id: 'k2', key: old2 }]);
+    expect(c.KEK_PREVIOUS).toEqual([
+      { id: 'k1', key: old1 },
+      { id: 'k2', key: old2 },
+    ]);
     const ring = new KekRing(c);
     expect(ring.current()).toEqual({ id: 'k3', key: Buffer.from(cur, 'base64') });
     expect(ring.all().map((k) => k.id)).toEqual(['k3', 'k1', 'k2']);

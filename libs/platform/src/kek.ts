@@ -14,7 +14,10 @@ export const previousKeksSchema = z
   .default('')
   .transform((s, ctx) => {
     const out: { id: string; key: string }[] = [];
-    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const i = part.indexOf(':');
       const id = part.slice(0, i);
       const key = part.slice(i + 1);

@@ -12,7 +12,12 @@ describe('paging', () => {
   });
 
   it('refuses a cursor that is not one of ours with a 400', () => {
-    for (const bad of ['abc', Buffer.from('c1:').toString('base64url'), Buffer.from('c1:{"$gt":""}').toString('base64url'), Buffer.from('x1:abc').toString('base64url')]) {
+    for (const bad of [
+      'abc',
+      Buffer.from('c1:').toString('base64url'),
+      Buffer.from('c1:{"$gt":""}').toString('base64url'),
+      Buffer.from('x1:abc').toString('base64url'),
+    ]) {
       expect(() => decodeCursor(bad)).toThrow(ProblemError);
       try {
         decodeCursor(bad);

@@ -27,7 +27,8 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const s = Buffer.from(cursor, 'base64url').toString('utf8');
   const position = s.startsWith('c1:') ? s.slice(3) : '';
-  if (!POSITION.test(position)) throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this list' }]);
+  if (!POSITION.test(position))
+    throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this list' }]);
   return position;
 }
 

@@ -25,7 +25,10 @@ describe('log redaction', () => {
 
   it('keeps identifying data out of real log lines, message text included', () => {
     const { logger, lines } = capturingLogger();
-    logger.info({ req: { body: { familyName: 'Lovelace', email: 'ada@example.com' } }, token: 'secret-token' }, 'created for ada@example.com');
+    logger.info(
+      { req: { body: { familyName: 'Lovelace', email: 'ada@example.com' } }, token: 'secret-token' },
+      'created for ada@example.com',
+    );
     logger.error({ err: new Error('duplicate email ada@example.com') }, 'failed');
     const all = lines().join('\n');
     expect(lines()).toHaveLength(2);

@@ -23,7 +23,10 @@ export interface TenantKeyDoc {
 }
 
 /** A SealedValue as a mongoose subdocument, for wrapped keys and sealed fields. */
-export const sealedValueSchema = new Schema<SealedValue>({ kid: { type: String, required: true }, ct: { type: String, required: true } }, { _id: false, strict: 'throw' });
+export const sealedValueSchema = new Schema<SealedValue>(
+  { kid: { type: String, required: true }, ct: { type: String, required: true } },
+  { _id: false, strict: 'throw' },
+);
 
 const tenantKeySchema = new Schema<TenantKeyDoc>(
   {
@@ -65,7 +68,10 @@ export class TenantKeyRepository {
 
   /** Compare-and-set on the old ciphertext, so two rotations never clobber each other. */
   async rewrapTenantKey(tenantId: string, expectedWrapped: SealedValue, wrapped: SealedValue): Promise<boolean> {
-    const res = await this.tenantKeys.updateOne({ _id: tenantId, 'wrapped.ct': expectedWrapped.ct }, { $set: { wrapped, rotatedAt: new Date() } });
+    const res = await this.tenantKeys.updateOne(
+      { _id: tenantId, 'wrapped.ct': expectedWrapped.ct },
+      { $set: { wrapped, rotatedAt: new Date() } },
+    );
     return res.modifiedCount === 1;
   }
 
@@ -99,7 +105,11 @@ export class TenantKeyRepository {
       const kid = randomId('tk');
       const key = newDataKey();
       try {
-        await this.insertTenantKey(tenantId, { kid, wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)), createdAt: new Date() });
+        await this.insertTenantKey(tenantId, {
+          kid,
+          wrapped: wrapKey(kek.key, kek.id, key, tenantKeyAad(tenantId, kid)),
+          createdAt: new Date(),
+        });
       } catch (err) {
         if (isDuplicateKeyError(err)) continue; // another replica made it first: load that one
         throw err;
@@ -119,7 +129,10 @@ export class TenantKeyRepository {
  * Re-wrap every tenant key not already under the current KEK. The keys below the tenant
  * keys, and what they seal, are untouched. Safe to rerun and to run beside live services.
  */
-export async function rewrapTenantKeys(repo: TenantKeyRepository, keks: KekRing): Promise<{ rewrapped: number; alreadyCurrent: number; destroyed: number }> {
+export async function rewrapTenantKeys(
+  repo: TenantKeyRepository,
+  keks: KekRing,
+): Promise<{ rewrapped: number; alreadyCurrent: number; destroyed: number }> {
   const kek = keks.current();
   let rewrapped = 0;
   let alreadyCurrent = 0;

@@ -85,9 +85,13 @@ describe('event bus (real RabbitMQ)', () => {
     const store = new MongoIdempotencyStore(mongo);
     await store.init();
     let processed = 0;
-    await register('dedupe', async () => {
-      processed++;
-    }, store);
+    await register(
+      'dedupe',
+      async () => {
+        processed++;
+      },
+      store,
+    );
     const event = probeEvent(run, 7);
     await bus.publish(event);
     await bus.publish(event);

@@ -192,7 +192,13 @@ export async function sendRaw(
     const bytes = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body);
     return await new Promise<RawResponse>((resolve, reject) => {
       const r = http.request(
-        { host: url.hostname, port: url.port, method: req.method, path: url.pathname + url.search, headers: { ...(bytes ? { 'Content-Length': String(bytes.length) } : {}), ...req.headers } },
+        {
+          host: url.hostname,
+          port: url.port,
+          method: req.method,
+          path: url.pathname + url.search,
+          headers: { ...(bytes ? { 'Content-Length': String(bytes.length) } : {}), ...req.headers },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -41,7 +41,13 @@ function events(n: number, tenants: string[]): EventEnvelope[] {
   return Array.from({ length: n }, (_, i) => {
     const tenantId = tenants[i % tenants.length]!;
     const patientId = `pat_${i % 997}`;
-    return makeEvent({ type: 'records.patient.viewed', tenantId, actor: { kind: 'user', id: `usr_${i % 13}` }, subject: { patientId }, data: { patientId } });
+    return makeEvent({
+      type: 'records.patient.viewed',
+      tenantId,
+      actor: { kind: 'user', id: `usr_${i % 13}` },
+      subject: { patientId },
+      data: { patientId },
+    });
   });
 }
 
@@ -73,8 +79,24 @@ async function main(): Promise<void> {
   const buses: Bus[] = [];
   const queues: ReturnType<Bus['queuesOf']>[] = [];
   const kek = new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench' });
-  const core = await openAuditCore({ conn, kek, logger, metrics: new Metrics('audit'), checkpointEvery: 1000, checkpointIntervalMs: 30_000, maxBatch: BATCH });
-  const results: Record<string, unknown> = { events: N, tenants: TENANTS, burst: BURST, prefetch: PREFETCH, batch: BATCH, cpus: (await import('node:os')).cpus().length, startedAt: new Date().toISOString() };
+  const core = await openAuditCore({
+    conn,
+    kek,
+    logger,
+    metrics: new Metrics('audit'),
+    checkpointEvery: 1000,
+    checkpointIntervalMs: 30_000,
+    maxBatch: BATCH,
+  });
+  const results: Record<string, unknown> = {
+    events: N,
+    tenants: TENANTS,
+    burst: BURST,
+    prefetch: PREFETCH,
+    batch: BATCH,
+    cpus: (await import('node:os')).cpus().length,
+    startedAt: new Date().toISOString(),
+  };
   try {
     // ---- baseline 1: the bus, publish + consume, no-op handler ----
     {
@@ -83,7 +105,11 @@ async function main(): Promise<void> {
       buses.push(bus);
       const tenant = `${run}-raw`;
       let got = 0;
-      await bus.consume('sink', { bindings: ['records.patient.viewed'], prefetch: PREFETCH, handler: async (e) => void (e.tenantId === tenant && got++) });
+      await bus.consume('sink', {
+        bindings: ['records.patient.viewed'],
+        prefetch: PREFETCH,
+        handler: async (e) => void (e.tenantId === tenant && got++),
+      });
       queues.push(bus.queuesOf('sink'));
       const evs = events(N, [tenant]);
       const t0 = performance.now();
@@ -102,14 +128,22 @@ async function main(): Promise<void> {
       const docs = chainEntries({ seq: 0, hash: GENESIS_HASH }, events(N, [tenant])).map((e) => toEntryDoc(e, new Date()));
       const bare = conn.collection('bench_raw_bare');
       let t0 = performance.now();
-      for (let i = 0; i < docs.length; i += BATCH) await bare.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
+      for (let i = 0; i < docs.length; i += BATCH)
+        await bare.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
       const bareS = (performance.now() - t0) / 1000;
       const indexed = conn.collection('bench_raw_indexed');
-      for (const [spec, unique_] of [[{ tenantId: 1, seq: 1 }, true], [{ tenantId: 1, eventId: 1 }, true], [{ tenantId: 1, patientId: 1, seq: 1 }, false], [{ tenantId: 1, actorId: 1, seq: 1 }, false], [{ tenantId: 1, type: 1, seq: 1 }, false]] as const) {
+      for (const [spec, unique_] of [
+        [{ tenantId: 1, seq: 1 }, true],
+        [{ tenantId: 1, eventId: 1 }, true],
+        [{ tenantId: 1, patientId: 1, seq: 1 }, false],
+        [{ tenantId: 1, actorId: 1, seq: 1 }, false],
+        [{ tenantId: 1, type: 1, seq: 1 }, false],
+      ] as const) {
         await indexed.createIndex(spec, { unique: unique_ });
       }
       t0 = performance.now();
-      for (let i = 0; i < docs.length; i += BATCH) await indexed.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
+      for (let i = 0; i < docs.length; i += BATCH)
+        await indexed.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
       const idxS = (performance.now() - t0) / 1000;
       results.dbRaw = { insertManyBarePerSec: rate(N, bareS), insertManyIndexedPerSec: rate(N, idxS), batch: BATCH };
       log('raw inserts', results.dbRaw);
@@ -139,7 +173,15 @@ async function main(): Promise<void> {
       for (const t of tenants) if ((await core.log.lastEntry(t)).seq !== N / k) throw new Error(`tenant ${t} has a short log`);
       const verifyT0 = performance.now();
       const v = await verifyTenantLog(tenants[0]!, core);
-      results[`audit${k === 1 ? 'OneTenant' : 'ManyTenants'}`] = { tenants: k, endToEndPerSec: rate(N, s), seconds: +s.toFixed(2), publishSeconds: +pubS.toFixed(2), verifyOk: v.ok, verifyEntries: v.entries, verifySeconds: +((performance.now() - verifyT0) / 1000).toFixed(2) };
+      results[`audit${k === 1 ? 'OneTenant' : 'ManyTenants'}`] = {
+        tenants: k,
+        endToEndPerSec: rate(N, s),
+        seconds: +s.toFixed(2),
+        publishSeconds: +pubS.toFixed(2),
+        verifyOk: v.ok,
+        verifyEntries: v.entries,
+        verifySeconds: +((performance.now() - verifyT0) / 1000).toFixed(2),
+      };
       log(`audit end to end, ${k} tenant(s)`, results[`audit${k === 1 ? 'OneTenant' : 'ManyTenants'}`]);
     }
 
@@ -168,7 +210,15 @@ async function main(): Promise<void> {
         },
       );
       const s = (performance.now() - t0) / 1000;
-      results.burstDrain = { burst: BURST, tenants: TENANTS, publishSeconds: +pubS.toFixed(2), queuedBeforeStart: depthBefore, drainSeconds: +s.toFixed(2), drainPerSec: rate(BURST, s), samples };
+      results.burstDrain = {
+        burst: BURST,
+        tenants: TENANTS,
+        publishSeconds: +pubS.toFixed(2),
+        queuedBeforeStart: depthBefore,
+        drainSeconds: +s.toFixed(2),
+        drainPerSec: rate(BURST, s),
+        samples,
+      };
       log('burst drain', { ...(results.burstDrain as object), samples: samples.length });
     }
 

@@ -1,5 +1,13 @@
 // The audit service's express app, built from its dependencies so tests can build it too.
-import { ApiRouter, type Authenticator, type HttpAppOptions, type Logger, type Metrics, type ReadinessCheck, createHttpApp } from '@praxis/platform';
+import {
+  ApiRouter,
+  type Authenticator,
+  type HttpAppOptions,
+  type Logger,
+  type Metrics,
+  type ReadinessCheck,
+  createHttpApp,
+} from '@praxis/platform';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { AuditCore } from './audit';
@@ -31,5 +39,12 @@ export function buildApp(d: AuditAppDeps): Express {
     logger: d.logger,
     ...(d.onEventsRecorded ? { onEventsRecorded: d.onEventsRecorded } : {}),
   });
-  return createHttpApp({ service: 'audit', logger: d.logger, metrics: d.metrics, routers: [api], ...(d.readiness ? { readiness: d.readiness } : {}), ...d.http });
+  return createHttpApp({
+    service: 'audit',
+    logger: d.logger,
+    metrics: d.metrics,
+    routers: [api],
+    ...(d.readiness ? { readiness: d.readiness } : {}),
+    ...d.http,
+  });
 }

@@ -33,7 +33,12 @@ export async function openAuditCore(o: AuditCoreOptions): Promise<AuditCore> {
   await log.init();
   await checkpoints.init();
   await keyring.init();
-  const checkpointer = new Checkpointer(log, checkpoints, keyring, { every: o.checkpointEvery, intervalMs: o.checkpointIntervalMs, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}) });
+  const checkpointer = new Checkpointer(log, checkpoints, keyring, {
+    every: o.checkpointEvery,
+    intervalMs: o.checkpointIntervalMs,
+    logger: o.logger,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+  });
   const appender = new LogAppender(log, {
     logger: o.logger,
     ...(o.metrics ? { metrics: o.metrics } : {}),

@@ -31,7 +31,9 @@ function main(argv: string[]): number {
   const r = verifyExport(text, keys);
   if (r.ok) {
     const cp = r.checkpoint!;
-    process.stdout.write(`OK: ${r.entries} entries, head seq ${r.head.seq} hash ${r.head.hash}, checkpoint signed by ${cp.keyId} at ${cp.signedAt}\n`);
+    process.stdout.write(
+      `OK: ${r.entries} entries, head seq ${r.head.seq} hash ${r.head.hash}, checkpoint signed by ${cp.keyId} at ${cp.signedAt}\n`,
+    );
     return 0;
   }
   const b = r.firstBroken!;

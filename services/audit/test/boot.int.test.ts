@@ -48,9 +48,17 @@ describe('audit process', () => {
       await waitFor(() => queueExists(`audit.${consumerName}`), { timeoutMs: 20_000, what: 'the consumer queue' });
       await bus.connect();
       const tenantId = randomId('ten');
-      const e = makeEvent({ type: 'platform.probe.sent', tenantId, actor: { kind: 'system', id: 'boot-test' }, data: { seq: 1, run: tenantId } });
+      const e = makeEvent({
+        type: 'platform.probe.sent',
+        tenantId,
+        actor: { kind: 'system', id: 'boot-test' },
+        data: { seq: 1, run: tenantId },
+      });
       await bus.publish(e);
-      await waitFor(async () => (await conn.collection('audit_entries').countDocuments({ tenantId })) === 1, { timeoutMs: 20_000, what: 'the event in the log' });
+      await waitFor(async () => (await conn.collection('audit_entries').countDocuments({ tenantId })) === 1, {
+        timeoutMs: 20_000,
+        what: 'the event in the log',
+      });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

@@ -20,10 +20,16 @@ describe('checkpoints', () => {
 
   it('signs at every multiple of N, and the tail within T', async () => {
     const tenantId = randomId('ten');
-    await h.core.appender.appendBatch(tenantId, Array.from({ length: 10 }, (_, i) => probe(tenantId, i)));
+    await h.core.appender.appendBatch(
+      tenantId,
+      Array.from({ length: 10 }, (_, i) => probe(tenantId, i)),
+    );
     expect((await h.core.checkpoints.list(tenantId)).map((c) => c.seq)).toEqual([4, 8]);
     h.core.checkpointer.start();
-    await waitFor(async () => (await h.core.checkpoints.latest(tenantId))?.seq === 10, { what: 'timer checkpoint of the tail', timeoutMs: 5000 });
+    await waitFor(async () => (await h.core.checkpoints.latest(tenantId))?.seq === 10, {
+      what: 'timer checkpoint of the tail',
+      timeoutMs: 5000,
+    });
     const head = await h.core.log.head(tenantId);
     expect(await h.core.checkpoints.latest(tenantId)).toMatchObject({ seq: 10, hash: head.hash, alg: 'Ed25519' });
     // Nothing new: no new checkpoint.
@@ -36,7 +42,10 @@ describe('checkpoints', () => {
     const tenantId = randomId('ten');
     const rangeReads = jest.spyOn(h.core.log, 'entriesBetween');
     try {
-      await h.core.appender.appendBatch(tenantId, Array.from({ length: 6 }, (_, i) => probe(tenantId, i)));
+      await h.core.appender.appendBatch(
+        tenantId,
+        Array.from({ length: 6 }, (_, i) => probe(tenantId, i)),
+      );
       // Checkpoint at 4 (every N); 5 and 6 were appended by this process: no range read.
       expect(await h.core.checkpointer.signHead(tenantId)).toMatchObject({ seq: 6, hash: (await h.core.log.head(tenantId)).hash });
       expect(rangeReads).not.toHaveBeenCalled();
@@ -62,7 +71,11 @@ describe('checkpoints', () => {
 
   it('re-seals signing keys when the KEK rotates, and cannot sign without the KEK', async () => {
     const before = await h.core.keyring.current();
-    const newKek = new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-2', KEK_PREVIOUS: [{ id: kekConfig.KEK_ID, key: kekConfig.KEK }] });
+    const newKek = new KekRing({
+      KEK: randomBytes(32).toString('base64'),
+      KEK_ID: 'test-kek-2',
+      KEK_PREVIOUS: [{ id: kekConfig.KEK_ID, key: kekConfig.KEK }],
+    });
     const rotated = new SigningKeyring(h.conn, newKek);
     await rotated.init();
     expect((await rotated.current()).kid).toBe(before.kid);
@@ -83,7 +96,13 @@ describe('checkpoints', () => {
       const kids = await Promise.all(rings.map(async (r) => (await r.current()).kid));
       expect(new Set(kids).size).toBe(1);
       expect((await rings[0]!.publicJwks()).keys).toHaveLength(1);
-      const app = buildApp({ core: { ...h.core, keyring: rings[0]! }, conn, authenticator: new TokenAuthenticator(h.issuer.verifier(), h.redis), logger: testLogger(), metrics: new Metrics('audit') });
+      const app = buildApp({
+        core: { ...h.core, keyring: rings[0]! },
+        conn,
+        authenticator: new TokenAuthenticator(h.issuer.verifier(), h.redis),
+        logger: testLogger(),
+        metrics: new Metrics('audit'),
+      });
       const res = await request(app).get('/api/v1/audit/public-key');
       expect(res.body.kid).toBe(kids[0]);
     } finally {

@@ -51,7 +51,13 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
   const issuer = new TestIssuer();
   const coreOpts = { kek, logger, checkpointEvery: opts.checkpointEvery ?? 10, checkpointIntervalMs: opts.checkpointIntervalMs ?? 60_000 };
   const core = await openAuditCore({ conn, ...coreOpts });
-  const app = buildApp({ core, conn, authenticator: new TokenAuthenticator(issuer.verifier(), redis), logger, metrics: new Metrics('audit') });
+  const app = buildApp({
+    core,
+    conn,
+    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
+    logger,
+    metrics: new Metrics('audit'),
+  });
   const service = unique('audit');
   const buses: Bus[] = [];
   const connections: Connection[] = [conn];
@@ -88,7 +94,11 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
       // A queue without the single-active flag must have another name (queue arguments
       // cannot change once declared).
       const parallel = opts.parallel ? { name: PARALLEL_CONSUMER, singleActiveConsumer: false } : {};
-      await startLogConsumer(bus, { append: (e) => (tracked.has(e.tenantId) ? c.appender.append(e) : Promise.resolve()) }, { prefetch, ...parallel });
+      await startLogConsumer(
+        bus,
+        { append: (e) => (tracked.has(e.tenantId) ? c.appender.append(e) : Promise.resolve()) },
+        { prefetch, ...parallel },
+      );
       return bus;
     },
     async publisher() {

@@ -33,7 +33,9 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     await waitFor(async () => (await count(tenantId)) === 25, { what: '25 entries' });
     // Entries go in first; the head and the checkpoints follow them (docs/audit.md), so on a
     // busy machine they may trail the entries by a moment.
-    await waitFor(async () => (await h.core.log.head(tenantId))?.seq === 25 && (await h.core.checkpoints.list(tenantId)).length === 2, { what: 'head at 25, two checkpoints' });
+    await waitFor(async () => (await h.core.log.head(tenantId))?.seq === 25 && (await h.core.checkpoints.list(tenantId)).length === 2, {
+      what: 'head at 25, two checkpoints',
+    });
     const entries = await entriesOf(h.core, tenantId);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(entries.map((e) => e.eventId)).toEqual(events.map((e) => e.id));
@@ -104,7 +106,10 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     const first = Array.from({ length: 150 }, (_, i) => probe(i % 5 === 0 ? other : tenantId, i));
     await Promise.all(first.map((e) => pub.publish(e)));
     const mineFirst = first.filter((e) => e.tenantId === tenantId).length;
-    await waitFor(async () => (await count(tenantId)) === mineFirst && (await count(other)) === 30, { timeoutMs: 60_000, what: 'first half' });
+    await waitFor(async () => (await count(tenantId)) === mineFirst && (await count(other)) === 30, {
+      timeoutMs: 60_000,
+      what: 'first half',
+    });
     // Single active consumer: the replica stood by.
     expect(handledByReplica).toBe(0);
 
@@ -113,11 +118,14 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     const second = Array.from({ length: 150 }, (_, i) => probe(i % 5 === 0 ? other : tenantId, 150 + i));
     await Promise.all(second.map((e) => pub.publish(e)));
     const mine = mineFirst + second.filter((e) => e.tenantId === tenantId).length;
-    await waitFor(async () => (await count(tenantId)) === mine && (await count(other)) === 60, { timeoutMs: 60_000, what: 'all entries after hand-over' });
+    await waitFor(async () => (await count(tenantId)) === mine && (await count(other)) === 60, {
+      timeoutMs: 60_000,
+      what: 'all entries after hand-over',
+    });
     expect(handledByReplica).toBe(mine - mineFirst);
 
     const entries = await entriesOf(h.core, tenantId);
-    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: mine, }, (_, i) => i + 1));
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: mine }, (_, i) => i + 1));
     expect(new Set(entries.map((e) => e.eventId)).size).toBe(mine);
     expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
     expect((await verifyTenantLog(other, h.core)).ok).toBe(true);
@@ -132,7 +140,8 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     await Promise.all(
       replicas.map(async (r, k) => {
         const own = events.filter((_, i) => i % 3 === k);
-        for (let i = 0; i < own.length; i += 3) await r.appender.appendBatch(tenantId, [...own.slice(i, i + 3), events[(i * 7) % events.length]!]);
+        for (let i = 0; i < own.length; i += 3)
+          await r.appender.appendBatch(tenantId, [...own.slice(i, i + 3), events[(i * 7) % events.length]!]);
       }),
     );
     const entries = await entriesOf(h.core, tenantId);
@@ -181,7 +190,10 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
 
   it('stops an ordered insert at its first conflict, across FerretDB’s internal 100-document batches', async () => {
     const tenantId = h.track(randomId('ten'));
-    const docs = chainEntries({ seq: 0, hash: GENESIS_HASH }, Array.from({ length: 250 }, (_, i) => probe(tenantId, i))).map((e) => toEntryDoc(e, new Date()));
+    const docs = chainEntries(
+      { seq: 0, hash: GENESIS_HASH },
+      Array.from({ length: 250 }, (_, i) => probe(tenantId, i)),
+    ).map((e) => toEntryDoc(e, new Date()));
     // Seq 51 is taken already: the insert must stop there, as MongoDB's ordered insert does.
     await h.core.log.insertEntries(tenantId, [docs[50]!]);
     expect(await h.core.log.insertEntries(tenantId, docs)).toEqual({ ok: false, inserted: 50 });

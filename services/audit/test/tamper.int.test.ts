@@ -23,7 +23,10 @@ describe('tamper detection', () => {
   /** A tenant with 12 entries and stored checkpoints at seq 5 and 10. */
   async function seeded() {
     const t = h.issuer.tenant();
-    await h.core.appender.appendBatch(t.tenantId, Array.from({ length: 12 }, (_, i) => (i % 2 ? probe(t.tenantId, i) : viewed(t.tenantId, `pat_${i}`))));
+    await h.core.appender.appendBatch(
+      t.tenantId,
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? probe(t.tenantId, i) : viewed(t.tenantId, `pat_${i}`))),
+    );
     expect((await h.core.checkpoints.list(t.tenantId)).map((c) => c.seq)).toEqual([5, 10]);
     const col = h.conn.collection('audit_entries');
     const verify = async () => (await request(h.app).get('/api/v1/audit/verify').set(bearer(t.admin.token))).body;
@@ -61,8 +64,11 @@ describe('tamper detection', () => {
 
   it('detects a consistent rewrite (hashes recomputed) by the signed checkpoint', async () => {
     const { col, verify, tenantId } = await seeded();
-    const docs = await col.find({ tenantId, seq: { $gte: 7 } }).sort({ seq: 1 }).toArray();
-    let prev = ((await col.findOne({ tenantId, seq: 6 }))!.hash as string);
+    const docs = await col
+      .find({ tenantId, seq: { $gte: 7 } })
+      .sort({ seq: 1 })
+      .toArray();
+    let prev = (await col.findOne({ tenantId, seq: 6 }))!.hash as string;
     for (const d of docs) {
       const event = d.seq === 7 ? { ...d.event, actor: { kind: 'user', id: 'usr_forged' } } : d.event;
       const hash = entryHash(d.seq, prev, event);
@@ -101,7 +107,20 @@ describe('tamper detection', () => {
     }
     const prev = (await col.findOne({ tenantId, seq: 7 }))!.hash as string;
     const forged = probe(tenantId, 99);
-    await col.insertOne({ _id: entryKey(tenantId, 8) as never, tenantId, seq: 8, eventId: forged.id, type: forged.type, at: new Date(), actorId: 'x', actorKind: 'system', prevHash: prev, hash: entryHash(8, prev, forged), event: forged, recordedAt: new Date() });
+    await col.insertOne({
+      _id: entryKey(tenantId, 8) as never,
+      tenantId,
+      seq: 8,
+      eventId: forged.id,
+      type: forged.type,
+      at: new Date(),
+      actorId: 'x',
+      actorKind: 'system',
+      prevHash: prev,
+      hash: entryHash(8, prev, forged),
+      event: forged,
+      recordedAt: new Date(),
+    });
     const v = await verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken.seq).toBe(9);

@@ -21,7 +21,11 @@ import { newTotpSecret, totpCode } from '../src/mfa/totp';
 const ROOT = path.resolve(__dirname, '../../..');
 const REPORT = path.join(ROOT, '.data/reports/bench-auth.json');
 
-async function measure(seconds: number, concurrency: number, op: () => Promise<void>): Promise<{ ops: number; perSecond: number; latencies: number[] }> {
+async function measure(
+  seconds: number,
+  concurrency: number,
+  op: () => Promise<void>,
+): Promise<{ ops: number; perSecond: number; latencies: number[] }> {
   const end = Date.now() + seconds * 1000;
   const latencies: number[] = [];
   const worker = async () => {
@@ -74,7 +78,11 @@ async function main(): Promise<void> {
   const server = await startHttpServer(createAuthApp(deps), 0, '127.0.0.1');
   const base = `http://127.0.0.1:${server.port}/api/v1`;
   const post = async (p: string, body: unknown, ip = '10.0.0.1') => {
-    const res = await fetch(base + p, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify(body) });
+    const res = await fetch(base + p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: JSON.stringify(body),
+    });
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (res.status >= 300) throw new Error(`${p} answered ${res.status}: ${JSON.stringify(json)}`);
     return json;
@@ -89,7 +97,12 @@ async function main(): Promise<void> {
     const tenantId = (signUp.tenant as { id: string }).id;
 
     // 1. Raw primitive: argon2id verifications at the service's parameters and concurrency.
-    const hash = await argon2.hash(password, { type: argon2.argon2id, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME, parallelism: 1 });
+    const hash = await argon2.hash(password, {
+      type: argon2.argon2id,
+      memoryCost: config.ARGON2_MEMORY_KIB,
+      timeCost: config.ARGON2_TIME,
+      parallelism: 1,
+    });
     const rawArgon = await measure(3, config.HASH_CONCURRENCY, async () => {
       await argon2.verify(hash, password);
     });
@@ -201,7 +214,13 @@ async function main(): Promise<void> {
       jsonwebtokenVerifyPerSecondOneCore: Math.round(jwtVerify),
       serviceTokenVerifyPerSecondOneCore: Math.round(verifierRate),
       tokenVerifyRatioToRawEs256: r2(verifierRate / rawVerify),
-      steadyLoad: { loginsPerSecond: 20, logins: latencies.length, p50Ms: r1(pct(latencies, 50)), p99Ms: r1(pct(latencies, 99)), maxMs: r1(Math.max(...latencies)) },
+      steadyLoad: {
+        loginsPerSecond: 20,
+        logins: latencies.length,
+        p50Ms: r1(pct(latencies, 50)),
+        p99Ms: r1(pct(latencies, 99)),
+        maxMs: r1(Math.max(...latencies)),
+      },
       aims: { tokenVerifyPerSecondPerCore: 10_000, loginP99Ms: 250 },
     };
     mkdirSync(path.dirname(REPORT), { recursive: true });
@@ -209,11 +228,20 @@ async function main(): Promise<void> {
     const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(46)} ${value}\n`);
     line('raw argon2id verify (at service concurrency)', `${report.rawArgon2idVerifyPerSecond}/s (${report.rawArgon2idMs} ms each)`);
     line('password login (HTTP)', `${report.passwordLoginsPerSecond}/s  ratio ${report.passwordLoginRatioToRawArgon2id} of raw argon2id`);
-    line('password + TOTP login (HTTP, two requests)', `${report.passwordTotpLoginsPerSecond}/s  ratio ${report.passwordTotpLoginRatioToRawArgon2id} of raw argon2id`);
+    line(
+      'password + TOTP login (HTTP, two requests)',
+      `${report.passwordTotpLoginsPerSecond}/s  ratio ${report.passwordTotpLoginRatioToRawArgon2id} of raw argon2id`,
+    );
     line('raw ES256 verify (one core)', `${report.rawEs256VerifyPerSecondOneCore}/s`);
     line('jsonwebtoken verify (one core)', `${report.jsonwebtokenVerifyPerSecondOneCore}/s`);
-    line('service token verification (one core)', `${report.serviceTokenVerifyPerSecondOneCore}/s  ratio ${report.tokenVerifyRatioToRawEs256} of raw ES256`);
-    line('login latency at 20/s', `p50 ${report.steadyLoad.p50Ms} ms, p99 ${report.steadyLoad.p99Ms} ms, max ${report.steadyLoad.maxMs} ms`);
+    line(
+      'service token verification (one core)',
+      `${report.serviceTokenVerifyPerSecondOneCore}/s  ratio ${report.tokenVerifyRatioToRawEs256} of raw ES256`,
+    );
+    line(
+      'login latency at 20/s',
+      `p50 ${report.steadyLoad.p50Ms} ms, p99 ${report.steadyLoad.p99Ms} ms, max ${report.steadyLoad.maxMs} ms`,
+    );
     line('report', path.relative(ROOT, REPORT));
   } finally {
     await server.close(2_000);

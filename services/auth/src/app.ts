@@ -20,7 +20,15 @@ export function createAuthApp(deps: AuthDeps): Express {
     readiness: deps.readiness,
     trustedProxies: deps.config.TRUSTED_PROXIES,
     requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
-    routers: [tenantRoutes(deps), deletionRoutes(deps), loginRoutes(deps), mfaRoutes(deps), userRoutes(deps), supportRoutes(deps), serviceTokenRoutes(deps)],
+    routers: [
+      tenantRoutes(deps),
+      deletionRoutes(deps),
+      loginRoutes(deps),
+      mfaRoutes(deps),
+      userRoutes(deps),
+      supportRoutes(deps),
+      serviceTokenRoutes(deps),
+    ],
     configure: (app) => {
       app.get('/.well-known/jwks.json', async (_req, res, next) => {
         try {

@@ -24,13 +24,17 @@ function arg(name: string): string | undefined {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function main(): Promise<void> {
   const command = process.argv[2];
   if (command !== 'rotate-keys' && command !== 'rotate-kek' && command !== 'create-support-user') {
-    process.stderr.write('usage: cli.ts rotate-keys [--force] | rotate-kek | create-support-user --email <email> --name <name>  (password on stdin)\n');
+    process.stderr.write(
+      'usage: cli.ts rotate-keys [--force] | rotate-kek | create-support-user --email <email> --name <name>  (password on stdin)\n',
+    );
     process.exit(2);
   }
   const config = loadAuthConfig();

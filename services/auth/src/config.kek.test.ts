@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { authConfigSchema } from './config';
 import { KekRing } from '@praxis/platform';
 
-const base = { MONGO_URL: 'mongodb://127.0.0.1:27017', AMQP_URL: 'amqp://127.0.0.1', REDIS_URL: 'redis://127.0.0.1', JWKS_URL: 'http://127.0.0.1:9/x' };
+const base = {
+  MONGO_URL: 'mongodb://127.0.0.1:27017',
+  AMQP_URL: 'amqp://127.0.0.1',
+  REDIS_URL: 'redis://127.0.0.1',
+  JWKS_URL: 'http://127.0.0.1:9/x',
+};
 const key = () => randomBytes(32).toString('base64');
 
 describe('KEK configuration and ring', () => {

@@ -65,7 +65,15 @@ export const authConfigSchema = baseServiceConfig.extend({
   SERVICE_CLIENT_SECRETS: z
     .string()
     .default('')
-    .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((p) => /^[a-z][a-z-]{1,40}:.{32,}$/.test(p)), 'a list of <service>:<secret of at least 32 characters>, comma-separated'),
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .every((p) => /^[a-z][a-z-]{1,40}:.{32,}$/.test(p)),
+      'a list of <service>:<secret of at least 32 characters>, comma-separated',
+    ),
   /** Life of a service token (short: it cannot be revoked). */
   SERVICE_TOKEN_TTL_S: int(300, 30),
 });

@@ -1,7 +1,16 @@
 // Everything auth's use-cases need, opened once: the platform dependencies (logger,
 // MongoDB, Redis, bus, token verification against auth's own key store), repositories,
 // the password hasher, signing keys and the outbox relay. main.ts and the tests share it.
-import { KekRing, KeyedSerialiser, type Logger, OutboxRelay, type ServiceDeps, openServiceDeps, serialisedCollection, syncIndexes } from '@praxis/platform';
+import {
+  KekRing,
+  KeyedSerialiser,
+  type Logger,
+  OutboxRelay,
+  type ServiceDeps,
+  openServiceDeps,
+  serialisedCollection,
+  syncIndexes,
+} from '@praxis/platform';
 import type { AuthConfig } from './config';
 import { type KeyStore, KeyStore as KeyStoreImpl } from './tokens/key-store';
 import { signingKeyModel } from './tokens/model';
@@ -56,7 +65,12 @@ export async function openAuthDeps(config: AuthConfig, opts: { logger?: Logger }
     // One serialiser per process: every update of a document by _id, the repositories' and
     // the relay's, runs one at a time (FerretDB would otherwise lose one of two).
     const serial = new KeyedSerialiser();
-    const models = { tenants: tenantModel(base.mongo), users: userModel(base.mongo), sessions: sessionModel(base.mongo), grants: grantModel(base.mongo) };
+    const models = {
+      tenants: tenantModel(base.mongo),
+      users: userModel(base.mongo),
+      sessions: sessionModel(base.mongo),
+      grants: grantModel(base.mongo),
+    };
     const cols = {
       tenants: serialisedCollection(models.tenants.collection, serial),
       users: serialisedCollection(models.users.collection, serial),

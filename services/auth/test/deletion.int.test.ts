@@ -33,7 +33,9 @@ describe('scheduling and restoring', () => {
     await h.event('auth.tenant.deletion-scheduled', (e) => e.tenantId === p.tenantId);
     expect((await request(h.app).get(`${API}/tenants/current`).set(bearer(admin))).body).toMatchObject({ status: 'deletion-scheduled' });
     // While pending, only admins may sign in (to restore).
-    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: c.email, password: c.password })).status).toBe(401);
+    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: c.email, password: c.password })).status).toBe(
+      401,
+    );
     await login(h.app, p.slug, p.admin.email, p.admin.password);
     // Not due yet: the scheduler leaves it.
     expect(await purgeDueTenants(h.deps, new Date())).not.toContain(p.tenantId);
@@ -69,7 +71,9 @@ describe('the purge', () => {
     const ev = await h.event('auth.tenant.purged', (e) => e.tenantId === p.tenantId);
     expect(ev.data).toEqual({ tenantId: p.tenantId });
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(admin))).status).toBe(401);
-    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: p.admin.email, password: p.admin.password })).status).toBe(401);
+    expect(
+      (await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: p.admin.email, password: p.admin.password })).status,
+    ).toBe(401);
     expect(await h.deps.users.model.countDocuments({ tenantId: p.tenantId })).toBe(0);
     expect(await h.deps.sessions.model.countDocuments({ tenantId: p.tenantId })).toBe(0);
     // Only a tombstone remains: no name, no slug.
@@ -79,7 +83,9 @@ describe('the purge', () => {
     expect(JSON.stringify(tomb)).not.toContain(p.slug);
     void c;
     // The slug can be taken again.
-    const again = await request(h.app).post(`${API}/tenants`).send({ name: 'New', slug: p.slug, admin: { name: 'N', email: 'n@example.test', password: strongPassword() } });
+    const again = await request(h.app)
+      .post(`${API}/tenants`)
+      .send({ name: 'New', slug: p.slug, admin: { name: 'N', email: 'n@example.test', password: strongPassword() } });
     expect(again.status).toBe(201);
     // A second pass does nothing more.
     expect(await purgeDueTenants(h.deps, new Date(Date.now() + 60 * DAY))).not.toContain(p.tenantId);
@@ -93,7 +99,19 @@ describe('housekeeping', () => {
     const sid = (JSON.parse(Buffer.from(t.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
     await h.deps.sessions.model.updateOne({ _id: sid }, { $set: { expiresAt: new Date(Date.now() - 31 * DAY) } });
     const now = new Date();
-    await h.deps.sessions.model.collection.insertOne({ _id: 'ses_supportkeep' as never, tenantId: p.tenantId, userId: 'sup_x', kind: 'support', role: 'support', amr: ['pwd', 'otp'], refreshHash: 'x', usedRefreshHashes: [], createdAt: now, lastUsedAt: now, expiresAt: new Date(Date.now() - 40 * DAY) });
+    await h.deps.sessions.model.collection.insertOne({
+      _id: 'ses_supportkeep' as never,
+      tenantId: p.tenantId,
+      userId: 'sup_x',
+      kind: 'support',
+      role: 'support',
+      amr: ['pwd', 'otp'],
+      refreshHash: 'x',
+      usedRefreshHashes: [],
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(Date.now() - 40 * DAY),
+    });
     await housekeeping(h.deps);
     expect(await h.deps.sessions.model.countDocuments({ _id: sid })).toBe(0);
     expect(await h.deps.sessions.model.countDocuments({ _id: 'ses_supportkeep' })).toBe(1);

@@ -48,8 +48,10 @@ interface RawUser {
   totpPending?: SealedValue;
 }
 
-const rawUser = async (deps: AuthDeps, userId: string) => (await deps.mongo.collection('users').findOne({ _id: userId as never })) as unknown as RawUser;
-const userKeyDoc = (deps: AuthDeps, tenantId: string, userId: string) => deps.mongo.collection('user_keys').findOne({ _id: `${tenantId}|${userId}` as never });
+const rawUser = async (deps: AuthDeps, userId: string) =>
+  (await deps.mongo.collection('users').findOne({ _id: userId as never })) as unknown as RawUser;
+const userKeyDoc = (deps: AuthDeps, tenantId: string, userId: string) =>
+  deps.mongo.collection('user_keys').findOne({ _id: `${tenantId}|${userId}` as never });
 const tenantKeyDoc = (deps: AuthDeps, tenantId: string) => deps.mongo.collection('tenant_keys').findOne({ _id: tenantId as never });
 const marker = (what: string) => `${what}${randomBytes(6).toString('hex')}Mk`;
 
@@ -79,11 +81,18 @@ async function insertLegacyUser(deps: AuthDeps, tenantId: string, kek: { key: Bu
   return { id: userId, email, name, password, secret };
 }
 
-async function loginWithTotp(app: ReturnType<typeof createAuthApp>, slug: string, u: { email: string; password: string; secret: string }, at: number) {
+async function loginWithTotp(
+  app: ReturnType<typeof createAuthApp>,
+  slug: string,
+  u: { email: string; password: string; secret: string },
+  at: number,
+) {
   const first = await request(app).post(`${API}/auth/login`).send({ tenant: slug, email: u.email, password: u.password });
   expect(first.status).toBe(200);
   expect(first.body.mfaRequired).toBe(true);
-  const res = await request(app).post(`${API}/auth/mfa/verify`).send({ mfaToken: first.body.mfaToken, code: totpCode(u.secret, at) });
+  const res = await request(app)
+    .post(`${API}/auth/mfa/verify`)
+    .send({ mfaToken: first.body.mfaToken, code: totpCode(u.secret, at) });
   expect(res.status).toBe(200);
   return res.body.accessToken as string;
 }
@@ -94,20 +103,31 @@ describe('sealed under the user’s data key', () => {
     const admin = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
     const m = { name: marker('Name'), email: `${marker('mail').toLowerCase()}@example.test` };
     const password = strongPassword();
-    const created = await request(h.app).post(`${API}/users`).set(bearer(admin)).send({ name: m.name, email: m.email, role: 'clinician', password });
+    const created = await request(h.app)
+      .post(`${API}/users`)
+      .set(bearer(admin))
+      .send({ name: m.name, email: m.email, role: 'clinician', password });
     expect(created.status).toBe(201);
     const token = (await login(h.app, p.slug, m.email, password)).accessToken;
     const enrol = await request(h.app).post(`${API}/auth/mfa/totp`).set(bearer(token)).send({});
     expect(enrol.status).toBe(200);
     const pending = await rawUser(h.deps, created.body.id);
     expect(pending.totpPending?.kid).toMatch(/^uk_/);
-    const act = await request(h.app).post(`${API}/auth/mfa/totp/activate`).set(bearer(token)).send({ code: totpCode(enrol.body.secret) });
+    const act = await request(h.app)
+      .post(`${API}/auth/mfa/totp/activate`)
+      .set(bearer(token))
+      .send({ code: totpCode(enrol.body.secret) });
     expect(act.status).toBe(200);
 
     const raw = await rawUser(h.deps, created.body.id);
     const uk = await userKeyDoc(h.deps, p.tenantId, created.body.id);
     const tk = await tenantKeyDoc(h.deps, p.tenantId);
-    expect(uk).toMatchObject({ tenantId: p.tenantId, userId: created.body.id, kid: expect.stringMatching(/^uk_/), wrapped: { kid: expect.stringMatching(/^tk_/) } });
+    expect(uk).toMatchObject({
+      tenantId: p.tenantId,
+      userId: created.body.id,
+      kid: expect.stringMatching(/^uk_/),
+      wrapped: { kid: expect.stringMatching(/^tk_/) },
+    });
     expect(tk).toMatchObject({ kid: uk!.wrapped.kid, wrapped: { kid: h.deps.config.KEK_ID } });
     for (const sealed of [raw.emailSealed, raw.nameSealed, raw.totpSecret!]) {
       expect(sealed).toEqual({ kid: uk!.kid, ct: expect.stringMatching(/^v1\./) });
@@ -117,7 +137,11 @@ describe('sealed under the user’s data key', () => {
     expect(adminRaw.emailSealed.kid).toBe((await userKeyDoc(h.deps, p.tenantId, p.admin.id))!.kid);
     expect(adminRaw.emailSealed.kid).not.toBe(uk!.kid);
     // The API still answers in plaintext.
-    expect((await request(h.app).get(`${API}/users/${created.body.id}`).set(bearer(admin))).body).toMatchObject({ email: m.email, name: m.name, mfa: { totp: true } });
+    expect((await request(h.app).get(`${API}/users/${created.body.id}`).set(bearer(admin))).body).toMatchObject({
+      email: m.email,
+      name: m.name,
+      mfa: { totp: true },
+    });
 
     const secrets = { ...m, totp: enrol.body.secret as string };
     const bytes = await (async () => {
@@ -163,7 +187,9 @@ describe('crypto-shredding', () => {
     expect(await rawUser(h.deps, gone.id)).toBeTruthy(); // the document is still there, sealed
     expect(await h.deps.users.get(p.tenantId, gone.id)).toBeNull();
     expect((await request(h.app).get(`${API}/users/${gone.id}`).set(bearer(admin))).status).toBe(404);
-    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: gone.email, password: gone.password })).status).toBe(401);
+    expect(
+      (await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: gone.email, password: gone.password })).status,
+    ).toBe(401);
     const list = await request(h.app).get(`${API}/users`).set(bearer(admin));
     expect(list.status).toBe(200);
     const ids = (list.body.items as { id: string }[]).map((u) => u.id);
@@ -179,7 +205,13 @@ describe('crypto-shredding', () => {
     expect((await h.deps.mongo.collection('tenant_keys').deleteOne({ _id: shredded.tenantId as never })).deletedCount).toBe(1);
     h.deps.userKeys.clearCache();
     expect(await h.deps.users.get(shredded.tenantId, shredded.admin.id)).toBeNull();
-    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: shredded.slug, email: shredded.admin.email, password: shredded.admin.password })).status).toBe(401);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/login`)
+          .send({ tenant: shredded.slug, email: shredded.admin.email, password: shredded.admin.password })
+      ).status,
+    ).toBe(401);
     expect(await h.deps.users.get(other.tenantId, other.admin.id)).toMatchObject({ email: other.admin.email });
     await login(h.app, other.slug, other.admin.email, other.admin.password);
   });
@@ -192,7 +224,9 @@ describe('crypto-shredding', () => {
     expect(await h.deps.mongo.collection('user_keys').countDocuments({ tenantId: p.tenantId })).toBe(2);
     expect((await tenantKeyDoc(h.deps, p.tenantId))?.wrapped).toBeTruthy();
 
-    expect((await request(h.app).delete(`${API}/tenants/current`).set(bearer(admin)).send({ password: p.admin.password })).status).toBe(202);
+    expect((await request(h.app).delete(`${API}/tenants/current`).set(bearer(admin)).send({ password: p.admin.password })).status).toBe(
+      202,
+    );
     expect(await purgeDueTenants(h.deps, new Date(Date.now() + 45 * DAY + 60_000))).toContain(p.tenantId);
 
     expect(await h.deps.mongo.collection('user_keys').countDocuments({ tenantId: p.tenantId })).toBe(0);
@@ -217,7 +251,11 @@ describe('values sealed the legacy way (directly under the KEK)', () => {
     expect(await userKeyDoc(h.deps, p.tenantId, legacy.id)).toBeNull();
 
     // Reads open them, and write nothing.
-    expect((await request(h.app).get(`${API}/users/${legacy.id}`).set(bearer(admin))).body).toMatchObject({ email: legacy.email, name: legacy.name, mfa: { totp: true } });
+    expect((await request(h.app).get(`${API}/users/${legacy.id}`).set(bearer(admin))).body).toMatchObject({
+      email: legacy.email,
+      name: legacy.name,
+      mfa: { totp: true },
+    });
     expect((await rawUser(h.deps, legacy.id)).emailSealed.kid).toBe(h.deps.config.KEK_ID);
 
     // Login with the legacy TOTP secret: accepting the code writes the user (last step).
@@ -229,7 +267,10 @@ describe('values sealed the legacy way (directly under the KEK)', () => {
 
     // And everything still works from the new form.
     h.deps.userKeys.clearCache();
-    expect((await request(h.app).get(`${API}/users/${legacy.id}`).set(bearer(admin))).body).toMatchObject({ email: legacy.email, name: legacy.name });
+    expect((await request(h.app).get(`${API}/users/${legacy.id}`).set(bearer(admin))).body).toMatchObject({
+      email: legacy.email,
+      name: legacy.name,
+    });
     await loginWithTotp(h.app, p.slug, legacy, Date.now() + 30_000);
   });
 
@@ -246,7 +287,18 @@ describe('KEK rotation', () => {
     const c = h.deps.config;
     return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
       cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MONGO_URL: c.MONGO_URL, MONGO_DB: c.MONGO_DB!, AMQP_URL: c.AMQP_URL, REDIS_URL: c.REDIS_URL, JWKS_URL: c.JWKS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: c.REDIS_PREFIX, ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        MONGO_URL: c.MONGO_URL,
+        MONGO_DB: c.MONGO_DB!,
+        AMQP_URL: c.AMQP_URL,
+        REDIS_URL: c.REDIS_URL,
+        JWKS_URL: c.JWKS_URL,
+        LOG_LEVEL: 'silent',
+        REDIS_PREFIX: c.REDIS_PREFIX,
+        ...env,
+      },
       timeout: 60_000,
     });
   };
@@ -265,7 +317,10 @@ describe('KEK rotation', () => {
 
     const newKek = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-2' };
     const newOnly = async () => {
-      const deps = await openAuthDeps(testConfig({ MONGO_DB: h.deps.config.MONGO_DB!, REDIS_PREFIX: h.deps.config.REDIS_PREFIX, ...newKek }), { logger: testLogger('auth-new-kek') });
+      const deps = await openAuthDeps(
+        testConfig({ MONGO_DB: h.deps.config.MONGO_DB!, REDIS_PREFIX: h.deps.config.REDIS_PREFIX, ...newKek }),
+        { logger: testLogger('auth-new-kek') },
+      );
       return { deps, app: createAuthApp(deps) };
     };
 
@@ -273,7 +328,12 @@ describe('KEK rotation', () => {
     await expect(newOnly()).rejects.toThrow(`KEK ${kekIdBefore} is not configured`);
 
     const { stdout } = await cli({ ...newKek, KEK_PREVIOUS: `${kekIdBefore}:${h.deps.config.KEK}` }, 'rotate-kek');
-    const result = JSON.parse(stdout.trim()) as { kekId: string; tenantKeys: { rewrapped: number }; signingKeys: { resealed: number }; users: { migrated: number; unreadable: number } };
+    const result = JSON.parse(stdout.trim()) as {
+      kekId: string;
+      tenantKeys: { rewrapped: number };
+      signingKeys: { resealed: number };
+      users: { migrated: number; unreadable: number };
+    };
     expect(result.kekId).toBe('test-kek-2');
     expect(result.tenantKeys.rewrapped).toBeGreaterThanOrEqual(1);
     expect(result.signingKeys.resealed).toBeGreaterThanOrEqual(2);
@@ -281,7 +341,11 @@ describe('KEK rotation', () => {
     expect(result.users.unreadable).toBe(1);
 
     // Raw: every tenant key and signing key under the new KEK; user keys untouched; no legacy value left.
-    for (const tk of await h.deps.mongo.collection('tenant_keys').find({ wrapped: { $exists: true } }).toArray()) expect(tk.wrapped.kid).toBe('test-kek-2');
+    for (const tk of await h.deps.mongo
+      .collection('tenant_keys')
+      .find({ wrapped: { $exists: true } })
+      .toArray())
+      expect(tk.wrapped.kid).toBe('test-kek-2');
     for (const sk of await h.deps.mongo.collection('signing_keys').find({}).toArray()) expect(sk.privateSealed.kid).toBe('test-kek-2');
     const userKeysAfter = await h.deps.mongo.collection('user_keys').find({ tenantId: p.tenantId }).toArray();
     for (const before of userKeysBefore) expect(userKeysAfter.find((k) => k._id === before._id)).toEqual(before);
@@ -296,8 +360,14 @@ describe('KEK rotation', () => {
     const after = await newOnly();
     try {
       const adminNew = (await login(after.app, p.slug, p.admin.email, p.admin.password)).accessToken;
-      expect((await request(after.app).get(`${API}/users/${c.id}`).set(bearer(adminNew))).body).toMatchObject({ email: c.email, mfa: { totp: true } });
-      expect((await request(after.app).get(`${API}/users/${legacy.id}`).set(bearer(adminNew))).body).toMatchObject({ email: legacy.email, name: legacy.name });
+      expect((await request(after.app).get(`${API}/users/${c.id}`).set(bearer(adminNew))).body).toMatchObject({
+        email: c.email,
+        mfa: { totp: true },
+      });
+      expect((await request(after.app).get(`${API}/users/${legacy.id}`).set(bearer(adminNew))).body).toMatchObject({
+        email: legacy.email,
+        name: legacy.name,
+      });
       await loginWithTotp(after.app, p.slug, { ...c, secret }, usedAt + 30_000);
       await loginWithTotp(after.app, p.slug, legacy, Date.now());
     } finally {

@@ -62,7 +62,8 @@ export async function startAuth(overrides: Record<string, string> = {}, logger: 
     deps,
     app,
     events,
-    event: (type, where = () => true) => waitFor(() => events.find((e) => e.type === type && where(e)), { what: `event ${type}`, timeoutMs: 10_000 }),
+    event: (type, where = () => true) =>
+      waitFor(() => events.find((e) => e.type === type && where(e)), { what: `event ${type}`, timeoutMs: 10_000 }),
     close: async () => {
       await deps.relay.stop();
       await deleteTestQueues(deps.bus.queuesOf(sink)).catch(() => undefined);
@@ -85,7 +86,9 @@ export async function signUpPractice(app: Express, name = 'Test Practice'): Prom
   const slug = unique('px').toLowerCase();
   const email = `${unique('admin')}@example.test`;
   const password = strongPassword();
-  const res = await request(app).post(`${API}/tenants`).send({ name, slug, admin: { name: 'Ada Admin', email, password } });
+  const res = await request(app)
+    .post(`${API}/tenants`)
+    .send({ name, slug, admin: { name: 'Ada Admin', email, password } });
   if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { tenantId: res.body.tenant.id, slug, admin: { id: res.body.user.id, email, password } };
 }
@@ -106,7 +109,10 @@ export async function login(app: Express, slug: string, email: string, password:
 export async function addUser(app: Express, adminToken: string, role: 'admin' | 'clinician' | 'receptionist') {
   const email = `${unique(role)}@example.test`;
   const password = strongPassword();
-  const res = await request(app).post(`${API}/users`).set(bearer(adminToken)).send({ name: `Some ${role}`, email, role, password });
+  const res = await request(app)
+    .post(`${API}/users`)
+    .set(bearer(adminToken))
+    .send({ name: `Some ${role}`, email, role, password });
   if (res.status !== 201) throw new Error(`add user failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id as string, email, password };
 }
@@ -122,7 +128,10 @@ export async function enableTotp(app: Express, accessToken: string): Promise<{ s
   const enrol = await request(app).post(`${API}/auth/mfa/totp`).set(bearer(accessToken)).send({});
   if (enrol.status !== 200) throw new Error(`enrol failed: ${enrol.status} ${JSON.stringify(enrol.body)}`);
   const usedAt = Date.now();
-  const act = await request(app).post(`${API}/auth/mfa/totp/activate`).set(bearer(accessToken)).send({ code: totpCode(enrol.body.secret, usedAt) });
+  const act = await request(app)
+    .post(`${API}/auth/mfa/totp/activate`)
+    .set(bearer(accessToken))
+    .send({ code: totpCode(enrol.body.secret, usedAt) });
   if (act.status !== 200) throw new Error(`activate failed: ${act.status} ${JSON.stringify(act.body)}`);
   return { secret: enrol.body.secret, recoveryCodes: act.body.recoveryCodes, usedAt };
 }

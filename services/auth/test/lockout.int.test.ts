@@ -9,7 +9,14 @@ let admin: string;
 
 beforeAll(async () => {
   // Short delays and a short lock so the test can walk through them.
-  h = await startAuth({ LOGIN_FREE_FAILURES: '3', LOGIN_DELAY_BASE_MS: '50', LOGIN_DELAY_MAX_MS: '200', LOGIN_LOCK_AFTER: '8', LOGIN_LOCK_S: '2', IP_FAILURES_PER_WINDOW: '30' });
+  h = await startAuth({
+    LOGIN_FREE_FAILURES: '3',
+    LOGIN_DELAY_BASE_MS: '50',
+    LOGIN_DELAY_MAX_MS: '200',
+    LOGIN_LOCK_AFTER: '8',
+    LOGIN_LOCK_S: '2',
+    IP_FAILURES_PER_WINDOW: '30',
+  });
   p = await signUpPractice(h.app, 'Lockout Practice');
   admin = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
 });
@@ -79,7 +86,10 @@ describe('per account', () => {
     for (let i = 0; i < 40 && !lockedStatus; i++) {
       const ch = await attempt(u.email, u.password, `10.7.1.${i}`);
       expect(ch.status).toBe(200);
-      const res = await request(h.app).post(`${API}/auth/mfa/verify`).set('X-Forwarded-For', `10.7.2.${i}`).send({ mfaToken: ch.body.mfaToken, code: '000000' });
+      const res = await request(h.app)
+        .post(`${API}/auth/mfa/verify`)
+        .set('X-Forwarded-For', `10.7.2.${i}`)
+        .send({ mfaToken: ch.body.mfaToken, code: '000000' });
       if (res.status === 401) codeFailures++;
       else if (res.status === 429) await sleep(220);
       else if (res.status === 423) lockedStatus = 423;
@@ -97,7 +107,12 @@ describe('per IP', () => {
   it('allows 300 auth requests a minute from one address', async () => {
     const ip = '10.6.0.1';
     const results = await Promise.all(
-      Array.from({ length: 300 }, () => request(h.app).post(`${API}/auth/refresh`).set('X-Forwarded-For', ip).send({ refreshToken: 'ses_abcdefghijkl.' + 'x'.repeat(43) })),
+      Array.from({ length: 300 }, () =>
+        request(h.app)
+          .post(`${API}/auth/refresh`)
+          .set('X-Forwarded-For', ip)
+          .send({ refreshToken: 'ses_abcdefghijkl.' + 'x'.repeat(43) }),
+      ),
     );
     // Refresh with a made-up token is 401 but is not throttled by the IP budget.
     expect(results.filter((r) => r.status === 429)).toHaveLength(0);
@@ -108,7 +123,10 @@ describe('per IP', () => {
   it('refuses an address after too many failures, with 429 + Retry-After, and publishes it', async () => {
     const ip = '10.5.0.1';
     for (let i = 0; i < 30; i++) {
-      const res = await request(h.app).post(`${API}/auth/login`).set('X-Forwarded-For', ip).send({ tenant: p.slug, email: `nobody-${i}@example.test`, password: 'wrong password again' });
+      const res = await request(h.app)
+        .post(`${API}/auth/login`)
+        .set('X-Forwarded-For', ip)
+        .send({ tenant: p.slug, email: `nobody-${i}@example.test`, password: 'wrong password again' });
       expect(res.status).toBe(401);
     }
     const refused = await attempt(p.admin.email, p.admin.password, ip);
@@ -123,7 +141,14 @@ describe('per IP', () => {
     const small = await startAuth({ IP_REQUESTS_PER_MIN: '300' });
     try {
       const ip = '10.4.0.1';
-      const res = await Promise.all(Array.from({ length: 310 }, () => request(small.app).post(`${API}/auth/mfa/verify`).set('X-Forwarded-For', ip).send({ mfaToken: 'mfa_' + 'x'.repeat(43), code: '123456' })));
+      const res = await Promise.all(
+        Array.from({ length: 310 }, () =>
+          request(small.app)
+            .post(`${API}/auth/mfa/verify`)
+            .set('X-Forwarded-For', ip)
+            .send({ mfaToken: 'mfa_' + 'x'.repeat(43), code: '123456' }),
+        ),
+      );
       const limited = res.filter((r) => r.status === 429);
       expect(limited.length).toBeGreaterThan(0);
       expect(limited.length).toBeLessThanOrEqual(10);
@@ -152,14 +177,22 @@ describe('a login flood', () => {
     try {
       const q = await signUpPractice(small.app);
       const res = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => request(small.app).post(`${API}/auth/login`).set('X-Forwarded-For', `10.2.0.${i}`).send({ tenant: q.slug, email: `flood-${i}@example.test`, password: 'wrong password again' })),
+        Array.from({ length: 12 }, (_, i) =>
+          request(small.app)
+            .post(`${API}/auth/login`)
+            .set('X-Forwarded-For', `10.2.0.${i}`)
+            .send({ tenant: q.slug, email: `flood-${i}@example.test`, password: 'wrong password again' }),
+        ),
       );
       const statuses = res.map((r) => r.status);
       expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
       expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
       // Afterwards the service answers normally, unknown emails included (the dummy hash survived the flood).
       await login(small.app, q.slug, q.admin.email, q.admin.password);
-      const unknown = await request(small.app).post(`${API}/auth/login`).set('X-Forwarded-For', '10.2.1.1').send({ tenant: q.slug, email: 'after-flood@example.test', password: 'wrong password again' });
+      const unknown = await request(small.app)
+        .post(`${API}/auth/login`)
+        .set('X-Forwarded-For', '10.2.1.1')
+        .send({ tenant: q.slug, email: 'after-flood@example.test', password: 'wrong password again' });
       expect(unknown.status).toBe(401);
     } finally {
       await small.close();

@@ -44,7 +44,10 @@ describe('enrolment', () => {
     expect(url.searchParams.get('secret')).toBe(enrol.body.secret);
     const wrong = await request(h.app).post(`${API}/auth/mfa/totp/activate`).set(bearer(t.accessToken)).send({ code: '000000' });
     expect(wrong.status).toBe(401);
-    const act = await request(h.app).post(`${API}/auth/mfa/totp/activate`).set(bearer(t.accessToken)).send({ code: totpCode(enrol.body.secret) });
+    const act = await request(h.app)
+      .post(`${API}/auth/mfa/totp/activate`)
+      .set(bearer(t.accessToken))
+      .send({ code: totpCode(enrol.body.secret) });
     expect(act.status).toBe(200);
     expect(act.body.recoveryCodes).toHaveLength(10);
     expect(new Set(act.body.recoveryCodes).size).toBe(10);
@@ -71,18 +74,28 @@ describe('login with a second factor', () => {
   it('needs the code after the password, and then carries amr pwd+otp', async () => {
     const u = await userWithTotp();
     const mfaToken = await challenge(u.email, u.password);
-    const res = await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken, code: totpCode(u.secret, Date.now() + 30_000) });
+    const res = await request(h.app)
+      .post(`${API}/auth/mfa/verify`)
+      .send({ mfaToken, code: totpCode(u.secret, Date.now() + 30_000) });
     expect(res.status).toBe(200);
     expect(claimsOf(res.body.accessToken).amr).toEqual(['pwd', 'otp']);
     // The challenge is single-use.
-    expect((await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken, code: totpCode(u.secret) })).status).toBe(401);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/mfa/verify`)
+          .send({ mfaToken, code: totpCode(u.secret) })
+      ).status,
+    ).toBe(401);
   });
 
   it('refuses a replayed code (same step) and publishes it', async () => {
     const u = await userWithTotp();
     // The activation used the current step; the same code again is a replay.
     const mfaToken = await challenge(u.email, u.password);
-    const replay = await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken, code: totpCode(u.secret, u.usedAt) });
+    const replay = await request(h.app)
+      .post(`${API}/auth/mfa/verify`)
+      .send({ mfaToken, code: totpCode(u.secret, u.usedAt) });
     expect(replay.status).toBe(401);
     const ev = await h.event('auth.mfa.failed', (e) => e.data.userId === u.id && e.data.reason === 'replayed-code');
     expect(ev.tenantId).toBe(p.tenantId);
@@ -98,29 +111,60 @@ describe('login with a second factor', () => {
     const t = await login(h.app, p.slug, u.email, u.password);
     const enrol = await request(h.app).post(`${API}/auth/mfa/totp`).set(bearer(t.accessToken)).send({});
     // Activate with the previous step's code, so the current step stays unused.
-    const act = await request(h.app).post(`${API}/auth/mfa/totp/activate`).set(bearer(t.accessToken)).send({ code: totpCode(enrol.body.secret, Date.now() - 30_000) });
+    const act = await request(h.app)
+      .post(`${API}/auth/mfa/totp/activate`)
+      .set(bearer(t.accessToken))
+      .send({ code: totpCode(enrol.body.secret, Date.now() - 30_000) });
     expect(act.status).toBe(200);
     const mfaToken = await challenge(u.email, u.password);
-    expect((await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken, code: totpCode(enrol.body.secret, Date.now() - 60_000) })).status).toBe(401);
-    expect((await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken, code: totpCode(enrol.body.secret) })).status).toBe(200);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/mfa/verify`)
+          .send({ mfaToken, code: totpCode(enrol.body.secret, Date.now() - 60_000) })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/mfa/verify`)
+          .send({ mfaToken, code: totpCode(enrol.body.secret) })
+      ).status,
+    ).toBe(200);
   });
 
   it('accepts a recovery code once; a reused one is refused', async () => {
     const u = await userWithTotp();
     const code = u.recoveryCodes[3]!;
-    const first = await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken: await challenge(u.email, u.password), code });
+    const first = await request(h.app)
+      .post(`${API}/auth/mfa/verify`)
+      .send({ mfaToken: await challenge(u.email, u.password), code });
     expect(first.status).toBe(200);
     expect(claimsOf(first.body.accessToken).amr).toEqual(['pwd', 'rec']);
     const used = await h.event('auth.recovery-code.used', (e) => e.data.userId === u.id);
     expect(used.data.remaining).toBe(9);
-    const reuse = await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken: await challenge(u.email, u.password), code });
+    const reuse = await request(h.app)
+      .post(`${API}/auth/mfa/verify`)
+      .send({ mfaToken: await challenge(u.email, u.password), code });
     expect(reuse.status).toBe(401);
     // Another unused one still works.
-    expect((await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken: await challenge(u.email, u.password), code: u.recoveryCodes[4]!.toUpperCase() })).status).toBe(200);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/mfa/verify`)
+          .send({ mfaToken: await challenge(u.email, u.password), code: u.recoveryCodes[4]!.toUpperCase() })
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses a made-up or expired MFA token', async () => {
-    expect((await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken: 'mfa_' + 'x'.repeat(43), code: '123456' })).status).toBe(401);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/mfa/verify`)
+          .send({ mfaToken: 'mfa_' + 'x'.repeat(43), code: '123456' })
+      ).status,
+    ).toBe(401);
   });
 
   it('throws a challenge away after five wrong codes', async () => {
@@ -133,7 +177,9 @@ describe('login with a second factor', () => {
       else await new Promise((r) => setTimeout(r, Number(res.headers['retry-after'] ?? 1) * 1000));
     }
     await new Promise((r) => setTimeout(r, 500));
-    const after = await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken, code: totpCode(u.secret, Date.now() + 30_000) });
+    const after = await request(h.app)
+      .post(`${API}/auth/mfa/verify`)
+      .send({ mfaToken, code: totpCode(u.secret, Date.now() + 30_000) });
     expect(after.status).toBe(401);
     expect(after.body.detail).toMatch(/log in again/);
   });
@@ -143,7 +189,9 @@ describe('disable and reset', () => {
   it('a user disables 2FA with a code', async () => {
     const u = await userWithTotp();
     expect((await request(h.app).post(`${API}/auth/mfa/totp/disable`).set(bearer(u.token)).send({ code: '000000' })).status).toBe(401);
-    expect((await request(h.app).post(`${API}/auth/mfa/totp/disable`).set(bearer(u.token)).send({ code: u.recoveryCodes[0] })).status).toBe(204);
+    expect((await request(h.app).post(`${API}/auth/mfa/totp/disable`).set(bearer(u.token)).send({ code: u.recoveryCodes[0] })).status).toBe(
+      204,
+    );
     const res = await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: u.email, password: u.password });
     expect(res.body.accessToken).toEqual(expect.any(String));
     await h.event('auth.mfa.disabled', (e) => e.data.userId === u.id);
@@ -168,7 +216,9 @@ describe('a practice that requires 2FA', () => {
     const q = await signUpPractice(h.app, 'Strict Practice');
     const qAdmin = (await login(h.app, q.slug, q.admin.email, q.admin.password)).accessToken;
     const u = await addUser(h.app, qAdmin, 'receptionist');
-    expect((await request(h.app).patch(`${API}/tenants/current`).set(bearer(qAdmin)).send({ mfaRequired: true })).body.mfaRequired).toBe(true);
+    expect((await request(h.app).patch(`${API}/tenants/current`).set(bearer(qAdmin)).send({ mfaRequired: true })).body.mfaRequired).toBe(
+      true,
+    );
     const first = await request(h.app).post(`${API}/auth/login`).send({ tenant: q.slug, email: u.email, password: u.password });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ mfaRequired: true, mfaEnrolmentRequired: true, mfaToken: expect.any(String) });
@@ -177,12 +227,21 @@ describe('a practice that requires 2FA', () => {
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(first.body.mfaToken))).status).toBe(401);
     const enrol = await request(h.app).post(`${API}/auth/mfa/totp`).send({ mfaToken: first.body.mfaToken });
     expect(enrol.status).toBe(200);
-    const act = await request(h.app).post(`${API}/auth/mfa/totp/activate`).send({ mfaToken: first.body.mfaToken, code: totpCode(enrol.body.secret) });
+    const act = await request(h.app)
+      .post(`${API}/auth/mfa/totp/activate`)
+      .send({ mfaToken: first.body.mfaToken, code: totpCode(enrol.body.secret) });
     expect(act.status).toBe(200);
     expect(act.body.recoveryCodes).toHaveLength(10);
     expect(claimsOf(act.body.accessToken).amr).toEqual(['pwd', 'otp']);
     // With 2FA required, it cannot be turned off.
-    expect((await request(h.app).post(`${API}/auth/mfa/totp/disable`).set(bearer(act.body.accessToken)).send({ code: act.body.recoveryCodes[0] })).status).toBe(422);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/mfa/totp/disable`)
+          .set(bearer(act.body.accessToken))
+          .send({ code: act.body.recoveryCodes[0] })
+      ).status,
+    ).toBe(422);
     // The next login asks for a code.
     const next = await request(h.app).post(`${API}/auth/login`).send({ tenant: q.slug, email: u.email, password: u.password });
     expect(next.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });
@@ -200,10 +259,16 @@ describe('a practice that requires 2FA', () => {
     const { secret, usedAt } = await enableTotp(h.app, admin.accessToken);
     const step1 = await request(h.app).post(`${API}/auth/login`).send({ tenant: q.slug, email: q.admin.email, password: q.admin.password });
     // The next step's code (the activation used this one; ±1 step is accepted).
-    const withCode = (await request(h.app).post(`${API}/auth/mfa/verify`).send({ mfaToken: step1.body.mfaToken, code: totpCode(secret, usedAt + 30_000) })).body;
+    const withCode = (
+      await request(h.app)
+        .post(`${API}/auth/mfa/verify`)
+        .send({ mfaToken: step1.body.mfaToken, code: totpCode(secret, usedAt + 30_000) })
+    ).body;
     expect(claimsOf(withCode.accessToken).amr).toEqual(['pwd', 'otp']);
 
-    expect((await request(h.app).patch(`${API}/tenants/current`).set(bearer(withCode.accessToken)).send({ mfaRequired: true })).status).toBe(200);
+    expect(
+      (await request(h.app).patch(`${API}/tenants/current`).set(bearer(withCode.accessToken)).send({ mfaRequired: true })).status,
+    ).toBe(200);
     const ended = await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: refreshed.body.refreshToken });
     expect(ended.status).toBe(401);
     expect(ended.body.detail).toBe('The session has ended.');

@@ -24,7 +24,9 @@ beforeAll(async () => {
   expect(first.body).toEqual({ mfaRequired: true, mfaEnrolmentRequired: true, mfaToken: expect.any(String) });
   const enrol = await request(h.app).post(`${API}/auth/mfa/totp`).send({ mfaToken: first.body.mfaToken });
   expect(new URL(enrol.body.otpauthUrl).searchParams.get('issuer')).toBe('Praxis (support)');
-  const act = await request(h.app).post(`${API}/auth/mfa/totp/activate`).send({ mfaToken: first.body.mfaToken, code: totpCode(enrol.body.secret) });
+  const act = await request(h.app)
+    .post(`${API}/auth/mfa/totp/activate`)
+    .send({ mfaToken: first.body.mfaToken, code: totpCode(enrol.body.secret) });
   expect(act.status).toBe(200);
   support = { id, email, password, secret: enrol.body.secret, token: act.body.accessToken, recoveryCodes: act.body.recoveryCodes };
 });
@@ -48,7 +50,10 @@ describe('platform support users', () => {
 
   it('a practice user cannot log in as support, nor support through a practice login', async () => {
     expect((await request(h.app).post(`${API}/support/login`).send({ email: p.admin.email, password: p.admin.password })).status).toBe(401);
-    expect((await request(h.app).post(`${API}/auth/login`).send({ tenant: 'platform', email: support.email, password: support.password })).status).toBe(401);
+    expect(
+      (await request(h.app).post(`${API}/auth/login`).send({ tenant: 'platform', email: support.email, password: support.password }))
+        .status,
+    ).toBe(401);
   });
 });
 
@@ -78,15 +83,37 @@ describe('grants and support sessions', () => {
     expect(claims).toMatchObject({ tid: p.tenantId, role: 'support', scope: 'settings', sub: support.id, act: { sub: support.id } });
     // settings scope: may read users, may not manage them or see support sessions.
     expect((await request(h.app).get(`${API}/users`).set(bearer(s.body.accessToken))).status).toBe(200);
-    expect((await request(h.app).post(`${API}/users`).set(bearer(s.body.accessToken)).send({ name: 'X', email: 'x@example.test', role: 'admin', password: strongPassword() })).status).toBe(403);
-    expect((await request(h.app).post(`${API}/support/grants`).set(bearer(s.body.accessToken)).send({ scope: 'records', reason: 'x', durationMinutes: 5 })).status).toBe(403);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/users`)
+          .set(bearer(s.body.accessToken))
+          .send({ name: 'X', email: 'x@example.test', role: 'admin', password: strongPassword() })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/support/grants`)
+          .set(bearer(s.body.accessToken))
+          .send({ scope: 'records', reason: 'x', durationMinutes: 5 })
+      ).status,
+    ).toBe(403);
     const me = await request(h.app).get(`${API}/auth/me`).set(bearer(s.body.accessToken));
     expect(me.body).toMatchObject({ id: support.id, role: 'support', scope: 'settings', tenant: { id: p.tenantId } });
     const list = await request(h.app).get(`${API}/support/sessions`).set(bearer(admin));
     expect(list.status).toBe(200);
-    expect(list.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: claims.sid, supportUserId: support.id, grantId: g.body.id, startedAt: expect.any(String) })]));
+    expect(list.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: claims.sid, supportUserId: support.id, grantId: g.body.id, startedAt: expect.any(String) }),
+      ]),
+    );
     const ev = await h.event('auth.support-session.started', (e) => e.data.supportSessionId === claims.sid);
-    expect(ev).toMatchObject({ tenantId: p.tenantId, actor: { kind: 'support', id: support.id }, data: { supportUserId: support.id, grantId: g.body.id } });
+    expect(ev).toMatchObject({
+      tenantId: p.tenantId,
+      actor: { kind: 'support', id: support.id },
+      data: { supportUserId: support.id, grantId: g.body.id },
+    });
     // Refresh works while the grant lives, keeping act and scope.
     const r = await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: s.body.refreshToken });
     expect(r.status).toBe(200);
@@ -136,6 +163,8 @@ describe('grants and support sessions', () => {
   it('a support session cannot open another support session', async () => {
     await grant(admin, { scope: 'settings', reason: 'x', durationMinutes: 5 });
     const s = await openSupport(p.slug);
-    expect((await request(h.app).post(`${API}/support/sessions`).set(bearer(s.body.accessToken)).send({ tenant: p.slug })).status).toBe(403);
+    expect((await request(h.app).post(`${API}/support/sessions`).set(bearer(s.body.accessToken)).send({ tenant: p.slug })).status).toBe(
+      403,
+    );
   });
 });

@@ -69,16 +69,27 @@ describe('token attacks', () => {
 
   it('refuses an expired token, a wrong issuer and a wrong audience (signed with the real key)', async () => {
     const { kid, privateKey } = await h.deps.keys.signingKey();
-    const base = { sub: p.admin.id, tid: p.tenantId, role: 'admin', sid: (jwt.decode(good) as { sid: string }).sid, amr: ['pwd'], jti: uuidv7() };
+    const base = {
+      sub: p.admin.id,
+      tid: p.tenantId,
+      role: 'admin',
+      sid: (jwt.decode(good) as { sid: string }).sid,
+      amr: ['pwd'],
+      jti: uuidv7(),
+    };
     const sign = (claims: object, opts: jwt.SignOptions) => jwt.sign(claims, privateKey, { algorithm: 'ES256', keyid: kid, ...opts });
     // Control: the same construction with the right values is accepted.
     expect((await me(sign(base, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: 600 }))).status).toBe(200);
     const now = Math.floor(Date.now() / 1000);
-    expect((await me(sign({ ...base, iat: now - 1200, exp: now - 600 }, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE }))).status).toBe(401);
+    expect((await me(sign({ ...base, iat: now - 1200, exp: now - 600 }, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE }))).status).toBe(
+      401,
+    );
     expect((await me(sign(base, { issuer: 'someone-else', audience: TOKEN_AUDIENCE, expiresIn: 600 }))).status).toBe(401);
     expect((await me(sign(base, { issuer: TOKEN_ISSUER, audience: 'other-app', expiresIn: 600 }))).status).toBe(401);
     // Claims outside the contract (an unknown role) are refused too.
-    expect((await me(sign({ ...base, role: 'superuser' }, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: 600 }))).status).toBe(401);
+    expect(
+      (await me(sign({ ...base, role: 'superuser' }, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: 600 }))).status,
+    ).toBe(401);
   });
 
   it('refuses a tampered payload', async () => {
@@ -91,7 +102,13 @@ describe('token attacks', () => {
 
   it('refuses garbage and a missing token', async () => {
     expect((await me('not-a-token-at-all')).status).toBe(401);
-    expect((await request(h.app).get(`${API}/auth/me`).set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`)).status).toBe(401);
+    expect(
+      (
+        await request(h.app)
+          .get(`${API}/auth/me`)
+          .set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`)
+      ).status,
+    ).toBe(401);
     const res = await request(h.app).get(`${API}/auth/me`);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer');
@@ -130,7 +147,19 @@ describe('the rotation command', () => {
     const c = h.deps.config;
     return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
       cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MONGO_URL: c.MONGO_URL, MONGO_DB: c.MONGO_DB!, AMQP_URL: c.AMQP_URL, REDIS_URL: c.REDIS_URL, JWKS_URL: c.JWKS_URL, KEK: c.KEK, KEK_ID: c.KEK_ID, LOG_LEVEL: 'silent', REDIS_PREFIX: c.REDIS_PREFIX },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        MONGO_URL: c.MONGO_URL,
+        MONGO_DB: c.MONGO_DB!,
+        AMQP_URL: c.AMQP_URL,
+        REDIS_URL: c.REDIS_URL,
+        JWKS_URL: c.JWKS_URL,
+        KEK: c.KEK,
+        KEK_ID: c.KEK_ID,
+        LOG_LEVEL: 'silent',
+        REDIS_PREFIX: c.REDIS_PREFIX,
+      },
       timeout: 60_000,
     });
   };

@@ -33,7 +33,14 @@ interface Figures {
 async function measure(url: string, headers: Record<string, string>, connections = CONNECTIONS, warmup = true): Promise<Figures> {
   if (warmup) await autocannon({ url, headers, connections, duration: WARMUP_S });
   const r = await autocannon({ url, headers, connections, duration: DURATION_S });
-  return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors };
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -57,7 +64,9 @@ function medianOf(runs: Figures[]): Figures & { rounds: Figures[] } {
 async function settle(recordsUrl: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const text = await fetch(`${recordsUrl}/metrics`).then((r) => r.text()).catch(() => '');
+    const text = await fetch(`${recordsUrl}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
     const m = /^outbox_backlog(?:\{[^}]*\})? (\d+)/m.exec(text);
     if (!m || m[1] === '0') return;
     await new Promise((r) => setTimeout(r, 250));
@@ -69,7 +78,16 @@ async function alternate(a: () => Promise<Figures>, b: () => Promise<Figures>, r
   const ra: Figures[] = [];
   const rb: Figures[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const order: [Figures[], () => Promise<Figures>][] = i % 2 === 0 ? [[ra, a], [rb, b]] : [[rb, b], [ra, a]];
+    const order: [Figures[], () => Promise<Figures>][] =
+      i % 2 === 0
+        ? [
+            [ra, a],
+            [rb, b],
+          ]
+        : [
+            [rb, b],
+            [ra, a],
+          ];
     for (const [into, run] of order) {
       await settle(recordsUrl);
       into.push(await run());
@@ -123,9 +141,17 @@ async function main(): Promise<void> {
     // Warm both paths once, then alternate them so neither always runs second.
     await measure(directUrl, headers, CONNECTIONS);
     await measure(gatewayUrl, headers, CONNECTIONS);
-    const [direct, gateway] = await alternate(() => measure(directUrl, headers, CONNECTIONS, false), () => measure(gatewayUrl, headers, CONNECTIONS, false), recordsUrl);
+    const [direct, gateway] = await alternate(
+      () => measure(directUrl, headers, CONNECTIONS, false),
+      () => measure(gatewayUrl, headers, CONNECTIONS, false),
+      recordsUrl,
+    );
     // One connection: latency without queueing, per request.
-    const [directSingle, gatewaySingle] = await alternate(() => measure(directUrl, headers, 1, false), () => measure(gatewayUrl, headers, 1, false), recordsUrl);
+    const [directSingle, gatewaySingle] = await alternate(
+      () => measure(directUrl, headers, 1, false),
+      () => measure(gatewayUrl, headers, 1, false),
+      recordsUrl,
+    );
     const results = {
       bare: bareFigures,
       direct: medianOf(direct),
@@ -139,7 +165,14 @@ async function main(): Promise<void> {
       name: 'gateway',
       at: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-      setup: { connections: CONNECTIONS, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, rounds: ROUNDS, reported: 'median round (direct and gateway alternate)', request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)' },
+      setup: {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_S,
+        warmupSeconds: WARMUP_S,
+        rounds: ROUNDS,
+        reported: 'median round (direct and gateway alternate)',
+        request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)',
+      },
       results,
       ratios: {
         gatewayToDirectP99: ratio(results.gateway.p99Ms, results.direct.p99Ms),
@@ -153,8 +186,17 @@ async function main(): Promise<void> {
       aim: 'gateway p99 at most 1.25 × direct p99',
       aimMet: results.gateway.p99Ms <= results.direct.p99Ms * 1.25,
     };
-    const table = (Object.keys(results) as (keyof typeof results)[]).map((k) => `  ${k.padEnd(16)} ${String(results[k].reqPerSec).padStart(7)} req/s   p50 ${String(results[k].p50Ms).padStart(4)} ms   p99 ${String(results[k].p99Ms).padStart(4)} ms   (${results[k].requests} requests, ${results[k].non2xx} non-2xx, ${results[k].errors} errors)`);
-    console.log(['gateway benchmark', ...table, `  gateway/direct p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}; aim met: ${report.aimMet}`].join('\n'));
+    const table = (Object.keys(results) as (keyof typeof results)[]).map(
+      (k) =>
+        `  ${k.padEnd(16)} ${String(results[k].reqPerSec).padStart(7)} req/s   p50 ${String(results[k].p50Ms).padStart(4)} ms   p99 ${String(results[k].p99Ms).padStart(4)} ms   (${results[k].requests} requests, ${results[k].non2xx} non-2xx, ${results[k].errors} errors)`,
+    );
+    console.log(
+      [
+        'gateway benchmark',
+        ...table,
+        `  gateway/direct p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}; aim met: ${report.aimMet}`,
+      ].join('\n'),
+    );
     const out = path.join(ROOT, '.data', 'reports');
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, 'bench-gateway.json'), JSON.stringify(report, null, 2) + '\n');

@@ -62,7 +62,11 @@
   async function refreshTokens() {
     const s = session.get();
     if (!s || !s.refreshToken) return false;
-    const res = await fetch(`${API}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: s.refreshToken }) });
+    const res = await fetch(`${API}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: s.refreshToken }),
+    });
     if (!res.ok) return false;
     session.set(await res.json());
     return true;
@@ -98,7 +102,8 @@
       try {
         await action(Object.fromEntries(new window.FormData(form).entries()), form);
       } catch (err) {
-        const details = err.problem && err.problem.errors ? ` (${err.problem.errors.map((e) => `${e.path}: ${e.message}`).join('; ')})` : '';
+        const details =
+          err.problem && err.problem.errors ? ` (${err.problem.errors.map((e) => `${e.path}: ${e.message}`).join('; ')})` : '';
         flash(`${err.message}${details}`, true);
       } finally {
         if (button) button.disabled = false;
@@ -113,27 +118,52 @@
   // ---- pages ---------------------------------------------------------------------------
   function loginPage() {
     const step = h('div');
-    const passwordForm = h('form', { class: 'stack', onsubmit: submitting(async (v) => {
-      const res = await api('POST', '/auth/login', { tenant: v.tenant.trim(), email: v.email.trim(), password: v.password });
-      if (res.mfaRequired) return step.replaceChildren(codeForm(res.mfaToken));
-      await signedIn(res);
-    }) },
-      field('Practice', { name: 'tenant', required: true, autocomplete: 'organization', placeholder: 'your-practice', value: new URLSearchParams(location.hash.split('?')[1] || '').get('practice') || '' }),
+    const passwordForm = h(
+      'form',
+      {
+        class: 'stack',
+        onsubmit: submitting(async (v) => {
+          const res = await api('POST', '/auth/login', { tenant: v.tenant.trim(), email: v.email.trim(), password: v.password });
+          if (res.mfaRequired) return step.replaceChildren(codeForm(res.mfaToken));
+          await signedIn(res);
+        }),
+      },
+      field('Practice', {
+        name: 'tenant',
+        required: true,
+        autocomplete: 'organization',
+        placeholder: 'your-practice',
+        value: new URLSearchParams(location.hash.split('?')[1] || '').get('practice') || '',
+      }),
       field('Email', { name: 'email', type: 'email', required: true, autocomplete: 'username' }),
       field('Password', { name: 'password', type: 'password', required: true, autocomplete: 'current-password' }),
-      h('button', { type: 'submit' }, 'Log in'));
+      h('button', { type: 'submit' }, 'Log in'),
+    );
     step.append(passwordForm);
-    show(h('div', { class: 'card narrow' }, h('h1', {}, 'Log in'), step,
-      h('p', { class: 'muted' }, 'New practice? ', h('a', { href: '#/signup' }, 'Sign up'))));
+    show(
+      h(
+        'div',
+        { class: 'card narrow' },
+        h('h1', {}, 'Log in'),
+        step,
+        h('p', { class: 'muted' }, 'New practice? ', h('a', { href: '#/signup' }, 'Sign up')),
+      ),
+    );
   }
 
   function codeForm(mfaToken) {
-    return h('form', { class: 'stack', onsubmit: submitting(async (v) => {
-      await signedIn(await api('POST', '/auth/mfa/verify', { mfaToken, code: v.code.trim() }));
-    }) },
+    return h(
+      'form',
+      {
+        class: 'stack',
+        onsubmit: submitting(async (v) => {
+          await signedIn(await api('POST', '/auth/mfa/verify', { mfaToken, code: v.code.trim() }));
+        }),
+      },
       h('p', {}, 'Enter the 6-digit code from your authenticator app, or a recovery code.'),
       field('Code', { name: 'code', required: true, autocomplete: 'one-time-code', inputmode: 'numeric', autofocus: true }),
-      h('button', { type: 'submit' }, 'Verify'));
+      h('button', { type: 'submit' }, 'Verify'),
+    );
   }
 
   async function signedIn(tokens) {
@@ -144,33 +174,79 @@
   }
 
   function signupPage() {
-    show(h('div', { class: 'card narrow' }, h('h1', {}, 'Sign up your practice'),
-      h('form', { class: 'stack', onsubmit: submitting(async (v) => {
-        const slug = v.slug.trim().toLowerCase();
-        await api('POST', '/tenants', { name: v.practice.trim(), slug, admin: { name: v.name.trim(), email: v.email.trim(), password: v.password } });
-        flash('Practice created. Welcome to Praxis.');
-        const res = await api('POST', '/auth/login', { tenant: slug, email: v.email.trim(), password: v.password });
-        if (res.mfaRequired) return (location.hash = `#/login?practice=${encodeURIComponent(slug)}`);
-        await signedIn(res);
-      }) },
-        field('Practice name', { name: 'practice', required: true }),
-        field('Practice address (slug)', { name: 'slug', required: true, pattern: '[a-z0-9](?:[a-z0-9\\-]*[a-z0-9])?', minlength: 3, maxlength: 40, placeholder: 'riverside-surgery' }),
-        field('Your name', { name: 'name', required: true, autocomplete: 'name' }),
-        field('Your email', { name: 'email', type: 'email', required: true, autocomplete: 'email' }),
-        field('Password (12 characters or more)', { name: 'password', type: 'password', minlength: 12, required: true, autocomplete: 'new-password' }),
-        h('button', { type: 'submit' }, 'Create practice')),
-      h('p', { class: 'muted' }, 'Already registered? ', h('a', { href: '#/login' }, 'Log in'))));
+    show(
+      h(
+        'div',
+        { class: 'card narrow' },
+        h('h1', {}, 'Sign up your practice'),
+        h(
+          'form',
+          {
+            class: 'stack',
+            onsubmit: submitting(async (v) => {
+              const slug = v.slug.trim().toLowerCase();
+              await api('POST', '/tenants', {
+                name: v.practice.trim(),
+                slug,
+                admin: { name: v.name.trim(), email: v.email.trim(), password: v.password },
+              });
+              flash('Practice created. Welcome to Praxis.');
+              const res = await api('POST', '/auth/login', { tenant: slug, email: v.email.trim(), password: v.password });
+              if (res.mfaRequired) return (location.hash = `#/login?practice=${encodeURIComponent(slug)}`);
+              await signedIn(res);
+            }),
+          },
+          field('Practice name', { name: 'practice', required: true }),
+          field('Practice address (slug)', {
+            name: 'slug',
+            required: true,
+            pattern: '[a-z0-9](?:[a-z0-9\\-]*[a-z0-9])?',
+            minlength: 3,
+            maxlength: 40,
+            placeholder: 'riverside-surgery',
+          }),
+          field('Your name', { name: 'name', required: true, autocomplete: 'name' }),
+          field('Your email', { name: 'email', type: 'email', required: true, autocomplete: 'email' }),
+          field('Password (12 characters or more)', {
+            name: 'password',
+            type: 'password',
+            minlength: 12,
+            required: true,
+            autocomplete: 'new-password',
+          }),
+          h('button', { type: 'submit' }, 'Create practice'),
+        ),
+        h('p', { class: 'muted' }, 'Already registered? ', h('a', { href: '#/login' }, 'Log in')),
+      ),
+    );
   }
 
   function patientRows(items) {
     if (!items.length) return h('p', { class: 'muted' }, 'No patients found.');
-    return h('table', {},
+    return h(
+      'table',
+      {},
       h('thead', {}, h('tr', {}, h('th', {}, 'Reference'), h('th', {}, 'Name'), h('th', {}, 'Born'), h('th', {}, 'Added'))),
-      h('tbody', {}, items.map((p) => h('tr', { class: 'clickable', 'data-id': p.id, onclick: () => (location.hash = `#/patients/${encodeURIComponent(p.id)}`) },
-        h('td', {}, h('span', { class: 'ref' }, p.ref)),
-        h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(p.id)}` }, fullName(p)), p.test ? [' ', h('span', { class: 'badge' }, 'test')] : null),
-        h('td', {}, p.birthDate),
-        h('td', {}, when(p.createdAt))))));
+      h(
+        'tbody',
+        {},
+        items.map((p) =>
+          h(
+            'tr',
+            { class: 'clickable', 'data-id': p.id, onclick: () => (location.hash = `#/patients/${encodeURIComponent(p.id)}`) },
+            h('td', {}, h('span', { class: 'ref' }, p.ref)),
+            h(
+              'td',
+              {},
+              h('a', { href: `#/patients/${encodeURIComponent(p.id)}` }, fullName(p)),
+              p.test ? [' ', h('span', { class: 'badge' }, 'test')] : null,
+            ),
+            h('td', {}, p.birthDate),
+            h('td', {}, when(p.createdAt)),
+          ),
+        ),
+      ),
+    );
   }
 
   async function patientsPage() {
@@ -179,33 +255,84 @@
       const res = await api('GET', `/patients${query ? `?${new URLSearchParams(query)}` : ''}`);
       results.replaceChildren(patientRows(res.items));
     };
-    const createCard = h('div', { class: 'card', hidden: true },
+    const createCard = h(
+      'div',
+      { class: 'card', hidden: true },
       h('h2', {}, 'New patient'),
-      h('form', { class: 'stack', id: 'new-patient', onsubmit: submitting(async (v, form) => {
-        const p = await api('POST', '/patients', compact({ givenName: v.givenName.trim(), familyName: v.familyName.trim(), birthDate: v.birthDate, email: v.email.trim(), mobile: v.mobile.trim() }));
-        form.reset();
-        createCard.hidden = true;
-        flash(`Patient ${p.ref} created.`);
-        await load();
-      }) },
-        h('div', { class: 'grid2' },
+      h(
+        'form',
+        {
+          class: 'stack',
+          id: 'new-patient',
+          onsubmit: submitting(async (v, form) => {
+            const p = await api(
+              'POST',
+              '/patients',
+              compact({
+                givenName: v.givenName.trim(),
+                familyName: v.familyName.trim(),
+                birthDate: v.birthDate,
+                email: v.email.trim(),
+                mobile: v.mobile.trim(),
+              }),
+            );
+            form.reset();
+            createCard.hidden = true;
+            flash(`Patient ${p.ref} created.`);
+            await load();
+          }),
+        },
+        h(
+          'div',
+          { class: 'grid2' },
           field('Given name', { name: 'givenName', required: true }),
           field('Family name', { name: 'familyName', required: true }),
           field('Date of birth', { name: 'birthDate', type: 'date', required: true }),
           field('Mobile (E.164, optional)', { name: 'mobile', type: 'tel', placeholder: '+447700900123' }),
-          field('Email (optional)', { name: 'email', type: 'email' })),
-        h('div', {}, h('button', { type: 'submit' }, 'Create patient'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => (createCard.hidden = true) }, 'Cancel'))));
+          field('Email (optional)', { name: 'email', type: 'email' }),
+        ),
+        h(
+          'div',
+          {},
+          h('button', { type: 'submit' }, 'Create patient'),
+          ' ',
+          h('button', { type: 'button', class: 'secondary', onclick: () => (createCard.hidden = true) }, 'Cancel'),
+        ),
+      ),
+    );
     show(
-      h('div', { class: 'toolbar' }, h('h1', {}, 'Patients'), h('button', { type: 'button', id: 'show-new-patient', onclick: () => {
-        createCard.hidden = false;
-        createCard.querySelector('input').focus();
-      } }, 'New patient')),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('h1', {}, 'Patients'),
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'show-new-patient',
+            onclick: () => {
+              createCard.hidden = false;
+              createCard.querySelector('input').focus();
+            },
+          },
+          'New patient',
+        ),
+      ),
       createCard,
-      h('form', { class: 'row card', onsubmit: submitting(async (v) => load(v.q.trim() ? { [v.by]: v.q.trim() } : undefined)) },
-        h('label', {}, 'Search by', h('select', { name: 'by' }, h('option', { value: 'familyName' }, 'Family name'), h('option', { value: 'ref' }, 'Reference'))),
+      h(
+        'form',
+        { class: 'row card', onsubmit: submitting(async (v) => load(v.q.trim() ? { [v.by]: v.q.trim() } : undefined)) },
+        h(
+          'label',
+          {},
+          'Search by',
+          h('select', { name: 'by' }, h('option', { value: 'familyName' }, 'Family name'), h('option', { value: 'ref' }, 'Reference')),
+        ),
         h('label', {}, 'Search', h('input', { name: 'q', type: 'search', placeholder: 'e.g. Smith or PX-…' })),
-        h('button', { type: 'submit' }, 'Search')),
-      results);
+        h('button', { type: 'submit' }, 'Search'),
+      ),
+      results,
+    );
     await load();
   }
 
@@ -215,37 +342,84 @@
     const notes = h('div', {}, h('p', { class: 'muted' }, 'Loading notes…'));
     const loadNotes = async () => {
       const res = await api('GET', `/patients/${encodeURIComponent(id)}/notes`);
-      notes.replaceChildren(...(res.items.length ? res.items.map((n) => h('article', { class: 'note' },
-        h('h3', {}, n.title), h('div', { class: 'muted' }, when(n.createdAt)), h('pre', {}, n.body))) : [h('p', { class: 'muted' }, 'No notes yet.')]));
+      notes.replaceChildren(
+        ...(res.items.length
+          ? res.items.map((n) =>
+              h('article', { class: 'note' }, h('h3', {}, n.title), h('div', { class: 'muted' }, when(n.createdAt)), h('pre', {}, n.body)),
+            )
+          : [h('p', { class: 'muted' }, 'No notes yet.')]),
+      );
     };
     show(
       h('p', {}, h('a', { href: '#/patients' }, '← All patients')),
-      h('div', { class: 'card' },
+      h(
+        'div',
+        { class: 'card' },
         h('h1', {}, fullName(p), ' ', h('span', { class: 'ref' }, p.ref)),
-        h('dl', { class: 'facts' },
-          h('dt', {}, 'Date of birth'), h('dd', {}, p.birthDate),
-          h('dt', {}, 'Email'), h('dd', {}, p.email || '—'),
-          h('dt', {}, 'Mobile'), h('dd', {}, p.mobile || '—'),
-          p.address ? [h('dt', {}, 'Address'), h('dd', {}, [p.address.line1, p.address.line2, p.address.city, p.address.postcode].filter(Boolean).join(', '))] : null,
-          h('dt', {}, 'Added'), h('dd', {}, when(p.createdAt)))),
-      h('div', { class: 'card' }, h('h2', {}, 'Clinical notes'),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Date of birth'),
+          h('dd', {}, p.birthDate),
+          h('dt', {}, 'Email'),
+          h('dd', {}, p.email || '—'),
+          h('dt', {}, 'Mobile'),
+          h('dd', {}, p.mobile || '—'),
+          p.address
+            ? [
+                h('dt', {}, 'Address'),
+                h('dd', {}, [p.address.line1, p.address.line2, p.address.city, p.address.postcode].filter(Boolean).join(', ')),
+              ]
+            : null,
+          h('dt', {}, 'Added'),
+          h('dd', {}, when(p.createdAt)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'Clinical notes'),
         canNotes
-          ? [h('form', { class: 'stack', onsubmit: submitting(async (v, form) => {
-              await api('POST', `/patients/${encodeURIComponent(id)}/notes`, { title: v.title.trim(), body: v.body });
-              form.reset();
-              flash('Note saved.');
-              await loadNotes();
-            }) }, field('Title', { name: 'title', required: true, maxlength: 200 }), field('Note', { name: 'body', rows: 5, required: true }), h('div', {}, h('button', { type: 'submit' }, 'Add note'))), notes]
-          : h('p', { class: 'muted' }, 'Clinical notes are not available to receptionists.')),
+          ? [
+              h(
+                'form',
+                {
+                  class: 'stack',
+                  onsubmit: submitting(async (v, form) => {
+                    await api('POST', `/patients/${encodeURIComponent(id)}/notes`, { title: v.title.trim(), body: v.body });
+                    form.reset();
+                    flash('Note saved.');
+                    await loadNotes();
+                  }),
+                },
+                field('Title', { name: 'title', required: true, maxlength: 200 }),
+                field('Note', { name: 'body', rows: 5, required: true }),
+                h('div', {}, h('button', { type: 'submit' }, 'Add note')),
+              ),
+              notes,
+            ]
+          : h('p', { class: 'muted' }, 'Clinical notes are not available to receptionists.'),
+      ),
       h('div', { id: 'consent-slot' }),
-      me.role === 'admin' ? rightsCard(p) : null);
+      me.role === 'admin' ? rightsCard(p) : null,
+    );
     document.getElementById('consent-slot').replaceWith(await consentPanel(id));
     if (canNotes) await loadNotes();
     await messagesCard(p);
   }
 
   // ---- messaging -----------------------------------------------------------------------
-  const select = (label, name, options) => h('label', {}, label, h('select', { name }, options.map(([value, text]) => h('option', { value }, text))));
+  const select = (label, name, options) =>
+    h(
+      'label',
+      {},
+      label,
+      h(
+        'select',
+        { name },
+        options.map(([value, text]) => h('option', { value }, text)),
+      ),
+    );
   const statusText = (m) => `${m.status}${m.reason ? ` (${m.reason})` : ''}`;
 
   /** Message history of one patient, and sending an SMS or email from a template. */
@@ -255,10 +429,42 @@
     const list = h('div', {}, h('p', { class: 'muted' }, 'Loading messages…'));
     const loadMessages = async () => {
       const res = await api('GET', `/messages?patientId=${encodeURIComponent(p.id)}`);
-      list.replaceChildren(res.items.length
-        ? h('table', { class: 'list', id: 'message-history' }, h('thead', {}, h('tr', {}, h('th', {}, 'Sent'), h('th', {}, 'Channel'), h('th', {}, 'Status'), h('th', {}, 'Provider'), h('th', {}, 'Attempts'))),
-          h('tbody', {}, res.items.map((m) => h('tr', {}, h('td', {}, when(m.createdAt)), h('td', {}, m.channel), h('td', {}, statusText(m)), h('td', {}, m.provider || '—'), h('td', {}, String(m.attempts))))))
-        : h('p', { class: 'muted' }, 'No messages yet.'));
+      list.replaceChildren(
+        res.items.length
+          ? h(
+              'table',
+              { class: 'list', id: 'message-history' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  h('th', {}, 'Sent'),
+                  h('th', {}, 'Channel'),
+                  h('th', {}, 'Status'),
+                  h('th', {}, 'Provider'),
+                  h('th', {}, 'Attempts'),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                res.items.map((m) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, when(m.createdAt)),
+                    h('td', {}, m.channel),
+                    h('td', {}, statusText(m)),
+                    h('td', {}, m.provider || '—'),
+                    h('td', {}, String(m.attempts)),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No messages yet.'),
+      );
     };
     let templates = [];
     try {
@@ -268,18 +474,40 @@
     }
     card.append(
       templates.length
-        ? h('form', { class: 'stack', id: 'send-message', onsubmit: submitting(async (v) => {
-            const t = templates.find((x) => x.id === v.templateId);
-            const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
-            await api('POST', '/messages', { patientId: p.id, channel: t.channel, templateId: t.id, ...(Object.keys(variables).length ? { variables } : {}) });
-            flash(`Message queued (${t.channel}).`);
-            await loadMessages();
-          }) },
-          select('Template', 'templateId', templates.map((t) => [t.id, `${t.name} (${t.channel})`])),
-          h('div', { class: 'row' }, field('Appointment date', { name: 'date', type: 'date' }), field('Appointment time', { name: 'time', type: 'time' })),
-          h('div', {}, h('button', { type: 'submit' }, 'Send message')))
+        ? h(
+            'form',
+            {
+              class: 'stack',
+              id: 'send-message',
+              onsubmit: submitting(async (v) => {
+                const t = templates.find((x) => x.id === v.templateId);
+                const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
+                await api('POST', '/messages', {
+                  patientId: p.id,
+                  channel: t.channel,
+                  templateId: t.id,
+                  ...(Object.keys(variables).length ? { variables } : {}),
+                });
+                flash(`Message queued (${t.channel}).`);
+                await loadMessages();
+              }),
+            },
+            select(
+              'Template',
+              'templateId',
+              templates.map((t) => [t.id, `${t.name} (${t.channel})`]),
+            ),
+            h(
+              'div',
+              { class: 'row' },
+              field('Appointment date', { name: 'date', type: 'date' }),
+              field('Appointment time', { name: 'time', type: 'time' }),
+            ),
+            h('div', {}, h('button', { type: 'submit' }, 'Send message')),
+          )
         : h('p', { class: 'muted' }, 'No message templates yet.'),
-      list);
+      list,
+    );
     await loadMessages();
   }
 
@@ -287,7 +515,10 @@
   async function messagesPage() {
     const balance = h('strong', { id: 'credit-balance' }, '…');
     const loadBalance = async () => (balance.textContent = String((await api('GET', '/sms-credits')).balance));
-    const [templates, patients] = await Promise.all([api('GET', '/templates?limit=200').then((r) => r.items), api('GET', '/patients?limit=200').then((r) => r.items)]);
+    const [templates, patients] = await Promise.all([
+      api('GET', '/templates?limit=200').then((r) => r.items),
+      api('GET', '/patients?limit=200').then((r) => r.items),
+    ]);
     const progress = h('div', { id: 'batch-progress' });
     let timer;
     const watch = (id) => {
@@ -297,9 +528,27 @@
         const b = await api('GET', `/message-batches/${encodeURIComponent(id)}`);
         const done = b.sent + b.failed + b.blocked;
         progress.replaceChildren(
-          h('p', {}, `Batch ${b.status}: ${done} of ${b.total} done — ${b.sent} sent, ${b.failed} failed, ${b.blocked} blocked, ${b.queued} waiting.`),
+          h(
+            'p',
+            {},
+            `Batch ${b.status}: ${done} of ${b.total} done — ${b.sent} sent, ${b.failed} failed, ${b.blocked} blocked, ${b.queued} waiting.`,
+          ),
           h('progress', { max: String(b.total), value: String(done) }),
-          b.status === 'running' ? h('button', { type: 'button', onclick: async () => { await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`); flash('Batch cancelled.'); await tick(); } }, 'Cancel batch') : null);
+          b.status === 'running'
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  onclick: async () => {
+                    await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`);
+                    flash('Batch cancelled.');
+                    await tick();
+                  },
+                },
+                'Cancel batch',
+              )
+            : null,
+        );
         if (b.status !== 'running') window.clearInterval(timer);
         await loadBalance();
       };
@@ -308,30 +557,74 @@
     };
     show(
       h('h1', {}, 'Messages'),
-      h('div', { class: 'card' }, h('h2', {}, 'SMS credits'), h('p', {}, 'Balance: ', balance, ' credits (one per SMS part).'),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'SMS credits'),
+        h('p', {}, 'Balance: ', balance, ' credits (one per SMS part).'),
         me.role === 'admin'
-          ? h('form', { class: 'row', id: 'buy-credits', onsubmit: submitting(async (v, form) => {
-              const res = await api('POST', '/sms-credits/purchases', { quantity: Number(v.quantity) });
-              balance.textContent = String(res.balance);
-              form.reset();
-              flash(`Credits bought: balance ${res.balance}.`);
-            }) }, field('Credits to buy', { name: 'quantity', type: 'number', min: 1, max: 1000000, required: true }), h('div', {}, h('button', { type: 'submit' }, 'Buy credits')))
-          : h('p', { class: 'muted' }, 'Only practice admins can buy credits.')),
-      h('div', { class: 'card' }, h('h2', {}, 'Batch message'),
+          ? h(
+              'form',
+              {
+                class: 'row',
+                id: 'buy-credits',
+                onsubmit: submitting(async (v, form) => {
+                  const res = await api('POST', '/sms-credits/purchases', { quantity: Number(v.quantity) });
+                  balance.textContent = String(res.balance);
+                  form.reset();
+                  flash(`Credits bought: balance ${res.balance}.`);
+                }),
+              },
+              field('Credits to buy', { name: 'quantity', type: 'number', min: 1, max: 1000000, required: true }),
+              h('div', {}, h('button', { type: 'submit' }, 'Buy credits')),
+            )
+          : h('p', { class: 'muted' }, 'Only practice admins can buy credits.'),
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'Batch message'),
         templates.length && patients.length
-          ? h('form', { class: 'stack', id: 'batch-form', onsubmit: submitting(async (v) => {
-              const t = templates.find((x) => x.id === v.templateId);
-              const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
-              const res = await api('POST', '/message-batches', { channel: t.channel, templateId: t.id, patientIds: patients.map((x) => x.id), ...(Object.keys(variables).length ? { variables } : {}) });
-              flash(`Batch started for ${res.total} patients.`);
-              await watch(res.id);
-            }) },
-            h('p', { class: 'muted' }, `To every patient listed (${patients.length}); each patient's preferences and the credit are checked as their message goes out.`),
-            select('Template', 'templateId', templates.map((t) => [t.id, `${t.name} (${t.channel})`])),
-            h('div', { class: 'row' }, field('Appointment date', { name: 'date', type: 'date' }), field('Appointment time', { name: 'time', type: 'time' })),
-            h('div', {}, h('button', { type: 'submit' }, 'Start batch')))
+          ? h(
+              'form',
+              {
+                class: 'stack',
+                id: 'batch-form',
+                onsubmit: submitting(async (v) => {
+                  const t = templates.find((x) => x.id === v.templateId);
+                  const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
+                  const res = await api('POST', '/message-batches', {
+                    channel: t.channel,
+                    templateId: t.id,
+                    patientIds: patients.map((x) => x.id),
+                    ...(Object.keys(variables).length ? { variables } : {}),
+                  });
+                  flash(`Batch started for ${res.total} patients.`);
+                  await watch(res.id);
+                }),
+              },
+              h(
+                'p',
+                { class: 'muted' },
+                `To every patient listed (${patients.length}); each patient's preferences and the credit are checked as their message goes out.`,
+              ),
+              select(
+                'Template',
+                'templateId',
+                templates.map((t) => [t.id, `${t.name} (${t.channel})`]),
+              ),
+              h(
+                'div',
+                { class: 'row' },
+                field('Appointment date', { name: 'date', type: 'date' }),
+                field('Appointment time', { name: 'time', type: 'time' }),
+              ),
+              h('div', {}, h('button', { type: 'submit' }, 'Start batch')),
+            )
           : h('p', { class: 'muted' }, 'A batch needs a template and patients.'),
-        progress));
+        progress,
+      ),
+    );
     await loadBalance();
   }
 
@@ -342,29 +635,57 @@
     try {
       dm = await api('GET', path);
     } catch (err) {
-      const why = err.status === 410 ? 'This message has expired. Please contact your practice.' : err.status === 423 ? 'This message is locked after too many wrong codes. Please contact your practice.' : 'This link is not valid.';
+      const why =
+        err.status === 410
+          ? 'This message has expired. Please contact your practice.'
+          : err.status === 423
+            ? 'This message is locked after too many wrong codes. Please contact your practice.'
+            : 'This link is not valid.';
       return show(h('div', { class: 'card narrow' }, h('h1', {}, 'Secure message'), h('p', { class: 'error' }, why)));
     }
     const out = h('div', { id: 'dm-body' });
-    show(h('div', { class: 'card narrow' },
-      h('h1', {}, 'Secure message'),
-      h('p', {}, 'From ', h('strong', {}, dm.practice)),
-      h('p', {}, 'Subject: ', h('strong', {}, dm.subject)),
-      h('form', { class: 'stack', onsubmit: submitting(async (v) => {
-        const res = await api('POST', `${path}/unlock`, { code: v.code.trim() });
-        out.replaceChildren(h('pre', {}, res.body));
-      }) }, field('Access code (texted to you)', { name: 'code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6, required: true, autocomplete: 'one-time-code' }), h('div', {}, h('button', { type: 'submit' }, 'Open message'))),
-      out,
-      h('p', { class: 'muted' }, `Available until ${when(dm.expiresAt)}.`)));
+    show(
+      h(
+        'div',
+        { class: 'card narrow' },
+        h('h1', {}, 'Secure message'),
+        h('p', {}, 'From ', h('strong', {}, dm.practice)),
+        h('p', {}, 'Subject: ', h('strong', {}, dm.subject)),
+        h(
+          'form',
+          {
+            class: 'stack',
+            onsubmit: submitting(async (v) => {
+              const res = await api('POST', `${path}/unlock`, { code: v.code.trim() });
+              out.replaceChildren(h('pre', {}, res.body));
+            }),
+          },
+          field('Access code (texted to you)', {
+            name: 'code',
+            inputmode: 'numeric',
+            pattern: '[0-9]{6}',
+            maxlength: 6,
+            required: true,
+            autocomplete: 'one-time-code',
+          }),
+          h('div', {}, h('button', { type: 'submit' }, 'Open message')),
+        ),
+        out,
+        h('p', { class: 'muted' }, `Available until ${when(dm.expiresAt)}.`),
+      ),
+    );
   }
-
-
 
   // ---- consent panel (every staff role: preferences, codes, notices) ------------------
   const SNOMED = 'http://snomed.info/sct';
 
   async function consentPanel(id) {
-    const card = h('div', { class: 'card', id: 'consent-panel' }, h('h2', {}, 'Consent and preferences'), h('p', { class: 'muted' }, 'Loading…'));
+    const card = h(
+      'div',
+      { class: 'card', id: 'consent-panel' },
+      h('h2', {}, 'Consent and preferences'),
+      h('p', { class: 'muted' }, 'Loading…'),
+    );
     const path = `/patients/${encodeURIComponent(id)}`;
     const load = async () => {
       let c;
@@ -372,55 +693,165 @@
       try {
         [c, versions] = await Promise.all([api('GET', `${path}/consent`), api('GET', '/privacy-notice-versions')]);
       } catch (err) {
-        card.replaceChildren(h('h2', {}, 'Consent and preferences'), h('p', { class: 'muted' }, err.status === 503 ? 'The consent service is not available right now.' : err.message));
+        card.replaceChildren(
+          h('h2', {}, 'Consent and preferences'),
+          h('p', { class: 'muted' }, err.status === 503 ? 'The consent service is not available right now.' : err.message),
+        );
         return;
       }
-      const prefs = h('form', { class: 'row', id: 'preferences-form', onsubmit: submitting(async (_v, form) => {
-        await api('PUT', `${path}/preferences`, { sms: form.elements.sms.checked, email: form.elements.email.checked });
-        flash('Preferences saved.');
-        await load();
-      }) },
-        h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'sms', checked: c.preferences.sms }), 'Text messages (SMS) allowed'),
+      const prefs = h(
+        'form',
+        {
+          class: 'row',
+          id: 'preferences-form',
+          onsubmit: submitting(async (_v, form) => {
+            await api('PUT', `${path}/preferences`, { sms: form.elements.sms.checked, email: form.elements.email.checked });
+            flash('Preferences saved.');
+            await load();
+          }),
+        },
+        h(
+          'label',
+          { class: 'check' },
+          h('input', { type: 'checkbox', name: 'sms', checked: c.preferences.sms }),
+          'Text messages (SMS) allowed',
+        ),
         h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'email', checked: c.preferences.email }), 'Email allowed'),
-        h('button', { type: 'submit' }, 'Save preferences'));
+        h('button', { type: 'submit' }, 'Save preferences'),
+      );
       const history = c.preferenceHistory.length
-        ? h('details', {}, h('summary', {}, `History (${c.preferenceHistory.length} change${c.preferenceHistory.length === 1 ? '' : 's'})`),
-          h('ul', {}, c.preferenceHistory.map((x) => h('li', {}, `v${x.version} · SMS ${x.sms ? 'allowed' : 'declined'}, email ${x.email ? 'allowed' : 'declined'} · ${when(x.changedAt)}`))))
+        ? h(
+            'details',
+            {},
+            h('summary', {}, `History (${c.preferenceHistory.length} change${c.preferenceHistory.length === 1 ? '' : 's'})`),
+            h(
+              'ul',
+              {},
+              c.preferenceHistory.map((x) =>
+                h(
+                  'li',
+                  {},
+                  `v${x.version} · SMS ${x.sms ? 'allowed' : 'declined'}, email ${x.email ? 'allowed' : 'declined'} · ${when(x.changedAt)}`,
+                ),
+              ),
+            ),
+          )
         : h('p', { class: 'muted' }, 'No change recorded: both channels allowed by default.');
       const codes = c.codes.length
-        ? h('table', { id: 'consent-codes' }, h('thead', {}, h('tr', {}, h('th', {}, 'Kind'), h('th', {}, 'Code'), h('th', {}, 'Meaning'), h('th', {}, 'Recorded'))),
-          h('tbody', {}, c.codes.map((x) => h('tr', {}, h('td', {}, h('span', { class: x.kind === 'dissent' ? 'badge' : 'badge ok' }, x.kind)), h('td', {}, h('code', {}, x.code)), h('td', {}, x.display), h('td', {}, when(x.recordedAt))))))
+        ? h(
+            'table',
+            { id: 'consent-codes' },
+            h('thead', {}, h('tr', {}, h('th', {}, 'Kind'), h('th', {}, 'Code'), h('th', {}, 'Meaning'), h('th', {}, 'Recorded'))),
+            h(
+              'tbody',
+              {},
+              c.codes.map((x) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, h('span', { class: x.kind === 'dissent' ? 'badge' : 'badge ok' }, x.kind)),
+                  h('td', {}, h('code', {}, x.code)),
+                  h('td', {}, x.display),
+                  h('td', {}, when(x.recordedAt)),
+                ),
+              ),
+            ),
+          )
         : h('p', { class: 'muted' }, 'No consent or dissent codes.');
-      const codeForm = h('form', { class: 'row', id: 'code-form', onsubmit: submitting(async (v, form) => {
-        await api('POST', `${path}/consent-codes`, { kind: v.kind, system: v.system === 'snomed' ? SNOMED : v.otherSystem.trim(), code: v.code.trim(), display: v.display.trim() });
-        form.reset();
-        flash('Code recorded.');
-        await load();
-      }) },
-        h('label', {}, 'Kind', h('select', { name: 'kind' }, h('option', { value: 'dissent' }, 'Dissent'), h('option', { value: 'consent' }, 'Consent'))),
-        h('label', {}, 'System', h('select', { name: 'system' }, h('option', { value: 'snomed' }, 'SNOMED CT'), h('option', { value: 'other' }, 'Other (URI)'))),
+      const codeForm = h(
+        'form',
+        {
+          class: 'row',
+          id: 'code-form',
+          onsubmit: submitting(async (v, form) => {
+            await api('POST', `${path}/consent-codes`, {
+              kind: v.kind,
+              system: v.system === 'snomed' ? SNOMED : v.otherSystem.trim(),
+              code: v.code.trim(),
+              display: v.display.trim(),
+            });
+            form.reset();
+            flash('Code recorded.');
+            await load();
+          }),
+        },
+        h(
+          'label',
+          {},
+          'Kind',
+          h('select', { name: 'kind' }, h('option', { value: 'dissent' }, 'Dissent'), h('option', { value: 'consent' }, 'Consent')),
+        ),
+        h(
+          'label',
+          {},
+          'System',
+          h('select', { name: 'system' }, h('option', { value: 'snomed' }, 'SNOMED CT'), h('option', { value: 'other' }, 'Other (URI)')),
+        ),
         h('label', {}, 'Other system URI', h('input', { name: 'otherSystem', placeholder: 'urn:…' })),
         h('label', {}, 'Code', h('input', { name: 'code', required: true, placeholder: 'e.g. 38341003' })),
         h('label', {}, 'Meaning', h('input', { name: 'display', required: true, maxlength: 500 })),
-        h('button', { type: 'submit' }, 'Record code'));
+        h('button', { type: 'submit' }, 'Record code'),
+      );
       const current = versions.items[0];
       const notices = c.notices.length
-        ? h('ul', { id: 'notice-status' }, c.notices.map((n) => h('li', {}, `Notice ${n.noticeVersion} · ${n.method === 'email' ? 'by email' : 'in person'} · ${n.status} · ${when(n.at)}`)))
+        ? h(
+            'ul',
+            { id: 'notice-status' },
+            c.notices.map((n) =>
+              h('li', {}, `Notice ${n.noticeVersion} · ${n.method === 'email' ? 'by email' : 'in person'} · ${n.status} · ${when(n.at)}`),
+            ),
+          )
         : h('p', { class: 'muted', id: 'notice-status' }, 'No privacy notice given yet.');
       const noticeForm = current
-        ? h('form', { class: 'row', id: 'notice-form', onsubmit: submitting(async (v) => {
-          const r = await api('POST', `${path}/privacy-notices`, { noticeVersion: v.noticeVersion, method: v.method });
-          flash(r.method === 'email' ? 'Notice sent by email; the patient acknowledges through the link.' : 'Acknowledgement recorded.');
-          await load();
-        }) },
-          h('label', {}, 'Version', h('select', { name: 'noticeVersion' }, versions.items.map((x) => h('option', { value: x.version }, `${x.version}${x.current ? ' (current)' : ''}`)))),
-          h('label', {}, 'How', h('select', { name: 'method' }, h('option', { value: 'in_person' }, 'Acknowledged in person'), h('option', { value: 'email' }, 'Send by email'))),
-          h('button', { type: 'submit' }, 'Give notice'))
+        ? h(
+            'form',
+            {
+              class: 'row',
+              id: 'notice-form',
+              onsubmit: submitting(async (v) => {
+                const r = await api('POST', `${path}/privacy-notices`, { noticeVersion: v.noticeVersion, method: v.method });
+                flash(
+                  r.method === 'email' ? 'Notice sent by email; the patient acknowledges through the link.' : 'Acknowledgement recorded.',
+                );
+                await load();
+              }),
+            },
+            h(
+              'label',
+              {},
+              'Version',
+              h(
+                'select',
+                { name: 'noticeVersion' },
+                versions.items.map((x) => h('option', { value: x.version }, `${x.version}${x.current ? ' (current)' : ''}`)),
+              ),
+            ),
+            h(
+              'label',
+              {},
+              'How',
+              h(
+                'select',
+                { name: 'method' },
+                h('option', { value: 'in_person' }, 'Acknowledged in person'),
+                h('option', { value: 'email' }, 'Send by email'),
+              ),
+            ),
+            h('button', { type: 'submit' }, 'Give notice'),
+          )
         : h('p', { class: 'muted' }, 'The practice has no privacy notice yet (admins publish one under Data rights).');
-      card.replaceChildren(h('h2', {}, 'Consent and preferences'),
-        h('h3', {}, 'Contact preferences'), prefs, history,
-        h('h3', {}, 'Consent and dissent codes'), codes, codeForm,
-        h('h3', {}, 'Privacy notice'), notices, noticeForm);
+      card.replaceChildren(
+        h('h2', {}, 'Consent and preferences'),
+        h('h3', {}, 'Contact preferences'),
+        prefs,
+        history,
+        h('h3', {}, 'Consent and dissent codes'),
+        codes,
+        codeForm,
+        h('h3', {}, 'Privacy notice'),
+        notices,
+        noticeForm,
+      );
     };
     await load();
     return card;
@@ -429,24 +860,48 @@
   /** Admins: start a subject access request or an erasure from the patient's page. */
   function rightsCard(p) {
     const out = h('div', { id: 'rights-status' });
-    return h('div', { class: 'card', id: 'rights-card' }, h('h2', {}, 'Data-subject rights'),
-      h('div', { class: 'row' },
-        h('button', { type: 'button', id: 'start-sar', onclick: async () => {
-          try {
-            const r = await api('POST', '/subject-access-requests', { patientId: p.id });
-            flash(`Subject access request opened; due ${new Date(r.dueAt).toLocaleDateString()}.`);
+    return h(
+      'div',
+      { class: 'card', id: 'rights-card' },
+      h('h2', {}, 'Data-subject rights'),
+      h(
+        'div',
+        { class: 'row' },
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'start-sar',
+            onclick: async () => {
+              try {
+                const r = await api('POST', '/subject-access-requests', { patientId: p.id });
+                flash(`Subject access request opened; due ${new Date(r.dueAt).toLocaleDateString()}.`);
+                location.hash = '#/data-rights';
+              } catch (err) {
+                flash(err.message, true);
+              }
+            },
+          },
+          'Subject access request',
+        ),
+      ),
+      h(
+        'form',
+        {
+          class: 'row',
+          id: 'erase-form',
+          onsubmit: submitting(async (v) => {
+            if (!window.confirm(`Erase ${fullName(p)} from every service? This cannot be undone.`)) return;
+            const r = await api('POST', '/erasure-requests', { patientId: p.id, reason: v.reason.trim() });
+            out.textContent = `Erasure ${r.id}: ${r.status}`;
             location.hash = '#/data-rights';
-          } catch (err) {
-            flash(err.message, true);
-          }
-        } }, 'Subject access request')),
-      h('form', { class: 'row', id: 'erase-form', onsubmit: submitting(async (v) => {
-        if (!window.confirm(`Erase ${fullName(p)} from every service? This cannot be undone.`)) return;
-        const r = await api('POST', '/erasure-requests', { patientId: p.id, reason: v.reason.trim() });
-        out.textContent = `Erasure ${r.id}: ${r.status}`;
-        location.hash = '#/data-rights';
-      }) }, h('label', {}, 'Reason for erasure', h('input', { name: 'reason', required: true, maxlength: 1000 })), h('button', { type: 'submit', class: 'danger' }, 'Erase patient')),
-      out);
+          }),
+        },
+        h('label', {}, 'Reason for erasure', h('input', { name: 'reason', required: true, maxlength: 1000 })),
+        h('button', { type: 'submit', class: 'danger' }, 'Erase patient'),
+      ),
+      out,
+    );
   }
 
   // ---- data rights (admins): notice versions, subject access, erasure -----------------
@@ -457,32 +912,96 @@
     const erasures = h('div', { id: 'erasure-list' });
     const badge = (status) => h('span', { class: `status ${status}` }, status);
     const load = async () => {
-      const [v, s, e] = await Promise.all([api('GET', '/privacy-notice-versions'), api('GET', '/subject-access-requests'), api('GET', '/erasure-requests')]);
-      versions.replaceChildren(v.items.length
-        ? h('ul', {}, v.items.map((x) => h('li', {}, h('strong', {}, x.version), x.current ? ' (current) ' : ' ', h('span', { class: 'muted' }, when(x.createdAt)))))
-        : h('p', { class: 'muted' }, 'No notice published yet.'));
-      sars.replaceChildren(s.items.length
-        ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Due'), h('th', {}, 'Export'))),
-          h('tbody', {}, s.items.map((r) => h('tr', {},
-            h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(r.patientId)}` }, r.patientId)),
-            h('td', {}, badge(r.expired ? 'expired' : r.status), r.failedParticipant ? ` (${r.failedParticipant} did not answer)` : ''),
-            h('td', {}, new Date(r.dueAt).toLocaleDateString()),
-            h('td', {}, r.status === 'completed' && !r.expired
-              ? [h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'json') }, 'JSON'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'fhir') }, 'FHIR')]
-              : '—')))))
-        : h('p', { class: 'muted' }, 'No subject access requests.'));
-      erasures.replaceChildren(e.items.length
-        ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Services'), h('th', {}, 'Started'))),
-          h('tbody', {}, e.items.map((r) => h('tr', {},
-            h('td', {}, h('code', {}, r.patientId)),
-            h('td', {}, badge(r.status), r.missing ? ` (no answer from ${r.missing.join(', ')})` : ''),
-            h('td', {}, Object.entries(r.services).map(([name, st]) => `${name}: ${st}`).join(', ')),
-            h('td', {}, when(r.createdAt))))))
-        : h('p', { class: 'muted' }, 'No erasure requests.'));
+      const [v, s, e] = await Promise.all([
+        api('GET', '/privacy-notice-versions'),
+        api('GET', '/subject-access-requests'),
+        api('GET', '/erasure-requests'),
+      ]);
+      versions.replaceChildren(
+        v.items.length
+          ? h(
+              'ul',
+              {},
+              v.items.map((x) =>
+                h('li', {}, h('strong', {}, x.version), x.current ? ' (current) ' : ' ', h('span', { class: 'muted' }, when(x.createdAt))),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No notice published yet.'),
+      );
+      sars.replaceChildren(
+        s.items.length
+          ? h(
+              'table',
+              {},
+              h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Due'), h('th', {}, 'Export'))),
+              h(
+                'tbody',
+                {},
+                s.items.map((r) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(r.patientId)}` }, r.patientId)),
+                    h(
+                      'td',
+                      {},
+                      badge(r.expired ? 'expired' : r.status),
+                      r.failedParticipant ? ` (${r.failedParticipant} did not answer)` : '',
+                    ),
+                    h('td', {}, new Date(r.dueAt).toLocaleDateString()),
+                    h(
+                      'td',
+                      {},
+                      r.status === 'completed' && !r.expired
+                        ? [
+                            h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'json') }, 'JSON'),
+                            ' ',
+                            h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'fhir') }, 'FHIR'),
+                          ]
+                        : '—',
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No subject access requests.'),
+      );
+      erasures.replaceChildren(
+        e.items.length
+          ? h(
+              'table',
+              {},
+              h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Services'), h('th', {}, 'Started'))),
+              h(
+                'tbody',
+                {},
+                e.items.map((r) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, h('code', {}, r.patientId)),
+                    h('td', {}, badge(r.status), r.missing ? ` (no answer from ${r.missing.join(', ')})` : ''),
+                    h(
+                      'td',
+                      {},
+                      Object.entries(r.services)
+                        .map(([name, st]) => `${name}: ${st}`)
+                        .join(', '),
+                    ),
+                    h('td', {}, when(r.createdAt)),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No erasure requests.'),
+      );
     };
     const download = async (id, format) => {
       try {
-        const data = await api('GET', `/subject-access-requests/${encodeURIComponent(id)}/export${format === 'fhir' ? '?format=fhir' : ''}`);
+        const data = await api(
+          'GET',
+          `/subject-access-requests/${encodeURIComponent(id)}/export${format === 'fhir' ? '?format=fhir' : ''}`,
+        );
         const url = window.URL.createObjectURL(new window.Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
         const a = h('a', { href: url, download: `subject-access-${id}${format === 'fhir' ? '-fhir' : ''}.json` });
         document.body.append(a);
@@ -493,16 +1012,50 @@
         flash(err.message, true);
       }
     };
-    show(h('div', { class: 'toolbar' }, h('h1', {}, 'Data rights'), h('button', { type: 'button', class: 'secondary', onclick: () => load().catch((e) => flash(e.message, true)) }, 'Refresh')),
-      h('div', { class: 'card' }, h('h2', {}, 'Privacy notice versions'), versions,
-        h('form', { class: 'stack', id: 'notice-version-form', onsubmit: submitting(async (v, form) => {
-          await api('POST', '/privacy-notice-versions', { version: v.version.trim(), text: v.text.trim() });
-          form.reset();
-          flash('Notice version published.');
-          await load();
-        }) }, field('Version', { name: 'version', required: true, placeholder: '2026-02', pattern: '[A-Za-z0-9_.:\\-]+' }), field('Notice text', { name: 'text', rows: 6, required: true }), h('div', {}, h('button', { type: 'submit' }, 'Publish version')))),
-      h('div', { class: 'card' }, h('h2', {}, 'Subject access requests'), h('p', { class: 'muted' }, 'Start one from the patient’s page. Due in 30 days; exports can be downloaded for 7 days.'), sars),
-      h('div', { class: 'card' }, h('h2', {}, 'Erasure requests'), h('p', { class: 'muted' }, 'Start one from the patient’s page. Every service erases its part and answers.'), erasures));
+    show(
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('h1', {}, 'Data rights'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => load().catch((e) => flash(e.message, true)) }, 'Refresh'),
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'Privacy notice versions'),
+        versions,
+        h(
+          'form',
+          {
+            class: 'stack',
+            id: 'notice-version-form',
+            onsubmit: submitting(async (v, form) => {
+              await api('POST', '/privacy-notice-versions', { version: v.version.trim(), text: v.text.trim() });
+              form.reset();
+              flash('Notice version published.');
+              await load();
+            }),
+          },
+          field('Version', { name: 'version', required: true, placeholder: '2026-02', pattern: '[A-Za-z0-9_.:\\-]+' }),
+          field('Notice text', { name: 'text', rows: 6, required: true }),
+          h('div', {}, h('button', { type: 'submit' }, 'Publish version')),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'Subject access requests'),
+        h('p', { class: 'muted' }, 'Start one from the patient’s page. Due in 30 days; exports can be downloaded for 7 days.'),
+        sars,
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'Erasure requests'),
+        h('p', { class: 'muted' }, 'Start one from the patient’s page. Every service erases its part and answers.'),
+        erasures,
+      ),
+    );
     await load();
   }
 
@@ -511,15 +1064,51 @@
     const path = `/privacy-notices/ack/${encodeURIComponent(token)}`;
     try {
       const n = await api('GET', path);
-      show(h('div', { class: 'card narrow wide-text' }, h('h1', {}, 'Privacy notice'), h('p', { class: 'muted' }, `${n.practice} · version ${n.version}`),
-        h('div', { class: 'notice-text' }, n.text.split(/\n{2,}/).map((para) => h('p', {}, para))),
-        h('form', { onsubmit: submitting(async () => {
-          await api('POST', path);
-          show(h('div', { class: 'card narrow' }, h('h1', {}, 'Thank you'), h('p', {}, 'Your acknowledgement has been recorded. You can close this page.')));
-        }) }, h('button', { type: 'submit' }, 'I have read this notice'))));
+      show(
+        h(
+          'div',
+          { class: 'card narrow wide-text' },
+          h('h1', {}, 'Privacy notice'),
+          h('p', { class: 'muted' }, `${n.practice} · version ${n.version}`),
+          h(
+            'div',
+            { class: 'notice-text' },
+            n.text.split(/\n{2,}/).map((para) => h('p', {}, para)),
+          ),
+          h(
+            'form',
+            {
+              onsubmit: submitting(async () => {
+                await api('POST', path);
+                show(
+                  h(
+                    'div',
+                    { class: 'card narrow' },
+                    h('h1', {}, 'Thank you'),
+                    h('p', {}, 'Your acknowledgement has been recorded. You can close this page.'),
+                  ),
+                );
+              }),
+            },
+            h('button', { type: 'submit' }, 'I have read this notice'),
+          ),
+        ),
+      );
     } catch (err) {
-      show(h('div', { class: 'card narrow' }, h('h1', {}, 'Privacy notice'),
-        h('p', { class: 'error' }, err.status === 410 ? 'This link has expired. Please ask the practice to send the notice again.' : 'This link is not valid or has already been used.')));
+      show(
+        h(
+          'div',
+          { class: 'card narrow' },
+          h('h1', {}, 'Privacy notice'),
+          h(
+            'p',
+            { class: 'error' },
+            err.status === 410
+              ? 'This link has expired. Please ask the practice to send the notice again.'
+              : 'This link is not valid or has already been used.',
+          ),
+        ),
+      );
     }
   }
 
@@ -529,29 +1118,79 @@
     const verdict = h('span', { class: 'muted' });
     const load = async (filters) => {
       const res = await api('GET', `/audit/events?${new URLSearchParams({ order: 'desc', limit: '100', ...compact(filters || {}) })}`);
-      out.replaceChildren(res.items.length ? h('table', {},
-        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'When'), h('th', {}, 'Event'), h('th', {}, 'Actor'), h('th', {}, 'Patient'))),
-        h('tbody', {}, res.items.map((e) => h('tr', {},
-          h('td', {}, e.seq), h('td', {}, when(e.occurredAt)), h('td', {}, h('code', {}, e.type), e.support ? [' ', h('span', { class: 'badge' }, 'support')] : null),
-          h('td', {}, `${e.actor.kind} ${e.actor.id === me.id ? '(you)' : e.actor.id}`),
-          h('td', {}, e.subject && e.subject.patientId ? h('a', { href: `#/patients/${encodeURIComponent(e.subject.patientId)}` }, 'open') : '—')))))
-        : h('p', { class: 'muted' }, 'No events match.'));
+      out.replaceChildren(
+        res.items.length
+          ? h(
+              'table',
+              {},
+              h(
+                'thead',
+                {},
+                h('tr', {}, h('th', {}, '#'), h('th', {}, 'When'), h('th', {}, 'Event'), h('th', {}, 'Actor'), h('th', {}, 'Patient')),
+              ),
+              h(
+                'tbody',
+                {},
+                res.items.map((e) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, e.seq),
+                    h('td', {}, when(e.occurredAt)),
+                    h('td', {}, h('code', {}, e.type), e.support ? [' ', h('span', { class: 'badge' }, 'support')] : null),
+                    h('td', {}, `${e.actor.kind} ${e.actor.id === me.id ? '(you)' : e.actor.id}`),
+                    h(
+                      'td',
+                      {},
+                      e.subject && e.subject.patientId
+                        ? h('a', { href: `#/patients/${encodeURIComponent(e.subject.patientId)}` }, 'open')
+                        : '—',
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No events match.'),
+      );
     };
-    show(h('div', { class: 'toolbar' }, h('h1', {}, 'Audit log'),
-      h('div', {}, verdict, ' ', h('button', { type: 'button', class: 'secondary', onclick: async () => {
-        try {
-          const v = await api('GET', '/audit/verify');
-          verdict.textContent = v.ok ? `Chain verified: ${v.entries} entries intact.` : 'Verification FAILED.';
-          verdict.className = v.ok ? '' : 'error';
-        } catch (err) {
-          flash(err.message, true);
-        }
-      } }, 'Verify chain'))),
-      h('form', { class: 'row card', onsubmit: submitting(async (v) => load({ type: v.type.trim(), patientId: v.patientId.trim() })) },
+    show(
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('h1', {}, 'Audit log'),
+        h(
+          'div',
+          {},
+          verdict,
+          ' ',
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              onclick: async () => {
+                try {
+                  const v = await api('GET', '/audit/verify');
+                  verdict.textContent = v.ok ? `Chain verified: ${v.entries} entries intact.` : 'Verification FAILED.';
+                  verdict.className = v.ok ? '' : 'error';
+                } catch (err) {
+                  flash(err.message, true);
+                }
+              },
+            },
+            'Verify chain',
+          ),
+        ),
+      ),
+      h(
+        'form',
+        { class: 'row card', onsubmit: submitting(async (v) => load({ type: v.type.trim(), patientId: v.patientId.trim() })) },
         h('label', {}, 'Event type', h('input', { name: 'type', placeholder: 'records.patient.viewed' })),
         h('label', {}, 'Patient id', h('input', { name: 'patientId' })),
-        h('button', { type: 'submit' }, 'Filter')),
-      out);
+        h('button', { type: 'submit' }, 'Filter'),
+      ),
+      out,
+    );
     await load();
   }
 
@@ -563,21 +1202,58 @@
         h('p', {}, 'Add this secret to your authenticator app (or open the otpauth link on your phone), then enter the code it shows.'),
         h('p', { class: 'secret', id: 'totp-secret' }, res.secret),
         h('p', {}, h('a', { href: res.otpauthUrl }, 'otpauth link')),
-        h('form', { class: 'row', onsubmit: submitting(async (v) => {
-          const done = await api('POST', '/auth/mfa/totp/activate', { code: v.code.trim() });
-          me = await api('GET', '/auth/me');
-          mfa.replaceChildren(h('p', {}, 'Two-factor authentication is on. Keep these recovery codes somewhere safe; each works once.'),
-            h('ul', { class: 'codes' }, done.recoveryCodes.map((c) => h('li', {}, c))));
-        }) }, field('Code', { name: 'code', required: true, inputmode: 'numeric', autocomplete: 'one-time-code' }), h('button', { type: 'submit' }, 'Turn on')));
+        h(
+          'form',
+          {
+            class: 'row',
+            onsubmit: submitting(async (v) => {
+              const done = await api('POST', '/auth/mfa/totp/activate', { code: v.code.trim() });
+              me = await api('GET', '/auth/me');
+              mfa.replaceChildren(
+                h('p', {}, 'Two-factor authentication is on. Keep these recovery codes somewhere safe; each works once.'),
+                h(
+                  'ul',
+                  { class: 'codes' },
+                  done.recoveryCodes.map((c) => h('li', {}, c)),
+                ),
+              );
+            }),
+          },
+          field('Code', { name: 'code', required: true, inputmode: 'numeric', autocomplete: 'one-time-code' }),
+          h('button', { type: 'submit' }, 'Turn on'),
+        ),
+      );
     };
-    mfa.append(me.mfa && me.mfa.totp
-      ? h('p', {}, 'Two-factor authentication is on.')
-      : h('div', {}, h('p', {}, 'Two-factor authentication is off.'), h('button', { type: 'button', onclick: () => enrol().catch((e) => flash(e.message, true)) }, 'Set up an authenticator app')));
-    show(h('div', { class: 'card' }, h('h1', {}, 'Account'),
-      h('dl', { class: 'facts' },
-        h('dt', {}, 'Name'), h('dd', {}, me.name), h('dt', {}, 'Email'), h('dd', {}, me.email), h('dt', {}, 'Role'), h('dd', {}, me.role),
-        h('dt', {}, 'Practice'), h('dd', {}, `${me.tenant.name} (${me.tenant.slug})`))),
-    h('div', { class: 'card' }, h('h2', {}, 'Two-factor authentication'), mfa));
+    mfa.append(
+      me.mfa && me.mfa.totp
+        ? h('p', {}, 'Two-factor authentication is on.')
+        : h(
+            'div',
+            {},
+            h('p', {}, 'Two-factor authentication is off.'),
+            h('button', { type: 'button', onclick: () => enrol().catch((e) => flash(e.message, true)) }, 'Set up an authenticator app'),
+          ),
+    );
+    show(
+      h(
+        'div',
+        { class: 'card' },
+        h('h1', {}, 'Account'),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Name'),
+          h('dd', {}, me.name),
+          h('dt', {}, 'Email'),
+          h('dd', {}, me.email),
+          h('dt', {}, 'Role'),
+          h('dd', {}, me.role),
+          h('dt', {}, 'Practice'),
+          h('dd', {}, `${me.tenant.name} (${me.tenant.slug})`),
+        ),
+      ),
+      h('div', { class: 'card' }, h('h2', {}, 'Two-factor authentication'), mfa),
+    );
   }
 
   // ---- chrome and routing ------------------------------------------------------------

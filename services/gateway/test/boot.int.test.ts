@@ -54,11 +54,19 @@ describe('gateway process', () => {
 
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     const port = await freePort();
-    const p = startMain({ PORT: String(port), REDIS_URL: infra.redisUrl, AUTH_URL: upstream.url, RATE_LIMIT_PREFIX: unique('t:gw-boot'), LOG_LEVEL: 'info' });
+    const p = startMain({
+      PORT: String(port),
+      REDIS_URL: infra.redisUrl,
+      AUTH_URL: upstream.url,
+      RATE_LIMIT_PREFIX: unique('t:gw-boot'),
+      LOG_LEVEL: 'info',
+    });
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const ok = await fetch(`${base}/livez`).then((r) => r.ok).catch(() => false);
+      const ok = await fetch(`${base}/livez`)
+        .then((r) => r.ok)
+        .catch(() => false);
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`gateway did not start:\n${p.output()}`);
       await new Promise((r) => setTimeout(r, 100));

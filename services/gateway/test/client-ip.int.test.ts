@@ -5,7 +5,8 @@ import { sendRaw, unique } from '@praxis/testing';
 import net from 'node:net';
 import { type FakeUpstream, type TestGateway, call, fakeUpstream, startGateway } from './helpers';
 
-const login = (gw: TestGateway, xff: string) => call(gw.url, 'POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: '{}' });
+const login = (gw: TestGateway, xff: string) =>
+  call(gw.url, 'POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: '{}' });
 
 describe('client IPs at the gateway', () => {
   let upstream: FakeUpstream;
@@ -17,7 +18,13 @@ describe('client IPs at the gateway', () => {
   });
 
   it('a client that is not a trusted proxy cannot buy fresh per-IP budgets with made-up X-Forwarded-For headers', async () => {
-    const gw = await startGateway({ auth: upstream.url }, { trustedProxies: TrustedProxies.parse('10.10.0.0/16'), rateLimits: { ipPerMinute: 1_000, authIpPerMinute: 3, userPerMinute: 1_000 } });
+    const gw = await startGateway(
+      { auth: upstream.url },
+      {
+        trustedProxies: TrustedProxies.parse('10.10.0.0/16'),
+        rateLimits: { ipPerMinute: 1_000, authIpPerMinute: 3, userPerMinute: 1_000 },
+      },
+    );
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await login(gw, `198.51.100.${i}`)).status);
@@ -31,7 +38,10 @@ describe('client IPs at the gateway', () => {
   });
 
   it('behind a trusted proxy each forwarded client has its own budget; header text that is not an IP counts as the proxy', async () => {
-    const gw = await startGateway({ auth: upstream.url }, { trustedProxies: TrustedProxies.loopback, rateLimits: { ipPerMinute: 1_000, authIpPerMinute: 3, userPerMinute: 1_000 } });
+    const gw = await startGateway(
+      { auth: upstream.url },
+      { trustedProxies: TrustedProxies.loopback, rateLimits: { ipPerMinute: 1_000, authIpPerMinute: 3, userPerMinute: 1_000 } },
+    );
     try {
       const a = [];
       for (let i = 0; i < 4; i++) a.push((await login(gw, '203.0.113.10')).status);

@@ -9,7 +9,9 @@ import { type FakeUpstream, type TestGateway, call, deadPort, fakeUpstream, rawG
 
 const serviceDoc = (routes: [string, string, boolean?][]) => ({
   openapi: '3.1.0',
-  paths: Object.fromEntries(routes.map(([method, path]) => [path, { [method]: { summary: `${method} ${path}`, responses: { 200: { description: 'ok' } } } }])),
+  paths: Object.fromEntries(
+    routes.map(([method, path]) => [path, { [method]: { summary: `${method} ${path}`, responses: { 200: { description: 'ok' } } } }]),
+  ),
   components: { schemas: { Problem: { type: 'object' } } },
 });
 
@@ -35,7 +37,9 @@ describe('gateway', () => {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [{ kty: 'EC', kid: 'k1' }] }));
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'auth' }).end(JSON.stringify({ upstream: 'auth', url: req.url }));
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'auth' })
+          .end(JSON.stringify({ upstream: 'auth', url: req.url }));
       },
     });
     records = await fakeUpstream('records', {
@@ -52,7 +56,12 @@ describe('gateway', () => {
           res.end('second');
           return;
         }
-        res.writeHead(201, { 'content-type': 'application/json', 'x-upstream': 'records', 'access-control-allow-origin': '*', 'keep-alive': 'timeout=5' });
+        res.writeHead(201, {
+          'content-type': 'application/json',
+          'x-upstream': 'records',
+          'access-control-allow-origin': '*',
+          'keep-alive': 'timeout=5',
+        });
         res.end(JSON.stringify({ upstream: 'records', method: req.method, url: req.url, bodyBytes: body.length }));
       },
     });
@@ -66,7 +75,10 @@ describe('gateway', () => {
       },
     });
     const dead = await deadPort();
-    gw = await startGateway({ auth: auth.url, records: records.url, consent: consent.url, messaging: slow.url, audit: `http://127.0.0.1:${dead}` }, { responseTimeoutMs: 800 });
+    gw = await startGateway(
+      { auth: auth.url, records: records.url, consent: consent.url, messaging: slow.url, audit: `http://127.0.0.1:${dead}` },
+      { responseTimeoutMs: 800 },
+    );
     sid = unique('ses');
     token = gw.issuer.sign({ tid: unique('ten'), role: 'clinician', sid });
   });
@@ -91,9 +103,18 @@ describe('gateway', () => {
 
   it('sends consent sub-resources of a patient to consent, notes to records, login to auth', async () => {
     expect((await call(gw.url, 'GET', '/api/v1/patients/p1/consent', { headers: bearer() })).json()).toMatchObject({ upstream: 'consent' });
-    expect((await call(gw.url, 'PUT', '/api/v1/patients/p1/preferences', { headers: { ...bearer(), 'content-type': 'application/json' }, body: '{}' })).json()).toMatchObject({ upstream: 'consent' });
+    expect(
+      (
+        await call(gw.url, 'PUT', '/api/v1/patients/p1/preferences', {
+          headers: { ...bearer(), 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).json(),
+    ).toMatchObject({ upstream: 'consent' });
     expect((await call(gw.url, 'GET', '/api/v1/patients/p1/notes', { headers: bearer() })).json()).toMatchObject({ upstream: 'records' });
-    expect((await call(gw.url, 'POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json' }, body: '{}' })).json()).toMatchObject({ upstream: 'auth' });
+    expect(
+      (await call(gw.url, 'POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json' }, body: '{}' })).json(),
+    ).toMatchObject({ upstream: 'auth' });
   });
 
   it('passes the request id, a child traceparent of the same trace and the client address upstream', async () => {
@@ -101,7 +122,12 @@ describe('gateway', () => {
     const traceId = 'a'.repeat(31) + '1';
     const before = records.seen.length;
     const res = await call(gw.url, 'GET', '/api/v1/patients/p2', {
-      headers: { ...bearer(), 'x-request-id': requestId, traceparent: `00-${traceId}-${'b'.repeat(16)}-01`, 'x-forwarded-for': '203.0.113.9' },
+      headers: {
+        ...bearer(),
+        'x-request-id': requestId,
+        traceparent: `00-${traceId}-${'b'.repeat(16)}-01`,
+        'x-forwarded-for': '203.0.113.9',
+      },
     });
     expect(res.headers['x-request-id']).toBe(requestId);
     const seen = records.seen[before]!;
@@ -161,9 +187,15 @@ describe('gateway', () => {
   });
 
   it('lets public routes through without a token', async () => {
-    expect((await call(gw.url, 'POST', '/api/v1/tenants', { headers: { 'content-type': 'application/json' }, body: '{}' })).json()).toMatchObject({ upstream: 'auth' });
-    expect((await call(gw.url, 'POST', '/api/v1/auth/mfa/verify', { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
-    expect((await call(gw.url, 'POST', '/api/v1/auth/refresh', { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    expect(
+      (await call(gw.url, 'POST', '/api/v1/tenants', { headers: { 'content-type': 'application/json' }, body: '{}' })).json(),
+    ).toMatchObject({ upstream: 'auth' });
+    expect(
+      (await call(gw.url, 'POST', '/api/v1/auth/mfa/verify', { headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+    ).toBe(200);
+    expect(
+      (await call(gw.url, 'POST', '/api/v1/auth/refresh', { headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+    ).toBe(200);
     // …but not the routes next to them.
     expect((await call(gw.url, 'GET', '/api/v1/auth/me')).status).toBe(401);
     expect((await call(gw.url, 'POST', '/api/v1/auth/logout')).status).toBe(401);
@@ -177,18 +209,27 @@ describe('gateway', () => {
   });
 
   it('streams request bodies up to 1 MB and refuses bigger ones with 413, declared or chunked', async () => {
-    const ok = await call(gw.url, 'POST', '/api/v1/patients', { headers: { ...bearer(), 'content-type': 'application/json' }, body: Buffer.alloc(1024 * 1024, 0x20) });
+    const ok = await call(gw.url, 'POST', '/api/v1/patients', {
+      headers: { ...bearer(), 'content-type': 'application/json' },
+      body: Buffer.alloc(1024 * 1024, 0x20),
+    });
     expect(ok.status).toBe(201);
     expect(ok.json()).toMatchObject({ bodyBytes: 1024 * 1024 });
 
-    const declared = await call(gw.url, 'POST', '/api/v1/patients', { headers: { ...bearer(), 'content-type': 'application/json' }, body: Buffer.alloc(1024 * 1024 + 1, 0x20) });
+    const declared = await call(gw.url, 'POST', '/api/v1/patients', {
+      headers: { ...bearer(), 'content-type': 'application/json' },
+      body: Buffer.alloc(1024 * 1024 + 1, 0x20),
+    });
     expect(declared.status).toBe(413);
     expect(declared.json()).toMatchObject({ status: 413, type: 'urn:praxis:problem:payload-too-large' });
 
     const chunks = async function* () {
       for (let i = 0; i < 20; i++) yield Buffer.alloc(64 * 1024, 0x20);
     };
-    const chunked = await call(gw.url, 'POST', '/api/v1/patients', { headers: { ...bearer(), 'content-type': 'application/json' }, body: Readable.from(chunks()) });
+    const chunked = await call(gw.url, 'POST', '/api/v1/patients', {
+      headers: { ...bearer(), 'content-type': 'application/json' },
+      body: Readable.from(chunks()),
+    });
     expect(chunked.status).toBe(413);
   });
 
@@ -232,11 +273,19 @@ describe('gateway', () => {
   });
 
   it('allows CORS only for listed origins', async () => {
-    const pre = await call(gw.url, 'OPTIONS', '/api/v1/patients', { headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    const pre = await call(gw.url, 'OPTIONS', '/api/v1/patients', {
+      headers: {
+        origin: 'https://app.example.test',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('https://app.example.test');
     expect(String(pre.headers['access-control-allow-headers'])).toContain('Authorization');
-    const refused = await call(gw.url, 'OPTIONS', '/api/v1/patients', { headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'POST' } });
+    const refused = await call(gw.url, 'OPTIONS', '/api/v1/patients', {
+      headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'POST' },
+    });
     expect(refused.status).toBe(403);
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     const actual = await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: { ...bearer(), origin: 'https://app.example.test' } });
@@ -249,7 +298,10 @@ describe('gateway', () => {
   it('is not ready while a configured service is down, and says which', async () => {
     const res = await call(gw.url, 'GET', '/readyz');
     expect(res.status).toBe(503);
-    expect(res.json()).toMatchObject({ status: 'not-ready', checks: { redis: 'ok', auth: 'ok', records: 'ok', consent: 'ok', audit: 'failing' } });
+    expect(res.json()).toMatchObject({
+      status: 'not-ready',
+      checks: { redis: 'ok', auth: 'ok', records: 'ok', consent: 'ok', audit: 'failing' },
+    });
     expect((await call(gw.url, 'GET', '/livez')).status).toBe(200);
   });
 
@@ -266,7 +318,19 @@ describe('gateway', () => {
     const res = await call(gw.url, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
     const doc = res.json() as { paths: Record<string, Record<string, { tags?: string[] }>>; 'x-unavailable-services'?: string[] };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/patients', '/api/v1/patients/{id}', '/api/v1/patients/{id}/consent', '/livez', '/readyz', '/.well-known/jwks.json', '/docs']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/auth/login',
+        '/api/v1/auth/me',
+        '/api/v1/patients',
+        '/api/v1/patients/{id}',
+        '/api/v1/patients/{id}/consent',
+        '/livez',
+        '/readyz',
+        '/.well-known/jwks.json',
+        '/docs',
+      ]),
+    );
     expect(Object.keys(doc.paths).some((p) => p.includes('/internal'))).toBe(false);
     expect(doc.paths['/api/v1/patients/{id}/consent']!.get!.tags).toEqual(['consent']);
     expect(doc['x-unavailable-services']).toEqual(expect.arrayContaining(['audit', 'messaging']));
@@ -290,7 +354,10 @@ describe('gateway rate limits', () => {
 
   beforeAll(async () => {
     upstream = await fakeUpstream('records');
-    gw = await startGateway({ auth: upstream.url, records: upstream.url }, { rateLimits: { ipPerMinute: 8, authIpPerMinute: 4, userPerMinute: 5 } });
+    gw = await startGateway(
+      { auth: upstream.url, records: upstream.url },
+      { rateLimits: { ipPerMinute: 8, authIpPerMinute: 4, userPerMinute: 5 } },
+    );
   });
   afterAll(async () => {
     await gw.close();
@@ -314,12 +381,15 @@ describe('gateway rate limits', () => {
     expect(Number(last!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // Another user from the same address is not held back by the first user's limit.
     const other = gw.issuer.sign({ tid: unique('ten'), role: 'admin' });
-    expect((await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: fromIp(ip, { authorization: `Bearer ${other}` }) })).status).toBe(200);
+    expect((await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: fromIp(ip, { authorization: `Bearer ${other}` }) })).status).toBe(
+      200,
+    );
   });
 
   it('limits each client address', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: fromIp('198.51.100.20') })).status);
+    for (let i = 0; i < 10; i++)
+      statuses.push((await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: fromIp('198.51.100.20') })).status);
     // Unauthenticated requests still count against the address (401 until it is spent).
     expect(statuses.slice(0, 8).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(8)).toEqual([429, 429]);
@@ -334,7 +404,15 @@ describe('gateway rate limits', () => {
 
   it('limits the public auth endpoints per address more tightly', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await call(gw.url, 'POST', '/api/v1/auth/login', { headers: fromIp('198.51.100.30', { 'content-type': 'application/json' }), body: '{}' })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (
+          await call(gw.url, 'POST', '/api/v1/auth/login', {
+            headers: fromIp('198.51.100.30', { 'content-type': 'application/json' }),
+            body: '{}',
+          })
+        ).status,
+      );
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 });
@@ -400,7 +478,10 @@ describe('gateway readiness on Redis alone', () => {
 
   beforeAll(async () => {
     upstream = await fakeUpstream('records');
-    gw = await startGateway({ auth: upstream.url, records: upstream.url, audit: `http://127.0.0.1:${await deadPort()}` }, { readiness: 'redis' });
+    gw = await startGateway(
+      { auth: upstream.url, records: upstream.url, audit: `http://127.0.0.1:${await deadPort()}` },
+      { readiness: 'redis' },
+    );
   });
   afterAll(async () => {
     await gw.close();
@@ -429,7 +510,9 @@ describe('gateway with no trusted proxy in front', () => {
 
   it('replaces a client-made X-Forwarded-For with the address it really sees', async () => {
     const t = gw.issuer.sign({ tid: unique('ten'), role: 'admin' });
-    await call(gw.url, 'GET', '/api/v1/patients/p1', { headers: { authorization: `Bearer ${t}`, 'x-forwarded-for': '203.0.113.66', forwarded: 'for=203.0.113.66' } });
+    await call(gw.url, 'GET', '/api/v1/patients/p1', {
+      headers: { authorization: `Bearer ${t}`, 'x-forwarded-for': '203.0.113.66', forwarded: 'for=203.0.113.66' },
+    });
     const seen = upstream.seen.at(-1)!;
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers.forwarded).toBeUndefined();

@@ -27,7 +27,10 @@ export interface FakeUpstream {
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void | Promise<void>;
 
 /** A service stand-in: answers /readyz, /openapi.json, and echoes anything else as JSON. */
-export async function fakeUpstream(name: string, opts: { openapi?: unknown; ready?: boolean; handler?: Handler } = {}): Promise<FakeUpstream> {
+export async function fakeUpstream(
+  name: string,
+  opts: { openapi?: unknown; ready?: boolean; handler?: Handler } = {},
+): Promise<FakeUpstream> {
   const seen: SeenRequest[] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -38,7 +41,9 @@ export async function fakeUpstream(name: string, opts: { openapi?: unknown; read
     }
     const body = Buffer.concat(chunks);
     if (req.url === '/readyz') {
-      res.writeHead(opts.ready === false ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: opts.ready === false ? 'not-ready' : 'ready' }));
+      res
+        .writeHead(opts.ready === false ? 503 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: opts.ready === false ? 'not-ready' : 'ready' }));
       return;
     }
     if (req.url === '/openapi.json' && opts.openapi) {
@@ -106,7 +111,11 @@ export async function startGateway(
   // A Redis that is away is simply never connected: commands fail at once, as in an outage.
   if (!overrides.redisUrl) await redis.connect();
   else redis.disconnect();
-  const upstreams = new Upstreams(urls, { connectTimeoutMs: 500, responseTimeoutMs: overrides.responseTimeoutMs ?? 1_000, connections: 16 });
+  const upstreams = new Upstreams(urls, {
+    connectTimeoutMs: 500,
+    responseTimeoutMs: overrides.responseTimeoutMs ?? 1_000,
+    connections: 16,
+  });
   const { responseTimeoutMs: _r, redisUrl: _u, ...deps } = overrides;
   const app = createGatewayApp({
     logger: testLogger('gateway'),
@@ -159,10 +168,26 @@ export function rawGet(base: string, path: string, headers: Record<string, strin
 }
 
 /** Any method, any header, any body; never throws on status. */
-export async function call(base: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer | AsyncIterable<Buffer> } = {}): Promise<Answer> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: string | Buffer | AsyncIterable<Buffer> } = {},
+): Promise<Answer> {
   const started = Date.now();
   // One connection per call (reset): nothing lingers in keep-alive once a suite ends.
-  const res = await request(base + path, { method: method as 'GET', headers: opts.headers ?? {}, body: (opts.body ?? null) as string | null, reset: true });
+  const res = await request(base + path, {
+    method: method as 'GET',
+    headers: opts.headers ?? {},
+    body: (opts.body ?? null) as string | null,
+    reset: true,
+  });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown>, ms: Date.now() - started };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    json: () => JSON.parse(text) as Record<string, unknown>,
+    ms: Date.now() - started,
+  };
 }

@@ -23,9 +23,11 @@ const log = (...a: unknown[]) => console.log('[bench:messaging]', ...a);
 async function pool<T>(n: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    for (let i = next++; i < n; i = next++) out[i] = await fn(i);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await fn(i);
+    }),
+  );
   return out;
 }
 
@@ -55,42 +57,76 @@ async function main(): Promise<void> {
     const before = h.twilio.stats.accepted;
     t0 = Date.now();
     const statuses = await pool(MESSAGES, async (i) => {
-      const r = await fetch(`${h.url}/api/v1/messages`, { method: 'POST', headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' }, body: JSON.stringify({ patientId: p.id, channel: 'sms', body: `Benchmark text ${i}` }) });
+      const r = await fetch(`${h.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' },
+        body: JSON.stringify({ patientId: p.id, channel: 'sms', body: `Benchmark text ${i}` }),
+      });
       await r.arrayBuffer();
       return r.status;
     });
     const acceptedMs = Date.now() - t0;
-    await waitFor(() => h.twilio.stats.accepted - before >= MESSAGES || undefined, { what: 'every text at the simulator', timeoutMs: 600_000, intervalMs: 200 });
+    await waitFor(() => h.twilio.stats.accepted - before >= MESSAGES || undefined, {
+      what: 'every text at the simulator',
+      timeoutMs: 600_000,
+      intervalMs: 200,
+    });
     const sentMs = Date.now() - t0;
     const accepted = { perSec: +(MESSAGES / (acceptedMs / 1000)).toFixed(1), ok: statuses.filter((s) => s === 202).length };
     const sent = { perSec: +(MESSAGES / (sentMs / 1000)).toFixed(1) };
     log(`service: accepted ${accepted.perSec}/s (${accepted.ok}×202), sent ${sent.perSec}/s end to end; raw ${rawPerSec.toFixed(0)}/s`);
-    Object.assign(results, { raw: { perSec: +rawPerSec.toFixed(1) }, accepted, sent, ratios: { acceptedVsRaw: +(accepted.perSec / rawPerSec).toFixed(3), sentVsRaw: +(sent.perSec / rawPerSec).toFixed(3) } });
+    Object.assign(results, {
+      raw: { perSec: +rawPerSec.toFixed(1) },
+      accepted,
+      sent,
+      ratios: { acceptedVsRaw: +(accepted.perSec / rawPerSec).toFixed(3), sentVsRaw: +(sent.perSec / rawPerSec).toFixed(3) },
+    });
 
     // 3. Fail-over: the primary fails; time to the first text accepted by the secondary.
     h.twilio.behaviour.mode = 'fail';
     const vBefore = h.vonage.stats.accepted;
     t0 = Date.now();
-    await fetch(`${h.url}/api/v1/messages`, { method: 'POST', headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' }, body: JSON.stringify({ patientId: p.id, channel: 'sms', body: 'after the primary failed' }) }).then((r) => r.arrayBuffer());
-    await waitFor(() => h.vonage.stats.accepted > vBefore || undefined, { what: 'a text via the secondary', timeoutMs: 60_000, intervalMs: 20 });
+    await fetch(`${h.url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ patientId: p.id, channel: 'sms', body: 'after the primary failed' }),
+    }).then((r) => r.arrayBuffer());
+    await waitFor(() => h.vonage.stats.accepted > vBefore || undefined, {
+      what: 'a text via the secondary',
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    });
     const failoverMs = Date.now() - t0;
     h.twilio.behaviour.mode = 'ok';
     log(`fail-over: first text via the secondary ${failoverMs} ms after the primary failed (aim < 5000)`);
     results.failover = { ms: failoverMs, aimMs: 5_000, met: failoverMs < 5_000 };
 
     // 2. A batch.
-    const tpl = await fetch(`${h.recordsUrl}/api/v1/templates`, { method: 'POST', headers: { ...bearer(t.admin.token), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench', channel: 'sms', body: 'Clinic closed on Friday. Ref {{patient.ref}}.' }) });
+    const tpl = await fetch(`${h.recordsUrl}/api/v1/templates`, {
+      method: 'POST',
+      headers: { ...bearer(t.admin.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bench', channel: 'sms', body: 'Clinic closed on Friday. Ref {{patient.ref}}.' }),
+    });
     const templateId = ((await tpl.json()) as { id: string }).id;
     t0 = Date.now();
     const ids = await pool(BATCH, async () => (await h.patient(t, { mobile: mobile() })).id);
     log(`made ${BATCH} patients in records in ${Date.now() - t0} ms`);
     // The primary's circuit is still open (30 s): the batch goes through the secondary.
     t0 = Date.now();
-    const start = await fetch(`${h.url}/api/v1/message-batches`, { method: 'POST', headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'sms', templateId, patientIds: ids }) });
+    const start = await fetch(`${h.url}/api/v1/message-batches`, {
+      method: 'POST',
+      headers: { ...bearer(t.receptionist.token), 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'sms', templateId, patientIds: ids }),
+    });
     const batchId = ((await start.json()) as { id: string }).id;
     const final = await waitFor(
       async () => {
-        const v = (await (await fetch(`${h.url}/api/v1/message-batches/${batchId}`, { headers: bearer(t.receptionist.token) })).json()) as { status: string; sent: number; failed: number; blocked: number };
+        const v = (await (await fetch(`${h.url}/api/v1/message-batches/${batchId}`, { headers: bearer(t.receptionist.token) })).json()) as {
+          status: string;
+          sent: number;
+          failed: number;
+          blocked: number;
+        };
         return v.status === 'completed' ? v : undefined;
       },
       { what: 'batch completed', timeoutMs: 3_600_000, intervalMs: 1_000 },

@@ -39,14 +39,12 @@ describe('a batch survives the messaging process being killed', () => {
         req.on('data', (c) => (raw += c));
         req.on('end', () => {
           const { tenantId } = JSON.parse(raw) as { tenantId: string };
-          res
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end(
-              JSON.stringify({
-                accessToken: h.issuer.sign({ tid: tenantId, role: 'service', sub: 'messaging', amr: ['svc'] }),
-                expiresIn: 600,
-              }),
-            );
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              accessToken: h.issuer.sign({ tid: tenantId, role: 'service', sub: 'messaging', amr: ['svc'] }),
+              expiresIn: 600,
+            }),
+          );
         });
         return;
       }

@@ -24,7 +24,8 @@ export function ferretDataDir(): string {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const url = args.find((a) => a.startsWith('--sqlite-url=file:'));
       const port = new URL(infra.mongoUrl).port || '27017';
-      if (url && args.some((a) => a.startsWith('--listen-addr=') && a.endsWith(`:${port}`))) return url.slice('--sqlite-url=file:'.length).replace(/\/$/, '');
+      if (url && args.some((a) => a.startsWith('--listen-addr=') && a.endsWith(`:${port}`)))
+        return url.slice('--sqlite-url=file:'.length).replace(/\/$/, '');
     } catch {
       // a process that ended meanwhile
     }

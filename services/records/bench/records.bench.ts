@@ -26,7 +26,14 @@ const CONNECTIONS = arg('connections', 10);
 const SEED = 100;
 const log = (...a: unknown[]) => console.log('[records bench]', ...a);
 
-const person = { givenName: 'Bench', familyName: 'Mark', birthDate: '1980-01-01', email: 'bench@example.org', mobile: '+447700900000', address: { line1: '1 Bench St', city: 'Leeds', postcode: 'LS1 1AA' } };
+const person = {
+  givenName: 'Bench',
+  familyName: 'Mark',
+  birthDate: '1980-01-01',
+  email: 'bench@example.org',
+  mobile: '+447700900000',
+  address: { line1: '1 Bench St', city: 'Leeds', postcode: 'LS1 1AA' },
+};
 
 interface Phase {
   perSec: number;
@@ -70,7 +77,13 @@ async function cannon(opts: autocannon.Options, seconds: number): Promise<Phase>
 
 /** Two halves combined: rate over both, the worse p50/p99 (conservative). */
 function merge(a: Phase, b: Phase): Phase {
-  return { perSec: Math.round((a.perSec + b.perSec) / 2), p50Ms: Math.max(a.p50Ms, b.p50Ms), p99Ms: Math.max(a.p99Ms, b.p99Ms), ops: a.ops + b.ops, errors: a.errors + b.errors };
+  return {
+    perSec: Math.round((a.perSec + b.perSec) / 2),
+    p50Ms: Math.max(a.p50Ms, b.p50Ms),
+    p99Ms: Math.max(a.p99Ms, b.p99Ms),
+    ops: a.ops + b.ops,
+    errors: a.errors + b.errors,
+  };
 }
 
 /**
@@ -110,17 +123,33 @@ async function main(): Promise<void> {
   const raw = new mongoose.mongo.MongoClient(infra.mongoUrl, { maxPoolSize: 20 });
   await raw.connect();
   const rawPatients = raw.db(rawDbName).collection('patients');
-  const results: Record<string, unknown> = { seconds: SECONDS, connections: CONNECTIONS, seeded: SEED, cpus: (await import('node:os')).cpus().length, startedAt: new Date().toISOString() };
+  const results: Record<string, unknown> = {
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    seeded: SEED,
+    cpus: (await import('node:os')).cpus().length,
+    startedAt: new Date().toISOString(),
+  };
 
   try {
     // Seed both sides with the same number of patients; the raw side gets documents of the
     // same shape and size as the service stores (sealed fields, blind index, ref).
     const ids: string[] = [];
     for (let i = 0; i < SEED; i += 25) {
-      const batch = await Promise.all(Array.from({ length: 25 }, () => fetch(`${url}/api/v1/patients`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.admin.token}` }, body: JSON.stringify(person) }).then((r) => r.json() as Promise<{ id: string }>)));
+      const batch = await Promise.all(
+        Array.from({ length: 25 }, () =>
+          fetch(`${url}/api/v1/patients`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.admin.token}` },
+            body: JSON.stringify(person),
+          }).then((r) => r.json() as Promise<{ id: string }>),
+        ),
+      );
       ids.push(...batch.map((p) => p.id));
     }
-    const sample = (await mongo.collection('patients').findOne({ _id: ids[0] as never }, { projection: { _outbox: 0, _outboxPending: 0 } }))!;
+    const sample = (await mongo
+      .collection('patients')
+      .findOne({ _id: ids[0] as never }, { projection: { _outbox: 0, _outboxPending: 0 } }))!;
     const rawDoc = (id: string) => ({ ...sample, _id: id, ref: `PX-${randomBytes(4).toString('hex').toUpperCase()}` });
     await rawPatients.createIndex({ tenantId: 1, ref: 1 }, { unique: true });
     await rawPatients.createIndex({ tenantId: 1, familyNameIdx: 1 });
@@ -132,8 +161,22 @@ async function main(): Promise<void> {
     // ---- reads ----
     let n = 0;
     const reads = await abba(
-      () => closedLoop((i) => rawPatients.findOne({ _id: rawIds[i % rawIds.length] as never, tenantId: sample.tenantId }), half, CONNECTIONS),
-      () => cannon({ url, requests: [{ method: 'GET', headers: { authorization: `Bearer ${tenant.clinician.token}` }, setupRequest: (req) => ({ ...req, path: `/api/v1/patients/${ids[n++ % ids.length]}` }) }] }, half),
+      () =>
+        closedLoop((i) => rawPatients.findOne({ _id: rawIds[i % rawIds.length] as never, tenantId: sample.tenantId }), half, CONNECTIONS),
+      () =>
+        cannon(
+          {
+            url,
+            requests: [
+              {
+                method: 'GET',
+                headers: { authorization: `Bearer ${tenant.clinician.token}` },
+                setupRequest: (req) => ({ ...req, path: `/api/v1/patients/${ids[n++ % ids.length]}` }),
+              },
+            ],
+          },
+          half,
+        ),
     );
     const rawRead = reads.raw;
     const serviceRead = reads.service;
@@ -144,7 +187,21 @@ async function main(): Promise<void> {
     let m = 0;
     const creates = await abba(
       () => closedLoop(() => rawPatients.insertOne(rawDoc(`raw_${run}_c${m++}`) as never), half, CONNECTIONS),
-      () => cannon({ url, requests: [{ method: 'POST', path: '/api/v1/patients', headers: { authorization: `Bearer ${tenant.receptionist.token}`, 'content-type': 'application/json' }, body: JSON.stringify(person) }] }, half),
+      () =>
+        cannon(
+          {
+            url,
+            requests: [
+              {
+                method: 'POST',
+                path: '/api/v1/patients',
+                headers: { authorization: `Bearer ${tenant.receptionist.token}`, 'content-type': 'application/json' },
+                body: JSON.stringify(person),
+              },
+            ],
+          },
+          half,
+        ),
     );
     const rawCreate = creates.raw;
     const serviceCreate = creates.service;

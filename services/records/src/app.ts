@@ -1,6 +1,20 @@
 // Builds the records service from its dependencies (main.ts passes the real ones; tests
 // build it the same way with their own database, bus and token issuer).
-import { type Authenticator, type Bus, type HttpAppOptions, type KekConfig, KekRing, type Logger, type Metrics, ApiRouter, KeyedSerialiser, MongoIdempotencyStore, OutboxRelay, createHttpApp, serialisedCollection } from '@praxis/platform';
+import {
+  type Authenticator,
+  type Bus,
+  type HttpAppOptions,
+  type KekConfig,
+  KekRing,
+  type Logger,
+  type Metrics,
+  ApiRouter,
+  KeyedSerialiser,
+  MongoIdempotencyStore,
+  OutboxRelay,
+  createHttpApp,
+  serialisedCollection,
+} from '@praxis/platform';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import { Events } from './common/events';
@@ -88,7 +102,14 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   subjectDataRoutes(api, subjectData);
   contactRoutes(api, { patients, templates, events, assertTenantActive: (tenantId) => keys.tenantKey(tenantId) });
 
-  const app = createHttpApp({ service: 'records', logger: deps.logger, metrics: deps.metrics, readiness: deps.readiness ?? {}, routers: [api], ...deps.http });
+  const app = createHttpApp({
+    service: 'records',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: deps.readiness ?? {},
+    routers: [api],
+    ...deps.http,
+  });
 
   return {
     app,

@@ -30,8 +30,12 @@ describe('records configuration', () => {
   });
 
   it('refuses a consumer prefix that would make odd queue names', () => {
-    expect(loadRecordsConfig({ ...base, KEK: key(), KEK_ID: 'k', RECORDS_CONSUMER_PREFIX: 'e2e-1-' }).RECORDS_CONSUMER_PREFIX).toBe('e2e-1-');
-    expect(() => loadRecordsConfig({ ...base, KEK: key(), KEK_ID: 'k', RECORDS_CONSUMER_PREFIX: 'Bad.Name' })).toThrow(/RECORDS_CONSUMER_PREFIX/);
+    expect(loadRecordsConfig({ ...base, KEK: key(), KEK_ID: 'k', RECORDS_CONSUMER_PREFIX: 'e2e-1-' }).RECORDS_CONSUMER_PREFIX).toBe(
+      'e2e-1-',
+    );
+    expect(() => loadRecordsConfig({ ...base, KEK: key(), KEK_ID: 'k', RECORDS_CONSUMER_PREFIX: 'Bad.Name' })).toThrow(
+      /RECORDS_CONSUMER_PREFIX/,
+    );
   });
 
   it('lets the rotation command run with only the database and the keys', () => {

@@ -11,14 +11,20 @@ export const recordsConfigSchema = baseServiceConfig.extend({
    * Prefix of the bus consumers' names (queues `records.<prefix>erasure-requests`, …), so a
    * test or e2e run can consume privately beside a running records service. Empty in production.
    */
-  RECORDS_CONSUMER_PREFIX: z.string().regex(/^([a-z0-9-]{1,40}-)?$/, 'lowercase letters, digits and dashes, ending in a dash').default(''),
+  RECORDS_CONSUMER_PREFIX: z
+    .string()
+    .regex(/^([a-z0-9-]{1,40}-)?$/, 'lowercase letters, digits and dashes, ending in a dash')
+    .default(''),
 });
 export type RecordsConfig = z.infer<typeof recordsConfigSchema>;
 
 /** What the key-rotation CLI needs: the database and the keys, nothing else. */
 export const cliConfigSchema = z.object({
   MONGO_URL: configFields.mongoUrl,
-  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).optional(),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/)
+    .optional(),
   LOG_LEVEL: configFields.logLevel,
   ...kekConfigFields,
 });

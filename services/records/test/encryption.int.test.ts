@@ -46,21 +46,45 @@ describe('encryption at rest', () => {
     const created = await api()
       .post('/api/v1/patients')
       .set(bearer(t.clinician.token))
-      .send({ givenName: m.given, familyName: m.family, birthDate: '1931-07-13', email: m.email, mobile: '+447700987654', address: { line1: m.line1, city: m.city, postcode: m.postcode } });
+      .send({
+        givenName: m.given,
+        familyName: m.family,
+        birthDate: '1931-07-13',
+        email: m.email,
+        mobile: '+447700987654',
+        address: { line1: m.line1, city: m.city, postcode: m.postcode },
+      });
     expect(created.status).toBe(201);
-    const note = await api().post(`/api/v1/patients/${created.body.id}/notes`).set(bearer(t.clinician.token)).send({ title: m.title, body: m.body });
+    const note = await api()
+      .post(`/api/v1/patients/${created.body.id}/notes`)
+      .set(bearer(t.clinician.token))
+      .send({ title: m.title, body: m.body });
     expect(note.status).toBe(201);
-    expect((await api().post(`/api/v1/patients/${created.body.id}/notes/${note.body.id}/amendments`).set(bearer(t.clinician.token)).send({ title: m.title, body: m.amended })).status).toBe(201);
+    expect(
+      (
+        await api()
+          .post(`/api/v1/patients/${created.body.id}/notes/${note.body.id}/amendments`)
+          .set(bearer(t.clinician.token))
+          .send({ title: m.title, body: m.amended })
+      ).status,
+    ).toBe(201);
     // Reads and a search, so whatever the service writes on access is on disk too.
-    expect((await api().get(`/api/v1/patients?familyName=${m.family.toLowerCase()}`).set(bearer(t.clinician.token))).body.items).toHaveLength(1);
-    expect((await api().get(`/api/v1/patients/${created.body.id}/notes/${note.body.id}`).set(bearer(t.clinician.token))).body.body).toBe(m.amended);
+    expect(
+      (await api().get(`/api/v1/patients?familyName=${m.family.toLowerCase()}`).set(bearer(t.clinician.token))).body.items,
+    ).toHaveLength(1);
+    expect((await api().get(`/api/v1/patients/${created.body.id}/notes/${note.body.id}`).set(bearer(t.clinician.token))).body.body).toBe(
+      m.amended,
+    );
 
     const raw = await h.records.patients.rawDocument(t.tenantId, created.body.id);
-    const bytes = await waitFor(async () => {
-      const b = await rawDatabaseBytes(h.dbName);
-      // Positive control: the plain ref is in the files, so the search does see the data.
-      return b.includes(Buffer.from(created.body.ref)) && b.includes(Buffer.from(String((raw!.familyNameIdx as string)))) ? b : undefined;
-    }, { what: 'the patient in the database files' });
+    const bytes = await waitFor(
+      async () => {
+        const b = await rawDatabaseBytes(h.dbName);
+        // Positive control: the plain ref is in the files, so the search does see the data.
+        return b.includes(Buffer.from(created.body.ref)) && b.includes(Buffer.from(String(raw!.familyNameIdx as string))) ? b : undefined;
+      },
+      { what: 'the patient in the database files' },
+    );
 
     for (const [what, value] of Object.entries(m)) {
       for (const form of [value, value.toLowerCase(), value.toUpperCase()]) {
@@ -69,7 +93,11 @@ describe('encryption at rest', () => {
     }
     // The blind index is keyed: neither the name nor an unkeyed hash of it is stored.
     const normalised = m.family.toLowerCase();
-    for (const unkeyed of [createHash('sha256').update(normalised).digest('hex'), createHash('sha256').update(normalised).digest('base64url'), createHash('sha256').update(`patient.familyName\u0000${normalised}`).digest('base64url')]) {
+    for (const unkeyed of [
+      createHash('sha256').update(normalised).digest('hex'),
+      createHash('sha256').update(normalised).digest('base64url'),
+      createHash('sha256').update(`patient.familyName\u0000${normalised}`).digest('base64url'),
+    ]) {
       expect(bytes.includes(Buffer.from(unkeyed))).toBe(false);
     }
     expect(String(raw!.familyNameIdx)).not.toContain(m.family);
@@ -80,9 +108,18 @@ describe('encryption at rest', () => {
   });
 
   it('stores the key id with every ciphertext, and each field is bound to its record', async () => {
-    const created = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Kim', familyName: 'Keyed', birthDate: '1990-01-01' });
-    const other = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Lee', familyName: 'Keyed', birthDate: '1991-01-01' });
-    const raw = (await h.records.patients.rawDocument(t.tenantId, created.body.id)) as { keyId: string; pii: Record<string, { kid: string; ct: string }> };
+    const created = await api()
+      .post('/api/v1/patients')
+      .set(bearer(t.admin.token))
+      .send({ givenName: 'Kim', familyName: 'Keyed', birthDate: '1990-01-01' });
+    const other = await api()
+      .post('/api/v1/patients')
+      .set(bearer(t.admin.token))
+      .send({ givenName: 'Lee', familyName: 'Keyed', birthDate: '1991-01-01' });
+    const raw = (await h.records.patients.rawDocument(t.tenantId, created.body.id)) as {
+      keyId: string;
+      pii: Record<string, { kid: string; ct: string }>;
+    };
     expect(raw.keyId).toMatch(/^pk_/);
     for (const sealed of Object.values(raw.pii)) {
       expect(sealed.kid).toBe(raw.keyId);
@@ -97,24 +134,44 @@ describe('encryption at rest', () => {
     // FerretDB updates are not isolated: let the relay finish with the document first, so
     // its clean-up cannot overwrite the tampering (see libs/platform/src/serial.ts).
     const patients = h.mongo.collection('patients');
-    await waitFor(async () => (await patients.countDocuments({ _id: other.body.id as never, _outboxPending: true })) === 0, { what: 'relay done with the patient' });
+    await waitFor(async () => (await patients.countDocuments({ _id: other.body.id as never, _outboxPending: true })) === 0, {
+      what: 'relay done with the patient',
+    });
     const moved = { ...raw.pii.givenName, kid: otherRaw.keyId };
     await patients.updateOne({ _id: other.body.id as never }, { $set: { 'pii.givenName': moved } });
-    expect(((await patients.findOne({ _id: other.body.id as never })) as { pii: { givenName: unknown } } | null)?.pii.givenName).toEqual(moved);
+    expect(((await patients.findOne({ _id: other.body.id as never })) as { pii: { givenName: unknown } } | null)?.pii.givenName).toEqual(
+      moved,
+    );
     h.records.keys.clearCache();
     expect((await api().get(`/api/v1/patients/${other.body.id}`).set(bearer(t.admin.token))).status).toBe(500);
   });
 
   it('rotate-kek re-wraps tenant keys under a new KEK without touching the data', async () => {
-    const created = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Rory', familyName: 'Rotated', birthDate: '1980-03-03', email: 'rory@example.org' });
+    const created = await api()
+      .post('/api/v1/patients')
+      .set(bearer(t.admin.token))
+      .send({ givenName: 'Rory', familyName: 'Rotated', birthDate: '1980-03-03', email: 'rory@example.org' });
     const second = h.tenant();
-    expect((await api().post('/api/v1/patients').set(bearer(second.admin.token)).send({ givenName: 'Sam', familyName: 'Second', birthDate: '1980-03-03' })).status).toBe(201);
+    expect(
+      (
+        await api()
+          .post('/api/v1/patients')
+          .set(bearer(second.admin.token))
+          .send({ givenName: 'Sam', familyName: 'Second', birthDate: '1980-03-03' })
+      ).status,
+    ).toBe(201);
     const data = { projection: { _outbox: 0, _outboxPending: 0 } };
     const before = await h.mongo.collection('patients').findOne({ _id: created.body.id as never }, data);
     const patientKeysBefore = await h.mongo.collection('patient_keys').find({ tenantId: t.tenantId }).toArray();
 
     const newKek = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-2' };
-    const env = { MONGO_URL: 'mongodb://127.0.0.1:27017', MONGO_DB: h.dbName, LOG_LEVEL: 'silent', ...newKek, KEK_PREVIOUS: `${h.kek.KEK_ID}:${h.kek.KEK}` };
+    const env = {
+      MONGO_URL: 'mongodb://127.0.0.1:27017',
+      MONGO_DB: h.dbName,
+      LOG_LEVEL: 'silent',
+      ...newKek,
+      KEK_PREVIOUS: `${h.kek.KEK_ID}:${h.kek.KEK}`,
+    };
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(await runCli(['rotate-kek'], env)).toBe(0);
     expect(JSON.parse(String(log.mock.calls[0]![0]))).toMatchObject({ kekId: 'test-kek-2', rewrapped: expect.any(Number) });
@@ -122,7 +179,10 @@ describe('encryption at rest', () => {
     expect(JSON.parse(String(log.mock.calls[1]![0]))).toMatchObject({ rewrapped: 0 });
     log.mockRestore();
 
-    for (const doc of await h.mongo.collection('tenant_keys').find({ _id: { $in: [t.tenantId, second.tenantId] as never[] } }).toArray()) {
+    for (const doc of await h.mongo
+      .collection('tenant_keys')
+      .find({ _id: { $in: [t.tenantId, second.tenantId] as never[] } })
+      .toArray()) {
       expect(doc.wrapped.kid).toBe('test-kek-2');
       expect(doc.rotatedAt).toBeInstanceOf(Date);
     }

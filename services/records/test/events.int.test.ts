@@ -24,12 +24,22 @@ describe('events: every change through the outbox, every read recorded before th
     await api().patch(`/api/v1/patients/${id}`).set(bearer(t.admin.token)).send({ email: 'new@example.org' });
 
     const c = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.created' && e.data.patientId === id, 'patient.created');
-    expect(c).toMatchObject({ actor: { kind: 'user', id: t.receptionist.id }, subject: { patientId: id }, data: { patientId: id, test: false } });
-    const v = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.viewed' && e.actor.id === t.clinician.id, 'patient.viewed');
+    expect(c).toMatchObject({
+      actor: { kind: 'user', id: t.receptionist.id },
+      subject: { patientId: id },
+      data: { patientId: id, test: false },
+    });
+    const v = await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.patient.viewed' && e.actor.id === t.clinician.id,
+      'patient.viewed',
+    );
     expect(v).toMatchObject({ subject: { patientId: id }, data: { patientId: id } });
     const s = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.searched', 'patient.searched');
     expect(s.data).toEqual({ by: 'familyName', results: 1 });
-    await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.viewed' && e.actor.id === t.admin.id && e.correlationId === s.correlationId, 'view per search result');
+    await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.patient.viewed' && e.actor.id === t.admin.id && e.correlationId === s.correlationId,
+      'view per search result',
+    );
     const u = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.updated', 'patient.updated');
     expect(u.data).toEqual({ patientId: id, fields: ['email'] });
 
@@ -41,31 +51,55 @@ describe('events: every change through the outbox, every read recorded before th
 
   it('publishes note created, amended and viewed events without any note text', async () => {
     const patientId = (await api().post('/api/v1/patients').set(bearer(t.admin.token)).send(names)).body.id;
-    const note = await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Secret title', body: 'Secret body' });
-    await api().post(`/api/v1/patients/${patientId}/notes/${note.body.id}/amendments`).set(bearer(t.clinician.token)).send({ title: 'Secret title', body: 'Secret body 2' });
+    const note = await api()
+      .post(`/api/v1/patients/${patientId}/notes`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Secret title', body: 'Secret body' });
+    await api()
+      .post(`/api/v1/patients/${patientId}/notes/${note.body.id}/amendments`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Secret title', body: 'Secret body 2' });
     await api().get(`/api/v1/patients/${patientId}/notes/${note.body.id}`).set(bearer(t.admin.token));
     await api().get(`/api/v1/patients/${patientId}/notes`).set(bearer(t.admin.token));
     const noteId = note.body.id;
-    expect((await h.waitForEvent((e) => mine(e) && e.type === 'records.note.created' && e.data.noteId === noteId, 'note.created')).data).toEqual({ patientId, noteId, version: 1 });
-    expect((await h.waitForEvent((e) => mine(e) && e.type === 'records.note.amended' && e.data.noteId === noteId, 'note.amended')).data).toEqual({ patientId, noteId, version: 2 });
+    expect(
+      (await h.waitForEvent((e) => mine(e) && e.type === 'records.note.created' && e.data.noteId === noteId, 'note.created')).data,
+    ).toEqual({ patientId, noteId, version: 1 });
+    expect(
+      (await h.waitForEvent((e) => mine(e) && e.type === 'records.note.amended' && e.data.noteId === noteId, 'note.amended')).data,
+    ).toEqual({ patientId, noteId, version: 2 });
     await h.waitForEvent((e) => mine(e) && e.type === 'records.note.viewed' && e.data.noteId === noteId, 'note.viewed (one)');
-    await h.waitForEvent((e) => mine(e) && e.type === 'records.note.viewed' && e.data.patientId === patientId && e.data.noteId === undefined, 'note.viewed (list)');
+    await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.note.viewed' && e.data.patientId === patientId && e.data.noteId === undefined,
+      'note.viewed (list)',
+    );
     expect(JSON.stringify(h.events.filter(mine))).not.toMatch(/Secret/);
   });
 
   it('publishes template created and rendered events', async () => {
     const patientId = (await api().post('/api/v1/patients').set(bearer(t.admin.token)).send(names)).body.id;
-    const tpl = (await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({ name: 'T', channel: 'sms', body: '{{patient.ref}}' })).body.id;
+    const tpl = (
+      await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({ name: 'T', channel: 'sms', body: '{{patient.ref}}' })
+    ).body.id;
     await api().post(`/api/v1/templates/${tpl}/render`).set(bearer(t.receptionist.token)).send({ patientId });
     await h.waitForEvent((e) => mine(e) && e.type === 'records.template.created' && e.data.templateId === tpl, 'template.created');
-    const r = await h.waitForEvent((e) => mine(e) && e.type === 'records.template.rendered' && e.data.templateId === tpl, 'template.rendered');
+    const r = await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.template.rendered' && e.data.templateId === tpl,
+      'template.rendered',
+    );
     expect(r).toMatchObject({ actor: { id: t.receptionist.id }, subject: { patientId }, data: { templateId: tpl, patientId } });
   });
 
   it('marks support-mode access with the real actor', async () => {
     const token = t.support('settings');
-    const created = await api().post('/api/v1/patients').set(bearer(token)).send({ ...names, test: true });
-    const e = await h.waitForEvent((x) => mine(x) && x.type === 'records.patient.created' && x.data.patientId === created.body.id, 'support create');
+    const created = await api()
+      .post('/api/v1/patients')
+      .set(bearer(token))
+      .send({ ...names, test: true });
+    const e = await h.waitForEvent(
+      (x) => mine(x) && x.type === 'records.patient.created' && x.data.patientId === created.body.id,
+      'support create',
+    );
     expect(e.actor).toMatchObject({ kind: 'support', onBehalfOf: t.tenantId });
   });
 
@@ -87,8 +121,15 @@ describe('events: every change through the outbox, every read recorded before th
       await new Promise((r) => setTimeout(r, 300));
       expect(h.events.some((e) => e.subject?.patientId === id)).toBe(false);
       h.records.relay.start();
-      await waitFor(() => h.events.some((e) => e.type === 'records.patient.created' && e.subject?.patientId === id) && new Set(h.events.filter((e) => e.type === 'records.patient.viewed' && e.subject?.patientId === id).map((e) => e.id)).size === 8, { what: 'every event after restart' });
-      await waitFor(async () => (await h.mongo.collection('patients').countDocuments({ _id: id as never, _outboxPending: true })) === 0, { what: 'outbox drained' });
+      await waitFor(
+        () =>
+          h.events.some((e) => e.type === 'records.patient.created' && e.subject?.patientId === id) &&
+          new Set(h.events.filter((e) => e.type === 'records.patient.viewed' && e.subject?.patientId === id).map((e) => e.id)).size === 8,
+        { what: 'every event after restart' },
+      );
+      await waitFor(async () => (await h.mongo.collection('patients').countDocuments({ _id: id as never, _outboxPending: true })) === 0, {
+        what: 'outbox drained',
+      });
     } finally {
       h.records.relay.start();
     }

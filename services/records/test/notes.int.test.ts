@@ -11,14 +11,29 @@ describe('clinical notes: versioned, never overwritten', () => {
   beforeAll(async () => {
     h = await startHarness();
     t = h.tenant();
-    patientId = (await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Nora', familyName: 'Notes', birthDate: '1960-06-06' })).body.id;
+    patientId = (
+      await api()
+        .post('/api/v1/patients')
+        .set(bearer(t.admin.token))
+        .send({ givenName: 'Nora', familyName: 'Notes', birthDate: '1960-06-06' })
+    ).body.id;
   });
   afterAll(() => h.close());
 
   it('writes a note and reads it back, as on create', async () => {
-    const res = await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Consultation', body: 'BP 120/80.\nReview in 6 weeks.' });
+    const res = await api()
+      .post(`/api/v1/patients/${patientId}/notes`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Consultation', body: 'BP 120/80.\nReview in 6 weeks.' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ id: expect.any(String), patientId, title: 'Consultation', body: 'BP 120/80.\nReview in 6 weeks.', authorId: t.clinician.id, version: 1 });
+    expect(res.body).toMatchObject({
+      id: expect.any(String),
+      patientId,
+      title: 'Consultation',
+      body: 'BP 120/80.\nReview in 6 weeks.',
+      authorId: t.clinician.id,
+      version: 1,
+    });
     expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
     const one = await api().get(`/api/v1/patients/${patientId}/notes/${res.body.id}`).set(bearer(t.admin.token));
     expect(one.status).toBe(200);
@@ -26,12 +41,28 @@ describe('clinical notes: versioned, never overwritten', () => {
   });
 
   it('amends by appending versions: reads show the latest, the history keeps every one', async () => {
-    const created = await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Plan', body: 'v1 text' });
+    const created = await api()
+      .post(`/api/v1/patients/${patientId}/notes`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Plan', body: 'v1 text' });
     const id = created.body.id;
-    const a2 = await api().post(`/api/v1/patients/${patientId}/notes/${id}/amendments`).set(bearer(t.admin.token)).send({ title: 'Plan', body: 'v2 text', reason: 'dose corrected' });
+    const a2 = await api()
+      .post(`/api/v1/patients/${patientId}/notes/${id}/amendments`)
+      .set(bearer(t.admin.token))
+      .send({ title: 'Plan', body: 'v2 text', reason: 'dose corrected' });
     expect(a2.status).toBe(201);
-    expect(a2.body).toMatchObject({ id, version: 2, body: 'v2 text', authorId: t.clinician.id, updatedBy: t.admin.id, createdAt: created.body.createdAt });
-    const a3 = await api().put(`/api/v1/patients/${patientId}/notes/${id}`).set(bearer(t.clinician.token)).send({ title: 'Plan (final)', body: 'v3 text' });
+    expect(a2.body).toMatchObject({
+      id,
+      version: 2,
+      body: 'v2 text',
+      authorId: t.clinician.id,
+      updatedBy: t.admin.id,
+      createdAt: created.body.createdAt,
+    });
+    const a3 = await api()
+      .put(`/api/v1/patients/${patientId}/notes/${id}`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Plan (final)', body: 'v3 text' });
     expect(a3.status).toBe(200);
     expect(a3.body).toMatchObject({ version: 3, title: 'Plan (final)', body: 'v3 text' });
 
@@ -52,20 +83,35 @@ describe('clinical notes: versioned, never overwritten', () => {
   });
 
   it('refuses an amendment based on a stale version with 409, so nothing is silently overwritten', async () => {
-    const created = await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Race', body: 'v1' });
+    const created = await api()
+      .post(`/api/v1/patients/${patientId}/notes`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Race', body: 'v1' });
     const id = created.body.id;
-    const first = await api().post(`/api/v1/patients/${patientId}/notes/${id}/amendments`).set(bearer(t.clinician.token)).send({ title: 'Race', body: 'mine', expectedVersion: 1 });
+    const first = await api()
+      .post(`/api/v1/patients/${patientId}/notes/${id}/amendments`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 'Race', body: 'mine', expectedVersion: 1 });
     expect(first.status).toBe(201);
-    const second = await api().post(`/api/v1/patients/${patientId}/notes/${id}/amendments`).set(bearer(t.admin.token)).send({ title: 'Race', body: 'theirs', expectedVersion: 1 });
+    const second = await api()
+      .post(`/api/v1/patients/${patientId}/notes/${id}/amendments`)
+      .set(bearer(t.admin.token))
+      .send({ title: 'Race', body: 'theirs', expectedVersion: 1 });
     expect(second.status).toBe(409);
     const history = await api().get(`/api/v1/patients/${patientId}/notes/${id}/versions`).set(bearer(t.clinician.token));
     expect(history.body.items.map((v: { body: string }) => v.body)).toEqual(['v1', 'mine']);
   });
 
   it('keeps every concurrent amendment as its own version', async () => {
-    const id = (await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Busy', body: 'v1' })).body.id;
+    const id = (await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Busy', body: 'v1' }))
+      .body.id;
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => api().post(`/api/v1/patients/${patientId}/notes/${id}/amendments`).set(bearer(t.clinician.token)).send({ title: 'Busy', body: `concurrent ${i}` })),
+      Array.from({ length: 5 }, (_, i) =>
+        api()
+          .post(`/api/v1/patients/${patientId}/notes/${id}/amendments`)
+          .set(bearer(t.clinician.token))
+          .send({ title: 'Busy', body: `concurrent ${i}` }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     const history = await api().get(`/api/v1/patients/${patientId}/notes/${id}/versions`).set(bearer(t.clinician.token));
@@ -74,8 +120,17 @@ describe('clinical notes: versioned, never overwritten', () => {
   });
 
   it('pages the note list', async () => {
-    const p = (await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Paula', familyName: 'Pages', birthDate: '1960-06-06' })).body.id;
-    for (let i = 0; i < 3; i++) await api().post(`/api/v1/patients/${p}/notes`).set(bearer(t.clinician.token)).send({ title: `n${i}`, body: 'b' });
+    const p = (
+      await api()
+        .post('/api/v1/patients')
+        .set(bearer(t.admin.token))
+        .send({ givenName: 'Paula', familyName: 'Pages', birthDate: '1960-06-06' })
+    ).body.id;
+    for (let i = 0; i < 3; i++)
+      await api()
+        .post(`/api/v1/patients/${p}/notes`)
+        .set(bearer(t.clinician.token))
+        .send({ title: `n${i}`, body: 'b' });
     const first = await api().get(`/api/v1/patients/${p}/notes?limit=2`).set(bearer(t.clinician.token));
     expect(first.body.items).toHaveLength(2);
     const rest = await api().get(`/api/v1/patients/${p}/notes?limit=2&cursor=${first.body.next}`).set(bearer(t.clinician.token));
@@ -84,10 +139,21 @@ describe('clinical notes: versioned, never overwritten', () => {
   });
 
   it('answers 404 for unknown notes and notes of another patient', async () => {
-    const noteId = (await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Mine', body: 'b' })).body.id;
-    const otherPatient = (await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'O', familyName: 'Ther', birthDate: '1960-06-06' })).body.id;
+    const noteId = (
+      await api().post(`/api/v1/patients/${patientId}/notes`).set(bearer(t.clinician.token)).send({ title: 'Mine', body: 'b' })
+    ).body.id;
+    const otherPatient = (
+      await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'O', familyName: 'Ther', birthDate: '1960-06-06' })
+    ).body.id;
     expect((await api().get(`/api/v1/patients/${otherPatient}/notes/${noteId}`).set(bearer(t.clinician.token))).status).toBe(404);
-    expect((await api().post(`/api/v1/patients/${otherPatient}/notes/${noteId}/amendments`).set(bearer(t.clinician.token)).send({ title: 'x', body: 'y' })).status).toBe(404);
+    expect(
+      (
+        await api()
+          .post(`/api/v1/patients/${otherPatient}/notes/${noteId}/amendments`)
+          .set(bearer(t.clinician.token))
+          .send({ title: 'x', body: 'y' })
+      ).status,
+    ).toBe(404);
     expect((await api().get(`/api/v1/patients/${patientId}/notes/note_nope`).set(bearer(t.clinician.token))).status).toBe(404);
     expect((await api().get(`/api/v1/patients/pat_nope/notes`).set(bearer(t.clinician.token))).status).toBe(404);
   });

@@ -32,7 +32,8 @@ describe('OpenAPI document and operations endpoints', () => {
       ['/api/v1/internal/patients/{id}/contact', 'get', 'internal:patient-contact'],
       ['/api/v1/internal/templates/{id}/render', 'post', 'internal:patient-contact'],
     ];
-    for (const [p, method, permission] of expected) expect({ p, method, permission: paths[p]?.[method]?.['x-permission'] }).toEqual({ p, method, permission });
+    for (const [p, method, permission] of expected)
+      expect({ p, method, permission: paths[p]?.[method]?.['x-permission'] }).toEqual({ p, method, permission });
     expect(paths['/api/v1/patients']!.post!.requestBody).toBeDefined();
   });
 

@@ -7,7 +7,14 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
   let h: Harness;
   let t: ReturnType<Harness['tenant']>;
   const api = () => request(h.records.app);
-  const alice = { givenName: 'Alice', familyName: 'Müller-Lüdenscheidt', birthDate: '1984-02-29', email: 'alice@example.org', mobile: '+447700900123', address: { line1: '1 High St', city: 'Leeds', postcode: 'LS1 1AA' } };
+  const alice = {
+    givenName: 'Alice',
+    familyName: 'Müller-Lüdenscheidt',
+    birthDate: '1984-02-29',
+    email: 'alice@example.org',
+    mobile: '+447700900123',
+    address: { line1: '1 High St', city: 'Leeds', postcode: 'LS1 1AA' },
+  };
 
   beforeAll(async () => {
     h = await startHarness();
@@ -30,7 +37,10 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
   it('gives every patient a different ref, derived from nothing about them', async () => {
     const refs = new Set<string>();
     for (let i = 0; i < 5; i++) {
-      const r = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Same', familyName: 'Person', birthDate: '1990-01-01' });
+      const r = await api()
+        .post('/api/v1/patients')
+        .set(bearer(t.admin.token))
+        .send({ givenName: 'Same', familyName: 'Person', birthDate: '1990-01-01' });
       expect(r.status).toBe(201);
       refs.add(r.body.ref);
     }
@@ -38,7 +48,10 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
   });
 
   it('finds by family name exactly, ignoring case and accents, and by ref', async () => {
-    const created = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ ...alice, familyName: 'Ångström' });
+    const created = await api()
+      .post('/api/v1/patients')
+      .set(bearer(t.admin.token))
+      .send({ ...alice, familyName: 'Ångström' });
     for (const q of ['Ångström', 'angstrom', 'ANGSTRÖM', '  angström ']) {
       const res = await api().get('/api/v1/patients').query({ familyName: q }).set(bearer(t.receptionist.token));
       expect(res.status).toBe(200);
@@ -58,7 +71,10 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
     const payload = ref.replace(/^PX-/, '').replace('-', '').slice(0, 7);
     const good = checkCharacter(payload);
     const wrong = good === '0' ? '1' : '0';
-    const res = await api().get('/api/v1/patients').query({ ref: ref.slice(0, -1) + wrong }).set(bearer(t.admin.token));
+    const res = await api()
+      .get('/api/v1/patients')
+      .query({ ref: ref.slice(0, -1) + wrong })
+      .set(bearer(t.admin.token));
     expect(res.status).toBe(400);
     expect(res.body.errors[0]).toMatchObject({ path: 'query.ref', message: 'check character does not match' });
     expect((await api().get('/api/v1/patients').query({ ref: 'PX-nope' }).set(bearer(t.admin.token))).status).toBe(400);
@@ -67,11 +83,22 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
   it('pages through a list with limit and cursor', async () => {
     const other = h.tenant();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await api().post('/api/v1/patients').set(bearer(other.admin.token)).send({ ...alice, familyName: 'Pager' })).body.id);
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        (
+          await api()
+            .post('/api/v1/patients')
+            .set(bearer(other.admin.token))
+            .send({ ...alice, familyName: 'Pager' })
+        ).body.id,
+      );
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 3; i++) {
-      const res = await api().get('/api/v1/patients').query({ familyName: 'pager', limit: 2, ...(cursor ? { cursor } : {}) }).set(bearer(other.admin.token));
+      const res = await api()
+        .get('/api/v1/patients')
+        .query({ familyName: 'pager', limit: 2, ...(cursor ? { cursor } : {}) })
+        .set(bearer(other.admin.token));
       expect(res.status).toBe(200);
       seen.push(...res.body.items.map((p: { id: string }) => p.id));
       cursor = res.body.next;
@@ -88,16 +115,27 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
 
   it('changes demographics with PATCH, re-indexing the family name and removing fields set to null', async () => {
     const created = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send(alice);
-    const res = await api().patch(`/api/v1/patients/${created.body.id}`).set(bearer(t.receptionist.token)).send({ familyName: 'Newname', email: null, mobile: '+447700900999' });
+    const res = await api()
+      .patch(`/api/v1/patients/${created.body.id}`)
+      .set(bearer(t.receptionist.token))
+      .send({ familyName: 'Newname', email: null, mobile: '+447700900999' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: created.body.id, ref: created.body.ref, givenName: 'Alice', familyName: 'Newname', mobile: '+447700900999' });
+    expect(res.body).toMatchObject({
+      id: created.body.id,
+      ref: created.body.ref,
+      givenName: 'Alice',
+      familyName: 'Newname',
+      mobile: '+447700900999',
+    });
     expect(res.body.email).toBeUndefined();
     const found = await api().get('/api/v1/patients').query({ familyName: 'newname' }).set(bearer(t.admin.token));
     expect(found.body.items.map((p: { id: string }) => p.id)).toContain(created.body.id);
     const again = await api().get(`/api/v1/patients/${created.body.id}`).set(bearer(t.admin.token));
     expect(again.body).toEqual(res.body);
     expect((await api().patch(`/api/v1/patients/${created.body.id}`).set(bearer(t.admin.token)).send({})).status).toBe(400);
-    expect((await api().patch(`/api/v1/patients/${created.body.id}`).set(bearer(t.admin.token)).send({ givenName: null })).status).toBe(400);
+    expect((await api().patch(`/api/v1/patients/${created.body.id}`).set(bearer(t.admin.token)).send({ givenName: null })).status).toBe(
+      400,
+    );
   });
 
   it.each([
@@ -132,7 +170,10 @@ describe('patients (real FerretDB, RabbitMQ, Redis)', () => {
 
   it('refuses $-operators in PATCH bodies', async () => {
     const created = await api().post('/api/v1/patients').set(bearer(t.admin.token)).send(alice);
-    const res = await api().patch(`/api/v1/patients/${created.body.id}`).set(bearer(t.admin.token)).send({ $set: { test: true } });
+    const res = await api()
+      .patch(`/api/v1/patients/${created.body.id}`)
+      .set(bearer(t.admin.token))
+      .send({ $set: { test: true } });
     expect(res.status).toBe(400);
   });
 

@@ -29,10 +29,30 @@ describe('who may do what (every role against every endpoint)', () => {
     const real = await api.post('/api/v1/patients').set(bearer(t.admin.token)).send(person);
     ids.real = real.body.id;
     ids.ref = real.body.ref;
-    ids.test = (await request(h.records.app).post('/api/v1/patients').set(bearer(t.admin.token)).send({ ...person, test: true })).body.id;
-    ids.note = (await request(h.records.app).post(`/api/v1/patients/${ids.real}/notes`).set(bearer(t.clinician.token)).send({ title: 'Seen', body: 'Well.' })).body.id;
-    ids.template = (await request(h.records.app).post('/api/v1/templates').set(bearer(t.admin.token)).send({ name: 'Reminder', channel: 'sms', body: 'Ref {{patient.ref}}' })).body.id;
-    ids.otherTemplate = (await request(h.records.app).post('/api/v1/templates').set(bearer(other.admin.token)).send({ name: 'Theirs', channel: 'sms', body: 'Ref {{patient.ref}}' })).body.id;
+    ids.test = (
+      await request(h.records.app)
+        .post('/api/v1/patients')
+        .set(bearer(t.admin.token))
+        .send({ ...person, test: true })
+    ).body.id;
+    ids.note = (
+      await request(h.records.app)
+        .post(`/api/v1/patients/${ids.real}/notes`)
+        .set(bearer(t.clinician.token))
+        .send({ title: 'Seen', body: 'Well.' })
+    ).body.id;
+    ids.template = (
+      await request(h.records.app)
+        .post('/api/v1/templates')
+        .set(bearer(t.admin.token))
+        .send({ name: 'Reminder', channel: 'sms', body: 'Ref {{patient.ref}}' })
+    ).body.id;
+    ids.otherTemplate = (
+      await request(h.records.app)
+        .post('/api/v1/templates')
+        .set(bearer(other.admin.token))
+        .send({ name: 'Theirs', channel: 'sms', body: 'Ref {{patient.ref}}' })
+    ).body.id;
     expect([ids.real, ids.test, ids.note, ids.template, ids.otherTemplate].every(Boolean)).toBe(true);
   });
   afterAll(() => h.close());
@@ -44,25 +64,101 @@ describe('who may do what (every role against every endpoint)', () => {
 
   // Expected status per role; null = not applicable for that row.
   const matrix: { name: string; req: (token: string) => ReturnType<typeof call>; expect: Record<Role, number> }[] = [
-    { name: 'POST /patients (real)', req: (k) => call(k, 'post', '/patients', { ...person, test: false }), expect: { admin: 201, clinician: 201, receptionist: 201, supportSettings: 403, supportRecords: 201, service: 403 } },
-    { name: 'POST /patients (test)', req: (k) => call(k, 'post', '/patients', { ...person, test: true }), expect: { admin: 201, clinician: 201, receptionist: 201, supportSettings: 201, supportRecords: 201, service: 403 } },
-    { name: 'GET /patients/:id (real)', req: (k) => call(k, 'get', `/patients/${ids.real}`), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 404, supportRecords: 200, service: 403 } },
-    { name: 'GET /patients/:id (test)', req: (k) => call(k, 'get', `/patients/${ids.test}`), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 } },
-    { name: 'GET /patients?familyName=', req: (k) => call(k, 'get', '/patients?familyName=rolecheck'), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 } },
-    { name: 'PATCH /patients/:id (real)', req: (k) => call(k, 'patch', `/patients/${ids.real}`, { givenName: 'Rolf' }), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 404, supportRecords: 200, service: 403 } },
-    { name: 'PATCH /patients/:id (test)', req: (k) => call(k, 'patch', `/patients/${ids.test}`, { givenName: 'Rolf' }), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 } },
-    { name: 'POST /patients/:id/notes', req: (k) => call(k, 'post', `/patients/${ids.real}/notes`, { title: 't', body: 'b' }), expect: { admin: 201, clinician: 201, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 403 } },
-    { name: 'GET /patients/:id/notes', req: (k) => call(k, 'get', `/patients/${ids.real}/notes`), expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 200, service: 403 } },
-    { name: 'GET /patients/:id/notes/:noteId', req: (k) => call(k, 'get', `/patients/${ids.real}/notes/${ids.note}`), expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 200, service: 403 } },
-    { name: 'POST …/notes/:noteId/amendments', req: (k) => call(k, 'post', `/patients/${ids.real}/notes/${ids.note}/amendments`, { title: 't', body: 'b2' }), expect: { admin: 201, clinician: 201, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 403 } },
-    { name: 'PUT …/notes/:noteId', req: (k) => call(k, 'put', `/patients/${ids.real}/notes/${ids.note}`, { title: 't', body: 'b3' }), expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 403 } },
-    { name: 'GET …/notes/:noteId/versions', req: (k) => call(k, 'get', `/patients/${ids.real}/notes/${ids.note}/versions`), expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 200, service: 403 } },
-    { name: 'POST /templates', req: (k) => call(k, 'post', '/templates', { name: 'n', channel: 'sms', body: 'x' }), expect: { admin: 201, clinician: 403, receptionist: 403, supportSettings: 201, supportRecords: 201, service: 403 } },
-    { name: 'GET /templates', req: (k) => call(k, 'get', '/templates'), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 } },
-    { name: 'GET /templates/:id', req: (k) => call(k, 'get', `/templates/${ids.template}`), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 } },
-    { name: 'POST /templates/:id/render (real patient)', req: (k) => call(k, 'post', `/templates/${ids.template}/render`, { patientId: ids.real }), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 404, supportRecords: 200, service: 403 } },
-    { name: 'POST /templates/:id/render (test patient)', req: (k) => call(k, 'post', `/templates/${ids.template}/render`, { patientId: ids.test }), expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 } },
-    { name: 'GET /internal/patients/:id/export', req: (k) => call(k, 'get', `/internal/patients/${ids.real}/export`), expect: { admin: 403, clinician: 403, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 200 } },
+    {
+      name: 'POST /patients (real)',
+      req: (k) => call(k, 'post', '/patients', { ...person, test: false }),
+      expect: { admin: 201, clinician: 201, receptionist: 201, supportSettings: 403, supportRecords: 201, service: 403 },
+    },
+    {
+      name: 'POST /patients (test)',
+      req: (k) => call(k, 'post', '/patients', { ...person, test: true }),
+      expect: { admin: 201, clinician: 201, receptionist: 201, supportSettings: 201, supportRecords: 201, service: 403 },
+    },
+    {
+      name: 'GET /patients/:id (real)',
+      req: (k) => call(k, 'get', `/patients/${ids.real}`),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 404, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'GET /patients/:id (test)',
+      req: (k) => call(k, 'get', `/patients/${ids.test}`),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'GET /patients?familyName=',
+      req: (k) => call(k, 'get', '/patients?familyName=rolecheck'),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'PATCH /patients/:id (real)',
+      req: (k) => call(k, 'patch', `/patients/${ids.real}`, { givenName: 'Rolf' }),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 404, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'PATCH /patients/:id (test)',
+      req: (k) => call(k, 'patch', `/patients/${ids.test}`, { givenName: 'Rolf' }),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'POST /patients/:id/notes',
+      req: (k) => call(k, 'post', `/patients/${ids.real}/notes`, { title: 't', body: 'b' }),
+      expect: { admin: 201, clinician: 201, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 403 },
+    },
+    {
+      name: 'GET /patients/:id/notes',
+      req: (k) => call(k, 'get', `/patients/${ids.real}/notes`),
+      expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'GET /patients/:id/notes/:noteId',
+      req: (k) => call(k, 'get', `/patients/${ids.real}/notes/${ids.note}`),
+      expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'POST …/notes/:noteId/amendments',
+      req: (k) => call(k, 'post', `/patients/${ids.real}/notes/${ids.note}/amendments`, { title: 't', body: 'b2' }),
+      expect: { admin: 201, clinician: 201, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 403 },
+    },
+    {
+      name: 'PUT …/notes/:noteId',
+      req: (k) => call(k, 'put', `/patients/${ids.real}/notes/${ids.note}`, { title: 't', body: 'b3' }),
+      expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 403 },
+    },
+    {
+      name: 'GET …/notes/:noteId/versions',
+      req: (k) => call(k, 'get', `/patients/${ids.real}/notes/${ids.note}/versions`),
+      expect: { admin: 200, clinician: 200, receptionist: 403, supportSettings: 403, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'POST /templates',
+      req: (k) => call(k, 'post', '/templates', { name: 'n', channel: 'sms', body: 'x' }),
+      expect: { admin: 201, clinician: 403, receptionist: 403, supportSettings: 201, supportRecords: 201, service: 403 },
+    },
+    {
+      name: 'GET /templates',
+      req: (k) => call(k, 'get', '/templates'),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'GET /templates/:id',
+      req: (k) => call(k, 'get', `/templates/${ids.template}`),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'POST /templates/:id/render (real patient)',
+      req: (k) => call(k, 'post', `/templates/${ids.template}/render`, { patientId: ids.real }),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 404, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'POST /templates/:id/render (test patient)',
+      req: (k) => call(k, 'post', `/templates/${ids.template}/render`, { patientId: ids.test }),
+      expect: { admin: 200, clinician: 200, receptionist: 200, supportSettings: 200, supportRecords: 200, service: 403 },
+    },
+    {
+      name: 'GET /internal/patients/:id/export',
+      req: (k) => call(k, 'get', `/internal/patients/${ids.real}/export`),
+      expect: { admin: 403, clinician: 403, receptionist: 403, supportSettings: 403, supportRecords: 403, service: 200 },
+    },
   ];
 
   describe.each(matrix)('$name', ({ req, expect: expected }) => {
@@ -112,7 +208,10 @@ describe('who may do what (every role against every endpoint)', () => {
       ['GET …/versions', (k) => call(k, 'get', `/patients/${ids.real}/notes/${ids.note}/versions`)],
       ['GET /templates/:id', (k) => call(k, 'get', `/templates/${ids.template}`)],
       ['POST /templates/:id/render (our template)', (k) => call(k, 'post', `/templates/${ids.template}/render`, { patientId: ids.real })],
-      ['POST /templates/:id/render (their template, our patient)', (k) => call(k, 'post', `/templates/${ids.otherTemplate}/render`, { patientId: ids.real })],
+      [
+        'POST /templates/:id/render (their template, our patient)',
+        (k) => call(k, 'post', `/templates/${ids.otherTemplate}/render`, { patientId: ids.real }),
+      ],
     ];
     it.each(routes)('%s', async (_name, req) => {
       for (const token of [other.admin.token, other.clinician.token]) expect((await req(token)).status).toBe(404);

@@ -16,7 +16,15 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
   async function patientWithNotes(notes: number, tenant = t) {
     const p = (await api().post('/api/v1/patients').set(bearer(tenant.admin.token)).send(person)).body;
     const noteIds: string[] = [];
-    for (let i = 0; i < notes; i++) noteIds.push((await api().post(`/api/v1/patients/${p.id}/notes`).set(bearer(tenant.clinician.token)).send({ title: `t${i}`, body: `b${i}` })).body.id);
+    for (let i = 0; i < notes; i++)
+      noteIds.push(
+        (
+          await api()
+            .post(`/api/v1/patients/${p.id}/notes`)
+            .set(bearer(tenant.clinician.token))
+            .send({ title: `t${i}`, body: `b${i}` })
+        ).body.id,
+      );
     return { ...p, noteIds } as { id: string; ref: string; noteIds: string[] };
   }
 
@@ -31,7 +39,10 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
 
   it('exports everything records holds about a patient to a service caller, and records the export', async () => {
     const p = await patientWithNotes(2);
-    await api().post(`/api/v1/patients/${p.id}/notes/${p.noteIds[0]}/amendments`).set(bearer(t.clinician.token)).send({ title: 't0', body: 'b0 amended' });
+    await api()
+      .post(`/api/v1/patients/${p.id}/notes/${p.noteIds[0]}/amendments`)
+      .set(bearer(t.clinician.token))
+      .send({ title: 't0', body: 'b0 amended' });
     const requestId = uuidv7();
     const res = await api().get(`/api/v1/internal/patients/${p.id}/export?requestId=${requestId}`).set(bearer(t.service));
     expect(res.status).toBe(200);
@@ -40,7 +51,10 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
     const amended = res.body.notes.find((n: { id: string }) => n.id === p.noteIds[0]);
     expect(amended.versions.map((v: { body: string }) => v.body)).toEqual(['b0', 'b0 amended']);
     expect(amended.body).toBe('b0 amended');
-    const e = await h.waitForEvent((x) => mine(x) && x.type === 'records.patient.exported' && x.data.patientId === p.id, 'patient.exported');
+    const e = await h.waitForEvent(
+      (x) => mine(x) && x.type === 'records.patient.exported' && x.data.patientId === p.id,
+      'patient.exported',
+    );
     expect(e).toMatchObject({ actor: { kind: 'service' }, data: { patientId: p.id, requestId } });
     expect((await api().get('/api/v1/internal/patients/pat_nope/export').set(bearer(t.service))).status).toBe(404);
   });
@@ -80,12 +94,29 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
     expect((await api().get(`/api/v1/patients?ref=${p.ref}`).set(bearer(t.admin.token))).body.items).toEqual([]);
     expect((await api().get(`/api/v1/internal/patients/${p.id}/export`).set(bearer(t.service))).status).toBe(404);
 
-    const erased = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.erased' && e.data.erasureId === erasureId, 'patient.erased');
+    const erased = await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.patient.erased' && e.data.erasureId === erasureId,
+      'patient.erased',
+    );
     expect(erased.data).toEqual({ erasureId, patientId: p.id, notes: 2, documents: 3 });
     expect(JSON.stringify(erased)).not.toMatch(/Erin|Erasable|1988-08-08|447700900555/);
     // The tombstone is non-identifying: ids, time, actor, counts.
     const tomb = await h.mongo.collection('erasures').findOne({ tenantId: t.tenantId, erasureId });
-    expect(Object.keys(tomb!).sort()).toEqual(['_id', '_outbox', '_outboxPending', 'actor', 'completedAt', 'counts', 'erasureId', 'patientId', 'startedAt', 'status', 'tenantId'].sort());
+    expect(Object.keys(tomb!).sort()).toEqual(
+      [
+        '_id',
+        '_outbox',
+        '_outboxPending',
+        'actor',
+        'completedAt',
+        'counts',
+        'erasureId',
+        'patientId',
+        'startedAt',
+        'status',
+        'tenantId',
+      ].sort(),
+    );
 
     // Repeating the request answers the same, and publishes nothing new.
     const again = await api().post(`/api/v1/internal/patients/${p.id}/erasure`).set(bearer(t.service)).send({ erasureId });
@@ -112,22 +143,49 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
   it('erases on consent.erasure-request.created, once, even when the request is delivered twice', async () => {
     const p = await patientWithNotes(1);
     const erasureId = uuidv7();
-    const request1 = await h.publish({ type: 'consent.erasure-request.created', tenantId: t.tenantId, actor: { kind: 'user', id: t.admin.id }, data: { erasureId, patientId: p.id } });
-    const erased = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.erased' && e.data.erasureId === erasureId, 'patient.erased via bus');
-    expect(erased).toMatchObject({ actor: { kind: 'user', id: t.admin.id }, subject: { patientId: p.id }, data: { patientId: p.id, notes: 1, documents: 2 } });
+    const request1 = await h.publish({
+      type: 'consent.erasure-request.created',
+      tenantId: t.tenantId,
+      actor: { kind: 'user', id: t.admin.id },
+      data: { erasureId, patientId: p.id },
+    });
+    const erased = await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.patient.erased' && e.data.erasureId === erasureId,
+      'patient.erased via bus',
+    );
+    expect(erased).toMatchObject({
+      actor: { kind: 'user', id: t.admin.id },
+      subject: { patientId: p.id },
+      data: { patientId: p.id, notes: 1, documents: 2 },
+    });
     expect((await api().get(`/api/v1/patients/${p.id}`).set(bearer(t.admin.token))).status).toBe(404);
     // The same request again (new event id, same erasure id): no second erasure event.
-    await h.publish({ type: 'consent.erasure-request.created', tenantId: t.tenantId, actor: { kind: 'user', id: t.admin.id }, data: { erasureId, patientId: p.id } });
+    await h.publish({
+      type: 'consent.erasure-request.created',
+      tenantId: t.tenantId,
+      actor: { kind: 'user', id: t.admin.id },
+      data: { erasureId, patientId: p.id },
+    });
     expect(request1.id).toEqual(expect.any(String));
     await new Promise((r) => setTimeout(r, 700));
     // At-least-once delivery may repeat an event; it must be the same event (same id), not a second erasure.
-    expect(new Set(h.events.filter((e) => e.type === 'records.patient.erased' && e.data.erasureId === erasureId).map((e) => e.id)).size).toBe(1);
+    expect(
+      new Set(h.events.filter((e) => e.type === 'records.patient.erased' && e.data.erasureId === erasureId).map((e) => e.id)).size,
+    ).toBe(1);
   });
 
   it('answers an erasure request for a patient it never held with an empty erasure, so the orchestrator hears back', async () => {
     const erasureId = uuidv7();
-    await h.publish({ type: 'consent.erasure-request.created', tenantId: t.tenantId, actor: { kind: 'user', id: t.admin.id }, data: { erasureId, patientId: 'pat_neverheld' } });
-    const erased = await h.waitForEvent((e) => mine(e) && e.type === 'records.patient.erased' && e.data.erasureId === erasureId, 'empty erasure');
+    await h.publish({
+      type: 'consent.erasure-request.created',
+      tenantId: t.tenantId,
+      actor: { kind: 'user', id: t.admin.id },
+      data: { erasureId, patientId: 'pat_neverheld' },
+    });
+    const erased = await h.waitForEvent(
+      (e) => mine(e) && e.type === 'records.patient.erased' && e.data.erasureId === erasureId,
+      'empty erasure',
+    );
     expect(erased.data).toEqual({ erasureId, patientId: 'pat_neverheld', notes: 0, documents: 0 });
   });
 
@@ -139,8 +197,16 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
     const rawPatient = (await h.mongo.collection('patients').findOne({ _id: p1.id as never }))!;
     const survivor = await patientWithNotes(1);
 
-    await h.publish({ type: 'auth.tenant.purged', tenantId: gone.tenantId, actor: { kind: 'system', id: 'auth' }, data: { tenantId: gone.tenantId } });
-    const destroyed = await h.waitForEvent((e) => e.tenantId === gone.tenantId && e.type === 'records.tenant.destroyed', 'tenant.destroyed');
+    await h.publish({
+      type: 'auth.tenant.purged',
+      tenantId: gone.tenantId,
+      actor: { kind: 'system', id: 'auth' },
+      data: { tenantId: gone.tenantId },
+    });
+    const destroyed = await h.waitForEvent(
+      (e) => e.tenantId === gone.tenantId && e.type === 'records.tenant.destroyed',
+      'tenant.destroyed',
+    );
     expect(destroyed.data).toEqual({ patients: 2 });
 
     const tenantKey = await h.mongo.collection('tenant_keys').findOne({ _id: gone.tenantId as never });
@@ -152,10 +218,15 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
     await expect(freshKeys().patientKey(gone.tenantId, p1.id, rawPatient.keyId)).rejects.toBeInstanceOf(KeyDestroyedError);
     // A stale token cannot start the practice's data again.
     expect((await api().post('/api/v1/patients').set(bearer(gone.admin.token)).send(person)).status).toBe(404);
-    expect((await api().post('/api/v1/templates').set(bearer(gone.admin.token)).send({ name: 'x', channel: 'sms', body: 'x' })).status).toBe(404);
+    expect(
+      (await api().post('/api/v1/templates').set(bearer(gone.admin.token)).send({ name: 'x', channel: 'sms', body: 'x' })).status,
+    ).toBe(404);
     expect((await api().get('/api/v1/patients').set(bearer(gone.admin.token))).body.items).toEqual([]);
     // Another practice is untouched.
     expect((await api().get(`/api/v1/patients/${survivor.id}/notes`).set(bearer(t.clinician.token))).body.items).toHaveLength(1);
-    await waitFor(async () => (await h.mongo.collection('tenant_purges').countDocuments({ _id: gone.tenantId as never, status: 'completed' })) === 1, { what: 'purge tombstone' });
+    await waitFor(
+      async () => (await h.mongo.collection('tenant_purges').countDocuments({ _id: gone.tenantId as never, status: 'completed' })) === 1,
+      { what: 'purge tombstone' },
+    );
   });
 });

@@ -11,21 +11,44 @@ describe('message templates', () => {
   beforeAll(async () => {
     h = await startHarness();
     t = h.tenant();
-    patient = (await api().post('/api/v1/patients').set(bearer(t.admin.token)).send({ givenName: 'Tom <b>', familyName: "O'Hara & Sons", birthDate: '1975-01-02', address: { line1: '2 Low Rd', city: 'York', postcode: 'YO1 1AA' } })).body;
+    patient = (
+      await api()
+        .post('/api/v1/patients')
+        .set(bearer(t.admin.token))
+        .send({
+          givenName: 'Tom <b>',
+          familyName: "O'Hara & Sons",
+          birthDate: '1975-01-02',
+          address: { line1: '2 Low Rd', city: 'York', postcode: 'YO1 1AA' },
+        })
+    ).body;
   });
   afterAll(() => h.close());
 
   it('creates a template using the pseudonymous ref without warnings and renders it', async () => {
-    const res = await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({ name: 'Reminder', channel: 'sms', body: 'Appointment {{appointment.date}} at {{ appointment.time }} with {{practice.name}}. Ref {{patient.ref}}' });
+    const res = await api()
+      .post('/api/v1/templates')
+      .set(bearer(t.admin.token))
+      .send({
+        name: 'Reminder',
+        channel: 'sms',
+        body: 'Appointment {{appointment.date}} at {{ appointment.time }} with {{practice.name}}. Ref {{patient.ref}}',
+      });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ id: expect.any(String), name: 'Reminder', channel: 'sms', warnings: [] });
     const out = await api()
       .post(`/api/v1/templates/${res.body.id}/render`)
       .set(bearer(t.receptionist.token))
-      .send({ patientId: patient.id, variables: { appointment: { date: '2026-12-01', time: '09:30' }, practice: { name: 'Hill\nSurgery' } } });
+      .send({
+        patientId: patient.id,
+        variables: { appointment: { date: '2026-12-01', time: '09:30' }, practice: { name: 'Hill\nSurgery' } },
+      });
     expect(out.status).toBe(200);
     expect(out.body).toEqual({ body: `Appointment 2026-12-01 at 09:30 with Hill Surgery. Ref ${patient.ref}` });
-    const dotted = await api().post(`/api/v1/templates/${res.body.id}/render`).set(bearer(t.receptionist.token)).send({ patientId: patient.id, variables: { 'appointment.date': 'd', 'appointment.time': 't', 'practice.name': 'p' } });
+    const dotted = await api()
+      .post(`/api/v1/templates/${res.body.id}/render`)
+      .set(bearer(t.receptionist.token))
+      .send({ patientId: patient.id, variables: { 'appointment.date': 'd', 'appointment.time': 't', 'practice.name': 'p' } });
     expect(dotted.body.body).toBe(`Appointment d at t with p. Ref ${patient.ref}`);
   });
 
@@ -33,14 +56,21 @@ describe('message templates', () => {
     const res = await api()
       .post('/api/v1/templates')
       .set(bearer(t.admin.token))
-      .send({ name: 'Letter', channel: 'email', subject: 'For {{patient.givenName}}', body: '<p>Dear {{patient.givenName}} {{patient.familyName}}, born {{patient.birthDate}}, of {{patient.address}} (ref {{patient.ref}})</p>' });
+      .send({
+        name: 'Letter',
+        channel: 'email',
+        subject: 'For {{patient.givenName}}',
+        body: '<p>Dear {{patient.givenName}} {{patient.familyName}}, born {{patient.birthDate}}, of {{patient.address}} (ref {{patient.ref}})</p>',
+      });
     expect(res.status).toBe(201);
     expect(res.body.warnings).toHaveLength(4);
     expect(res.body.warnings.join('\n')).toMatch(/given name[\s\S]*family name[\s\S]*date of birth[\s\S]*address/);
     const out = await api().post(`/api/v1/templates/${res.body.id}/render`).set(bearer(t.clinician.token)).send({ patientId: patient.id });
     expect(out.status).toBe(200);
     expect(out.body.subject).toBe('For Tom <b>');
-    expect(out.body.body).toBe(`<p>Dear Tom &lt;b&gt; O&#39;Hara &amp; Sons, born 1975-01-02, of 2 Low Rd, York, YO1 1AA (ref ${patient.ref})</p>`);
+    expect(out.body.body).toBe(
+      `<p>Dear Tom &lt;b&gt; O&#39;Hara &amp; Sons, born 1975-01-02, of 2 Low Rd, York, YO1 1AA (ref ${patient.ref})</p>`,
+    );
   });
 
   it('refuses unknown variables, malformed placeholders, subjects on SMS, and missing values', async () => {
@@ -53,12 +83,28 @@ describe('message templates', () => {
     ]) {
       expect((await api().post('/api/v1/templates').set(bearer(t.admin.token)).send(body)).status).toBe(400);
     }
-    const tpl = (await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({ name: 'x', channel: 'sms', body: 'On {{appointment.date}}' })).body.id;
+    const tpl = (
+      await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({ name: 'x', channel: 'sms', body: 'On {{appointment.date}}' })
+    ).body.id;
     const missing = await api().post(`/api/v1/templates/${tpl}/render`).set(bearer(t.admin.token)).send({ patientId: patient.id });
     expect(missing.status).toBe(400);
     expect(missing.body.errors[0].path).toBe('body.variables.appointment.date');
-    expect((await api().post(`/api/v1/templates/${tpl}/render`).set(bearer(t.admin.token)).send({ patientId: patient.id, variables: { patient: { ref: 'spoof' } } })).status).toBe(400);
-    expect((await api().post(`/api/v1/templates/${tpl}/render`).set(bearer(t.admin.token)).send({ patientId: 'pat_nope', variables: { appointment: { date: 'x' } } })).status).toBe(404);
+    expect(
+      (
+        await api()
+          .post(`/api/v1/templates/${tpl}/render`)
+          .set(bearer(t.admin.token))
+          .send({ patientId: patient.id, variables: { patient: { ref: 'spoof' } } })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api()
+          .post(`/api/v1/templates/${tpl}/render`)
+          .set(bearer(t.admin.token))
+          .send({ patientId: 'pat_nope', variables: { appointment: { date: 'x' } } })
+      ).status,
+    ).toBe(404);
   });
 
   it('lists and reads templates', async () => {

@@ -5,4 +5,7 @@ export * from '@praxis/testing';
 export const randomIdForTests = (prefix: string) => randomId(prefix);
 
 /** A name nobody else will write: the marker for the plaintext-at-rest checks. */
-export const marker = (tag: string) => `Zq${tag}${randomId().replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`;
+export const marker = (tag: string) =>
+  `Zq${tag}${randomId()
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 12)}`;

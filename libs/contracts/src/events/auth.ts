@@ -75,7 +75,16 @@ export const authEvents = [
     z.strictObject({
       sessionId: id,
       userId: id,
-      reason: z.enum(['logout', 'admin', 'refresh-reuse', 'password-change', 'grant-revoked', 'user-disabled', 'others-ended', 'tenant-deletion']),
+      reason: z.enum([
+        'logout',
+        'admin',
+        'refresh-reuse',
+        'password-change',
+        'grant-revoked',
+        'user-disabled',
+        'others-ended',
+        'tenant-deletion',
+      ]),
     }),
     'A session ended before its time.',
   ),

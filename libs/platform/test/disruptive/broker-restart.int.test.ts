@@ -37,7 +37,12 @@ describe('broker restart', () => {
     })();
     for (let i = 0; i < total; i++) {
       const e = probeEvent(run, i);
-      pending.push(publisher.publish(e).then(() => void confirmed.add(e.id), () => void failed.add(e.id)));
+      pending.push(
+        publisher.publish(e).then(
+          () => void confirmed.add(e.id),
+          () => void failed.add(e.id),
+        ),
+      );
       await new Promise((r) => setTimeout(r, 10));
     }
     const restartMs = await restart;

@@ -19,10 +19,22 @@ export interface Checkpoint {
 }
 
 export function checkpointPayload(cp: Omit<Checkpoint, 'signature' | 'alg'>): Buffer {
-  return canonicalBytes({ v: 1, kind: CHECKPOINT_KIND, tenantId: cp.tenantId, seq: cp.seq, hash: cp.hash, signedAt: cp.signedAt, keyId: cp.keyId });
+  return canonicalBytes({
+    v: 1,
+    kind: CHECKPOINT_KIND,
+    tenantId: cp.tenantId,
+    seq: cp.seq,
+    hash: cp.hash,
+    signedAt: cp.signedAt,
+    keyId: cp.keyId,
+  });
 }
 
-export function signCheckpoint(head: { tenantId: string; seq: number; hash: string }, key: { kid: string; privateKey: KeyObject }, now = new Date()): Checkpoint {
+export function signCheckpoint(
+  head: { tenantId: string; seq: number; hash: string },
+  key: { kid: string; privateKey: KeyObject },
+  now = new Date(),
+): Checkpoint {
   const unsigned = { tenantId: head.tenantId, seq: head.seq, hash: head.hash, signedAt: now.toISOString(), keyId: key.kid };
   const signature = sign(null, checkpointPayload(unsigned), key.privateKey).toString('base64url');
   return { ...unsigned, alg: CHECKPOINT_ALG, signature };
@@ -52,7 +64,9 @@ export function publicJwk(kid: string, publicKey: KeyObject): PublicJwk {
 
 /** Public keys by kid from a JWK Set `{ keys: [...] }` or a single JWK. */
 export function keysFromJwks(doc: unknown): Map<string, KeyObject> {
-  const list = (doc && typeof doc === 'object' && Array.isArray((doc as { keys?: unknown }).keys) ? (doc as { keys: unknown[] }).keys : [doc]) as Record<string, unknown>[];
+  const list = (
+    doc && typeof doc === 'object' && Array.isArray((doc as { keys?: unknown }).keys) ? (doc as { keys: unknown[] }).keys : [doc]
+  ) as Record<string, unknown>[];
   const out = new Map<string, KeyObject>();
   for (const jwk of list) {
     if (!jwk || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || typeof jwk.kid !== 'string') continue;

@@ -82,7 +82,8 @@ export class Checkpointer {
   private async runCovers(tenantId: string, latest: Checkpoint | undefined, last: { seq: number; hash: string }): Promise<boolean> {
     const run = this.runs.get(tenantId);
     const from = latest ? { seq: latest.seq, hash: latest.hash } : { seq: 0, hash: GENESIS_HASH };
-    if (!run || run.from.seq !== from.seq || run.from.hash !== from.hash || run.to.seq !== last.seq || run.to.hash !== last.hash) return false;
+    if (!run || run.from.seq !== from.seq || run.from.hash !== from.hash || run.to.seq !== last.seq || run.to.hash !== last.hash)
+      return false;
     const stored = await this.log.fullEntryAt(tenantId, last.seq);
     return !!stored && stored.hash === last.hash && entryHash(stored.seq, stored.prevHash, stored.event) === last.hash;
   }

@@ -81,7 +81,13 @@ export class SigningKeyring {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     const kek = this.kek.current();
-    await this.keys.create({ _id: kid, alg: 'Ed25519', publicJwk: publicJwk(kid, publicKey), privateKey: wrapKey(kek.key, kek.id, der, aad(kid)), createdAt: new Date() });
+    await this.keys.create({
+      _id: kid,
+      alg: 'Ed25519',
+      publicJwk: publicJwk(kid, publicKey),
+      privateKey: wrapKey(kek.key, kek.id, der, aad(kid)),
+      createdAt: new Date(),
+    });
     if (opts.onlyIfNone) {
       try {
         await this.state.collection.insertOne({ _id: CURRENT, kid } as never);
@@ -107,8 +113,13 @@ export class SigningKeyring {
     if (!state) throw new Error('no current checkpoint-signing key');
     const doc = await this.keys.findById(state.kid).lean();
     if (!doc) throw new Error(`checkpoint-signing key ${state.kid} is missing`);
-    if (!this.kek.has(doc.privateKey.kid)) throw new Error(`checkpoint-signing key ${doc._id} is sealed under KEK ${doc.privateKey.kid}, which is not configured`);
-    const privateKey = createPrivateKey({ key: unwrapKey(this.kek.get(doc.privateKey.kid), doc.privateKey, aad(doc._id)), format: 'der', type: 'pkcs8' });
+    if (!this.kek.has(doc.privateKey.kid))
+      throw new Error(`checkpoint-signing key ${doc._id} is sealed under KEK ${doc.privateKey.kid}, which is not configured`);
+    const privateKey = createPrivateKey({
+      key: unwrapKey(this.kek.get(doc.privateKey.kid), doc.privateKey, aad(doc._id)),
+      format: 'der',
+      type: 'pkcs8',
+    });
     const key = { kid: doc._id, privateKey };
     this.cached = { key, at: Date.now() };
     return key;
@@ -125,7 +136,8 @@ export class SigningKeyring {
 
   async publicKeys(): Promise<Map<string, KeyObject>> {
     const out = new Map<string, KeyObject>();
-    for (const jwk of (await this.publicJwks()).keys) out.set(jwk.kid, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' }));
+    for (const jwk of (await this.publicJwks()).keys)
+      out.set(jwk.kid, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' }));
     return out;
   }
 }

@@ -60,7 +60,10 @@ export class LogAppender {
       while (q.length) {
         const batch = q.splice(0, this.maxBatch);
         try {
-          await this.appendBatch(tenantId, batch.map((p) => p.event));
+          await this.appendBatch(
+            tenantId,
+            batch.map((p) => p.event),
+          );
           for (const p of batch) p.resolve();
         } catch (err) {
           for (const p of batch) p.reject(err);
@@ -85,7 +88,10 @@ export class LogAppender {
       const head = await this.repo.head(tenantId);
       const entries = chainEntries(head, pending);
       const now = new Date();
-      const res = await this.repo.insertEntries(tenantId, entries.map((e) => toEntryDoc(e, now)));
+      const res = await this.repo.insertEntries(
+        tenantId,
+        entries.map((e) => toEntryDoc(e, now)),
+      );
       // Trust what is stored, not what the insert reported: read the last reported entry
       // back (by _id) before moving the head over it, because moving the head over an
       // entry that is not there breaks the chain for good. A disagreement is logged and
@@ -119,7 +125,10 @@ export class LogAppender {
       // Our own event at that seq, or its event id collided: a redelivery. After a broker
       // restart a whole prefetch window comes again, so drop every pending event already
       // in the log in one query, not one insert and one lookup per event.
-      const logged = await this.repo.loggedEvents(tenantId, pending.map((e) => e.id));
+      const logged = await this.repo.loggedEvents(
+        tenantId,
+        pending.map((e) => e.id),
+      );
       if (logged.size) {
         this.opts.metrics?.counter('audit_duplicates_total', 'Events already in the log when delivered again').inc(logged.size);
         pending = pending.filter((e) => !logged.has(e.id));
@@ -140,7 +149,10 @@ export class LogAppender {
     const last = entries[entries.length - 1];
     if (!last || stoppedAt >= entries.length - 1) return;
     if ((await this.repo.entryAt(tenantId, last.seq))?.hash !== last.hash) return;
-    this.opts.logger.error({ tenantId, seq: entries[stoppedAt]!.seq }, 'the database stored entries after an ordered insert stopped: the chain has a hole');
+    this.opts.logger.error(
+      { tenantId, seq: entries[stoppedAt]!.seq },
+      'the database stored entries after an ordered insert stopped: the chain has a hole',
+    );
     this.opts.metrics?.counter('audit_stray_entries_total', 'Ordered inserts that stored entries past the one that failed').inc();
   }
 

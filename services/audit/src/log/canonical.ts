@@ -16,7 +16,8 @@ export function canonicalJson(value: unknown): string {
     case 'object': {
       if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw new TypeError(`canonical JSON refuses ${proto?.constructor?.name ?? 'this'} objects`);
+      if (proto !== Object.prototype && proto !== null)
+        throw new TypeError(`canonical JSON refuses ${proto?.constructor?.name ?? 'this'} objects`);
       const obj = value as Record<string, unknown>;
       const keys = Object.keys(obj)
         .filter((k) => obj[k] !== undefined)

@@ -29,7 +29,9 @@ export interface ChainEntry {
 }
 
 export function entryHash(seq: number, prevHash: string, event: ChainEvent): string {
-  return createHash('sha256').update(canonicalBytes({ v: CHAIN_VERSION, seq, prevHash, event })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalBytes({ v: CHAIN_VERSION, seq, prevHash, event }))
+    .digest('hex');
 }
 
 /** Chain events onto a head: seq head.seq+1…, each linked to the one before. */

@@ -143,7 +143,9 @@ export class AuditLogRepository {
         if (!isDuplicateKeyError(err)) throw err;
       }
     }
-    const r = await this.heads.collection.updateOne({ _id: tenantId, seq: expectedSeq } as never, { $set: { seq: next.seq, hash: next.hash } });
+    const r = await this.heads.collection.updateOne({ _id: tenantId, seq: expectedSeq } as never, {
+      $set: { seq: next.seq, hash: next.hash },
+    });
     return r.modifiedCount === 1;
   }
 
@@ -218,13 +220,17 @@ export class AuditLogRepository {
 
   /** The whole entry at a seq (by _id), if stored. */
   async fullEntryAt(tenantId: string, seq: number): Promise<ChainEntry | undefined> {
-    const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, { projection: { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 } });
+    const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, {
+      projection: { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 },
+    });
     return d && d.tenantId === tenantId ? entryOf(d as unknown as EntryDoc) : undefined;
   }
 
   /** The entry at a seq (by _id), if stored. */
   async entryAt(tenantId: string, seq: number): Promise<{ seq: number; hash: string; eventId: string } | undefined> {
-    const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, { projection: { seq: 1, hash: 1, eventId: 1, tenantId: 1 } });
+    const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, {
+      projection: { seq: 1, hash: 1, eventId: 1, tenantId: 1 },
+    });
     return d && d.tenantId === tenantId ? { seq: d.seq as number, hash: d.hash as string, eventId: d.eventId as string } : undefined;
   }
 
@@ -256,7 +262,10 @@ export class AuditLogRepository {
    */
   async *all(tenantId: string, upToSeq = Number.MAX_SAFE_INTEGER): AsyncGenerator<EntryDoc> {
     const cursor = this.entries
-      .find({ _id: trusted({ $gte: entryKey(tenantId, 0), $lte: entryKey(tenantId, Math.min(upToSeq, 10 ** SEQ_WIDTH - 1)) }) }, { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 })
+      .find(
+        { _id: trusted({ $gte: entryKey(tenantId, 0), $lte: entryKey(tenantId, Math.min(upToSeq, 10 ** SEQ_WIDTH - 1)) }) },
+        { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 },
+      )
       .sort({ _id: 1 })
       .lean<EntryDoc>()
       .cursor({ batchSize: 1000 });
@@ -274,7 +283,10 @@ export class AuditLogRepository {
     if (f.type) q.type = f.type;
     if (f.from || f.to) q.at = trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) });
     if (f.afterSeq !== undefined || f.beforeSeq !== undefined) {
-      q.seq = trusted({ ...(f.afterSeq !== undefined ? { $gt: f.afterSeq } : {}), ...(f.beforeSeq !== undefined ? { $lt: f.beforeSeq } : {}) });
+      q.seq = trusted({
+        ...(f.afterSeq !== undefined ? { $gt: f.afterSeq } : {}),
+        ...(f.beforeSeq !== undefined ? { $lt: f.beforeSeq } : {}),
+      });
     }
     return this.entries.find(q, { _id: 0 }).sort({ seq: order }).limit(limit).lean<EntryDoc[]>();
   }

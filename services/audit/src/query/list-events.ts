@@ -55,7 +55,11 @@ export function toItem(d: Pick<EntryDoc, 'seq' | 'hash' | 'prevHash' | 'event'>)
   };
 }
 
-export async function listAuditEvents(log: AuditLogRepository, tenantId: string, q: ListQuery): Promise<{ items: AuditItem[]; next?: string }> {
+export async function listAuditEvents(
+  log: AuditLogRepository,
+  tenantId: string,
+  q: ListQuery,
+): Promise<{ items: AuditItem[]; next?: string }> {
   const from = q.from ? new Date(q.from) : undefined;
   const to = q.to ? new Date(q.to) : undefined;
   if (from && to && from > to) throw problems.badRequest('`from` is after `to`.');

@@ -22,7 +22,10 @@ function ev(i: number, tenantId = 'ten_a'): ChainEvent {
 }
 
 function chain(n: number): ChainEntry[] {
-  return chainEntries({ seq: 0, hash: GENESIS_HASH }, Array.from({ length: n }, (_, i) => ev(i + 1)));
+  return chainEntries(
+    { seq: 0, hash: GENESIS_HASH },
+    Array.from({ length: n }, (_, i) => ev(i + 1)),
+  );
 }
 
 function exportText(entries: ChainEntry[], cpAt = entries[entries.length - 1]): string {
@@ -65,7 +68,10 @@ describe('verifier', () => {
   it('names a modified entry', () => {
     const c = chain(5);
     c[2] = { ...c[2]!, event: { ...c[2]!.event, actor: { kind: 'user', id: 'usr_evil' } } };
-    const r = verifyExport(exportText(chain(5)).replace(JSON.stringify({ kind: 'entry', ...chain(5)[2] }), JSON.stringify({ kind: 'entry', ...c[2] })), keys);
+    const r = verifyExport(
+      exportText(chain(5)).replace(JSON.stringify({ kind: 'entry', ...chain(5)[2] }), JSON.stringify({ kind: 'entry', ...c[2] })),
+      keys,
+    );
     expect(r.ok).toBe(false);
     expect(r.firstBroken).toMatchObject({ seq: 3, line: 3 });
     expect(r.firstBroken!.reason).toMatch(/modified/);

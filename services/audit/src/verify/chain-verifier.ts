@@ -58,26 +58,42 @@ export class ChainVerifier {
     this.count++;
     if (this.broken) return;
     const where = { seq: typeof e?.seq === 'number' ? e.seq : this.seq + 1, ...(line !== undefined ? { line } : {}) };
-    if (!e || typeof e.seq !== 'number' || typeof e.prevHash !== 'string' || typeof e.hash !== 'string' || !e.event || typeof e.event !== 'object') {
+    if (
+      !e ||
+      typeof e.seq !== 'number' ||
+      typeof e.prevHash !== 'string' ||
+      typeof e.hash !== 'string' ||
+      !e.event ||
+      typeof e.event !== 'object'
+    ) {
       return this.fail({ ...where, reason: 'not a log entry' });
     }
     const expected = this.seq + 1;
     if (e.seq !== expected) {
       return this.fail({
         ...where,
-        reason: e.seq > expected ? `expected seq ${expected}, found ${e.seq}: entries are missing (deleted)` : `expected seq ${expected}, found ${e.seq}: an entry was inserted or reordered`,
+        reason:
+          e.seq > expected
+            ? `expected seq ${expected}, found ${e.seq}: entries are missing (deleted)`
+            : `expected seq ${expected}, found ${e.seq}: an entry was inserted or reordered`,
       });
     }
     this.tenantId ??= e.event.tenantId;
-    if (e.event.tenantId !== this.tenantId) return this.fail({ ...where, reason: `entry belongs to tenant ${String(e.event.tenantId)}, not ${this.tenantId}` });
-    if (e.prevHash !== this.hash) return this.fail({ ...where, reason: 'prevHash does not match the hash of the entry before it (an entry was removed, inserted or reordered)' });
+    if (e.event.tenantId !== this.tenantId)
+      return this.fail({ ...where, reason: `entry belongs to tenant ${String(e.event.tenantId)}, not ${this.tenantId}` });
+    if (e.prevHash !== this.hash)
+      return this.fail({
+        ...where,
+        reason: 'prevHash does not match the hash of the entry before it (an entry was removed, inserted or reordered)',
+      });
     let computed: string;
     try {
       computed = entryHash(e.seq, e.prevHash, e.event);
     } catch (err) {
       return this.fail({ ...where, reason: `entry cannot be encoded: ${(err as Error).message}` });
     }
-    if (!hex64.test(e.hash) || computed !== e.hash) return this.fail({ ...where, reason: 'hash does not match the entry content (the entry was modified)' });
+    if (!hex64.test(e.hash) || computed !== e.hash)
+      return this.fail({ ...where, reason: 'hash does not match the entry content (the entry was modified)' });
     this.seq = e.seq;
     this.hash = computed;
   }
@@ -86,17 +102,32 @@ export class ChainVerifier {
   addCheckpoint(cp: Checkpoint, line?: number): void {
     if (this.broken) return;
     const where = { seq: typeof cp?.seq === 'number' ? cp.seq : this.seq, ...(line !== undefined ? { line } : {}) };
-    if (!cp || typeof cp.seq !== 'number' || typeof cp.hash !== 'string' || typeof cp.signature !== 'string' || typeof cp.keyId !== 'string') {
+    if (
+      !cp ||
+      typeof cp.seq !== 'number' ||
+      typeof cp.hash !== 'string' ||
+      typeof cp.signature !== 'string' ||
+      typeof cp.keyId !== 'string'
+    ) {
       return this.fail({ ...where, reason: 'not a checkpoint' });
     }
     const key = this.publicKeys.get(cp.keyId);
     if (!key) return this.fail({ ...where, reason: `checkpoint signed with unknown key ${cp.keyId}` });
     if (!checkpointSignatureValid(cp, key)) return this.fail({ ...where, reason: 'checkpoint signature is not valid' });
     this.tenantId ??= cp.tenantId;
-    if (cp.tenantId !== this.tenantId) return this.fail({ ...where, reason: `checkpoint is for tenant ${cp.tenantId}, not ${this.tenantId}` });
-    if (cp.seq > this.seq) return this.fail({ ...where, reason: `checkpoint covers seq ${cp.seq} but the log ends at seq ${this.seq}: entries are missing (deleted)` });
+    if (cp.tenantId !== this.tenantId)
+      return this.fail({ ...where, reason: `checkpoint is for tenant ${cp.tenantId}, not ${this.tenantId}` });
+    if (cp.seq > this.seq)
+      return this.fail({
+        ...where,
+        reason: `checkpoint covers seq ${cp.seq} but the log ends at seq ${this.seq}: entries are missing (deleted)`,
+      });
     if (cp.seq < this.seq) return this.fail({ ...where, reason: `checkpoint for seq ${cp.seq} is out of place after seq ${this.seq}` });
-    if (cp.hash !== this.hash) return this.fail({ ...where, reason: `checkpoint hash differs from the chain at seq ${cp.seq}: entries up to it were modified, removed, inserted or reordered` });
+    if (cp.hash !== this.hash)
+      return this.fail({
+        ...where,
+        reason: `checkpoint hash differs from the chain at seq ${cp.seq}: entries up to it were modified, removed, inserted or reordered`,
+      });
     this.lastCheckpoint = cp;
   }
 

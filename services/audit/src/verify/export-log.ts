@@ -20,7 +20,13 @@ export async function countToExport(tenantId: string, s: LogStores): Promise<num
   return (await s.log.lastEntry(tenantId)).seq;
 }
 
-export async function exportTenantLog(tenantId: string, s: LogStores, out: Writable, logger: Logger, upTo?: number): Promise<{ entries: number; ok: boolean }> {
+export async function exportTenantLog(
+  tenantId: string,
+  s: LogStores,
+  out: Writable,
+  logger: Logger,
+  upTo?: number,
+): Promise<{ entries: number; ok: boolean }> {
   const headSeq = upTo ?? (await countToExport(tenantId, s));
   const keys = await s.keyring.publicKeys();
   const bySeq = new Map<number, Checkpoint[]>();

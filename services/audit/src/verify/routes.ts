@@ -6,7 +6,15 @@ import type { SigningKeyring } from '../checkpoints/signing-keys';
 import { countToExport, exportTenantLog } from './export-log';
 import { type LogStores, verifyTenantLog } from './verify-log';
 
-const checkpointSchema = z.object({ tenantId: z.string(), seq: z.number().int(), hash: z.string(), signedAt: z.string(), keyId: z.string(), alg: z.literal('Ed25519'), signature: z.string() });
+const checkpointSchema = z.object({
+  tenantId: z.string(),
+  seq: z.number().int(),
+  hash: z.string(),
+  signedAt: z.string(),
+  keyId: z.string(),
+  alg: z.literal('Ed25519'),
+  signature: z.string(),
+});
 
 export interface VerifyRouteDeps extends LogStores {
   conn: Connection;
@@ -34,7 +42,13 @@ export function verifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): void {
     },
     async ({ auth }) => {
       const r = await verifyTenantLog(auth.tenantId, deps);
-      return { ok: r.ok, entries: r.entries, head: r.head, checkpoint: r.checkpoint, ...(r.firstBroken ? { firstBroken: r.firstBroken } : {}) };
+      return {
+        ok: r.ok,
+        entries: r.entries,
+        head: r.head,
+        checkpoint: r.checkpoint,
+        ...(r.firstBroken ? { firstBroken: r.firstBroken } : {}),
+      };
     },
   );
 
@@ -42,14 +56,17 @@ export function verifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): void {
     {
       method: 'get',
       path: '/audit/export',
-      summary: 'The practice’s log as JSON lines (application/x-ndjson), ending with a signed checkpoint; check it offline with services/audit/src/verify-cli.ts',
+      summary:
+        'The practice’s log as JSON lines (application/x-ndjson), ending with a signed checkpoint; check it offline with services/audit/src/verify-cli.ts',
       tags: ['audit'],
       auth: { permission: 'audit:read' },
     },
     async ({ auth, res }) => {
       const upTo = await countToExport(auth.tenantId, deps);
       // An export is an access to the whole log: recorded durably before any of it leaves.
-      await recordEvents(deps.conn, [makeEvent({ type: 'audit.log.exported', tenantId: auth.tenantId, actor: auth.actor, data: { entries: upTo } })]);
+      await recordEvents(deps.conn, [
+        makeEvent({ type: 'audit.log.exported', tenantId: auth.tenantId, actor: auth.actor, data: { entries: upTo } }),
+      ]);
       deps.onEventsRecorded?.();
       res.status(200);
       res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
@@ -63,7 +80,8 @@ export function verifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): void {
     {
       method: 'get',
       path: '/audit/public-key',
-      summary: 'The checkpoint-signing public key: the current key as a JWK (kid, alg EdDSA), with every published key in `keys` (a JWK Set) for rotation',
+      summary:
+        'The checkpoint-signing public key: the current key as a JWK (kid, alg EdDSA), with every published key in `keys` (a JWK Set) for rotation',
       tags: ['audit'],
       auth: 'public',
     },

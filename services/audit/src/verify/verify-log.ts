@@ -45,7 +45,14 @@ export async function verifyTenantLog(tenantId: string, s: LogStores): Promise<V
   for (const seq of [...bySeq.keys()].sort((a, b) => a - b)) for (const cp of bySeq.get(seq)!) v.addCheckpoint(cp);
   let result = v.finish();
   if (result.ok && head.seq > lastSeq) {
-    result = { ...result, ok: false, firstBroken: { seq: lastSeq + 1, reason: `the chain head is at seq ${head.seq} but entries end at seq ${lastSeq}: entries were removed` } };
+    result = {
+      ...result,
+      ok: false,
+      firstBroken: {
+        seq: lastSeq + 1,
+        reason: `the chain head is at seq ${head.seq} but entries end at seq ${lastSeq}: entries were removed`,
+      },
+    };
   }
   let checkpoint = result.checkpoint;
   if (result.ok && (!checkpoint || checkpoint.seq < result.head.seq)) {

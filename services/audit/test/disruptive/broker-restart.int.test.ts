@@ -50,7 +50,12 @@ describe('audit across a broker restart', () => {
     for (let i = 0; i < 400; i++) {
       const e = probe(tenantId, i);
       sent.add(e.id);
-      pending.push(pub.publish(e).then(() => void confirmed.add(e.id), () => undefined));
+      pending.push(
+        pub.publish(e).then(
+          () => void confirmed.add(e.id),
+          () => undefined,
+        ),
+      );
       await new Promise((r) => setTimeout(r, 10));
     }
     await restart;
@@ -75,7 +80,14 @@ describe('audit across a broker restart', () => {
     expect(entries.length).toBeGreaterThanOrEqual(confirmed.size);
     expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
 
-    const figures = { sent: sent.size, confirmed: confirmed.size, entries: entries.length, deliveries, redeliveriesAbsorbed: deliveries - entries.length, restartMs };
+    const figures = {
+      sent: sent.size,
+      confirmed: confirmed.size,
+      entries: entries.length,
+      deliveries,
+      redeliveriesAbsorbed: deliveries - entries.length,
+      restartMs,
+    };
     mkdirSync(path.join(ROOT, '.data/reports'), { recursive: true });
     writeFileSync(path.join(ROOT, '.data/reports/audit-broker-restart.json'), JSON.stringify(figures, null, 2));
     console.log(`audit across a broker restart: ${JSON.stringify(figures)}`);

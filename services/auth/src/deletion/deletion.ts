@@ -12,7 +12,15 @@ import type { TenantDoc } from '../tenants/model';
 import { revokeSession } from '../sessions/sessions';
 import { getUser } from '../users/users';
 
-export async function scheduleDeletion(deps: AuthDeps, tenantId: string, userId: string, password: string, code: string | undefined, actor: Actor, ip?: string): Promise<TenantDoc> {
+export async function scheduleDeletion(
+  deps: AuthDeps,
+  tenantId: string,
+  userId: string,
+  password: string,
+  code: string | undefined,
+  actor: Actor,
+  ip?: string,
+): Promise<TenantDoc> {
   const user = await getUser(deps, tenantId, userId);
   if (!(await deps.hasher.verify(user.passwordHash, password))) throw problems.forbidden('The password is not correct.');
   if (hasTotp(user)) {
@@ -29,7 +37,9 @@ export async function scheduleDeletion(deps: AuthDeps, tenantId: string, userId:
   if (tenant.status === 'deletion-scheduled') return tenant;
   const when = new Date(Date.now() + deps.config.DELETION_COOLING_OFF_DAYS * 86_400_000);
   const event = makeEvent({ type: 'auth.tenant.deletion-scheduled', tenantId, actor, data: { deletionScheduledFor: when.toISOString() } });
-  const updated = await deps.tenants.update(tenantId, { status: 'deletion-scheduled', deletionScheduledFor: when }, [], [event], { status: 'active' });
+  const updated = await deps.tenants.update(tenantId, { status: 'deletion-scheduled', deletionScheduledFor: when }, [], [event], {
+    status: 'active',
+  });
   if (!updated) return (await deps.tenants.get(tenantId)) ?? tenant;
   await endSessionsWhileDeleting(deps, tenantId, actor);
   return updated;
@@ -52,7 +62,9 @@ export async function endSessionsWhileDeleting(deps: AuthDeps, tenantId: string,
 
 export async function restoreTenant(deps: AuthDeps, tenantId: string, actor: Actor): Promise<TenantDoc> {
   const event = makeEvent({ type: 'auth.tenant.deletion-cancelled', tenantId, actor, data: {} });
-  const updated = await deps.tenants.update(tenantId, { status: 'active' }, ['deletionScheduledFor'], [event], { status: 'deletion-scheduled' });
+  const updated = await deps.tenants.update(tenantId, { status: 'active' }, ['deletionScheduledFor'], [event], {
+    status: 'deletion-scheduled',
+  });
   if (!updated) {
     if (await deps.tenants.get(tenantId)) throw problems.conflict('No deletion is scheduled.');
     throw problems.notFound('No such practice.');

@@ -103,7 +103,12 @@ export class UserKeyService {
       const kid = randomId(USER_KEY_PREFIX.slice(0, -1));
       const key = newDataKey();
       try {
-        await this.repo.insertUserKey(tenantId, { userId, kid, wrapped: wrapKey(tk.key, tk.kid, key, userAad(tenantId, userId, kid)), createdAt: new Date() });
+        await this.repo.insertUserKey(tenantId, {
+          userId,
+          kid,
+          wrapped: wrapKey(tk.key, tk.kid, key, userAad(tenantId, userId, kid)),
+          createdAt: new Date(),
+        });
       } catch (err) {
         if (isDuplicateKeyError(err)) continue; // another writer created it first: use that one
         throw err;

@@ -32,7 +32,11 @@ export class ChallengeStore {
   async create(c: Omit<Challenge, 'attempts'>): Promise<string> {
     const token = `mfa_${randomToken(32)}`;
     const key = this.key(token);
-    await this.redis.multi().hset(key, { ...c, attempts: 0 }).expire(key, this.config.MFA_CHALLENGE_TTL_S).exec();
+    await this.redis
+      .multi()
+      .hset(key, { ...c, attempts: 0 })
+      .expire(key, this.config.MFA_CHALLENGE_TTL_S)
+      .exec();
     return token;
   }
 
@@ -40,7 +44,13 @@ export class ChallengeStore {
     if (!/^mfa_[A-Za-z0-9_-]{40,60}$/.test(token)) return undefined;
     const h = await this.redis.hgetall(this.key(token));
     if (!h.tenantId || !h.userId || h.purpose !== purpose) return undefined;
-    return { tenantId: h.tenantId, userId: h.userId, purpose, sessionKind: h.sessionKind as SessionKind, attempts: Number(h.attempts ?? 0) };
+    return {
+      tenantId: h.tenantId,
+      userId: h.userId,
+      purpose,
+      sessionKind: h.sessionKind as SessionKind,
+      attempts: Number(h.attempts ?? 0),
+    };
   }
 
   /** Count a wrong code; the challenge dies after CHALLENGE_MAX_ATTEMPTS. */

@@ -26,7 +26,15 @@ export interface PasswordLogin {
 
 type Failure = 'bad-credentials' | 'disabled' | 'tenant-deleting';
 
-async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: string, tenantId: string, user: UserDoc | null, reason: Failure, ip: string): Promise<never> {
+async function loginFailed(
+  deps: AuthDeps,
+  throttle: LoginThrottle,
+  account: string,
+  tenantId: string,
+  user: UserDoc | null,
+  reason: Failure,
+  ip: string,
+): Promise<never> {
   loginMetric(deps, reason);
   const actor = user ? userActor(user._id) : systemActor;
   const events: EventEnvelope[] = [
@@ -34,11 +42,25 @@ async function loginFailed(deps: AuthDeps, throttle: LoginThrottle, account: str
   ];
   const failure = await throttle.recordAccountFailure('pwd', account);
   if (failure.lockedUntil) {
-    events.push(makeEvent({ type: 'auth.account.locked', tenantId, actor, data: { ...(user ? { userId: user._id } : {}), until: failure.lockedUntil.toISOString(), reason: 'password-failures' } }));
+    events.push(
+      makeEvent({
+        type: 'auth.account.locked',
+        tenantId,
+        actor,
+        data: { ...(user ? { userId: user._id } : {}), until: failure.lockedUntil.toISOString(), reason: 'password-failures' },
+      }),
+    );
   }
   const ipFailure = await throttle.recordIpFailure(ip);
   if (ipFailure.reachedLimit) {
-    events.push(makeEvent({ type: 'auth.account.locked', tenantId, actor: systemActor, data: { until: ipFailure.until.toISOString(), reason: 'ip-failures' } }));
+    events.push(
+      makeEvent({
+        type: 'auth.account.locked',
+        tenantId,
+        actor: systemActor,
+        data: { until: ipFailure.until.toISOString(), reason: 'ip-failures' },
+      }),
+    );
   }
   await recordEvents(deps.mongo, events);
   deps.relay.nudge();
@@ -53,9 +75,18 @@ async function throttled(deps: AuthDeps, tenantId: string, account: string, err:
   const status = (err as { status?: number }).status;
   loginMetric(deps, status === 423 ? 'locked' : 'throttled');
   if (status === 423 || status === 429) {
-    const first = await deps.redis.set(`${deps.config.REDIS_PREFIX}refusal-event:${sha256(account)}:${status}`, '1', 'EX', 60, 'NX').catch(() => null);
+    const first = await deps.redis
+      .set(`${deps.config.REDIS_PREFIX}refusal-event:${sha256(account)}:${status}`, '1', 'EX', 60, 'NX')
+      .catch(() => null);
     if (first) {
-      await recordEvents(deps.mongo, [makeEvent({ type: 'auth.login.failed', tenantId, actor: systemActor, data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) } })]).catch(() => undefined);
+      await recordEvents(deps.mongo, [
+        makeEvent({
+          type: 'auth.login.failed',
+          tenantId,
+          actor: systemActor,
+          data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) },
+        }),
+      ]).catch(() => undefined);
       deps.relay.nudge();
     }
   }
@@ -88,7 +119,8 @@ export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<L
   if (!ok || !eligible) return loginFailed(deps, throttle, account, tenantId, eligible, 'bad-credentials', p.ip);
   if (eligible.disabled) return loginFailed(deps, throttle, account, tenantId, eligible, 'disabled', p.ip);
   // While a deletion is pending only admins may sign in (to restore the practice).
-  if (tenant && tenant.status !== 'active' && eligible.role !== 'admin') return loginFailed(deps, throttle, account, tenantId, eligible, 'tenant-deleting', p.ip);
+  if (tenant && tenant.status !== 'active' && eligible.role !== 'admin')
+    return loginFailed(deps, throttle, account, tenantId, eligible, 'tenant-deleting', p.ip);
   await throttle.clearAccount('pwd', account);
   loginMetric(deps, 'ok');
   if (deps.hasher.needsRehash(eligible.passwordHash)) {
@@ -103,16 +135,29 @@ export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<L
     return { mfaRequired: true, mfaToken: await challenges.create({ tenantId, userId: eligible._id, purpose: 'verify', sessionKind }) };
   }
   if (isSupport || tenant?.mfaRequired) {
-    return { mfaRequired: true, mfaEnrolmentRequired: true, mfaToken: await challenges.create({ tenantId, userId: eligible._id, purpose: 'enrol', sessionKind }) };
+    return {
+      mfaRequired: true,
+      mfaEnrolmentRequired: true,
+      mfaToken: await challenges.create({ tenantId, userId: eligible._id, purpose: 'enrol', sessionKind }),
+    };
   }
   const { tokens } = await openSession(deps, eligible, sessionKind, ['pwd'], p.ip);
   return tokens;
 }
 
 export function openSession(deps: AuthDeps, user: UserDoc, kind: SessionKind, amr: ('pwd' | 'otp' | 'rec')[], ip?: string) {
-  return startSession(deps, { tenantId: user.tenantId, userId: user._id, role: user.role, kind, amr, ...(ip ? { ip } : {}) }, (sessionId) => [
-    { type: 'auth.login.succeeded', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, sessionId, amr, ...eventIp(ip) } },
-  ]);
+  return startSession(
+    deps,
+    { tenantId: user.tenantId, userId: user._id, role: user.role, kind, amr, ...(ip ? { ip } : {}) },
+    (sessionId) => [
+      {
+        type: 'auth.login.succeeded',
+        tenantId: user.tenantId,
+        actor: userActor(user._id),
+        data: { userId: user._id, sessionId, amr, ...eventIp(ip) },
+      },
+    ],
+  );
 }
 
 async function challengeUser(deps: AuthDeps, challenges: ChallengeStore, mfaToken: string, purpose: 'verify' | 'enrol') {
@@ -150,7 +195,12 @@ export async function enrolWithChallenge(deps: AuthDeps, mfaToken: string): Prom
 }
 
 /** …and finish it: the code activates TOTP, and the login completes with both factors. */
-export async function activateWithChallenge(deps: AuthDeps, mfaToken: string, code: string, ip: string): Promise<TokenPair & { recoveryCodes: string[] }> {
+export async function activateWithChallenge(
+  deps: AuthDeps,
+  mfaToken: string,
+  code: string,
+  ip: string,
+): Promise<TokenPair & { recoveryCodes: string[] }> {
   const challenges = new ChallengeStore(deps.redis, deps.config);
   const { challenge, user } = await challengeUser(deps, challenges, mfaToken, 'enrol');
   let recoveryCodes: string[];

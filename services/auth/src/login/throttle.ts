@@ -99,7 +99,18 @@ export class LoginThrottle {
   async checkAccount(kind: ThrottleKind, account: string): Promise<void> {
     const c = this.config;
     const ttlMs = (c.LOGIN_FAILURE_WINDOW_S + c.LOGIN_LOCK_S) * 1000;
-    const [state, waitMs] = (await this.redis.eval(RESERVE, 2, ...this.keys(kind, account), Date.now(), c.LOGIN_FREE_FAILURES, c.LOGIN_DELAY_BASE_MS, c.LOGIN_DELAY_MAX_MS, c.LOGIN_LOCK_AFTER, ttlMs, INFLIGHT_TTL_MS)) as [number, number];
+    const [state, waitMs] = (await this.redis.eval(
+      RESERVE,
+      2,
+      ...this.keys(kind, account),
+      Date.now(),
+      c.LOGIN_FREE_FAILURES,
+      c.LOGIN_DELAY_BASE_MS,
+      c.LOGIN_DELAY_MAX_MS,
+      c.LOGIN_LOCK_AFTER,
+      ttlMs,
+      INFLIGHT_TTL_MS,
+    )) as [number, number];
     if (state === 1) throw problems.locked(waitMs / 1000, 'Too many failed attempts: temporarily locked.');
     if (state === 2) throw problems.tooManyRequests(waitMs / 1000, 'Too many failed attempts: wait before trying again.');
   }
@@ -107,7 +118,15 @@ export class LoginThrottle {
   async recordAccountFailure(kind: ThrottleKind, account: string): Promise<AccountFailure> {
     const c = this.config;
     const ttlMs = (c.LOGIN_FAILURE_WINDOW_S + c.LOGIN_LOCK_S) * 1000;
-    const [count, lockedMs] = (await this.redis.eval(FAIL, 2, ...this.keys(kind, account), Date.now(), c.LOGIN_LOCK_AFTER, c.LOGIN_LOCK_S * 1000, ttlMs)) as [number, number];
+    const [count, lockedMs] = (await this.redis.eval(
+      FAIL,
+      2,
+      ...this.keys(kind, account),
+      Date.now(),
+      c.LOGIN_LOCK_AFTER,
+      c.LOGIN_LOCK_S * 1000,
+      ttlMs,
+    )) as [number, number];
     return { count, ...(lockedMs > 0 ? { lockedUntil: new Date(Date.now() + lockedMs) } : {}) };
   }
 
@@ -128,8 +147,10 @@ export class LoginThrottle {
       .pttl(failKey)
       .expire(reqKey, 120)
       .exec()) as [[null, number], [null, string | null], [null, number], unknown];
-    if (requests > c.IP_REQUESTS_PER_MIN) throw problems.tooManyRequests(60 - ((Date.now() / 1000) % 60), 'Too many requests from this address.');
-    if (Number(failures ?? 0) >= c.IP_FAILURES_PER_WINDOW) throw problems.tooManyRequests(Math.max(1, failTtl / 1000), 'Too many failed attempts from this address.');
+    if (requests > c.IP_REQUESTS_PER_MIN)
+      throw problems.tooManyRequests(60 - ((Date.now() / 1000) % 60), 'Too many requests from this address.');
+    if (Number(failures ?? 0) >= c.IP_FAILURES_PER_WINDOW)
+      throw problems.tooManyRequests(Math.max(1, failTtl / 1000), 'Too many failed attempts from this address.');
   }
 
   /** Count a failure from an IP; returns true when this one reached the limit. */

@@ -20,7 +20,13 @@ export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: str
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on; disable it first.');
   const secret = newTotpSecret();
   const event = makeEvent({ type: 'auth.mfa.enrolled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
-  const updated = await deps.users.update(user.tenantId, user._id, { set: { totpPending: await deps.users.sealTotp(user.tenantId, user._id, secret) } }, [event], { totpSecret: trusted({ $exists: false }) });
+  const updated = await deps.users.update(
+    user.tenantId,
+    user._id,
+    { set: { totpPending: await deps.users.sealTotp(user.tenantId, user._id, secret) } },
+    [event],
+    { totpSecret: trusted({ $exists: false }) },
+  );
   if (!updated) throw problems.conflict('Two-factor authentication is already on.');
   return { secret, otpauthUrl: otpauthUrl(secret, user.email, practiceName) };
 }
@@ -32,7 +38,14 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
   if (!secret) throw problems.conflict('Start enrolment first (POST /auth/mfa/totp).');
   const step = totpStep(secret, code);
   if (step === undefined) {
-    await recordEvents(deps.mongo, [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason: 'wrong-code', ...eventIp(ip) } })]);
+    await recordEvents(deps.mongo, [
+      makeEvent({
+        type: 'auth.mfa.failed',
+        tenantId: user.tenantId,
+        actor: userActor(user._id),
+        data: { userId: user._id, reason: 'wrong-code', ...eventIp(ip) },
+      }),
+    ]);
     deps.relay.nudge();
     throw problems.unauthenticated('The code is not valid.');
   }
@@ -52,10 +65,24 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
 async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | 'replayed-code', ip: string | undefined): Promise<never> {
   deps.metrics.counter('auth_mfa_failures_total', 'Refused second-factor codes by reason', ['reason']).inc({ reason });
   const throttle = new LoginThrottle(deps.redis, deps.config);
-  const events: EventEnvelope[] = [makeEvent({ type: 'auth.mfa.failed', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, reason, ...eventIp(ip) } })];
+  const events: EventEnvelope[] = [
+    makeEvent({
+      type: 'auth.mfa.failed',
+      tenantId: user.tenantId,
+      actor: userActor(user._id),
+      data: { userId: user._id, reason, ...eventIp(ip) },
+    }),
+  ];
   const failure = await throttle.recordAccountFailure('code', `${user.tenantId}|${user._id}`);
   if (failure.lockedUntil) {
-    events.push(makeEvent({ type: 'auth.account.locked', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, until: failure.lockedUntil.toISOString(), reason: 'code-failures' } }));
+    events.push(
+      makeEvent({
+        type: 'auth.account.locked',
+        tenantId: user.tenantId,
+        actor: userActor(user._id),
+        data: { userId: user._id, until: failure.lockedUntil.toISOString(), reason: 'code-failures' },
+      }),
+    );
   }
   if (ip) await throttle.recordIpFailure(ip);
   await recordEvents(deps.mongo, events);
@@ -78,7 +105,9 @@ export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: str
   if (/^\d{6}$/.test(trimmed)) {
     const step = totpStep(secret, trimmed);
     if (step === undefined) return mfaFailed(deps, user, 'wrong-code', ip);
-    const updated = await deps.users.update(user.tenantId, user._id, { set: { totpLastStep: step } }, [], { totpLastStep: trusted({ $lt: step }) });
+    const updated = await deps.users.update(user.tenantId, user._id, { set: { totpLastStep: step } }, [], {
+      totpLastStep: trusted({ $lt: step }),
+    });
     if (!updated) return mfaFailed(deps, user, 'replayed-code', ip);
     await throttle.clearAccount('code', account);
     return 'otp';
@@ -86,7 +115,12 @@ export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: str
   if (isRecoveryCodeShape(trimmed)) {
     const hash = hashRecoveryCode(trimmed);
     const remaining = Math.max(0, (user.recoveryCodes?.length ?? 1) - 1);
-    const event = makeEvent({ type: 'auth.recovery-code.used', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id, remaining } });
+    const event = makeEvent({
+      type: 'auth.recovery-code.used',
+      tenantId: user.tenantId,
+      actor: userActor(user._id),
+      data: { userId: user._id, remaining },
+    });
     const updated = await deps.users.update(user.tenantId, user._id, { pull: { recoveryCodes: hash } }, [event], { recoveryCodes: hash });
     if (!updated) return mfaFailed(deps, user, 'wrong-code', ip);
     await throttle.clearAccount('code', account);
@@ -106,6 +140,12 @@ export async function disableTotp(deps: AuthDeps, user: UserDoc, code: string, m
 /** An admin clears a user's 2FA (lost phone); audited. With mfaRequired they enrol again at next login. */
 export async function resetTotp(deps: AuthDeps, tenantId: string, userId: string, actor: Actor): Promise<void> {
   const event = makeEvent({ type: 'auth.mfa.reset', tenantId, actor, data: { userId } });
-  const updated = await deps.users.update(tenantId, userId, { unset: ['totpSecret', 'totpPending', 'totpLastStep', 'recoveryCodes'] }, [event], { role: trusted({ $ne: 'support' }) });
+  const updated = await deps.users.update(
+    tenantId,
+    userId,
+    { unset: ['totpSecret', 'totpPending', 'totpLastStep', 'recoveryCodes'] },
+    [event],
+    { role: trusted({ $ne: 'support' }) },
+  );
   if (!updated) throw problems.notFound('No such user.');
 }

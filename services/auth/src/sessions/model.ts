@@ -9,7 +9,8 @@ import type { UserRole } from '../users/model';
 
 export type SessionKind = 'user' | 'platform' | 'support';
 
-export type RevokeReason = 'logout' | 'admin' | 'refresh-reuse' | 'password-change' | 'grant-revoked' | 'user-disabled' | 'others-ended' | 'tenant-deletion';
+export type RevokeReason =
+  'logout' | 'admin' | 'refresh-reuse' | 'password-change' | 'grant-revoked' | 'user-disabled' | 'others-ended' | 'tenant-deletion';
 
 export interface SessionDoc {
   _id: string;

@@ -15,7 +15,11 @@ export interface DocStore {
   notify(): void;
 }
 
-export async function updateAndReturn<T>(col: Collection, filter: Record<string, unknown>, update: Record<string, unknown>): Promise<T | null> {
+export async function updateAndReturn<T>(
+  col: Collection,
+  filter: Record<string, unknown>,
+  update: Record<string, unknown>,
+): Promise<T | null> {
   const doc = (await col.findOneAndUpdate(filter, update, { returnDocument: 'after' })) as Record<string, unknown> | null;
   if (!doc) return null;
   delete doc[OUTBOX];

@@ -55,7 +55,12 @@ export class PasswordHasher {
   /** Made once, outside the semaphore (a full queue must not poison it); retried if it failed. */
   private dummyHash(): Promise<string> {
     this.dummy ??= argon2
-      .hash(randomBytes(16).toString('base64url'), { type: argon2.argon2id, memoryCost: this.opts.memoryKiB, timeCost: this.opts.timeCost, parallelism: 1 })
+      .hash(randomBytes(16).toString('base64url'), {
+        type: argon2.argon2id,
+        memoryCost: this.opts.memoryKiB,
+        timeCost: this.opts.timeCost,
+        parallelism: 1,
+      })
       .catch((err: unknown) => {
         this.dummy = undefined;
         throw err;

@@ -12,14 +12,21 @@ import { PLATFORM_TENANT } from '../users/model';
 import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSession } from './support';
 
 /** An opaque id in a path (anything else is refused with 400, as the document says). */
-const idParams = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
+const idParams = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
 
 /** Newest-first lists page by the createdAt of the last item (the platform's cursor around it). */
 const createdBefore = (cursor?: string): Date | undefined => {
   const position = decodeCursor(cursor);
   if (position === undefined) return undefined;
   const d = new Date(position);
-  if (Number.isNaN(d.getTime())) throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this list' }]);
+  if (Number.isNaN(d.getTime()))
+    throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this list' }]);
   return d;
 };
 
@@ -33,7 +40,11 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
       tags: ['support'],
       auth: { permission: 'support-grant:manage' },
       status: 201,
-      body: z.strictObject({ scope: z.enum(supportScopes), reason: z.string().trim().min(1).max(500), durationMinutes: z.number().int().min(1).max(MAX_GRANT_MINUTES) }),
+      body: z.strictObject({
+        scope: z.enum(supportScopes),
+        reason: z.string().trim().min(1).max(500),
+        durationMinutes: z.number().int().min(1).max(MAX_GRANT_MINUTES),
+      }),
     },
     async ({ auth, body }) => {
       if (auth.actor.kind !== 'user') throw problems.forbidden();
@@ -41,7 +52,14 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
     },
   );
   r.route(
-    { method: 'get', path: '/support/grants', summary: 'Support grants, newest first', tags: ['support'], auth: { permission: 'support-grant:manage' }, query: listQuery },
+    {
+      method: 'get',
+      path: '/support/grants',
+      summary: 'Support grants, newest first',
+      tags: ['support'],
+      auth: { permission: 'support-grant:manage' },
+      query: listQuery,
+    },
     async ({ auth, query }) => {
       const rows = await deps.grants.list(auth.tenantId, query.limit + 1, createdBefore(query.cursor));
       const page = pageOf(rows, query.limit, (g) => g.createdAt.toISOString());
@@ -49,14 +67,29 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
     },
   );
   r.route(
-    { method: 'delete', path: '/support/grants/:id', summary: 'Withdraw a grant; its sessions end at once', tags: ['support'], auth: { permission: 'support-grant:manage' }, params: idParams, status: 204 },
+    {
+      method: 'delete',
+      path: '/support/grants/:id',
+      summary: 'Withdraw a grant; its sessions end at once',
+      tags: ['support'],
+      auth: { permission: 'support-grant:manage' },
+      params: idParams,
+      status: 204,
+    },
     async ({ auth, params }) => {
       if (auth.actor.kind !== 'user') throw problems.forbidden();
       await revokeGrant(deps, auth.tenantId, params.id, auth.actor);
     },
   );
   r.route(
-    { method: 'get', path: '/support/sessions', summary: 'Every support login into this practice', tags: ['support'], auth: { permission: 'support-session:read' }, query: listQuery },
+    {
+      method: 'get',
+      path: '/support/sessions',
+      summary: 'Every support login into this practice',
+      tags: ['support'],
+      auth: { permission: 'support-session:read' },
+      query: listQuery,
+    },
     async ({ auth, query }) => {
       const rows = await deps.sessions.listSupport(auth.tenantId, query.limit + 1, createdBefore(query.cursor));
       const page = pageOf(rows, query.limit, (s) => s.createdAt.toISOString());
@@ -100,7 +133,12 @@ export function supportRoutes(deps: AuthDeps): ApiRouter {
       errors: { 403: 'Not a platform support user with both factors, or no live grant' },
     },
     async ({ auth, body }) => {
-      if (auth.tenantId !== PLATFORM_TENANT || auth.role !== 'support' || auth.claims.act || (!auth.amr.includes('otp') && !auth.amr.includes('rec'))) {
+      if (
+        auth.tenantId !== PLATFORM_TENANT ||
+        auth.role !== 'support' ||
+        auth.claims.act ||
+        (!auth.amr.includes('otp') && !auth.amr.includes('rec'))
+      ) {
         throw problems.forbidden('Only a platform support user can open a support session.');
       }
       return startSupportSession(deps, auth.userId, body.tenant);

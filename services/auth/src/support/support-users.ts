@@ -11,7 +11,17 @@ export async function createSupportUser(deps: AuthDeps, input: { email: string; 
   const userId = randomId('sup');
   try {
     await deps.users.create(
-      { _id: userId, tenantId: PLATFORM_TENANT, email: normaliseEmail(input.email), name: input.name, role: 'support', passwordHash: await deps.hasher.hash(input.password), disabled: false, createdAt: now, updatedAt: now },
+      {
+        _id: userId,
+        tenantId: PLATFORM_TENANT,
+        email: normaliseEmail(input.email),
+        name: input.name,
+        role: 'support',
+        passwordHash: await deps.hasher.hash(input.password),
+        disabled: false,
+        createdAt: now,
+        updatedAt: now,
+      },
       [],
     );
   } catch (err) {

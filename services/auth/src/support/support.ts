@@ -23,7 +23,12 @@ export function grantView(g: GrantDoc, now = new Date()) {
   };
 }
 
-export async function createGrant(deps: AuthDeps, tenantId: string, input: { scope: SupportScope; reason: string; durationMinutes: number }, actor: Actor): Promise<GrantDoc> {
+export async function createGrant(
+  deps: AuthDeps,
+  tenantId: string,
+  input: { scope: SupportScope; reason: string; durationMinutes: number },
+  actor: Actor,
+): Promise<GrantDoc> {
   const now = new Date();
   const grant: GrantDoc = {
     _id: randomId('grt'),
@@ -34,7 +39,14 @@ export async function createGrant(deps: AuthDeps, tenantId: string, input: { sco
     createdAt: now,
     expiresAt: new Date(now.getTime() + input.durationMinutes * 60_000),
   };
-  await deps.grants.create(grant, [makeEvent({ type: 'auth.support-grant.created', tenantId, actor, data: { grantId: grant._id, scope: grant.scope, expiresAt: grant.expiresAt.toISOString() } })]);
+  await deps.grants.create(grant, [
+    makeEvent({
+      type: 'auth.support-grant.created',
+      tenantId,
+      actor,
+      data: { grantId: grant._id, scope: grant.scope, expiresAt: grant.expiresAt.toISOString() },
+    }),
+  ]);
   return grant;
 }
 
@@ -44,7 +56,9 @@ export async function revokeGrant(deps: AuthDeps, tenantId: string, grantId: str
   // Sessions first (the Redis marks take effect at once), then the grant itself.
   await revokeSessionsWhere(deps, tenantId, { grantId }, 'grant-revoked', actor);
   if (!grant.revokedAt) {
-    await deps.grants.revoke(tenantId, grantId, actor.id, [makeEvent({ type: 'auth.support-grant.revoked', tenantId, actor, data: { grantId } })]);
+    await deps.grants.revoke(tenantId, grantId, actor.id, [
+      makeEvent({ type: 'auth.support-grant.revoked', tenantId, actor, data: { grantId } }),
+    ]);
   }
 }
 
@@ -58,7 +72,16 @@ export async function startSupportSession(deps: AuthDeps, supportUserId: string,
   if (!tenant || !grant) throw problems.forbidden('There is no live support grant for that practice.');
   const { session, tokens } = await startSession(
     deps,
-    { tenantId: tenant._id, userId: supportUserId, role: 'support', kind: 'support', amr: ['pwd', 'otp'], scope: grant.scope, grantId: grant._id, notAfter: grant.expiresAt },
+    {
+      tenantId: tenant._id,
+      userId: supportUserId,
+      role: 'support',
+      kind: 'support',
+      amr: ['pwd', 'otp'],
+      scope: grant.scope,
+      grantId: grant._id,
+      notAfter: grant.expiresAt,
+    },
     (sessionId) => [
       {
         type: 'auth.support-session.started',

@@ -66,7 +66,13 @@ export class TenantRepo {
   }
 
   /** Apply a change with its events in one single-document write; `expect` guards the current state. */
-  async update(tenantId: string, set: Partial<TenantDoc>, unset: (keyof TenantDoc)[], events: EventEnvelope[], expect: Partial<TenantDoc> = {}): Promise<TenantDoc | null> {
+  async update(
+    tenantId: string,
+    set: Partial<TenantDoc>,
+    unset: (keyof TenantDoc)[],
+    events: EventEnvelope[],
+    expect: Partial<TenantDoc> = {},
+  ): Promise<TenantDoc | null> {
     const ob = outboxUpdate(events);
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date(), ...(events.length ? ob.$set : {}) } };
     if (events.length) update.$push = ob.$push;
@@ -87,12 +93,18 @@ export class TenantRepo {
 
   /** Tenants whose cooling-off period has ended (the purge scheduler). */
   async dueForPurge(now: Date, limit = 20): Promise<TenantDoc[]> {
-    return this.model.find({ status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) }).limit(limit).lean();
+    return this.model
+      .find({ status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) })
+      .limit(limit)
+      .lean();
   }
 
   /** Purged tenants whose data removal did not finish (the process died midway). */
   async purgeUnfinished(limit = 20): Promise<TenantDoc[]> {
-    return this.model.find({ status: 'purged', purgeCompletedAt: trusted({ $exists: false }) }).limit(limit).lean();
+    return this.model
+      .find({ status: 'purged', purgeCompletedAt: trusted({ $exists: false }) })
+      .limit(limit)
+      .lean();
   }
 
   /**
@@ -103,7 +115,11 @@ export class TenantRepo {
     const ob = outboxUpdate(events);
     const res = await this.store.col.updateOne(
       { _id: tenantId, status: 'deletion-scheduled', deletionScheduledFor: trusted({ $lte: now }) } as never,
-      { $set: { status: 'purged', slug: `~purged~${tenantId}`, purgedAt: now, updatedAt: now, ...ob.$set }, $unset: { name: '', deletionScheduledFor: '' }, $push: ob.$push } as never,
+      {
+        $set: { status: 'purged', slug: `~purged~${tenantId}`, purgedAt: now, updatedAt: now, ...ob.$set },
+        $unset: { name: '', deletionScheduledFor: '' },
+        $push: ob.$push,
+      } as never,
     );
     if (res.modifiedCount === 1) this.store.notify();
     return res.modifiedCount === 1;

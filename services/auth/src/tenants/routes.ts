@@ -52,7 +52,14 @@ export function tenantRoutes(deps: AuthDeps): ApiRouter {
     },
   );
   r.route(
-    { method: 'get', path: '/tenants/current', summary: 'The caller’s practice', tags: ['practices'], auth: { permission: 'tenant:read' }, response: tenantResponse },
+    {
+      method: 'get',
+      path: '/tenants/current',
+      summary: 'The caller’s practice',
+      tags: ['practices'],
+      auth: { permission: 'tenant:read' },
+      response: tenantResponse,
+    },
     async ({ auth }) => tenantView(await currentTenant(deps, auth.tenantId)),
   );
   r.route(

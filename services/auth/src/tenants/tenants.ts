@@ -8,7 +8,22 @@ import { normaliseEmail } from '../users/model';
 import type { TenantDoc } from './model';
 
 /** Slugs that name parts of the platform, never a practice. */
-const RESERVED_SLUGS = new Set(['admin', 'api', 'app', 'auth', 'docs', 'help', 'mail', 'platform', 'praxis', 'root', 'static', 'status', 'support', 'www']);
+const RESERVED_SLUGS = new Set([
+  'admin',
+  'api',
+  'app',
+  'auth',
+  'docs',
+  'help',
+  'mail',
+  'platform',
+  'praxis',
+  'root',
+  'static',
+  'status',
+  'support',
+  'www',
+]);
 
 export function tenantView(t: TenantDoc) {
   return {
@@ -42,16 +57,30 @@ export const ABANDONED_SIGNUP_MS = 2 * 60_000;
  * process dies in between, the slug is reclaimed by a later sign-up (see
  * ABANDONED_SIGNUP_MS and reclaimAbandonedSlug).
  */
-export async function signUp(deps: AuthDeps, s: SignUp, reclaimed = false): Promise<{ tenant: { id: string; slug: string; name: string }; user: { id: string; email: string; role: 'admin' } }> {
+export async function signUp(
+  deps: AuthDeps,
+  s: SignUp,
+  reclaimed = false,
+): Promise<{ tenant: { id: string; slug: string; name: string }; user: { id: string; email: string; role: 'admin' } }> {
   if (RESERVED_SLUGS.has(s.slug)) throw problems.conflict('That address is taken.');
   assertStrongPassword(s.admin.password, 'body.admin.password', [s.admin.email, s.admin.name, s.name, s.slug]);
   const passwordHash = await deps.hasher.hash(s.admin.password);
   const now = new Date();
   const tenantId = randomId('ten');
   const userId = randomId('usr');
-  const tenant: TenantDoc = { _id: tenantId, slug: s.slug, name: s.name, mfaRequired: false, status: 'active', createdAt: now, updatedAt: now };
+  const tenant: TenantDoc = {
+    _id: tenantId,
+    slug: s.slug,
+    name: s.name,
+    mfaRequired: false,
+    status: 'active',
+    createdAt: now,
+    updatedAt: now,
+  };
   try {
-    await deps.tenants.create(tenant, [makeEvent({ type: 'auth.tenant.created', tenantId, actor: userActor(userId), data: { tenantId, slug: s.slug } })]);
+    await deps.tenants.create(tenant, [
+      makeEvent({ type: 'auth.tenant.created', tenantId, actor: userActor(userId), data: { tenantId, slug: s.slug } }),
+    ]);
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     if (!reclaimed && (await reclaimAbandonedSlug(deps, s.slug, now))) return signUp(deps, s, true);
@@ -91,7 +120,12 @@ export async function currentTenant(deps: AuthDeps, tenantId: string): Promise<T
   return t;
 }
 
-export async function updateTenant(deps: AuthDeps, tenantId: string, change: { name?: string; mfaRequired?: boolean }, actor: Actor): Promise<TenantDoc> {
+export async function updateTenant(
+  deps: AuthDeps,
+  tenantId: string,
+  change: { name?: string; mfaRequired?: boolean },
+  actor: Actor,
+): Promise<TenantDoc> {
   const set: Partial<TenantDoc> = {};
   if (change.name !== undefined) set.name = change.name;
   if (change.mfaRequired !== undefined) set.mfaRequired = change.mfaRequired;

@@ -37,7 +37,13 @@ export class TokenIssuer {
       ...(s.scope ? { scope: s.scope } : {}),
       ...(s.actorId ? { act: { sub: s.actorId } } : {}),
     };
-    const token = jwt.sign(claims, privateKey, { algorithm: 'ES256', keyid: kid, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn });
+    const token = jwt.sign(claims, privateKey, {
+      algorithm: 'ES256',
+      keyid: kid,
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      expiresIn,
+    });
     return { token, expiresIn };
   }
 }

@@ -69,7 +69,10 @@ export class KeyStore {
    */
   async rotate(opts: { minNextAgeMs?: number } = {}): Promise<{ activated: string; next: string }> {
     await this.ensureKeys();
-    const next = await this.model.findOne({ activatedAt: trusted({ $exists: false }) }).sort({ createdAt: 1 }).lean();
+    const next = await this.model
+      .findOne({ activatedAt: trusted({ $exists: false }) })
+      .sort({ createdAt: 1 })
+      .lean();
     if (!next) throw new Error('no next key');
     const now = new Date();
     // Every verifier must have fetched the next key before it signs: verifiers refresh
@@ -78,7 +81,10 @@ export class KeyStore {
     if (opts.minNextAgeMs && age < opts.minNextAgeMs) {
       throw new KeyTooYoungError(Math.ceil((opts.minNextAgeMs - age) / 1000));
     }
-    await this.model.updateMany({ activatedAt: trusted({ $exists: true }), retiredAt: trusted({ $exists: false }) }, { $set: { retiredAt: now } });
+    await this.model.updateMany(
+      { activatedAt: trusted({ $exists: true }), retiredAt: trusted({ $exists: false }) },
+      { $set: { retiredAt: now } },
+    );
     await this.model.updateOne({ _id: next._id }, { $set: { activatedAt: now } });
     const fresh = await this.model.create(this.newKeyDoc());
     this.markStale();
@@ -89,12 +95,19 @@ export class KeyStore {
     const cacheMs = this.opts.cacheMs ?? 30_000;
     if (this.cache && Date.now() - this.cache.at < cacheMs) return this.cache;
     const since = new Date(Date.now() - this.opts.retiredGraceMs);
-    const docs = await this.model.find({ $or: [{ retiredAt: trusted({ $exists: false }) }, { retiredAt: trusted({ $gt: since }) }] }).lean();
+    const docs = await this.model
+      .find({ $or: [{ retiredAt: trusted({ $exists: false }) }, { retiredAt: trusted({ $gt: since }) }] })
+      .lean();
     const signingDoc = docs
       .filter((d) => d.activatedAt && !d.retiredAt)
       .sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime())[0];
     const signing = signingDoc
-      ? { kid: signingDoc._id, privateKey: createPrivateKey(open(this.opts.keks.get(signingDoc.privateSealed.kid), signingDoc.privateSealed, aad(signingDoc._id)).toString('utf8')) }
+      ? {
+          kid: signingDoc._id,
+          privateKey: createPrivateKey(
+            open(this.opts.keks.get(signingDoc.privateSealed.kid), signingDoc.privateSealed, aad(signingDoc._id)).toString('utf8'),
+          ),
+        }
       : undefined;
     const previous = new Set(this.cache?.jwks.keys.map((k) => k.kid) ?? []);
     this.cache = { at: Date.now(), signing, jwks: { keys: docs.map((d) => d.publicJwk as unknown as PublicJwk) } };
@@ -127,7 +140,10 @@ export class KeyStore {
         continue;
       }
       const pem = open(this.opts.keks.get(doc.privateSealed.kid), doc.privateSealed, aad(doc._id));
-      const res = await this.model.updateOne({ _id: doc._id, 'privateSealed.ct': doc.privateSealed.ct }, { $set: { privateSealed: seal(key, id, pem, aad(doc._id)) } });
+      const res = await this.model.updateOne(
+        { _id: doc._id, 'privateSealed.ct': doc.privateSealed.ct },
+        { $set: { privateSealed: seal(key, id, pem, aad(doc._id)) } },
+      );
       pem.fill(0);
       if (res.modifiedCount === 1) resealed++;
     }

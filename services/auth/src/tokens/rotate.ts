@@ -8,7 +8,9 @@ import { PLATFORM_TENANT } from '../users/model';
 /** Unless forced, the next key must have been published long enough for every verifier to hold it. */
 export async function rotateSigningKeys(deps: AuthDeps, opts: { force?: boolean } = {}): Promise<{ activated: string; next: string }> {
   const result = await deps.keys.rotate(opts.force ? {} : { minNextAgeMs: VERIFIER_MAX_CACHE_MS });
-  await recordEvents(deps.mongo, [makeEvent({ type: 'auth.signing-key.rotated', tenantId: PLATFORM_TENANT, actor: systemActor, data: { keyId: result.activated } })]);
+  await recordEvents(deps.mongo, [
+    makeEvent({ type: 'auth.signing-key.rotated', tenantId: PLATFORM_TENANT, actor: systemActor, data: { keyId: result.activated } }),
+  ]);
   deps.relay.nudge();
   return result;
 }

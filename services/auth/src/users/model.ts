@@ -7,7 +7,17 @@
 // when the document is next written. Nothing outside this file sees ciphertext. Every
 // repository method takes the tenant id first.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type KekRing, type SealedValue, blindIndex, isDuplicateKeyError, open, outboxSchemaFields, outboxUpdate, seal, withOutbox } from '@praxis/platform';
+import {
+  type KekRing,
+  type SealedValue,
+  blindIndex,
+  isDuplicateKeyError,
+  open,
+  outboxSchemaFields,
+  outboxUpdate,
+  seal,
+  withOutbox,
+} from '@praxis/platform';
 import { createHmac } from 'node:crypto';
 import { KeyDestroyedError, type UserKeyService, isUserKeyId } from '../keys/key-service';
 import { type DocStore, updateAndReturn } from '../shared/mongo';
@@ -215,7 +225,10 @@ export class UserRepo {
   ): Promise<UserDoc | null> {
     const ob = outboxUpdate(events);
     const { name, ...plain } = change.set ?? {};
-    const set: Record<string, unknown> = { ...plain, ...(name !== undefined ? { nameSealed: await this.sealField(tenantId, userId, 'nameSealed', name) } : {}) };
+    const set: Record<string, unknown> = {
+      ...plain,
+      ...(name !== undefined ? { nameSealed: await this.sealField(tenantId, userId, 'nameSealed', name) } : {}),
+    };
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date(), ...(events.length ? ob.$set : {}) } };
     if (events.length) update.$push = ob.$push;
     if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']));

@@ -9,7 +9,13 @@ import { emailSchema, nameSchema, newPasswordSchema } from '../tenants/routes';
 import { createUser, getUser, updateUser, userView } from './users';
 
 /** An opaque id in a path (anything else is refused with 400, as the document says). */
-const idParams = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
+const idParams = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
 const userResponse = z.object({
   id: z.string(),
   email: z.string(),
@@ -38,7 +44,14 @@ export function userRoutes(deps: AuthDeps): ApiRouter {
     async ({ auth, body }) => userView(await createUser(deps, auth.tenantId, body, auth.actor)),
   );
   r.route(
-    { method: 'get', path: '/users', summary: 'List the practice’s users', tags: ['users'], auth: { permission: 'user:read' }, query: listQuery },
+    {
+      method: 'get',
+      path: '/users',
+      summary: 'List the practice’s users',
+      tags: ['users'],
+      auth: { permission: 'user:read' },
+      query: listQuery,
+    },
     async ({ auth, query }) => {
       const rows = await deps.users.list(auth.tenantId, query.limit + 1, decodeCursor(query.cursor));
       const page = pageOf(rows.map(userView), query.limit, (u) => u.id);
@@ -46,7 +59,15 @@ export function userRoutes(deps: AuthDeps): ApiRouter {
     },
   );
   r.route(
-    { method: 'get', path: '/users/:id', summary: 'One user', tags: ['users'], auth: { permission: 'user:read' }, params: idParams, response: userResponse },
+    {
+      method: 'get',
+      path: '/users/:id',
+      summary: 'One user',
+      tags: ['users'],
+      auth: { permission: 'user:read' },
+      params: idParams,
+      response: userResponse,
+    },
     async ({ auth, params }) => userView(await getUser(deps, auth.tenantId, params.id)),
   );
   r.route(
@@ -57,20 +78,38 @@ export function userRoutes(deps: AuthDeps): ApiRouter {
       tags: ['users'],
       auth: { permission: 'user:manage' },
       params: idParams,
-      body: atLeastOneField(z.strictObject({ role: z.enum(tenantRoles).optional(), disabled: z.boolean().optional(), name: nameSchema.optional() })),
+      body: atLeastOneField(
+        z.strictObject({ role: z.enum(tenantRoles).optional(), disabled: z.boolean().optional(), name: nameSchema.optional() }),
+      ),
       response: userResponse,
       errors: { 422: 'Would leave the practice without an active admin' },
     },
     async ({ auth, params, body }) => userView(await updateUser(deps, auth.tenantId, params.id, body, auth.actor)),
   );
   r.route(
-    { method: 'post', path: '/users/:id/mfa/reset', summary: 'Reset a user’s 2FA (audited)', tags: ['users'], auth: { permission: 'user:manage' }, params: idParams, status: 204 },
+    {
+      method: 'post',
+      path: '/users/:id/mfa/reset',
+      summary: 'Reset a user’s 2FA (audited)',
+      tags: ['users'],
+      auth: { permission: 'user:manage' },
+      params: idParams,
+      status: 204,
+    },
     async ({ auth, params }) => {
       await resetTotp(deps, auth.tenantId, params.id, auth.actor);
     },
   );
   r.route(
-    { method: 'delete', path: '/users/:id/sessions', summary: 'End every session of a user at once', tags: ['users'], auth: { permission: 'user:manage' }, params: idParams, status: 204 },
+    {
+      method: 'delete',
+      path: '/users/:id/sessions',
+      summary: 'End every session of a user at once',
+      tags: ['users'],
+      auth: { permission: 'user:manage' },
+      params: idParams,
+      status: 204,
+    },
     async ({ auth, params }) => {
       await getUser(deps, auth.tenantId, params.id);
       await revokeSessionsWhere(deps, auth.tenantId, { userId: params.id }, 'admin', auth.actor);

@@ -20,7 +20,12 @@ export function userView(u: UserDoc) {
   };
 }
 
-export async function createUser(deps: AuthDeps, tenantId: string, input: { name: string; email: string; role: TenantRole; password: string }, actor: Actor): Promise<UserDoc> {
+export async function createUser(
+  deps: AuthDeps,
+  tenantId: string,
+  input: { name: string; email: string; role: TenantRole; password: string },
+  actor: Actor,
+): Promise<UserDoc> {
   assertStrongPassword(input.password, 'body.password', [input.email, input.name]);
   const passwordHash = await deps.hasher.hash(input.password);
   const now = new Date();
@@ -36,7 +41,9 @@ export async function createUser(deps: AuthDeps, tenantId: string, input: { name
     updatedAt: now,
   };
   try {
-    await deps.users.create(user, [makeEvent({ type: 'auth.user.created', tenantId, actor, data: { userId: user._id, role: input.role } })]);
+    await deps.users.create(user, [
+      makeEvent({ type: 'auth.user.created', tenantId, actor, data: { userId: user._id, role: input.role } }),
+    ]);
   } catch (err) {
     if (isDuplicateKeyError(err)) throw problems.conflict('A user with that email already exists in this practice.');
     throw err;
@@ -51,7 +58,13 @@ export async function getUser(deps: AuthDeps, tenantId: string, userId: string):
 }
 
 /** Change role and/or disable; refuses to leave the practice without an active admin. */
-export async function updateUser(deps: AuthDeps, tenantId: string, userId: string, change: { role?: TenantRole; disabled?: boolean; name?: string }, actor: Actor): Promise<UserDoc> {
+export async function updateUser(
+  deps: AuthDeps,
+  tenantId: string,
+  userId: string,
+  change: { role?: TenantRole; disabled?: boolean; name?: string },
+  actor: Actor,
+): Promise<UserDoc> {
   const user = await getUser(deps, tenantId, userId);
   const losesAdmin = user.role === 'admin' && !user.disabled && ((change.role && change.role !== 'admin') || change.disabled === true);
   if (losesAdmin && (await deps.users.countActiveAdmins(tenantId)) <= 1) {
@@ -66,7 +79,15 @@ export async function updateUser(deps: AuthDeps, tenantId: string, userId: strin
   const events = [];
   if (set.disabled === true) events.push(makeEvent({ type: 'auth.user.disabled', tenantId, actor, data: { userId } }));
   const other = fields.filter((f) => f !== 'disabled' || set.disabled === false);
-  if (other.length) events.push(makeEvent({ type: 'auth.user.updated', tenantId, actor, data: { userId, fields: other, ...(set.role ? { role: set.role as TenantRole } : {}) } }));
+  if (other.length)
+    events.push(
+      makeEvent({
+        type: 'auth.user.updated',
+        tenantId,
+        actor,
+        data: { userId, fields: other, ...(set.role ? { role: set.role as TenantRole } : {}) },
+      }),
+    );
   const updated = await deps.users.update(tenantId, userId, { set }, events);
   if (!updated) throw problems.notFound('No such user.');
   // A disabled user, or one whose role changed, keeps no session with the old rights.
@@ -76,7 +97,14 @@ export async function updateUser(deps: AuthDeps, tenantId: string, userId: strin
 }
 
 /** Change one's own password: the current one is required; every other session ends. */
-export async function changePassword(deps: AuthDeps, tenantId: string, userId: string, currentSessionId: string, current: string, next: string): Promise<void> {
+export async function changePassword(
+  deps: AuthDeps,
+  tenantId: string,
+  userId: string,
+  currentSessionId: string,
+  current: string,
+  next: string,
+): Promise<void> {
   const user = await getUser(deps, tenantId, userId);
   if (!(await deps.hasher.verify(user.passwordHash, current))) throw problems.unprocessable('The current password is not correct.');
   assertStrongPassword(next, 'body.newPassword', [user.email, user.name]);

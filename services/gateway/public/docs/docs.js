@@ -16,16 +16,37 @@
     const lock = isPublic ? 'public' : op['x-permission'] ? `token · ${op['x-permission']}` : 'token';
     const body = el('div', { class: 'body' });
     if (op.parameters && op.parameters.length) {
-      const rows = op.parameters.map((p) => el('tr', {}, el('td', {}, el('code', {}, p.name)), el('td', {}, p.in), el('td', {}, p.required ? 'required' : 'optional'), el('td', {}, el('code', {}, (p.schema && (p.schema.type || p.schema.format)) || ''))));
+      const rows = op.parameters.map((p) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, el('code', {}, p.name)),
+          el('td', {}, p.in),
+          el('td', {}, p.required ? 'required' : 'optional'),
+          el('td', {}, el('code', {}, (p.schema && (p.schema.type || p.schema.format)) || '')),
+        ),
+      );
       body.append(el('h4', {}, 'Parameters'), el('table', {}, ...rows));
     }
     const rb = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
     if (rb) body.append(el('h4', {}, 'Request body'), json(rb.schema));
-    const responses = Object.entries(op.responses || {}).map(([code, r]) => el('tr', {}, el('td', {}, el('code', {}, code)), el('td', {}, r.description || '')));
+    const responses = Object.entries(op.responses || {}).map(([code, r]) =>
+      el('tr', {}, el('td', {}, el('code', {}, code)), el('td', {}, r.description || '')),
+    );
     body.append(el('h4', {}, 'Responses'), el('table', {}, ...responses));
-    const d = el('details', { 'data-path': path.toLowerCase() },
-      el('summary', {}, el('span', { class: `m ${method}` }, method.toUpperCase()), el('code', {}, path), el('span', {}, op.summary || ''), el('span', { class: 'lock' }, lock)),
-      body);
+    const d = el(
+      'details',
+      { 'data-path': path.toLowerCase() },
+      el(
+        'summary',
+        {},
+        el('span', { class: `m ${method}` }, method.toUpperCase()),
+        el('code', {}, path),
+        el('span', {}, op.summary || ''),
+        el('span', { class: 'lock' }, lock),
+      ),
+      body,
+    );
     return d;
   }
 

@@ -133,7 +133,9 @@ export async function unlockDirectMessage(
   const dm = await deps.directMessages.open(doc);
   if (!constantTimeEqual(code, dm.code)) {
     const failures = await deps.directMessages.recordFailure(doc._id);
-    const events: EventEnvelope[] = [makeEvent({ ...base, type: 'messaging.direct-message.unlock-failed', data: { directMessageId: doc._id, failures } })];
+    const events: EventEnvelope[] = [
+      makeEvent({ ...base, type: 'messaging.direct-message.unlock-failed', data: { directMessageId: doc._id, failures } }),
+    ];
     if (failures >= MAX_WRONG_CODES)
       events.push(makeEvent({ ...base, type: 'messaging.direct-message.locked', data: { directMessageId: doc._id } }));
     await deps.events.recordAccess(events);

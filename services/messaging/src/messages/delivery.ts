@@ -37,15 +37,33 @@ export interface DeliveryDeps {
 export const receiptUrl = (base: string, provider: SmsProviderName) => `${base.replace(/\/$/, '')}/api/v1/webhooks/sms/${provider}`;
 
 function sentEvent(doc: MessageDoc, provider: string, attempts: number): EventEnvelope {
-  return makeEvent({ type: 'messaging.message.sent', tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, provider, attempts } });
+  return makeEvent({
+    type: 'messaging.message.sent',
+    tenantId: doc.tenantId,
+    actor: systemActor,
+    subject: { patientId: doc.patientId },
+    data: { messageId: doc._id, channel: doc.channel, provider, attempts },
+  });
 }
 
 function failedEvent(doc: MessageDoc, attempts: number, provider?: string): EventEnvelope {
-  return makeEvent({ type: 'messaging.message.failed', tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, attempts, ...(provider ? { provider } : {}) } });
+  return makeEvent({
+    type: 'messaging.message.failed',
+    tenantId: doc.tenantId,
+    actor: systemActor,
+    subject: { patientId: doc.patientId },
+    data: { messageId: doc._id, channel: doc.channel, attempts, ...(provider ? { provider } : {}) },
+  });
 }
 
 function blockedEvent(doc: MessageDoc, reason: string): EventEnvelope {
-  return makeEvent({ type: 'messaging.message.blocked', tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId }, data: { messageId: doc._id, channel: doc.channel, reason } });
+  return makeEvent({
+    type: 'messaging.message.blocked',
+    tenantId: doc.tenantId,
+    actor: systemActor,
+    subject: { patientId: doc.patientId },
+    data: { messageId: doc._id, channel: doc.channel, reason },
+  });
 }
 
 function htmlOf(body: string, fromTemplate: boolean): { html: string; text: string } {

@@ -3,4 +3,8 @@
 import { z } from 'zod';
 
 /** An opaque id in a path. Anything else that is not found answers 404, not 400. */
-export const idParam = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const idParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);

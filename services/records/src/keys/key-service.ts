@@ -2,7 +2,19 @@
 // key (one per patient) → AES-256-GCM sealed fields. Unwrapped keys are cached in memory
 // for a short while so a read does not unwrap twice; erasure evicts them. The tenant key
 // also derives the tenant's blind-index key (HKDF), so a search hash is useless without it.
-import { type KekRing, type SealedValue, TtlCache, blindIndex, newDataKey, open, randomId, rewrapTenantKeys, seal, unwrapKey, wrapKey } from '@praxis/platform';
+import {
+  type KekRing,
+  type SealedValue,
+  TtlCache,
+  blindIndex,
+  newDataKey,
+  open,
+  randomId,
+  rewrapTenantKeys,
+  seal,
+  unwrapKey,
+  wrapKey,
+} from '@praxis/platform';
 import { hkdfSync } from 'node:crypto';
 import { ProblemError, problems } from '@praxis/platform';
 import { problemTypes } from '@praxis/contracts';
@@ -61,7 +73,12 @@ export class KeyService {
     const tk = await this.tenantKey(tenantId);
     const kid = randomId('pk');
     const key = newDataKey();
-    await this.repo.insertPatientKey(tenantId, { _id: kid, patientId, wrapped: wrapKey(tk.key, tk.kid, key, patientAad(tenantId, patientId, kid)), createdAt: new Date() });
+    await this.repo.insertPatientKey(tenantId, {
+      _id: kid,
+      patientId,
+      wrapped: wrapKey(tk.key, tk.kid, key, patientAad(tenantId, patientId, kid)),
+      createdAt: new Date(),
+    });
     this.patientKeys.set(kid, { kid, key, tenantId, patientId });
     return { kid, key };
   }

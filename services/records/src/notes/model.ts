@@ -3,7 +3,15 @@
 // the next version number, carrying its event in the same insert; reads take the latest.
 // A note is never silently overwritten and racing amendments cannot lose each other.
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, isDuplicateKeyError, sealedValueSchema, outboxSchemaFields, randomId, withOutbox } from '@praxis/platform';
+import {
+  OUTBOX,
+  type SealedValue,
+  isDuplicateKeyError,
+  sealedValueSchema,
+  outboxSchemaFields,
+  randomId,
+  withOutbox,
+} from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
 
@@ -52,7 +60,6 @@ export interface NoteVersionDoc {
   noteCreatedAt: Date;
 }
 
-
 const noteVersionSchema = new Schema<NoteVersionDoc>(
   {
     _id: { type: String, required: true },
@@ -100,7 +107,15 @@ export class NoteRepository {
     return this.model.collection;
   }
 
-  async create(tenantId: string, patientId: string, patientKeyId: string, id: string, authorId: string, content: NoteContent, events: EventEnvelope[]): Promise<Note> {
+  async create(
+    tenantId: string,
+    patientId: string,
+    patientKeyId: string,
+    id: string,
+    authorId: string,
+    content: NoteContent,
+    events: EventEnvelope[],
+  ): Promise<Note> {
     const pk = await this.keys.patientKey(tenantId, patientId, patientKeyId);
     const now = new Date();
     const doc = this.sealVersion(tenantId, patientId, id, pk, 1, authorId, now, { noteAuthorId: authorId, noteCreatedAt: now }, content);

@@ -43,7 +43,18 @@ export function noteRoutes(api: ApiRouter, deps: NoteDeps): void {
   const notFound = { 404: 'No such patient or note in this practice' };
 
   api.route(
-    { method: 'post', path: '/patients/:id/notes', summary: 'Write a clinical note', tags, auth: { permission: 'note:write' }, params: patientParams, body: z.strictObject({ title, body }), status: 201, response: noteResponse, errors: notFound },
+    {
+      method: 'post',
+      path: '/patients/:id/notes',
+      summary: 'Write a clinical note',
+      tags,
+      auth: { permission: 'note:write' },
+      params: patientParams,
+      body: z.strictObject({ title, body }),
+      status: 201,
+      response: noteResponse,
+      errors: notFound,
+    },
     ({ auth, params, body: b }) => writeNote(deps, callerOf(auth), params.id, b),
   );
   api.route(
@@ -61,7 +72,16 @@ export function noteRoutes(api: ApiRouter, deps: NoteDeps): void {
     ({ auth, params, query }) => listNotes(deps, callerOf(auth), params.id, query),
   );
   api.route(
-    { method: 'get', path: '/patients/:id/notes/:noteId', summary: 'One note at its latest version (the read is recorded)', tags, auth: { permission: 'note:read' }, params: noteParams, response: noteResponse, errors: notFound },
+    {
+      method: 'get',
+      path: '/patients/:id/notes/:noteId',
+      summary: 'One note at its latest version (the read is recorded)',
+      tags,
+      auth: { permission: 'note:read' },
+      params: noteParams,
+      response: noteResponse,
+      errors: notFound,
+    },
     ({ auth, params }) => readNote(deps, callerOf(auth), params.id, params.noteId),
   );
   api.route(

@@ -53,7 +53,12 @@ export async function readNote(deps: NoteDeps, caller: Caller, patientId: string
   return note;
 }
 
-export async function listNotes(deps: NoteDeps, caller: Caller, patientId: string, q: { limit: number; cursor?: string }): Promise<Page<Note>> {
+export async function listNotes(
+  deps: NoteDeps,
+  caller: Caller,
+  patientId: string,
+  q: { limit: number; cursor?: string },
+): Promise<Page<Note>> {
   await patientOrNotFound(deps, caller, patientId);
   const after = decodeCursor(q.cursor);
   const rows = await deps.notes.list(caller.tenantId, patientId, { ...(after ? { after } : {}), limit: q.limit + 1 });

@@ -3,7 +3,16 @@
 // by its AAD to tenant, patient and field, so nothing else handles ciphertext. Family-name
 // search uses a keyed blind index; the ref and the test flag are the only plain values.
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, isDuplicateKeyError, sealedValueSchema, outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
+import {
+  OUTBOX,
+  type SealedValue,
+  isDuplicateKeyError,
+  sealedValueSchema,
+  outboxSchemaFields,
+  outboxUpdate,
+  randomId,
+  withOutbox,
+} from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 import { KeyDestroyedError, type KeyService, type PatientKey } from '../keys/key-service';
 import { newPatientRef } from './ref';
@@ -50,7 +59,6 @@ export interface PatientDoc {
   createdAt: Date;
   updatedAt: Date;
 }
-
 
 const piiSchema = new Schema<SealedFields>(
   {
@@ -132,7 +140,10 @@ export class PatientRepository {
   }
 
   async findById(tenantId: string, id: string, vis: Visibility): Promise<Patient | null> {
-    const doc = await this.model.findOne(this.filter(tenantId, vis, { _id: id })).lean<PatientDoc>().exec();
+    const doc = await this.model
+      .findOne(this.filter(tenantId, vis, { _id: id }))
+      .lean<PatientDoc>()
+      .exec();
     return doc ? this.toPatient(tenantId, doc) : null;
   }
 
@@ -142,24 +153,43 @@ export class PatientRepository {
 
   /** The patient's ref and key id, without decrypting anything (null: no such patient for this caller). */
   async locate(tenantId: string, id: string, vis: Visibility): Promise<{ ref: string; keyId: string } | null> {
-    const doc = await this.model.findOne(this.filter(tenantId, vis, { _id: id }), { ref: 1, keyId: 1 }).lean<Pick<PatientDoc, 'ref' | 'keyId'>>().exec();
+    const doc = await this.model
+      .findOne(this.filter(tenantId, vis, { _id: id }), { ref: 1, keyId: 1 })
+      .lean<Pick<PatientDoc, 'ref' | 'keyId'>>()
+      .exec();
     return doc ? { ref: doc.ref, keyId: doc.keyId } : null;
   }
 
-  async search(tenantId: string, by: { ref?: string; familyName?: string }, vis: Visibility, page: { after?: string; limit: number }): Promise<Patient[]> {
+  async search(
+    tenantId: string,
+    by: { ref?: string; familyName?: string },
+    vis: Visibility,
+    page: { after?: string; limit: number },
+  ): Promise<Patient[]> {
     const filter = this.filter(tenantId, vis);
     if (by.ref !== undefined) filter.ref = by.ref;
     if (by.familyName !== undefined) filter.familyNameIdx = await this.keys.blindIndex(tenantId, by.familyName, FAMILY_NAME_DOMAIN);
     if (page.after !== undefined) filter._id = mongoose.trusted({ $gt: page.after });
     const docs = await this.model.find(filter).sort({ _id: 1 }).limit(page.limit).lean<PatientDoc[]>().exec();
     // A patient whose key is already shredded (an erasure in progress) is left out, not an error.
-    const patients = await Promise.all(docs.map((d) => this.toPatient(tenantId, d).catch((err: unknown) => (err instanceof KeyDestroyedError ? null : Promise.reject(err)))));
+    const patients = await Promise.all(
+      docs.map((d) => this.toPatient(tenantId, d).catch((err: unknown) => (err instanceof KeyDestroyedError ? null : Promise.reject(err)))),
+    );
     return patients.filter((p): p is Patient => p !== null);
   }
 
   /** Apply a change and its events in one single-document write. */
-  async update(tenantId: string, id: string, vis: Visibility, change: DemographicsChange & { test?: boolean }, events: EventEnvelope[]): Promise<Patient | null> {
-    const current = await this.model.findOne(this.filter(tenantId, vis, { _id: id }), { keyId: 1 }).lean<Pick<PatientDoc, 'keyId'>>().exec();
+  async update(
+    tenantId: string,
+    id: string,
+    vis: Visibility,
+    change: DemographicsChange & { test?: boolean },
+    events: EventEnvelope[],
+  ): Promise<Patient | null> {
+    const current = await this.model
+      .findOne(this.filter(tenantId, vis, { _id: id }), { keyId: 1 })
+      .lean<Pick<PatientDoc, 'keyId'>>()
+      .exec();
     if (!current) return null;
     const pk = await this.keys.patientKey(tenantId, id, current.keyId);
     const $set: Record<string, unknown> = { updatedAt: new Date() };
@@ -170,13 +200,16 @@ export class PatientRepository {
       if (value === null) $unset[`pii.${field}`] = 1;
       else $set[`pii.${field}`] = this.sealField(tenantId, id, pk, field, value);
     }
-    if (typeof change.familyName === 'string') $set.familyNameIdx = await this.keys.blindIndex(tenantId, change.familyName, FAMILY_NAME_DOMAIN);
+    if (typeof change.familyName === 'string')
+      $set.familyNameIdx = await this.keys.blindIndex(tenantId, change.familyName, FAMILY_NAME_DOMAIN);
     if (change.test !== undefined) $set.test = change.test;
     const outbox = outboxUpdate(events);
     const update: Record<string, unknown> = { $set: { ...$set, ...outbox.$set }, $push: outbox.$push };
     if (Object.keys($unset).length) update.$unset = $unset;
     // No projection: FerretDB's findAndModify does not take one.
-    const doc = await this.collection.findOneAndUpdate(this.filter(tenantId, vis, { _id: id }) as never, update, { returnDocument: 'after' });
+    const doc = await this.collection.findOneAndUpdate(this.filter(tenantId, vis, { _id: id }) as never, update, {
+      returnDocument: 'after',
+    });
     return doc ? this.toPatient(tenantId, doc as unknown as PatientDoc, pk) : null;
   }
 
@@ -212,7 +245,13 @@ export class PatientRepository {
     return { ...extra, tenantId, ...(vis.testOnly ? { test: true } : {}) };
   }
 
-  private sealField<K extends keyof Demographics>(tenantId: string, id: string, pk: PatientKey, field: K, value: NonNullable<Demographics[K]>): SealedValue {
+  private sealField<K extends keyof Demographics>(
+    tenantId: string,
+    id: string,
+    pk: PatientKey,
+    field: K,
+    value: NonNullable<Demographics[K]>,
+  ): SealedValue {
     const plain = field === 'address' ? JSON.stringify(value) : (value as string);
     return this.keys.sealWith(pk, plain, aad(tenantId, id, field));
   }

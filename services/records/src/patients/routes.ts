@@ -30,7 +30,8 @@ export function patientRoutes(api: ApiRouter, deps: PatientDeps): void {
     {
       method: 'get',
       path: '/patients',
-      summary: 'List or search patients by `ref` (check character validated: a wrong one is 400) or `familyName` (exact, case- and accent-insensitive)',
+      summary:
+        'List or search patients by `ref` (check character validated: a wrong one is 400) or `familyName` (exact, case- and accent-insensitive)',
       tags,
       auth: { permission: 'patient:read-test' },
       query: z.strictObject({

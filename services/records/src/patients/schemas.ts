@@ -30,15 +30,17 @@ export const patientCreateBody = z.strictObject({
   test: z.boolean().optional(),
 });
 
-export const patientPatchBody = atLeastOneField(z.strictObject({
-  givenName: text(100).optional(),
-  familyName: text(100).optional(),
-  birthDate: birthDate.optional(),
-  email: z.email().max(254).nullable().optional(),
-  mobile: e164.nullable().optional(),
-  address: address.nullable().optional(),
-  test: z.boolean().optional(),
-}));
+export const patientPatchBody = atLeastOneField(
+  z.strictObject({
+    givenName: text(100).optional(),
+    familyName: text(100).optional(),
+    birthDate: birthDate.optional(),
+    email: z.email().max(254).nullable().optional(),
+    mobile: e164.nullable().optional(),
+    address: address.nullable().optional(),
+    test: z.boolean().optional(),
+  }),
+);
 
 export const patientResponse = z.object({
   id: z.string(),

@@ -43,17 +43,23 @@ export async function searchPatients(deps: PatientDeps, caller: Caller, q: Patie
   if (q.ref !== undefined) {
     const parsed = parsePatientRef(q.ref);
     if (!parsed.ok) {
-      throw problems.badRequest(parsed.reason === 'check' ? 'The ref has a wrong check character (a typo?).' : 'Not a patient ref (PX-XXXX-XXXX).', [
-        { path: 'query.ref', message: parsed.reason === 'check' ? 'check character does not match' : 'not a patient ref' },
-      ]);
+      throw problems.badRequest(
+        parsed.reason === 'check' ? 'The ref has a wrong check character (a typo?).' : 'Not a patient ref (PX-XXXX-XXXX).',
+        [{ path: 'query.ref', message: parsed.reason === 'check' ? 'check character does not match' : 'not a patient ref' }],
+      );
     }
     ref = parsed.ref;
   }
   const after = decodeCursor(q.cursor);
-  const rows = await deps.patients.search(caller.tenantId, { ...(ref ? { ref } : {}), ...(q.familyName !== undefined ? { familyName: q.familyName } : {}) }, caller, {
-    ...(after ? { after } : {}),
-    limit: q.limit + 1,
-  });
+  const rows = await deps.patients.search(
+    caller.tenantId,
+    { ...(ref ? { ref } : {}), ...(q.familyName !== undefined ? { familyName: q.familyName } : {}) },
+    caller,
+    {
+      ...(after ? { after } : {}),
+      limit: q.limit + 1,
+    },
+  );
   const page = pageOf(rows, q.limit, (item) => item.id);
   const by = ref ? 'ref' : q.familyName !== undefined ? 'familyName' : 'all';
   // A result list shows demographics: each patient shown is a view, besides the search itself.
@@ -64,7 +70,12 @@ export async function searchPatients(deps: PatientDeps, caller: Caller, q: Patie
   return page;
 }
 
-export async function changePatient(deps: PatientDeps, caller: Caller, id: string, change: DemographicsChange & { test?: boolean }): Promise<Patient> {
+export async function changePatient(
+  deps: PatientDeps,
+  caller: Caller,
+  id: string,
+  change: DemographicsChange & { test?: boolean },
+): Promise<Patient> {
   const fields = Object.keys(change).filter((k) => (change as Record<string, unknown>)[k] !== undefined);
   if (!fields.length) throw problems.badRequest('Nothing to change.');
   if (!caller.writesReal) {

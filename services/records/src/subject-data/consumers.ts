@@ -9,7 +9,12 @@ import { type SubjectDataDeps, erasePatient, purgeTenant } from './use-cases';
 
 export const consumerNames = (prefix = '') => ({ erasures: `${prefix}erasure-requests`, purges: `${prefix}tenant-purges` });
 
-export async function startSubjectDataConsumers(bus: Pick<Bus, 'consume'>, idempotency: IdempotencyStore, deps: SubjectDataDeps, prefix = ''): Promise<void> {
+export async function startSubjectDataConsumers(
+  bus: Pick<Bus, 'consume'>,
+  idempotency: IdempotencyStore,
+  deps: SubjectDataDeps,
+  prefix = '',
+): Promise<void> {
   const names = consumerNames(prefix);
   await bus.consume(names.erasures, {
     bindings: ['consent.erasure-request.created'],

@@ -85,7 +85,9 @@ export class TombstoneRepository {
   ) {}
 
   findErasure(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
-    return this.m.Erasure.findOne({ _id: erasureKey(tenantId, erasureId), tenantId }).lean<ErasureDoc>().exec();
+    return this.m.Erasure.findOne({ _id: erasureKey(tenantId, erasureId), tenantId })
+      .lean<ErasureDoc>()
+      .exec();
   }
 
   findErasureOfPatient(tenantId: string, patientId: string): Promise<ErasureDoc | null> {
@@ -93,7 +95,11 @@ export class TombstoneRepository {
   }
 
   /** Start (or find) an erasure; carried-over events ride in the tombstone's outbox. */
-  async beginErasure(tenantId: string, doc: Omit<ErasureDoc, '_id' | 'tenantId' | 'status' | 'startedAt'>, carried: EventEnvelope[]): Promise<ErasureDoc> {
+  async beginErasure(
+    tenantId: string,
+    doc: Omit<ErasureDoc, '_id' | 'tenantId' | 'status' | 'startedAt'>,
+    carried: EventEnvelope[],
+  ): Promise<ErasureDoc> {
     const full: ErasureDoc = { ...doc, _id: erasureKey(tenantId, doc.erasureId), tenantId, status: 'pending', startedAt: new Date() };
     try {
       await this.m.Erasure.create(carried.length ? withOutbox(full, carried) : full);
@@ -106,10 +112,10 @@ export class TombstoneRepository {
 
   async completeErasure(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
     const outbox = outboxUpdate(events);
-    await this.cols.erasures.updateOne(
-      { _id: erasureKey(tenantId, erasureId) as never, tenantId, status: 'pending' },
-      { $set: { status: 'completed', completedAt: new Date(), ...outbox.$set }, $push: outbox.$push } as never,
-    );
+    await this.cols.erasures.updateOne({ _id: erasureKey(tenantId, erasureId) as never, tenantId, status: 'pending' }, {
+      $set: { status: 'completed', completedAt: new Date(), ...outbox.$set },
+      $push: outbox.$push,
+    } as never);
   }
 
   findPurge(tenantId: string): Promise<TenantPurgeDoc | null> {
@@ -129,9 +135,9 @@ export class TombstoneRepository {
 
   async completePurge(tenantId: string, events: EventEnvelope[]): Promise<void> {
     const outbox = outboxUpdate(events);
-    await this.cols.purges.updateOne(
-      { _id: tenantId as never, tenantId, status: 'pending' },
-      { $set: { status: 'completed', completedAt: new Date(), ...outbox.$set }, $push: outbox.$push } as never,
-    );
+    await this.cols.purges.updateOne({ _id: tenantId as never, tenantId, status: 'pending' }, {
+      $set: { status: 'completed', completedAt: new Date(), ...outbox.$set },
+      $push: outbox.$push,
+    } as never);
   }
 }

@@ -26,15 +26,23 @@ export function subjectDataRoutes(api: ApiRouter, deps: SubjectDataDeps): void {
     {
       method: 'post',
       path: '/internal/patients/:id/erasure',
-      summary: "Erase a patient (Art. 17): destroy the patient's data key, delete the documents, publish `records.patient.erased` (counts only). Idempotent on `erasureId`.",
+      summary:
+        "Erase a patient (Art. 17): destroy the patient's data key, delete the documents, publish `records.patient.erased` (counts only). Idempotent on `erasureId`.",
       tags,
       internal: true,
       auth: { permission: 'internal:subject-data' },
       params,
       body: z.strictObject({ erasureId: idParam.optional() }),
-      response: z.object({ erasureId: z.string(), patientId: z.string(), status: z.literal('completed'), notes: z.number(), documents: z.number() }),
+      response: z.object({
+        erasureId: z.string(),
+        patientId: z.string(),
+        status: z.literal('completed'),
+        notes: z.number(),
+        documents: z.number(),
+      }),
       errors: { 404: 'No such patient in this practice', 409: 'The erasure id was used for another patient' },
     },
-    ({ auth, params: p, body }) => erasePatient(deps, auth.tenantId, auth.actor, p.id, body.erasureId ?? newErasureId(), { requireKnown: true }),
+    ({ auth, params: p, body }) =>
+      erasePatient(deps, auth.tenantId, auth.actor, p.id, body.erasureId ?? newErasureId(), { requireKnown: true }),
   );
 }

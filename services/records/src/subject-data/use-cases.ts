@@ -31,12 +31,24 @@ export interface PatientExport {
   generatedAt: string;
 }
 
-export async function exportPatient(deps: SubjectDataDeps, tenantId: string, actor: Actor, patientId: string, requestId?: string): Promise<PatientExport> {
+export async function exportPatient(
+  deps: SubjectDataDeps,
+  tenantId: string,
+  actor: Actor,
+  patientId: string,
+  requestId?: string,
+): Promise<PatientExport> {
   const patient = await deps.patients.findById(tenantId, patientId, everyone);
   if (!patient) throw problems.notFound('No such patient.');
   const notes = await deps.notes.allWithHistory(tenantId, patientId);
   await deps.events.recordAccess([
-    makeEvent({ type: 'records.patient.exported', tenantId, actor, subject: { patientId }, data: { patientId, ...(requestId ? { requestId } : {}) } }),
+    makeEvent({
+      type: 'records.patient.exported',
+      tenantId,
+      actor,
+      subject: { patientId },
+      data: { patientId, ...(requestId ? { requestId } : {}) },
+    }),
   ]);
   return { service: 'records', patient, notes, generatedAt: new Date().toISOString() };
 }
@@ -74,8 +86,14 @@ export async function erasePatient(
     }
     const held = exists ? await deps.notes.countForPatient(tenantId, patientId) : { notes: 0, documents: 0 };
     // Events not yet relayed from the documents about to go move to the tombstone first.
-    const carried: EventEnvelope[] = exists ? [...(await deps.patients.pendingEvents(tenantId, patientId)), ...(await deps.notes.pendingEventsForPatient(tenantId, patientId))] : [];
-    tomb = await deps.tombstones.beginErasure(tenantId, { erasureId, patientId, actor, counts: { notes: held.notes, documents: exists ? held.documents + 1 : 0 } }, carried);
+    const carried: EventEnvelope[] = exists
+      ? [...(await deps.patients.pendingEvents(tenantId, patientId)), ...(await deps.notes.pendingEventsForPatient(tenantId, patientId))]
+      : [];
+    tomb = await deps.tombstones.beginErasure(
+      tenantId,
+      { erasureId, patientId, actor, counts: { notes: held.notes, documents: exists ? held.documents + 1 : 0 } },
+      carried,
+    );
   }
   if (tomb.status !== 'completed') {
     await deps.keys.destroyPatientKeys(tenantId, patientId); // crypto-shred: first, so a crash after it leaves only unreadable data
@@ -114,7 +132,12 @@ export async function purgeTenant(deps: SubjectDataDeps, tenantId: string): Prom
   await deps.notes.deleteAllForTenant(tenantId);
   await deps.patients.deleteAllForTenant(tenantId);
   await deps.templates.deleteAllForTenant(tenantId);
-  const destroyed = makeEvent({ type: 'records.tenant.destroyed', tenantId, actor: { kind: 'service', id: 'records' }, data: { patients: tomb.patients } });
+  const destroyed = makeEvent({
+    type: 'records.tenant.destroyed',
+    tenantId,
+    actor: { kind: 'service', id: 'records' },
+    data: { patients: tomb.patients },
+  });
   await deps.tombstones.completePurge(tenantId, [destroyed]);
   deps.events.written();
   deps.logger.info({ patientCount: tomb.patients }, 'practice data destroyed');

@@ -50,7 +50,8 @@ export function variablesOf(text: string, field: 'subject' | 'body'): string[] {
     used.push(name);
     return '';
   });
-  if (stripped.includes('{{') || stripped.includes('}}')) throw new TemplateSyntaxError(field, 'malformed placeholder: use {{group.name}}, e.g. {{patient.ref}}');
+  if (stripped.includes('{{') || stripped.includes('}}'))
+    throw new TemplateSyntaxError(field, 'malformed placeholder: use {{group.name}}, e.g. {{patient.ref}}');
   return used;
 }
 

@@ -9,9 +9,24 @@ import { appointmentVariables, practiceVariables } from './render';
 import { type SuppliedVariables, createTemplate, getTemplate, listTemplates, renderForPatient } from './use-cases';
 
 const value = z.string().max(500);
-const appointment = z.strictObject(Object.fromEntries(appointmentVariables.map((v) => [v, value.optional()])) as Record<(typeof appointmentVariables)[number], z.ZodOptional<typeof value>>);
-const practice = z.strictObject(Object.fromEntries(practiceVariables.map((v) => [v, value.optional()])) as Record<(typeof practiceVariables)[number], z.ZodOptional<typeof value>>);
-const dotted = Object.fromEntries([...appointmentVariables.map((v) => `appointment.${v}`), ...practiceVariables.map((v) => `practice.${v}`)].map((k) => [k, value.optional()]));
+const appointment = z.strictObject(
+  Object.fromEntries(appointmentVariables.map((v) => [v, value.optional()])) as Record<
+    (typeof appointmentVariables)[number],
+    z.ZodOptional<typeof value>
+  >,
+);
+const practice = z.strictObject(
+  Object.fromEntries(practiceVariables.map((v) => [v, value.optional()])) as Record<
+    (typeof practiceVariables)[number],
+    z.ZodOptional<typeof value>
+  >,
+);
+const dotted = Object.fromEntries(
+  [...appointmentVariables.map((v) => `appointment.${v}`), ...practiceVariables.map((v) => `practice.${v}`)].map((k) => [
+    k,
+    value.optional(),
+  ]),
+);
 /** `{ appointment: { date }, practice: { name } }` or `{ "appointment.date": … }`; patient values come from the record only. */
 export const templateVariablesBody = z.strictObject({ appointment: appointment.optional(), practice: practice.optional(), ...dotted });
 const variables = templateVariablesBody;
@@ -59,11 +74,28 @@ export function templateRoutes(api: ApiRouter, deps: Parameters<typeof createTem
     ({ auth, body }) => createTemplate(deps, callerOf(auth), body),
   );
   api.route(
-    { method: 'get', path: '/templates', summary: "The practice's templates", tags, auth: { permission: 'template:render' }, query: z.strictObject(pageQuery), response: z.object({ items: z.array(templateResponse), next: z.string().optional() }) },
+    {
+      method: 'get',
+      path: '/templates',
+      summary: "The practice's templates",
+      tags,
+      auth: { permission: 'template:render' },
+      query: z.strictObject(pageQuery),
+      response: z.object({ items: z.array(templateResponse), next: z.string().optional() }),
+    },
     ({ auth, query }) => listTemplates(deps, callerOf(auth), query),
   );
   api.route(
-    { method: 'get', path: '/templates/:id', summary: 'One template', tags, auth: { permission: 'template:render' }, params: z.strictObject({ id: idParam }), response: templateResponse, errors: { 404: 'No such template in this practice' } },
+    {
+      method: 'get',
+      path: '/templates/:id',
+      summary: 'One template',
+      tags,
+      auth: { permission: 'template:render' },
+      params: z.strictObject({ id: idParam }),
+      response: templateResponse,
+      errors: { 404: 'No such template in this practice' },
+    },
     ({ auth, params }) => getTemplate(deps, callerOf(auth), params.id),
   );
   api.route(

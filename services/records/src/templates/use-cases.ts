@@ -15,20 +15,35 @@ export interface TemplateDeps {
   assertTenantActive: (tenantId: string) => Promise<unknown>;
 }
 
-export async function createTemplate(deps: TemplateDeps, caller: Caller, input: { name: string; channel: Channel; subject?: string; body: string }): Promise<Template> {
-  if (input.channel === 'sms' && input.subject !== undefined) throw problems.badRequest('SMS templates have no subject.', [{ path: 'body.subject', message: 'not allowed for sms' }]);
+export async function createTemplate(
+  deps: TemplateDeps,
+  caller: Caller,
+  input: { name: string; channel: Channel; subject?: string; body: string },
+): Promise<Template> {
+  if (input.channel === 'sms' && input.subject !== undefined)
+    throw problems.badRequest('SMS templates have no subject.', [{ path: 'body.subject', message: 'not allowed for sms' }]);
   let analysis;
   try {
     analysis = analyseTemplate(input);
   } catch (err) {
-    if (err instanceof TemplateSyntaxError) throw problems.badRequest('The template is not valid.', [{ path: `body.${err.field}`, message: err.message }]);
+    if (err instanceof TemplateSyntaxError)
+      throw problems.badRequest('The template is not valid.', [{ path: `body.${err.field}`, message: err.message }]);
     throw err;
   }
   await deps.assertTenantActive(caller.tenantId);
   const id = newTemplateId();
   const template = await deps.templates.create(
     caller.tenantId,
-    { _id: id, name: input.name, channel: input.channel, ...(input.subject !== undefined ? { subject: input.subject } : {}), body: input.body, variables: analysis.variables, warnings: analysis.warnings, createdBy: caller.actor.id },
+    {
+      _id: id,
+      name: input.name,
+      channel: input.channel,
+      ...(input.subject !== undefined ? { subject: input.subject } : {}),
+      body: input.body,
+      variables: analysis.variables,
+      warnings: analysis.warnings,
+      createdBy: caller.actor.id,
+    },
     [deps.events.make(caller, 'records.template.created', { templateId: id })],
   );
   deps.events.written();
@@ -43,13 +58,23 @@ export async function getTemplate(deps: TemplateDeps, caller: Caller, id: string
 
 export async function listTemplates(deps: TemplateDeps, caller: Caller, q: { limit: number; cursor?: string }): Promise<Page<Template>> {
   const after = decodeCursor(q.cursor);
-  return pageOf(await deps.templates.list(caller.tenantId, { ...(after ? { after } : {}), limit: q.limit + 1 }), q.limit, (item) => item.id);
+  return pageOf(
+    await deps.templates.list(caller.tenantId, { ...(after ? { after } : {}), limit: q.limit + 1 }),
+    q.limit,
+    (item) => item.id,
+  );
 }
 
 /** Variables given by the caller: appointment.* and practice.*, nested or dotted. */
 export type SuppliedVariables = Record<string, string>;
 
-export async function renderForPatient(deps: TemplateDeps, caller: Caller, id: string, patientId: string, supplied: SuppliedVariables): Promise<{ subject?: string; body: string }> {
+export async function renderForPatient(
+  deps: TemplateDeps,
+  caller: Caller,
+  id: string,
+  patientId: string,
+  supplied: SuppliedVariables,
+): Promise<{ subject?: string; body: string }> {
   const template = await getTemplate(deps, caller, id);
   const needsRecord = template.variables.some((v) => v.startsWith('patient.') && v !== 'patient.ref');
   const values: Record<string, string> = { ...supplied };
@@ -71,7 +96,11 @@ export async function renderForPatient(deps: TemplateDeps, caller: Caller, id: s
     values['patient.ref'] = located.ref;
   }
   const missing = template.variables.filter((v) => !v.startsWith('patient.') && values[v] === undefined);
-  if (missing.length) throw problems.badRequest('Values are missing for variables the template uses.', missing.map((v) => ({ path: `body.variables.${v}`, message: 'required by the template' })));
+  if (missing.length)
+    throw problems.badRequest(
+      'Values are missing for variables the template uses.',
+      missing.map((v) => ({ path: `body.variables.${v}`, message: 'required by the template' })),
+    );
   const rendered = renderTemplate(template, values);
   await deps.events.recordAccess([deps.events.make(caller, 'records.template.rendered', { templateId: id, patientId }, patientId)]);
   return rendered;
