@@ -26,14 +26,11 @@ describe('message templates', () => {
   afterAll(() => h.close());
 
   it('creates a template using the pseudonymous ref without warnings and renders it', async () => {
-    const res = await api()
-      .post('/api/v1/templates')
-      .set(bearer(t.admin.token))
-      .send({
-        name: 'Reminder',
-        channel: 'sms',
-        body: 'Appointment {{appointment.date}} at {{ appointment.time }} with {{practice.name}}. Ref {{patient.ref}}',
-      });
+    const res = await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({
+      name: 'Reminder',
+      channel: 'sms',
+      body: 'Appointment {{appointment.date}} at {{ appointment.time }} with {{practice.name}}. Ref {{patient.ref}}',
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ id: expect.any(String), name: 'Reminder', channel: 'sms', warnings: [] });
     const out = await api()
@@ -53,15 +50,12 @@ describe('message templates', () => {
   });
 
   it('warns when identifying variables are used, and HTML-escapes values in email', async () => {
-    const res = await api()
-      .post('/api/v1/templates')
-      .set(bearer(t.admin.token))
-      .send({
-        name: 'Letter',
-        channel: 'email',
-        subject: 'For {{patient.givenName}}',
-        body: '<p>Dear {{patient.givenName}} {{patient.familyName}}, born {{patient.birthDate}}, of {{patient.address}} (ref {{patient.ref}})</p>',
-      });
+    const res = await api().post('/api/v1/templates').set(bearer(t.admin.token)).send({
+      name: 'Letter',
+      channel: 'email',
+      subject: 'For {{patient.givenName}}',
+      body: '<p>Dear {{patient.givenName}} {{patient.familyName}}, born {{patient.birthDate}}, of {{patient.address}} (ref {{patient.ref}})</p>',
+    });
     expect(res.status).toBe(201);
     expect(res.body.warnings).toHaveLength(4);
     expect(res.body.warnings.join('\n')).toMatch(/given name[\s\S]*family name[\s\S]*date of birth[\s\S]*address/);
