@@ -70,14 +70,41 @@ export function serviceExists(name: string): boolean {
   return existsSync(path.join(ROOT, 'services', name, 'src', 'main.ts'));
 }
 
+/** Messaging's third parties: Mailpit and the SMS simulators that scripts/infra runs, with the credentials it made. */
+function messagingEnv(): Record<string, string> {
+  const data = path.join(ROOT, '.data');
+  const secret = (name: string) => readFileSync(path.join(data, 'secrets', name), 'utf8').trim();
+  return {
+    SMTP_URL: parentEnv.TEST_SMTP_URL ?? 'smtp://127.0.0.1:1025',
+    SMTP_CA_FILE: path.join(data, 'mailpit', 'tls.crt'),
+    SMTP_FROM: 'Praxis E2E <no-reply@e2e.praxis.test>',
+    TWILIO_API_URL: 'http://127.0.0.1:4010',
+    TWILIO_ACCOUNT_SID: secret('sms-twilio-account-sid'),
+    TWILIO_AUTH_TOKEN: secret('sms-twilio-auth-token'),
+    VONAGE_API_URL: 'http://127.0.0.1:4011',
+    VONAGE_API_KEY: secret('sms-vonage-api-key'),
+    VONAGE_API_SECRET: secret('sms-vonage-api-secret'),
+    VONAGE_SIGNATURE_SECRET: secret('sms-vonage-signature-secret'),
+  };
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768–60999 here), so that the many outgoing
+ * connections of a test run cannot take it between this check and the service's listen.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -199,6 +226,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
     RECORDS_CONSUMER_PREFIX: consumerPrefix,
     CONSENT_CONSUMER_PREFIX: consumerPrefix,
+    MESSAGING_CONSUMER_PREFIX: consumerPrefix,
     SUBJECT_RIGHTS_PARTICIPANTS: participants.join(','),
   };
   for (const name of services) common[`${name.toUpperCase()}_URL`] = urls[name]!;
@@ -218,6 +246,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       MONGO_DB: `e2e_${name}_${run}`,
       KEK: keks.get(name)!,
       OTEL_SERVICE_NAME: `praxis-${name}`,
+      ...(name === 'messaging' ? { ...messagingEnv(), WEBHOOK_BASE_URL: `http://127.0.0.1:${ports.gateway}` } : {}),
       ...(name in clientSecrets ? { SERVICE_CLIENT_SECRET: clientSecrets[name as keyof typeof clientSecrets] } : {}),
       ...(name === 'auth'
         ? {
@@ -268,9 +297,18 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     for (const p of [...procs].reverse()) await stopProc(p);
     const queues = [
       `audit.${auditConsumer}`,
-      ...['records.erasure-requests', 'records.tenant-purges', 'consent.patients', 'consent.erasures', 'consent.erasure-answers'].map((q) =>
-        q.replace('.', `.${consumerPrefix}`),
-      ),
+      ...[
+        'records.erasure-requests',
+        'records.tenant-purges',
+        'consent.patients',
+        'consent.erasures',
+        'consent.erasure-answers',
+        'messaging.erasure-requests',
+        'messaging.notice-requests',
+        'messaging.preferences',
+        'messaging.deliveries',
+        'messaging.batches',
+      ].map((q) => q.replace('.', `.${consumerPrefix}`)),
     ];
     await deleteQueues(queues.flatMap((q) => [q, `${q}.parked`, ...retryDelays.map((d) => `${q}.retry.${d}ms`)]));
   };

@@ -19,7 +19,7 @@ describe('web client', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    platform = await startPlatform({ services: ['auth', 'records', 'consent', 'audit'], readyTimeoutMs: 180_000 });
+    platform = await startPlatform({ services: ['auth', 'records', 'consent', 'messaging', 'audit'], readyTimeoutMs: 180_000 });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [

@@ -428,7 +428,14 @@
     app.append(card);
     const list = h('div', {}, h('p', { class: 'muted' }, 'Loading messages…'));
     const loadMessages = async () => {
-      const res = await api('GET', `/messages?patientId=${encodeURIComponent(p.id)}`);
+      let res;
+      try {
+        res = await api('GET', `/messages?patientId=${encodeURIComponent(p.id)}`);
+      } catch (err) {
+        // Messaging being down must not take the patient's record off the screen.
+        list.replaceChildren(h('p', { class: 'muted' }, `Messages are not available right now (${err.message || 'error'}).`));
+        return;
+      }
       list.replaceChildren(
         res.items.length
           ? h(

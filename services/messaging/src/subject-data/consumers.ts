@@ -1,6 +1,9 @@
 // Consumers of consent's requests: erasures (`messaging.erasure-requests`) and privacy-notice
-// emails (`messaging.notice-requests`). Both ignore practices messaging has never held a key
-// for, so another deployment sharing the broker never answers for data it does not hold.
+// emails (`messaging.notice-requests`). Every erasure is answered, with zero counts when
+// messaging holds nothing for the practice: consent's saga waits for an answer from every
+// erasing participant (docs/consent.md), and a practice that never sent a message is the
+// common case. Notice requests of practices messaging has never held a key for are left
+// alone, so another deployment sharing a broker does not try to email their patients.
 import type { Actor } from '@praxis/contracts';
 import type { Bus, IdempotencyStore } from '@praxis/platform';
 import { type SubjectDataDeps, erasePatient, sendPrivacyNotice } from './use-cases';
@@ -15,19 +18,16 @@ export async function startSubjectDataConsumers(
     bindings: ['consent.erasure-request.created'],
     idempotency,
     handler: async (event) => {
-      const data = event.data as { erasureId: string; patientId: string };
-      if (!(await deps.keys.holdsTenant(event.tenantId))) return;
-      await erasePatient(deps, event.tenantId, event.actor, data.patientId, data.erasureId);
+      await erasePatient(deps, event.tenantId, event.actor, event.data.patientId, event.data.erasureId);
     },
   });
   await bus.consume(`${prefix}notice-requests`, {
     bindings: ['consent.notice.requested'],
     idempotency,
     handler: async (event) => {
-      const data = event.data as { noticeRequestId: string; patientId: string; noticeVersion: string; ackPath: string };
       if (!(await deps.keys.holdsTenant(event.tenantId))) return;
       const actor: Actor = event.actor;
-      await sendPrivacyNotice(deps, { tenantId: event.tenantId, actor }, data);
+      await sendPrivacyNotice(deps, { tenantId: event.tenantId, actor }, event.data);
     },
   });
 }
