@@ -78,7 +78,7 @@ export function jwtClaims(token: string): Record<string, unknown> {
 export const uniqueSlug = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 export const strongPassword = () => `Pw-${randomBytes(12).toString('base64url')}`;
 
-export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -261,7 +261,7 @@ describe('consent end to end: subject access and erasure across services', () =>
         `/audit/events?type=consent.erasure-request.completed&patientId=${p.id}`,
         admin,
       );
-      return r.body.items.length ? r.body.items : undefined;
+      return r.body.items?.length ? r.body.items : undefined;
     }, 'the tombstone in the audit log');
     expect(tomb).toHaveLength(1);
     expect(tomb[0]!.data).toMatchObject({

@@ -26,13 +26,18 @@ export interface BatchDoc {
   completedAt?: Date;
 }
 
-const batchSchema = new Schema<BatchDoc>(
+/** As stored: the variables as [name, value] pairs. */
+type StoredBatch = Omit<BatchDoc, 'variables'> & { variables?: [string, string][] };
+
+const batchSchema = new Schema<StoredBatch>(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     channel: { type: String, enum: ['sms', 'email'], required: true },
     templateId: { type: String, required: true },
-    variables: { type: Schema.Types.Mixed },
+    // Stored as [name, value] pairs: variable names contain dots (`appointment.date`), which
+    // FerretDB (and MongoDB before 5.0) refuse in field names.
+    variables: { type: [[String]], default: undefined },
     patientIds: { type: [String], required: true },
     total: { type: Number, required: true },
     status: { type: String, enum: ['running', 'completed', 'cancelled'], required: true },
@@ -47,8 +52,8 @@ const batchSchema = new Schema<BatchDoc>(
   { collection: 'batches', versionKey: false, strict: 'throw' },
 );
 
-export function batchModel(conn: Connection): Model<BatchDoc> {
-  return (conn.models.Batch as Model<BatchDoc>) ?? conn.model<BatchDoc>('Batch', batchSchema);
+export function batchModel(conn: Connection): Model<StoredBatch> {
+  return (conn.models.Batch as Model<StoredBatch>) ?? conn.model<StoredBatch>('Batch', batchSchema);
 }
 
 export const newBatchId = () => randomId('bat').replace(/-/g, '_');
@@ -56,21 +61,22 @@ export const batchMessageId = (batchId: string, n: number) => `${batchId}-${n}`;
 
 export class BatchRepository {
   constructor(
-    private readonly model: Model<BatchDoc>,
+    private readonly model: Model<StoredBatch>,
     /** Serialised like the relay's (FerretDB updates are not isolated). */
     private readonly col: MongooseCollection,
   ) {}
 
   async create(doc: BatchDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.create(withOutbox(doc, events));
+    const { variables, ...rest } = doc;
+    await this.model.create(withOutbox({ ...rest, ...(variables ? { variables: Object.entries(variables) } : {}) }, events));
   }
 
-  find(tenantId: string, id: string): Promise<BatchDoc | null> {
-    return this.model.findOne({ _id: id, tenantId }, { patientIds: 0 }).lean<BatchDoc>().exec();
+  async find(tenantId: string, id: string): Promise<BatchDoc | null> {
+    return fromStored(await this.model.findOne({ _id: id, tenantId }, { patientIds: 0 }).lean<StoredBatch>().exec());
   }
 
-  findWithPatients(tenantId: string, id: string): Promise<BatchDoc | null> {
-    return this.model.findOne({ _id: id, tenantId }).lean<BatchDoc>().exec();
+  async findWithPatients(tenantId: string, id: string): Promise<BatchDoc | null> {
+    return fromStored(await this.model.findOne({ _id: id, tenantId }).lean<StoredBatch>().exec());
   }
 
   async cancelled(tenantId: string, id: string): Promise<boolean> {
@@ -90,4 +96,10 @@ export class BatchRepository {
   async markExpanded(tenantId: string, id: string): Promise<void> {
     await this.col.updateOne({ _id: id as never, tenantId } as never, { $set: { expanded: true } } as never);
   }
+}
+
+function fromStored(doc: StoredBatch | null): BatchDoc | null {
+  if (!doc) return null;
+  const { variables, ...rest } = doc;
+  return { ...rest, ...(variables ? { variables: Object.fromEntries(variables) } : {}) };
 }
