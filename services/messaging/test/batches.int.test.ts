@@ -118,7 +118,14 @@ describe('message batches', () => {
     const sentTexts = h.twilio.messages.filter((m) => m.idempotencyKey.startsWith(`${res.body.id}-`)).length;
     expect(sentTexts).toBe(settled.sent);
     // Cancelled texts gave their credits back.
-    const balance = (await api().get('/api/v1/sms-credits').set(bearer(t.receptionist.token))).body.balance;
+    // (The refund follows the blocked status by a moment: wait for it.)
+    const balance = await waitFor(
+      async () => {
+        const b = (await api().get('/api/v1/sms-credits').set(bearer(t.receptionist.token))).body.balance as number;
+        return b === 100 - sentTexts ? b : undefined;
+      },
+      { what: 'refunds of the cancelled texts', timeoutMs: 30_000 },
+    ).catch(async () => (await api().get('/api/v1/sms-credits').set(bearer(t.receptionist.token))).body.balance as number);
     expect(balance).toBe(100 - sentTexts);
   });
 });
