@@ -68,6 +68,24 @@ describe('message batches', () => {
     expect(texts[0]!.body).toMatch(/^Flu clinic on Saturday\. Your ref PX-/);
   });
 
+  it('keeps template variables whose names have dots (FerretDB refuses dots in field names and nested arrays)', async () => {
+    const res = await api()
+      .post('/api/v1/message-batches')
+      .set(bearer(t.receptionist.token))
+      .send({
+        channel: 'sms',
+        templateId,
+        patientIds: ['pat_x'],
+        variables: { 'appointment.date': '24 December', 'appointment.time': '10:30' },
+      });
+    expect(res.status).toBe(202);
+    const stored = await h.mongo.collection('batches').findOne({ _id: res.body.id } as never);
+    expect(stored?.variables).toEqual([
+      { name: 'appointment.date', value: '24 December' },
+      { name: 'appointment.time', value: '10:30' },
+    ]);
+  });
+
   it('refuses more than 5,000 patients and other practices see nothing', async () => {
     expect(
       (

@@ -26,8 +26,8 @@ export interface BatchDoc {
   completedAt?: Date;
 }
 
-/** As stored: the variables as [name, value] pairs. */
-type StoredBatch = Omit<BatchDoc, 'variables'> & { variables?: [string, string][] };
+/** As stored: the variables as { name, value } entries. */
+type StoredBatch = Omit<BatchDoc, 'variables'> & { variables?: { name: string; value: string }[] };
 
 const batchSchema = new Schema<StoredBatch>(
   {
@@ -35,9 +35,13 @@ const batchSchema = new Schema<StoredBatch>(
     tenantId: { type: String, required: true },
     channel: { type: String, enum: ['sms', 'email'], required: true },
     templateId: { type: String, required: true },
-    // Stored as [name, value] pairs: variable names contain dots (`appointment.date`), which
-    // FerretDB (and MongoDB before 5.0) refuse in field names.
-    variables: { type: [[String]], default: undefined },
+    // Stored as { name, value } entries: variable names contain dots (`appointment.date`),
+    // which FerretDB (and MongoDB before 5.0) refuse in field names; FerretDB also refuses
+    // nested arrays, so not [name, value] pairs either.
+    variables: {
+      type: [{ _id: false, name: { type: String, required: true }, value: { type: String, required: true } }],
+      default: undefined,
+    },
     patientIds: { type: [String], required: true },
     total: { type: Number, required: true },
     status: { type: String, enum: ['running', 'completed', 'cancelled'], required: true },
@@ -68,7 +72,12 @@ export class BatchRepository {
 
   async create(doc: BatchDoc, events: EventEnvelope[]): Promise<void> {
     const { variables, ...rest } = doc;
-    await this.model.create(withOutbox({ ...rest, ...(variables ? { variables: Object.entries(variables) } : {}) }, events));
+    await this.model.create(
+      withOutbox(
+        { ...rest, ...(variables ? { variables: Object.entries(variables).map(([name, value]) => ({ name, value })) } : {}) },
+        events,
+      ),
+    );
   }
 
   async find(tenantId: string, id: string): Promise<BatchDoc | null> {
@@ -101,5 +110,5 @@ export class BatchRepository {
 function fromStored(doc: StoredBatch | null): BatchDoc | null {
   if (!doc) return null;
   const { variables, ...rest } = doc;
-  return { ...rest, ...(variables ? { variables: Object.fromEntries(variables) } : {}) };
+  return { ...rest, ...(variables ? { variables: Object.fromEntries(variables.map((v) => [v.name, v.value])) } : {}) };
 }
