@@ -76,13 +76,14 @@ describe('message batches', () => {
         channel: 'sms',
         templateId,
         patientIds: ['pat_x'],
-        variables: { 'appointment.date': '24 December', 'appointment.time': '10:30' },
+        variables: { 'appointment.date': '24 December', 'appointment.time': '10:30', 'practice.note': '' },
       });
     expect(res.status).toBe(202);
     const stored = await h.mongo.collection('batches').findOne({ _id: res.body.id } as never);
     expect(stored?.variables).toEqual([
       { name: 'appointment.date', value: '24 December' },
       { name: 'appointment.time', value: '10:30' },
+      { name: 'practice.note', value: '' },
     ]);
   });
 

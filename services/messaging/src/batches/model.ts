@@ -37,9 +37,10 @@ const batchSchema = new Schema<StoredBatch>(
     templateId: { type: String, required: true },
     // Stored as { name, value } entries: variable names contain dots (`appointment.date`),
     // which FerretDB (and MongoDB before 5.0) refuse in field names; FerretDB also refuses
-    // nested arrays, so not [name, value] pairs either.
+    // nested arrays, so not [name, value] pairs either. A value may be empty: not `required`,
+    // which mongoose reads as non-empty for strings.
     variables: {
-      type: [{ _id: false, name: { type: String, required: true }, value: { type: String, required: true } }],
+      type: [{ _id: false, name: { type: String, required: true }, value: { type: String, default: '' } }],
       default: undefined,
     },
     patientIds: { type: [String], required: true },
