@@ -6,23 +6,31 @@ import { revokedSessionKey } from '@praxis/contracts';
 import { BROADCAST_EXCHANGE, makeEvent } from '@praxis/platform';
 import { deleteTestQueues, infra, unique, waitFor } from '@praxis/testing';
 import amqp from 'amqplib';
+import IORedis from 'ioredis';
 import request from 'supertest';
 import { revocationConsumerName, startRevocationConsumer } from '../src/sessions/revocations';
 import { API, type Harness, bearer, claimsOf, login, signUpPractice, startAuth } from './helpers';
 
 describe('session revocations across regions', () => {
   let h: Harness;
+  // This consumer writes into its own Redis database: every other auth started on the
+  // shared test broker runs a revocation consumer too, and writes the same key into
+  // database 0 with its own TTL, so the TTL this test checks must be this consumer's.
+  let marks: IORedis;
   const region = unique('region')
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, '-');
 
   beforeAll(async () => {
     h = await startAuth();
-    await startRevocationConsumer(h.deps.bus, { redis: h.deps.redis, markTtlS: 120 }, region);
+    marks = new IORedis(infra.redisUrl, { db: 7, lazyConnect: true });
+    await marks.connect();
+    await startRevocationConsumer(h.deps.bus, { redis: marks, markTtlS: 120 }, region);
   });
   afterAll(async () => {
     await deleteTestQueues(h.deps.bus.queuesOf(revocationConsumerName(region))).catch(() => undefined);
     await h.close();
+    marks.disconnect();
   });
 
   it('writes the mark for a revocation published in the other region (delivered into praxis.broadcast)', async () => {
@@ -47,11 +55,11 @@ describe('session revocations across regions', () => {
       await conn.close();
     }
     const t0 = Date.now();
-    const mark = await waitFor(async () => (await h.deps.redis.get(revokedSessionKey(sessionId))) ?? undefined, {
+    const mark = await waitFor(async () => (await marks.get(revokedSessionKey(sessionId))) ?? undefined, {
       what: 'the revocation mark',
       timeoutMs: 10_000,
     });
-    const ttl = await h.deps.redis.ttl(revokedSessionKey(sessionId));
+    const ttl = await marks.ttl(revokedSessionKey(sessionId));
     console.log(`peer-region revocation in Redis after ${Date.now() - t0} ms, ttl ${ttl}s`);
     expect(mark).toBe('logout');
     expect(ttl).toBeGreaterThan(60);
@@ -74,6 +82,10 @@ describe('session revocations across regions', () => {
       expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(tokens.accessToken))).status).toBe(204);
       await waitFor(() => (got.includes(sid) ? true : undefined), { what: 'the revocation on praxis.broadcast', timeoutMs: 10_000 });
       expect(await h.deps.redis.get(revokedSessionKey(sid))).toBeTruthy();
+      await waitFor(async () => (await marks.get(revokedSessionKey(sid))) ?? undefined, {
+        what: "the mark written by this region's consumer",
+        timeoutMs: 10_000,
+      });
     } finally {
       await conn.close();
     }
