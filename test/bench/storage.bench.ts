@@ -15,7 +15,7 @@ import { KekRing, connectMongo, makeEvent, randomId } from '../../libs/platform/
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openAuditCore } from '../../services/audit/src/audit';
+import { buildAuditLog } from '../../services/audit/src/app';
 import { verifyTenantLog } from '../../services/audit/src/verify/verify-log';
 import { sessionModel } from '../../services/auth/src/sessions/model';
 import { tenantModel } from '../../services/auth/src/tenants/model';
@@ -84,10 +84,10 @@ async function main() {
   // run's key) start afresh: verification signs a new head either way.
   if (REUSE)
     for (const c of ['audit_signing_keys', 'audit_key_state', 'audit_checkpoints']) await conn.db!.dropCollection(c).catch(() => undefined);
-  const audit = await openAuditCore({
-    conn,
+  const audit = await buildAuditLog({
+    mongo: conn,
     // A fixed throwaway key, so --reuse can open the signing key of an earlier run.
-    kek: new KekRing({ KEK: createHash('sha256').update('praxis storage bench').digest('base64'), KEK_ID: 'bench' }),
+    keks: new KekRing({ KEK: createHash('sha256').update('praxis storage bench').digest('base64'), KEK_ID: 'bench' }),
     logger: testLogger('audit'),
     checkpointEvery: 1_000_000,
     checkpointIntervalMs: 3_600_000,

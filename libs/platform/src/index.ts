@@ -30,3 +30,5 @@ export * from './service';
 export * from './service-tokens';
 export * from './paging';
 export * from './service-tokens';
+export * from './patient-keys';
+export * from './service-events';

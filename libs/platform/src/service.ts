@@ -102,10 +102,26 @@ export async function openServiceDeps(name: string, config: BaseServiceConfig, o
 }
 
 /** Listen, register the graceful close, and handle SIGTERM/SIGINT. */
-export async function serveHttp(deps: ServiceDeps, app: Express, port: number, host: string): Promise<RunningServer> {
+export async function serveHttp(
+  deps: Pick<ServiceDeps, 'name' | 'logger' | 'lifecycle'>,
+  app: Express,
+  port: number,
+  host: string,
+): Promise<RunningServer> {
   const server = await startHttpServer(app, port, host);
   deps.lifecycle.onClose('http', () => server.close(10_000));
   deps.lifecycle.handleSignals();
   deps.logger.info({ port: server.port }, `${deps.name} listening`);
   return server;
+}
+
+/**
+ * Run a service's `main`: a failure before the logger exists (bad configuration, a
+ * dependency that never opened) goes to stderr and ends the process with status 1.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
 }

@@ -16,7 +16,7 @@ import type { EventEnvelope } from '@praxis/contracts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { openAuditCore } from '../src/audit';
+import { buildAuditLog } from '../src/app';
 import { chainEntries, GENESIS_HASH } from '../src/log/chain';
 import { startLogConsumer } from '../src/log/consumer';
 import { toEntryDoc } from '../src/log/model';
@@ -79,9 +79,9 @@ async function main(): Promise<void> {
   const buses: Bus[] = [];
   const queues: ReturnType<Bus['queuesOf']>[] = [];
   const kek = new KekRing({ KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench' });
-  const core = await openAuditCore({
-    conn,
-    kek,
+  const core = await buildAuditLog({
+    mongo: conn,
+    keks: kek,
     logger,
     metrics: new Metrics('audit'),
     checkpointEvery: 1000,

@@ -1,44 +1,31 @@
-// Boot: config, connections, the log core, HTTP, then the consumer and checkpoint timer
-// once the service is ready. Everything closes in reverse on SIGTERM.
-import { KekRing, OutboxRelay, openServiceDeps, serveHttp } from '@praxis/platform';
-import { buildApp } from './app';
-import { openAuditCore } from './audit';
+// Boot: configuration, connections, the app, then the outbox relay, the checkpoint timer
+// and the log consumer once the service is ready; closes everything in reverse order on
+// SIGTERM/SIGINT.
+import { openServiceDeps, runMain, serveHttp } from '@praxis/platform';
+import { buildAudit } from './app';
 import { loadAuditConfig } from './config';
-import { startLogConsumer } from './log/consumer';
 
 async function main(): Promise<void> {
   const config = loadAuditConfig();
   const deps = await openServiceDeps('audit', config);
-  const core = await openAuditCore({
-    conn: deps.mongo,
-    kek: new KekRing(config),
+  const audit = await buildAudit({
     logger: deps.logger,
     metrics: deps.metrics,
+    mongo: deps.mongo,
+    bus: deps.bus,
+    authenticator: deps.authenticator,
+    keks: config,
+    readiness: deps.readiness,
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY,
     checkpointIntervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
     maxBatch: config.AUDIT_BATCH_MAX,
-  });
-  const relay = new OutboxRelay({ bus: deps.bus, logger: deps.logger, metrics: deps.metrics, conn: deps.mongo, collections: [] });
-  await relay.init();
-  const app = buildApp({
-    core,
-    conn: deps.mongo,
-    authenticator: deps.authenticator,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    readiness: deps.readiness,
-    onEventsRecorded: () => relay.nudge(),
+    consumer: { prefetch: config.AUDIT_PREFETCH, name: config.AUDIT_CONSUMER_NAME },
     http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
   });
-  await serveHttp(deps, app, config.PORT, config.HOST);
-  relay.start();
-  deps.lifecycle.onClose('outbox-relay', () => relay.stop());
-  core.checkpointer.start();
-  deps.lifecycle.onClose('checkpointer', () => core.checkpointer.stop());
-  await startLogConsumer(deps.bus, core.appender, { prefetch: config.AUDIT_PREFETCH, name: config.AUDIT_CONSUMER_NAME });
+  // Registered after mongo and bus, so it closes before them (reverse order).
+  deps.lifecycle.onClose('audit', () => audit.stop());
+  await serveHttp(deps, audit.app, config.PORT, config.HOST);
+  await audit.start();
 }
 
-main().catch((err) => {
-  console.error('audit failed to start:', err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

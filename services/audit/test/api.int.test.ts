@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { keysFromJwks } from '../src/checkpoints/checkpoint';
 import { verifyExport } from '../src/verify/chain-verifier';
-import { type Harness, harness, probe, viewed } from './helpers';
+import { type Harness, harness, probe, viewed } from './harness';
 
 const run = promisify(execFile);
 

@@ -4,8 +4,8 @@ import { testLogger, waitFor } from '@praxis/testing';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { SigningKeyring } from '../src/checkpoints/signing-keys';
-import { buildApp } from '../src/app';
-import { type Harness, harness, kek, kekConfig, probe } from './helpers';
+import { buildAudit } from '../src/app';
+import { type Harness, harness, kek, kekConfig, probe } from './harness';
 
 describe('checkpoints', () => {
   let h: Harness;
@@ -96,12 +96,16 @@ describe('checkpoints', () => {
       const kids = await Promise.all(rings.map(async (r) => (await r.current()).kid));
       expect(new Set(kids).size).toBe(1);
       expect((await rings[0]!.publicJwks()).keys).toHaveLength(1);
-      const app = buildApp({
-        core: { ...h.core, keyring: rings[0]! },
-        conn,
-        authenticator: new TokenAuthenticator(h.issuer.verifier(), h.redis),
+      // A service built on that database serves the one key too.
+      const { app } = await buildAudit({
         logger: testLogger(),
         metrics: new Metrics('audit'),
+        mongo: conn,
+        bus: await h.publisher(),
+        authenticator: new TokenAuthenticator(h.issuer.verifier(), h.redis),
+        keks: kek,
+        checkpointEvery: 10,
+        checkpointIntervalMs: 60_000,
       });
       const res = await request(app).get('/api/v1/audit/public-key');
       expect(res.body.kid).toBe(kids[0]);

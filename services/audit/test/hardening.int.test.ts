@@ -1,7 +1,7 @@
 // Findings of a security review of audit, proved fixed: a body that lies about its
 // encoding is a 400 (it was a 500, without a token), an unknown method a 405.
 import { sendRaw } from '@praxis/testing';
-import { type Harness, harness } from './helpers';
+import { type Harness, harness } from './harness';
 
 describe('audit refuses malformed requests cleanly', () => {
   let h: Harness;

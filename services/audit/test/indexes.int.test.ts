@@ -5,7 +5,7 @@
 // A new repository query without a fitting index fails here.
 import { type FerretDbServer, expectIndexedQueries, infra, recordQueries, startFerretDb } from '@praxis/testing';
 import request from 'supertest';
-import { type Harness, harness, probe, viewed } from './helpers';
+import { type Harness, harness, probe, viewed } from './harness';
 
 describe('audit: every query shape searches an index', () => {
   let ferret: FerretDbServer;

@@ -2,12 +2,12 @@
 // and several replicas appending to one tenant's chain at once.
 import { randomId } from '@praxis/platform';
 import { waitFor } from '@praxis/testing';
-import type { AuditCore } from '../src/audit';
+import type { AuditCore } from '../src/app';
 import { LogAppender } from '../src/log/append';
 import { GENESIS_HASH, chainEntries, entryHash } from '../src/log/chain';
 import { toEntryDoc } from '../src/log/model';
 import { verifyTenantLog } from '../src/verify/verify-log';
-import { type Harness, entriesOf, harness, probe, viewed } from './helpers';
+import { type Harness, entriesOf, harness, probe, viewed } from './harness';
 
 describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
   let h: Harness;

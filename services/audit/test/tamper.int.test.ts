@@ -7,7 +7,7 @@ import { keysFromJwks } from '../src/checkpoints/checkpoint';
 import { entryHash } from '../src/log/chain';
 import { entryKey } from '../src/log/model';
 import { verifyExport } from '../src/verify/chain-verifier';
-import { type Harness, harness, probe, viewed } from './helpers';
+import { type Harness, harness, probe, viewed } from './harness';
 
 describe('tamper detection', () => {
   let h: Harness;

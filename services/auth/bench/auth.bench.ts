@@ -9,13 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@praxis/contracts';
-import { randomId, startHttpServer } from '@praxis/platform';
+import { openServiceDeps, randomId, startHttpServer } from '@praxis/platform';
 import { infra, testDbName, testLogger, unique } from '@praxis/testing';
 import argon2 from 'argon2';
 import jwt from 'jsonwebtoken';
-import { createAuthApp } from '../src/app';
+import { buildAuth, ownJwks } from '../src/app';
 import { authConfigSchema } from '../src/config';
-import { openAuthDeps } from '../src/deps';
 import { newTotpSecret, totpCode } from '../src/mfa/totp';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -73,9 +72,11 @@ async function main(): Promise<void> {
     IP_REQUESTS_PER_MIN: '1000000',
     IP_FAILURES_PER_WINDOW: '1000000',
   });
-  const deps = await openAuthDeps(config, { logger: testLogger('auth') });
-  deps.relay.start();
-  const server = await startHttpServer(createAuthApp(deps), 0, '127.0.0.1');
+  const jwks = ownJwks();
+  const deps = await openServiceDeps('auth', config, { logger: testLogger('auth'), jwksSource: jwks.source });
+  const auth = await buildAuth({ ...deps, config }, jwks);
+  await auth.start();
+  const server = await startHttpServer(auth.app, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${server.port}/api/v1`;
   const post = async (p: string, body: unknown, ip = '10.0.0.1') => {
     const res = await fetch(base + p, {
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 150; i++) {
       const userId = randomId('usr');
       const uEmail = `totp-${i}@example.test`;
-      await deps.users.create(
+      await auth.users.create(
         {
           _id: userId,
           tenantId,
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
           disabled: false,
           createdAt: now,
           updatedAt: now,
-          totpSecret: await deps.users.sealTotp(tenantId, userId, secret),
+          totpSecret: await auth.users.sealTotp(tenantId, userId, secret),
           totpLastStep: 0,
           recoveryCodes: [],
         },
@@ -155,9 +156,9 @@ async function main(): Promise<void> {
     const tokens = (await post('/auth/login', { tenant: slug, email, password })) as { accessToken: string };
     const token = tokens.accessToken;
     await deps.verifier.verify(token);
-    const { privateKey, kid } = await deps.keys.signingKey();
+    const { privateKey, kid } = await auth.keys.signingKey();
     void privateKey;
-    const jwk = (await deps.keys.jwks()).keys.find((k) => k.kid === kid)!;
+    const jwk = (await auth.keys.jwks()).keys.find((k) => k.kid === kid)!;
     const { createPublicKey } = await import('node:crypto');
     const pub = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
     const [h64, p64, s64] = token.split('.') as [string, string, string];
@@ -245,7 +246,7 @@ async function main(): Promise<void> {
     line('report', path.relative(ROOT, REPORT));
   } finally {
     await server.close(2_000);
-    await deps.relay.stop();
+    await auth.stop();
     await deps.mongo.dropDatabase().catch(() => undefined);
     await deps.lifecycle.stop(5_000);
   }

@@ -10,8 +10,9 @@
 //   node --import tsx src/cli.ts create-support-user --email <e> --name <n>
 //       a platform support user; the password is read from stdin (never argv). 2FA is
 //       mandatory: their first login goes through TOTP enrolment.
+import { openServiceDeps } from '@praxis/platform';
+import { buildAuth, ownJwks } from './app';
 import { loadAuthConfig } from './config';
-import { openAuthDeps } from './deps';
 import { createSupportUser } from './support/support-users';
 import { rotateSigningKeys } from './tokens/rotate';
 import { rotateKek } from './keys/rotate-kek';
@@ -37,9 +38,13 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const config = loadAuthConfig();
-  const deps = await openAuthDeps({ ...config, LOG_LEVEL: 'warn' });
+  const config = { ...loadAuthConfig(), LOG_LEVEL: 'warn' as const };
+  const jwks = ownJwks();
+  const base = await openServiceDeps('auth', config, { jwksSource: jwks.source });
   try {
+    // Built like the service, never started: commands write through the repositories and
+    // drain the outbox themselves.
+    const deps = await buildAuth({ ...base, config }, jwks);
     if (command === 'rotate-keys') {
       const { activated, next } = await rotateSigningKeys(deps, { force: process.argv.includes('--force') });
       await deps.relay.drainOnce().catch(() => undefined);
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
     const userId = await createSupportUser(deps, { email, name, password });
     process.stdout.write(`support user ${userId} created; TOTP enrolment happens at their first login (POST /api/v1/support/login)\n`);
   } finally {
-    await deps.lifecycle.stop(5_000);
+    await base.lifecycle.stop(5_000);
   }
 }
 

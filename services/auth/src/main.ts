@@ -1,36 +1,19 @@
-// Boot: config, dependencies (auth verifies with its own key store), the HTTP server, the
-// outbox relay, the purge scheduler and the region's revocation consumer; everything
-// closes in reverse on SIGTERM.
-import { serveHttp } from '@praxis/platform';
-import { createAuthApp } from './app';
+// Boot: configuration, connections (auth verifies tokens with its own key store), the
+// app, then the outbox relay, the purge scheduler and the region's revocation consumer;
+// closes everything in reverse order on SIGTERM/SIGINT.
+import { openServiceDeps, runMain, serveHttp } from '@praxis/platform';
+import { buildAuth, ownJwks } from './app';
 import { loadAuthConfig } from './config';
-import { PurgeScheduler } from './deletion/deletion';
-import { openAuthDeps } from './deps';
-import { startRevocationConsumer } from './sessions/revocations';
-import { reassertRevocations } from './sessions/sessions';
 
 async function main(): Promise<void> {
   const config = loadAuthConfig();
-  const deps = await openAuthDeps(config);
-  deps.relay.start();
-  deps.lifecycle.onClose('outbox-relay', () => deps.relay.stop());
-  // After Redis comes back (it may have lost the last revocations), put them back.
-  const reassert = () =>
-    void reassertRevocations(deps).then(
-      (n) => n && deps.logger.info({ sessions: n }, 'revocation marks re-asserted in Redis'),
-      (err: unknown) => deps.logger.warn({ err }, 'could not re-assert revocation marks'),
-    );
-  deps.redis.on('ready', reassert);
-  reassert();
-  const scheduler = new PurgeScheduler(deps, config.PURGE_INTERVAL_MS);
-  scheduler.start();
-  deps.lifecycle.onClose('purge-scheduler', () => scheduler.stop());
-  const markTtlS = config.SESSION_MAX_S + config.ACCESS_TOKEN_TTL_S + 60;
-  await startRevocationConsumer(deps.bus, { redis: deps.redis, markTtlS }, config.REGION);
-  await serveHttp(deps, createAuthApp(deps), config.PORT, config.HOST);
+  const jwks = ownJwks();
+  const deps = await openServiceDeps('auth', config, { jwksSource: jwks.source });
+  const auth = await buildAuth({ ...deps, config }, jwks);
+  // Registered after mongo, Redis and bus, so it closes before them (reverse order).
+  deps.lifecycle.onClose('auth', () => auth.stop());
+  await serveHttp(deps, auth.app, config.PORT, config.HOST);
+  await auth.start();
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

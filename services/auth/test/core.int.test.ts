@@ -4,9 +4,9 @@ import { randomId } from '@praxis/platform';
 import { unique } from '@praxis/testing';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { reassertRevocations } from '../src/sessions/sessions';
-import { ABANDONED_SIGNUP_MS } from '../src/tenants/tenants';
-import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './helpers';
+import { reassertRevocations } from '../src/sessions/use-cases';
+import { ABANDONED_SIGNUP_MS } from '../src/tenants/use-cases';
+import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './harness';
 
 let h: Harness;
 let p: Practice;
@@ -60,7 +60,7 @@ describe('practice sign-up', () => {
     const orphan = async (slug: string, ageMs: number) => {
       const at = new Date(Date.now() - ageMs);
       const id = randomId('ten');
-      await h.deps.tenants.create(
+      await h.auth.tenants.create(
         { _id: id, slug, name: 'Crashed', mfaRequired: false, status: 'active', createdAt: at, updatedAt: at },
         [],
       );
@@ -73,7 +73,7 @@ describe('practice sign-up', () => {
     const res = await request(h.app).post(`${API}/tenants`).send(b);
     expect(res.status).toBe(201);
     expect(res.body.tenant.id).not.toBe(old);
-    expect(await h.deps.tenants.get(old)).toBeNull();
+    expect(await h.auth.tenants.get(old)).toBeNull();
     expect((await login(h.app, slug, b.admin.email, b.admin.password)).accessToken).toEqual(expect.any(String));
 
     // Too recent: it may still be mid-sign-up.
@@ -83,9 +83,9 @@ describe('practice sign-up', () => {
 
     // Old, but with an admin: a real practice.
     const real = await signUpPractice(h.app);
-    await h.deps.tenants.model.updateOne({ _id: real.tenantId }, { $set: { createdAt: new Date(Date.now() - 10 * ABANDONED_SIGNUP_MS) } });
+    await h.auth.tenants.model.updateOne({ _id: real.tenantId }, { $set: { createdAt: new Date(Date.now() - 10 * ABANDONED_SIGNUP_MS) } });
     expect((await request(h.app).post(`${API}/tenants`).send(body(real.slug))).status).toBe(409);
-    expect(await h.deps.tenants.get(real.tenantId)).not.toBeNull();
+    expect(await h.auth.tenants.get(real.tenantId)).not.toBeNull();
   });
 
   it('refuses short and common passwords', async () => {
@@ -220,7 +220,7 @@ describe('refresh, logout and revocation', () => {
   it('logout ends the session at once, through the shared Redis key', async () => {
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
     expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(t.accessToken))).status).toBe(204);
-    expect(await h.deps.redis.exists(revokedSessionKey(claimsOf(t.accessToken).sid))).toBe(1);
+    expect(await h.auth.redis.exists(revokedSessionKey(claimsOf(t.accessToken).sid))).toBe(1);
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(401);
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: t.refreshToken })).status).toBe(401);
   });
@@ -230,25 +230,25 @@ describe('refresh, logout and revocation', () => {
     const key = revokedSessionKey(claimsOf(t.accessToken).sid);
     expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(t.accessToken))).status).toBe(204);
     // What a Redis killed before its AOF reached the disk leaves behind.
-    await h.deps.redis.del(key);
+    await h.auth.redis.del(key);
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(200);
-    expect(await reassertRevocations(h.deps)).toBeGreaterThanOrEqual(1);
-    expect(await h.deps.redis.exists(key)).toBe(1);
-    expect(await h.deps.redis.ttl(key)).toBeGreaterThan(h.deps.config.ACCESS_TOKEN_TTL_S);
+    expect(await reassertRevocations(h.auth)).toBeGreaterThanOrEqual(1);
+    expect(await h.auth.redis.exists(key)).toBe(1);
+    expect(await h.auth.redis.ttl(key)).toBeGreaterThan(h.auth.config.ACCESS_TOKEN_TTL_S);
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(t.accessToken))).status).toBe(401);
   });
 
   it('ends an idle session', async () => {
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
     const sid = claimsOf(t.accessToken).sid;
-    await h.deps.sessions.model.updateOne({ _id: sid }, { $set: { lastUsedAt: new Date(Date.now() - 31 * 60_000) } });
+    await h.auth.sessions.model.updateOne({ _id: sid }, { $set: { lastUsedAt: new Date(Date.now() - 31 * 60_000) } });
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: t.refreshToken })).status).toBe(401);
   });
 
   it('ends a session after its 12 hours', async () => {
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
     const sid = claimsOf(t.accessToken).sid;
-    await h.deps.sessions.model.updateOne({ _id: sid }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.auth.sessions.model.updateOne({ _id: sid }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: t.refreshToken })).status).toBe(401);
   });
 
@@ -303,7 +303,7 @@ describe('users', () => {
 
   it('stores email and name sealed, found through a blind index', async () => {
     const u = await addUser(h.app, admin, 'clinician');
-    const raw = await h.deps.users.model.collection.findOne({ _id: u.id as never });
+    const raw = await h.auth.users.model.collection.findOne({ _id: u.id as never });
     const stored = JSON.stringify(raw);
     expect(stored).not.toContain(u.email);
     expect(stored).not.toContain('Some clinician');

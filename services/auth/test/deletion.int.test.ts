@@ -1,9 +1,9 @@
 // Practice deletion: scheduled with the password (and a code with 2FA), cancelled by a
 // restore, or carried out by the scheduler after the cooling-off period.
 import request from 'supertest';
-import { housekeeping, purgeDueTenants } from '../src/deletion/deletion';
+import { housekeeping, purgeDueTenants } from '../src/deletion/use-cases';
 import { totpCode } from '../src/mfa/totp';
-import { API, type Harness, addUser, bearer, enableTotp, login, signUpPractice, startAuth, strongPassword } from './helpers';
+import { API, type Harness, addUser, bearer, enableTotp, login, signUpPractice, startAuth, strongPassword } from './harness';
 
 let h: Harness;
 
@@ -38,7 +38,7 @@ describe('scheduling and restoring', () => {
     );
     await login(h.app, p.slug, p.admin.email, p.admin.password);
     // Not due yet: the scheduler leaves it.
-    expect(await purgeDueTenants(h.deps, new Date())).not.toContain(p.tenantId);
+    expect(await purgeDueTenants(h.auth, new Date())).not.toContain(p.tenantId);
     const restored = await request(h.app).post(`${API}/tenants/current/restore`).set(bearer(admin));
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ id: p.tenantId, status: 'active' });
@@ -46,7 +46,7 @@ describe('scheduling and restoring', () => {
     await h.event('auth.tenant.deletion-cancelled', (e) => e.tenantId === p.tenantId);
     expect((await request(h.app).post(`${API}/tenants/current/restore`).set(bearer(admin))).status).toBe(409);
     // A cancelled deletion is never carried out.
-    expect(await purgeDueTenants(h.deps, new Date(Date.now() + 50 * DAY))).not.toContain(p.tenantId);
+    expect(await purgeDueTenants(h.auth, new Date(Date.now() + 50 * DAY))).not.toContain(p.tenantId);
     await login(h.app, p.slug, c.email, c.password);
   });
 
@@ -66,7 +66,7 @@ describe('the purge', () => {
     const admin = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
     const c = await addUser(h.app, admin, 'receptionist');
     expect((await del(admin, { password: p.admin.password })).status).toBe(202);
-    const purged = await purgeDueTenants(h.deps, new Date(Date.now() + 45 * DAY + 60_000));
+    const purged = await purgeDueTenants(h.auth, new Date(Date.now() + 45 * DAY + 60_000));
     expect(purged).toContain(p.tenantId);
     const ev = await h.event('auth.tenant.purged', (e) => e.tenantId === p.tenantId);
     expect(ev.data).toEqual({ tenantId: p.tenantId });
@@ -74,10 +74,10 @@ describe('the purge', () => {
     expect(
       (await request(h.app).post(`${API}/auth/login`).send({ tenant: p.slug, email: p.admin.email, password: p.admin.password })).status,
     ).toBe(401);
-    expect(await h.deps.users.model.countDocuments({ tenantId: p.tenantId })).toBe(0);
-    expect(await h.deps.sessions.model.countDocuments({ tenantId: p.tenantId })).toBe(0);
+    expect(await h.auth.users.model.countDocuments({ tenantId: p.tenantId })).toBe(0);
+    expect(await h.auth.sessions.model.countDocuments({ tenantId: p.tenantId })).toBe(0);
     // Only a tombstone remains: no name, no slug.
-    const tomb = await h.deps.tenants.model.collection.findOne({ _id: p.tenantId as never });
+    const tomb = await h.auth.tenants.model.collection.findOne({ _id: p.tenantId as never });
     expect(tomb).toMatchObject({ status: 'purged' });
     expect(tomb!.name).toBeUndefined();
     expect(JSON.stringify(tomb)).not.toContain(p.slug);
@@ -88,7 +88,7 @@ describe('the purge', () => {
       .send({ name: 'New', slug: p.slug, admin: { name: 'N', email: 'n@example.test', password: strongPassword() } });
     expect(again.status).toBe(201);
     // A second pass does nothing more.
-    expect(await purgeDueTenants(h.deps, new Date(Date.now() + 60 * DAY))).not.toContain(p.tenantId);
+    expect(await purgeDueTenants(h.auth, new Date(Date.now() + 60 * DAY))).not.toContain(p.tenantId);
   });
 });
 
@@ -97,9 +97,9 @@ describe('housekeeping', () => {
     const p = await signUpPractice(h.app);
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
     const sid = (JSON.parse(Buffer.from(t.accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
-    await h.deps.sessions.model.updateOne({ _id: sid }, { $set: { expiresAt: new Date(Date.now() - 31 * DAY) } });
+    await h.auth.sessions.model.updateOne({ _id: sid }, { $set: { expiresAt: new Date(Date.now() - 31 * DAY) } });
     const now = new Date();
-    await h.deps.sessions.model.collection.insertOne({
+    await h.auth.sessions.model.collection.insertOne({
       _id: 'ses_supportkeep' as never,
       tenantId: p.tenantId,
       userId: 'sup_x',
@@ -112,8 +112,8 @@ describe('housekeeping', () => {
       lastUsedAt: now,
       expiresAt: new Date(Date.now() - 40 * DAY),
     });
-    await housekeeping(h.deps);
-    expect(await h.deps.sessions.model.countDocuments({ _id: sid })).toBe(0);
-    expect(await h.deps.sessions.model.countDocuments({ _id: 'ses_supportkeep' })).toBe(1);
+    await housekeeping(h.auth);
+    expect(await h.auth.sessions.model.countDocuments({ _id: sid })).toBe(0);
+    expect(await h.auth.sessions.model.countDocuments({ _id: 'ses_supportkeep' })).toBe(1);
   });
 });

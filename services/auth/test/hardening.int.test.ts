@@ -5,12 +5,12 @@
 // for deletion.
 import { sendRaw } from '@praxis/testing';
 import request from 'supertest';
-import { API, type Harness, type Practice, addUser, bearer, login, signUpPractice, startAuth, strongPassword } from './helpers';
+import { API, type Harness, type Practice, addUser, bearer, login, signUpPractice, startAuth, strongPassword } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function verifications(h: Harness): Promise<number> {
-  const text = await h.deps.metrics.registry.metrics();
+  const text = await h.auth.metrics.registry.metrics();
   const m = /^auth_password_verifications_total(?:\{[^}]*\})? (\d+)/m.exec(text);
   return Number(m?.[1] ?? 0);
 }
@@ -151,7 +151,7 @@ describe('client IPs', () => {
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await h.deps.redis.scan(cursor, 'MATCH', `${h.deps.config.REDIS_PREFIX}*`, 'COUNT', 1000);
+      const [next, batch] = await h.auth.redis.scan(cursor, 'MATCH', `${h.auth.config.REDIS_PREFIX}*`, 'COUNT', 1000);
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0');
@@ -162,9 +162,9 @@ describe('client IPs', () => {
     expect(ipKeys.length).toBeGreaterThan(0);
     for (const k of keys) {
       expect(k).not.toMatch(/script|xxxx|1\.2\.3\.4|203\.0\.113/);
-      expect(k.length).toBeLessThan(h.deps.config.REDIS_PREFIX.length + 100);
+      expect(k.length).toBeLessThan(h.auth.config.REDIS_PREFIX.length + 100);
     }
-    for (const k of ipKeys) expect(k.slice(h.deps.config.REDIS_PREFIX.length)).toMatch(/^ip:(req|fail):[A-Za-z0-9_-]{22}(:\d+)?$/);
+    for (const k of ipKeys) expect(k.slice(h.auth.config.REDIS_PREFIX.length)).toMatch(/^ip:(req|fail):[A-Za-z0-9_-]{22}(:\d+)?$/);
   });
 });
 
@@ -224,7 +224,7 @@ describe('request bodies', () => {
       body: body('P\\ud800r'),
     });
     expect(surrogate.status).toBe(400);
-    expect(await h.deps.tenants.findBySlug(slug)).toBeNull();
+    expect(await h.auth.tenants.findBySlug(slug)).toBeNull();
   });
 
   it.each([

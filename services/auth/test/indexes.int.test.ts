@@ -5,7 +5,7 @@
 // listed scans). A new repository query without a fitting index fails here.
 import { type FerretDbServer, expectIndexedQueries, infra, recordQueries, startFerretDb } from '@praxis/testing';
 import request from 'supertest';
-import { API, type Harness, addUser, bearer, login, signUpPractice, startAuth, strongPassword } from './helpers';
+import { API, type Harness, addUser, bearer, login, signUpPractice, startAuth, strongPassword } from './harness';
 
 describe('auth: every query shape searches an index', () => {
   let ferret: FerretDbServer;
@@ -24,7 +24,7 @@ describe('auth: every query shape searches an index', () => {
   });
 
   it('sign-up, login, refresh, users, sessions and support grants', async () => {
-    const rec = recordQueries(h.deps.mongo);
+    const rec = recordQueries(h.auth.mongo);
     await signUpPractice(h.app, 'Other Practice');
     const p = await signUpPractice(h.app);
     const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
@@ -74,7 +74,7 @@ describe('auth: every query shape searches an index', () => {
     expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(admin))).status).toBe(204);
     rec.stop();
 
-    const rows = await expectIndexedQueries(h.deps.mongo.db!, rec.queries(), []);
+    const rows = await expectIndexedQueries(h.auth.mongo.db!, rec.queries(), []);
     expect(rows.filter((r) => !r.index.startsWith('SCAN')).length).toBeGreaterThanOrEqual(8);
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 // Throttling: per account (progressive delay, then a temporary lock; password and code
 // failures apart) and per IP (≥ 300 requests a minute allowed, failures above the limit refused).
 import request from 'supertest';
-import { API, type Harness, type Practice, addUser, bearer, enableTotp, login, signUpPractice, startAuth } from './helpers';
+import { API, type Harness, type Practice, addUser, bearer, enableTotp, login, signUpPractice, startAuth } from './harness';
 
 let h: Harness;
 let p: Practice;

@@ -2,7 +2,7 @@
 // passwords, codes or tokens.
 import { capturingLogger } from '@praxis/testing';
 import request from 'supertest';
-import { API, type Harness, bearer, login, signUpPractice, startAuth } from './helpers';
+import { API, type Harness, bearer, login, signUpPractice, startAuth } from './harness';
 
 let h: Harness;
 let lines: () => string[];

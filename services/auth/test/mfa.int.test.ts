@@ -2,7 +2,7 @@
 // disabling, a practice's mandatory 2FA, and an admin's reset.
 import request from 'supertest';
 import { totpCode } from '../src/mfa/totp';
-import { API, type Harness, type Practice, addUser, bearer, claimsOf, enableTotp, login, signUpPractice, startAuth } from './helpers';
+import { API, type Harness, type Practice, addUser, bearer, claimsOf, enableTotp, login, signUpPractice, startAuth } from './harness';
 
 let h: Harness;
 let p: Practice;
@@ -57,7 +57,7 @@ describe('enrolment', () => {
 
   it('stores the secret sealed and the recovery codes hashed', async () => {
     const u = await userWithTotp();
-    const raw = await h.deps.users.model.collection.findOne({ _id: u.id as never });
+    const raw = await h.auth.users.model.collection.findOne({ _id: u.id as never });
     const stored = JSON.stringify(raw);
     expect(stored).not.toContain(u.secret);
     for (const c of u.recoveryCodes) expect(stored).not.toContain(c);

@@ -8,8 +8,8 @@ import { deleteTestQueues, infra, unique, waitFor } from '@praxis/testing';
 import amqp from 'amqplib';
 import IORedis from 'ioredis';
 import request from 'supertest';
-import { revocationConsumerName, startRevocationConsumer } from '../src/sessions/revocations';
-import { API, type Harness, bearer, claimsOf, login, signUpPractice, startAuth } from './helpers';
+import { revocationConsumerName, startRevocationConsumer } from '../src/sessions/consumers';
+import { API, type Harness, bearer, claimsOf, login, signUpPractice, startAuth } from './harness';
 
 describe('session revocations across regions', () => {
   let h: Harness;
@@ -25,10 +25,10 @@ describe('session revocations across regions', () => {
     h = await startAuth();
     marks = new IORedis(infra.redisUrl, { db: 7, lazyConnect: true });
     await marks.connect();
-    await startRevocationConsumer(h.deps.bus, { redis: marks, markTtlS: 120 }, region);
+    await startRevocationConsumer(h.auth.bus, { redis: marks, markTtlS: 120 }, region);
   });
   afterAll(async () => {
-    await deleteTestQueues(h.deps.bus.queuesOf(revocationConsumerName(region))).catch(() => undefined);
+    await deleteTestQueues(h.auth.bus.queuesOf(revocationConsumerName(region))).catch(() => undefined);
     await h.close();
     marks.disconnect();
   });
@@ -81,7 +81,7 @@ describe('session revocations across regions', () => {
       const { sid } = claimsOf(tokens.accessToken);
       expect((await request(h.app).post(`${API}/auth/logout`).set(bearer(tokens.accessToken))).status).toBe(204);
       await waitFor(() => (got.includes(sid) ? true : undefined), { what: 'the revocation on praxis.broadcast', timeoutMs: 10_000 });
-      expect(await h.deps.redis.get(revokedSessionKey(sid))).toBeTruthy();
+      expect(await h.auth.redis.get(revokedSessionKey(sid))).toBeTruthy();
       await waitFor(async () => (await marks.get(revokedSessionKey(sid))) ?? undefined, {
         what: "the mark written by this region's consumer",
         timeoutMs: 10_000,

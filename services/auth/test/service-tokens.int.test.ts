@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { API, type Harness, type Practice, claimsOf, signUpPractice, startAuth } from './helpers';
+import { API, type Harness, type Practice, claimsOf, signUpPractice, startAuth } from './harness';
 
 const secret = randomBytes(32).toString('base64url');
 const other = randomBytes(32).toString('base64url');

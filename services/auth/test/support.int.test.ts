@@ -5,7 +5,7 @@ import { unique } from '@praxis/testing';
 import request from 'supertest';
 import { totpCode } from '../src/mfa/totp';
 import { createSupportUser } from '../src/support/support-users';
-import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './helpers';
+import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './harness';
 
 let h: Harness;
 let p: Practice;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   admin = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
   const email = `${unique('support')}@praxis.test`;
   const password = strongPassword();
-  const id = await createSupportUser(h.deps, { email, name: 'Sue Support', password });
+  const id = await createSupportUser(h.auth, { email, name: 'Sue Support', password });
   // First login: 2FA is mandatory, so the password only opens an enrolment.
   const first = await request(h.app).post(`${API}/support/login`).send({ email, password });
   expect(first.body).toEqual({ mfaRequired: true, mfaEnrolmentRequired: true, mfaToken: expect.any(String) });
@@ -129,7 +129,7 @@ describe('grants and support sessions', () => {
     expect(claimsOf(s.body.accessToken).scope).toBe('records');
     expect((await request(h.app).get(`${API}/users`).set(bearer(s.body.accessToken))).status).toBe(200);
     expect((await request(h.app).delete(`${API}/support/grants/${g.body.id}`).set(bearer(admin))).status).toBe(204);
-    expect(await h.deps.redis.exists(revokedSessionKey(claimsOf(s.body.accessToken).sid))).toBe(1);
+    expect(await h.auth.redis.exists(revokedSessionKey(claimsOf(s.body.accessToken).sid))).toBe(1);
     expect((await request(h.app).get(`${API}/users`).set(bearer(s.body.accessToken))).status).toBe(401);
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: s.body.refreshToken })).status).toBe(401);
     await h.event('auth.support-grant.revoked', (e) => e.data.grantId === g.body.id);
@@ -147,7 +147,7 @@ describe('grants and support sessions', () => {
     expect(s.status).toBe(201);
     // Access tokens never outlive the grant.
     expect(claimsOf(s.body.accessToken).exp).toBeLessThanOrEqual(Math.ceil(new Date(g.body.expiresAt).getTime() / 1000));
-    await h.deps.grants.model.updateOne({ _id: g.body.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.auth.grants.model.updateOne({ _id: g.body.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await openSupport(p.slug)).status).toBe(403);
     expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: s.body.refreshToken })).status).toBe(401);
   });

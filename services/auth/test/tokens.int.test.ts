@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { API, type Harness, type Practice, bearer, login, signUpPractice, startAuth } from './helpers';
+import { API, type Harness, type Practice, bearer, login, signUpPractice, startAuth } from './harness';
 
 let h: Harness;
 let p: Practice;
@@ -68,7 +68,7 @@ describe('token attacks', () => {
   });
 
   it('refuses an expired token, a wrong issuer and a wrong audience (signed with the real key)', async () => {
-    const { kid, privateKey } = await h.deps.keys.signingKey();
+    const { kid, privateKey } = await h.auth.keys.signingKey();
     const base = {
       sub: p.admin.id,
       tid: p.tenantId,
@@ -120,7 +120,7 @@ describe('key rotation', () => {
     const before = (await request(h.app).get('/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
     const oldToken = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
     const oldKid = jwt.decode(oldToken, { complete: true })!.header.kid;
-    const { activated, next } = await h.deps.keys.rotate();
+    const { activated, next } = await h.auth.keys.rotate();
     // The key that now signs was already published as "next".
     expect(before).toContain(activated);
     expect(before).toContain(oldKid);
@@ -133,7 +133,7 @@ describe('key rotation', () => {
   });
 
   it('stores private keys sealed under the KEK', async () => {
-    const docs = await h.deps.mongo.collection('signing_keys').find({}).toArray();
+    const docs = await h.auth.mongo.collection('signing_keys').find({}).toArray();
     for (const d of docs) {
       expect(JSON.stringify(d)).not.toMatch(/PRIVATE KEY/);
       expect(d.privateSealed.ct).toMatch(/^v1\./);
@@ -144,7 +144,7 @@ describe('key rotation', () => {
 
 describe('the rotation command', () => {
   const cli = (...args: string[]) => {
-    const c = h.deps.config;
+    const c = h.auth.config;
     return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
       cwd: path.join(__dirname, '..'),
       env: {
@@ -169,12 +169,12 @@ describe('the rotation command', () => {
   });
 
   it('cli.ts rotate-keys --force rotates the keys of the running service’s database; auth picks the new key up', async () => {
-    const before = await h.deps.keys.jwks();
+    const before = await h.auth.keys.jwks();
     const token = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
     const { stdout } = await cli('rotate-keys', '--force');
     const activated = /signing with (\S+);/.exec(stdout)?.[1];
     expect(before.keys.map((k) => k.kid)).toContain(activated);
-    h.deps.keys.invalidate();
+    h.auth.keys.invalidate();
     const fresh = (await login(h.app, p.slug, p.admin.email, p.admin.password)).accessToken;
     expect(jwt.decode(fresh, { complete: true })!.header.kid).toBe(activated);
     expect((await me(token)).status).toBe(200);

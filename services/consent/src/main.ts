@@ -1,6 +1,6 @@
 // Boot: configuration, connections, the app, the outbox relay, the consumers and the
 // subject-rights runner; closes everything in reverse order on SIGTERM/SIGINT.
-import { AuthServiceTokens, openServiceDeps, serveHttp } from '@praxis/platform';
+import { AuthServiceTokens, openServiceDeps, runMain, serveHttp } from '@praxis/platform';
 import { buildConsent } from './app';
 import { loadConsentConfig, participantsOf } from './config';
 
@@ -33,8 +33,4 @@ async function main(): Promise<void> {
   await consent.start();
 }
 
-main().catch((err: unknown) => {
-  // Before the logger exists (bad configuration), stderr is all there is.
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

@@ -45,7 +45,7 @@ export interface GatewayDeps {
   metrics: Metrics;
   redis: Redis;
   /** Access-token verification (auth's JWKS); revocation is checked in Redis here. */
-  verifier: Pick<JwksVerifier, 'verify'>;
+  verifier: Pick<JwksVerifier, 'verify' | 'refresh'>;
   upstreams: Upstreams;
   rateLimits: GatewayRateLimits;
   corsOrigins: readonly string[];
@@ -64,7 +64,29 @@ export interface GatewayDeps {
 const API_PREFIX = '/api/v1';
 const quietPaths = new Set(['/livez', '/readyz', '/metrics']);
 
-export function createGatewayApp(deps: GatewayDeps): Express {
+export interface Gateway {
+  app: Express;
+  /** Load auth's signing keys (a gateway that starts before auth loads them on the first request). */
+  start(): Promise<void>;
+  /** Close the pooled connections to the services. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the gateway from its dependencies (main.ts passes the real ones; tests pass
+ * fake upstreams and a TestIssuer), the same `{ app, start, stop }` every service has.
+ */
+export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
+  return {
+    app: createGatewayApp(deps),
+    async start() {
+      await deps.verifier.refresh().catch((err: Error) => deps.logger.warn({ err: err.message }, 'JWKS not loaded yet'));
+    },
+    stop: () => deps.upstreams.close(),
+  };
+}
+
+function createGatewayApp(deps: GatewayDeps): Express {
   const { logger, metrics, upstreams } = deps;
   const app = express();
   app.disable('x-powered-by');

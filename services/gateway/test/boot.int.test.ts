@@ -4,7 +4,7 @@ import { infra, unique } from '@praxis/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { type FakeUpstream, fakeUpstream } from './helpers';
+import { type FakeUpstream, fakeUpstream } from './harness';
 
 const cwd = path.resolve(__dirname, '..');
 

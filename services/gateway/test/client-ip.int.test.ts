@@ -3,7 +3,7 @@
 import { TrustedProxies } from '@praxis/platform';
 import { sendRaw, unique } from '@praxis/testing';
 import net from 'node:net';
-import { type FakeUpstream, type TestGateway, call, fakeUpstream, startGateway } from './helpers';
+import { type FakeUpstream, type TestGateway, call, fakeUpstream, startGateway } from './harness';
 
 const login = (gw: TestGateway, xff: string) =>
   call(gw.url, 'POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: '{}' });

@@ -5,7 +5,7 @@ import { TrustedProxies } from '@praxis/platform';
 import { capturingLogger, unique } from '@praxis/testing';
 import http from 'node:http';
 import { Readable } from 'node:stream';
-import { type FakeUpstream, type TestGateway, call, deadPort, fakeUpstream, rawGet, startGateway } from './helpers';
+import { type FakeUpstream, type TestGateway, call, deadPort, fakeUpstream, rawGet, startGateway } from './harness';
 
 const serviceDoc = (routes: [string, string, boolean?][]) => ({
   openapi: '3.1.0',

@@ -148,7 +148,8 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   await relay.init();
   await idempotency.init();
 
-  const events = new Events(deps.mongo, relay);
+  // Access events leave with the relay's next poll (≤ 250 ms): reads are many here.
+  const events = new Events(deps.mongo, relay, { nudgeAfterAccess: false });
   const messageDeps: MessageDeps = { messages, preferences, records: deps.records, credits, events };
   const delivery: DeliveryDeps = {
     messages,

@@ -1,6 +1,6 @@
 // Boot: configuration, connections, the app, the outbox relay and the consumers (the
 // delivery and batch workers among them); closes everything in reverse order on SIGTERM.
-import { AuthServiceTokens, openServiceDeps, serveHttp } from '@praxis/platform';
+import { AuthServiceTokens, openServiceDeps, runMain, serveHttp } from '@praxis/platform';
 import { buildMessaging } from './app';
 import { loadMessagingConfig } from './config';
 import { AuthPracticeNames } from './direct-messages/practices';
@@ -61,8 +61,4 @@ async function main(): Promise<void> {
   await messaging.start();
 }
 
-main().catch((err: unknown) => {
-  // Before the logger exists (bad configuration), stderr is all there is.
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

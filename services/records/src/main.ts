@@ -1,6 +1,6 @@
 // Boot: configuration, connections, the app, the outbox relay and the consumers; closes
 // everything in reverse order on SIGTERM/SIGINT.
-import { openServiceDeps, serveHttp } from '@praxis/platform';
+import { openServiceDeps, runMain, serveHttp } from '@praxis/platform';
 import { buildRecords } from './app';
 import { loadRecordsConfig } from './config';
 
@@ -24,8 +24,4 @@ async function main(): Promise<void> {
   await records.start();
 }
 
-main().catch((err: unknown) => {
-  // Before the logger exists (bad configuration), stderr is all there is.
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

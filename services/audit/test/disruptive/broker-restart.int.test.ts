@@ -6,7 +6,7 @@ import { ROOT, infra, runInfra, testLogger, waitFor } from '@praxis/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { verifyTenantLog } from '../../src/verify/verify-log';
-import { type Harness, entriesOf, harness, probe } from '../helpers';
+import { type Harness, entriesOf, harness, probe } from '../harness';
 
 describe('audit across a broker restart', () => {
   let h: Harness;

@@ -1,13 +1,13 @@
 // DELETE /tenants/current (schedules deletion) and POST /tenants/current/restore.
 import { ApiRouter, problems } from '@praxis/platform';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
+import type { AuthComponents } from '../common/components';
 import { clientIp } from '../login/routes';
 import { passwordSchema } from '../tenants/routes';
-import { tenantView } from '../tenants/tenants';
-import { restoreTenant, scheduleDeletion } from './deletion';
+import { tenantView } from '../tenants/use-cases';
+import { restoreTenant, scheduleDeletion } from './use-cases';
 
-export function deletionRoutes(deps: AuthDeps): ApiRouter {
+export function deletionRoutes(deps: AuthComponents): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -6,7 +6,7 @@
 // migrated. Every step is a compare-and-set, so it is safe to rerun and to run while the
 // service serves. Afterwards KEK_PREVIOUS can be dropped.
 import { rewrapTenantKeys } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
+import type { AuthComponents } from '../common/components';
 
 export interface KekRotationResult {
   kekId: string;
@@ -15,7 +15,7 @@ export interface KekRotationResult {
   users: { migrated: number; unreadable: number };
 }
 
-export async function rotateKek(deps: Pick<AuthDeps, 'keks' | 'keyRepo' | 'keys' | 'users'>): Promise<KekRotationResult> {
+export async function rotateKek(deps: Pick<AuthComponents, 'keks' | 'keyRepo' | 'keys' | 'users'>): Promise<KekRotationResult> {
   const tenantKeys = await rewrapTenantKeys(deps.keyRepo, deps.keks);
   const signingKeys = await deps.keys.resealUnderCurrentKek();
   const users = await deps.users.resealAllLegacy();

@@ -3,14 +3,14 @@
 import { ApiRouter, type AuthContext, problems } from '@praxis/platform';
 import type { Request } from 'express';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
-import { refreshSession, revokeSession, revokeSessionsWhere } from '../sessions/sessions';
+import type { AuthComponents } from '../common/components';
+import { refreshSession, revokeSession, revokeSessionsWhere } from '../sessions/use-cases';
 import type { SessionDoc } from '../sessions/model';
 import { emailSchema, newPasswordSchema, passwordSchema, slugSchema } from '../tenants/routes';
-import { userActor } from '../shared/events';
+import { userActor } from '../common/events';
 import { PLATFORM_TENANT } from '../users/model';
-import { changePassword } from '../users/users';
-import { passwordLogin, verifyMfa } from './login';
+import { changePassword } from '../users/use-cases';
+import { passwordLogin, verifyMfa } from './use-cases';
 import { LoginThrottle } from './throttle';
 
 export const tokenResponse = z.object({
@@ -28,7 +28,7 @@ const loginResponse = z.union([
 export const clientIp = (req: Request): string => req.ip ?? 'unknown';
 
 /** Support sessions live only while their grant does. */
-export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promise<boolean> {
+export async function sessionStillAllowed(deps: AuthComponents, s: SessionDoc): Promise<boolean> {
   if (s.kind === 'support') {
     const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
     const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
@@ -51,7 +51,7 @@ export async function sessionStillAllowed(deps: AuthDeps, s: SessionDoc): Promis
   return Boolean(user && !user.disabled);
 }
 
-async function me(deps: AuthDeps, auth: AuthContext) {
+async function me(deps: AuthComponents, auth: AuthContext) {
   if (auth.actor.kind === 'support' || auth.tenantId === PLATFORM_TENANT) {
     const user = await deps.users.get(PLATFORM_TENANT, auth.actor.id);
     if (!user) throw problems.unauthenticated();
@@ -80,7 +80,7 @@ async function me(deps: AuthDeps, auth: AuthContext) {
   };
 }
 
-export function loginRoutes(deps: AuthDeps): ApiRouter {
+export function loginRoutes(deps: AuthComponents): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

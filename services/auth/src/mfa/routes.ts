@@ -3,12 +3,12 @@
 // (practice requires 2FA, or a support user): then activation completes the login.
 import { ApiRouter, type AuthContext, problems } from '@praxis/platform';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
-import { activateWithChallenge, enrolWithChallenge } from '../login/login';
+import type { AuthComponents } from '../common/components';
+import { activateWithChallenge, enrolWithChallenge } from '../login/use-cases';
 import { clientIp } from '../login/routes';
 import { PLATFORM_TENANT } from '../users/model';
-import { getUser } from '../users/users';
-import { activateTotp, disableTotp, enrolTotp } from './mfa';
+import { getUser } from '../users/use-cases';
+import { activateTotp, disableTotp, enrolTotp } from './use-cases';
 
 const mfaToken = z.string().min(1).max(200);
 const code = z.string().min(1).max(40);
@@ -20,7 +20,7 @@ function ownUser(auth: AuthContext | undefined): AuthContext {
   return auth;
 }
 
-export function mfaRoutes(deps: AuthDeps): ApiRouter {
+export function mfaRoutes(deps: AuthComponents): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -3,10 +3,10 @@
 // calling service's client secret rather than a bearer token.
 import { ApiRouter, problems } from '@praxis/platform';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
-import { authenticateService, issueServiceToken, parseClientSecrets } from './service-tokens';
+import type { AuthComponents } from '../common/components';
+import { authenticateService, issueServiceToken, parseClientSecrets } from './use-cases';
 
-export function serviceTokenRoutes(deps: AuthDeps): ApiRouter {
+export function serviceTokenRoutes(deps: AuthComponents): ApiRouter {
   const secrets = parseClientSecrets(deps.config.SERVICE_CLIENT_SECRETS);
   const r = new ApiRouter(deps.authenticator);
   r.route(

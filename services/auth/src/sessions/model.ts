@@ -3,7 +3,7 @@
 // replay of an old one is recognised and ends the session.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { type DocStore, updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { UserRole } from '../users/model';
 

@@ -2,7 +2,7 @@
 // and a reason; revocable at once.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { type DocStore, updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export interface GrantDoc {

@@ -3,13 +3,13 @@
 import { supportScopes } from '@praxis/contracts';
 import { ApiRouter, decodeCursor, pageOf, problems } from '@praxis/platform';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
-import { passwordLogin } from '../login/login';
+import type { AuthComponents } from '../common/components';
+import { passwordLogin } from '../login/use-cases';
 import { clientIp, tokenResponse } from '../login/routes';
 import { emailSchema, passwordSchema, slugSchema } from '../tenants/routes';
 import { listQuery } from '../users/routes';
 import { PLATFORM_TENANT } from '../users/model';
-import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSession } from './support';
+import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSession } from './use-cases';
 
 /** An opaque id in a path (anything else is refused with 400, as the document says). */
 const idParams = z.strictObject({
@@ -30,7 +30,7 @@ const createdBefore = (cursor?: string): Date | undefined => {
   return d;
 };
 
-export function supportRoutes(deps: AuthDeps): ApiRouter {
+export function supportRoutes(deps: AuthComponents): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

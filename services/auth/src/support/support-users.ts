@@ -1,11 +1,11 @@
 // Platform support users: created by an operator (cli.ts create-support-user), living under
 // the reserved tenant id `platform`. 2FA is mandatory: their first login enrols TOTP.
 import { isDuplicateKeyError, randomId } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
-import { assertStrongPassword } from '../shared/passwords';
+import type { AuthComponents } from '../common/components';
+import { assertStrongPassword } from '../common/passwords';
 import { PLATFORM_TENANT, normaliseEmail } from '../users/model';
 
-export async function createSupportUser(deps: AuthDeps, input: { email: string; name: string; password: string }): Promise<string> {
+export async function createSupportUser(deps: AuthComponents, input: { email: string; name: string; password: string }): Promise<string> {
   assertStrongPassword(input.password, 'password', [input.email, input.name]);
   const now = new Date();
   const userId = randomId('sup');

@@ -2,7 +2,7 @@
 // After a purge only a tombstone remains (id, times), so the slug is free again.
 import type { EventEnvelope } from '@praxis/contracts';
 import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { type DocStore, updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export type TenantStatus = 'active' | 'deletion-scheduled' | 'purged';

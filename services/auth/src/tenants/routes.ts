@@ -1,10 +1,10 @@
 // Practice sign-up and settings: POST /tenants, GET/PATCH /tenants/current.
 import { ApiRouter, atLeastOneField, codePointString, humanText } from '@praxis/platform';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
+import type { AuthComponents } from '../common/components';
 import { LoginThrottle } from '../login/throttle';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../shared/passwords';
-import { currentTenant, signUp, tenantView, updateTenant } from './tenants';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../common/passwords';
+import { currentTenant, signUp, tenantView, updateTenant } from './use-cases';
 
 export const slugSchema = z
   .string()
@@ -29,7 +29,7 @@ const tenantResponse = z.object({
   createdAt: z.string(),
 });
 
-export function tenantRoutes(deps: AuthDeps): ApiRouter {
+export function tenantRoutes(deps: AuthComponents): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -20,7 +20,7 @@ import {
 } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
 import { KeyDestroyedError, type UserKeyService, isUserKeyId } from '../keys/key-service';
-import { type DocStore, updateAndReturn } from '../shared/mongo';
+import { type DocStore, updateAndReturn } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 /** Tenant id under which platform support users live; never a practice's id or slug. */
 export const PLATFORM_TENANT = 'platform';

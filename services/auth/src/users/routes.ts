@@ -2,11 +2,11 @@
 import { tenantRoles } from '@praxis/contracts';
 import { ApiRouter, atLeastOneField, decodeCursor, pageOf, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps';
-import { resetTotp } from '../mfa/mfa';
-import { revokeSessionsWhere } from '../sessions/sessions';
+import type { AuthComponents } from '../common/components';
+import { resetTotp } from '../mfa/use-cases';
+import { revokeSessionsWhere } from '../sessions/use-cases';
 import { emailSchema, nameSchema, newPasswordSchema } from '../tenants/routes';
-import { createUser, getUser, updateUser, userView } from './users';
+import { createUser, getUser, updateUser, userView } from './use-cases';
 
 /** An opaque id in a path (anything else is refused with 400, as the document says). */
 const idParams = z.strictObject({
@@ -27,7 +27,7 @@ const userResponse = z.object({
 });
 export const listQuery = z.strictObject(pageQuery);
 
-export function userRoutes(deps: AuthDeps): ApiRouter {
+export function userRoutes(deps: AuthComponents): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -64,7 +64,7 @@ export async function openErasure(deps: ErasureDeps, caller: Caller, input: { pa
     tenantId: caller.tenantId,
     patientId,
     actor: caller.actor,
-    reason: await deps.keys.seal(caller.tenantId, patientId, input.reason, reasonAad(caller.tenantId, patientId, id)),
+    reason: await deps.keys.sealFor(caller.tenantId, patientId, input.reason, reasonAad(caller.tenantId, patientId, id)),
     status: 'pending',
     services: Object.fromEntries(deps.participants.filter((p) => p.erases).map((p) => [p.service, { status: 'pending' as const }])),
     createdAt: now,

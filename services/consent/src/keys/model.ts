@@ -3,7 +3,9 @@
 // so deleting a key document makes every copy of the data (replicas, backups, a raw copy)
 // unreadable: that is crypto-shredding.
 import {
+  type PatientKeyStore,
   type SealedValue,
+  type StoredPatientKey,
   type TenantKeyDoc,
   isDuplicateKeyError,
   TenantKeyRepository,
@@ -47,23 +49,25 @@ export function keyModels(conn: Connection): KeyModels {
 }
 
 /** Tenant keys (the shared store in libs/platform) and patient keys; every method takes the tenant id first. */
-export class KeyRepository extends TenantKeyRepository {
+export class KeyRepository extends TenantKeyRepository implements PatientKeyStore {
   constructor(private readonly m: KeyModels) {
     super(m.TenantKey);
   }
 
-  findPatientKey(tenantId: string, kid: string): Promise<PatientKeyDoc | null> {
-    return this.m.PatientKey.findOne({ _id: kid, tenantId }).lean<PatientKeyDoc>().exec();
+  async findPatientKey(tenantId: string, patientId: string, kid: string): Promise<StoredPatientKey | null> {
+    const doc = await this.m.PatientKey.findOne({ _id: kid, tenantId }).lean<PatientKeyDoc>().exec();
+    return doc && doc.patientId === patientId ? stored(doc) : null;
   }
 
-  findKeyOfPatient(tenantId: string, patientId: string): Promise<PatientKeyDoc | null> {
-    return this.m.PatientKey.findOne({ tenantId, patientId }).lean<PatientKeyDoc>().exec();
+  async findPatientKeyOf(tenantId: string, patientId: string): Promise<StoredPatientKey | null> {
+    const doc = await this.m.PatientKey.findOne({ tenantId, patientId }).lean<PatientKeyDoc>().exec();
+    return doc ? stored(doc) : null;
   }
 
   /** Insert the patient's one key; false when another writer made it first (unique per patient). */
-  async insertPatientKeyOnce(tenantId: string, doc: Omit<PatientKeyDoc, 'tenantId'>): Promise<boolean> {
+  async insertPatientKey(tenantId: string, key: StoredPatientKey): Promise<boolean> {
     try {
-      await this.m.PatientKey.create({ ...doc, tenantId });
+      await this.m.PatientKey.create({ _id: key.kid, tenantId, patientId: key.patientId, wrapped: key.wrapped, createdAt: new Date() });
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
@@ -74,4 +78,10 @@ export class KeyRepository extends TenantKeyRepository {
   async deletePatientKeys(tenantId: string, patientId: string): Promise<number> {
     return (await this.m.PatientKey.deleteMany({ tenantId, patientId })).deletedCount;
   }
+
+  async deleteAllPatientKeys(tenantId: string): Promise<number> {
+    return (await this.m.PatientKey.deleteMany({ tenantId })).deletedCount;
+  }
 }
+
+const stored = (doc: PatientKeyDoc): StoredPatientKey => ({ kid: doc._id, patientId: doc.patientId, wrapped: doc.wrapped });

@@ -76,7 +76,7 @@ export async function recordCode(
     kind: input.kind,
     system: input.system,
     code: input.code,
-    display: await deps.keys.seal(caller.tenantId, patientId, input.display, displayAad(caller.tenantId, patientId, id)),
+    display: await deps.keys.sealFor(caller.tenantId, patientId, input.display, displayAad(caller.tenantId, patientId, id)),
     recordedBy: caller.actor.id,
     recordedAt: new Date(),
   };
@@ -119,7 +119,7 @@ export async function consentRecordOf(deps: PreferenceDeps, tenantId: string, pa
         kind: c.kind,
         system: c.system,
         code: c.code,
-        display: (await deps.keys.open(tenantId, patientId, c.display, displayAad(tenantId, patientId, c._id))).toString('utf8'),
+        display: (await deps.keys.openFor(tenantId, patientId, c.display, displayAad(tenantId, patientId, c._id))).toString('utf8'),
         recordedBy: c.recordedBy,
         recordedAt: c.recordedAt.toISOString(),
       })),

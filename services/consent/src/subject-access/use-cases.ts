@@ -127,7 +127,7 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   }
   const assembled = assemble(r, parts);
   const json = JSON.stringify(assembled);
-  const sealed = await deps.keys.seal(r.tenantId, r.patientId, json, exportAad(r.tenantId, r.patientId, r._id));
+  const sealed = await deps.keys.sealFor(r.tenantId, r.patientId, json, exportAad(r.tenantId, r.patientId, r._id));
   const completedAt = new Date();
   const completed = makeEvent({
     type: 'consent.access-request.completed',
@@ -187,9 +187,9 @@ export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id
   const stored = await deps.requests.findExport(caller.tenantId, id);
   if (!stored) throw problems.gone('The export is no longer held.');
   const data = JSON.parse(
-    (await deps.keys.open(caller.tenantId, r.patientId, stored.sealed, exportAad(caller.tenantId, r.patientId, id))).toString('utf8'),
+    (await deps.keys.openFor(caller.tenantId, r.patientId, stored.sealed, exportAad(caller.tenantId, r.patientId, id))).toString('utf8'),
   ) as SubjectAccessExport;
-  await deps.events.record([
+  await deps.events.recordAccess([
     deps.events.make(caller, 'consent.access-request.downloaded', { requestId: id, patientId: r.patientId, format }, r.patientId),
   ]);
   return format === 'fhir' ? toFhirBundle(data) : data;

@@ -99,8 +99,8 @@ export class DirectMessageRepository {
     },
     events: EventEnvelope[],
   ): Promise<void> {
-    const pk = await this.keys.patientKey(tenantId, input.patientId);
-    const seal = (f: 'subject' | 'body' | 'code', v: string) => this.keys.seal(pk, v, aad(tenantId, input.id, f));
+    const pk = await this.keys.keyOfPatient(tenantId, input.patientId);
+    const seal = (f: 'subject' | 'body' | 'code', v: string) => this.keys.sealWith(pk, v, aad(tenantId, input.id, f));
     const doc: DirectMessageDoc = {
       _id: input.id,
       tenantId,
@@ -121,8 +121,8 @@ export class DirectMessageRepository {
   }
 
   async open(doc: DirectMessageDoc): Promise<OpenedDirectMessage> {
-    const pk = await this.keys.existingPatientKey(doc.tenantId, doc.patientId, doc.keyId);
-    const read = (f: 'subject' | 'body' | 'code') => this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f));
+    const pk = await this.keys.patientKey(doc.tenantId, doc.patientId, doc.keyId);
+    const read = (f: 'subject' | 'body' | 'code') => this.keys.openWith(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f));
     return {
       id: doc._id,
       tenantId: doc.tenantId,

@@ -2,7 +2,9 @@
 // data key per patient, kept apart from the data they protect so deleting a key document
 // crypto-shreds every copy of that patient's messages.
 import {
+  type PatientKeyStore,
   type SealedValue,
+  type StoredPatientKey,
   type TenantKeyDoc,
   TenantKeyRepository,
   isDuplicateKeyError,
@@ -48,19 +50,26 @@ export function keyModels(conn: Connection): KeyModels {
 
 const keyId = (tenantId: string, patientId: string) => `${tenantId}|${patientId}`;
 
-export class KeyRepository extends TenantKeyRepository {
+export class KeyRepository extends TenantKeyRepository implements PatientKeyStore {
   constructor(private readonly m: KeyModels) {
     super(m.TenantKey);
   }
 
-  findPatientKey(tenantId: string, patientId: string): Promise<PatientKeyDoc | null> {
-    return this.m.PatientKey.findOne({ _id: keyId(tenantId, patientId) })
+  async findPatientKeyOf(tenantId: string, patientId: string): Promise<StoredPatientKey | null> {
+    const doc = await this.m.PatientKey.findOne({ _id: keyId(tenantId, patientId) })
       .lean<PatientKeyDoc>()
       .exec();
+    return doc ? { kid: doc.kid, patientId: doc.patientId, wrapped: doc.wrapped } : null;
+  }
+
+  async findPatientKey(tenantId: string, patientId: string, kid: string): Promise<StoredPatientKey | null> {
+    const key = await this.findPatientKeyOf(tenantId, patientId);
+    return key?.kid === kid ? key : null;
   }
 
   /** False when another writer made the patient's key first. */
-  async insertPatientKey(tenantId: string, patientId: string, kid: string, wrapped: SealedValue): Promise<boolean> {
+  async insertPatientKey(tenantId: string, key: StoredPatientKey): Promise<boolean> {
+    const { kid, patientId, wrapped } = key;
     try {
       await this.m.PatientKey.create({ _id: keyId(tenantId, patientId), tenantId, patientId, kid, wrapped, createdAt: new Date() });
       return true;
@@ -70,7 +79,7 @@ export class KeyRepository extends TenantKeyRepository {
     }
   }
 
-  async deletePatientKey(tenantId: string, patientId: string): Promise<number> {
+  async deletePatientKeys(tenantId: string, patientId: string): Promise<number> {
     return (await this.m.PatientKey.deleteOne({ _id: keyId(tenantId, patientId), tenantId })).deletedCount;
   }
 

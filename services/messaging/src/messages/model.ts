@@ -153,7 +153,7 @@ export class MessageRepository {
 
   /** Insert a message with its events. False when a message with this id already exists (a batch resumed). */
   async create(tenantId: string, id: string, input: NewMessage, content: MessageContent, events: EventEnvelope[]): Promise<boolean> {
-    const pk = await this.keys.patientKey(tenantId, input.patientId);
+    const pk = await this.keys.keyOfPatient(tenantId, input.patientId);
     const now = new Date();
     const doc: MessageDoc = {
       ...input,
@@ -186,9 +186,9 @@ export class MessageRepository {
   }
 
   async content(doc: MessageDoc): Promise<MessageContent> {
-    const pk = await this.keys.existingPatientKey(doc.tenantId, doc.patientId, doc.keyId);
+    const pk = await this.keys.patientKey(doc.tenantId, doc.patientId, doc.keyId);
     const read = (f: keyof MessageContent) =>
-      doc.sealed[f] ? this.keys.open(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f)) : undefined;
+      doc.sealed[f] ? this.keys.openWith(pk, doc.sealed[f], aad(doc.tenantId, doc._id, f)) : undefined;
     const subject = read('subject');
     return { to: read('to')!, body: read('body')!, ...(subject !== undefined ? { subject } : {}) };
   }
@@ -267,9 +267,9 @@ export class MessageRepository {
 
   private sealContent(tenantId: string, id: string, pk: PatientKey, c: MessageContent): MessageDoc['sealed'] {
     return {
-      to: this.keys.seal(pk, c.to, aad(tenantId, id, 'to')),
-      body: this.keys.seal(pk, c.body, aad(tenantId, id, 'body')),
-      ...(c.subject !== undefined ? { subject: this.keys.seal(pk, c.subject, aad(tenantId, id, 'subject')) } : {}),
+      to: this.keys.sealWith(pk, c.to, aad(tenantId, id, 'to')),
+      body: this.keys.sealWith(pk, c.body, aad(tenantId, id, 'body')),
+      ...(c.subject !== undefined ? { subject: this.keys.sealWith(pk, c.subject, aad(tenantId, id, 'subject')) } : {}),
     };
   }
 }

@@ -97,7 +97,7 @@ export async function erasePatient(
     tomb = await deps.erasures.begin({ tenantId, erasureId, patientId, actor, messages: docs.length, directMessages: dms.length }, carried);
   }
   if (tomb.status !== 'completed') {
-    await deps.keys.destroyPatientKey(tenantId, patientId); // crypto-shred first
+    await deps.keys.destroyPatientKeys(tenantId, patientId); // crypto-shred first
     await deps.messages.deleteForPatient(tenantId, patientId);
     await deps.directMessages.deleteForPatient(tenantId, patientId);
     await deps.preferences.deleteForPatient(tenantId, patientId);

@@ -2,7 +2,15 @@
 // data key per patient (wrapped by the tenant key). Kept apart from the data they protect,
 // so deleting a key document makes every copy of the data (replicas, backups, a raw copy)
 // unreadable: that is crypto-shredding.
-import { type SealedValue, type TenantKeyDoc, TenantKeyRepository, sealedValueSchema, tenantKeyModel } from '@praxis/platform';
+import {
+  type PatientKeyStore,
+  type SealedValue,
+  type StoredPatientKey,
+  type TenantKeyDoc,
+  TenantKeyRepository,
+  sealedValueSchema,
+  tenantKeyModel,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface PatientKeyDoc {
@@ -40,17 +48,25 @@ export function keyModels(conn: Connection): KeyModels {
 }
 
 /** Tenant keys (the shared store in libs/platform) and patient keys; every method takes the tenant id first. */
-export class KeyRepository extends TenantKeyRepository {
+export class KeyRepository extends TenantKeyRepository implements PatientKeyStore {
   constructor(private readonly m: KeyModels) {
     super(m.TenantKey);
   }
 
-  findPatientKey(tenantId: string, kid: string): Promise<PatientKeyDoc | null> {
-    return this.m.PatientKey.findOne({ _id: kid, tenantId }).lean<PatientKeyDoc>().exec();
+  async findPatientKey(tenantId: string, patientId: string, kid: string): Promise<StoredPatientKey | null> {
+    const doc = await this.m.PatientKey.findOne({ _id: kid, tenantId }).lean<PatientKeyDoc>().exec();
+    return doc && doc.patientId === patientId ? stored(doc) : null;
   }
 
-  async insertPatientKey(tenantId: string, doc: Omit<PatientKeyDoc, 'tenantId'>): Promise<void> {
-    await this.m.PatientKey.create({ ...doc, tenantId });
+  /** A patient record has one key; erasure deletes it. */
+  async findPatientKeyOf(tenantId: string, patientId: string): Promise<StoredPatientKey | null> {
+    const doc = await this.m.PatientKey.findOne({ tenantId, patientId }).lean<PatientKeyDoc>().exec();
+    return doc ? stored(doc) : null;
+  }
+
+  async insertPatientKey(tenantId: string, key: StoredPatientKey): Promise<boolean> {
+    await this.m.PatientKey.create({ _id: key.kid, tenantId, patientId: key.patientId, wrapped: key.wrapped, createdAt: new Date() });
+    return true;
   }
 
   async deletePatientKeys(tenantId: string, patientId: string): Promise<number> {
@@ -61,3 +77,5 @@ export class KeyRepository extends TenantKeyRepository {
     return (await this.m.PatientKey.deleteMany({ tenantId })).deletedCount;
   }
 }
+
+const stored = (doc: PatientKeyDoc): StoredPatientKey => ({ kid: doc._id, patientId: doc.patientId, wrapped: doc.wrapped });

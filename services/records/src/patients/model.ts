@@ -116,7 +116,7 @@ export class PatientRepository {
 
   /** Insert a new patient with its events; a fresh ref is drawn again on a collision. */
   async create(tenantId: string, id: string, input: Demographics & { test: boolean }, events: EventEnvelope[]): Promise<Patient> {
-    const pk = await this.keys.createPatientKey(tenantId, id);
+    const pk = await this.keys.newPatientKey(tenantId, id);
     const now = new Date();
     const base = {
       _id: id,

@@ -3,7 +3,7 @@
 // once through the Redis key of libs/contracts.
 import { type Actor, type SupportScope, revokedSessionKey } from '@praxis/contracts';
 import { constantTimeEqual, makeEvent, problems, randomId, randomToken, sha256 } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
+import type { AuthComponents } from '../common/components';
 import type { UserRole } from '../users/model';
 import type { RevokeReason, SessionDoc, SessionKind } from './model';
 
@@ -32,7 +32,7 @@ function splitRefresh(token: string): { sessionId: string; secret: string } | un
   return m ? { sessionId: m[1]!, secret: m[2]! } : undefined;
 }
 
-async function accessFor(deps: AuthDeps, s: SessionDoc): Promise<{ token: string; expiresIn: number }> {
+async function accessFor(deps: AuthComponents, s: SessionDoc): Promise<{ token: string; expiresIn: number }> {
   return deps.issuer.sign(
     {
       userId: s.userId,
@@ -49,7 +49,7 @@ async function accessFor(deps: AuthDeps, s: SessionDoc): Promise<{ token: string
 
 /** Open a session and issue its first tokens; the given events ride on the session's insert. */
 export async function startSession(
-  deps: AuthDeps,
+  deps: AuthComponents,
   p: StartSession,
   events: (sessionId: string) => Parameters<typeof makeEvent>[0][],
 ): Promise<{ session: SessionDoc; tokens: TokenPair }> {
@@ -83,7 +83,7 @@ export async function startSession(
 }
 
 /** Whether a session may still be used: not revoked, within its 12 h, not idle too long. */
-function sessionUsable(deps: AuthDeps, s: SessionDoc, now: Date): boolean {
+function sessionUsable(deps: AuthComponents, s: SessionDoc, now: Date): boolean {
   if (s.revokedAt) return false;
   if (s.expiresAt <= now) return false;
   return now.getTime() - s.lastUsedAt.getTime() < deps.config.SESSION_IDLE_S * 1000;
@@ -95,7 +95,7 @@ function sessionUsable(deps: AuthDeps, s: SessionDoc, now: Date): boolean {
  * race) revokes the whole session: somebody holds a copy.
  */
 export async function refreshSession(
-  deps: AuthDeps,
+  deps: AuthComponents,
   refreshToken: string,
   check?: (s: SessionDoc) => Promise<boolean>,
 ): Promise<TokenPair> {
@@ -131,7 +131,7 @@ export async function refreshSession(
  * that moment), then the durable record with its event.
  */
 export async function revokeSession(
-  deps: AuthDeps,
+  deps: AuthComponents,
   s: Pick<SessionDoc, '_id' | 'tenantId' | 'userId' | 'expiresAt'>,
   reason: RevokeReason,
   actor: Actor,
@@ -156,7 +156,7 @@ export async function revokeSession(
  * revocations of that window (with a margin) are the ones that matter. Auth runs this
  * whenever its Redis connection becomes ready, i.e. also after Redis restarted.
  */
-export async function reassertRevocations(deps: Pick<AuthDeps, 'sessions' | 'redis' | 'config'>, now = Date.now()): Promise<number> {
+export async function reassertRevocations(deps: Pick<AuthComponents, 'sessions' | 'redis' | 'config'>, now = Date.now()): Promise<number> {
   const since = new Date(now - (deps.config.ACCESS_TOKEN_TTL_S + 120) * 1000);
   const revoked = await deps.sessions.revokedSince(since);
   for (const s of revoked) {
@@ -168,7 +168,7 @@ export async function reassertRevocations(deps: Pick<AuthDeps, 'sessions' | 'red
 
 /** End every open session of a user (or of a grant), optionally keeping one. */
 export async function revokeSessionsWhere(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   filter: { userId?: string; grantId?: string },
   reason: RevokeReason,

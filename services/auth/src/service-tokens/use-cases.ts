@@ -5,7 +5,7 @@
 // `sid` is unique per token, so nothing revokes it but its short life. Each issue is an
 // audited event (the service and the practice, never the secret).
 import { constantTimeEqual, makeEvent, problems, randomId, recordEvents } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
+import type { AuthComponents } from '../common/components';
 
 /** A service name as it appears in `sub` and in SERVICE_CLIENT_SECRETS. */
 export const serviceNamePattern = /^[a-z][a-z-]{1,40}$/;
@@ -43,7 +43,7 @@ export function authenticateService(secrets: ReadonlyMap<string, string>, author
 }
 
 export async function issueServiceToken(
-  deps: AuthDeps,
+  deps: AuthComponents,
   service: string,
   tenantId: string,
 ): Promise<{ accessToken: string; expiresIn: number; tokenType: 'Bearer' }> {

@@ -1,22 +1,24 @@
 // Test harness: a real auth app on its own database and Redis key prefix, with an event
 // sink on the bus, plus helpers to sign up a practice and log in.
 import type { EventEnvelope } from '@praxis/contracts';
-import type { Logger } from '@praxis/platform';
+import { type Logger, type ServiceDeps, openServiceDeps } from '@praxis/platform';
 import { accessTokenClaimsSchema } from '@praxis/contracts';
 import { deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from '@praxis/testing';
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createAuthApp } from '../src/app';
+import { type Auth, buildAuth, ownJwks } from '../src/app';
 import { type AuthConfig, authConfigSchema } from '../src/config';
-import { type AuthDeps, openAuthDeps } from '../src/deps';
+import { revocationConsumerName } from '../src/sessions/consumers';
 import { totpCode } from '../src/mfa/totp';
 
 export const API = '/api/v1';
 
 export interface Harness {
-  deps: AuthDeps;
+  auth: Auth;
+  /** The connections it was built on (openServiceDeps), as main.ts has them. */
+  deps: ServiceDeps;
   app: Express;
   events: EventEnvelope[];
   /** Wait until an event of that type (and matching `where`) has been published. */
@@ -40,15 +42,33 @@ export function testConfig(overrides: Record<string, string> = {}): AuthConfig {
     LOGIN_DELAY_BASE_MS: '100',
     LOGIN_DELAY_MAX_MS: '400',
     OUTBOX_INTERVAL_MS: '50',
+    // The suite's own revocation queue (the region names it), never a running auth's.
+    REGION: unique('region')
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-'),
+    // Suites run housekeeping themselves, with the clock they choose.
+    PURGE_INTERVAL_MS: '3600000',
     BUS_RETRY_DELAYS_MS: '100',
     ...overrides,
   });
 }
 
+/** Connections and an auth built on them, as main.ts does (not started); closing one closes both. */
+export async function openAuth(config: AuthConfig, logger: Logger): Promise<{ auth: Auth; deps: ServiceDeps }> {
+  const jwks = ownJwks();
+  const deps = await openServiceDeps('auth', config, { logger, jwksSource: jwks.source });
+  try {
+    return { auth: await buildAuth({ ...deps, config }, jwks), deps };
+  } catch (err) {
+    await deps.lifecycle.stop(5_000);
+    throw err;
+  }
+}
+
 export async function startAuth(overrides: Record<string, string> = {}, logger: Logger = testLogger('auth')): Promise<Harness> {
   const config = testConfig(overrides);
-  const deps = await openAuthDeps(config, { logger });
-  deps.relay.start();
+  const { auth, deps } = await openAuth(config, logger);
+  await auth.start();
   const events: EventEnvelope[] = [];
   const sink = unique('test-sink');
   await deps.bus.consume(sink, {
@@ -57,16 +77,18 @@ export async function startAuth(overrides: Record<string, string> = {}, logger: 
       events.push(e);
     },
   });
-  const app = createAuthApp(deps);
   return {
+    auth,
     deps,
-    app,
+    app: auth.app,
     events,
     event: (type, where = () => true) =>
       waitFor(() => events.find((e) => e.type === type && where(e)), { what: `event ${type}`, timeoutMs: 10_000 }),
     close: async () => {
-      await deps.relay.stop();
-      await deleteTestQueues(deps.bus.queuesOf(sink)).catch(() => undefined);
+      await auth.stop();
+      for (const name of [sink, revocationConsumerName(config.REGION)]) {
+        await deleteTestQueues(deps.bus.queuesOf(name)).catch(() => undefined);
+      }
       await deps.mongo.dropDatabase().catch(() => undefined);
       await deps.lifecycle.stop(5_000);
     },

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { type GatewayDeps, createGatewayApp } from '../src/app';
+import { type GatewayDeps, buildGateway } from '../src/app';
 import type { UpstreamName } from '../src/proxy/route-table';
 import { Upstreams } from '../src/proxy/upstreams';
 
@@ -117,7 +117,7 @@ export async function startGateway(
     connections: 16,
   });
   const { responseTimeoutMs: _r, redisUrl: _u, ...deps } = overrides;
-  const app = createGatewayApp({
+  const { app } = await buildGateway({
     logger: testLogger('gateway'),
     metrics: new Metrics('gateway'),
     redis,

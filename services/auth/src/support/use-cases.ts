@@ -3,8 +3,8 @@
 // grant, with `act` naming them; revoking the grant ends its sessions at once.
 import { type Actor, type SupportScope } from '@praxis/contracts';
 import { makeEvent, problems, randomId } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
-import { revokeSessionsWhere, startSession } from '../sessions/sessions';
+import type { AuthComponents } from '../common/components';
+import { revokeSessionsWhere, startSession } from '../sessions/use-cases';
 import { PLATFORM_TENANT } from '../users/model';
 import type { GrantDoc } from './model';
 
@@ -24,7 +24,7 @@ export function grantView(g: GrantDoc, now = new Date()) {
 }
 
 export async function createGrant(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   input: { scope: SupportScope; reason: string; durationMinutes: number },
   actor: Actor,
@@ -50,7 +50,7 @@ export async function createGrant(
   return grant;
 }
 
-export async function revokeGrant(deps: AuthDeps, tenantId: string, grantId: string, actor: Actor): Promise<void> {
+export async function revokeGrant(deps: AuthComponents, tenantId: string, grantId: string, actor: Actor): Promise<void> {
   const grant = await deps.grants.get(tenantId, grantId);
   if (!grant) throw problems.notFound('No such grant.');
   // Sessions first (the Redis marks take effect at once), then the grant itself.
@@ -63,7 +63,7 @@ export async function revokeGrant(deps: AuthDeps, tenantId: string, grantId: str
 }
 
 /** A platform support user (with both factors) opens a session into a practice under a live grant. */
-export async function startSupportSession(deps: AuthDeps, supportUserId: string, slug: string) {
+export async function startSupportSession(deps: AuthComponents, supportUserId: string, slug: string) {
   const support = await deps.users.get(PLATFORM_TENANT, supportUserId);
   if (!support || support.disabled || support.role !== 'support' || !support.totpSecret) throw problems.forbidden();
   const tenant = await deps.tenants.findBySlug(slug);

@@ -2,10 +2,10 @@
 // 2FA; a user changes their own password. Another practice's user is simply not found.
 import { type Actor, type TenantRole } from '@praxis/contracts';
 import { isDuplicateKeyError, makeEvent, problems, randomId } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
-import { revokeSessionsWhere } from '../sessions/sessions';
-import { assertStrongPassword } from '../shared/passwords';
-import { userActor } from '../shared/events';
+import type { AuthComponents } from '../common/components';
+import { revokeSessionsWhere } from '../sessions/use-cases';
+import { assertStrongPassword } from '../common/passwords';
+import { userActor } from '../common/events';
 import { type UserDoc, normaliseEmail } from './model';
 
 export function userView(u: UserDoc) {
@@ -21,7 +21,7 @@ export function userView(u: UserDoc) {
 }
 
 export async function createUser(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   input: { name: string; email: string; role: TenantRole; password: string },
   actor: Actor,
@@ -51,7 +51,7 @@ export async function createUser(
   return user;
 }
 
-export async function getUser(deps: AuthDeps, tenantId: string, userId: string): Promise<UserDoc> {
+export async function getUser(deps: AuthComponents, tenantId: string, userId: string): Promise<UserDoc> {
   const u = await deps.users.get(tenantId, userId);
   if (!u) throw problems.notFound('No such user.');
   return u;
@@ -59,7 +59,7 @@ export async function getUser(deps: AuthDeps, tenantId: string, userId: string):
 
 /** Change role and/or disable; refuses to leave the practice without an active admin. */
 export async function updateUser(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   userId: string,
   change: { role?: TenantRole; disabled?: boolean; name?: string },
@@ -98,7 +98,7 @@ export async function updateUser(
 
 /** Change one's own password: the current one is required; every other session ends. */
 export async function changePassword(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   userId: string,
   currentSessionId: string,

@@ -1,9 +1,9 @@
 // Practice sign-up (tenant + first admin) and practice settings.
 import { type Actor } from '@praxis/contracts';
 import { isDuplicateKeyError, makeEvent, problems, randomId } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
-import { assertStrongPassword } from '../shared/passwords';
-import { userActor } from '../shared/events';
+import type { AuthComponents } from '../common/components';
+import { assertStrongPassword } from '../common/passwords';
+import { userActor } from '../common/events';
 import { normaliseEmail } from '../users/model';
 import type { TenantDoc } from './model';
 
@@ -58,7 +58,7 @@ export const ABANDONED_SIGNUP_MS = 2 * 60_000;
  * ABANDONED_SIGNUP_MS and reclaimAbandonedSlug).
  */
 export async function signUp(
-  deps: AuthDeps,
+  deps: AuthComponents,
   s: SignUp,
   reclaimed = false,
 ): Promise<{ tenant: { id: string; slug: string; name: string }; user: { id: string; email: string; role: 'admin' } }> {
@@ -105,7 +105,7 @@ export async function signUp(
  * active admin cannot be demoted or disabled). The removal is conditional on the same
  * document, so it never takes a practice that changed meanwhile.
  */
-async function reclaimAbandonedSlug(deps: AuthDeps, slug: string, now: Date): Promise<boolean> {
+async function reclaimAbandonedSlug(deps: AuthComponents, slug: string, now: Date): Promise<boolean> {
   const t = await deps.tenants.findBySlug(slug);
   if (!t || t.status !== 'active' || now.getTime() - t.createdAt.getTime() < ABANDONED_SIGNUP_MS) return false;
   if ((await deps.users.countActiveAdmins(t._id)) > 0) return false;
@@ -114,14 +114,14 @@ async function reclaimAbandonedSlug(deps: AuthDeps, slug: string, now: Date): Pr
   return removed;
 }
 
-export async function currentTenant(deps: AuthDeps, tenantId: string): Promise<TenantDoc> {
+export async function currentTenant(deps: AuthComponents, tenantId: string): Promise<TenantDoc> {
   const t = await deps.tenants.get(tenantId);
   if (!t) throw problems.notFound('No such practice.');
   return t;
 }
 
 export async function updateTenant(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   change: { name?: string; mfaRequired?: boolean },
   actor: Actor,

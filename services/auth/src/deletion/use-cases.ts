@@ -5,15 +5,15 @@
 // user key) and removes its own users, sessions and grants.
 import { type Actor, revokedSessionKey } from '@praxis/contracts';
 import { makeEvent, problems } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
-import { checkSecondFactor, hasTotp } from '../mfa/mfa';
-import { systemActor } from '../shared/events';
+import type { AuthComponents } from '../common/components';
+import { checkSecondFactor, hasTotp } from '../mfa/use-cases';
+import { systemActor } from '../common/events';
 import type { TenantDoc } from '../tenants/model';
-import { revokeSession } from '../sessions/sessions';
-import { getUser } from '../users/users';
+import { revokeSession } from '../sessions/use-cases';
+import { getUser } from '../users/use-cases';
 
 export async function scheduleDeletion(
-  deps: AuthDeps,
+  deps: AuthComponents,
   tenantId: string,
   userId: string,
   password: string,
@@ -50,7 +50,7 @@ export async function scheduleDeletion(
  * it): every other open session — staff and support — ends now (its access tokens are
  * refused at once), and none refreshes while the deletion is pending (sessionStillAllowed).
  */
-export async function endSessionsWhileDeleting(deps: AuthDeps, tenantId: string, actor: Actor): Promise<number> {
+export async function endSessionsWhileDeleting(deps: AuthComponents, tenantId: string, actor: Actor): Promise<number> {
   let ended = 0;
   for (const s of await deps.sessions.openFor(tenantId, {})) {
     if (s.kind === 'user' && s.role === 'admin') continue;
@@ -60,7 +60,7 @@ export async function endSessionsWhileDeleting(deps: AuthDeps, tenantId: string,
   return ended;
 }
 
-export async function restoreTenant(deps: AuthDeps, tenantId: string, actor: Actor): Promise<TenantDoc> {
+export async function restoreTenant(deps: AuthComponents, tenantId: string, actor: Actor): Promise<TenantDoc> {
   const event = makeEvent({ type: 'auth.tenant.deletion-cancelled', tenantId, actor, data: {} });
   const updated = await deps.tenants.update(tenantId, { status: 'active' }, ['deletionScheduledFor'], [event], {
     status: 'deletion-scheduled',
@@ -73,7 +73,7 @@ export async function restoreTenant(deps: AuthDeps, tenantId: string, actor: Act
 }
 
 /** Remove auth's own data of a purged tenant; idempotent, so an interrupted purge is finished later. */
-async function removeTenantData(deps: AuthDeps, tenantId: string): Promise<void> {
+async function removeTenantData(deps: AuthComponents, tenantId: string): Promise<void> {
   for (const s of await deps.sessions.openFor(tenantId, {})) {
     await deps.redis.set(revokedSessionKey(s._id), 'tenant-purged', 'EX', deps.config.SESSION_MAX_S + deps.config.ACCESS_TOKEN_TTL_S);
   }
@@ -86,7 +86,7 @@ async function removeTenantData(deps: AuthDeps, tenantId: string): Promise<void>
 }
 
 /** One pass of the scheduler: purge every tenant whose cooling-off has ended. Returns their ids. */
-export async function purgeDueTenants(deps: AuthDeps, now = new Date()): Promise<string[]> {
+export async function purgeDueTenants(deps: AuthComponents, now = new Date()): Promise<string[]> {
   const purged: string[] = [];
   for (const t of await deps.tenants.dueForPurge(now)) {
     const event = makeEvent({ type: 'auth.tenant.purged', tenantId: t._id, actor: systemActor, data: { tenantId: t._id } });
@@ -100,7 +100,7 @@ export async function purgeDueTenants(deps: AuthDeps, now = new Date()): Promise
 const ENDED_SESSION_RETENTION_MS = 30 * 86_400_000;
 
 /** One pass of the housekeeping: due purges, then old sessions. */
-export async function housekeeping(deps: AuthDeps, now = new Date()): Promise<void> {
+export async function housekeeping(deps: AuthComponents, now = new Date()): Promise<void> {
   await purgeDueTenants(deps, now);
   await deps.sessions.removeEndedBefore(new Date(now.getTime() - ENDED_SESSION_RETENTION_MS));
 }
@@ -110,7 +110,7 @@ export class PurgeScheduler {
   private running?: Promise<unknown>;
 
   constructor(
-    private readonly deps: AuthDeps,
+    private readonly deps: AuthComponents,
     private readonly intervalMs: number,
   ) {}
 

@@ -4,10 +4,10 @@
 // there is no account); failures are throttled per account and per IP and published.
 import { type EventEnvelope } from '@praxis/contracts';
 import { makeEvent, problems, recordEvents, sha256 } from '@praxis/platform';
-import type { AuthDeps } from '../deps';
-import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/mfa';
-import { eventIp, systemActor, userActor } from '../shared/events';
-import { type TokenPair, startSession } from '../sessions/sessions';
+import type { AuthComponents } from '../common/components';
+import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/use-cases';
+import { eventIp, systemActor, userActor } from '../common/events';
+import { type TokenPair, startSession } from '../sessions/use-cases';
 import type { SessionKind } from '../sessions/model';
 import type { TenantDoc } from '../tenants/model';
 import { PLATFORM_TENANT, type UserDoc } from '../users/model';
@@ -27,7 +27,7 @@ export interface PasswordLogin {
 type Failure = 'bad-credentials' | 'disabled' | 'tenant-deleting';
 
 async function loginFailed(
-  deps: AuthDeps,
+  deps: AuthComponents,
   throttle: LoginThrottle,
   account: string,
   tenantId: string,
@@ -71,7 +71,7 @@ async function loginFailed(
  * Publish that a throttled or locked account is being tried, at most once a minute per
  * account: refusals must stay cheap (no database write per refused request in a flood).
  */
-async function throttled(deps: AuthDeps, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
+async function throttled(deps: AuthComponents, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
   const status = (err as { status?: number }).status;
   loginMetric(deps, status === 423 ? 'locked' : 'throttled');
   if (status === 423 || status === 429) {
@@ -94,11 +94,11 @@ async function throttled(deps: AuthDeps, tenantId: string, account: string, err:
 }
 
 /** Prometheus: logins by outcome (failed logins are an SRE signal, docs/auth.md). */
-function loginMetric(deps: AuthDeps, outcome: string): void {
+function loginMetric(deps: AuthComponents, outcome: string): void {
   deps.metrics.counter('auth_login_attempts_total', 'Password login attempts by outcome', ['outcome']).inc({ outcome });
 }
 
-export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<LoginResult> {
+export async function passwordLogin(deps: AuthComponents, p: PasswordLogin): Promise<LoginResult> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
   // An address over its budget is refused before anything else (its lock was published once).
   await throttle.checkIp(p.ip);
@@ -145,7 +145,7 @@ export async function passwordLogin(deps: AuthDeps, p: PasswordLogin): Promise<L
   return tokens;
 }
 
-export function openSession(deps: AuthDeps, user: UserDoc, kind: SessionKind, amr: ('pwd' | 'otp' | 'rec')[], ip?: string) {
+export function openSession(deps: AuthComponents, user: UserDoc, kind: SessionKind, amr: ('pwd' | 'otp' | 'rec')[], ip?: string) {
   return startSession(
     deps,
     { tenantId: user.tenantId, userId: user._id, role: user.role, kind, amr, ...(ip ? { ip } : {}) },
@@ -160,7 +160,7 @@ export function openSession(deps: AuthDeps, user: UserDoc, kind: SessionKind, am
   );
 }
 
-async function challengeUser(deps: AuthDeps, challenges: ChallengeStore, mfaToken: string, purpose: 'verify' | 'enrol') {
+async function challengeUser(deps: AuthComponents, challenges: ChallengeStore, mfaToken: string, purpose: 'verify' | 'enrol') {
   const challenge = await challenges.get(mfaToken, purpose);
   if (!challenge) throw problems.unauthenticated('The MFA token is invalid or has expired; log in again.');
   const user = await deps.users.get(challenge.tenantId, challenge.userId);
@@ -169,7 +169,7 @@ async function challengeUser(deps: AuthDeps, challenges: ChallengeStore, mfaToke
 }
 
 /** Second step of a login: a TOTP or recovery code against the challenge. */
-export async function verifyMfa(deps: AuthDeps, mfaToken: string, code: string, ip: string): Promise<TokenPair> {
+export async function verifyMfa(deps: AuthComponents, mfaToken: string, code: string, ip: string): Promise<TokenPair> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
   await throttle.checkIp(ip);
   const challenges = new ChallengeStore(deps.redis, deps.config);
@@ -187,7 +187,7 @@ export async function verifyMfa(deps: AuthDeps, mfaToken: string, code: string, 
 }
 
 /** Enrolment forced at login (practice requires 2FA, or a support user): start it with the challenge. */
-export async function enrolWithChallenge(deps: AuthDeps, mfaToken: string): Promise<{ secret: string; otpauthUrl: string }> {
+export async function enrolWithChallenge(deps: AuthComponents, mfaToken: string): Promise<{ secret: string; otpauthUrl: string }> {
   const challenges = new ChallengeStore(deps.redis, deps.config);
   const { user } = await challengeUser(deps, challenges, mfaToken, 'enrol');
   const tenant = user.tenantId === PLATFORM_TENANT ? undefined : await deps.tenants.get(user.tenantId);
@@ -196,7 +196,7 @@ export async function enrolWithChallenge(deps: AuthDeps, mfaToken: string): Prom
 
 /** …and finish it: the code activates TOTP, and the login completes with both factors. */
 export async function activateWithChallenge(
-  deps: AuthDeps,
+  deps: AuthComponents,
   mfaToken: string,
   code: string,
   ip: string,

@@ -5,9 +5,9 @@
 import { type Actor, type EventEnvelope } from '@praxis/contracts';
 import { makeEvent, problems, recordEvents } from '@praxis/platform';
 import { trusted } from 'mongoose';
-import type { AuthDeps } from '../deps';
+import type { AuthComponents } from '../common/components';
 import { LoginThrottle } from '../login/throttle';
-import { eventIp, userActor } from '../shared/events';
+import { eventIp, userActor } from '../common/events';
 import type { UserDoc } from '../users/model';
 import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCodes, newTotpSecret, otpauthUrl, totpStep } from './totp';
 
@@ -16,7 +16,11 @@ export function hasTotp(user: UserDoc): boolean {
 }
 
 /** Start (or restart) enrolment: a new secret, kept pending until a code proves the app has it. */
-export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: string): Promise<{ secret: string; otpauthUrl: string }> {
+export async function enrolTotp(
+  deps: AuthComponents,
+  user: UserDoc,
+  practiceName: string,
+): Promise<{ secret: string; otpauthUrl: string }> {
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on; disable it first.');
   const secret = newTotpSecret();
   const event = makeEvent({ type: 'auth.mfa.enrolled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
@@ -32,7 +36,7 @@ export async function enrolTotp(deps: AuthDeps, user: UserDoc, practiceName: str
 }
 
 /** Activate with a code from the app: the secret becomes live and ten recovery codes are issued. */
-export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, ip?: string): Promise<string[]> {
+export async function activateTotp(deps: AuthComponents, user: UserDoc, code: string, ip?: string): Promise<string[]> {
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on.');
   const secret = await deps.users.openTotp(user, 'totpPending');
   if (!secret) throw problems.conflict('Start enrolment first (POST /auth/mfa/totp).');
@@ -62,7 +66,12 @@ export async function activateTotp(deps: AuthDeps, user: UserDoc, code: string, 
   return codes;
 }
 
-async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | 'replayed-code', ip: string | undefined): Promise<never> {
+async function mfaFailed(
+  deps: AuthComponents,
+  user: UserDoc,
+  reason: 'wrong-code' | 'replayed-code',
+  ip: string | undefined,
+): Promise<never> {
   deps.metrics.counter('auth_mfa_failures_total', 'Refused second-factor codes by reason', ['reason']).inc({ reason });
   const throttle = new LoginThrottle(deps.redis, deps.config);
   const events: EventEnvelope[] = [
@@ -95,7 +104,7 @@ async function mfaFailed(deps: AuthDeps, user: UserDoc, reason: 'wrong-code' | '
  * moves forward, with a compare-and-set) or an unused recovery code (removed with an
  * exact-value $pull in the same write). Code failures are throttled apart from passwords.
  */
-export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: string, ip?: string): Promise<'otp' | 'rec'> {
+export async function checkSecondFactor(deps: AuthComponents, user: UserDoc, code: string, ip?: string): Promise<'otp' | 'rec'> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
   const account = `${user.tenantId}|${user._id}`;
   await throttle.checkAccount('code', account);
@@ -129,7 +138,7 @@ export async function checkSecondFactor(deps: AuthDeps, user: UserDoc, code: str
   return mfaFailed(deps, user, 'wrong-code', ip);
 }
 
-export async function disableTotp(deps: AuthDeps, user: UserDoc, code: string, mfaRequired: boolean, ip?: string): Promise<void> {
+export async function disableTotp(deps: AuthComponents, user: UserDoc, code: string, mfaRequired: boolean, ip?: string): Promise<void> {
   if (!hasTotp(user)) throw problems.conflict('Two-factor authentication is not on.');
   if (mfaRequired) throw problems.unprocessable('Your practice requires two-factor authentication.');
   await checkSecondFactor(deps, user, code, ip);
@@ -138,7 +147,7 @@ export async function disableTotp(deps: AuthDeps, user: UserDoc, code: string, m
 }
 
 /** An admin clears a user's 2FA (lost phone); audited. With mfaRequired they enrol again at next login. */
-export async function resetTotp(deps: AuthDeps, tenantId: string, userId: string, actor: Actor): Promise<void> {
+export async function resetTotp(deps: AuthComponents, tenantId: string, userId: string, actor: Actor): Promise<void> {
   const event = makeEvent({ type: 'auth.mfa.reset', tenantId, actor, data: { userId } });
   const updated = await deps.users.update(
     tenantId,

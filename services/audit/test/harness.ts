@@ -7,8 +7,7 @@ import type { Connection } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
-import { buildApp } from '../src/app';
-import { type AuditCore, openAuditCore } from '../src/audit';
+import { type Audit, type AuditCore, type AuditDeps, buildAudit } from '../src/app';
 import { LOG_CONSUMER, startLogConsumer } from '../src/log/consumer';
 
 const PARALLEL_CONSUMER = 'log-parallel';
@@ -22,6 +21,8 @@ export interface Harness {
   conn: Connection;
   redis: Redis;
   issuer: TestIssuer;
+  /** The audit service of this suite, built as main.ts builds it (not started: tests start consumers themselves). */
+  audit: Audit;
   core: AuditCore;
   app: Express;
   service: string;
@@ -49,16 +50,24 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
   const conn = await connectMongo({ url: infra.mongoUrl, dbName });
   const redis = await connectRedis(infra.redisUrl, 'audit-test');
   const issuer = new TestIssuer();
-  const coreOpts = { kek, logger, checkpointEvery: opts.checkpointEvery ?? 10, checkpointIntervalMs: opts.checkpointIntervalMs ?? 60_000 };
-  const core = await openAuditCore({ conn, ...coreOpts });
-  const app = buildApp({
-    core,
-    conn,
-    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
-    logger,
-    metrics: new Metrics('audit'),
-  });
   const service = unique('audit');
+  // The service's own bus carries only its outbox (never started here, as before).
+  const appBus = new Bus({ url: infra.amqpUrl, service: `${service}-app`, logger });
+  await appBus.connect();
+  const build = (mongo: Connection): Promise<Audit> =>
+    buildAudit({
+      logger,
+      metrics: new Metrics('audit'),
+      mongo,
+      bus: appBus,
+      authenticator: new TokenAuthenticator(issuer.verifier(), redis),
+      keks: kek,
+      checkpointEvery: opts.checkpointEvery ?? 10,
+      checkpointIntervalMs: opts.checkpointIntervalMs ?? 60_000,
+    } satisfies AuditDeps);
+  const audit = await build(conn);
+  const core: AuditCore = audit;
+  const app = audit.app;
   const buses: Bus[] = [];
   const connections: Connection[] = [conn];
   const cores: AuditCore[] = [core];
@@ -70,6 +79,7 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
     conn,
     redis,
     issuer,
+    audit,
     core,
     app,
     service,
@@ -78,7 +88,7 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
     async replica() {
       const c2 = await connectMongo({ url: infra.mongoUrl, dbName });
       connections.push(c2);
-      const core2 = await openAuditCore({ conn: c2, ...coreOpts });
+      const core2 = await build(c2);
       cores.push(core2);
       return core2;
     },
@@ -114,6 +124,7 @@ export async function harness(opts: { checkpointEvery?: number; checkpointInterv
     },
     async close() {
       for (const c of cores) await c.checkpointer.stop();
+      await appBus.close();
       const any = buses[0];
       for (const b of buses) await b.close();
       if (any) for (const name of [LOG_CONSUMER, PARALLEL_CONSUMER]) await deleteTestQueues(any.queuesOf(name));
