@@ -13,6 +13,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Consum
 import { childTraceparent, currentContext, runWithContext } from './context';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { isDatabaseUnreachable } from './mongo';
 
 export interface IdempotencyStore {
   /** True when this consumer already finished processing the event. */
@@ -78,6 +79,8 @@ interface ConsumerState extends Omit<ConsumerOptions, 'handler'> {
 }
 
 const ATTEMPT_HEADER = 'x-praxis-attempt';
+/** Deliveries that failed because the database was unreachable: they back off, but spend no attempt. */
+const OUTAGE_HEADER = 'x-praxis-outage-retries';
 
 export class Bus {
   private model?: ChannelModel;
@@ -353,6 +356,10 @@ export class Bus {
           await c.handler(event, { attempt, redelivered: msg.fields.redelivered, routingKey: msg.fields.routingKey });
           if (c.idempotency) await c.idempotency.remember(c.name, event.id);
         } catch (err) {
+          if (isDatabaseUnreachable(err)) {
+            await this.retryAfterOutage(c, ch, msg, attempt);
+            return;
+          }
           this.log.warn({ err, consumer: c.name, eventId: event.id, type: event.type, attempt }, 'handler failed');
           if (attempt > this.retryDelays.length) await this.park(c, ch, msg, attempt, (err as Error)?.message ?? 'handler failed');
           else await this.retryLater(c, ch, msg, attempt);
@@ -373,6 +380,36 @@ export class Bus {
     const target = this.queuesOf(c.name).retries[attempt - 1]!;
     await this.moveTo(ch, msg, target, { [ATTEMPT_HEADER]: attempt });
     this.opts.metrics?.counter('bus_retries_total', 'Deliveries scheduled for retry', ['consumer']).inc({ consumer: c.name });
+  }
+
+  /**
+   * The database was unreachable (FerretDB down or restarting): not the event's fault, so
+   * it goes back through the retry queues with growing delays (the longest repeats) and
+   * keeps its attempt count; however long the outage, it is never parked for it.
+   */
+  private async retryAfterOutage(c: ConsumerState, ch: Channel, msg: ConsumeMessage, attempt: number): Promise<void> {
+    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+    const outages = Number(headers[OUTAGE_HEADER] ?? 0) + 1;
+    const { retries } = this.queuesOf(c.name);
+    const target = retries[Math.min(outages, retries.length) - 1];
+    this.log.warn(
+      { consumer: c.name, messageId: msg.properties.messageId, outages },
+      'database unreachable; retrying without spending an attempt',
+    );
+    this.opts.metrics
+      ?.counter('bus_outage_retries_total', 'Deliveries retried because the database was unreachable', ['consumer'])
+      .inc({ consumer: c.name });
+    if (!target) {
+      // No retry queues configured: hand it back to the broker after a pause.
+      await new Promise((r) => setTimeout(r, 1_000));
+      try {
+        ch.nack(msg, false, true);
+      } catch {
+        // Channel already gone: the broker requeues unacked messages itself.
+      }
+      return;
+    }
+    await this.moveTo(ch, msg, target, { [ATTEMPT_HEADER]: attempt - 1, [OUTAGE_HEADER]: outages });
   }
 
   private async park(c: ConsumerState, ch: Channel, msg: ConsumeMessage, attempt: number, reason: string): Promise<void> {

@@ -50,3 +50,25 @@ export async function syncIndexes(conn: Connection): Promise<void> {
 export function isDuplicateKeyError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
+
+// The MongoDB driver's (and mongoose's) errors for a database that cannot be reached
+// (down, restarting, connection pool cleared): the work failed for want of a dependency,
+// not because of what it was asked. HTTP answers 503 (docs/platform.md); the bus retries
+// without spending the event's retry budget, so an outage never parks an event.
+const DATABASE_UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** Whether `err` (or what it wraps, via `cause`) says the database could not be reached. */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (DATABASE_UNREACHABLE.has(e.name)) return true;
+  }
+  return false;
+}

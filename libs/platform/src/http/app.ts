@@ -8,6 +8,7 @@ import { childTraceparent, currentContext, runWithContext } from '../context';
 import { randomId, uuidv7 } from '../ids';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { isDatabaseUnreachable } from '../mongo';
 import { API_PREFIX, type ApiRouter, openApiDocument } from './api-router';
 import { TrustedProxies, clientIpMiddleware, trustedProxiesFromLegacy } from './client-ip';
 import { jsonBodyDefect } from './json-text';
@@ -207,18 +208,6 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-// The MongoDB driver's errors for a database that cannot be reached (down, restarting,
-// connection pool cleared): the request failed for want of a dependency, so a 503 that a
-// client may retry, not a 500 (measured by scripts/chaos while FerretDB is killed).
-const DATABASE_UNREACHABLE = new Set([
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoServerSelectionError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-]);
-
 /** Turns anything thrown into problem+json. Unknown errors become a 500 with an error id only. */
 export function problemErrorHandler(logger: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
@@ -234,8 +223,7 @@ export function problemErrorHandler(logger: Logger) {
     // Any other 4xx from express or the body parser (undecodable path parameters, an
     // aborted body, …): the client's fault, answered as such.
     else if (clientStatus(e) !== undefined) problem = problems.badRequest('The request could not be read.');
-    else if (err instanceof Error && DATABASE_UNREACHABLE.has(err.name))
-      problem = problems.unavailable('The database cannot be reached right now; try again.');
+    else if (isDatabaseUnreachable(err)) problem = problems.unavailable('The database cannot be reached right now; try again.');
     else {
       const errorId = randomId();
       logger.error({ err, errorId }, 'unhandled error');
