@@ -12,6 +12,7 @@
 //                                                        cursor per pass, every collection)
 //   updateMany({ _id: { $in }, _outbox: { $in } })      (clean-up of a chunk: statements of
 //                                                        25 documents in one command, _id index)
+//   find({ _id: { $in }, _outboxPending: true })        (only when a compare-and-set missed)
 //   updateMany({ _id }, { $pullAll })                   (bulk; only after a concurrent change)
 //   deleteMany({ _id: { $in } })                        (standalone outbox)
 //   insertOne / findOne / deleteOne by _id              (the lease)
@@ -486,7 +487,8 @@ export class OutboxRelay {
    *   an event appended since the read, or a clean-up by another replica followed by a
    *   new event, leaves the document alone. Atomic per document on MongoDB; on FerretDB
    *   serialised with this process's other writes (serialisedCollection).
-   * - documents left alone, and those with an unconfirmed event: `updateMany({ _id },
+   * - documents left alone (found by one read, `{ _id: { $in }, _outboxPending: true }`),
+   *   and those with an unconfirmed event: `updateMany({ _id },
    *   { $pullAll })` of the exact elements confirmed (FerretDB matches pulled values by
    *   equality only; a document with none of them left is not written). `updateMany`, not
    *   `updateOne`: FerretDB 1.24 keeps each single-document statement's read open until
@@ -516,8 +518,14 @@ export class OutboxRelay {
         });
       }
       const res = await col.bulkWrite(statements as never, { ordered: false });
-      if (res.matchedCount < whole.length)
-        rest = [...rest, ...whole.map((doc) => ({ doc, done: eventsOf(doc) })).filter((r) => r.done.length)];
+      if (res.matchedCount < whole.length) {
+        // Which were left alone: one indexed read, not a statement per document of the chunk.
+        const left = await col
+          .find({ _id: { $in: whole.map((d) => d._id) }, [OUTBOX_PENDING]: true } as never, { projection: { _id: 1 } })
+          .toArray();
+        const leftIds = new Set(left.map((d) => JSON.stringify(d._id)));
+        rest = [...rest, ...whole.filter((doc) => leftIds.has(JSON.stringify(doc._id))).map((doc) => ({ doc, done: eventsOf(doc) }))];
+      }
     }
     if (rest.length)
       await col.bulkWrite(
