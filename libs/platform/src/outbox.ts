@@ -15,7 +15,8 @@
 //   find({ _id: { $in }, _outboxPending: true })        (only when a compare-and-set missed)
 //   updateMany({ _id }, { $pullAll })                   (bulk; only after a concurrent change)
 //   deleteMany({ _id: { $in } })                        (standalone outbox)
-//   insertOne / findOne / deleteOne by _id              (the lease)
+//   insertOne / findOne / deleteOne by _id, deleteMany  (the lease; deleteMany by _id: { $in }
+//                                                        and owner on a graceful stop)
 // Publishes of a batch go out together and their confirms are awaited together.
 // Per chunk of 500 events: one getMore (no sync), one confirm wait, one clean-up command
 // (one SQLite commit per 25 documents with FerretDB patch 0010, one per document without;
@@ -187,9 +188,12 @@ export class RelayLease {
 
   /** Give the lease up (graceful stop), so another replica takes over at once. */
   async release(): Promise<void> {
-    const terms = [...this.held];
+    // The last two terms too, though no longer held: a successor that finds one of ours
+    // there waits half a term for clean-ups that a graceful stop has already written.
+    const k = this.term(Date.now());
+    const terms = new Set([...this.held, k - 2, k - 1, k, k + 1]);
     this.held.clear();
-    for (const k of terms) await this.col.deleteOne({ _id: this.key(k) as never, owner: this.owner }).catch(() => undefined);
+    await this.col.deleteMany({ _id: { $in: [...terms].map((t) => this.key(t)) }, owner: this.owner } as never).catch(() => undefined);
   }
 }
 
@@ -241,6 +245,8 @@ const relaysOf = new WeakMap<Metrics, Set<OutboxRelay>>();
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
+  /** A lease refresh in flight on the lease timer (stop waits for it before releasing). */
+  private leaseRefreshing?: Promise<void>;
   private running?: Promise<number>;
   private again = false;
   private idleDelay = 0;
@@ -310,14 +316,17 @@ export class OutboxRelay {
   private keepLease(): void {
     if (this.stopped) return;
     this.leaseTimer = setTimeout(() => {
-      void this.lease
+      this.leaseRefreshing = this.lease
         .refresh()
         .then((held) => {
           if (held && !this.leader) this.nudge(); // just became the holder: drain now
           this.leader = held;
         })
         .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox lease refresh failed'))
-        .finally(() => this.keepLease());
+        .finally(() => {
+          this.leaseRefreshing = undefined;
+          this.keepLease();
+        });
     }, this.lease.msUntilDue());
   }
 
@@ -543,6 +552,9 @@ export class OutboxRelay {
     this.timer = undefined;
     this.leaseTimer = undefined;
     await this.running?.catch(() => undefined);
+    // A term claimed by a refresh that was in flight would outlive the release below and
+    // keep the next replica waiting for it to run out.
+    await this.leaseRefreshing;
     this.leader = false;
     this.backlog = 0;
     this.oldestMs = undefined;
