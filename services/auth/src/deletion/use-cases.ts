@@ -4,7 +4,7 @@
 // destroys that tenant's data; auth crypto-shreds the tenant's keys (tenant key and every
 // user key) and removes its own users, sessions and grants.
 import { type Actor, revokedSessionKey } from '@praxis/contracts';
-import { makeEvent, problems } from '@praxis/platform';
+import { ProblemError, makeEvent, problems } from '@praxis/platform';
 import type { AuthComponents } from '../common/components';
 import { checkSecondFactor, hasTotp } from '../mfa/use-cases';
 import { systemActor } from '../common/events';
@@ -28,7 +28,7 @@ export async function scheduleDeletion(
     try {
       await checkSecondFactor(deps, user, code, ip);
     } catch (err) {
-      if ((err as { status?: number }).status === 401) throw problems.forbidden('The two-factor code is not valid.');
+      if (err instanceof ProblemError && err.status === 401) throw problems.forbidden('The two-factor code is not valid.');
       throw err;
     }
   }

@@ -3,7 +3,7 @@
 // disabled account all get the same 401 after the same argon2id work (a dummy hash when
 // there is no account); failures are throttled per account and per IP and published.
 import { type EventEnvelope } from '@praxis/contracts';
-import { makeEvent, problems, recordEvents, sha256 } from '@praxis/platform';
+import { ProblemError, makeEvent, problems, recordEvents, sha256 } from '@praxis/platform';
 import type { AuthComponents } from '../common/components';
 import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/use-cases';
 import { eventIp, systemActor, userActor } from '../common/events';
@@ -72,7 +72,7 @@ async function loginFailed(
  * account: refusals must stay cheap (no database write per refused request in a flood).
  */
 async function throttled(deps: AuthComponents, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
-  const status = (err as { status?: number }).status;
+  const status = err instanceof ProblemError ? err.status : undefined;
   loginMetric(deps, status === 423 ? 'locked' : 'throttled');
   if (status === 423 || status === 429) {
     const first = await deps.redis
@@ -178,7 +178,7 @@ export async function verifyMfa(deps: AuthComponents, mfaToken: string, code: st
   try {
     factor = await checkSecondFactor(deps, user, code, ip);
   } catch (err) {
-    if ((err as { status?: number }).status === 401) await challenges.failed(mfaToken);
+    if (err instanceof ProblemError && err.status === 401) await challenges.failed(mfaToken);
     throw err;
   }
   if (!(await challenges.consume(mfaToken))) throw problems.unauthenticated('The MFA token was already used; log in again.');
@@ -207,7 +207,7 @@ export async function activateWithChallenge(
   try {
     recoveryCodes = await activateTotp(deps, user, code, ip);
   } catch (err) {
-    if ((err as { status?: number }).status === 401) await challenges.failed(mfaToken);
+    if (err instanceof ProblemError && err.status === 401) await challenges.failed(mfaToken);
     throw err;
   }
   if (!(await challenges.consume(mfaToken))) throw problems.unauthenticated('The MFA token was already used; log in again.');
