@@ -49,6 +49,8 @@ export interface ConsentSettings {
   erasureRetryMs: number;
   erasureDeadlineMs: number;
   runnerIntervalMs: number;
+  /** How long one replica holds a subject access request it collates before another may take over. */
+  collationLeaseMs: number;
   /** Back-off between attempts at a participant's export (default 0.5 s, 2 s, 5 s). */
   exportRetryDelaysMs?: number[];
 }
@@ -59,6 +61,7 @@ export const defaultSettings: ConsentSettings = {
   erasureRetryMs: 60_000,
   erasureDeadlineMs: 24 * 3600_000,
   runnerIntervalMs: 5_000,
+  collationLeaseMs: 120_000,
 };
 
 export interface ConsentDeps {
@@ -144,6 +147,7 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     client: { tokens: deps.serviceTokens, ...(settings.exportRetryDelaysMs ? { retryDelaysMs: settings.exportRetryDelaysMs } : {}) },
     ownPart: (tenantId, patientId) => exportOwnPart(preferenceDeps, tenantId, patientId),
     exportTtlMs: settings.sarExportTtlMs,
+    collationLeaseMs: settings.collationLeaseMs,
     logger: deps.logger,
   };
   const erasureDeps: ErasureDeps = {

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       erasureRetryMs: config.ERASURE_RETRY_S * 1000,
       erasureDeadlineMs: config.ERASURE_DEADLINE_S * 1000,
       runnerIntervalMs: config.RUNNER_INTERVAL_MS,
+      collationLeaseMs: config.SAR_COLLATION_LEASE_S * 1000,
     },
     consumerPrefix: config.CONSENT_CONSUMER_PREFIX,
   });

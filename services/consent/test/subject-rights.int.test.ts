@@ -79,9 +79,13 @@ describe('subject access and erasure, consent alone', () => {
     expect(exp.body.consent.codes).toEqual([expect.objectContaining({ code: '73211009', display: 'Consent to share' })]);
     const fhir = await api().get(`/api/v1/subject-access-requests/${opened.body.id}/export?format=fhir`).set(bearer(t.admin.token));
     expect(fhir.body).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
-    // The stored export is ciphertext under the patient's key.
-    const stored = await h.mongo.collection('access_exports').findOne({ _id: opened.body.id });
-    expect(stored!.sealed.ct).toMatch(/^v1\./);
+    // The stored export is ciphertext under the patient's key, in the chunks of one collation.
+    const stored = await h.mongo.collection('access_export_chunks').find({ requestId: opened.body.id }).toArray();
+    expect(stored.length).toBeGreaterThanOrEqual(1);
+    const request = await h.mongo.collection('access_requests').findOne({ _id: opened.body.id });
+    expect(stored.map((c) => c.exportId)).toEqual(stored.map(() => request!.exportId));
+    expect(request!.exportChunks).toBe(stored.length);
+    for (const c of stored) expect(c.sealed.ct).toMatch(/^v1\./);
     expect(JSON.stringify(stored)).not.toContain('Consent to share');
 
     for (const type of ['consent.access-request.created', 'consent.access-request.completed', 'consent.access-request.downloaded']) {
@@ -93,7 +97,7 @@ describe('subject access and erasure, consent alone', () => {
       { what: '410', timeoutMs: 20_000 },
     );
     await h.waitForEvent((e) => mine(e) && e.type === 'consent.access-request.expired' && e.data.requestId === opened.body.id, 'expired');
-    expect(await h.mongo.collection('access_exports').countDocuments({ _id: opened.body.id })).toBe(0);
+    expect(await h.mongo.collection('access_export_chunks').countDocuments({ requestId: opened.body.id })).toBe(0);
   });
 
   it('fails a request naming the participant that does not answer', async () => {
@@ -187,7 +191,7 @@ describe('subject access and erasure, consent alone', () => {
     expect(JSON.stringify(completed)).not.toMatch(/forgotten|No sharing/);
 
     expect(await h.mongo.collection('patient_keys').countDocuments({ tenantId: t.tenantId, patientId: p })).toBe(0);
-    for (const col of ['preferences', 'consent_codes', 'notice_acks', 'notice_requests', 'access_exports'])
+    for (const col of ['preferences', 'consent_codes', 'notice_acks', 'notice_requests', 'access_export_chunks'])
       expect({ col, n: await h.mongo.collection(col).countDocuments({ tenantId: t.tenantId, patientId: p }) }).toEqual({ col, n: 0 });
     expect((await api().get(`/api/v1/patients/${p}/consent`).set(bearer(t.admin.token))).status).toBe(404);
     expect((await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p })).status).toBe(404);
