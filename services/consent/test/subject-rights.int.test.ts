@@ -299,4 +299,63 @@ describe('subject access and erasure, consent alone', () => {
         expect({ what, found: bytes.includes(Buffer.from(form, 'utf8')) }).toEqual({ what, found: false });
     }
   });
+
+  it('pages both lists with the one cursor format: newest first, no item twice, a foreign cursor 400', async () => {
+    const p = await h.patient(t.tenantId);
+    const sars: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p });
+      expect(r.status).toBe(201);
+      sars.push(r.body.id as string);
+      await sarDone(r.body.id);
+    }
+    const page1 = await api().get(`/api/v1/subject-access-requests?patientId=${p}&limit=2`).set(bearer(t.admin.token));
+    expect(page1.status).toBe(200);
+    expect(page1.body.items.map((r: { id: string }) => r.id)).toEqual([sars[2], sars[1]]);
+    expect(page1.body.next).toEqual(expect.any(String));
+    const page2 = await api()
+      .get(`/api/v1/subject-access-requests?patientId=${p}&limit=2&cursor=${page1.body.next}`)
+      .set(bearer(t.admin.token));
+    expect(page2.body.items.map((r: { id: string }) => r.id)).toEqual([sars[0]]);
+    expect(page2.body.next).toBeUndefined();
+
+    const erasures: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api()
+        .post('/api/v1/erasure-requests')
+        .set(bearer(t.admin.token))
+        .send({ patientId: await h.patient(t.tenantId), reason: 'paging' });
+      expect(r.status).toBe(202);
+      erasures.push(r.body.id as string);
+    }
+    // Every erasure of the practice, two at a time: each once, newest first.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await api()
+        .get(`/api/v1/erasure-requests?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bearer(t.admin.token));
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((e: { id: string }) => e.id));
+      cursor = r.body.next;
+      pages++;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(seen.slice(0, 3)).toEqual([...erasures].reverse());
+    expect([...seen].sort().reverse()).toEqual(seen);
+
+    for (const bad of ['not-a-cursor', Buffer.from('x1:$where').toString('base64url')]) {
+      const r = await api().get(`/api/v1/erasure-requests?cursor=${bad}`).set(bearer(t.admin.token));
+      expect(r.status).toBe(400);
+      expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    // Another practice's cursor position finds nothing of this one's beyond it: the list is per practice.
+    const other = h.tenant();
+    const foreign = await api().get(`/api/v1/subject-access-requests?cursor=${page1.body.next}`).set(bearer(other.admin.token));
+    expect(foreign.status).toBe(200);
+    expect(foreign.body.items).toEqual([]);
+  });
 });
