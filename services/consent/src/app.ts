@@ -28,6 +28,7 @@ import { KeyRepository, keyModels } from './keys/model';
 import { NoticeRepository, noticeModels } from './notices/model';
 import { noticeRoutes } from './notices/routes';
 import type { NoticeDeps } from './notices/use-cases';
+import { practiceNames } from './notices/practices';
 import { startPatientConsumer } from './patients/consumers';
 import { KnownPatientRepository, knownPatientModel, practiceModel } from './patients/model';
 import { PreferenceRepository, preferenceModels } from './preferences/model';
@@ -75,8 +76,10 @@ export interface ConsentDeps {
   keks: KekConfig;
   /** The subject-rights participants this deployment runs (registry entries with URLs). */
   participants: Participant[];
-  /** Service tokens for calling the participants' internal routes. */
+  /** Service tokens for calling the participants' internal routes (and auth's practice profile). */
   serviceTokens: ServiceTokenSource;
+  /** Auth's base URL, for the practice's display name on the public notice page; without it the page shows the slug. */
+  authUrl?: string;
   settings?: Partial<ConsentSettings>;
   readiness?: Record<string, () => Promise<unknown>>;
   relayIntervalMs?: number;
@@ -134,7 +137,15 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
   await idempotency.init();
 
   const events = new Events(deps.mongo, relay);
-  const noticeDeps: NoticeDeps = { notices, patients, events, linkTtlMs: settings.noticeLinkTtlMs };
+  const noticeDeps: NoticeDeps = {
+    notices,
+    patients,
+    events,
+    linkTtlMs: settings.noticeLinkTtlMs,
+    practiceName: deps.authUrl
+      ? practiceNames({ authUrl: deps.authUrl, tokens: deps.serviceTokens, logger: deps.logger })
+      : async () => undefined,
+  };
   const preferenceDeps: PreferenceDeps = { preferences, notices, patients, keys, events };
   const ownPart: OwnPartDeps = { ...preferenceDeps, requests, tombstones, mongo: deps.mongo, logger: deps.logger };
   const sarDeps: SubjectAccessDeps = {

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     keks: config,
     readiness: deps.readiness,
     participants: participantsOf(config),
+    authUrl: config.AUTH_URL,
     serviceTokens: new AuthServiceTokens({ authUrl: config.AUTH_URL, service: 'consent', clientSecret: config.SERVICE_CLIENT_SECRET }),
     settings: {
       noticeLinkTtlMs: config.NOTICE_LINK_TTL_S * 1000,
