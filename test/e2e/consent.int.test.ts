@@ -290,15 +290,23 @@ describe('consent end to end: subject access and erasure across services', () =>
       }),
     );
     for (const s of sars)
-      await eventually(async () => {
-        const r = await api.get<{ status: string }>(`/subject-access-requests/${s.id}`, admin);
-        return r.body.status === 'completed' ? true : undefined;
-      }, 'each request to complete');
+      await eventually(
+        async () => {
+          const r = await api.get<{ status: string }>(`/subject-access-requests/${s.id}`, admin);
+          return r.body.status === 'completed' ? true : undefined;
+        },
+        'each request to complete',
+        240_000,
+      );
     for (const e of erasures)
-      await eventually(async () => {
-        const r = await api.get<{ status: string }>(`/erasure-requests/${e.id}`, admin);
-        return r.body.status === 'completed' ? true : undefined;
-      }, 'each erasure to complete');
+      await eventually(
+        async () => {
+          const r = await api.get<{ status: string }>(`/erasure-requests/${e.id}`, admin);
+          return r.body.status === 'completed' ? true : undefined;
+        },
+        'each erasure to complete',
+        240_000,
+      );
     // Let any second (duplicate) collation or completion reach the audit log, then count.
     await new Promise((r) => setTimeout(r, 3_000));
     const count = async (patientId: string, type: string, key: string, id: string) =>
@@ -334,7 +342,7 @@ describe('consent end to end: subject access and erasure across services', () =>
       'consent.access-request.completed': [1, 1, 1, 1],
       'consent.erasure-request.completed': [1, 1, 1],
     });
-  });
+  }, 600_000);
 
   it('erases a patient across services, with records down for a while and consent killed mid-saga', async () => {
     const p = await patient('Erasable');

@@ -205,9 +205,14 @@ export class SarRepository {
     return this.transition(tenantId, id, 'completed', { status: 'expired', expiredAt: new Date() }, events);
   }
 
+  /** Whether the chunks of one export are still held (ids only: cheap before a download starts). */
+  async hasChunks(tenantId: string, exportId: string): Promise<boolean> {
+    return (await this.m.Chunk.findOne({ tenantId, exportId }, { _id: 1 }).lean().exec()) !== null;
+  }
+
   /** The chunks of one export in order, one at a time (a cursor, never all in memory). */
   async *chunks(tenantId: string, exportId: string): AsyncGenerator<SarChunkDoc> {
-    const cursor = this.m.Chunk.find({ tenantId, exportId }).sort({ seq: 1 }).lean<SarChunkDoc>().cursor({ batchSize: 4 });
+    const cursor = this.m.Chunk.find({ tenantId, exportId }).sort({ seq: 1 }).lean<SarChunkDoc>().cursor({ batchSize: 1 });
     try {
       for await (const c of cursor) yield c;
     } finally {

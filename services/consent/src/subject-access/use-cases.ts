@@ -242,22 +242,18 @@ export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id
   }
   if (r.status === 'failed') throw problems.conflict(`The request failed: ${r.failedParticipant} did not answer.`);
   if (r.status !== 'completed' || !r.exportId) throw problems.conflict('The export is not ready yet.');
-  const chunks = deps.requests.chunks(caller.tenantId, r.exportId);
-  const first = await chunks.next();
-  if (first.done) throw problems.gone('The export is no longer held.');
+  // Only ids before the first byte (the headers leave at once, whatever the export's size).
+  if (!(await deps.requests.hasChunks(caller.tenantId, r.exportId))) throw problems.gone('The export is no longer held.');
   await deps.events.record([
     deps.events.make(caller, 'consent.access-request.downloaded', { requestId: id, patientId: r.patientId, format }, r.patientId),
   ]);
   const open = async (c: SarChunkDoc) => (await deps.keys.open(caller.tenantId, r.patientId, c.sealed, chunkAad(c))).toString('utf8');
-  async function* all() {
-    yield first.value as SarChunkDoc;
-    yield* chunks;
-  }
   res.status(200).type('application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.flushHeaders();
+  const chunks = deps.requests.chunks(caller.tenantId, r.exportId);
   try {
-    await (format === 'fhir' ? streamFhir : streamJson)(all(), open, res);
+    await (format === 'fhir' ? streamFhir : streamJson)(chunks, open, res);
     res.end();
   } catch (err) {
     if (!res.destroyed) deps.logger.error({ err, requestId: id }, 'export download broke off');
