@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     );
     results.auditBacklog = {
       entriesLoggedWhenSarsStarted: await auditDb.collection('audit_entries').countDocuments({ tenantId }),
-      note: 'audit was still logging the note events while the SARs ran',
+      note: 'entries the practice had in the audit log when the SARs started (views and sign-up; seeded notes publish no events)',
     };
     await until(
       async () => ((await api.get(`/patients/${patient.id}/consent`, admin)).status === 200 ? true : undefined),
