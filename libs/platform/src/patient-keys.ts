@@ -72,6 +72,8 @@ export class KeyDestroyedError extends ProblemError {
 export class PatientKeyService {
   private readonly tenantKeys = new TtlCache<TenantKeyWithBlind>(5 * 60_000, 10_000);
   private readonly patientKeys = new TtlCache<PatientKey & { tenantId: string; patientId: string }>(60_000, 50_000);
+  /** `<tenant>|<patient>` → kid, for services with one key per patient (keyOfPatient). */
+  private readonly kidOfPatient = new TtlCache<string>(60_000, 50_000);
   private readonly pending = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -108,12 +110,17 @@ export class PatientKeyService {
 
   /** The patient's one data key, made on first use; concurrent first uses settle on one key. */
   async keyOfPatient(tenantId: string, patientId: string): Promise<PatientKey> {
+    const kid = this.kidOfPatient.get(`${tenantId}|${patientId}`);
+    const cached = kid ? this.patientKeys.get(kid) : undefined;
+    if (cached && cached.tenantId === tenantId && cached.patientId === patientId) return cached;
     return this.once(`p:${tenantId}|${patientId}`, async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const stored = await this.store.findPatientKeyOf(tenantId, patientId);
-        if (stored) return this.unwrap(tenantId, stored);
-        const made = await this.makeKey(tenantId, patientId);
-        if (made) return made;
+        const key = stored ? await this.unwrap(tenantId, stored) : await this.makeKey(tenantId, patientId);
+        if (key) {
+          this.kidOfPatient.set(`${tenantId}|${patientId}`, key.kid);
+          return key;
+        }
       }
       throw new Error('could not load or create the patient key');
     });
@@ -161,7 +168,10 @@ export class PatientKeyService {
 
   /** Crypto-shred one patient: every copy of their sealed data becomes unreadable. */
   async destroyPatientKeys(tenantId: string, patientId: string): Promise<number> {
-    const evict = () => this.patientKeys.deleteWhere((_k, v) => v.tenantId === tenantId && v.patientId === patientId);
+    const evict = () => {
+      this.patientKeys.deleteWhere((_k, v) => v.tenantId === tenantId && v.patientId === patientId);
+      this.kidOfPatient.delete(`${tenantId}|${patientId}`);
+    };
     evict();
     const n = await this.store.deletePatientKeys(tenantId, patientId);
     // A read that was unwrapping meanwhile may have cached it again.
@@ -175,12 +185,14 @@ export class PatientKeyService {
     this.tenantKeys.delete(tenantId);
     await this.store.deleteAllPatientKeys(tenantId);
     this.patientKeys.deleteWhere((_k, v) => v.tenantId === tenantId);
+    this.kidOfPatient.deleteWhere((k) => k.startsWith(`${tenantId}|`));
   }
 
   /** Forget cached keys (tests, and after a rotation in this process). */
   clearCache(): void {
     this.tenantKeys.deleteWhere(() => true);
     this.patientKeys.deleteWhere(() => true);
+    this.kidOfPatient.deleteWhere(() => true);
   }
 
   private aad(tenantId: string, patientId: string, kid: string): string {
