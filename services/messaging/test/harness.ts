@@ -59,6 +59,8 @@ export interface HarnessOptions {
   breakerFailures?: number;
   halfOpenAfterMs?: number;
   smsTimeoutMs?: number;
+  /** The app's request deadline (REQUEST_TIMEOUT_MS); the platform's default unless set. */
+  requestTimeoutMs?: number;
 }
 
 let phone = 0;
@@ -133,8 +135,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     halfOpenAfterMs: opts.halfOpenAfterMs ?? 2_000,
   };
   const keks = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-messaging-1' };
+  const practices = new Set<string>();
   const email = new EmailSender({ url: mail.smtpUrl, caFile: mail.caFile!, from: 'Praxis <no-reply@praxis.test>', timeoutMs: 5_000 });
   const messaging = await buildMessaging({
+    ...(opts.requestTimeoutMs ? { http: { requestTimeoutMs: opts.requestTimeoutMs } } : {}),
     logger,
     metrics: new Metrics('messaging'),
     mongo,
@@ -148,6 +152,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     publicUrl: 'http://praxis.test',
     // Auth is not part of this harness: the practice's name is what auth would answer.
     practices: { nameOf: async () => 'Riverside Surgery' },
+    // …and the practices auth knows are the ones this harness made (tenant()); consent's
+    // requests for any other practice on the shared broker are none of this deployment's.
+    knownPractice: async (tid: string) => practices.has(tid),
     relayIntervalMs: 50,
     busRetries: 3,
   });
@@ -174,7 +181,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await sink.publish(event);
       return event;
     },
-    tenant: () => issuer.tenant(),
+    tenant: () => {
+      const t = issuer.tenant();
+      practices.add(t.tenantId);
+      return t;
+    },
     async patient(t, contact = {}) {
       const res = await fetch(`${recordsUrl}/api/v1/patients`, {
         method: 'POST',
