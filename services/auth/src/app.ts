@@ -7,6 +7,7 @@ import type { AuthDeps } from './deps';
 import { deletionRoutes } from './deletion/routes';
 import { loginRoutes } from './login/routes';
 import { mfaRoutes } from './mfa/routes';
+import { practiceAdminRoutes } from './practice-admins/routes';
 import { serviceTokenRoutes } from './service-tokens/routes';
 import { supportRoutes } from './support/routes';
 import { tenantRoutes } from './tenants/routes';
@@ -28,6 +29,7 @@ export function createAuthApp(deps: AuthDeps): Express {
       userRoutes(deps),
       supportRoutes(deps),
       serviceTokenRoutes(deps),
+      practiceAdminRoutes(deps),
     ],
     configure: (app) => {
       app.get('/.well-known/jwks.json', async (_req, res, next) => {
