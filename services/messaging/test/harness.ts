@@ -59,6 +59,8 @@ export interface HarnessOptions {
   breakerFailures?: number;
   halfOpenAfterMs?: number;
   smsTimeoutMs?: number;
+  /** A broker other than the shared one (the broker-restart test runs its own). */
+  amqpUrl?: string;
   /** The app's request deadline (REQUEST_TIMEOUT_MS); the platform's default unless set. */
   requestTimeoutMs?: number;
 }
@@ -80,7 +82,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const redis: Redis = await connectRedis(infra.redisUrl, 'messaging-test');
   const authenticator = new TokenAuthenticator(issuer.verifier(), redis);
 
-  const recordsBus = new Bus({ url: infra.amqpUrl, service: unique('records-m'), logger });
+  const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
+  const recordsBus = new Bus({ url: amqpUrl, service: unique('records-m'), logger });
   await recordsBus.connect();
   const records = await buildRecords({
     logger,
@@ -100,9 +103,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const twilio = await startSmsSimulator({ provider: 'twilio' });
   const vonage = await startSmsSimulator({ provider: 'vonage' });
 
-  const bus = new Bus({ url: infra.amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
+  const bus = new Bus({ url: amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
   await bus.connect();
-  const sink = new Bus({ url: infra.amqpUrl, service: unique('messaging-sink'), logger });
+  const sink = new Bus({ url: amqpUrl, service: unique('messaging-sink'), logger });
   await sink.connect();
   const events: EventEnvelope[] = [];
   await sink.consume('sink', { bindings: ['messaging.#'], handler: async (e) => void events.push(e) });
