@@ -559,8 +559,18 @@
         if (b.status !== 'running') window.clearInterval(timer);
         await loadBalance();
       };
-      timer = window.setInterval(() => tick().catch(() => window.clearInterval(timer)), 1000);
-      return tick();
+      // One failed poll (a busy gateway, a restart) must not freeze the progress: keep asking
+      // until the batch is no longer running; the page says when the last answer failed.
+      timer = window.setInterval(
+        () =>
+          tick().catch((err) => {
+            if (!document.body.contains(progress)) return window.clearInterval(timer);
+            const note = progress.querySelector('.progress-note') || progress.appendChild(h('p', { class: 'muted progress-note' }));
+            note.textContent = `Progress not updated just now (${err.message || 'error'}); trying again.`;
+          }),
+        1000,
+      );
+      return tick().catch(() => undefined);
     };
     show(
       h('h1', {}, 'Messages'),
