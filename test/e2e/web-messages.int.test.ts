@@ -20,7 +20,7 @@ const SIMULATORS = ['http://127.0.0.1:4010', 'http://127.0.0.1:4011'];
 const reports = path.join(ROOT, '.data', 'reports');
 
 /** A UK mobile number libphonenumber's full metadata accepts, unique to this run. */
-const ukMobile = () => `+447400${String(randomBytes(4).readUInt32BE(0) % 10_000_000).padStart(7, '0')}`;
+const ukMobile = () => `+447400${String(randomBytes(4).readUInt32BE(0) % 1_000_000).padStart(6, '0')}`;
 
 async function must<T>(what: string, p: Promise<{ status: number; body: T }>, status: number): Promise<T> {
   const r = await p;
