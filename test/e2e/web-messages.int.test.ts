@@ -139,6 +139,7 @@ describe('web client: messages and direct messages', () => {
     await page.locator('#batch-progress').getByText('Batch completed: 2 of 2 done — 2 sent').waitFor({ timeout: 120_000 });
     const batchMs = Date.now() - t0;
     expect(await page.locator('#batch-progress progress').getAttribute('value')).toBe('2');
+    expect(await page.locator('#batch-progress').innerText()).not.toContain('null');
     // Two texts of one part each: the balance on the page follows the ledger.
     await page.locator('#credit-balance').getByText('23', { exact: true }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(reports, 'web-messages-batch.png'), fullPage: true });

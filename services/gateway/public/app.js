@@ -541,20 +541,23 @@
             `Batch ${b.status}: ${done} of ${b.total} done — ${b.sent} sent, ${b.failed} failed, ${b.blocked} blocked, ${b.queued} waiting.`,
           ),
           h('progress', { max: String(b.total), value: String(done) }),
-          b.status === 'running'
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  onclick: async () => {
-                    await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`);
-                    flash('Batch cancelled.');
-                    await tick();
+          // h() would render a null child as the text "null": the button only while the batch runs.
+          ...(b.status === 'running'
+            ? [
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: async () => {
+                      await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`);
+                      flash('Batch cancelled.');
+                      await tick();
+                    },
                   },
-                },
-                'Cancel batch',
-              )
-            : null,
+                  'Cancel batch',
+                ),
+              ]
+            : []),
         );
         if (b.status !== 'running') window.clearInterval(timer);
         await loadBalance();
