@@ -31,6 +31,19 @@ const infraEnv = { ...process.env, ...brokerEnv };
 const infraScript = (...args: string[]) =>
   promisify(execFile)('bash', [path.join(ROOT, 'scripts', 'infra'), ...args], { env: infraEnv, timeout: 300_000 });
 
+/** Start the broker; scripts/infra waits 90 s for it, which a loaded machine can outlast, so keep waiting for the port. */
+async function startBroker(): Promise<void> {
+  const failed = await infraScript('start', 'rabbitmq').then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  const deadline = Date.now() + 300_000;
+  while (!(await portOpen(PORT))) {
+    if (Date.now() > deadline) throw failed ?? new Error('the broker did not open its port');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -47,9 +60,9 @@ describe('a broker restart mid-batch', () => {
   beforeAll(async () => {
     expect(await portOpen(PORT)).toBe(false); // nobody else's broker on our port
     rmSync(dir, { recursive: true, force: true });
-    await infraScript('start', 'rabbitmq');
+    await startBroker();
     expect(await portOpen(PORT)).toBe(true);
-  }, 400_000);
+  }, 700_000);
 
   afterAll(async () => {
     await h?.close().catch(() => undefined);
@@ -98,7 +111,7 @@ describe('a broker restart mid-batch', () => {
     const whileDown = sim();
     expect(await portOpen(PORT)).toBe(false);
     const t1 = Date.now();
-    await infraScript('start', 'rabbitmq');
+    await startBroker();
     const startedMs = Date.now() - t1;
     expect(await portOpen(PORT)).toBe(true);
 
