@@ -15,6 +15,7 @@ import {
   type Sizes,
   brokerKills,
   ferretKill,
+  ferretPastRetries,
   ordering,
   redisKill,
   serviceKills,
@@ -32,16 +33,21 @@ const SCENARIOS: [number, string, (ctx: Ctx) => Promise<ScenarioResult>][] = [
   [1, 'broker kill -9 ×3', brokerKills],
   [2, 'service SIGKILL', serviceKills],
   [3, 'FerretDB kill -9', ferretKill],
+  [7, 'FerretDB down past the retries', ferretPastRetries],
   [4, 'Redis kill -9', redisKill],
   [5, 'regions partitioned', regions],
 ];
+
+// A run in another slot (scripts/chaos, PRAXIS_CHAOS_SLOT) writes its own result files.
+// eslint-disable-next-line no-restricted-syntax -- a script's own setting, from scripts/chaos
+const slot = process.env.PRAXIS_CHAOS_SLOT && process.env.PRAXIS_CHAOS_SLOT !== '0' ? `-${process.env.PRAXIS_CHAOS_SLOT}` : '';
 
 const log = (s: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 function table(results: ScenarioResult[]): string {
   const head = ['#', 'scenario', 'injected', 'load', 'sent', 'acked', 'stored', 'lost', 'dup', 'recovery', 'ok'];
-  const rows = results.map((r, i) => [
-    String(i + 1),
+  const rows = results.map((r) => [
+    String(r.number ?? '-'),
     r.name,
     r.injected,
     r.load,
@@ -70,6 +76,8 @@ async function main(): Promise<number> {
     env: {
       gateway: { RATE_LIMIT_USER_PER_MIN: '100000000', RATE_LIMIT_IP_PER_MIN: '100000000', RATE_LIMIT_AUTH_IP_PER_MIN: '100000000' },
       auth: { IP_REQUESTS_PER_MIN: '100000000', IP_FAILURES_PER_WINDOW: '100000000' },
+      // Sagas step and retry quickly, so scenario 2's SARs and erasures finish within the run.
+      consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2' },
     },
   });
   log(`platform up: ${platform.services.join(', ')} + gateway (run ${platform.run})`);
@@ -100,6 +108,7 @@ async function main(): Promise<number> {
           figures: {},
         };
       }
+      r.number = n;
       r.figures.seconds = Math.round((Date.now() - s0) / 1000);
       results.push(r);
       log(`scenario ${n}: ${r.ok ? 'invariants hold' : 'FAILED'} in ${r.figures.seconds} s; ${r.problems.slice(0, 10).join('; ')}`);
@@ -113,14 +122,14 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => !r.ok);
   const reports = path.join(ROOT, '.data/reports');
   mkdirSync(reports, { recursive: true });
-  const figuresFile = full || args.includes('--sizes') ? 'chaos-large.json' : 'chaos.json';
+  const figuresFile = `${full || args.includes('--sizes') ? 'chaos-large' : 'chaos'}${slot}.json`;
   writeFileSync(
     path.join(reports, figuresFile),
     JSON.stringify({ full, sizes, seconds: Math.round((Date.now() - t0) / 1000), results }, null, 2),
   );
   // Shaped like jest's --json output, so scripts/lib/jest-summary.js counts each scenario.
   writeFileSync(
-    path.join(reports, 'jest-chaos.json'),
+    path.join(reports, `jest-chaos${slot}.json`),
     JSON.stringify({
       numPassedTests: results.length - failed.length,
       numFailedTests: failed.length,
@@ -147,7 +156,7 @@ main().then(
     // No summary line: nothing was checked. The result file records one failure.
     mkdirSync(path.join(ROOT, '.data/reports'), { recursive: true });
     writeFileSync(
-      path.join(ROOT, '.data/reports/jest-chaos.json'),
+      path.join(ROOT, `.data/reports/jest-chaos${slot}.json`),
       JSON.stringify({ numPassedTests: 0, numFailedTests: 1, testResults: [] }),
     );
     process.exit(1);
