@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, startPlatform } from '../../e2e/platform';
 import { Inspector } from './check';
-import { regions } from './regions';
+import { prepareRegions, regions, teardownRegions } from './regions';
 import {
   BOUNDED,
   type Ctx,
@@ -35,8 +35,10 @@ const SCENARIOS: [number, string, (ctx: Ctx) => Promise<ScenarioResult>][] = [
   [3, 'FerretDB kill -9', ferretKill],
   [7, 'FerretDB down past the retries', ferretPastRetries],
   [4, 'Redis kill -9', redisKill],
-  [5, 'regions partitioned', regions],
+  [5, 'regions partitioned', (ctx) => regions(ctx, regionsBooting)],
 ];
+/** Scenario 5's brokers, booting from the start of the run (see prepareRegions). */
+let regionsBooting: Promise<number> | undefined;
 
 // A run in another slot (scripts/chaos, PRAXIS_CHAOS_SLOT) writes its own result files.
 // eslint-disable-next-line no-restricted-syntax -- a script's own setting, from scripts/chaos
@@ -67,6 +69,11 @@ function table(results: ScenarioResult[]): string {
 async function main(): Promise<number> {
   const sizes: Sizes = { ...(full ? FULL : BOUNDED), ...sizesArg };
   const t0 = Date.now();
+  if (!only || only.has(5)) {
+    regionsBooting = prepareRegions();
+    // Its failure is scenario 5's, reported there.
+    regionsBooting.catch(() => undefined);
+  }
   log(`${full ? 'full' : args.includes('--sizes') ? 'custom-size' : 'bounded'} run: ${JSON.stringify(sizes)}`);
   const platform = await startPlatform({
     restartAfterMs: 1_000,
@@ -116,6 +123,7 @@ async function main(): Promise<number> {
   } finally {
     await inspector.close();
     await platform.stop();
+    await teardownRegions();
   }
   const lost = results.reduce((n, r) => n + r.lost, 0);
   const duplicated = results.reduce((n, r) => n + r.duplicated, 0);

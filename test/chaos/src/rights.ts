@@ -197,7 +197,7 @@ export class RightsAndMessages {
       const r = await fetch(`${sim}/_sim/messages`, { signal: AbortSignal.timeout(30_000) });
       const body = (await r.json()) as { items: { body: string }[] };
       for (const m of body.items) {
-        const hit = new RegExp(`${this.marker} message (\\d+)$`).exec(m.body);
+        const hit = new RegExp(`${this.marker} message (\\d+)\\b`).exec(m.body);
         if (hit) atProviders.set(Number(hit[1]), (atProviders.get(Number(hit[1])) ?? 0) + 1);
       }
     }
@@ -207,7 +207,7 @@ export class RightsAndMessages {
     });
     const found = (await search.json()) as { messages?: { Subject: string }[] };
     for (const m of found.messages ?? []) {
-      const hit = new RegExp(`${this.marker} message (\\d+)$`).exec(m.Subject);
+      const hit = new RegExp(`${this.marker} message (\\d+)\\b`).exec(m.Subject);
       if (hit) atMailpit.set(Number(hit[1]), (atMailpit.get(Number(hit[1])) ?? 0) + 1);
     }
     const count = (m: Sent) => (m.channel === 'sms' ? atProviders : atMailpit).get(m.i) ?? 0;

@@ -42,7 +42,7 @@ export const BOUNDED: Sizes = {
   ferretOutageMs: 5_000,
   ferretLongOutageMs: 25_000,
   redisOutageMs: 5_000,
-  partitionMs: 60_000,
+  partitionMs: 30_000,
   regionEvents: 2_000,
   concurrency: 8,
 };
