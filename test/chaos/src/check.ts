@@ -4,7 +4,7 @@
 import { Bus, createLogger } from '@praxis/platform';
 import mongoose, { type Connection } from 'mongoose';
 import type { Platform } from '../../e2e/platform';
-import type { Load, Practice } from './load';
+import { type Load, type Practice, login } from './load';
 import { amqpUrl, chaosInfra, mongoUrl } from './servers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -249,7 +249,12 @@ export class Inspector {
 
     // Each tenant's chain, verified by audit itself through the gateway.
     for (const p of practices) {
-      const r = await p.api.get<{ ok: boolean; entries: number }>('/audit/verify', p.token);
+      let r = await p.api.get<{ ok: boolean; entries: number }>('/audit/verify', p.token);
+      // A long run outlives the access token (10 minutes): sign in again, as a client would.
+      if (r.status === 401) {
+        p.token = await login(p.api, p.slug, p.email, p.password);
+        r = await p.api.get<{ ok: boolean; entries: number }>('/audit/verify', p.token);
+      }
       if (r.status === 200 && r.body.ok && r.body.entries === (byTenant.get(p.tenantId)?.length ?? 0)) f.chainsVerified++;
       else {
         f.chainsFailed++;
