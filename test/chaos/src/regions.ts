@@ -33,7 +33,8 @@ const addr: Record<Region, string> = { a: '10.213.16.1', b: '10.213.16.2' };
 const other = (r: Region): Region => (r === 'a' ? 'b' : 'a');
 
 async function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const r = await exec(cmd, args, { env: env ?? parentEnv, timeout: 180_000 });
+  // A broker's boot on a loaded machine: scripts/infra waits PRAXIS_INFRA_START_TIMEOUT (240 s) itself.
+  const r = await exec(cmd, args, { env: env ?? parentEnv, timeout: 300_000 });
   return r.stdout;
 }
 const inNs = (r: Region, cmd: string[], env?: NodeJS.ProcessEnv) => sh('ip', ['netns', 'exec', ns(r), ...cmd], env);

@@ -25,6 +25,7 @@ export interface RightsFigures {
   messagesQueued: number;
   messagesUncertain: number;
   messagesRefused: number;
+  refusedStatuses: Record<string, number>;
   finalStatuses: Record<string, number>;
   smsAtProviders: number;
   emailsAtMailpit: number;
@@ -55,7 +56,7 @@ export class RightsAndMessages {
 
   constructor(
     private readonly base: string,
-    private readonly sizes: { messages: number; rightsRequests: number },
+    private readonly sizes: { messages: number; rightsRequests: number; spreadMs: number },
   ) {}
 
   private get p(): Practice {
@@ -147,7 +148,8 @@ export class RightsAndMessages {
         );
         this.erasures.push({ patientId: erasePatient, ...(era.status === 202 ? { id: era.body.id } : {}) });
       }
-      await sleep(250);
+      // Spread over the kills (a burst could fall entirely into one service's restart).
+      await sleep(Math.min(3_000, Math.max(250, this.sizes.spreadMs / Math.max(1, this.sizes.messages / 2))));
     }
   }
 
@@ -238,6 +240,7 @@ export class RightsAndMessages {
         smsSegments += f?.segments ?? 1;
       }
     }
+    if (queued.length === 0) problems.push(`none of ${this.sent.length} messages was accepted: nothing was tested`);
     const balance = await this.p.api.get<{ balance: number }>('/sms-credits', this.p.token);
     const spent = this.balance0 - balance.body.balance;
     // Each SMS that went out spends its segments once; more spent than went out is credit spent twice.
@@ -277,6 +280,9 @@ export class RightsAndMessages {
       messagesQueued: queued.length,
       messagesUncertain: this.sent.filter((s) => s.status === 0).length,
       messagesRefused: this.sent.filter((s) => s.status !== 0 && !s.id).length,
+      refusedStatuses: this.sent
+        .filter((s) => !s.id)
+        .reduce<Record<string, number>>((m, s) => ({ ...m, [s.status]: (m[s.status] ?? 0) + 1 }), {}),
       finalStatuses: statuses,
       smsAtProviders: [...atProviders.values()].reduce((a, b) => a + b, 0),
       emailsAtMailpit: [...atMailpit.values()].reduce((a, b) => a + b, 0),

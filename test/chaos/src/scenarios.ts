@@ -167,7 +167,11 @@ export async function brokerKills(ctx: Ctx): Promise<ScenarioResult> {
 export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
   const ps = await practices(ctx, ctx.sizes.practices, 'chaos-svc');
   // Consent and messaging's own work meanwhile: messages to send, SARs and erasures.
-  const rights = new RightsAndMessages(ctx.platform.url, { messages: ctx.sizes.messages, rightsRequests: ctx.sizes.rightsRequests });
+  const rights = new RightsAndMessages(ctx.platform.url, {
+    messages: ctx.sizes.messages,
+    rightsRequests: ctx.sizes.rightsRequests,
+    spreadMs: ctx.sizes.loadMs,
+  });
   await rights.prepare();
   const targets: ServiceName[] = [...ctx.platform.services, 'gateway'];
   const total = targets.length * ctx.sizes.serviceKills;
