@@ -83,8 +83,9 @@ export class RightsAndMessages {
       familyName: `Rights${n}`,
       birthDate: '1980-01-01',
       test: true,
-      ...(contact ? { email: `${this.marker}-${n}@chaos.example.test`, mobile: `+4477009${String(n % 100_000).padStart(5, '0')}` } : {}),
+      ...(contact ? { email: `${this.marker}-${n}@chaos.example.test`, mobile: `+4479123${String(n % 100_000).padStart(5, '0')}` } : {}),
     };
+    // A valid UK mobile (the 07700 900xxx drama range is not a valid number to libphonenumber).
     // A lost answer may leave a patient behind: harmless here (nothing counts patients).
     const r = await this.retrying(
       () => this.p.api.post<{ id: string }>('/patients', body, this.p.token),
