@@ -134,7 +134,7 @@ describe('consent end to end: subject access and erasure across services', () =>
       );
       return r.body.items?.find((e) => e.data.patientId === p.id);
     }, 'the notice request in the audit log');
-    expect((await api.get(requested.data.ackPath)).body).toMatchObject({ practice: slug, version: '2026-01' });
+    expect((await api.get(requested.data.ackPath)).body).toMatchObject({ practice: 'Rights Surgery', version: '2026-01' });
     expect((await api.post(requested.data.ackPath)).status).toBe(200);
     expect((await api.post(requested.data.ackPath)).status).toBe(404);
     await api.get(`/patients/${p.id}`, clinician);
@@ -203,6 +203,147 @@ describe('consent end to end: subject access and erasure across services', () =>
       console.log('HL7 FHIR validator not run: Java/Maven or ../shared/tools/fhir-validate missing (scripts/test installs Java and Maven)');
     }
   });
+
+  it('streams a large export through the gateway, a slow reader outlasting the gateway deadline', async () => {
+    const p = await patient('Longrecord');
+    const NOTES = 240;
+    const filler = 'Seen and examined; history reviewed in full; plan discussed and agreed. '.repeat(60); // ~4 kB
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < NOTES) {
+          const i = next++;
+          const r = await api.post(`/patients/${p.id}/notes`, { title: `Visit ${i}`, body: `${i}: ${filler}` }, clinician);
+          expect(r.status).toBe(201);
+        }
+      }),
+    );
+    const opened = await api.post<{ id: string }>('/subject-access-requests', { patientId: p.id }, admin);
+    await eventually(async () => {
+      const r = await api.get<{ status: string }>(`/subject-access-requests/${opened.body.id}`, admin);
+      return r.body.status === 'completed' ? true : undefined;
+    }, 'the request to complete');
+    // A gateway of the same platform whose upstream deadline is 5 s (10 s in production;
+    // the first byte itself took up to 3 s at load average 50).
+    const gw = await platform.startGateway({ UPSTREAM_TIMEOUT_MS: '5000' });
+    const started = Date.now();
+    const res = await fetch(`${gw}/api/v1/subject-access-requests/${opened.body.id}/export`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const firstByteMs = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBeNull(); // streamed (chunked), not buffered and measured first
+    const reader = res.body!.getReader();
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      await new Promise((r) => setTimeout(r, 400)); // a slow link
+    }
+    const totalMs = Date.now() - started;
+    const text = Buffer.concat(parts).toString('utf8');
+    const body = JSON.parse(text) as SarExport;
+    console.log(
+      `large export through a gateway with a 5 s upstream deadline: ${NOTES} notes, ${text.length} bytes in ${parts.length} parts; first byte after ${firstByteMs} ms, the last after ${totalMs} ms`,
+    );
+    expect(totalMs).toBeGreaterThan(5_000); // the transfer outlasted the deadline
+    expect(body.notes).toHaveLength(NOTES);
+    expect(new Set(body.notes.map((n) => n.versions[0]!.body.split(':')[0]))).toEqual(
+      new Set(Array.from({ length: NOTES }, (_, i) => String(i))),
+    );
+    expect(body.patient).toMatchObject({ id: p.id, familyName: 'Longrecord' });
+
+    const fhirRes = await fetch(`${gw}/api/v1/subject-access-requests/${opened.body.id}/export?format=fhir`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(fhirRes.status).toBe(200);
+    const fhir = (await fhirRes.json()) as Bundle;
+    expect(fhir.entry.filter((e) => e.resource.resourceType === 'DocumentReference')).toHaveLength(NOTES);
+    // The stored export was cut into several sealed chunks (512 kB of JSON each at most).
+    const chunks = await eventually(async () => {
+      const r = await api.get<{ items: { id: string }[] }>(`/subject-access-requests?patientId=${p.id}`, admin);
+      return r.body.items.length ? r.body.items : undefined;
+    }, 'the request in the list');
+    expect(chunks.map((c) => c.id)).toEqual([opened.body.id]);
+  });
+
+  it('runs as two replicas on one database and one set of queues: each request and erasure completes exactly once', async () => {
+    const replica = await platform.startReplica('consent', { RUNNER_INTERVAL_MS: '50' });
+    // Each replica gets half the requests directly (a load balancer would spread them);
+    // both runners see every pending request.
+    const replicas = [new Api(`${platform.urls.consent}/api/v1`), new Api(`${replica}/api/v1`)];
+    const forSar = await Promise.all(['Ames', 'Bell', 'Cole', 'Dunn'].map((n) => patient(n)));
+    for (const p of forSar) await api.post(`/patients/${p.id}/notes`, { title: 'Visit', body: 'seen' }, clinician);
+    const sars = await Promise.all(
+      forSar.map(async (p, i) => {
+        const r = await replicas[i % 2]!.post<{ id: string }>('/subject-access-requests', { patientId: p.id }, admin);
+        expect(r.status).toBe(201);
+        return { id: r.body.id, patientId: p.id };
+      }),
+    );
+    const forErasure = await Promise.all(['Eyre', 'Ford', 'Gray'].map((n) => patient(n)));
+    const erasures = await Promise.all(
+      forErasure.map(async (p, i) => {
+        const r = await replicas[i % 2]!.post<{ id: string }>('/erasure-requests', { patientId: p.id, reason: 'replicas' }, admin);
+        expect(r.status).toBe(202);
+        return { id: r.body.id, patientId: p.id };
+      }),
+    );
+    for (const s of sars)
+      await eventually(
+        async () => {
+          const r = await api.get<{ status: string }>(`/subject-access-requests/${s.id}`, admin);
+          return r.body.status === 'completed' ? true : undefined;
+        },
+        'each request to complete',
+        240_000,
+      );
+    for (const e of erasures)
+      await eventually(
+        async () => {
+          const r = await api.get<{ status: string }>(`/erasure-requests/${e.id}`, admin);
+          return r.body.status === 'completed' ? true : undefined;
+        },
+        'each erasure to complete',
+        240_000,
+      );
+    // Let any second (duplicate) collation or completion reach the audit log, then count.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const count = async (patientId: string, type: string, key: string, id: string) =>
+      eventually(async () => {
+        const r = await api.get<{ items: { data: Record<string, unknown> }[] }>(
+          `/audit/events?patientId=${patientId}&type=${type}&limit=200`,
+          admin,
+        );
+        const n = r.body.items.filter((e) => e.data[key] === id).length;
+        return n > 0 ? n : undefined;
+      }, `${type} in the audit log`);
+    const counts: Record<string, number[]> = {
+      'records.patient.exported': [],
+      'consent.access-request.completed': [],
+      'consent.erasure-request.completed': [],
+    };
+    for (const s of sars) {
+      counts['records.patient.exported']!.push(await count(s.patientId, 'records.patient.exported', 'requestId', s.id));
+      counts['consent.access-request.completed']!.push(await count(s.patientId, 'consent.access-request.completed', 'requestId', s.id));
+      // The export is whole and readable from either replica.
+      for (const r of replicas) {
+        const exp = await r.get<{ patient: { id: string }; notes: unknown[] }>(`/subject-access-requests/${s.id}/export`, admin);
+        expect(exp.status).toBe(200);
+        expect(exp.body.patient.id).toBe(s.patientId);
+        expect(exp.body.notes).toHaveLength(1);
+      }
+    }
+    for (const e of erasures)
+      counts['consent.erasure-request.completed']!.push(await count(e.patientId, 'consent.erasure-request.completed', 'erasureId', e.id));
+    console.log(`two consent replicas: per request/erasure, how many times each happened: ${JSON.stringify(counts)}`);
+    expect(counts).toEqual({
+      'records.patient.exported': [1, 1, 1, 1], // collated once: records was asked once per request
+      'consent.access-request.completed': [1, 1, 1, 1],
+      'consent.erasure-request.completed': [1, 1, 1],
+    });
+  }, 600_000);
 
   it('erases a patient across services, with records down for a while and consent killed mid-saga', async () => {
     const p = await patient('Erasable');

@@ -48,6 +48,11 @@ export interface Platform {
   logDir: string;
   /** Another gateway process on this platform, with some environment changed (e.g. an upstream). */
   startGateway(env: Record<string, string>): Promise<string>;
+  /**
+   * A second process (replica) of one service: the same database, KEK and queues as the
+   * first, its own port; its base URL. Stopped with the platform.
+   */
+  startReplica(name: (typeof SERVICE_NAMES)[number], env?: Record<string, string>): Promise<string>;
   /** Stop one service: SIGTERM (graceful) or SIGKILL (a crash); resolves with how it exited. */
   stopService(
     name: (typeof SERVICE_NAMES)[number],
@@ -329,6 +334,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     await waitReady(p, opts.readyTimeoutMs ?? 60_000);
     return p.url;
   };
+  const startReplica: Platform['startReplica'] = async (name, env = {}) => {
+    const port = await freePort();
+    const p = start(name, { ...env, PORT: String(port) }, `${name}-${port}`);
+    await waitReady(p, opts.readyTimeoutMs ?? 60_000);
+    return p.url;
+  };
   const stopService: Platform['stopService'] = async (name, signal = 'SIGTERM') => {
     const p = current.get(name);
     if (!p || p.exited) throw new Error(`${name} is not running`);
@@ -353,6 +364,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     services,
     logDir,
     startGateway,
+    startReplica,
     stopService,
     restartService,
     pid: (name) => current.get(name)?.child.pid,

@@ -29,6 +29,10 @@ describe('permission matrix', () => {
   });
 
   it('lets services only fetch and erase subject data and read contact details', () => {
-    expect([...permissionsOf({ role: 'service' })]).toEqual(['internal:subject-data', 'internal:patient-contact']);
+    expect([...permissionsOf({ role: 'service' })]).toEqual([
+      'internal:subject-data',
+      'internal:patient-contact',
+      'internal:practice-profile',
+    ]);
   });
 });

@@ -37,6 +37,8 @@ export const permissions = [
   'internal:subject-data',
   /** Service-to-service calls: a patient's contact details and template rendering (messaging → records). */
   'internal:patient-contact',
+  /** Service-to-service calls: a practice's display name and slug (consent's public notice page → auth). */
+  'internal:practice-profile',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -61,7 +63,7 @@ export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   receptionist: [...staffCommon],
   // Support gets nothing by role alone; its permissions come from the grant's scope.
   support: [],
-  service: ['internal:subject-data', 'internal:patient-contact'],
+  service: ['internal:subject-data', 'internal:patient-contact', 'internal:practice-profile'],
 };
 
 export const supportScopePermissions: Readonly<Record<SupportScope, readonly Permission[]>> = {

@@ -28,6 +28,7 @@ import { KeyRepository, keyModels } from './keys/model';
 import { NoticeRepository, noticeModels } from './notices/model';
 import { noticeRoutes } from './notices/routes';
 import type { NoticeDeps } from './notices/use-cases';
+import { practiceNames } from './notices/practices';
 import { startPatientConsumer } from './patients/consumers';
 import { KnownPatientRepository, knownPatientModel, practiceModel } from './patients/model';
 import { PreferenceRepository, preferenceModels } from './preferences/model';
@@ -49,6 +50,8 @@ export interface ConsentSettings {
   erasureRetryMs: number;
   erasureDeadlineMs: number;
   runnerIntervalMs: number;
+  /** How long one replica holds a subject access request it collates before another may take over. */
+  collationLeaseMs: number;
   /** Back-off between attempts at a participant's export (default 0.5 s, 2 s, 5 s). */
   exportRetryDelaysMs?: number[];
 }
@@ -59,6 +62,7 @@ export const defaultSettings: ConsentSettings = {
   erasureRetryMs: 60_000,
   erasureDeadlineMs: 24 * 3600_000,
   runnerIntervalMs: 5_000,
+  collationLeaseMs: 120_000,
 };
 
 export interface ConsentDeps {
@@ -72,8 +76,10 @@ export interface ConsentDeps {
   keks: KekConfig;
   /** The subject-rights participants this deployment runs (registry entries with URLs). */
   participants: Participant[];
-  /** Service tokens for calling the participants' internal routes. */
+  /** Service tokens for calling the participants' internal routes (and auth's practice profile). */
   serviceTokens: ServiceTokenSource;
+  /** Auth's base URL, for the practice's display name on the public notice page; without it the page shows the slug. */
+  authUrl?: string;
   settings?: Partial<ConsentSettings>;
   readiness?: Record<string, () => Promise<unknown>>;
   relayIntervalMs?: number;
@@ -131,7 +137,15 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
   await idempotency.init();
 
   const events = new Events(deps.mongo, relay);
-  const noticeDeps: NoticeDeps = { notices, patients, events, linkTtlMs: settings.noticeLinkTtlMs };
+  const noticeDeps: NoticeDeps = {
+    notices,
+    patients,
+    events,
+    linkTtlMs: settings.noticeLinkTtlMs,
+    practiceName: deps.authUrl
+      ? practiceNames({ authUrl: deps.authUrl, tokens: deps.serviceTokens, logger: deps.logger })
+      : async () => undefined,
+  };
   const preferenceDeps: PreferenceDeps = { preferences, notices, patients, keys, events };
   const ownPart: OwnPartDeps = { ...preferenceDeps, requests, tombstones, mongo: deps.mongo, logger: deps.logger };
   const sarDeps: SubjectAccessDeps = {
@@ -144,6 +158,7 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     client: { tokens: deps.serviceTokens, ...(settings.exportRetryDelaysMs ? { retryDelaysMs: settings.exportRetryDelaysMs } : {}) },
     ownPart: (tenantId, patientId) => exportOwnPart(preferenceDeps, tenantId, patientId),
     exportTtlMs: settings.sarExportTtlMs,
+    collationLeaseMs: settings.collationLeaseMs,
     logger: deps.logger,
   };
   const erasureDeps: ErasureDeps = {

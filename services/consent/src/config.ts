@@ -44,6 +44,8 @@ export const consentConfigSchema = baseServiceConfig
     ERASURE_DEADLINE_S: seconds(DAY),
     /** How often the background work (collation, expiry, erasure retries) looks for work. */
     RUNNER_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+    /** A replica collating a subject access request holds it this long; another replica (or a restart) takes over after. */
+    SAR_COLLATION_LEASE_S: seconds(120),
     /** Prefix of the bus consumers' names, so a test or e2e run can consume privately. Empty in production. */
     CONSENT_CONSUMER_PREFIX: z
       .string()

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     keks: config,
     readiness: deps.readiness,
     participants: participantsOf(config),
+    authUrl: config.AUTH_URL,
     serviceTokens: new AuthServiceTokens({ authUrl: config.AUTH_URL, service: 'consent', clientSecret: config.SERVICE_CLIENT_SECRET }),
     settings: {
       noticeLinkTtlMs: config.NOTICE_LINK_TTL_S * 1000,
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
       erasureRetryMs: config.ERASURE_RETRY_S * 1000,
       erasureDeadlineMs: config.ERASURE_DEADLINE_S * 1000,
       runnerIntervalMs: config.RUNNER_INTERVAL_MS,
+      collationLeaseMs: config.SAR_COLLATION_LEASE_S * 1000,
     },
     consumerPrefix: config.CONSENT_CONSUMER_PREFIX,
   });

@@ -79,9 +79,13 @@ describe('subject access and erasure, consent alone', () => {
     expect(exp.body.consent.codes).toEqual([expect.objectContaining({ code: '73211009', display: 'Consent to share' })]);
     const fhir = await api().get(`/api/v1/subject-access-requests/${opened.body.id}/export?format=fhir`).set(bearer(t.admin.token));
     expect(fhir.body).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
-    // The stored export is ciphertext under the patient's key.
-    const stored = await h.mongo.collection('access_exports').findOne({ _id: opened.body.id });
-    expect(stored!.sealed.ct).toMatch(/^v1\./);
+    // The stored export is ciphertext under the patient's key, in the chunks of one collation.
+    const stored = await h.mongo.collection('access_export_chunks').find({ requestId: opened.body.id }).toArray();
+    expect(stored.length).toBeGreaterThanOrEqual(1);
+    const request = await h.mongo.collection('access_requests').findOne({ _id: opened.body.id });
+    expect(stored.map((c) => c.exportId)).toEqual(stored.map(() => request!.exportId));
+    expect(request!.exportChunks).toBe(stored.length);
+    for (const c of stored) expect(c.sealed.ct).toMatch(/^v1\./);
     expect(JSON.stringify(stored)).not.toContain('Consent to share');
 
     for (const type of ['consent.access-request.created', 'consent.access-request.completed', 'consent.access-request.downloaded']) {
@@ -93,7 +97,7 @@ describe('subject access and erasure, consent alone', () => {
       { what: '410', timeoutMs: 20_000 },
     );
     await h.waitForEvent((e) => mine(e) && e.type === 'consent.access-request.expired' && e.data.requestId === opened.body.id, 'expired');
-    expect(await h.mongo.collection('access_exports').countDocuments({ _id: opened.body.id })).toBe(0);
+    expect(await h.mongo.collection('access_export_chunks').countDocuments({ requestId: opened.body.id })).toBe(0);
   });
 
   it('fails a request naming the participant that does not answer', async () => {
@@ -187,7 +191,7 @@ describe('subject access and erasure, consent alone', () => {
     expect(JSON.stringify(completed)).not.toMatch(/forgotten|No sharing/);
 
     expect(await h.mongo.collection('patient_keys').countDocuments({ tenantId: t.tenantId, patientId: p })).toBe(0);
-    for (const col of ['preferences', 'consent_codes', 'notice_acks', 'notice_requests', 'access_exports'])
+    for (const col of ['preferences', 'consent_codes', 'notice_acks', 'notice_requests', 'access_export_chunks'])
       expect({ col, n: await h.mongo.collection(col).countDocuments({ tenantId: t.tenantId, patientId: p }) }).toEqual({ col, n: 0 });
     expect((await api().get(`/api/v1/patients/${p}/consent`).set(bearer(t.admin.token))).status).toBe(404);
     expect((await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p })).status).toBe(404);
@@ -294,5 +298,64 @@ describe('subject access and erasure, consent alone', () => {
       for (const form of [value, value.toLowerCase(), value.toUpperCase()])
         expect({ what, found: bytes.includes(Buffer.from(form, 'utf8')) }).toEqual({ what, found: false });
     }
+  });
+
+  it('pages both lists with the one cursor format: newest first, no item twice, a foreign cursor 400', async () => {
+    const p = await h.patient(t.tenantId);
+    const sars: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api().post('/api/v1/subject-access-requests').set(bearer(t.admin.token)).send({ patientId: p });
+      expect(r.status).toBe(201);
+      sars.push(r.body.id as string);
+      await sarDone(r.body.id);
+    }
+    const page1 = await api().get(`/api/v1/subject-access-requests?patientId=${p}&limit=2`).set(bearer(t.admin.token));
+    expect(page1.status).toBe(200);
+    expect(page1.body.items.map((r: { id: string }) => r.id)).toEqual([sars[2], sars[1]]);
+    expect(page1.body.next).toEqual(expect.any(String));
+    const page2 = await api()
+      .get(`/api/v1/subject-access-requests?patientId=${p}&limit=2&cursor=${page1.body.next}`)
+      .set(bearer(t.admin.token));
+    expect(page2.body.items.map((r: { id: string }) => r.id)).toEqual([sars[0]]);
+    expect(page2.body.next).toBeUndefined();
+
+    const erasures: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api()
+        .post('/api/v1/erasure-requests')
+        .set(bearer(t.admin.token))
+        .send({ patientId: await h.patient(t.tenantId), reason: 'paging' });
+      expect(r.status).toBe(202);
+      erasures.push(r.body.id as string);
+    }
+    // Every erasure of the practice, two at a time: each once, newest first.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await api()
+        .get(`/api/v1/erasure-requests?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bearer(t.admin.token));
+      expect(r.status).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((e: { id: string }) => e.id));
+      cursor = r.body.next;
+      pages++;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(seen.slice(0, 3)).toEqual([...erasures].reverse());
+    expect([...seen].sort().reverse()).toEqual(seen);
+
+    for (const bad of ['not-a-cursor', Buffer.from('x1:$where').toString('base64url')]) {
+      const r = await api().get(`/api/v1/erasure-requests?cursor=${bad}`).set(bearer(t.admin.token));
+      expect(r.status).toBe(400);
+      expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    // Another practice's cursor position finds nothing of this one's beyond it: the list is per practice.
+    const other = h.tenant();
+    const foreign = await api().get(`/api/v1/subject-access-requests?cursor=${page1.body.next}`).set(bearer(other.admin.token));
+    expect(foreign.status).toBe(200);
+    expect(foreign.body.items).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { TrustedProxies } from '@praxis/platform';
 import { capturingLogger, unique } from '@praxis/testing';
 import http from 'node:http';
 import { Readable } from 'node:stream';
+import { request } from 'undici';
 import { type FakeUpstream, type TestGateway, call, deadPort, fakeUpstream, rawGet, startGateway } from './helpers';
 
 const serviceDoc = (routes: [string, string, boolean?][]) => ({
@@ -65,7 +66,31 @@ describe('gateway', () => {
         res.end(JSON.stringify({ upstream: 'records', method: req.method, url: req.url, bodyBytes: body.length }));
       },
     });
-    consent = await fakeUpstream('consent', { openapi: serviceDoc([['get', '/api/v1/patients/{id}/consent']]) });
+    consent = await fakeUpstream('consent', {
+      openapi: serviceDoc([['get', '/api/v1/patients/{id}/consent']]),
+      handler: (req, res) => {
+        if (!req.url?.endsWith('/export')) {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ upstream: 'consent', method: req.method, url: req.url }));
+          return;
+        }
+        // A long download: the headers at once, then a part every 250 ms for 3 s — four
+        // times the gateway's response timeout in all, never that long between two parts.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"items":[0');
+        let n = 1;
+        const t = setInterval(() => {
+          res.write(`,${n++}`);
+          if (n === 13) {
+            clearInterval(t);
+            res.end(']}');
+          }
+        }, 250);
+        slowTimers.add(t);
+        res.on('close', () => clearInterval(t));
+      },
+    });
     slow = await fakeUpstream('messaging', {
       handler: (_req, res) => {
         // Answers long after the gateway's response timeout.
@@ -258,6 +283,27 @@ describe('gateway', () => {
     expect(res.json()).toMatchObject({ status: 504, type: 'urn:praxis:problem:timeout' });
     expect(res.ms).toBeGreaterThanOrEqual(400); // undici's timers are coarse (~0.5 s)
     expect(res.ms).toBeLessThan(3_000);
+  });
+
+  it('passes a streamed download through: the deadline is on the first byte, not on the whole transfer', async () => {
+    const started = Date.now();
+    const res = await request(`${gw.url}/api/v1/subject-access-requests/sar1/export`, { headers: bearer(), reset: true });
+    const firstByteMs = Date.now() - started;
+    const parts: number[] = [];
+    let body = '';
+    for await (const c of res.body) {
+      parts.push(Date.now() - started);
+      body += (c as Buffer).toString('utf8');
+    }
+    const totalMs = Date.now() - started;
+    console.log(
+      `streamed download through the gateway: headers after ${firstByteMs} ms, ${parts.length} parts, done after ${totalMs} ms (response timeout 800 ms)`,
+    );
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(body)).toEqual({ items: Array.from({ length: 13 }, (_, i) => i) });
+    expect(firstByteMs).toBeLessThan(800);
+    expect(totalMs).toBeGreaterThan(2_500); // the transfer outlasted the timeout several times over
+    expect(parts.length).toBeGreaterThan(5); // and arrived as it was written, not buffered to the end
   });
 
   it('sets security headers on every answer', async () => {

@@ -70,6 +70,8 @@ export interface EntryFilter {
   patientId?: string;
   actorId?: string;
   type?: string;
+  /** Any of these types (a list the service itself made, never a caller's). */
+  types?: string[];
   from?: Date;
   to?: Date;
   afterSeq?: number;
@@ -281,6 +283,7 @@ export class AuditLogRepository {
     if (f.patientId) q.patientId = f.patientId;
     if (f.actorId) q.actorId = f.actorId;
     if (f.type) q.type = f.type;
+    else if (f.types) q.type = trusted({ $in: f.types });
     if (f.from || f.to) q.at = trusted({ ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) });
     if (f.afterSeq !== undefined || f.beforeSeq !== undefined) {
       q.seq = trusted({

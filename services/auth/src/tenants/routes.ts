@@ -64,6 +64,22 @@ export function tenantRoutes(deps: AuthDeps): ApiRouter {
   );
   r.route(
     {
+      method: 'get',
+      path: '/internal/practice',
+      summary: 'The display name and slug of the calling service’s practice (the tenant of its service token)',
+      tags: ['practices'],
+      internal: true,
+      auth: { permission: 'internal:practice-profile' },
+      response: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
+      errors: { 404: 'No such practice' },
+    },
+    async ({ auth }) => {
+      const t = tenantView(await currentTenant(deps, auth.tenantId));
+      return { id: t.id, slug: t.slug, name: t.name };
+    },
+  );
+  r.route(
+    {
       method: 'patch',
       path: '/tenants/current',
       summary: 'Change practice settings (name, mandatory 2FA)',

@@ -52,7 +52,7 @@ const erasureSchema = new Schema<ErasureDoc>(
 );
 erasureSchema.index({ tenantId: 1, patientId: 1, status: 1 });
 erasureSchema.index({ status: 1, createdAt: 1 });
-erasureSchema.index({ tenantId: 1, createdAt: -1 });
+erasureSchema.index({ tenantId: 1, _id: -1 });
 
 export function erasureModel(conn: Connection): Model<ErasureDoc> {
   return (conn.models.ErasureRequest as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('ErasureRequest', erasureSchema);
@@ -83,8 +83,14 @@ export class ErasureRepository {
       .exec();
   }
 
-  list(tenantId: string, limit: number): Promise<ErasureDoc[]> {
-    return this.model.find({ tenantId }, hidden).sort({ createdAt: -1 }).limit(limit).lean<ErasureDoc[]>().exec();
+  /** Newest first, `limit` of them after the position `before` (an id: uuidv7, so id order is creation order). */
+  list(tenantId: string, limit: number, before?: string): Promise<ErasureDoc[]> {
+    return this.model
+      .find({ tenantId, ...(before ? { _id: mongoose.trusted({ $lt: before }) } : {}) }, hidden)
+      .sort({ _id: -1 })
+      .limit(limit)
+      .lean<ErasureDoc[]>()
+      .exec();
   }
 
   allPending(limit = 100): Promise<ErasureDoc[]> {

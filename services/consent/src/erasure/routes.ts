@@ -1,5 +1,5 @@
 // Erasure routes (admins only, `dsr:manage`).
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam, text } from '../common/http';
@@ -38,13 +38,13 @@ export function erasureRoutes(api: ApiRouter, deps: ErasureDeps): void {
     {
       method: 'get',
       path: '/erasure-requests',
-      summary: 'The practice’s erasure requests, newest first',
+      summary: 'The practice’s erasure requests, newest first; `next` is the cursor of the following page',
       tags,
       auth: { permission: 'dsr:manage' },
-      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
-      response: z.object({ items: z.array(view) }),
+      query: z.strictObject(pageQuery),
+      response: z.object({ items: z.array(view), next: z.string().optional() }),
     },
-    ({ auth, query }) => listErasures(deps, callerOf(auth), query.limit),
+    ({ auth, query }) => listErasures(deps, callerOf(auth), query),
   );
   api.route(
     {

@@ -6,7 +6,7 @@
 // (ids, actor, counts) to the audit log. A participant that has not answered is sent the
 // request again every retry interval; past the deadline the erasure fails, naming the
 // missing ones. Everything lives in the stored saga, so a restarted consent carries on.
-import { type Logger, makeEvent, problems, uuidv7 } from '@praxis/platform';
+import { type Logger, decodeCursor, makeEvent, pageOf, problems, uuidv7 } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
 import type { KeyService } from '../keys/key-service';
@@ -77,8 +77,10 @@ export async function openErasure(deps: ErasureDeps, caller: Caller, input: { pa
   return erasureView(doc);
 }
 
-export async function listErasures(deps: ErasureDeps, caller: Caller, limit: number) {
-  return { items: (await deps.erasures.list(caller.tenantId, limit)).map(erasureView) };
+export async function listErasures(deps: ErasureDeps, caller: Caller, q: { limit: number; cursor?: string }) {
+  const rows = await deps.erasures.list(caller.tenantId, q.limit + 1, decodeCursor(q.cursor));
+  const page = pageOf(rows, q.limit, (e) => e._id);
+  return { items: page.items.map(erasureView), ...(page.next ? { next: page.next } : {}) };
 }
 
 export async function readErasure(deps: ErasureDeps, caller: Caller, id: string) {

@@ -9,12 +9,15 @@ import type { Events } from '../common/events';
 import type { KnownPatientRepository } from '../patients/model';
 import { requirePatient } from '../patients/use-cases';
 import { type NoticeAckDoc, type NoticeRepository, type NoticeVersionDoc, ackIdOfRequest } from './model';
+import type { PracticeNameOf } from './practices';
 
 export interface NoticeDeps {
   notices: NoticeRepository;
   patients: KnownPatientRepository;
   events: Events;
   linkTtlMs: number;
+  /** The practice's display name (practices.ts); undefined when not known. */
+  practiceName: PracticeNameOf;
 }
 
 export const ACK_PATH = '/privacy-notices/ack/';
@@ -138,7 +141,7 @@ export async function showNotice(deps: NoticeDeps, token: string) {
   const version = await deps.notices.findVersion(request.tenantId, request.noticeVersion);
   if (!version) throw problems.notFound('No such link.');
   return {
-    practice: (await deps.patients.practiceSlug(request.tenantId)) ?? request.tenantId,
+    practice: (await deps.practiceName(request.tenantId)) ?? (await deps.patients.practiceSlug(request.tenantId)) ?? request.tenantId,
     version: version.version,
     text: version.text,
     expiresAt: request.expiresAt.toISOString(),

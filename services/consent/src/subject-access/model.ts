@@ -1,7 +1,12 @@
 // Subject access requests (Art. 15) and their exports. A request is a small,
 // non-identifying document (ids, status, dates, which participant failed); the export —
-// everything collated — is one value sealed under the patient's key in its own document,
-// deleted when it expires (7 days) and unreadable once the patient is erased.
+// everything collated — is a sequence of chunks (a head, then the notes, messages and
+// access log a few hundred kilobytes at a time), each sealed under the patient's key and
+// bound to its request, position and section, so a download streams chunk by chunk and
+// no document nears the 16 MB limit however long the record. Chunks belong to one
+// collation (`exportId`): the collation that completes the request names its chunks on
+// the request, any other (a second replica, a crash before completing) is deleted.
+// Deleted when the export expires (7 days); unreadable once the patient is erased.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
 import { type SealedValue, outboxSchemaFields, outboxUpdate, sealedValueSchema, withOutbox } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
@@ -22,14 +27,25 @@ export interface SarDoc {
   failedAt?: Date;
   failedParticipant?: string;
   expiredAt?: Date;
+  /** The collation whose chunks are the export (set on completion). */
+  exportId?: string;
+  exportChunks?: number;
+  exportBytes?: number;
+  /** A replica collating the request holds it until then (two replicas never both collate). */
+  collatingUntil?: Date;
 }
 
-export interface SarExportDoc {
+export type ExportSection = 'head' | 'notes' | 'messages' | 'directMessages' | 'accessLog';
+
+export interface SarChunkDoc {
   _id: string;
   tenantId: string;
   patientId: string;
+  requestId: string;
+  exportId: string;
+  seq: number;
+  section: ExportSection;
   sealed: SealedValue;
-  bytes: number;
   createdAt: Date;
 }
 
@@ -48,36 +64,45 @@ const sarSchema = new Schema<SarDoc>(
     failedAt: { type: Date },
     failedParticipant: { type: String },
     expiredAt: { type: Date },
+    exportId: { type: String },
+    exportChunks: { type: Number },
+    exportBytes: { type: Number },
+    collatingUntil: { type: Date },
     ...outboxSchemaFields,
   },
   { collection: 'access_requests', versionKey: false, strict: 'throw' },
 );
 sarSchema.index({ tenantId: 1, patientId: 1, status: 1 });
 sarSchema.index({ status: 1, expiresAt: 1 });
-sarSchema.index({ tenantId: 1, createdAt: -1 });
+sarSchema.index({ tenantId: 1, _id: -1 });
 
-const exportSchema = new Schema<SarExportDoc>(
+const chunkSchema = new Schema<SarChunkDoc>(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     patientId: { type: String, required: true },
+    requestId: { type: String, required: true },
+    exportId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    section: { type: String, enum: ['head', 'notes', 'messages', 'directMessages', 'accessLog'], required: true },
     sealed: { type: sealedValueSchema, required: true },
-    bytes: { type: Number, required: true },
     createdAt: { type: Date, required: true },
   },
-  { collection: 'access_exports', versionKey: false, strict: 'throw' },
+  { collection: 'access_export_chunks', versionKey: false, strict: 'throw' },
 );
-exportSchema.index({ tenantId: 1, patientId: 1 });
+chunkSchema.index({ tenantId: 1, exportId: 1, seq: 1 }, { unique: true });
+chunkSchema.index({ tenantId: 1, requestId: 1 });
+chunkSchema.index({ tenantId: 1, patientId: 1 });
 
 export interface SarModels {
   Request: Model<SarDoc>;
-  Export: Model<SarExportDoc>;
+  Chunk: Model<SarChunkDoc>;
 }
 
 export function sarModels(conn: Connection): SarModels {
   return {
     Request: (conn.models.AccessRequest as Model<SarDoc>) ?? conn.model<SarDoc>('AccessRequest', sarSchema),
-    Export: (conn.models.AccessExport as Model<SarExportDoc>) ?? conn.model<SarExportDoc>('AccessExport', exportSchema),
+    Chunk: (conn.models.AccessExportChunk as Model<SarChunkDoc>) ?? conn.model<SarChunkDoc>('AccessExportChunk', chunkSchema),
   };
 }
 
@@ -98,10 +123,20 @@ export class SarRepository {
     return this.m.Request.findOne({ _id: id, tenantId }, hidden).lean<SarDoc>().exec();
   }
 
-  /** The practice's requests, newest first (optionally one patient's). */
-  list(tenantId: string, limit: number, patientId?: string): Promise<SarDoc[]> {
-    return this.m.Request.find({ tenantId, ...(patientId ? { patientId } : {}) }, hidden)
-      .sort({ createdAt: -1 })
+  /**
+   * The practice's requests, newest first (optionally one patient's), `limit` of them after
+   * the position `before` (an id: ids are uuidv7, so id order is creation order).
+   */
+  list(tenantId: string, limit: number, q: { patientId?: string; before?: string }): Promise<SarDoc[]> {
+    return this.m.Request.find(
+      {
+        tenantId,
+        ...(q.patientId ? { patientId: q.patientId } : {}),
+        ...(q.before ? { _id: mongoose.trusted({ $lt: q.before }) } : {}),
+      },
+      hidden,
+    )
+      .sort({ _id: -1 })
       .limit(limit)
       .lean<SarDoc[]>()
       .exec();
@@ -124,16 +159,41 @@ export class SarRepository {
       .exec();
   }
 
-  /** Store the sealed export, then mark the request completed with its event. */
-  async complete(
+  /**
+   * Hold a pending request for collation until `until` unless another replica holds it;
+   * true when this caller may collate it.
+   */
+  async claim(tenantId: string, id: string, now: Date, until: Date): Promise<boolean> {
+    const res = await this.requests.updateOne(
+      {
+        _id: id as never,
+        tenantId,
+        status: 'pending',
+        $or: [{ collatingUntil: { $exists: false } }, { collatingUntil: { $lte: now } }],
+      } as never,
+      { $set: { collatingUntil: until } } as never,
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** Store some of one collation's sealed chunks (inserted as they are made). */
+  async addChunks(chunks: SarChunkDoc[]): Promise<void> {
+    if (chunks.length) await this.m.Chunk.collection.insertMany(chunks as never[], { ordered: true });
+  }
+
+  /** Mark the request completed with its event, naming the collation whose chunks are its export. */
+  complete(
     tenantId: string,
     id: string,
-    exp: Omit<SarExportDoc, '_id' | 'tenantId'>,
-    at: { completedAt: Date; expiresAt: Date },
+    exp: { exportId: string; exportChunks: number; exportBytes: number; completedAt: Date; expiresAt: Date },
     events: EventEnvelope[],
   ): Promise<boolean> {
-    await this.m.Export.replaceOne({ _id: id, tenantId }, { ...exp, _id: id, tenantId }, { upsert: true });
-    return this.transition(tenantId, id, 'pending', { status: 'completed', ...at }, events);
+    return this.transition(tenantId, id, 'pending', { status: 'completed', ...exp }, events);
+  }
+
+  /** Forget one collation's chunks (one that did not complete its request). */
+  async dropCollation(tenantId: string, exportId: string): Promise<void> {
+    await this.m.Chunk.deleteMany({ tenantId, exportId });
   }
 
   fail(tenantId: string, id: string, participant: string, events: EventEnvelope[]): Promise<boolean> {
@@ -141,16 +201,30 @@ export class SarRepository {
   }
 
   async expire(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
-    await this.m.Export.deleteOne({ _id: id, tenantId });
+    await this.m.Chunk.deleteMany({ tenantId, requestId: id });
     return this.transition(tenantId, id, 'completed', { status: 'expired', expiredAt: new Date() }, events);
   }
 
-  findExport(tenantId: string, id: string): Promise<SarExportDoc | null> {
-    return this.m.Export.findOne({ _id: id, tenantId }).lean<SarExportDoc>().exec();
+  /** Whether the chunks of one export are still held (ids only: cheap before a download starts). */
+  async hasChunks(tenantId: string, exportId: string): Promise<boolean> {
+    return (await this.m.Chunk.findOne({ tenantId, exportId }, { _id: 1 }).lean().exec()) !== null;
   }
 
+  /** The chunks of one export in order, one at a time (a cursor, never all in memory). */
+  async *chunks(tenantId: string, exportId: string): AsyncGenerator<SarChunkDoc> {
+    const cursor = this.m.Chunk.find({ tenantId, exportId }).sort({ seq: 1 }).lean<SarChunkDoc>().cursor({ batchSize: 1 });
+    try {
+      for await (const c of cursor) yield c;
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+  }
+
+  /** Delete every stored export of a patient; how many exports (requests) had chunks. */
   async deleteExportsOf(tenantId: string, patientId: string): Promise<number> {
-    return (await this.m.Export.deleteMany({ tenantId, patientId })).deletedCount;
+    const exports = await this.m.Chunk.distinct('exportId', { tenantId, patientId });
+    await this.m.Chunk.deleteMany({ tenantId, patientId });
+    return exports.length;
   }
 
   private async transition(tenantId: string, id: string, from: SarStatus, set: Partial<SarDoc>, events: EventEnvelope[]): Promise<boolean> {

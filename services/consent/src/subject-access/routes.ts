@@ -1,5 +1,5 @@
 // Subject access routes (admins only, `dsr:manage`).
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
@@ -46,11 +46,11 @@ export function subjectAccessRoutes(api: ApiRouter, deps: SubjectAccessDeps, col
     {
       method: 'get',
       path: '/subject-access-requests',
-      summary: 'The practice’s subject access requests, newest first',
+      summary: 'The practice’s subject access requests, newest first; `next` is the cursor of the following page',
       tags,
       auth: { permission: 'dsr:manage' },
-      query: z.strictObject({ patientId: idParam.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
-      response: z.object({ items: z.array(view) }),
+      query: z.strictObject({ patientId: idParam.optional(), ...pageQuery }),
+      response: z.object({ items: z.array(view), next: z.string().optional() }),
     },
     ({ auth, query }) => listSubjectAccessRequests(deps, callerOf(auth), query),
   );
@@ -72,13 +72,13 @@ export function subjectAccessRoutes(api: ApiRouter, deps: SubjectAccessDeps, col
       method: 'get',
       path: '/subject-access-requests/:id/export',
       summary:
-        'The export: `{ patient, notes, consent, messages, accessLog, generatedAt }`, or a FHIR R4 Bundle (type collection) with `?format=fhir`',
+        'The export: `{ patient, notes, consent, messages, accessLog, generatedAt }`, or a FHIR R4 Bundle (type collection) with `?format=fhir`; streamed (chunked transfer) as it is decrypted',
       tags,
       auth: { permission: 'dsr:manage' },
       params,
       query: z.strictObject({ format: z.enum(['json', 'fhir']).default('json') }),
       errors: { 404: 'No such request in this practice', 409: 'Not completed (pending or failed)', 410: 'The export has expired (7 days)' },
     },
-    ({ auth, params: p, query }) => downloadExport(deps, callerOf(auth), p.id, query.format),
+    ({ auth, params: p, query, res }) => downloadExport(deps, callerOf(auth), p.id, query.format, res),
   );
 }

@@ -4,16 +4,20 @@
 // result under the patient's key, and keeps it downloadable for 7 days, as JSON or as a
 // FHIR R4 Bundle. A participant that keeps failing fails the request, naming it. Opening,
 // completing, failing, downloading and expiring are all events (and so audited).
+// The export is stored and downloaded in chunks (export-chunks.ts): a download streams.
+// Several replicas may run: one holds a request while it collates (`claim`), and only the
+// collation that completes the request keeps its chunks.
 import type { Actor } from '@praxis/contracts';
-import { type Logger, makeEvent, problems, uuidv7 } from '@praxis/platform';
+import { type Logger, decodeCursor, makeEvent, pageOf, problems, uuidv7 } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
 import type { ErasureRepository } from '../erasure/model';
 import type { KeyService } from '../keys/key-service';
 import type { KnownPatientRepository } from '../patients/model';
 import { requirePatient } from '../patients/use-cases';
-import { toFhirBundle } from './fhir';
-import type { SarDoc, SarRepository } from './model';
+import type { Response } from 'express';
+import { type ExportHead, type ListSection, chunkAad, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
+import type { SarChunkDoc, SarDoc, SarRepository } from './model';
 import { type ExportClientOptions, type PartExport, type Participant, ParticipantFailed, fetchPart } from './participants';
 
 export const SAR_DUE_DAYS = 30;
@@ -29,23 +33,13 @@ export interface SubjectAccessDeps {
   /** Consent's own part, answered in-process. */
   ownPart: (tenantId: string, patientId: string, requestId: string) => Promise<PartExport>;
   exportTtlMs: number;
+  /** How long one replica holds a request it collates (another takes over after it). */
+  collationLeaseMs: number;
   logger: Logger;
 }
 
-export interface SubjectAccessExport {
-  requestId: string;
-  patientId: string;
-  patient: Record<string, unknown> | null;
-  notes: Record<string, unknown>[];
-  consent: Record<string, unknown>;
-  messages: Record<string, unknown>[];
-  directMessages: Record<string, unknown>[];
-  accessLog: Record<string, unknown>[];
-  sources: Record<string, { held: boolean; generatedAt?: string }>;
-  generatedAt: string;
-}
-
-const exportAad = (tenantId: string, patientId: string, requestId: string) => `sar-export|${tenantId}|${patientId}|${requestId}`;
+/** Chunks stored per insert. */
+const CHUNK_BATCH = 8;
 
 export function sarView(r: SarDoc) {
   return {
@@ -85,8 +79,14 @@ export async function openSubjectAccessRequest(deps: SubjectAccessDeps, caller: 
   return sarView(doc);
 }
 
-export async function listSubjectAccessRequests(deps: SubjectAccessDeps, caller: Caller, q: { limit: number; patientId?: string }) {
-  return { items: (await deps.requests.list(caller.tenantId, q.limit, q.patientId)).map(sarView) };
+export async function listSubjectAccessRequests(
+  deps: SubjectAccessDeps,
+  caller: Caller,
+  q: { limit: number; cursor?: string; patientId?: string },
+) {
+  const rows = await deps.requests.list(caller.tenantId, q.limit + 1, { patientId: q.patientId, before: decodeCursor(q.cursor) });
+  const page = pageOf(rows, q.limit, (r) => r._id);
+  return { items: page.items.map(sarView), ...(page.next ? { next: page.next } : {}) };
 }
 
 export async function readSubjectAccessRequest(deps: SubjectAccessDeps, caller: Caller, id: string) {
@@ -98,15 +98,28 @@ export async function readSubjectAccessRequest(deps: SubjectAccessDeps, caller: 
 /** Collate every participant's part, seal it, complete (or fail naming the participant). */
 export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void> {
   const system: Actor = { kind: 'service', id: 'consent' };
+  const now = new Date();
+  if (!(await deps.requests.claim(r.tenantId, r._id, now, new Date(now.getTime() + deps.collationLeaseMs)))) return;
+  const started = performance.now();
+  const partMs: Record<string, number> = {};
+  const timed = async (service: string, part: Promise<PartExport>) => {
+    const s = performance.now();
+    const v = await part;
+    partMs[service] = Math.round(performance.now() - s);
+    return v;
+  };
   let parts: PartExport[];
   try {
     parts = await Promise.all(
       deps.participants
         .filter((p) => p.exports)
         .map((p) =>
-          p.service === 'consent'
-            ? deps.ownPart(r.tenantId, r.patientId, r._id)
-            : fetchPart(p, r.tenantId, r.patientId, r._id, deps.client),
+          timed(
+            p.service,
+            p.service === 'consent'
+              ? deps.ownPart(r.tenantId, r.patientId, r._id)
+              : fetchPart(p, r.tenantId, r.patientId, r._id, deps.client),
+          ),
         ),
     );
   } catch (err) {
@@ -125,9 +138,30 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
     if (await deps.requests.fail(r.tenantId, r._id, participant, [failed])) deps.events.written();
     return;
   }
-  const assembled = assemble(r, parts);
-  const json = JSON.stringify(assembled);
-  const sealed = await deps.keys.seal(r.tenantId, r.patientId, json, exportAad(r.tenantId, r.patientId, r._id));
+  const collected = performance.now();
+  const { head, lists } = assemble(r, parts);
+  const exportId = uuidv7();
+  const createdAt = new Date();
+  let seq = 0;
+  let bytes = 0;
+  let batch: SarChunkDoc[] = [];
+  try {
+    for (const c of cutIntoChunks(head, lists)) {
+      const doc = { tenantId: r.tenantId, patientId: r.patientId, requestId: r._id, exportId, seq: seq++, section: c.section };
+      const sealed = await deps.keys.seal(r.tenantId, r.patientId, c.json, chunkAad(doc));
+      batch.push({ ...doc, _id: `${exportId}:${doc.seq}`, sealed, createdAt });
+      bytes += Buffer.byteLength(c.json);
+      if (batch.length >= CHUNK_BATCH) {
+        await deps.requests.addChunks(batch);
+        batch = [];
+      }
+    }
+    await deps.requests.addChunks(batch);
+  } catch (err) {
+    await deps.requests.dropCollation(r.tenantId, exportId);
+    throw err;
+  }
+  const storedAt = performance.now();
   const completedAt = new Date();
   const completed = makeEvent({
     type: 'consent.access-request.completed',
@@ -139,14 +173,29 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   const ok = await deps.requests.complete(
     r.tenantId,
     r._id,
-    { patientId: r.patientId, sealed, bytes: Buffer.byteLength(json), createdAt: completedAt },
-    { completedAt, expiresAt: new Date(completedAt.getTime() + deps.exportTtlMs) },
+    { exportId, exportChunks: seq, exportBytes: bytes, completedAt, expiresAt: new Date(completedAt.getTime() + deps.exportTtlMs) },
     [completed],
   );
-  if (ok) deps.events.written();
+  if (!ok) {
+    // Completed (or failed) meanwhile by another collation: this one's chunks are nobody's.
+    await deps.requests.dropCollation(r.tenantId, exportId);
+    return;
+  }
+  deps.events.written();
+  deps.logger.info(
+    {
+      requestId: r._id,
+      partMs,
+      collectMs: Math.round(collected - started),
+      sealAndStoreMs: Math.round(storedAt - collected),
+      chunks: seq,
+      bytes,
+    },
+    'subject access request collated',
+  );
 }
 
-function assemble(r: SarDoc, parts: PartExport[]): SubjectAccessExport {
+function assemble(r: SarDoc, parts: PartExport[]): { head: ExportHead; lists: Record<ListSection, Record<string, unknown>[]> } {
   const by = new Map(parts.map((p) => [p.service, p]));
   const records = by.get('records');
   const consent = by.get('consent');
@@ -155,26 +204,35 @@ function assemble(r: SarDoc, parts: PartExport[]): SubjectAccessExport {
   const list = (p: PartExport | undefined, key: string) => (p?.[key] as Record<string, unknown>[] | undefined) ?? [];
   const { service: _s, generatedAt: _g, held: _h, ...consentRest } = consent ?? { service: 'consent' };
   return {
-    requestId: r._id,
-    patientId: r.patientId,
-    patient: (records?.patient as Record<string, unknown> | undefined) ?? null,
-    notes: list(records, 'notes'),
-    consent: consentRest,
-    messages: list(messaging, 'messages'),
-    directMessages: list(messaging, 'directMessages'),
-    accessLog: list(audit, 'accessLog'),
-    sources: Object.fromEntries(
-      parts.map((p) => [
-        p.service,
-        { held: p.held !== false, ...(typeof p.generatedAt === 'string' ? { generatedAt: p.generatedAt } : {}) },
-      ]),
-    ),
-    generatedAt: new Date().toISOString(),
+    head: {
+      requestId: r._id,
+      patientId: r.patientId,
+      patient: (records?.patient as Record<string, unknown> | undefined) ?? null,
+      consent: consentRest,
+      sources: Object.fromEntries(
+        parts.map((p) => [
+          p.service,
+          { held: p.held !== false, ...(typeof p.generatedAt === 'string' ? { generatedAt: p.generatedAt } : {}) },
+        ]),
+      ),
+      generatedAt: new Date().toISOString(),
+    },
+    lists: {
+      notes: list(records, 'notes'),
+      messages: list(messaging, 'messages'),
+      directMessages: list(messaging, 'directMessages'),
+      accessLog: list(audit, 'accessLog'),
+    },
   };
 }
 
-/** The export of a completed request, as JSON or as a FHIR R4 Bundle; 410 once expired. */
-export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id: string, format: 'json' | 'fhir') {
+/**
+ * Stream the export of a completed request, as JSON or as a FHIR R4 Bundle, to `res`;
+ * 410 once expired. Everything that can refuse happens before the first byte; a chunk that
+ * cannot be read later breaks the response off (the client sees a truncated body, never a
+ * complete-looking wrong one).
+ */
+export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id: string, format: 'json' | 'fhir', res: Response) {
   const r = await deps.requests.find(caller.tenantId, id);
   if (!r) throw problems.notFound('No such subject access request.');
   if (r.status === 'expired') throw problems.gone('The export has expired (7 days).');
@@ -183,16 +241,26 @@ export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id
     throw problems.gone('The export has expired (7 days).');
   }
   if (r.status === 'failed') throw problems.conflict(`The request failed: ${r.failedParticipant} did not answer.`);
-  if (r.status !== 'completed') throw problems.conflict('The export is not ready yet.');
-  const stored = await deps.requests.findExport(caller.tenantId, id);
-  if (!stored) throw problems.gone('The export is no longer held.');
-  const data = JSON.parse(
-    (await deps.keys.open(caller.tenantId, r.patientId, stored.sealed, exportAad(caller.tenantId, r.patientId, id))).toString('utf8'),
-  ) as SubjectAccessExport;
+  if (r.status !== 'completed' || !r.exportId) throw problems.conflict('The export is not ready yet.');
+  // Only ids before the first byte (the headers leave at once, whatever the export's size).
+  if (!(await deps.requests.hasChunks(caller.tenantId, r.exportId))) throw problems.gone('The export is no longer held.');
   await deps.events.record([
     deps.events.make(caller, 'consent.access-request.downloaded', { requestId: id, patientId: r.patientId, format }, r.patientId),
   ]);
-  return format === 'fhir' ? toFhirBundle(data) : data;
+  const open = async (c: SarChunkDoc) => (await deps.keys.open(caller.tenantId, r.patientId, c.sealed, chunkAad(c))).toString('utf8');
+  res.status(200).type('application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.flushHeaders();
+  const chunks = deps.requests.chunks(caller.tenantId, r.exportId);
+  try {
+    await (format === 'fhir' ? streamFhir : streamJson)(chunks, open, res);
+    res.end();
+  } catch (err) {
+    if (!res.destroyed) deps.logger.error({ err, requestId: id }, 'export download broke off');
+    res.destroy();
+  } finally {
+    await chunks.return(undefined);
+  }
 }
 
 export async function expireRequest(deps: Pick<SubjectAccessDeps, 'requests' | 'events'>, r: SarDoc): Promise<void> {

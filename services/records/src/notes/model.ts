@@ -187,17 +187,52 @@ export class NoteRepository {
   }
 
   /** Every note of a patient with its full history (subject access export). */
+  /** Every note of a patient with its full history (small patients; exports use `streamWithHistory`). */
   async allWithHistory(tenantId: string, patientId: string): Promise<(Note & { versions: NoteVersion[] })[]> {
-    const docs = await this.model.find({ tenantId, patientId }).sort({ noteId: 1, version: 1 }).lean<NoteVersionDoc[]>().exec();
-    const byNote = new Map<string, NoteVersionDoc[]>();
-    for (const d of docs) (byNote.get(d.noteId) ?? byNote.set(d.noteId, []).get(d.noteId)!).push(d);
-    return Promise.all(
-      [...byNote.values()].map(async (versions) => {
-        const last = versions[versions.length - 1]!;
-        const pk = await this.keys.patientKey(tenantId, patientId, last.keyId);
-        return { ...this.toNote(tenantId, last, pk), versions: versions.map((v) => this.openVersion(tenantId, patientId, pk, v)) };
-      }),
-    );
+    const out: (Note & { versions: NoteVersion[] })[] = [];
+    for await (const n of this.streamWithHistory(tenantId, patientId)) out.push(n);
+    return out;
+  }
+
+  /**
+   * Every note of a patient with its full history, one note at a time in note id order,
+   * read through one cursor (never the whole record in memory at once). The patient key is
+   * looked up once per key id, not once per note: thousands of notes asking for it at the
+   * same moment would each miss the cache and read the key store.
+   */
+  async *streamWithHistory(tenantId: string, patientId: string): AsyncGenerator<Note & { versions: NoteVersion[] }> {
+    const keys = new Map<string, PatientKey>();
+    const keyOf = async (kid: string) => {
+      let pk = keys.get(kid);
+      if (!pk) keys.set(kid, (pk = await this.keys.patientKey(tenantId, patientId, kid)));
+      return pk;
+    };
+    const build = async (newestFirst: NoteVersionDoc[]) => {
+      const versions = newestFirst.reverse();
+      const last = versions[versions.length - 1]!;
+      const pk = await keyOf(last.keyId);
+      const opened = versions.map((v) => this.openVersion(tenantId, patientId, pk, v));
+      return { ...this.noteOf(last, opened[opened.length - 1]!), versions: opened };
+    };
+    // The (tenantId, patientId, noteId, version: -1) index gives this order without sorting.
+    const cursor = this.model
+      .find({ tenantId, patientId })
+      .sort({ noteId: 1, version: -1 })
+      .lean<NoteVersionDoc>()
+      .cursor({ batchSize: 1000 });
+    let group: NoteVersionDoc[] = [];
+    try {
+      for await (const d of cursor) {
+        if (group.length && group[0]!.noteId !== d.noteId) {
+          yield await build(group);
+          group = [];
+        }
+        group.push(d);
+      }
+      if (group.length) yield await build(group);
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 
   /** How many notes, and how many stored versions (documents), a patient has. */
@@ -271,21 +306,23 @@ export class NoteRepository {
   private toNote(tenantId: string, doc: NoteVersionDoc, pk: PatientKey): Note;
   private toNote(tenantId: string, doc: NoteVersionDoc): Promise<Note>;
   private toNote(tenantId: string, doc: NoteVersionDoc, pk?: PatientKey): Note | Promise<Note> {
-    const build = (key: PatientKey): Note => {
-      const latest = this.openVersion(tenantId, doc.patientId, key, doc);
-      return {
-        id: doc.noteId,
-        patientId: doc.patientId,
-        title: latest.title,
-        body: latest.body,
-        authorId: doc.noteAuthorId,
-        createdAt: new Date(doc.noteCreatedAt).toISOString(),
-        version: doc.version,
-        updatedBy: latest.authorId,
-        updatedAt: latest.createdAt,
-      };
-    };
+    const build = (key: PatientKey): Note => this.noteOf(doc, this.openVersion(tenantId, doc.patientId, key, doc));
     if (pk) return build(pk);
     return this.keys.patientKey(tenantId, doc.patientId, doc.keyId).then(build);
+  }
+
+  /** The note as of its latest version (`doc`), already opened (`latest`). */
+  private noteOf(doc: NoteVersionDoc, latest: NoteVersion): Note {
+    return {
+      id: doc.noteId,
+      patientId: doc.patientId,
+      title: latest.title,
+      body: latest.body,
+      authorId: doc.noteAuthorId,
+      createdAt: new Date(doc.noteCreatedAt).toISOString(),
+      version: doc.version,
+      updatedBy: latest.authorId,
+      updatedAt: latest.createdAt,
+    };
   }
 }

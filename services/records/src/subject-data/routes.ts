@@ -12,7 +12,8 @@ export function subjectDataRoutes(api: ApiRouter, deps: SubjectDataDeps): void {
     {
       method: 'get',
       path: '/internal/patients/:id/export',
-      summary: 'Everything records holds about one patient: demographics and every note with its full history (Art. 15)',
+      summary:
+        'Everything records holds about one patient: demographics and every note with its full history (Art. 15); streamed as it is decrypted',
       tags,
       internal: true,
       auth: { permission: 'internal:subject-data' },
@@ -20,7 +21,7 @@ export function subjectDataRoutes(api: ApiRouter, deps: SubjectDataDeps): void {
       query: z.strictObject({ requestId: idParam.optional() }),
       errors: { 404: 'No such patient in this practice' },
     },
-    ({ auth, params: p, query }) => exportPatient(deps, auth.tenantId, auth.actor, p.id, query.requestId),
+    ({ auth, params: p, query, res }) => exportPatient(deps, auth.tenantId, auth.actor, p.id, query.requestId, res),
   );
   api.route(
     {

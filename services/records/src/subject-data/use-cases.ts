@@ -5,6 +5,8 @@
 // `records.patient.erased` with counts only. A practice purge does the same for a tenant.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
 import { type Logger, makeEvent, problems, uuidv7 } from '@praxis/platform';
+import type { Response } from 'express';
+import type { Writable } from 'node:stream';
 import type { Events } from '../common/events';
 import type { KeyService } from '../keys/key-service';
 import type { NoteRepository, Note, NoteVersion } from '../notes/model';
@@ -24,6 +26,7 @@ export interface SubjectDataDeps {
 
 const everyone = { testOnly: false };
 
+/** What the export route writes: `{ service: 'records', patient, notes: [note with versions], generatedAt }`. */
 export interface PatientExport {
   service: 'records';
   patient: Patient;
@@ -31,16 +34,25 @@ export interface PatientExport {
   generatedAt: string;
 }
 
+/** Notes per write of the streamed export. */
+const NOTES_PER_WRITE = 200;
+
+/**
+ * Write the patient's export (PatientExport) to `out` as it is read and decrypted, note by
+ * note through one cursor: the answer starts at once and memory holds a few notes, however
+ * long the record (a full-record export would otherwise outlast the request deadline).
+ * A 404 is decided before the first byte; a failure later breaks the response off.
+ */
 export async function exportPatient(
   deps: SubjectDataDeps,
   tenantId: string,
   actor: Actor,
   patientId: string,
-  requestId?: string,
-): Promise<PatientExport> {
+  requestId: string | undefined,
+  out: Response,
+): Promise<void> {
   const patient = await deps.patients.findById(tenantId, patientId, everyone);
   if (!patient) throw problems.notFound('No such patient.');
-  const notes = await deps.notes.allWithHistory(tenantId, patientId);
   await deps.events.recordAccess([
     makeEvent({
       type: 'records.patient.exported',
@@ -50,7 +62,48 @@ export async function exportPatient(
       data: { patientId, ...(requestId ? { requestId } : {}) },
     }),
   ]);
-  return { service: 'records', patient, notes, generatedAt: new Date().toISOString() };
+  out.status(200).type('application/json; charset=utf-8');
+  out.setHeader('Cache-Control', 'no-store');
+  out.flushHeaders();
+  try {
+    await write(out, `{"service":"records","patient":${JSON.stringify(patient)},"notes":[`);
+    let batch: string[] = [];
+    let first = true;
+    const flush = async () => {
+      if (!batch.length) return;
+      await write(out, (first ? '' : ',') + batch.join(','));
+      first = false;
+      batch = [];
+    };
+    for await (const note of deps.notes.streamWithHistory(tenantId, patientId)) {
+      batch.push(JSON.stringify(note));
+      if (batch.length >= NOTES_PER_WRITE) await flush();
+    }
+    await flush();
+    await write(out, `],"generatedAt":${JSON.stringify(new Date().toISOString())}}`);
+    out.end();
+  } catch (err) {
+    if (!out.destroyed) deps.logger.error({ err }, 'patient export broke off');
+    out.destroy();
+  }
+}
+
+/** Write, waiting while the client's buffer is full; fails once the client has gone. */
+async function write(out: Writable, s: string): Promise<void> {
+  if (out.destroyed) throw new Error('the client went away');
+  if (out.write(s)) return;
+  await new Promise<void>((resolve, reject) => {
+    const drained = () => {
+      out.off('close', closed);
+      resolve();
+    };
+    const closed = () => {
+      out.off('drain', drained);
+      reject(new Error('the client went away'));
+    };
+    out.once('drain', drained);
+    out.once('close', closed);
+  });
 }
 
 export interface ErasureResult {
