@@ -10,11 +10,17 @@
 // Cost per event does not grow with the collection: the relay asks only
 //   find({ _outboxPending: true })                      (index on _outboxPending; one
 //                                                        cursor per pass, every collection)
-//   updateMany({ _id: { $in }, _outbox: { $in } })      (clean-up of a chunk, _id index)
+//   updateMany({ _id: { $in }, _outbox: { $in } })      (clean-up of a chunk: statements of
+//                                                        25 documents in one command, _id index)
+//   find({ _id: { $in }, _outboxPending: true })        (only when a compare-and-set missed)
 //   updateMany({ _id }, { $pullAll })                   (bulk; only after a concurrent change)
 //   deleteMany({ _id: { $in } })                        (standalone outbox)
-//   insertOne / findOne / deleteOne by _id              (the lease)
+//   insertOne / findOne / deleteOne by _id, deleteMany  (the lease; deleteMany by _id: { $in }
+//                                                        and owner on a graceful stop)
 // Publishes of a batch go out together and their confirms are awaited together.
+// Per chunk of 500 events: one getMore (no sync), one confirm wait, one clean-up command
+// (one SQLite commit per 25 documents with FerretDB patch 0010, one per document without;
+// the standalone outbox: one deleteMany, one commit); the lease writes once per term.
 // One replica relays at a time: it holds a lease made of short terms, each claimed by
 // inserting a document with a unique _id (atomic on MongoDB and on FerretDB, which has
 // no safe compare-and-set by update across processes). A replica that dies stops
@@ -182,9 +188,12 @@ export class RelayLease {
 
   /** Give the lease up (graceful stop), so another replica takes over at once. */
   async release(): Promise<void> {
-    const terms = [...this.held];
+    // The last two terms too, though no longer held: a successor that finds one of ours
+    // there waits half a term for clean-ups that a graceful stop has already written.
+    const k = this.term(Date.now());
+    const terms = new Set([...this.held, k - 2, k - 1, k, k + 1]);
     this.held.clear();
-    for (const k of terms) await this.col.deleteOne({ _id: this.key(k) as never, owner: this.owner }).catch(() => undefined);
+    await this.col.deleteMany({ _id: { $in: [...terms].map((t) => this.key(t)) }, owner: this.owner } as never).catch(() => undefined);
   }
 }
 
@@ -221,12 +230,23 @@ interface Chunk {
   error: unknown;
 }
 
+/**
+ * Documents named by one compare-and-set clean-up statement. FerretDB evaluates
+ * `_outbox: { $in: [arrays] }` by comparing each document's array with every array listed,
+ * so one statement for a chunk of 500 costs 250,000 comparisons (measured: most of a
+ * chunk's clean-up time); statements of 25 cost 12,500, all sent in one command (one round
+ * trip; with FerretDB patch 0010 each statement is one SQLite transaction).
+ */
+const CLEAN_UP_STATEMENT_DOCS = 25;
+
 /** Relays per metrics registry, for the gauges computed at scrape time. */
 const relaysOf = new WeakMap<Metrics, Set<OutboxRelay>>();
 
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
+  /** A lease refresh in flight on the lease timer (stop waits for it before releasing). */
+  private leaseRefreshing?: Promise<void>;
   private running?: Promise<number>;
   private again = false;
   private idleDelay = 0;
@@ -296,14 +316,17 @@ export class OutboxRelay {
   private keepLease(): void {
     if (this.stopped) return;
     this.leaseTimer = setTimeout(() => {
-      void this.lease
+      this.leaseRefreshing = this.lease
         .refresh()
         .then((held) => {
           if (held && !this.leader) this.nudge(); // just became the holder: drain now
           this.leader = held;
         })
         .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox lease refresh failed'))
-        .finally(() => this.keepLease());
+        .finally(() => {
+          this.leaseRefreshing = undefined;
+          this.keepLease();
+        });
     }, this.lease.msUntilDue());
   }
 
@@ -380,18 +403,19 @@ export class OutboxRelay {
   /**
    * One cursor per pass over the pending documents, found by the index on
    * `_outboxPending` (MongoDB, and FerretDB with patch 0002: only pending documents are
-   * read), relayed in chunks of about `batchSize` events. The clean-up of one chunk is
-   * written while the next chunk is being published.
+   * read), relayed in chunks of about `batchSize` events, as a pipeline: while one chunk is
+   * published (its confirms awaited together), the next is read and the previous one's
+   * clean-up is written. At most two chunks are confirmed and not yet removed.
    */
   private async drainCollection(target: Target): Promise<number> {
     let published = 0;
     const size = this.batchSize();
     let cleaning: Promise<void> | undefined;
+    let publishing: Promise<void> | undefined;
     const flush = async (docs: Doc[]): Promise<void> => {
-      // At most one chunk's clean-up is in flight while the next one is published.
-      const previous = cleaning;
       const chunk = await this.publish(docs);
-      await previous;
+      // The previous chunk's clean-up is written before this one's starts.
+      await cleaning;
       cleaning = this.cleanUp(target, chunk);
       cleaning.catch(() => undefined); // awaited by the next flush or below
       if (chunk.error !== undefined) {
@@ -409,13 +433,18 @@ export class OutboxRelay {
         events += eventsOf(doc as Doc).length;
         // Documents are capped too: the clean-up names each one (`$in` of at most 1,000).
         if (events < size && group.length < size) continue;
+        // One chunk published at a time; this one was read while the last was published.
+        await publishing;
         if (!(await this.stillLeader())) break;
-        await flush(group);
+        publishing = flush(group);
+        publishing.catch(() => undefined); // awaited above or below
         group = [];
         events = 0;
       }
+      await publishing;
       if (group.length && (await this.stillLeader())) await flush(group);
     } finally {
+      await publishing?.catch(() => undefined);
       await cursor.close().catch(() => undefined);
       await cleaning;
     }
@@ -457,15 +486,18 @@ export class OutboxRelay {
   }
 
   /**
-   * Remove what was confirmed, one write per document (FerretDB commits each document it
-   * modifies on its own, so that is what a chunk costs there):
-   * - documents whose events were all confirmed: one `updateMany` by `_id: { $in }` that
-   *   empties `_outbox` and clears the flag only where `_outbox` is still exactly the array
+   * Remove what was confirmed, one write per document, in one command per chunk (FerretDB
+   * with patch 0010 commits each statement's documents together; without it, each document
+   * on its own):
+   * - documents whose events were all confirmed: `updateMany`s by `_id: { $in }` (statements
+   *   of CLEAN_UP_STATEMENT_DOCS) that
+   *   empty `_outbox` and clear the flag only where `_outbox` is still exactly the array
    *   read (`_outbox: { $in: [arrays read] }`, each event id belongs to one document):
    *   an event appended since the read, or a clean-up by another replica followed by a
    *   new event, leaves the document alone. Atomic per document on MongoDB; on FerretDB
    *   serialised with this process's other writes (serialisedCollection).
-   * - documents left alone, and those with an unconfirmed event: `updateMany({ _id },
+   * - documents left alone (found by one read, `{ _id: { $in }, _outboxPending: true }`),
+   *   and those with an unconfirmed event: `updateMany({ _id },
    *   { $pullAll })` of the exact elements confirmed (FerretDB matches pulled values by
    *   equality only; a document with none of them left is not written). `updateMany`, not
    *   `updateOne`: FerretDB 1.24 keeps each single-document statement's read open until
@@ -484,11 +516,25 @@ export class OutboxRelay {
     if (whole.length && standalone) {
       await col.deleteMany({ _id: { $in: whole.map((d) => d._id) } } as never);
     } else if (whole.length) {
-      const res = await col.updateMany({ _id: { $in: whole.map((d) => d._id) }, [OUTBOX]: { $in: whole.map(eventsOf) } } as never, {
-        $set: { [OUTBOX]: [], [OUTBOX_PENDING]: false },
-      });
-      if (res.matchedCount < whole.length)
-        rest = [...rest, ...whole.map((doc) => ({ doc, done: eventsOf(doc) })).filter((r) => r.done.length)];
+      const statements = [];
+      for (let i = 0; i < whole.length; i += CLEAN_UP_STATEMENT_DOCS) {
+        const part = whole.slice(i, i + CLEAN_UP_STATEMENT_DOCS);
+        statements.push({
+          updateMany: {
+            filter: { _id: { $in: part.map((d) => d._id) }, [OUTBOX]: { $in: part.map(eventsOf) } },
+            update: { $set: { [OUTBOX]: [], [OUTBOX_PENDING]: false } },
+          },
+        });
+      }
+      const res = await col.bulkWrite(statements as never, { ordered: false });
+      if (res.matchedCount < whole.length) {
+        // Which were left alone: one indexed read, not a statement per document of the chunk.
+        const left = await col
+          .find({ _id: { $in: whole.map((d) => d._id) }, [OUTBOX_PENDING]: true } as never, { projection: { _id: 1 } })
+          .toArray();
+        const leftIds = new Set(left.map((d) => JSON.stringify(d._id)));
+        rest = [...rest, ...whole.filter((doc) => leftIds.has(JSON.stringify(doc._id))).map((doc) => ({ doc, done: eventsOf(doc) }))];
+      }
     }
     if (rest.length)
       await col.bulkWrite(
@@ -506,6 +552,9 @@ export class OutboxRelay {
     this.timer = undefined;
     this.leaseTimer = undefined;
     await this.running?.catch(() => undefined);
+    // A term claimed by a refresh that was in flight would outlive the release below and
+    // keep the next replica waiting for it to run out.
+    await this.leaseRefreshing;
     this.leader = false;
     this.backlog = 0;
     this.oldestMs = undefined;

@@ -6,6 +6,7 @@ import type { EventEnvelope } from '@praxis/contracts';
 import {
   type FerretDbServer,
   expectIndexedQueries,
+  expectIndexedQuery,
   recordQueries,
   startFerretDb,
   infra,
@@ -82,5 +83,14 @@ describe('platform stores: every query shape searches an index', () => {
       { collection: 'outbox', shape: '{}', why: 'this test waits for the standalone outbox to be empty' },
     ]);
     expect(rows.map((r) => r.collection)).toEqual(expect.arrayContaining(['outbox', 'widgets', 'processed_events']));
+    // The clean-up's statements travel inside bulkWrite, which recordQueries does not see:
+    // its compare-and-set, the read after a miss and the $pullAll fallback, with real values.
+    const read = [event(4), event(5)];
+    const docIds = [unique('w'), unique('w')];
+    expect(await expectIndexedQuery(mongo.db!, 'widgets', { _id: { $in: docIds }, _outbox: { $in: [[read[0]], [read[1]]] } })).toMatch(
+      /_id_$/,
+    );
+    expect(await expectIndexedQuery(mongo.db!, 'widgets', { _id: { $in: docIds }, _outboxPending: true })).toBeTruthy();
+    expect(await expectIndexedQuery(mongo.db!, 'widgets', { _id: docIds[0] })).toMatch(/_id_$/);
   }, 120_000);
 });

@@ -13,13 +13,19 @@ export type FerretDbBuild = 'patched' | 'upstream';
 
 type Db = mongo.Db;
 
-const binary = (build: FerretDbBuild) => path.join(ROOT, '.data/bin', build === 'patched' ? 'ferretdb' : 'ferretdb-upstream');
+/**
+ * Where scripts/infra builds FerretDB: .data/bin; or PRAXIS_FERRETDB_BIN_DIR, taken as it is
+ * (a patch set being tried, built by `PRAXIS_FERRETDB_BIN_DIR=<dir> scripts/infra up`, or an
+ * older build to compare with).
+ */
+const binary = (build: FerretDbBuild) =>
+  path.join(process.env.PRAXIS_FERRETDB_BIN_DIR ?? path.join(ROOT, '.data/bin'), build === 'patched' ? 'ferretdb' : 'ferretdb-upstream');
 
 let built: Promise<void> | undefined;
 
 /** scripts/infra builds both binaries (and rebuilds one whose patches changed); once per process. */
 function ensureBuilt(): Promise<void> {
-  built ??= runInfra('up');
+  built ??= process.env.PRAXIS_FERRETDB_BIN_DIR ? Promise.resolve() : runInfra('up');
   return built;
 }
 

@@ -39,6 +39,8 @@ const schema = new Schema<TenantDoc>(
 );
 schema.index({ slug: 1 }, { unique: true });
 schema.index({ deletionScheduledFor: 1 });
+// The purge sweep's `{status: 'purged', purgeCompletedAt: {$exists: false}}` (issue 10).
+schema.index({ status: 1 });
 
 export function tenantModel(conn: Connection): Model<TenantDoc> {
   return (conn.models.Tenant as Model<TenantDoc>) ?? conn.model<TenantDoc>('Tenant', schema);
