@@ -27,7 +27,7 @@ const patients = [
     givenName: 'Margaret',
     familyName: 'Whitfield',
     birthDate: '1948-03-14',
-    mobile: '+447911900101',
+    mobile: '+447911123101',
     note: { title: 'Hypertension review', body: 'BP 142/88 on amlodipine 5 mg. Recheck in 3 months; home readings advised.' },
   },
   {
@@ -44,7 +44,7 @@ const patients = [
     givenName: 'Priya',
     familyName: 'Raman',
     birthDate: '1995-06-21',
-    mobile: '+447911900103',
+    mobile: '+447911123103',
     note: { title: 'Asthma check', body: 'Well controlled on low-dose ICS. Inhaler technique reviewed. Flu vaccine offered.' },
   },
   {

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '../..');
 const HELM = path.join(ROOT, '.data/bin/helm');
-const SERVICES = ['auth', 'records', 'audit', 'gateway'];
+const SERVICES = ['auth', 'records', 'consent', 'messaging', 'audit', 'gateway'];
 const REGIONS = ['uk-south', 'uk-west'];
 
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -106,8 +106,79 @@ describe('helm charts', () => {
       const np = of('NetworkPolicy').find((d) => d.metadata.name === 'praxis-records')!;
       expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
       const from = np.spec.ingress[0].from.map((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? `helm-test:${f.podSelector?.matchLabels?.['praxis.io/helm-test']}`); // eslint-disable-line @typescript-eslint/no-explicit-any
-      expect(from.sort()).toEqual(['consent', 'gateway', 'helm-test:records', 'monitoring']);
+      expect(from.sort()).toEqual(['consent', 'gateway', 'helm-test:records', 'messaging', 'monitoring']);
       expect(JSON.stringify(np.spec.egress)).not.toMatch(/0\.0\.0\.0/);
+    });
+
+    it('opens the internet to messaging alone: its mail relay and SMS providers, public addresses only', () => {
+      const internet = (name: string) =>
+        of('NetworkPolicy')
+          .find((d) => d.metadata.name === name)!
+          .spec.egress.filter((e: any) => e.to.some((t: any) => t.ipBlock?.cidr === '0.0.0.0/0')); // eslint-disable-line @typescript-eslint/no-explicit-any
+      for (const s of SERVICES.filter((x) => x !== 'messaging')) expect(internet(`praxis-${s}`)).toEqual([]);
+      const [rule, ...more] = internet('praxis-messaging');
+      expect(more).toEqual([]);
+      expect(rule.ports).toEqual([{ port: 587, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }]);
+      for (const block of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']) expect(rule.to[0].ipBlock.except).toContain(block);
+    });
+
+    it('lets each service call exactly the services it uses, and be called only by its callers', () => {
+      const np = (s: string) => of('NetworkPolicy').find((d) => d.metadata.name === `praxis-${s}`)!.spec;
+      const to = (s: string) => np(s).egress.flatMap((e: any) => e.to.filter((t: any) => t.podSelector && !t.namespaceSelector).map((t: any) => t.podSelector.matchLabels['app.kubernetes.io/name'])).sort(); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const from = (s: string) => np(s).ingress[0].from.map((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name']).filter(Boolean).sort(); // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(to('consent')).toEqual(['audit', 'auth', 'messaging', 'records']);
+      expect(to('messaging')).toEqual(['auth', 'records']);
+      expect(from('consent')).toEqual(['gateway']);
+      expect(from('messaging')).toEqual(['consent', 'gateway']);
+      // Every call allowed out is allowed in at the other end, and the other way round.
+      for (const a of SERVICES) for (const b of to(a)) expect(from(b)).toContain(a);
+      for (const b of SERVICES) for (const a of from(b)) expect(to(a)).toContain(b);
+      // Each URL a service is configured with is a service it may reach.
+      for (const cm of of('ConfigMap').filter((c) => SERVICES.includes(c.metadata.name.replace(/^praxis-/, '')))) {
+        const me = cm.metadata.name.replace(/^praxis-/, '');
+        for (const [k, v] of Object.entries(cm.data!)) {
+          const m = /^http:\/\/praxis-([a-z]+):/.exec(v);
+          if (m && m[1] !== me) expect([k, to(me)]).toEqual([k, expect.arrayContaining([m[1]])]);
+        }
+      }
+    });
+
+    it('gives consent a URL for every subject-rights participant it runs, each one deployed', () => {
+      const cm = of('ConfigMap').find((d) => d.metadata.name === 'praxis-consent')!.data!;
+      const deployed = of('Deployment').map((d) => d.metadata.name);
+      const participants = cm.SUBJECT_RIGHTS_PARTICIPANTS!.split(',');
+      expect(participants.sort()).toEqual(['audit', 'consent', 'messaging', 'records']);
+      for (const p of participants.filter((x) => x !== 'consent')) {
+        expect(cm[`${p.toUpperCase()}_URL`]).toMatch(new RegExp(`^http://praxis-${p}:\\d+$`));
+        expect(deployed).toContain(`praxis-${p}`);
+      }
+    });
+
+    it('gives messaging its mail relay and SMS providers, their credentials only by Secret reference', () => {
+      const cm = of('ConfigMap').find((d) => d.metadata.name === 'praxis-messaging')!.data!;
+      expect(cm.SMTP_URL).toMatch(/^smtp:\/\/[^@/]+:587$/);
+      expect(cm.SMS_PRIMARY).toMatch(/^(twilio|vonage)$/);
+      const env = of('Deployment').find((d) => d.metadata.name === 'praxis-messaging')!.spec.template.spec.containers[0].env as { name: string; valueFrom: { secretKeyRef: { name: string } } }[];
+      const refs = Object.fromEntries(env.map((e) => [e.name, e.valueFrom.secretKeyRef.name]));
+      for (const k of ['SMTP_USER', 'SMTP_PASSWORD', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_SIGNATURE_SECRET']) {
+        expect([k, refs[k]]).toEqual([k, 'praxis-messaging-providers']);
+        expect(cm[k]).toBeUndefined();
+      }
+      expect(refs.SERVICE_CLIENT_SECRET).toBe('praxis-messaging');
+    });
+
+    it('references only Secrets that an ExternalSecret makes', () => {
+      const made = parseAllDocuments(readFileSync(path.join(ROOT, 'k8s/cluster/external-secrets.yaml'), 'utf8'))
+        .map((d) => d.toJS())
+        .filter((d) => d?.kind === 'ExternalSecret' && d.metadata.namespace === 'praxis')
+        .map((d) => d.spec.target.name as string);
+      const used = new Set<string>();
+      for (const d of [...of('Deployment'), ...of('CronJob')]) {
+        const pod = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.spec : d.spec.template.spec;
+        for (const e of pod.containers[0].env ?? []) used.add(e.valueFrom.secretKeyRef.name);
+      }
+      expect(used.size).toBeGreaterThanOrEqual(SERVICES.length + 1);
+      for (const u of used) expect(made).toContain(u);
     });
 
     it('exposes only the gateway, through an HTTPRoute on the HTTPS listener of the region Gateway', () => {
@@ -194,6 +265,25 @@ describe('helm charts', () => {
   it('refuses values the schema does not know', () => {
     const err = helmFails(['template', 'x', 'charts/praxis', '-f', 'k8s/regions/uk-south.yaml', '--set', 'global.image.tag=1.4.2', ...DIGESTS, '--set', 'records.replicaCount=3']);
     expect(err).toMatch(/replicaCount/);
+  });
+
+  it('pins every third-party image in k8s/ by tag and digest, except the collector, whose digest no trustworthy source gave (docs/deployment.md)', () => {
+    const dir = path.join(ROOT, 'k8s');
+    const images: string[] = [];
+    const walk = (v: unknown, key = ''): void => {
+      if (typeof v === 'string' && key === 'image') images.push(v);
+      else if (Array.isArray(v)) v.forEach((x) => walk(x));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+    };
+    for (const f of readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.yaml') && !f.startsWith('crds/'))) {
+      for (const d of parseAllDocuments(readFileSync(path.join(dir, f), 'utf8'))) walk(d.toJS());
+    }
+    const unpinned = images.filter((i) => !/^[a-z0-9.-]+\/[a-z0-9./_-]+:[A-Za-z0-9._-]+@sha256:[a-f0-9]{64}$/.test(i));
+    expect(images.length).toBeGreaterThanOrEqual(10);
+    expect([...new Set(unpinned)]).toEqual(['docker.io/otel/opentelemetry-collector-contrib:0.140.0']);
+    // The documentation names where each digest came from.
+    const doc = readFileSync(path.join(ROOT, 'docs/deployment.md'), 'utf8');
+    for (const i of new Set(images.filter((x) => !unpinned.includes(x)))) expect([i, doc.includes(i.split('@')[1]!)]).toEqual([i, true]);
   });
 
   it('keeps the cluster manifests parseable, namespaces restricted and default-deny in place', () => {

@@ -62,6 +62,8 @@ export interface Platform {
   restartService(name: (typeof SERVICE_NAMES)[number]): Promise<{ pid: number }>;
   /** The process id of one service's current process. */
   pid(name: ServiceName): number | undefined;
+  /** The environment one service's current process was started with (an operator command runs with it). */
+  env(name: ServiceName): Record<string, string>;
   /** Send a signal to one service's current process and wait until it has exited. */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Start one service again (same port, database and key) and wait until it is ready; ms taken. */
@@ -240,6 +242,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   // One KEK per service for the whole run, so a restarted process opens what the first wrote.
   const keks = new Map<ServiceName, string>();
   const current = new Map<ServiceName, Proc>();
+  const envs = new Map<ServiceName, Record<string, string>>();
   const restarts: Partial<Record<ServiceName, number>> = {};
   let stopping = false;
   const start = (name: ServiceName, overrides: Record<string, string> = {}, tag: string = name) => {
@@ -264,6 +267,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       ...overrides,
     };
     const child = spawnService(name, env, log);
+    if (tag === name) envs.set(name, env);
     const p: Proc = { name, child, url: `http://127.0.0.1:${env.PORT}`, log, exited: false, killed: false };
     child.once('exit', () => {
       p.exited = true;
@@ -368,6 +372,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     stopService,
     restartService,
     pid: (name) => current.get(name)?.child.pid,
+    env: (name) => ({ ...(envs.get(name) ?? {}) }),
     kill,
     restart,
     restarts,

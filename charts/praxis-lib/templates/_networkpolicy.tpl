@@ -4,7 +4,9 @@ Default deny for the service's pods; allowed in: only the listed callers, its ow
 plane for the gateway); allowed out: cluster DNS (kube-dns pods only), the listed
 services, and the listed namespaces on the listed ports (the data tier of this region,
 the peer region's data tier through its east-west address, the OpenTelemetry collector).
-Nothing external.
+Nothing external, unless the chart lists ports in allowToInternet (messaging: its mail relay
+and SMS providers): then those ports only, to public addresses only (never the cluster's,
+the peers' private ranges or the cloud metadata address).
 */}}
 {{- define "praxis-lib.networkpolicy" -}}
 {{- if .Values.networkPolicy.enabled }}
@@ -68,6 +70,16 @@ spec:
           {{- end }}
       ports:
         {{- range .ports }}
+        - { port: {{ . }}, protocol: TCP }
+        {{- end }}
+    {{- end }}
+    {{- with .Values.networkPolicy.allowToInternet }}
+    - to:
+        - ipBlock:
+            cidr: 0.0.0.0/0
+            except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8]
+      ports:
+        {{- range . }}
         - { port: {{ . }}, protocol: TCP }
         {{- end }}
     {{- end }}

@@ -24,6 +24,14 @@ export interface AuthServiceTokensOptions {
   timeoutMs?: number;
 }
 
+/** Auth answered a token request with an error status (404: no such practice in this deployment). */
+export class ServiceTokenRefusedError extends Error {
+  constructor(readonly status: number) {
+    super(`auth refused a service token (${status})`);
+    this.name = 'ServiceTokenRefusedError';
+  }
+}
+
 interface Cached {
   token: string;
   /** Renew after this moment (ms since epoch). */
@@ -57,7 +65,7 @@ export class AuthServiceTokens implements ServiceTokenSource {
     });
     if (!res.ok) {
       await res.arrayBuffer().catch(() => undefined);
-      throw new Error(`auth refused a service token (${res.status})`);
+      throw new ServiceTokenRefusedError(res.status);
     }
     const body = (await res.json()) as { accessToken?: unknown; expiresIn?: unknown };
     if (typeof body.accessToken !== 'string' || typeof body.expiresIn !== 'number')

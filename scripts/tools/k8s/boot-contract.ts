@@ -29,8 +29,12 @@ const READY_WITHIN_MS = 90_000;
 type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
 
+/** Local stand-ins for the values the secret store holds, made fresh per run. */
+type Locals = { kek: string; clientSecrets: Record<string, string> };
+
 /** The local value of each Secret key a chart may reference; any other key fails the contract. */
-function secretValue(key: string, kek: string): string {
+function secretValue(secret: string, key: string, locals: Locals): string {
+  const hex = (n: number) => randomBytes(n).toString('hex');
   switch (key) {
     case 'mongo-url':
       return 'mongodb://127.0.0.1:27017';
@@ -39,7 +43,30 @@ function secretValue(key: string, kek: string): string {
     case 'redis-url':
       return 'redis://127.0.0.1:6379/11';
     case 'kek':
-      return kek;
+      return locals.kek;
+    // Service tokens: auth holds every caller's client secret, each caller its own (the
+    // same value, or the caller cannot get a token).
+    case 'service-client-secrets':
+      return Object.entries(locals.clientSecrets)
+        .map(([svc, s]) => `${svc}:${s}`)
+        .join(',');
+    case 'service-client-secret': {
+      const own = locals.clientSecrets[secret.replace(/^praxis-/, '')];
+      if (!own) throw new Error(`Secret "${secret}" holds a service-client-secret for a service auth does not know`);
+      return own;
+    }
+    // The messaging providers' credentials, in the shapes the providers issue them.
+    case 'smtp-user':
+      return 'k8s-verify';
+    case 'smtp-password':
+    case 'twilio-auth-token':
+    case 'vonage-api-secret':
+    case 'vonage-signature-secret':
+      return hex(16);
+    case 'twilio-account-sid':
+      return `AC${hex(16)}`;
+    case 'vonage-api-key':
+      return hex(4);
     default:
       throw new Error(`Secret key "${key}" has no local value: the boot contract does not know what the service expects in it`);
   }
@@ -86,7 +113,7 @@ async function main(): Promise<void> {
     .filter((d): d is Manifest => !!d && typeof d.kind === 'string');
   const configMaps = new Map(docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, d.data ?? {}]));
   const deployments = docs.filter((d) => d.kind === 'Deployment');
-  if (deployments.length < 4) throw new Error(`expected the four service Deployments, found ${deployments.length}`);
+  if (deployments.length < 6) throw new Error(`expected the six service Deployments, found ${deployments.length}`);
 
   // Ports: the cluster's `praxis-<svc>:<port>` becomes a loopback port per service.
   const ports = new Map<string, { cluster: string; local: number }>();
@@ -97,11 +124,15 @@ async function main(): Promise<void> {
   }
   const rewrite = (v: string): string => v.replace(/http:\/\/(praxis-[a-z]+):(\d+)/g, (m, host: string, port: string) => (ports.get(host)?.cluster === port ? `http://127.0.0.1:${ports.get(host)!.local}` : m));
 
-  const kek = randomBytes(32).toString('base64');
+  const locals: Locals = {
+    kek: randomBytes(32).toString('base64'),
+    clientSecrets: { consent: randomBytes(24).toString('base64url'), messaging: randomBytes(24).toString('base64url') },
+  };
   await mgmt('PUT', `/api/vhosts/${encodeURIComponent(VHOST)}`, {});
   await mgmt('PUT', `/api/permissions/${encodeURIComponent(VHOST)}/guest`, { configure: '.*', write: '.*', read: '.*' });
 
   const children: { name: string; child: ChildProcess }[] = [];
+  const callers: { name: string; authUrl: string; secret: string }[] = [];
   const databases: string[] = [];
   const results: string[] = [];
   try {
@@ -117,7 +148,7 @@ async function main(): Promise<void> {
         for (const [k, v] of Object.entries(cm)) env[k] = rewrite(String(v));
       }
       for (const e of (c.env ?? []) as EnvVar[]) {
-        if (e.valueFrom?.secretKeyRef) env[e.name] = secretValue(e.valueFrom.secretKeyRef.key, kek);
+        if (e.valueFrom?.secretKeyRef) env[e.name] = secretValue(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key, locals);
         else if (e.value !== undefined) env[e.name] = rewrite(e.value);
         else throw new Error(`${name}: env ${e.name} is neither a value nor a secretKeyRef`);
       }
@@ -130,6 +161,7 @@ async function main(): Promise<void> {
         databases.push(env.MONGO_DB);
       }
       const svc = name.replace(/^praxis-/, '');
+      if (env.SERVICE_CLIENT_SECRET && env.AUTH_URL) callers.push({ name: svc, authUrl: env.AUTH_URL, secret: env.SERVICE_CLIENT_SECRET });
       const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', '--import', '@praxis/platform/telemetry-register', 'src/main.ts'], {
         cwd: path.join(ROOT, 'services', svc),
         env,
@@ -141,6 +173,18 @@ async function main(): Promise<void> {
       children.push({ name, child });
       const ms = await waitReady(name, ports.get(name)!.local, child, log);
       results.push(`${name} ready in ${ms} ms`);
+    }
+    // Service tokens: each caller's own client secret is the one auth holds for it (auth
+    // answers 404 for an unknown practice once the secret is right, 401 otherwise).
+    for (const c of callers) {
+      const res = await fetch(`${c.authUrl}/api/v1/internal/service-tokens`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${c.name}:${c.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tenantId: `${RUN}-no-practice` }),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 404) throw new Error(`${c.name}: auth answered ${res.status} to its service-token request (its client secret and auth's SERVICE_CLIENT_SECRETS disagree)`);
+      results.push(`${c.name}'s client secret accepted by auth`);
     }
     console.log(`boot contract: ${results.join(', ')}`);
   } finally {

@@ -28,6 +28,7 @@ import { UserKeyService } from './keys/key-service';
 import { KeyRepository, keyModels } from './keys/model';
 import { loginRoutes } from './login/routes';
 import { mfaRoutes } from './mfa/routes';
+import { practiceAdminRoutes } from './practice-admins/routes';
 import { serviceTokenRoutes } from './service-tokens/routes';
 import { startRevocationConsumer } from './sessions/consumers';
 import { SessionRepo, sessionModel } from './sessions/model';
@@ -152,6 +153,7 @@ export async function buildAuth(deps: AuthDeps, jwks?: { attach(store: KeyStore)
       userRoutes(components),
       supportRoutes(components),
       serviceTokenRoutes(components),
+      practiceAdminRoutes(components),
     ],
     configure: (express) => {
       express.get('/.well-known/jwks.json', async (_req, res, next) => {

@@ -541,26 +541,39 @@
             `Batch ${b.status}: ${done} of ${b.total} done — ${b.sent} sent, ${b.failed} failed, ${b.blocked} blocked, ${b.queued} waiting.`,
           ),
           h('progress', { max: String(b.total), value: String(done) }),
-          b.status === 'running'
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  onclick: async () => {
-                    await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`);
-                    flash('Batch cancelled.');
-                    await tick();
+          // h() would render a null child as the text "null": the button only while the batch runs.
+          ...(b.status === 'running'
+            ? [
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: async () => {
+                      await api('POST', `/message-batches/${encodeURIComponent(id)}/cancel`);
+                      flash('Batch cancelled.');
+                      await tick();
+                    },
                   },
-                },
-                'Cancel batch',
-              )
-            : null,
+                  'Cancel batch',
+                ),
+              ]
+            : []),
         );
         if (b.status !== 'running') window.clearInterval(timer);
         await loadBalance();
       };
-      timer = window.setInterval(() => tick().catch(() => window.clearInterval(timer)), 1000);
-      return tick();
+      // One failed poll (a busy gateway, a restart) must not freeze the progress: keep asking
+      // until the batch is no longer running; the page says when the last answer failed.
+      timer = window.setInterval(
+        () =>
+          tick().catch((err) => {
+            if (!document.body.contains(progress)) return window.clearInterval(timer);
+            const note = progress.querySelector('.progress-note') || progress.appendChild(h('p', { class: 'muted progress-note' }));
+            note.textContent = `Progress not updated just now (${err.message || 'error'}); trying again.`;
+          }),
+        1000,
+      );
+      return tick().catch(() => undefined);
     };
     show(
       h('h1', {}, 'Messages'),

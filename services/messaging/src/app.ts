@@ -44,6 +44,7 @@ import { DirectMessageRepository, dmModels } from './direct-messages/model';
 import { startSubjectDataConsumers } from './subject-data/consumers';
 import { ErasureRepository, erasureModel } from './subject-data/model';
 import { subjectDataRoutes } from './subject-data/routes';
+import type { PracticeDirectory } from './subject-data/practices';
 import type { SubjectDataDeps } from './subject-data/use-cases';
 import { directMessageRoutes } from './direct-messages/routes';
 import type { DirectMessageDeps, PracticeNames } from './direct-messages/use-cases';
@@ -75,6 +76,8 @@ export interface MessagingDeps {
   publicUrl: string;
   dmTtlDays?: number;
   practices: PracticeNames;
+  /** Whether this deployment's auth knows a practice (erasure and notice requests of others are ignored). */
+  knownPractice: PracticeDirectory;
   readiness?: Record<string, () => Promise<unknown>>;
   relayIntervalMs?: number;
   consumerPrefix?: string;
@@ -177,7 +180,15 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   directMessageRoutes(api, dmDeps);
   const batchDeps: BatchDeps = { ...messageDeps, batches, logger: deps.logger };
   batchRoutes(api, batchDeps);
-  const subjectData: SubjectDataDeps = { ...messageDeps, directMessages, keys, erasures, publicUrl: deps.publicUrl, logger: deps.logger };
+  const subjectData: SubjectDataDeps = {
+    ...messageDeps,
+    directMessages,
+    keys,
+    erasures,
+    knownPractice: deps.knownPractice,
+    publicUrl: deps.publicUrl,
+    logger: deps.logger,
+  };
   subjectDataRoutes(api, subjectData);
 
   let started = false;

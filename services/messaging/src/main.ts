@@ -6,6 +6,7 @@ import { loadMessagingConfig } from './config';
 import { AuthPracticeNames } from './direct-messages/practices';
 import { EmailSender } from './providers/email';
 import { HttpRecordsClient } from './records-client/records-client';
+import { authPracticeDirectory } from './subject-data/practices';
 
 async function main(): Promise<void> {
   const config = loadMessagingConfig();
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     records: new HttpRecordsClient(config.RECORDS_URL, tokens),
     email,
     practices: new AuthPracticeNames(config.AUTH_URL),
+    knownPractice: authPracticeDirectory(tokens),
     sms: {
       primary: config.SMS_PRIMARY,
       twilio: {

@@ -39,6 +39,9 @@ describe('a batch survives the messaging process being killed', () => {
         req.on('data', (c) => (raw += c));
         req.on('end', () => {
           const { tenantId } = JSON.parse(raw) as { tenantId: string };
+          // Like auth: a token only for its own practice, 404 for any other.
+          if (tenantId !== t.tenantId)
+            return void res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ status: 404 }));
           res.writeHead(200, { 'content-type': 'application/json' }).end(
             JSON.stringify({
               accessToken: h.issuer.sign({ tid: tenantId, role: 'service', sub: 'messaging', amr: ['svc'] }),

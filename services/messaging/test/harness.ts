@@ -59,6 +59,10 @@ export interface HarnessOptions {
   breakerFailures?: number;
   halfOpenAfterMs?: number;
   smsTimeoutMs?: number;
+  /** A broker other than the shared one (the broker-restart test runs its own). */
+  amqpUrl?: string;
+  /** The app's request deadline (REQUEST_TIMEOUT_MS); the platform's default unless set. */
+  requestTimeoutMs?: number;
 }
 
 let phone = 0;
@@ -78,7 +82,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const redis: Redis = await connectRedis(infra.redisUrl, 'messaging-test');
   const authenticator = new TokenAuthenticator(issuer.verifier(), redis);
 
-  const recordsBus = new Bus({ url: infra.amqpUrl, service: unique('records-m'), logger });
+  const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
+  const recordsBus = new Bus({ url: amqpUrl, service: unique('records-m'), logger });
   await recordsBus.connect();
   const records = await buildRecords({
     logger,
@@ -98,9 +103,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const twilio = await startSmsSimulator({ provider: 'twilio' });
   const vonage = await startSmsSimulator({ provider: 'vonage' });
 
-  const bus = new Bus({ url: infra.amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
+  const bus = new Bus({ url: amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
   await bus.connect();
-  const sink = new Bus({ url: infra.amqpUrl, service: unique('messaging-sink'), logger });
+  const sink = new Bus({ url: amqpUrl, service: unique('messaging-sink'), logger });
   await sink.connect();
   const events: EventEnvelope[] = [];
   await sink.consume('sink', { bindings: ['messaging.#'], handler: async (e) => void events.push(e) });
@@ -133,8 +138,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     halfOpenAfterMs: opts.halfOpenAfterMs ?? 2_000,
   };
   const keks = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-messaging-1' };
+  const practices = new Set<string>();
   const email = new EmailSender({ url: mail.smtpUrl, caFile: mail.caFile!, from: 'Praxis <no-reply@praxis.test>', timeoutMs: 5_000 });
   const messaging = await buildMessaging({
+    ...(opts.requestTimeoutMs ? { http: { requestTimeoutMs: opts.requestTimeoutMs } } : {}),
     logger,
     metrics: new Metrics('messaging'),
     mongo,
@@ -148,6 +155,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     publicUrl: 'http://praxis.test',
     // Auth is not part of this harness: the practice's name is what auth would answer.
     practices: { nameOf: async () => 'Riverside Surgery' },
+    // …and the practices auth knows are the ones this harness made (tenant()); consent's
+    // requests for any other practice on the shared broker are none of this deployment's.
+    knownPractice: async (tid: string) => practices.has(tid),
     relayIntervalMs: 50,
     busRetries: 3,
   });
@@ -174,7 +184,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await sink.publish(event);
       return event;
     },
-    tenant: () => issuer.tenant(),
+    tenant: () => {
+      const t = issuer.tenant();
+      practices.add(t.tenantId);
+      return t;
+    },
     async patient(t, contact = {}) {
       const res = await fetch(`${recordsUrl}/api/v1/patients`, {
         method: 'POST',

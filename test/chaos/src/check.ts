@@ -4,7 +4,7 @@
 import { Bus, createLogger } from '@praxis/platform';
 import mongoose, { type Connection } from 'mongoose';
 import type { Platform } from '../../e2e/platform';
-import type { Load, Practice } from './load';
+import { type Load, type Practice, login } from './load';
 import { amqpUrl, chaosInfra, mongoUrl } from './servers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,6 +76,8 @@ export class Inspector {
    * (Bus.replayParked); the run does the same and reports how many.
    */
   parkedReplayed = 0;
+  /** drain() replays audit's parked messages (as an operator would); off where parking itself is the failure. */
+  replayParked = true;
 
   async replayParkedAudit(): Promise<number> {
     const parked = await this.auditQueueDepth('.parked').catch(() => 0);
@@ -134,7 +136,7 @@ export class Inspector {
         stableSince = Date.now();
       }
       if (pending === 0 && depth === 0 && Date.now() - stableSince > 3_000) {
-        if ((await this.replayParkedAudit()) === 0) return Date.now() - t0;
+        if (!this.replayParked || (await this.replayParkedAudit()) === 0) return Date.now() - t0;
         stableSince = Date.now();
       }
       if (Date.now() - t0 > timeoutMs)
@@ -247,7 +249,12 @@ export class Inspector {
 
     // Each tenant's chain, verified by audit itself through the gateway.
     for (const p of practices) {
-      const r = await p.api.get<{ ok: boolean; entries: number }>('/audit/verify', p.token);
+      let r = await p.api.get<{ ok: boolean; entries: number }>('/audit/verify', p.token);
+      // A long run outlives the access token (10 minutes): sign in again, as a client would.
+      if (r.status === 401) {
+        p.token = await login(p.api, p.slug, p.email, p.password);
+        r = await p.api.get<{ ok: boolean; entries: number }>('/audit/verify', p.token);
+      }
       if (r.status === 200 && r.body.ok && r.body.entries === (byTenant.get(p.tenantId)?.length ?? 0)) f.chainsVerified++;
       else {
         f.chainsFailed++;

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, startPlatform } from '../../e2e/platform';
 import { Inspector } from './check';
-import { regions } from './regions';
+import { prepareRegions, regions, teardownRegions } from './regions';
 import {
   BOUNDED,
   type Ctx,
@@ -15,6 +15,7 @@ import {
   type Sizes,
   brokerKills,
   ferretKill,
+  ferretPastRetries,
   ordering,
   redisKill,
   serviceKills,
@@ -32,16 +33,23 @@ const SCENARIOS: [number, string, (ctx: Ctx) => Promise<ScenarioResult>][] = [
   [1, 'broker kill -9 ×3', brokerKills],
   [2, 'service SIGKILL', serviceKills],
   [3, 'FerretDB kill -9', ferretKill],
+  [7, 'FerretDB down past the retries', ferretPastRetries],
   [4, 'Redis kill -9', redisKill],
-  [5, 'regions partitioned', regions],
+  [5, 'regions partitioned', (ctx) => regions(ctx, regionsBooting)],
 ];
+/** Scenario 5's brokers, booting from the start of the run (see prepareRegions). */
+let regionsBooting: Promise<number> | undefined;
+
+// A run in another slot (scripts/chaos, PRAXIS_CHAOS_SLOT) writes its own result files.
+// eslint-disable-next-line no-restricted-syntax -- a script's own setting, from scripts/chaos
+const slot = process.env.PRAXIS_CHAOS_SLOT && process.env.PRAXIS_CHAOS_SLOT !== '0' ? `-${process.env.PRAXIS_CHAOS_SLOT}` : '';
 
 const log = (s: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 function table(results: ScenarioResult[]): string {
   const head = ['#', 'scenario', 'injected', 'load', 'sent', 'acked', 'stored', 'lost', 'dup', 'recovery', 'ok'];
-  const rows = results.map((r, i) => [
-    String(i + 1),
+  const rows = results.map((r) => [
+    String(r.number ?? '-'),
     r.name,
     r.injected,
     r.load,
@@ -61,6 +69,11 @@ function table(results: ScenarioResult[]): string {
 async function main(): Promise<number> {
   const sizes: Sizes = { ...(full ? FULL : BOUNDED), ...sizesArg };
   const t0 = Date.now();
+  if (!only || only.has(5)) {
+    regionsBooting = prepareRegions();
+    // Its failure is scenario 5's, reported there.
+    regionsBooting.catch(() => undefined);
+  }
   log(`${full ? 'full' : args.includes('--sizes') ? 'custom-size' : 'bounded'} run: ${JSON.stringify(sizes)}`);
   const platform = await startPlatform({
     restartAfterMs: 1_000,
@@ -70,6 +83,8 @@ async function main(): Promise<number> {
     env: {
       gateway: { RATE_LIMIT_USER_PER_MIN: '100000000', RATE_LIMIT_IP_PER_MIN: '100000000', RATE_LIMIT_AUTH_IP_PER_MIN: '100000000' },
       auth: { IP_REQUESTS_PER_MIN: '100000000', IP_FAILURES_PER_WINDOW: '100000000' },
+      // Sagas step and retry quickly, so scenario 2's SARs and erasures finish within the run.
+      consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2' },
     },
   });
   log(`platform up: ${platform.services.join(', ')} + gateway (run ${platform.run})`);
@@ -100,6 +115,7 @@ async function main(): Promise<number> {
           figures: {},
         };
       }
+      r.number = n;
       r.figures.seconds = Math.round((Date.now() - s0) / 1000);
       results.push(r);
       log(`scenario ${n}: ${r.ok ? 'invariants hold' : 'FAILED'} in ${r.figures.seconds} s; ${r.problems.slice(0, 10).join('; ')}`);
@@ -107,20 +123,21 @@ async function main(): Promise<number> {
   } finally {
     await inspector.close();
     await platform.stop();
+    await teardownRegions();
   }
   const lost = results.reduce((n, r) => n + r.lost, 0);
   const duplicated = results.reduce((n, r) => n + r.duplicated, 0);
   const failed = results.filter((r) => !r.ok);
   const reports = path.join(ROOT, '.data/reports');
   mkdirSync(reports, { recursive: true });
-  const figuresFile = full || args.includes('--sizes') ? 'chaos-large.json' : 'chaos.json';
+  const figuresFile = `${full || args.includes('--sizes') ? 'chaos-large' : 'chaos'}${slot}.json`;
   writeFileSync(
     path.join(reports, figuresFile),
     JSON.stringify({ full, sizes, seconds: Math.round((Date.now() - t0) / 1000), results }, null, 2),
   );
   // Shaped like jest's --json output, so scripts/lib/jest-summary.js counts each scenario.
   writeFileSync(
-    path.join(reports, 'jest-chaos.json'),
+    path.join(reports, `jest-chaos${slot}.json`),
     JSON.stringify({
       numPassedTests: results.length - failed.length,
       numFailedTests: failed.length,
@@ -147,7 +164,7 @@ main().then(
     // No summary line: nothing was checked. The result file records one failure.
     mkdirSync(path.join(ROOT, '.data/reports'), { recursive: true });
     writeFileSync(
-      path.join(ROOT, '.data/reports/jest-chaos.json'),
+      path.join(ROOT, `.data/reports/jest-chaos${slot}.json`),
       JSON.stringify({ numPassedTests: 0, numFailedTests: 1, testResults: [] }),
     );
     process.exit(1);

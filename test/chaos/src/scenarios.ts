@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { Platform, ServiceName } from '../../e2e/platform';
 import { type Inspector, type LogFigures, invariantsHold } from './check';
 import { Load, type Practice, login, newPractice } from './load';
+import { RightsAndMessages } from './rights';
 import { amqpUrl, killServer, redisUrl, startServer } from './servers';
 
 export interface Sizes {
@@ -16,8 +17,13 @@ export interface Sizes {
   brokerEvents: number;
   serviceKills: number;
   serviceOps: number;
+  /** Scenario 2's SMS and emails queued during the kills, and its SARs and erasures (each). */
+  messages: number;
+  rightsRequests: number;
   ferretOps: number;
   ferretOutageMs: number;
+  /** Scenario 7's outage: at least 1.5× the bus's retry budget against an unreachable database. */
+  ferretLongOutageMs: number;
   redisOutageMs: number;
   partitionMs: number;
   regionEvents: number;
@@ -30,10 +36,13 @@ export const BOUNDED: Sizes = {
   brokerEvents: 3_000,
   serviceKills: 2,
   serviceOps: 1_500,
+  messages: 40,
+  rightsRequests: 3,
   ferretOps: 1_000,
   ferretOutageMs: 5_000,
+  ferretLongOutageMs: 25_000,
   redisOutageMs: 5_000,
-  partitionMs: 60_000,
+  partitionMs: 30_000,
   regionEvents: 2_000,
   concurrency: 8,
 };
@@ -43,8 +52,11 @@ export const FULL: Sizes = {
   brokerEvents: 100_000,
   serviceKills: 20,
   serviceOps: 20_000,
+  messages: 2_000,
+  rightsRequests: 40,
   ferretOps: 10_000,
   ferretOutageMs: 20_000,
+  ferretLongOutageMs: 60_000,
   redisOutageMs: 20_000,
   partitionMs: 180_000,
   regionEvents: 20_000,
@@ -52,6 +64,8 @@ export const FULL: Sizes = {
 };
 
 export interface ScenarioResult {
+  /** Its number in docs/resilience.md (main.ts sets it). */
+  number?: number;
   name: string;
   injected: string;
   load: string;
@@ -152,6 +166,13 @@ export async function brokerKills(ctx: Ctx): Promise<ScenarioResult> {
 // 2. Every service process (and the gateway) SIGKILLed repeatedly mid-write, restarted.
 export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
   const ps = await practices(ctx, ctx.sizes.practices, 'chaos-svc');
+  // Consent and messaging's own work meanwhile: messages to send, SARs and erasures.
+  const rights = new RightsAndMessages(ctx.platform.url, {
+    messages: ctx.sizes.messages,
+    rightsRequests: ctx.sizes.rightsRequests,
+    spreadMs: ctx.sizes.loadMs,
+  });
+  await rights.prepare();
   const targets: ServiceName[] = [...ctx.platform.services, 'gateway'];
   const total = targets.length * ctx.sizes.serviceKills;
   // No time cap: the load goes on until the last kill is done (or its operations run out).
@@ -163,6 +184,7 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
   });
   let killsDone = false;
   const running = load.run();
+  rights.start();
   // Sign-ups meanwhile: a sign-up is two writes in auth (tenant, then admin); one cut in
   // between by a kill must be finished or taken back when the practice signs up again.
   const signedUp: Practice[] = [];
@@ -188,12 +210,14 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
   const idleKills = killedAt.filter((n) => n >= figures.sent).length;
   loading = false;
   await signups;
+  await rights.stop();
   const drainMs = await ctx.inspector.drain(600_000);
   const f = await ctx.inspector.check([...ps, ...signedUp], load, drainMs);
+  const rf = await rights.check(ctx.inspector, 300_000);
   const worst = Math.max(...Object.values(restartMs).flat());
   if (signupError) f.problems.push(`a sign-up did not complete: ${signupError}`);
   if (idleKills) f.problems.push(`${idleKills} kills came after the load had finished`);
-  return fromLog(
+  const result = fromLog(
     'service SIGKILL',
     `SIGKILL ×${ctx.sizes.serviceKills} each: ${targets.join(', ')}`,
     `${load.done} ops + ${signedUp.length} sign-ups`,
@@ -208,8 +232,15 @@ export async function serviceKills(ctx: Ctx): Promise<ScenarioResult> {
       signupsResumed: signedUp.filter((p) => p.resumed).length,
       load: figures,
       supervisedRestarts: { ...ctx.platform.restarts },
+      consentAndMessaging: rf,
     },
   );
+  result.load += `, ${rf.messagesQueued} messages (${rf.smsSent} SMS out), ${rf.sars} SARs, ${rf.erasures} erasures`;
+  result.lost += rf.missing;
+  result.duplicated += rf.sentTwice + rf.sagaEventsTwice;
+  result.problems.push(...rf.problems.slice(0, 20));
+  result.ok = result.ok && rf.problems.length === 0;
+  return result;
 }
 
 async function readiness(url: string): Promise<boolean> {
@@ -287,6 +318,120 @@ export async function ferretKill(ctx: Ctx): Promise<ScenarioResult> {
   }
   result.ok = result.ok && result.problems.length === 0;
   return result;
+}
+
+// The services' bus retries (BUS_RETRY_DELAYS_MS in test/e2e/platform.ts) and how long a
+// database call waits for an unreachable server (libs/platform/src/mongo.ts's default
+// serverSelectionTimeoutMS): a handler whose database is gone fails after that long, so a
+// message is parked after (retries + 1) × that + the delays, if failures spend attempts.
+const E2E_RETRY_DELAYS_MS = [200, 1_000];
+const MONGO_SELECTION_TIMEOUT_MS = 5_000;
+export const retryBudgetMs = (E2E_RETRY_DELAYS_MS.length + 1) * MONGO_SELECTION_TIMEOUT_MS + E2E_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0);
+
+// 7. FerretDB down for longer than the bus's retry budget while events keep arriving:
+// audit cannot append, and must not give up on them (park) for want of its database; every
+// event is in the log once the database is back, with no operator replaying anything.
+export async function ferretPastRetries(ctx: Ctx): Promise<ScenarioResult> {
+  const ps = await practices(ctx, Math.min(4, ctx.sizes.practices), 'chaos-dblong');
+  const outageMs = Math.max(ctx.sizes.ferretLongOutageMs, Math.ceil(retryBudgetMs * 1.5));
+  const bus = new Bus({
+    url: amqpUrl,
+    service: 'chaos',
+    logger: createLogger({ service: 'chaos', level: 'silent' }),
+    publishTimeoutMs: 60_000,
+  });
+  await bus.connect();
+  // Parking is the failure here: the run must not replay audit's parked queue.
+  ctx.inspector.replayParked = false;
+  let publishing = true;
+  try {
+    const actor = { kind: 'system' as const, id: 'chaos' };
+    const confirmed: string[] = [];
+    let unconfirmed = 0;
+    let issued = 0;
+    // Views of records' patients arrive on the bus from before the kill to after the
+    // restart (about 20 a second): audit holds some in flight the whole outage.
+    const publisher = (async () => {
+      for (let i = 0; publishing; i++) {
+        const p = ps[i % ps.length]!;
+        const patientId = `pat_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+        const e = makeEvent({ type: 'records.patient.viewed', tenantId: p.tenantId, actor, subject: { patientId }, data: { patientId } });
+        issued++;
+        void bus.publish(e).then(
+          () => void confirmed.push(e.id),
+          () => void unconfirmed++,
+        );
+        await sleep(50);
+      }
+    })();
+    // And patient changes and views through the gateway, as in scenario 3.
+    const load = new Load(ps, {
+      operations: ctx.sizes.ferretOps,
+      concurrency: Math.min(4, ctx.sizes.concurrency),
+      maxMs: outageMs + 15_000,
+    });
+    const running = load.run();
+    await sleep(3_000);
+    const before = confirmed.length;
+    const t0 = await killServer('ferretdb');
+    ctx.log(`FerretDB killed -9 for ${(outageMs / 1000).toFixed(0)} s (retry budget ≈ ${(retryBudgetMs / 1000).toFixed(1)} s)`);
+    await sleep(outageMs);
+    const duringOutage = confirmed.length - before;
+    await startServer('ferretdb');
+    const downMs = Date.now() - t0;
+    await sleep(3_000);
+    publishing = false;
+    await publisher;
+    const figures = await running;
+    // Publishes still waiting for their confirm.
+    const deadline = Date.now() + 60_000;
+    while (confirmed.length + unconfirmed < issued && Date.now() < deadline) await sleep(100);
+    const drainMs = await ctx.inspector.drain(600_000);
+    const parked = await ctx.inspector.auditQueueDepth('.parked').catch(() => -1);
+    const f = await ctx.inspector.check(ps, load, drainMs);
+    const inLog = new Map<string, number>();
+    for (const e of await ctx.inspector.entries())
+      if (e.type === 'records.patient.viewed') inLog.set(e.eventId, (inLog.get(e.eventId) ?? 0) + 1);
+    const busLost = confirmed.filter((id) => !inLog.has(id)).length;
+    const busTwice = confirmed.filter((id) => (inLog.get(id) ?? 0) > 1).length;
+    const result = fromLog(
+      'FerretDB down past the retries',
+      `FerretDB SIGKILL, down ${(downMs / 1000).toFixed(0)} s (retry budget ≈ ${(retryBudgetMs / 1000).toFixed(1)} s)`,
+      `${confirmed.length} bus events (${duringOutage} during the outage) + ${load.done} gateway ops`,
+      figures.sent + confirmed.length + unconfirmed,
+      figures.acknowledged + confirmed.length,
+      f,
+      `drained ${(drainMs / 1000).toFixed(1)} s after restart; ${parked} parked`,
+      {
+        outageMs: downMs,
+        retryBudgetMs,
+        busEvents: confirmed.length,
+        busEventsDuringOutage: duringOutage,
+        unconfirmed,
+        parked,
+        busLost,
+        busTwice,
+        load: figures,
+      },
+    );
+    // Parked events are not in the log: lost until someone replays them.
+    result.lost += busLost;
+    result.duplicated += busTwice;
+    if (busLost) result.problems.push(`${busLost} of ${confirmed.length} confirmed events are not in the log`);
+    if (busTwice) result.problems.push(`${busTwice} events are in the log twice`);
+    if (parked > 0)
+      result.problems.push(`${parked} events parked by audit while FerretDB was down (retries spent on an unreachable database)`);
+    if (duringOutage === 0) result.problems.push('no event was published during the outage: the scenario did not test anything');
+    result.ok = result.ok && result.problems.length === 0;
+    return result;
+  } finally {
+    publishing = false;
+    // Leave nothing parked behind for the scenarios after this one.
+    await ctx.inspector.replayParkedAudit().catch(() => 0);
+    ctx.inspector.parkedReplayed = 0;
+    ctx.inspector.replayParked = true;
+    await bus.close();
+  }
 }
 
 // 4. Redis killed -9: the gateway fails closed, recovers by itself; revocations survive (AOF).

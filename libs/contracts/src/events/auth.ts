@@ -12,6 +12,12 @@ export const authEvents = [
     z.strictObject({ service: code, expiresIn: count }),
     'Auth issued a short-lived service-to-service token to a service (per practice).',
   ),
+  defineEvent(
+    'auth.practice-admins.listed',
+    1,
+    z.strictObject({ service: code, admins: count }),
+    "A service (messaging, for a practice notice) read the names and addresses of the practice's active admins.",
+  ),
   defineEvent('auth.tenant.created', 1, z.strictObject({ tenantId: id, slug: code }), 'A practice signed up.'),
   defineEvent('auth.tenant.updated', 1, z.strictObject({ fields: z.array(code) }), 'Practice settings changed (names of the fields only).'),
   defineEvent(

@@ -1,12 +1,12 @@
 // Consumers of consent's requests: erasures (`messaging.erasure-requests`) and privacy-notice
-// emails (`messaging.notice-requests`). Every erasure is answered, with zero counts when
-// messaging holds nothing for the practice: consent's saga waits for an answer from every
-// erasing participant (docs/consent.md), and a practice that never sent a message is the
-// common case. Notice requests of practices messaging has never held a key for are left
-// alone, so another deployment sharing a broker does not try to email their patients.
+// emails (`messaging.notice-requests`). Only requests of this deployment's practices are
+// handled (holdsPractice: a tenant key here, or a practice this deployment's auth knows); a
+// stranger's request is acknowledged and nothing is published, so on a shared broker no
+// messaging answers for a practice it does not serve. One of ours that never sent a message
+// is answered with zero counts: consent's saga waits for every erasing participant.
 import type { Actor } from '@praxis/contracts';
 import type { Bus, IdempotencyStore } from '@praxis/platform';
-import { type SubjectDataDeps, erasePatient, sendPrivacyNotice } from './use-cases';
+import { type SubjectDataDeps, erasePatient, holdsPractice, sendPrivacyNotice } from './use-cases';
 
 export async function startSubjectDataConsumers(
   bus: Pick<Bus, 'consume'>,
@@ -18,6 +18,7 @@ export async function startSubjectDataConsumers(
     bindings: ['consent.erasure-request.created'],
     idempotency,
     handler: async (event) => {
+      if (!(await holdsPractice(deps, event.tenantId))) return;
       await erasePatient(deps, event.tenantId, event.actor, event.data.patientId, event.data.erasureId);
     },
   });
@@ -25,7 +26,7 @@ export async function startSubjectDataConsumers(
     bindings: ['consent.notice.requested'],
     idempotency,
     handler: async (event) => {
-      if (!(await deps.keys.holdsTenant(event.tenantId))) return;
+      if (!(await holdsPractice(deps, event.tenantId))) return;
       const actor: Actor = event.actor;
       await sendPrivacyNotice(deps, { tenantId: event.tenantId, actor }, event.data);
     },

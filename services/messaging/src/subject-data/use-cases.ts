@@ -14,6 +14,7 @@ import { type MessageRepository, toMessage } from '../messages/model';
 import { type MessageDeps, queueMessage } from '../messages/use-cases';
 import type { PreferenceRepository } from '../preferences/model';
 import type { ErasureRepository } from './model';
+import type { PracticeDirectory } from './practices';
 
 export interface SubjectDataDeps extends MessageDeps {
   messages: MessageRepository;
@@ -21,8 +22,15 @@ export interface SubjectDataDeps extends MessageDeps {
   preferences: PreferenceRepository;
   keys: KeyService;
   erasures: ErasureRepository;
+  /** Whether this deployment's auth knows a practice (./practices.ts). */
+  knownPractice: PracticeDirectory;
   publicUrl: string;
   logger: Logger;
+}
+
+/** A practice of this deployment: messaging holds its key, or its auth knows it (./practices.ts). */
+export async function holdsPractice(deps: Pick<SubjectDataDeps, 'keys' | 'knownPractice'>, tenantId: string): Promise<boolean> {
+  return (await deps.keys.holdsTenant(tenantId)) || (await deps.knownPractice(tenantId));
 }
 
 export async function exportPatient(deps: SubjectDataDeps, tenantId: string, actor: Actor, patientId: string, requestId?: string) {
