@@ -1,11 +1,24 @@
 // Identifiers: UUID v7 for events (time-ordered), random opaque ids for documents.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** RFC 9562 UUID version 7: 48-bit Unix milliseconds, then random bits. */
 export function uuidv7(now: number = Date.now()): string {
   const b = randomBytes(16);
   b.writeUIntBE(now, 0, 6);
   b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * RFC 9562 UUID version 8 from a SHA-256 of the parts: the same parts give the same id. For an
+ * event that must be one event whichever replica writes it (a saga's completion), so that
+ * consumers' idempotency on event id keeps a second writer's copy out.
+ */
+export function stableUuid(...parts: string[]): string {
+  const b = createHash('sha256').update(parts.join('\u0000')).digest().subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x80;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

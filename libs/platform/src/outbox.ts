@@ -56,13 +56,15 @@ export interface NewEvent<T extends EventType = EventType> {
   /** Typed by the contract of `type` (libs/contracts), and validated again at run time. */
   data: EventData<T>;
   correlationId?: string;
+  /** A fixed id (stableUuid) for an event that several replicas may write; otherwise a new UUID v7. */
+  id?: string;
 }
 
-/** Build a validated envelope: UUID v7 id, now, and the current request as correlation id. */
+/** Build a validated envelope: UUID v7 id (unless given), now, and the current request as correlation id. */
 export function makeEvent<T extends EventType>(e: NewEvent<T>): EventEnvelope<EventData<T>> & { type: T } {
   const version = e.version ?? 1;
   return {
-    id: uuidv7(),
+    id: e.id ?? uuidv7(),
     type: e.type,
     version,
     occurredAt: new Date().toISOString(),

@@ -6,7 +6,7 @@
 // (ids, actor, counts) to the audit log. A participant that has not answered is sent the
 // request again every retry interval; past the deadline the erasure fails, naming the
 // missing ones. Everything lives in the stored saga, so a restarted consent carries on.
-import { type Logger, decodeCursor, makeEvent, pageOf, problems, uuidv7 } from '@praxis/platform';
+import { type Logger, decodeCursor, makeEvent, pageOf, problems, stableUuid, uuidv7 } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
 import type { KeyService } from '../keys/key-service';
@@ -109,7 +109,11 @@ export async function recordErasureAnswer(
 async function completeIfAnswered(deps: ErasureDeps, e: ErasureDoc): Promise<void> {
   if (e.status !== 'pending' || Object.values(e.services).some((s) => s.status !== 'erased')) return;
   const counts = Object.fromEntries(Object.entries(e.services).map(([name, s]) => [name, s.counts ?? {}]));
+  // Two replicas can both see the last answer and both complete (FerretDB's compare-and-set on
+  // status is not isolated across processes): the event's id is fixed by the erasure, so the
+  // second copy is the same event and every consumer's idempotency keeps it out.
   const done = makeEvent({
+    id: stableUuid('consent.erasure-request.completed', e.tenantId, e._id),
     type: 'consent.erasure-request.completed',
     tenantId: e.tenantId,
     actor: e.actor,
@@ -130,6 +134,7 @@ export async function advanceErasure(deps: ErasureDeps, e: ErasureDoc, now = new
   if (!missing.length) return completeIfAnswered(deps, e);
   if (now >= e.deadlineAt) {
     const failed = makeEvent({
+      id: stableUuid('consent.erasure-request.failed', e.tenantId, e._id),
       type: 'consent.erasure-request.failed',
       tenantId: e.tenantId,
       actor: { kind: 'system', id: 'consent' },

@@ -8,7 +8,7 @@
 // Several replicas may run: one holds a request while it collates (`claim`), and only the
 // collation that completes the request keeps its chunks.
 import type { Actor } from '@praxis/contracts';
-import { type Logger, decodeCursor, makeEvent, pageOf, problems, uuidv7 } from '@praxis/platform';
+import { type Logger, decodeCursor, makeEvent, pageOf, problems, stableUuid, uuidv7 } from '@praxis/platform';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
 import type { ErasureRepository } from '../erasure/model';
@@ -129,6 +129,7 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
       'subject access request failed',
     );
     const failed = makeEvent({
+      id: stableUuid('consent.access-request.failed', r.tenantId, r._id),
       type: 'consent.access-request.failed',
       tenantId: r.tenantId,
       actor: system,
@@ -163,7 +164,9 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   }
   const storedAt = performance.now();
   const completedAt = new Date();
+  // One event whichever replica completes (see erasure/use-cases.ts): a fixed id.
   const completed = makeEvent({
+    id: stableUuid('consent.access-request.completed', r.tenantId, r._id),
     type: 'consent.access-request.completed',
     tenantId: r.tenantId,
     actor: system,
