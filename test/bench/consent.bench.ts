@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KekRing, connectMongo } from '../../libs/platform/src';
-import { KeyRepository, keyModels } from '../../services/records/src/keys/model';
+import { KeyRepository } from '../../services/records/src/keys/model';
 import { KeyService } from '../../services/records/src/keys/key-service';
 import { NoteRepository, newNoteId, noteModel } from '../../services/records/src/notes/model';
 import { Api, strongPassword, uniqueSlug } from '../e2e/client';
@@ -121,10 +121,7 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const recordsConn = await connectMongo({ url: MONGO_URL, dbName: `e2e_records_${platform.run}` });
     try {
-      const keys = new KeyService(
-        new KeyRepository(keyModels(recordsConn)),
-        new KekRing({ KEK: recordsKek, KEK_ID: `e2e-${platform.run}` }),
-      );
+      const keys = new KeyService(new KeyRepository(recordsConn), new KekRing({ KEK: recordsKek, KEK_ID: `e2e-${platform.run}` }));
       const notes = new NoteRepository(noteModel(recordsConn), keys);
       const keyId = ((await recordsConn.collection('patients').findOne({ _id: patient.id as never })) as { keyId: string } | null)!.keyId;
       const clinicianId = (JSON.parse(Buffer.from(clinician.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;

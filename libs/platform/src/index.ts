@@ -31,4 +31,5 @@ export * from './service-tokens';
 export * from './paging';
 export * from './service-tokens';
 export * from './patient-keys';
+export * from './patient-key-store';
 export * from './service-events';

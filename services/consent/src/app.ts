@@ -24,7 +24,7 @@ import { startErasureAnswerConsumer } from './erasure/consumers';
 import { erasureRoutes } from './erasure/routes';
 import type { ErasureDeps } from './erasure/use-cases';
 import { KeyService } from './keys/key-service';
-import { KeyRepository, keyModels } from './keys/model';
+import { KeyRepository } from './keys/model';
 import { NoticeRepository, noticeModels } from './notices/model';
 import { noticeRoutes } from './notices/routes';
 import type { NoticeDeps } from './notices/use-cases';
@@ -98,7 +98,8 @@ export interface Consent {
 
 export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
   const settings = { ...defaultSettings, ...deps.settings };
-  const keys = new KeyService(new KeyRepository(keyModels(deps.mongo)), new KekRing(deps.keks));
+  const keyStore = new KeyRepository(deps.mongo);
+  const keys = new KeyService(keyStore, new KekRing(deps.keks));
   const patients = new KnownPatientRepository(knownPatientModel(deps.mongo), practiceModel(deps.mongo));
   const notices = new NoticeRepository(noticeModels(deps.mongo));
   const preferences = new PreferenceRepository(preferenceModels(deps.mongo));
@@ -132,6 +133,7 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     intervalMs: deps.relayIntervalMs ?? 250,
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);
+  await keyStore.init(deps.logger);
   for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
   await relay.init();
   await idempotency.init();

@@ -23,7 +23,7 @@ import { LedgerRepository, ledgerModel } from './credits/model';
 import { creditRoutes } from './credits/routes';
 import { Credits } from './credits/use-cases';
 import { KeyService } from './keys/key-service';
-import { KeyRepository, keyModels } from './keys/model';
+import { KeyRepository } from './keys/model';
 import { type DeliveryDeps, deliverMessage, receiptUrl } from './messages/delivery';
 import { MessageRepository, messageModels } from './messages/model';
 import { receiptRoutes } from './messages/receipts';
@@ -111,7 +111,8 @@ export function smsProviders(s: SmsSettings, webhookBaseUrl: string): SmsProvide
 }
 
 export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
-  const keys = new KeyService(new KeyRepository(keyModels(deps.mongo)), new KekRing(deps.keks));
+  const keyStore = new KeyRepository(deps.mongo);
+  const keys = new KeyService(keyStore, new KekRing(deps.keks));
   const mm = messageModels(deps.mongo);
   const Ledger = ledgerModel(deps.mongo);
   const Preference = preferenceModel(deps.mongo);
@@ -147,6 +148,7 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     intervalMs: deps.relayIntervalMs ?? 250,
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);
+  await keyStore.init(deps.logger);
   for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
   await relay.init();
   await idempotency.init();

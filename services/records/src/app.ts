@@ -19,7 +19,7 @@ import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import { Events } from './common/events';
 import { KeyService } from './keys/key-service';
-import { KeyRepository, keyModels } from './keys/model';
+import { KeyRepository } from './keys/model';
 import { NoteRepository, noteModel } from './notes/model';
 import { noteRoutes } from './notes/routes';
 import { PatientRepository, patientModel } from './patients/model';
@@ -62,7 +62,7 @@ export interface Records {
 }
 
 export async function buildRecords(deps: RecordsDeps): Promise<Records> {
-  const keyRepo = new KeyRepository(keyModels(deps.mongo));
+  const keyRepo = new KeyRepository(deps.mongo);
   const keys = new KeyService(keyRepo, new KekRing(deps.keks));
   const Patient = patientModel(deps.mongo);
   const Note = noteModel(deps.mongo);
@@ -88,6 +88,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   });
   const idempotency = new MongoIdempotencyStore(deps.mongo);
   // Unique indexes matter for correctness (refs, keys, tombstones): build them before serving.
+  await keyRepo.init(deps.logger);
   for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
   await relay.init();
   await idempotency.init();

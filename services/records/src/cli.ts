@@ -7,7 +7,7 @@
 import { KekRing, connectMongo, createLogger } from '@praxis/platform';
 import { loadCliConfig } from './config';
 import { rotateKek } from './keys/key-service';
-import { KeyRepository, keyModels } from './keys/model';
+import { KeyRepository } from './keys/model';
 
 export async function runCli(argv: string[], env?: Record<string, string | undefined>): Promise<number> {
   const [command] = argv;
@@ -19,7 +19,7 @@ export async function runCli(argv: string[], env?: Record<string, string | undef
   const logger = createLogger({ service: 'records-cli', level: config.LOG_LEVEL });
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB ?? 'records' });
   try {
-    const result = await rotateKek(new KeyRepository(keyModels(mongo)), new KekRing(config));
+    const result = await rotateKek(new KeyRepository(mongo), new KekRing(config));
     logger.info({ kekId: config.KEK_ID, ...result }, 'tenant keys re-wrapped');
     console.log(JSON.stringify({ kekId: config.KEK_ID, ...result }));
     return 0;

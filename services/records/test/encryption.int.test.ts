@@ -7,7 +7,7 @@ import { type Harness, startHarness } from './harness';
 import { buildRecords } from '../src/app';
 import { runCli } from '../src/cli';
 import { KeyService } from '../src/keys/key-service';
-import { KeyRepository, keyModels } from '../src/keys/model';
+import { KeyRepository } from '../src/keys/model';
 import { KekRing, Metrics, TokenAuthenticator } from '@praxis/platform';
 import { testLogger } from '@praxis/testing';
 
@@ -202,7 +202,7 @@ describe('encryption at rest', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ givenName: 'Rory', familyName: 'Rotated', email: 'rory@example.org' });
     // …and one that knows only the old KEK no longer can.
-    const stale = new KeyService(new KeyRepository(keyModels(h.mongo)), new KekRing(h.kek));
+    const stale = new KeyService(new KeyRepository(h.mongo), new KekRing(h.kek));
     await expect(stale.tenantKey(t.tenantId)).rejects.toThrow(/KEK test-kek-2 is not configured/);
     h.records.keys.clearCache();
   });

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { bearer, waitFor } from './testing';
 import { type Harness, startHarness } from './harness';
 import { KeyDestroyedError, KeyService } from '../src/keys/key-service';
-import { KeyRepository, keyModels } from '../src/keys/model';
+import { KeyRepository } from '../src/keys/model';
 
 describe('data-subject rights: export, erasure by crypto-shredding, practice purge', () => {
   let h: Harness;
@@ -29,7 +29,7 @@ describe('data-subject rights: export, erasure by crypto-shredding, practice pur
   }
 
   /** A key service with nothing cached: reads keys only from the database. */
-  const freshKeys = () => new KeyService(new KeyRepository(keyModels(h.mongo)), new KekRing(h.kek));
+  const freshKeys = () => new KeyService(new KeyRepository(h.mongo), new KekRing(h.kek));
 
   beforeAll(async () => {
     h = await startHarness();

@@ -6,7 +6,7 @@
 import { type KekRing, PatientKeyService } from '@praxis/platform';
 import type { KeyRepository } from './model';
 
-export { KeyDestroyedError, type PatientKey, type TenantKeyRepository } from '@praxis/platform';
+export { KeyDestroyedError, type PatientKey } from '@praxis/platform';
 
 export class KeyService extends PatientKeyService {
   constructor(repo: KeyRepository, keks: KekRing) {
