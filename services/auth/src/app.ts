@@ -13,13 +13,14 @@ import {
   type Metrics,
   OutboxRelay,
   type Redis,
+  ServiceEvents,
   createHttpApp,
   serialisedCollection,
   syncIndexes,
 } from '@praxis/platform';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
-import type { AuthComponents } from './common/components';
+import { type AuthComponents, pick } from './common/components';
 import { PasswordHasher } from './common/passwords';
 import type { AuthConfig } from './config';
 import { PurgeScheduler } from './deletion/use-cases';
@@ -136,8 +137,15 @@ export async function buildAuth(deps: AuthDeps, jwks?: { attach(store: KeyStore)
     sessions: new SessionRepo(models.sessions, { col: cols.sessions, notify }),
     grants: new GrantRepo(models.grants, { col: cols.grants, notify }),
     relay,
+    events: new ServiceEvents(mongo, relay),
   };
 
+  // Each feature is handed what its `<Feature>Deps` names (the compiler checks it is enough):
+  // two-factor checks and sessions are used by sign-in, users, support and deletion.
+  const mfaNeeds = ['config', 'events', 'metrics', 'redis', 'users'] as const;
+  const sessionNeeds = ['config', 'issuer', 'redis', 'sessions'] as const;
+  const loginNeeds = [...mfaNeeds, ...sessionNeeds, 'hasher', 'tenants'] as const;
+  const deletionNeeds = [...loginNeeds, 'grants', 'logger', 'userKeys'] as const;
   const app = createHttpApp({
     service: 'auth',
     logger,
@@ -146,14 +154,14 @@ export async function buildAuth(deps: AuthDeps, jwks?: { attach(store: KeyStore)
     trustedProxies: config.TRUSTED_PROXIES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     routers: [
-      tenantRoutes(components),
-      deletionRoutes(components),
-      loginRoutes(components),
-      mfaRoutes(components),
-      userRoutes(components),
-      supportRoutes(components),
-      serviceTokenRoutes(components),
-      practiceAdminRoutes(components),
+      tenantRoutes(pick(components, 'authenticator', 'config', 'redis', 'hasher', 'logger', 'tenants', 'users')),
+      deletionRoutes(pick(components, 'authenticator', ...deletionNeeds)),
+      loginRoutes(pick(components, 'authenticator', 'grants', ...loginNeeds)),
+      mfaRoutes(pick(components, 'authenticator', ...loginNeeds)),
+      userRoutes(pick(components, 'authenticator', 'hasher', ...mfaNeeds, ...sessionNeeds)),
+      supportRoutes(pick(components, 'authenticator', 'grants', ...loginNeeds)),
+      serviceTokenRoutes(pick(components, 'authenticator', 'config', 'events', 'issuer', 'tenants')),
+      practiceAdminRoutes(pick(components, 'authenticator', 'config', 'events', 'mongo', 'users')),
     ],
     configure: (express) => {
       express.get('/.well-known/jwks.json', async (_req, res, next) => {
@@ -169,10 +177,10 @@ export async function buildAuth(deps: AuthDeps, jwks?: { attach(store: KeyStore)
     },
   });
 
-  const scheduler = new PurgeScheduler(components, config.PURGE_INTERVAL_MS);
+  const scheduler = new PurgeScheduler(pick(components, ...deletionNeeds), config.PURGE_INTERVAL_MS);
   // After Redis comes back (it may have lost the last revocations), put them back.
   const reassert = () =>
-    void reassertRevocations(components).then(
+    void reassertRevocations(pick(components, 'sessions', 'redis', 'config')).then(
       (n) => n && logger.info({ sessions: n }, 'revocation marks re-asserted in Redis'),
       (err: unknown) => logger.warn({ err }, 'could not re-assert revocation marks'),
     );

@@ -6,8 +6,11 @@ import { clientIp } from '../login/routes';
 import { passwordSchema } from '../tenants/routes';
 import { tenantView } from '../tenants/use-cases';
 import { restoreTenant, scheduleDeletion } from './use-cases';
+import type { DeletionDeps } from './use-cases';
 
-export function deletionRoutes(deps: AuthComponents): ApiRouter {
+export type DeletionRouteDeps = DeletionDeps & Pick<AuthComponents, 'authenticator'>;
+
+export function deletionRoutes(deps: DeletionRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -11,9 +11,14 @@ import { systemActor } from '../common/events';
 import type { TenantDoc } from '../tenants/model';
 import { revokeSession } from '../sessions/use-cases';
 import { getUser } from '../users/use-cases';
+import type { MfaDeps } from '../mfa/use-cases';
+import type { SessionDeps } from '../sessions/use-cases';
+
+/** What practice deletion and the purge use: two-factor confirmation, sessions, grants, and the user keys it shreds. */
+export type DeletionDeps = MfaDeps & SessionDeps & Pick<AuthComponents, 'grants' | 'hasher' | 'logger' | 'tenants' | 'userKeys'>;
 
 export async function scheduleDeletion(
-  deps: AuthComponents,
+  deps: DeletionDeps,
   tenantId: string,
   userId: string,
   password: string,
@@ -50,7 +55,7 @@ export async function scheduleDeletion(
  * it): every other open session — staff and support — ends now (its access tokens are
  * refused at once), and none refreshes while the deletion is pending (sessionStillAllowed).
  */
-export async function endSessionsWhileDeleting(deps: AuthComponents, tenantId: string, actor: Actor): Promise<number> {
+export async function endSessionsWhileDeleting(deps: DeletionDeps, tenantId: string, actor: Actor): Promise<number> {
   let ended = 0;
   for (const s of await deps.sessions.openFor(tenantId, {})) {
     if (s.kind === 'user' && s.role === 'admin') continue;
@@ -60,7 +65,7 @@ export async function endSessionsWhileDeleting(deps: AuthComponents, tenantId: s
   return ended;
 }
 
-export async function restoreTenant(deps: AuthComponents, tenantId: string, actor: Actor): Promise<TenantDoc> {
+export async function restoreTenant(deps: DeletionDeps, tenantId: string, actor: Actor): Promise<TenantDoc> {
   const event = makeEvent({ type: 'auth.tenant.deletion-cancelled', tenantId, actor, data: {} });
   const updated = await deps.tenants.update(tenantId, { status: 'active' }, ['deletionScheduledFor'], [event], {
     status: 'deletion-scheduled',
@@ -73,7 +78,7 @@ export async function restoreTenant(deps: AuthComponents, tenantId: string, acto
 }
 
 /** Remove auth's own data of a purged tenant; idempotent, so an interrupted purge is finished later. */
-async function removeTenantData(deps: AuthComponents, tenantId: string): Promise<void> {
+async function removeTenantData(deps: DeletionDeps, tenantId: string): Promise<void> {
   for (const s of await deps.sessions.openFor(tenantId, {})) {
     await deps.redis.set(revokedSessionKey(s._id), 'tenant-purged', 'EX', deps.config.SESSION_MAX_S + deps.config.ACCESS_TOKEN_TTL_S);
   }
@@ -86,7 +91,7 @@ async function removeTenantData(deps: AuthComponents, tenantId: string): Promise
 }
 
 /** One pass of the scheduler: purge every tenant whose cooling-off has ended. Returns their ids. */
-export async function purgeDueTenants(deps: AuthComponents, now = new Date()): Promise<string[]> {
+export async function purgeDueTenants(deps: DeletionDeps, now = new Date()): Promise<string[]> {
   const purged: string[] = [];
   for (const t of await deps.tenants.dueForPurge(now)) {
     const event = makeEvent({ type: 'auth.tenant.purged', tenantId: t._id, actor: systemActor, data: { tenantId: t._id } });
@@ -100,7 +105,7 @@ export async function purgeDueTenants(deps: AuthComponents, now = new Date()): P
 const ENDED_SESSION_RETENTION_MS = 30 * 86_400_000;
 
 /** One pass of the housekeeping: due purges, then old sessions. */
-export async function housekeeping(deps: AuthComponents, now = new Date()): Promise<void> {
+export async function housekeeping(deps: DeletionDeps, now = new Date()): Promise<void> {
   await purgeDueTenants(deps, now);
   await deps.sessions.removeEndedBefore(new Date(now.getTime() - ENDED_SESSION_RETENTION_MS));
 }
@@ -110,7 +115,7 @@ export class PurgeScheduler {
   private running?: Promise<unknown>;
 
   constructor(
-    private readonly deps: AuthComponents,
+    private readonly deps: DeletionDeps,
     private readonly intervalMs: number,
   ) {}
 

@@ -12,6 +12,11 @@ import { PLATFORM_TENANT } from '../users/model';
 import { changePassword } from '../users/use-cases';
 import { passwordLogin, verifyMfa } from './use-cases';
 import { LoginThrottle } from './throttle';
+import type { LoginDeps } from './use-cases';
+import type { UserDeps } from '../users/use-cases';
+
+/** Sign-in routes: signing in, refreshing (which checks the practice and support grants), and the caller's own account. */
+export type LoginRouteDeps = LoginDeps & UserDeps & Pick<AuthComponents, 'authenticator' | 'grants'>;
 
 export const tokenResponse = z.object({
   accessToken: z.string(),
@@ -28,7 +33,7 @@ const loginResponse = z.union([
 export const clientIp = (req: Request): string => req.ip ?? 'unknown';
 
 /** Support sessions live only while their grant does. */
-export async function sessionStillAllowed(deps: AuthComponents, s: SessionDoc): Promise<boolean> {
+export async function sessionStillAllowed(deps: LoginRouteDeps, s: SessionDoc): Promise<boolean> {
   if (s.kind === 'support') {
     const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
     const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
@@ -51,7 +56,7 @@ export async function sessionStillAllowed(deps: AuthComponents, s: SessionDoc): 
   return Boolean(user && !user.disabled);
 }
 
-async function me(deps: AuthComponents, auth: AuthContext) {
+async function me(deps: LoginRouteDeps, auth: AuthContext) {
   if (auth.actor.kind === 'support' || auth.tenantId === PLATFORM_TENANT) {
     const user = await deps.users.get(PLATFORM_TENANT, auth.actor.id);
     if (!user) throw problems.unauthenticated();
@@ -80,7 +85,7 @@ async function me(deps: AuthComponents, auth: AuthContext) {
   };
 }
 
-export function loginRoutes(deps: AuthComponents): ApiRouter {
+export function loginRoutes(deps: LoginRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

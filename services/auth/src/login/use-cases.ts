@@ -3,7 +3,7 @@
 // disabled account all get the same 401 after the same argon2id work (a dummy hash when
 // there is no account); failures are throttled per account and per IP and published.
 import { type EventEnvelope } from '@praxis/contracts';
-import { ProblemError, makeEvent, problems, recordEvents, sha256 } from '@praxis/platform';
+import { ProblemError, makeEvent, problems, sha256 } from '@praxis/platform';
 import type { AuthComponents } from '../common/components';
 import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/use-cases';
 import { eventIp, systemActor, userActor } from '../common/events';
@@ -13,6 +13,11 @@ import type { TenantDoc } from '../tenants/model';
 import { PLATFORM_TENANT, type UserDoc } from '../users/model';
 import { ChallengeStore } from './challenge';
 import { LoginThrottle } from './throttle';
+import type { MfaDeps } from '../mfa/use-cases';
+import type { SessionDeps } from '../sessions/use-cases';
+
+/** What signing in uses: two-factor checks, sessions, the password hasher and the practices. */
+export type LoginDeps = MfaDeps & SessionDeps & Pick<AuthComponents, 'hasher' | 'tenants'>;
 
 export type LoginResult = TokenPair | { mfaRequired: true; mfaToken: string; mfaEnrolmentRequired?: true };
 
@@ -27,7 +32,7 @@ export interface PasswordLogin {
 type Failure = 'bad-credentials' | 'disabled' | 'tenant-deleting';
 
 async function loginFailed(
-  deps: AuthComponents,
+  deps: LoginDeps,
   throttle: LoginThrottle,
   account: string,
   tenantId: string,
@@ -62,8 +67,7 @@ async function loginFailed(
       }),
     );
   }
-  await recordEvents(deps.mongo, events);
-  deps.relay.nudge();
+  await deps.events.recordAccess(events);
   throw problems.unauthenticated('The practice, email or password is not correct.');
 }
 
@@ -71,7 +75,7 @@ async function loginFailed(
  * Publish that a throttled or locked account is being tried, at most once a minute per
  * account: refusals must stay cheap (no database write per refused request in a flood).
  */
-async function throttled(deps: AuthComponents, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
+async function throttled(deps: LoginDeps, tenantId: string, account: string, err: unknown, ip: string): Promise<never> {
   const status = err instanceof ProblemError ? err.status : undefined;
   loginMetric(deps, status === 423 ? 'locked' : 'throttled');
   if (status === 423 || status === 429) {
@@ -79,26 +83,27 @@ async function throttled(deps: AuthComponents, tenantId: string, account: string
       .set(`${deps.config.REDIS_PREFIX}refusal-event:${sha256(account)}:${status}`, '1', 'EX', 60, 'NX')
       .catch(() => null);
     if (first) {
-      await recordEvents(deps.mongo, [
-        makeEvent({
-          type: 'auth.login.failed',
-          tenantId,
-          actor: systemActor,
-          data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) },
-        }),
-      ]).catch(() => undefined);
-      deps.relay.nudge();
+      await deps.events
+        .recordAccess([
+          makeEvent({
+            type: 'auth.login.failed',
+            tenantId,
+            actor: systemActor,
+            data: { reason: status === 423 ? 'locked' : 'throttled', ...eventIp(ip) },
+          }),
+        ])
+        .catch(() => undefined);
     }
   }
   throw err;
 }
 
 /** Prometheus: logins by outcome (failed logins are an SRE signal, docs/auth.md). */
-function loginMetric(deps: AuthComponents, outcome: string): void {
+function loginMetric(deps: LoginDeps, outcome: string): void {
   deps.metrics.counter('auth_login_attempts_total', 'Password login attempts by outcome', ['outcome']).inc({ outcome });
 }
 
-export async function passwordLogin(deps: AuthComponents, p: PasswordLogin): Promise<LoginResult> {
+export async function passwordLogin(deps: LoginDeps, p: PasswordLogin): Promise<LoginResult> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
   // An address over its budget is refused before anything else (its lock was published once).
   await throttle.checkIp(p.ip);
@@ -145,7 +150,7 @@ export async function passwordLogin(deps: AuthComponents, p: PasswordLogin): Pro
   return tokens;
 }
 
-export function openSession(deps: AuthComponents, user: UserDoc, kind: SessionKind, amr: ('pwd' | 'otp' | 'rec')[], ip?: string) {
+export function openSession(deps: LoginDeps, user: UserDoc, kind: SessionKind, amr: ('pwd' | 'otp' | 'rec')[], ip?: string) {
   return startSession(
     deps,
     { tenantId: user.tenantId, userId: user._id, role: user.role, kind, amr, ...(ip ? { ip } : {}) },
@@ -160,7 +165,7 @@ export function openSession(deps: AuthComponents, user: UserDoc, kind: SessionKi
   );
 }
 
-async function challengeUser(deps: AuthComponents, challenges: ChallengeStore, mfaToken: string, purpose: 'verify' | 'enrol') {
+async function challengeUser(deps: LoginDeps, challenges: ChallengeStore, mfaToken: string, purpose: 'verify' | 'enrol') {
   const challenge = await challenges.get(mfaToken, purpose);
   if (!challenge) throw problems.unauthenticated('The MFA token is invalid or has expired; log in again.');
   const user = await deps.users.get(challenge.tenantId, challenge.userId);
@@ -169,7 +174,7 @@ async function challengeUser(deps: AuthComponents, challenges: ChallengeStore, m
 }
 
 /** Second step of a login: a TOTP or recovery code against the challenge. */
-export async function verifyMfa(deps: AuthComponents, mfaToken: string, code: string, ip: string): Promise<TokenPair> {
+export async function verifyMfa(deps: LoginDeps, mfaToken: string, code: string, ip: string): Promise<TokenPair> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
   await throttle.checkIp(ip);
   const challenges = new ChallengeStore(deps.redis, deps.config);
@@ -187,7 +192,7 @@ export async function verifyMfa(deps: AuthComponents, mfaToken: string, code: st
 }
 
 /** Enrolment forced at login (practice requires 2FA, or a support user): start it with the challenge. */
-export async function enrolWithChallenge(deps: AuthComponents, mfaToken: string): Promise<{ secret: string; otpauthUrl: string }> {
+export async function enrolWithChallenge(deps: LoginDeps, mfaToken: string): Promise<{ secret: string; otpauthUrl: string }> {
   const challenges = new ChallengeStore(deps.redis, deps.config);
   const { user } = await challengeUser(deps, challenges, mfaToken, 'enrol');
   const tenant = user.tenantId === PLATFORM_TENANT ? undefined : await deps.tenants.get(user.tenantId);
@@ -196,7 +201,7 @@ export async function enrolWithChallenge(deps: AuthComponents, mfaToken: string)
 
 /** …and finish it: the code activates TOTP, and the login completes with both factors. */
 export async function activateWithChallenge(
-  deps: AuthComponents,
+  deps: LoginDeps,
   mfaToken: string,
   code: string,
   ip: string,

@@ -9,6 +9,9 @@ import { clientIp } from '../login/routes';
 import { PLATFORM_TENANT } from '../users/model';
 import { getUser } from '../users/use-cases';
 import { activateTotp, disableTotp, enrolTotp } from './use-cases';
+import type { LoginDeps } from '../login/use-cases';
+
+export type MfaRouteDeps = LoginDeps & Pick<AuthComponents, 'authenticator'>;
 
 const mfaToken = z.string().min(1).max(200);
 const code = z.string().min(1).max(40);
@@ -20,7 +23,7 @@ function ownUser(auth: AuthContext | undefined): AuthContext {
   return auth;
 }
 
-export function mfaRoutes(deps: AuthComponents): ApiRouter {
+export function mfaRoutes(deps: MfaRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -3,7 +3,7 @@
 // admin's reset. The secret is sealed by the user repository (under the user's data key,
 // bound to its tenant and user); this module only sees it sealed or as plaintext.
 import { type Actor, type EventEnvelope } from '@praxis/contracts';
-import { makeEvent, problems, recordEvents } from '@praxis/platform';
+import { makeEvent, problems } from '@praxis/platform';
 import { trusted } from 'mongoose';
 import type { AuthComponents } from '../common/components';
 import { LoginThrottle } from '../login/throttle';
@@ -11,16 +11,15 @@ import { eventIp, userActor } from '../common/events';
 import type { UserDoc } from '../users/model';
 import { hashRecoveryCode, isRecoveryCodeShape, newRecoveryCodes, newTotpSecret, otpauthUrl, totpStep } from './totp';
 
+/** What two-factor sign-in uses: the user store, the failure throttle (Redis, config), metrics and events. */
+export type MfaDeps = Pick<AuthComponents, 'config' | 'events' | 'metrics' | 'redis' | 'users'>;
+
 export function hasTotp(user: UserDoc): boolean {
   return Boolean(user.totpSecret);
 }
 
 /** Start (or restart) enrolment: a new secret, kept pending until a code proves the app has it. */
-export async function enrolTotp(
-  deps: AuthComponents,
-  user: UserDoc,
-  practiceName: string,
-): Promise<{ secret: string; otpauthUrl: string }> {
+export async function enrolTotp(deps: MfaDeps, user: UserDoc, practiceName: string): Promise<{ secret: string; otpauthUrl: string }> {
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on; disable it first.');
   const secret = newTotpSecret();
   const event = makeEvent({ type: 'auth.mfa.enrolled', tenantId: user.tenantId, actor: userActor(user._id), data: { userId: user._id } });
@@ -36,13 +35,13 @@ export async function enrolTotp(
 }
 
 /** Activate with a code from the app: the secret becomes live and ten recovery codes are issued. */
-export async function activateTotp(deps: AuthComponents, user: UserDoc, code: string, ip?: string): Promise<string[]> {
+export async function activateTotp(deps: MfaDeps, user: UserDoc, code: string, ip?: string): Promise<string[]> {
   if (hasTotp(user)) throw problems.conflict('Two-factor authentication is already on.');
   const secret = await deps.users.openTotp(user, 'totpPending');
   if (!secret) throw problems.conflict('Start enrolment first (POST /auth/mfa/totp).');
   const step = totpStep(secret, code);
   if (step === undefined) {
-    await recordEvents(deps.mongo, [
+    await deps.events.recordAccess([
       makeEvent({
         type: 'auth.mfa.failed',
         tenantId: user.tenantId,
@@ -50,7 +49,6 @@ export async function activateTotp(deps: AuthComponents, user: UserDoc, code: st
         data: { userId: user._id, reason: 'wrong-code', ...eventIp(ip) },
       }),
     ]);
-    deps.relay.nudge();
     throw problems.unauthenticated('The code is not valid.');
   }
   const codes = newRecoveryCodes();
@@ -66,12 +64,7 @@ export async function activateTotp(deps: AuthComponents, user: UserDoc, code: st
   return codes;
 }
 
-async function mfaFailed(
-  deps: AuthComponents,
-  user: UserDoc,
-  reason: 'wrong-code' | 'replayed-code',
-  ip: string | undefined,
-): Promise<never> {
+async function mfaFailed(deps: MfaDeps, user: UserDoc, reason: 'wrong-code' | 'replayed-code', ip: string | undefined): Promise<never> {
   deps.metrics.counter('auth_mfa_failures_total', 'Refused second-factor codes by reason', ['reason']).inc({ reason });
   const throttle = new LoginThrottle(deps.redis, deps.config);
   const events: EventEnvelope[] = [
@@ -94,8 +87,7 @@ async function mfaFailed(
     );
   }
   if (ip) await throttle.recordIpFailure(ip);
-  await recordEvents(deps.mongo, events);
-  deps.relay.nudge();
+  await deps.events.recordAccess(events);
   throw problems.unauthenticated(reason === 'replayed-code' ? 'That code was already used.' : 'The code is not valid.');
 }
 
@@ -104,7 +96,7 @@ async function mfaFailed(
  * moves forward, with a compare-and-set) or an unused recovery code (removed with an
  * exact-value $pull in the same write). Code failures are throttled apart from passwords.
  */
-export async function checkSecondFactor(deps: AuthComponents, user: UserDoc, code: string, ip?: string): Promise<'otp' | 'rec'> {
+export async function checkSecondFactor(deps: MfaDeps, user: UserDoc, code: string, ip?: string): Promise<'otp' | 'rec'> {
   const throttle = new LoginThrottle(deps.redis, deps.config);
   const account = `${user.tenantId}|${user._id}`;
   await throttle.checkAccount('code', account);
@@ -138,7 +130,7 @@ export async function checkSecondFactor(deps: AuthComponents, user: UserDoc, cod
   return mfaFailed(deps, user, 'wrong-code', ip);
 }
 
-export async function disableTotp(deps: AuthComponents, user: UserDoc, code: string, mfaRequired: boolean, ip?: string): Promise<void> {
+export async function disableTotp(deps: MfaDeps, user: UserDoc, code: string, mfaRequired: boolean, ip?: string): Promise<void> {
   if (!hasTotp(user)) throw problems.conflict('Two-factor authentication is not on.');
   if (mfaRequired) throw problems.unprocessable('Your practice requires two-factor authentication.');
   await checkSecondFactor(deps, user, code, ip);
@@ -147,7 +139,7 @@ export async function disableTotp(deps: AuthComponents, user: UserDoc, code: str
 }
 
 /** An admin clears a user's 2FA (lost phone); audited. With mfaRequired they enrol again at next login. */
-export async function resetTotp(deps: AuthComponents, tenantId: string, userId: string, actor: Actor): Promise<void> {
+export async function resetTotp(deps: MfaDeps, tenantId: string, userId: string, actor: Actor): Promise<void> {
   const event = makeEvent({ type: 'auth.mfa.reset', tenantId, actor, data: { userId } });
   const updated = await deps.users.update(
     tenantId,

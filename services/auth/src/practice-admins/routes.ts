@@ -6,18 +6,20 @@
 // Basic) — only messaging's is accepted, since the answer spans practices and no practice's
 // token may read another's staff. Paged by practice id. Each call is an audited event (the
 // calling service and the number of practices and admins, never an address) in that practice's log.
-import { ApiRouter, makeEvent, problems, recordEvents } from '@praxis/platform';
+import { ApiRouter, makeEvent, problems } from '@praxis/platform';
 import { trusted } from 'mongoose';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
 import { authenticateService, parseClientSecrets } from '../service-tokens/use-cases';
 import { tenantModel } from '../tenants/model';
 
+export type PracticeAdminRouteDeps = Pick<AuthComponents, 'authenticator' | 'config' | 'events' | 'mongo' | 'users'>;
+
 /** The only service that may list practice admins. */
 const CALLER = 'messaging';
 const USERS_PAGE = 200;
 
-export function practiceAdminRoutes(deps: AuthComponents): ApiRouter {
+export function practiceAdminRoutes(deps: PracticeAdminRouteDeps): ApiRouter {
   const secrets = parseClientSecrets(deps.config.SERVICE_CLIENT_SECRETS);
   const tenants = tenantModel(deps.mongo);
   const r = new ApiRouter(deps.authenticator);
@@ -71,19 +73,16 @@ export function practiceAdminRoutes(deps: AuthComponents): ApiRouter {
         items.push({ tenantId: t._id, practice: t.name ?? t.slug, admins });
       }
       // Each practice's audit log shows that its admins' addresses were read, and by whom.
-      if (items.length)
-        await recordEvents(
-          deps.mongo,
-          items.map((i) =>
-            makeEvent({
-              type: 'auth.practice-admins.listed',
-              tenantId: i.tenantId,
-              actor: { kind: 'service', id: service },
-              data: { service, admins: i.admins.length },
-            }),
-          ),
-        );
-      deps.relay.nudge();
+      await deps.events.recordAccess(
+        items.map((i) =>
+          makeEvent({
+            type: 'auth.practice-admins.listed',
+            tenantId: i.tenantId,
+            actor: { kind: 'service', id: service },
+            data: { service, admins: i.admins.length },
+          }),
+        ),
+      );
       return { items, ...(page.length === query.limit ? { next: page[page.length - 1]!._id } : {}) };
     },
   );

@@ -5,8 +5,11 @@ import { ApiRouter, problems } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
 import { authenticateService, issueServiceToken, parseClientSecrets } from './use-cases';
+import type { ServiceTokenDeps } from './use-cases';
 
-export function serviceTokenRoutes(deps: AuthComponents): ApiRouter {
+export type ServiceTokenRouteDeps = ServiceTokenDeps & Pick<AuthComponents, 'authenticator'>;
+
+export function serviceTokenRoutes(deps: ServiceTokenRouteDeps): ApiRouter {
   const secrets = parseClientSecrets(deps.config.SERVICE_CLIENT_SECRETS);
   const r = new ApiRouter(deps.authenticator);
   r.route(

@@ -4,8 +4,11 @@
 // `role: 'service'`, `sub: <service>`, `amr: ['svc']`. The token holds no session: its
 // `sid` is unique per token, so nothing revokes it but its short life. Each issue is an
 // audited event (the service and the practice, never the secret).
-import { constantTimeEqual, makeEvent, problems, randomId, recordEvents } from '@praxis/platform';
+import { constantTimeEqual, makeEvent, problems, randomId } from '@praxis/platform';
 import type { AuthComponents } from '../common/components';
+
+/** What service tokens use: config (client secrets, TTL), the issuer, practices and events. */
+export type ServiceTokenDeps = Pick<AuthComponents, 'config' | 'events' | 'issuer' | 'tenants'>;
 
 /** A service name as it appears in `sub` and in SERVICE_CLIENT_SECRETS. */
 export const serviceNamePattern = /^[a-z][a-z-]{1,40}$/;
@@ -43,7 +46,7 @@ export function authenticateService(secrets: ReadonlyMap<string, string>, author
 }
 
 export async function issueServiceToken(
-  deps: AuthComponents,
+  deps: ServiceTokenDeps,
   service: string,
   tenantId: string,
 ): Promise<{ accessToken: string; expiresIn: number; tokenType: 'Bearer' }> {
@@ -54,9 +57,8 @@ export async function issueServiceToken(
     { userId: service, tenantId, role: 'service', sessionId: randomId('svc'), amr: ['svc'] },
     new Date(Date.now() + ttl * 1000),
   );
-  await recordEvents(deps.mongo, [
+  await deps.events.recordAccess([
     makeEvent({ type: 'auth.service-token.issued', tenantId, actor: { kind: 'service', id: service }, data: { service, expiresIn } }),
   ]);
-  deps.relay.nudge();
   return { accessToken: token, expiresIn, tokenType: 'Bearer' };
 }

@@ -7,6 +7,9 @@ import type { AuthComponents } from '../common/components';
 import type { UserRole } from '../users/model';
 import type { RevokeReason, SessionDoc, SessionKind } from './model';
 
+/** What sessions use: config, the token issuer, Redis (revocation marks) and the session store. */
+export type SessionDeps = Pick<AuthComponents, 'config' | 'issuer' | 'redis' | 'sessions'>;
+
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
@@ -32,7 +35,7 @@ function splitRefresh(token: string): { sessionId: string; secret: string } | un
   return m ? { sessionId: m[1]!, secret: m[2]! } : undefined;
 }
 
-async function accessFor(deps: AuthComponents, s: SessionDoc): Promise<{ token: string; expiresIn: number }> {
+async function accessFor(deps: SessionDeps, s: SessionDoc): Promise<{ token: string; expiresIn: number }> {
   return deps.issuer.sign(
     {
       userId: s.userId,
@@ -49,7 +52,7 @@ async function accessFor(deps: AuthComponents, s: SessionDoc): Promise<{ token: 
 
 /** Open a session and issue its first tokens; the given events ride on the session's insert. */
 export async function startSession(
-  deps: AuthComponents,
+  deps: SessionDeps,
   p: StartSession,
   events: (sessionId: string) => Parameters<typeof makeEvent>[0][],
 ): Promise<{ session: SessionDoc; tokens: TokenPair }> {
@@ -83,7 +86,7 @@ export async function startSession(
 }
 
 /** Whether a session may still be used: not revoked, within its 12 h, not idle too long. */
-function sessionUsable(deps: AuthComponents, s: SessionDoc, now: Date): boolean {
+function sessionUsable(deps: SessionDeps, s: SessionDoc, now: Date): boolean {
   if (s.revokedAt) return false;
   if (s.expiresAt <= now) return false;
   return now.getTime() - s.lastUsedAt.getTime() < deps.config.SESSION_IDLE_S * 1000;
@@ -95,7 +98,7 @@ function sessionUsable(deps: AuthComponents, s: SessionDoc, now: Date): boolean 
  * race) revokes the whole session: somebody holds a copy.
  */
 export async function refreshSession(
-  deps: AuthComponents,
+  deps: SessionDeps,
   refreshToken: string,
   check?: (s: SessionDoc) => Promise<boolean>,
 ): Promise<TokenPair> {
@@ -131,7 +134,7 @@ export async function refreshSession(
  * that moment), then the durable record with its event.
  */
 export async function revokeSession(
-  deps: AuthComponents,
+  deps: SessionDeps,
   s: Pick<SessionDoc, '_id' | 'tenantId' | 'userId' | 'expiresAt'>,
   reason: RevokeReason,
   actor: Actor,
@@ -168,7 +171,7 @@ export async function reassertRevocations(deps: Pick<AuthComponents, 'sessions' 
 
 /** End every open session of a user (or of a grant), optionally keeping one. */
 export async function revokeSessionsWhere(
-  deps: AuthComponents,
+  deps: SessionDeps,
   tenantId: string,
   filter: { userId?: string; grantId?: string },
   reason: RevokeReason,

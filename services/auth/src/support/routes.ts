@@ -10,6 +10,10 @@ import { emailSchema, passwordSchema, slugSchema } from '../tenants/routes';
 import { listQuery } from '../users/routes';
 import { PLATFORM_TENANT } from '../users/model';
 import { MAX_GRANT_MINUTES, createGrant, grantView, revokeGrant, startSupportSession } from './use-cases';
+import type { SupportDeps } from './use-cases';
+import type { LoginDeps } from '../login/use-cases';
+
+export type SupportRouteDeps = SupportDeps & LoginDeps & Pick<AuthComponents, 'authenticator'>;
 
 /** An opaque id in a path (anything else is refused with 400, as the document says). */
 const idParams = z.strictObject({
@@ -30,7 +34,7 @@ const createdBefore = (cursor?: string): Date | undefined => {
   return d;
 };
 
-export function supportRoutes(deps: AuthComponents): ApiRouter {
+export function supportRoutes(deps: SupportRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -5,7 +5,9 @@ import type { AuthComponents } from '../common/components';
 import { assertStrongPassword } from '../common/passwords';
 import { PLATFORM_TENANT, normaliseEmail } from '../users/model';
 
-export async function createSupportUser(deps: AuthComponents, input: { email: string; name: string; password: string }): Promise<string> {
+export type SupportUserDeps = Pick<AuthComponents, 'hasher' | 'users'>;
+
+export async function createSupportUser(deps: SupportUserDeps, input: { email: string; name: string; password: string }): Promise<string> {
   assertStrongPassword(input.password, 'password', [input.email, input.name]);
   const now = new Date();
   const userId = randomId('sup');

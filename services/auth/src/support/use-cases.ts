@@ -7,6 +7,10 @@ import type { AuthComponents } from '../common/components';
 import { revokeSessionsWhere, startSession } from '../sessions/use-cases';
 import { PLATFORM_TENANT } from '../users/model';
 import type { GrantDoc } from './model';
+import type { SessionDeps } from '../sessions/use-cases';
+
+/** What support access uses: grants, practices, users and sessions. */
+export type SupportDeps = SessionDeps & Pick<AuthComponents, 'grants' | 'tenants' | 'users'>;
 
 export const MAX_GRANT_MINUTES = 72 * 60;
 
@@ -24,7 +28,7 @@ export function grantView(g: GrantDoc, now = new Date()) {
 }
 
 export async function createGrant(
-  deps: AuthComponents,
+  deps: SupportDeps,
   tenantId: string,
   input: { scope: SupportScope; reason: string; durationMinutes: number },
   actor: Actor,
@@ -50,7 +54,7 @@ export async function createGrant(
   return grant;
 }
 
-export async function revokeGrant(deps: AuthComponents, tenantId: string, grantId: string, actor: Actor): Promise<void> {
+export async function revokeGrant(deps: SupportDeps, tenantId: string, grantId: string, actor: Actor): Promise<void> {
   const grant = await deps.grants.get(tenantId, grantId);
   if (!grant) throw problems.notFound('No such grant.');
   // Sessions first (the Redis marks take effect at once), then the grant itself.
@@ -63,7 +67,7 @@ export async function revokeGrant(deps: AuthComponents, tenantId: string, grantI
 }
 
 /** A platform support user (with both factors) opens a session into a practice under a live grant. */
-export async function startSupportSession(deps: AuthComponents, supportUserId: string, slug: string) {
+export async function startSupportSession(deps: SupportDeps, supportUserId: string, slug: string) {
   const support = await deps.users.get(PLATFORM_TENANT, supportUserId);
   if (!support || support.disabled || support.role !== 'support' || !support.totpSecret) throw problems.forbidden();
   const tenant = await deps.tenants.findBySlug(slug);

@@ -5,6 +5,9 @@ import type { AuthComponents } from '../common/components';
 import { LoginThrottle } from '../login/throttle';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../common/passwords';
 import { currentTenant, signUp, tenantView, updateTenant } from './use-cases';
+import type { TenantDeps } from './use-cases';
+
+export type TenantRouteDeps = TenantDeps & Pick<AuthComponents, 'authenticator' | 'config' | 'redis'>;
 
 export const slugSchema = z
   .string()
@@ -29,7 +32,7 @@ const tenantResponse = z.object({
   createdAt: z.string(),
 });
 
-export function tenantRoutes(deps: AuthComponents): ApiRouter {
+export function tenantRoutes(deps: TenantRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

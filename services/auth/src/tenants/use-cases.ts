@@ -7,6 +7,9 @@ import { userActor } from '../common/events';
 import { normaliseEmail } from '../users/model';
 import type { TenantDoc } from './model';
 
+/** What practice sign-up and settings use. */
+export type TenantDeps = Pick<AuthComponents, 'hasher' | 'logger' | 'tenants' | 'users'>;
+
 /** Slugs that name parts of the platform, never a practice. */
 const RESERVED_SLUGS = new Set([
   'admin',
@@ -58,7 +61,7 @@ export const ABANDONED_SIGNUP_MS = 2 * 60_000;
  * ABANDONED_SIGNUP_MS and reclaimAbandonedSlug).
  */
 export async function signUp(
-  deps: AuthComponents,
+  deps: TenantDeps,
   s: SignUp,
   reclaimed = false,
 ): Promise<{ tenant: { id: string; slug: string; name: string }; user: { id: string; email: string; role: 'admin' } }> {
@@ -105,7 +108,7 @@ export async function signUp(
  * active admin cannot be demoted or disabled). The removal is conditional on the same
  * document, so it never takes a practice that changed meanwhile.
  */
-async function reclaimAbandonedSlug(deps: AuthComponents, slug: string, now: Date): Promise<boolean> {
+async function reclaimAbandonedSlug(deps: TenantDeps, slug: string, now: Date): Promise<boolean> {
   const t = await deps.tenants.findBySlug(slug);
   if (!t || t.status !== 'active' || now.getTime() - t.createdAt.getTime() < ABANDONED_SIGNUP_MS) return false;
   if ((await deps.users.countActiveAdmins(t._id)) > 0) return false;
@@ -114,14 +117,14 @@ async function reclaimAbandonedSlug(deps: AuthComponents, slug: string, now: Dat
   return removed;
 }
 
-export async function currentTenant(deps: AuthComponents, tenantId: string): Promise<TenantDoc> {
+export async function currentTenant(deps: TenantDeps, tenantId: string): Promise<TenantDoc> {
   const t = await deps.tenants.get(tenantId);
   if (!t) throw problems.notFound('No such practice.');
   return t;
 }
 
 export async function updateTenant(
-  deps: AuthComponents,
+  deps: TenantDeps,
   tenantId: string,
   change: { name?: string; mfaRequired?: boolean },
   actor: Actor,

@@ -7,6 +7,10 @@ import { resetTotp } from '../mfa/use-cases';
 import { revokeSessionsWhere } from '../sessions/use-cases';
 import { emailSchema, nameSchema, newPasswordSchema } from '../tenants/routes';
 import { createUser, getUser, updateUser, userView } from './use-cases';
+import type { UserDeps } from './use-cases';
+import type { MfaDeps } from '../mfa/use-cases';
+
+export type UserRouteDeps = UserDeps & MfaDeps & Pick<AuthComponents, 'authenticator'>;
 
 /** An opaque id in a path (anything else is refused with 400, as the document says). */
 const idParams = z.strictObject({
@@ -27,7 +31,7 @@ const userResponse = z.object({
 });
 export const listQuery = z.strictObject(pageQuery);
 
-export function userRoutes(deps: AuthComponents): ApiRouter {
+export function userRoutes(deps: UserRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);
   r.route(
     {

@@ -7,6 +7,10 @@ import { revokeSessionsWhere } from '../sessions/use-cases';
 import { assertStrongPassword } from '../common/passwords';
 import { userActor } from '../common/events';
 import { type UserDoc, normaliseEmail } from './model';
+import type { SessionDeps } from '../sessions/use-cases';
+
+/** What user management uses: the user store and hasher, and sessions (to end a changed user's). */
+export type UserDeps = SessionDeps & Pick<AuthComponents, 'hasher' | 'users'>;
 
 export function userView(u: UserDoc) {
   return {
@@ -21,7 +25,7 @@ export function userView(u: UserDoc) {
 }
 
 export async function createUser(
-  deps: AuthComponents,
+  deps: UserDeps,
   tenantId: string,
   input: { name: string; email: string; role: TenantRole; password: string },
   actor: Actor,
@@ -51,7 +55,7 @@ export async function createUser(
   return user;
 }
 
-export async function getUser(deps: AuthComponents, tenantId: string, userId: string): Promise<UserDoc> {
+export async function getUser(deps: UserDeps, tenantId: string, userId: string): Promise<UserDoc> {
   const u = await deps.users.get(tenantId, userId);
   if (!u) throw problems.notFound('No such user.');
   return u;
@@ -59,7 +63,7 @@ export async function getUser(deps: AuthComponents, tenantId: string, userId: st
 
 /** Change role and/or disable; refuses to leave the practice without an active admin. */
 export async function updateUser(
-  deps: AuthComponents,
+  deps: UserDeps,
   tenantId: string,
   userId: string,
   change: { role?: TenantRole; disabled?: boolean; name?: string },
@@ -98,7 +102,7 @@ export async function updateUser(
 
 /** Change one's own password: the current one is required; every other session ends. */
 export async function changePassword(
-  deps: AuthComponents,
+  deps: UserDeps,
   tenantId: string,
   userId: string,
   currentSessionId: string,
