@@ -24,6 +24,7 @@ export * from './redact';
 export * from './redis';
 export * from './telemetry';
 export * from './tenant-keys';
+export * from './tenant-repository';
 export * from './ttl-cache';
 export * from './serial';
 export * from './service';

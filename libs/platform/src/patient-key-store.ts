@@ -9,7 +9,7 @@
 // it reads the winner's). `init()` builds that index, replacing the non-unique one older
 // records databases carry (FerretDB keeps the old index silently when asked for a unique
 // one of the same name, MongoDB refuses), and checks the data first (docs/platform.md,
-// "Encryption at rest").
+// the FerretDB table).
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { SealedValue } from './crypto';
 import type { Logger } from './logger';

@@ -84,9 +84,9 @@ async function removeTenantData(deps: DeletionDeps, tenantId: string): Promise<v
   }
   // Shred first: from here every copy of the users' sealed fields (backups included) is unreadable.
   await deps.userKeys.destroyTenant(tenantId);
-  await deps.grants.removeAll(tenantId);
-  await deps.users.removeAll(tenantId);
-  await deps.sessions.removeAll(tenantId);
+  await deps.grants.deleteAllForTenant(tenantId);
+  await deps.users.deleteAllForTenant(tenantId);
+  await deps.sessions.deleteAllForTenant(tenantId);
   await deps.tenants.markPurgeCompleted(tenantId);
 }
 

@@ -2,8 +2,8 @@
 // only the SHA-256 of the secret is stored, and every secret ever used stays listed so a
 // replay of an old one is recognised and ends the session.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
-import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { type DocStore, updateAndReturn } from '../common/mongo';
+import { TenantRepository, outboxSchemaFields } from '@praxis/platform';
+import type { DocStore } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { UserRole } from '../users/model';
 
@@ -63,19 +63,17 @@ export function sessionModel(conn: Connection): Model<SessionDoc> {
   return (conn.models.Session as Model<SessionDoc>) ?? conn.model<SessionDoc>('Session', schema);
 }
 
-export class SessionRepo {
-  constructor(
-    readonly model: Model<SessionDoc>,
-    private readonly store: DocStore,
-  ) {}
+export class SessionRepo extends TenantRepository<SessionDoc> {
+  constructor(model: Model<SessionDoc>, store: DocStore) {
+    super(model, { collection: store.col, notify: store.notify });
+  }
 
   async create(doc: SessionDoc, events: EventEnvelope[]): Promise<void> {
-    await this.store.col.insertOne(withOutbox(doc, events) as never);
-    if (events.length) this.store.notify();
+    await this.insert(doc, events);
   }
 
   async get(tenantId: string, sessionId: string): Promise<SessionDoc | null> {
-    return this.model.findOne({ tenantId, _id: sessionId }).lean();
+    return this.findDoc(tenantId, sessionId);
   }
 
   /**
@@ -88,21 +86,20 @@ export class SessionRepo {
 
   /** Rotate the refresh secret only if `oldHash` is still the current one (single winner). */
   async rotate(tenantId: string, sessionId: string, oldHash: string, newHash: string, now: Date): Promise<SessionDoc | null> {
-    return updateAndReturn(
-      this.store.col,
-      { tenantId, _id: sessionId, refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
+    return this.updateDoc(
+      tenantId,
+      sessionId,
       { $set: { refreshHash: newHash, lastUsedAt: now }, $push: { usedRefreshHashes: oldHash } },
+      [],
+      { refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
     );
   }
 
   async markRevoked(tenantId: string, sessionId: string, reason: RevokeReason, events: EventEnvelope[]): Promise<boolean> {
-    const ob = outboxUpdate(events);
-    const res = await this.store.col.updateOne(
-      { tenantId, _id: sessionId, revokedAt: trusted({ $exists: false }) } as never,
-      { $set: { revokedAt: new Date(), revokedReason: reason, ...ob.$set }, $push: ob.$push } as never,
-    );
-    if (res.modifiedCount === 1) this.store.notify();
-    return res.modifiedCount === 1;
+    const doc = await this.updateDoc(tenantId, sessionId, { $set: { revokedAt: new Date(), revokedReason: reason } }, events, {
+      revokedAt: trusted({ $exists: false }),
+    });
+    return doc !== null;
   }
 
   /**
@@ -116,12 +113,14 @@ export class SessionRepo {
 
   /** Sessions still open (not revoked, not past their end). */
   async openFor(tenantId: string, filter: { userId?: string; grantId?: string; kind?: SessionDoc['kind'] }): Promise<SessionDoc[]> {
-    return this.model.find({ tenantId, ...filter, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: new Date() }) }).lean();
+    return this.model
+      .find(this.scope(tenantId, { ...filter, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: new Date() }) }))
+      .lean();
   }
 
   async listSupport(tenantId: string, limit: number, before?: Date): Promise<SessionDoc[]> {
     return this.model
-      .find({ tenantId, kind: 'support', ...(before ? { createdAt: trusted({ $lt: before }) } : {}) })
+      .find(this.scope(tenantId, { kind: 'support', ...(before ? { createdAt: trusted({ $lt: before }) } : {}) }))
       .sort({ createdAt: -1 })
       .limit(limit)
       .lean();
@@ -133,9 +132,5 @@ export class SessionRepo {
    */
   async removeEndedBefore(cutoff: Date): Promise<number> {
     return (await this.model.deleteMany({ kind: trusted({ $ne: 'support' }), expiresAt: trusted({ $lt: cutoff }) })).deletedCount;
-  }
-
-  async removeAll(tenantId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
   }
 }

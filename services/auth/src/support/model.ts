@@ -1,8 +1,8 @@
 // Support grants: a practice admin lets platform support in for a while, with a scope
 // and a reason; revocable at once.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
-import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
-import { type DocStore, updateAndReturn } from '../common/mongo';
+import { TenantRepository, outboxSchemaFields } from '@praxis/platform';
+import type { DocStore } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export interface GrantDoc {
@@ -38,49 +38,38 @@ export function grantModel(conn: Connection): Model<GrantDoc> {
   return (conn.models.SupportGrant as Model<GrantDoc>) ?? conn.model<GrantDoc>('SupportGrant', schema);
 }
 
-export class GrantRepo {
-  constructor(
-    readonly model: Model<GrantDoc>,
-    private readonly store: DocStore,
-  ) {}
+export class GrantRepo extends TenantRepository<GrantDoc> {
+  constructor(model: Model<GrantDoc>, store: DocStore) {
+    super(model, { collection: store.col, notify: store.notify });
+  }
 
   async create(doc: GrantDoc, events: EventEnvelope[]): Promise<void> {
-    await this.store.col.insertOne(withOutbox(doc, events) as never);
-    if (events.length) this.store.notify();
+    await this.insert(doc, events);
   }
 
   async get(tenantId: string, grantId: string): Promise<GrantDoc | null> {
-    return this.model.findOne({ tenantId, _id: grantId }).lean();
+    return this.findDoc(tenantId, grantId);
   }
 
   /** The most recently given live grant, if any (the practice's latest decision). */
   async live(tenantId: string, now = new Date()): Promise<GrantDoc | null> {
     return this.model
-      .findOne({ tenantId, revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: now }) })
+      .findOne(this.scope(tenantId, { revokedAt: trusted({ $exists: false }), expiresAt: trusted({ $gt: now }) }))
       .sort({ createdAt: -1 })
       .lean();
   }
 
   async list(tenantId: string, limit: number, before?: Date): Promise<GrantDoc[]> {
     return this.model
-      .find({ tenantId, ...(before ? { createdAt: trusted({ $lt: before }) } : {}) })
+      .find(this.scope(tenantId, before ? { createdAt: trusted({ $lt: before }) } : {}))
       .sort({ createdAt: -1 })
       .limit(limit)
       .lean();
   }
 
   async revoke(tenantId: string, grantId: string, by: string, events: EventEnvelope[]): Promise<GrantDoc | null> {
-    const ob = outboxUpdate(events);
-    const doc = await updateAndReturn<GrantDoc>(
-      this.store.col,
-      { tenantId, _id: grantId, revokedAt: trusted({ $exists: false }) },
-      { $set: { revokedAt: new Date(), revokedBy: by, ...ob.$set }, $push: ob.$push },
-    );
-    if (doc) this.store.notify();
-    return doc;
-  }
-
-  async removeAll(tenantId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
+    return this.updateDoc(tenantId, grantId, { $set: { revokedAt: new Date(), revokedBy: by } }, events, {
+      revokedAt: trusted({ $exists: false }),
+    });
   }
 }

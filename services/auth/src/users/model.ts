@@ -8,19 +8,19 @@
 // repository method takes the tenant id first.
 import type { EventEnvelope } from '@praxis/contracts';
 import {
+  type DocUpdate,
   type KekRing,
   type SealedValue,
+  TenantRepository,
   blindIndex,
   isDuplicateKeyError,
   open,
   outboxSchemaFields,
-  outboxUpdate,
   seal,
-  withOutbox,
 } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
 import { KeyDestroyedError, type UserKeyService, isUserKeyId } from '../keys/key-service';
-import { type DocStore, updateAndReturn } from '../common/mongo';
+import type { DocStore } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 /** Tenant id under which platform support users live; never a practice's id or slug. */
 export const PLATFORM_TENANT = 'platform';
@@ -96,16 +96,17 @@ function fieldAad(tenantId: string, userId: string, field: SealedField): string 
   return `totp|${tenantId}|${userId}`;
 }
 
-export class UserRepo {
+export class UserRepo extends TenantRepository<StoredUser> {
   /** One blind-index key per configured KEK, the current one first (lookups still find not-yet-rotated users). */
   private readonly indexKeys: Buffer[];
 
   constructor(
-    readonly model: Model<StoredUser>,
-    private readonly store: DocStore,
+    model: Model<StoredUser>,
+    store: DocStore,
     private readonly keks: KekRing,
     private readonly keys: UserKeyService,
   ) {
+    super(model, { collection: store.col, notify: store.notify });
     // A key for the blind index derived from the KEK, so the index is useless without it.
     this.indexKeys = keks.all().map((k) => createHmac('sha256', k.key).update('praxis-auth|user-email-index').digest());
   }
@@ -177,38 +178,33 @@ export class UserRepo {
     }
     const stored = await this.toStored(doc);
     try {
-      await this.store.col.insertOne(withOutbox(stored, events) as never);
+      await this.insert(stored, events);
     } catch (err) {
       // The key was made for this new user id alone; leave no orphan behind.
       await this.keys.destroyUserKey(doc.tenantId, doc._id).catch(() => undefined);
       throw err;
     }
-    if (events.length) this.store.notify();
   }
 
   async get(tenantId: string, userId: string): Promise<UserDoc | null> {
-    return this.toUser(await this.model.findOne({ tenantId, _id: userId }).lean<StoredUser>());
+    return this.toUser(await this.findDoc(tenantId, userId));
   }
 
   async findByEmail(tenantId: string, email: string): Promise<UserDoc | null> {
     const candidates = this.indexKeys.map((k) => this.indexWith(k, tenantId, email));
     const emailIndex = candidates.length === 1 ? candidates[0] : trusted({ $in: candidates });
-    return this.toUser(await this.model.findOne({ tenantId, emailIndex }).lean<StoredUser>());
+    return this.toUser(await this.model.findOne(this.scope(tenantId, { emailIndex })).lean<StoredUser>());
   }
 
   /** A page of users; a user whose key was destroyed is left out (their fields are gone). */
   async list(tenantId: string, limit: number, after?: string): Promise<UserDoc[]> {
-    const docs = await this.model
-      .find({ tenantId, ...(after ? { _id: trusted({ $gt: after }) } : {}) })
-      .sort({ _id: 1 })
-      .limit(limit)
-      .lean<StoredUser[]>();
+    const docs = await this.findPage(tenantId, { after, limit });
     const users = await Promise.all(docs.map((d) => this.toUser(d)));
     return users.filter((u): u is UserDoc => u !== null);
   }
 
   async countActiveAdmins(tenantId: string): Promise<number> {
-    return this.model.countDocuments({ tenantId, role: 'admin', disabled: false });
+    return this.model.countDocuments(this.scope(tenantId, { role: 'admin', disabled: false }));
   }
 
   /**
@@ -223,18 +219,15 @@ export class UserRepo {
     events: EventEnvelope[],
     expect: Record<string, unknown> = {},
   ): Promise<UserDoc | null> {
-    const ob = outboxUpdate(events);
     const { name, ...plain } = change.set ?? {};
     const set: Record<string, unknown> = {
       ...plain,
       ...(name !== undefined ? { nameSealed: await this.sealField(tenantId, userId, 'nameSealed', name) } : {}),
     };
-    const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date(), ...(events.length ? ob.$set : {}) } };
-    if (events.length) update.$push = ob.$push;
-    if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']));
+    const update: DocUpdate = { $set: { ...set, updatedAt: new Date() } };
+    if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '' as const]));
     if (change.pull) update.$pull = change.pull;
-    const doc = await updateAndReturn<StoredUser>(this.store.col, { tenantId, _id: userId, ...expect }, update);
-    if (doc && events.length) this.store.notify();
+    const doc = await this.updateDoc(tenantId, userId, update, events, expect);
     return this.toUser(doc ? await this.resealLegacy(doc) : null);
   }
 
@@ -250,13 +243,13 @@ export class UserRepo {
       const email = await this.openField(doc.tenantId, doc._id, 'emailSealed', doc.emailSealed);
       const index = this.emailIndex(doc.tenantId, email);
       if (!legacy.length && index === doc.emailIndex) return doc;
-      const filter: Record<string, unknown> = { tenantId: doc.tenantId, _id: doc._id, emailIndex: doc.emailIndex };
+      const guard: Record<string, unknown> = { emailIndex: doc.emailIndex };
       const set: Record<string, unknown> = { emailIndex: index };
       for (const f of legacy) {
-        filter[`${f}.ct`] = doc[f]!.ct;
+        guard[`${f}.ct`] = doc[f]!.ct;
         set[f] = await this.sealField(doc.tenantId, doc._id, f, await this.openField(doc.tenantId, doc._id, f, doc[f]!));
       }
-      return (await updateAndReturn<StoredUser>(this.store.col, filter, { $set: set })) ?? doc;
+      return (await this.updateDoc(doc.tenantId, doc._id, { $set: set }, [], guard)) ?? doc;
     } catch (err) {
       // Shredded, or (during a rotation) an email index taken twice: leave the document as it is.
       if (err instanceof KeyDestroyedError || isDuplicateKeyError(err)) return doc;
@@ -281,9 +274,5 @@ export class UserRepo {
       }
     }
     return { migrated, unreadable };
-  }
-
-  async removeAll(tenantId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
   }
 }

@@ -4,13 +4,13 @@
 // A note is never silently overwritten and racing amendments cannot lose each other.
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  OUTBOX,
+  type PageRequest,
   type SealedValue,
+  TenantRepository,
   isDuplicateKeyError,
   sealedValueSchema,
   outboxSchemaFields,
   randomId,
-  withOutbox,
 } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
@@ -97,14 +97,13 @@ export interface NoteContent {
   body: string;
 }
 
-export class NoteRepository {
+/** Note versions of a practice: the platform's tenant repository plus sealing and versioning. */
+export class NoteRepository extends TenantRepository<NoteVersionDoc> {
   constructor(
-    private readonly model: Model<NoteVersionDoc>,
+    model: Model<NoteVersionDoc>,
     private readonly keys: KeyService,
-  ) {}
-
-  get collection() {
-    return this.model.collection;
+  ) {
+    super(model);
   }
 
   async create(
@@ -119,7 +118,7 @@ export class NoteRepository {
     const pk = await this.keys.patientKey(tenantId, patientId, patientKeyId);
     const now = new Date();
     const doc = this.sealVersion(tenantId, patientId, id, pk, 1, authorId, now, { noteAuthorId: authorId, noteCreatedAt: now }, content);
-    await this.model.create(withOutbox(doc, events));
+    await this.insert(doc, events);
     return this.toNote(tenantId, doc, pk);
   }
 
@@ -145,7 +144,7 @@ export class NoteRepository {
       const version = latest.version + 1;
       const doc = this.sealVersion(tenantId, patientId, id, pk, version, authorId, new Date(), latest, content);
       try {
-        await this.model.create(withOutbox(doc, makeEvents(version)));
+        await this.insert(doc, makeEvents(version));
         return { note: this.toNote(tenantId, doc, pk) };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
@@ -162,8 +161,8 @@ export class NoteRepository {
   }
 
   /** Notes of a patient at their latest version, ordered by note id, paged by note id. */
-  async list(tenantId: string, patientId: string, page: { after?: string; limit: number }): Promise<Note[]> {
-    const filter: Record<string, unknown> = { tenantId, patientId };
+  async list(tenantId: string, patientId: string, page: PageRequest): Promise<Note[]> {
+    const filter = this.scope(tenantId, { patientId });
     if (page.after !== undefined) filter.noteId = mongoose.trusted({ $gt: page.after });
     const latest: NoteVersionDoc[] = [];
     const cursor = this.model.find(filter).sort({ noteId: 1, version: -1 }).lean<NoteVersionDoc[]>().cursor();
@@ -180,7 +179,11 @@ export class NoteRepository {
   }
 
   async versions(tenantId: string, patientId: string, id: string): Promise<NoteVersion[] | null> {
-    const docs = await this.model.find({ tenantId, patientId, noteId: id }).sort({ version: 1 }).lean<NoteVersionDoc[]>().exec();
+    const docs = await this.model
+      .find(this.scope(tenantId, { patientId, noteId: id }))
+      .sort({ version: 1 })
+      .lean<NoteVersionDoc[]>()
+      .exec();
     if (!docs.length) return null;
     const pk = await this.keys.patientKey(tenantId, patientId, docs[0]!.keyId);
     return docs.map((v) => this.openVersion(tenantId, patientId, pk, v));
@@ -216,7 +219,7 @@ export class NoteRepository {
     };
     // The (tenantId, patientId, noteId, version: -1) index gives this order without sorting.
     const cursor = this.model
-      .find({ tenantId, patientId })
+      .find(this.scope(tenantId, { patientId }))
       .sort({ noteId: 1, version: -1 })
       .lean<NoteVersionDoc>()
       .cursor({ batchSize: 1000 });
@@ -237,31 +240,25 @@ export class NoteRepository {
 
   /** How many notes, and how many stored versions (documents), a patient has. */
   async countForPatient(tenantId: string, patientId: string): Promise<{ notes: number; documents: number }> {
-    const notes = (await this.model.distinct('noteId', { tenantId, patientId })).length;
-    const documents = await this.model.countDocuments({ tenantId, patientId });
+    const notes = (await this.model.distinct('noteId', this.scope(tenantId, { patientId }))).length;
+    const documents = await this.model.countDocuments(this.scope(tenantId, { patientId }));
     return { notes, documents };
   }
 
-  async pendingEventsForPatient(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
-    const docs = await this.model.collection.find({ tenantId, patientId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } }).toArray();
-    return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
+  pendingEventsForPatient(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return this.pendingEventsWhere(tenantId, { patientId });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId, patientId })).deletedCount;
-  }
-
-  async pendingEventsForTenant(tenantId: string): Promise<EventEnvelope[]> {
-    const docs = await this.model.collection.find({ tenantId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } }).toArray();
-    return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
-  }
-
-  async deleteAllForTenant(tenantId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
+    return (await this.model.deleteMany(this.scope(tenantId, { patientId }))).deletedCount;
   }
 
   private latestDoc(tenantId: string, patientId: string, id: string): Promise<NoteVersionDoc | null> {
-    return this.model.findOne({ tenantId, patientId, noteId: id }).sort({ version: -1 }).lean<NoteVersionDoc>().exec();
+    return this.model
+      .findOne(this.scope(tenantId, { patientId, noteId: id }))
+      .sort({ version: -1 })
+      .lean<NoteVersionDoc>()
+      .exec();
   }
 
   private sealVersion(

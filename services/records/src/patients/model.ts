@@ -5,15 +5,15 @@
 import type { EventEnvelope } from '@praxis/contracts';
 import {
   OUTBOX,
+  type PageRequest,
   type SealedValue,
+  TenantRepository,
   isDuplicateKeyError,
   sealedValueSchema,
   outboxSchemaFields,
-  outboxUpdate,
   randomId,
-  withOutbox,
 } from '@praxis/platform';
-import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
+import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 import { KeyDestroyedError, type KeyService, type PatientKey } from '../keys/key-service';
 import { newPatientRef } from './ref';
 
@@ -106,13 +106,19 @@ export interface Visibility {
   testOnly: boolean;
 }
 
-export class PatientRepository {
+/** What a caller may see: only test patients when `testOnly`. */
+const visible = (vis: Visibility): Record<string, unknown> => (vis.testOnly ? { test: true } : {});
+
+/** Patients of a practice: the platform's tenant repository (scoping, outbox writes, pages) plus sealing. */
+export class PatientRepository extends TenantRepository<PatientDoc> {
   constructor(
-    private readonly model: Model<PatientDoc>,
+    model: Model<PatientDoc>,
     private readonly keys: KeyService,
     /** The patients collection with per-document serialised updates (see libs/platform/src/serial.ts). */
-    readonly collection: MongooseCollection,
-  ) {}
+    collection: MongooseCollection,
+  ) {
+    super(model, { collection });
+  }
 
   /** Insert a new patient with its events; a fresh ref is drawn again on a collision. */
   async create(tenantId: string, id: string, input: Demographics & { test: boolean }, events: EventEnvelope[]): Promise<Patient> {
@@ -131,7 +137,7 @@ export class PatientRepository {
     for (let attempt = 0; ; attempt++) {
       const ref = newPatientRef();
       try {
-        await this.model.create(withOutbox({ ...base, ref }, events));
+        await this.insert({ ...base, ref }, events);
         return this.toPatient(tenantId, { ...base, ref }, pk);
       } catch (err) {
         if (!isDuplicateKeyError(err) || attempt >= 5 || !/ref/.test(String((err as Error).message))) throw err;
@@ -140,37 +146,25 @@ export class PatientRepository {
   }
 
   async findById(tenantId: string, id: string, vis: Visibility): Promise<Patient | null> {
-    const doc = await this.model
-      .findOne(this.filter(tenantId, vis, { _id: id }))
-      .lean<PatientDoc>()
-      .exec();
+    const doc = await this.findDoc(tenantId, id, visible(vis));
     return doc ? this.toPatient(tenantId, doc) : null;
   }
 
   async exists(tenantId: string, id: string, vis: Visibility): Promise<boolean> {
-    return (await this.model.exists(this.filter(tenantId, vis, { _id: id }))) !== null;
+    return (await this.model.exists(this.scope(tenantId, { ...visible(vis), _id: id }))) !== null;
   }
 
   /** The patient's ref and key id, without decrypting anything (null: no such patient for this caller). */
   async locate(tenantId: string, id: string, vis: Visibility): Promise<{ ref: string; keyId: string } | null> {
-    const doc = await this.model
-      .findOne(this.filter(tenantId, vis, { _id: id }), { ref: 1, keyId: 1 })
-      .lean<Pick<PatientDoc, 'ref' | 'keyId'>>()
-      .exec();
+    const doc = await this.findDoc<Pick<PatientDoc, 'ref' | 'keyId'>>(tenantId, id, visible(vis), { ref: 1, keyId: 1 });
     return doc ? { ref: doc.ref, keyId: doc.keyId } : null;
   }
 
-  async search(
-    tenantId: string,
-    by: { ref?: string; familyName?: string },
-    vis: Visibility,
-    page: { after?: string; limit: number },
-  ): Promise<Patient[]> {
-    const filter = this.filter(tenantId, vis);
+  async search(tenantId: string, by: { ref?: string; familyName?: string }, vis: Visibility, page: PageRequest): Promise<Patient[]> {
+    const filter: Record<string, unknown> = visible(vis);
     if (by.ref !== undefined) filter.ref = by.ref;
     if (by.familyName !== undefined) filter.familyNameIdx = await this.keys.blindIndex(tenantId, by.familyName, FAMILY_NAME_DOMAIN);
-    if (page.after !== undefined) filter._id = mongoose.trusted({ $gt: page.after });
-    const docs = await this.model.find(filter).sort({ _id: 1 }).limit(page.limit).lean<PatientDoc[]>().exec();
+    const docs = await this.findPage(tenantId, page, filter);
     // A patient whose key is already shredded (an erasure in progress) is left out, not an error.
     const patients = await Promise.all(
       docs.map((d) => this.toPatient(tenantId, d).catch((err: unknown) => (err instanceof KeyDestroyedError ? null : Promise.reject(err)))),
@@ -186,10 +180,7 @@ export class PatientRepository {
     change: DemographicsChange & { test?: boolean },
     events: EventEnvelope[],
   ): Promise<Patient | null> {
-    const current = await this.model
-      .findOne(this.filter(tenantId, vis, { _id: id }), { keyId: 1 })
-      .lean<Pick<PatientDoc, 'keyId'>>()
-      .exec();
+    const current = await this.findDoc<Pick<PatientDoc, 'keyId'>>(tenantId, id, visible(vis), { keyId: 1 });
     if (!current) return null;
     const pk = await this.keys.patientKey(tenantId, id, current.keyId);
     const $set: Record<string, unknown> = { updatedAt: new Date() };
@@ -203,46 +194,23 @@ export class PatientRepository {
     if (typeof change.familyName === 'string')
       $set.familyNameIdx = await this.keys.blindIndex(tenantId, change.familyName, FAMILY_NAME_DOMAIN);
     if (change.test !== undefined) $set.test = change.test;
-    const outbox = outboxUpdate(events);
-    const update: Record<string, unknown> = { $set: { ...$set, ...outbox.$set }, $push: outbox.$push };
-    if (Object.keys($unset).length) update.$unset = $unset;
-    // No projection: FerretDB's findAndModify does not take one.
-    const doc = await this.collection.findOneAndUpdate(this.filter(tenantId, vis, { _id: id }) as never, update, {
-      returnDocument: 'after',
-    });
-    return doc ? this.toPatient(tenantId, doc as unknown as PatientDoc, pk) : null;
+    const doc = await this.updateDoc(tenantId, id, { $set, $unset }, events, visible(vis));
+    return doc ? this.toPatient(tenantId, doc, pk) : null;
   }
 
   /** The raw stored document (ciphertext and all), for export of what is held and for tests. */
   rawDocument(tenantId: string, id: string): Promise<Record<string, unknown> | null> {
-    return this.model.collection.findOne({ _id: id as never, tenantId });
+    return this.model.collection.findOne(this.scope(tenantId, { _id: id }) as never);
   }
 
   /** Events still waiting in the document's outbox (so erasure can carry them over). */
   async pendingEvents(tenantId: string, id: string): Promise<EventEnvelope[]> {
-    const doc = await this.model.collection.findOne({ _id: id as never, tenantId }, { projection: { [OUTBOX]: 1 } });
+    const doc = await this.model.collection.findOne(this.scope(tenantId, { _id: id }) as never, { projection: { [OUTBOX]: 1 } });
     return ((doc?.[OUTBOX] as EventEnvelope[] | undefined) ?? []).slice();
   }
 
   async delete(tenantId: string, id: string): Promise<number> {
-    return (await this.model.deleteOne({ _id: id, tenantId })).deletedCount;
-  }
-
-  async countForTenant(tenantId: string): Promise<number> {
-    return this.model.countDocuments({ tenantId });
-  }
-
-  async pendingEventsForTenant(tenantId: string): Promise<EventEnvelope[]> {
-    const docs = await this.model.collection.find({ tenantId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } }).toArray();
-    return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
-  }
-
-  async deleteAllForTenant(tenantId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
-  }
-
-  private filter(tenantId: string, vis: Visibility, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { ...extra, tenantId, ...(vis.testOnly ? { test: true } : {}) };
+    return (await this.model.deleteOne(this.scope(tenantId, { _id: id }))).deletedCount;
   }
 
   private sealField<K extends keyof Demographics>(

@@ -1,8 +1,8 @@
 // Message templates of a practice. Template text is written by the practice and holds
 // placeholders, not patient data, so it is stored as is.
 import type { EventEnvelope } from '@praxis/contracts';
-import { outboxSchemaFields, randomId, withOutbox } from '@praxis/platform';
-import mongoose, { type Connection, type Model, Schema } from 'mongoose';
+import { type PageRequest, TenantRepository, outboxSchemaFields, randomId } from '@praxis/platform';
+import { type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from './render';
 
 export interface Template {
@@ -54,29 +54,20 @@ export function templateModel(conn: Connection): Model<TemplateDoc> {
 
 export const newTemplateId = () => randomId('tpl');
 
-export class TemplateRepository {
-  constructor(private readonly model: Model<TemplateDoc>) {}
-
+export class TemplateRepository extends TenantRepository<TemplateDoc> {
   async create(tenantId: string, doc: Omit<TemplateDoc, 'tenantId' | 'createdAt'>, events: EventEnvelope[]): Promise<Template> {
     const full: TemplateDoc = { ...doc, tenantId, createdAt: new Date() };
-    await this.model.create(withOutbox(full, events));
+    await this.insert(full, events);
     return toTemplate(full);
   }
 
   async findById(tenantId: string, id: string): Promise<Template | null> {
-    const doc = await this.model.findOne({ _id: id, tenantId }).lean<TemplateDoc>().exec();
+    const doc = await this.findDoc(tenantId, id);
     return doc ? toTemplate(doc) : null;
   }
 
-  async list(tenantId: string, page: { after?: string; limit: number }): Promise<Template[]> {
-    const filter: Record<string, unknown> = { tenantId };
-    if (page.after !== undefined) filter._id = mongoose.trusted({ $gt: page.after });
-    const docs = await this.model.find(filter).sort({ _id: 1 }).limit(page.limit).lean<TemplateDoc[]>().exec();
-    return docs.map(toTemplate);
-  }
-
-  async deleteAllForTenant(tenantId: string): Promise<number> {
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
+  async list(tenantId: string, page: PageRequest): Promise<Template[]> {
+    return (await this.findPage(tenantId, page)).map(toTemplate);
   }
 }
 
