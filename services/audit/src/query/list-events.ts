@@ -1,7 +1,8 @@
 // Admin queries over the tenant's log: by patient, actor, event type and time, in log
-// order (or newest first), paginated with an opaque cursor. Support-mode activity
-// (actor.kind "support") is marked `support: true`.
-import { problems } from '@praxis/platform';
+// order (or newest first), paginated with the platform's opaque cursor (paging.ts; the
+// position is the log sequence number). Support-mode activity (actor.kind "support") is
+// marked `support: true`.
+import { decodeCursor, pageOf, problems } from '@praxis/platform';
 import type { AuditLogRepository, EntryDoc } from '../log/model';
 
 export interface ListQuery {
@@ -30,11 +31,13 @@ export interface AuditItem {
   support: boolean;
 }
 
-const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
-function decodeCursor(c: string): number {
-  const m = /^s(\d{1,15})$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
-  if (!m) throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this endpoint' }]);
-  return Number(m[1]);
+/** The log position a cursor stands for; 400 when it is not a sequence number. */
+function seqOf(cursor: string | undefined): number | undefined {
+  const position = decodeCursor(cursor);
+  if (position === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(position))
+    throw problems.badRequest('The cursor is not valid.', [{ path: 'query.cursor', message: 'not a cursor from this list' }]);
+  return Number(position);
 }
 
 export function toItem(d: Pick<EntryDoc, 'seq' | 'hash' | 'prevHash' | 'event'>): AuditItem {
@@ -64,7 +67,7 @@ export async function listAuditEvents(
   const to = q.to ? new Date(q.to) : undefined;
   if (from && to && from > to) throw problems.badRequest('`from` is after `to`.');
   const order = q.order === 'desc' ? -1 : 1;
-  const at = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+  const at = seqOf(q.cursor);
   const docs = await log.find(
     tenantId,
     {
@@ -78,6 +81,6 @@ export async function listAuditEvents(
     q.limit + 1,
     order,
   );
-  const page = docs.slice(0, q.limit);
-  return { items: page.map(toItem), ...(docs.length > q.limit ? { next: encodeCursor(page[page.length - 1]!.seq) } : {}) };
+  const page = pageOf(docs, q.limit, (d) => d.seq);
+  return { ...page, items: page.items.map(toItem) };
 }

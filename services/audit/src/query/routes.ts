@@ -1,6 +1,6 @@
 // GET /audit/events: the admin's view of the practice's log.
 import { eventTypePattern } from '@praxis/contracts';
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuditLogRepository } from '../log/model';
 import { listAuditEvents } from './list-events';
@@ -13,11 +13,7 @@ export const listQuerySchema = z.strictObject({
   type: z.string().regex(eventTypePattern).max(100).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,40}$/)
-    .optional(),
+  ...pageQuery,
   order: z.enum(['asc', 'desc']).default('asc'),
 });
 
