@@ -7,6 +7,7 @@ import {
   type JwksVerifier,
   type Logger,
   type Metrics,
+  type ReadinessCheck,
   type TrustedProxies,
   allowedMethods,
   authContextFromClaims,
@@ -14,6 +15,7 @@ import {
   clientIpMiddleware,
   bearerToken,
   childTraceparent,
+  healthRoutes,
   problemErrorHandler,
   problems,
   requestIdPattern,
@@ -132,38 +134,21 @@ function createGatewayApp(deps: GatewayDeps): Express {
   app.use(allowedMethods());
   app.use(cors(deps.corsOrigins));
 
-  app.get('/livez', (_req, res) => {
-    res.locals.route = '/livez';
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok', service: 'gateway' });
-  });
-
-  app.get('/readyz', async (_req, res) => {
-    res.locals.route = '/readyz';
-    res.setHeader('Cache-Control', 'no-store');
-    const checks: Record<string, string> = {};
-    const runs: Promise<void>[] = [
-      withTimeout(deps.redis.ping(), 2_000).then(
-        (pong) => void (checks.redis = pong === 'PONG' ? 'ok' : 'failing'),
-        () => void (checks.redis = 'failing'),
-      ),
-      ...upstreams.all().map((u) =>
-        getJson(u, '/readyz', 2_000).then(
-          ({ status }) => void (checks[u.name] = status === 200 ? 'ok' : 'failing'),
-          () => void (checks[u.name] = 'failing'),
-        ),
-      ),
-    ];
-    await Promise.all(runs);
-    const ok = deps.readiness === 'redis' ? checks.redis === 'ok' : Object.values(checks).every((c) => c === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', service: 'gateway', checks });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    res.locals.route = '/metrics';
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  // The platform's health routes: Redis and every configured service's /readyz (in `redis`
+  // mode the services are listed but only Redis decides).
+  const readiness: Record<string, ReadinessCheck> = {
+    redis: async () => {
+      if ((await deps.redis.ping()) !== 'PONG') throw new Error('Redis did not answer PONG');
+    },
+  };
+  for (const u of upstreams.all()) {
+    readiness[u.name] = async () => {
+      const { status } = await getJson(u, '/readyz', 2_000);
+      if (status !== 200) throw new Error(`${u.name} /readyz answered ${status}`);
+    };
+  }
+  const informational = deps.readiness === 'redis' ? upstreams.all().map((u) => u.name) : [];
+  healthRoutes(app, { service: 'gateway', logger, metrics, readiness, informational });
 
   const openapi = new OpenApiAggregator(upstreams, logger, { version: deps.version ?? '1.0.0' });
   app.get('/openapi.json', async (_req, res, next) => {
@@ -268,21 +253,4 @@ function createGatewayApp(deps: GatewayDeps): Express {
   app.use((_req: Request, _res: Response, next: NextFunction) => next(problems.notFound('No such endpoint.')));
   app.use(problemErrorHandler(logger));
   return app;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

@@ -4,7 +4,7 @@
 import { PROBLEM_CONTENT_TYPE, type Problem, problemTypes } from '@praxis/contracts';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { childTraceparent, currentContext, runWithContext } from '../context';
+import { type RequestContext, childTraceparent, currentContext, runWithContext } from '../context';
 import { randomId, uuidv7 } from '../ids';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -62,9 +62,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   );
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : uuidv7();
-    res.setHeader('X-Request-Id', requestId);
+    const { context } = requestContextOf(req, res);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -75,7 +73,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
         opts.logger.info({ http: { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) } }, 'request');
       }
     });
-    runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
+    runWithContext(context, next);
   });
   app.use(clientIpMiddleware(trusted));
   app.use(allowedMethods());
@@ -87,30 +85,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     next();
   });
 
-  app.get('/livez', (_req, res) => {
-    res.json({ status: 'ok', service: opts.service });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    await Promise.all(
-      Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), 2000);
-          checks[name] = 'ok';
-        } catch (err) {
-          ok = false;
-          checks[name] = 'failing';
-          opts.logger.warn({ check: name, err }, 'readiness check failed');
-        }
-      }),
-    );
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', service: opts.service, checks });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', opts.metrics.registry.contentType);
-    res.send(await opts.metrics.registry.metrics());
-  });
+  healthRoutes(app, { service: opts.service, logger: opts.logger, metrics: opts.metrics, readiness: opts.readiness });
   const routers = opts.routers ?? [];
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument({ title: `Praxis ${opts.service}`, version: opts.version ?? '1.0.0' }, routers, { includeInternal: true }));
@@ -136,6 +111,69 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.use((_req: Request, _res: Response, next: NextFunction) => next(problems.notFound('No such endpoint.')));
   app.use(problemErrorHandler(opts.logger));
   return app;
+}
+
+/**
+ * The request's context: its id (a well-formed incoming `X-Request-Id`, else a new UUID v7;
+ * echoed in the answer) and a child of the incoming W3C trace. Run the rest of the request
+ * in it (`runWithContext(context, next)`) so logs, outgoing calls and events carry it.
+ * `fromClient`: the id is the client's own text (an access log treats it as untrusted).
+ */
+export function requestContextOf(req: Request, res: Response): { context: RequestContext; fromClient: boolean } {
+  const incoming = req.headers['x-request-id'];
+  const fromClient = typeof incoming === 'string' && requestIdPattern.test(incoming);
+  const requestId = fromClient ? incoming : uuidv7();
+  res.setHeader('X-Request-Id', requestId);
+  return { context: { requestId, traceparent: childTraceparent(req.headers.traceparent) }, fromClient };
+}
+
+export interface HealthRoutesOptions {
+  service: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Named checks for /readyz (each throws when not ready; 2 s each). */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Checks reported in /readyz that do not make it fail (the gateway's services, in `redis` mode). */
+  informational?: readonly string[];
+}
+
+/**
+ * `/livez` (the process answers), `/readyz` (`{ status, service, checks }`, 503 unless every
+ * required check passes) and `/metrics` (Prometheus), the same for every service and the
+ * gateway. Each names its route in `res.locals.route` for an access log keyed on it.
+ */
+export function healthRoutes(app: Express, opts: HealthRoutesOptions): void {
+  const informational = new Set(opts.informational ?? []);
+  app.get('/livez', (_req, res) => {
+    res.locals.route = '/livez';
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok', service: opts.service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    res.locals.route = '/readyz';
+    res.setHeader('Cache-Control', 'no-store');
+    const checks: Record<string, string> = {};
+    let ok = true;
+    await Promise.all(
+      Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          checks[name] = 'ok';
+        } catch (err) {
+          checks[name] = 'failing';
+          if (informational.has(name)) return;
+          ok = false;
+          opts.logger.warn({ check: name, err }, 'readiness check failed');
+        }
+      }),
+    );
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', service: opts.service, checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.locals.route = '/metrics';
+    res.setHeader('Content-Type', opts.metrics.registry.contentType);
+    res.send(await opts.metrics.registry.metrics());
+  });
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
