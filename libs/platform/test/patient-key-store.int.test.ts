@@ -79,15 +79,23 @@ describe('MongoPatientKeyStore', () => {
     expect(extra).toBeGreaterThan(0);
   });
 
-  it('init replaces an older non-unique {tenantId, patientId} index and keeps the keys', async () => {
-    const conn = await open(testDbName('pkeys-old'));
+  const wrapped = { kid: 'tk-x', ct: 'AAAA' };
+  /** A records database as it was: keys `{ _id: kid, tenantId, patientId }` under a non-unique index. */
+  async function olderRecordsDb(name: string, keys: [kid: string, patientId: string][]) {
+    const conn = await open(testDbName(name));
     const col = conn.collection('patient_keys');
-    const wrapped = { kid: 'tk-x', ct: 'AAAA' };
-    await col.insertMany([
-      { _id: 'pk-1' as never, tenantId: 't1', patientId: 'p1', wrapped, createdAt: new Date() },
-      { _id: 'pk-2' as never, tenantId: 't1', patientId: 'p2', wrapped, createdAt: new Date() },
-    ]);
+    await col.insertMany(
+      keys.map(([kid, patientId]) => ({ _id: kid as never, tenantId: 't1', patientId, wrapped, createdAt: new Date() })),
+    );
     await col.createIndex({ tenantId: 1, patientId: 1 });
+    return { conn, col };
+  }
+
+  it('init replaces an older non-unique {tenantId, patientId} index and keeps the keys', async () => {
+    const { conn, col } = await olderRecordsDb('pkeys-old', [
+      ['pk-1', 'p1'],
+      ['pk-2', 'p2'],
+    ]);
     const store = new MongoPatientKeyStore(conn, 'kid');
     expect(await store.init()).toEqual({ unique: true, patientsWithSeveralKeys: 0 });
     const ix = (await col.indexes()).find((i) => i.name === 'tenantId_1_patientId_1');
@@ -100,14 +108,10 @@ describe('MongoPatientKeyStore', () => {
   });
 
   it('init leaves data holding two keys of one patient untouched and does not fail', async () => {
-    const conn = await open(testDbName('pkeys-dup'));
-    const col = conn.collection('patient_keys');
-    const wrapped = { kid: 'tk-x', ct: 'AAAA' };
-    await col.insertMany([
-      { _id: 'pk-1' as never, tenantId: 't1', patientId: 'p1', wrapped, createdAt: new Date() },
-      { _id: 'pk-2' as never, tenantId: 't1', patientId: 'p1', wrapped, createdAt: new Date() },
+    const { conn, col } = await olderRecordsDb('pkeys-dup', [
+      ['pk-1', 'p1'],
+      ['pk-2', 'p1'],
     ]);
-    await col.createIndex({ tenantId: 1, patientId: 1 });
     const logged: unknown[] = [];
     const logger = testLogger();
     logger.error = ((obj: unknown) => void logged.push(obj)) as typeof logger.error;
