@@ -25,7 +25,15 @@ interface Outcome {
 async function race(url: string): Promise<Outcome> {
   const clients: Client[] = await Promise.all(Array.from({ length: CLIENTS }, () => new MongoClient(url, { maxPoolSize: 8 }).connect()));
   try {
-    const col = (i: number) => clients[i % CLIENTS]!.db('isolation').collection<{ _id: string; [k: string]: unknown }>('docs');
+    const col = (i: number) =>
+      clients[i % CLIENTS]!.db('isolation').collection<{
+        _id: string;
+        n?: number;
+        v?: number;
+        status?: string;
+        state?: string;
+        by?: number;
+      }>('docs');
 
     // 1. Increments: every one must count.
     await col(0).insertOne({ _id: 'counter', n: 0 });
