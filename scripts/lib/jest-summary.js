@@ -10,9 +10,10 @@ const path = require('node:path');
 let passed = 0;
 let failed = 0;
 const failures = [];
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const firstLines = (text, n) =>
   String(text ?? '')
-    .replace(/\x1b\[[0-9;]*m/g, '')
+    .replace(ANSI_COLOUR, '')
     .split('\n')
     .filter((l) => l.trim() && !/^\s+at /.test(l))
     .slice(0, n)
@@ -26,7 +27,8 @@ for (const file of process.argv.slice(2)) {
     for (const suite of r.testResults ?? []) {
       const where = path.relative(process.cwd(), suite.name ?? '?');
       for (const a of suite.assertionResults ?? [])
-        if (a.status === 'failed') failures.push([`  ✕ ${where} › ${a.fullName ?? a.title}`, ...firstLines((a.failureMessages ?? []).join('\n'), 8)]);
+        if (a.status === 'failed')
+          failures.push([`  ✕ ${where} › ${a.fullName ?? a.title}`, ...firstLines((a.failureMessages ?? []).join('\n'), 8)]);
       if (suite.status === 'failed' && (suite.assertionResults ?? []).every((a) => a.status !== 'failed')) {
         failed += 1;
         failures.push([`  ✕ ${where} (the suite did not run)`, ...firstLines(suite.message, 8)]);
