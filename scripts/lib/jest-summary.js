@@ -28,7 +28,7 @@ for (const file of process.argv.slice(2)) {
       const where = path.relative(process.cwd(), suite.name ?? '?');
       for (const a of suite.assertionResults ?? [])
         if (a.status === 'failed')
-          failures.push([`  ✕ ${where} › ${a.fullName ?? a.title}`, ...firstLines((a.failureMessages ?? []).join('\n'), 8)]);
+          failures.push([`  ✕ ${where} › ${a.fullName ?? a.title}`, ...firstLines((a.failureMessages ?? []).join('\n'), 16)]);
       if (suite.status === 'failed' && (suite.assertionResults ?? []).every((a) => a.status !== 'failed')) {
         failed += 1;
         failures.push([`  ✕ ${where} (the suite did not run)`, ...firstLines(suite.message, 8)]);
