@@ -85,7 +85,7 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
     tenantId: string,
     id: string,
     extra: Record<string, unknown> = {},
-    projection?: Record<string, 1>,
+    projection?: Record<string, 0 | 1>,
   ): Promise<T | null> {
     return this.model
       .findOne(this.scope(tenantId, { ...extra, _id: id }), projection)

@@ -2,7 +2,7 @@
 // 5,000), the template, and whether it was cancelled. Its messages have the fixed ids
 // `<batch>-<n>`, so expanding a batch again after a crash finds the ones already made.
 import type { EventEnvelope } from '@praxis/contracts';
-import { outboxSchemaFields, outboxUpdate, randomId, withOutbox } from '@praxis/platform';
+import { TenantRepository, outboxSchemaFields, randomId } from '@praxis/platform';
 import { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from '../messages/model';
 
@@ -64,47 +64,44 @@ export function batchModel(conn: Connection): Model<StoredBatch> {
 export const newBatchId = () => randomId('bat').replace(/-/g, '_');
 export const batchMessageId = (batchId: string, n: number) => `${batchId}-${n}`;
 
-export class BatchRepository {
+/** A practice's batches: the platform's tenant repository (scoping, outbox writes) over the serialised collection. */
+export class BatchRepository extends TenantRepository<StoredBatch> {
   constructor(
-    private readonly model: Model<StoredBatch>,
+    model: Model<StoredBatch>,
     /** Serialised like the relay's (FerretDB updates are not isolated). */
-    private readonly col: MongooseCollection,
-  ) {}
+    col: MongooseCollection,
+  ) {
+    super(model, { collection: col });
+  }
 
   async create(doc: BatchDoc, events: EventEnvelope[]): Promise<void> {
     const { variables, ...rest } = doc;
-    await this.model.create(
-      withOutbox(
-        { ...rest, ...(variables ? { variables: Object.entries(variables).map(([name, value]) => ({ name, value })) } : {}) },
-        events,
-      ),
+    await this.insert(
+      { ...rest, ...(variables ? { variables: Object.entries(variables).map(([name, value]) => ({ name, value })) } : {}) },
+      events,
     );
   }
 
   async find(tenantId: string, id: string): Promise<BatchDoc | null> {
-    return fromStored(await this.model.findOne({ _id: id, tenantId }, { patientIds: 0 }).lean<StoredBatch>().exec());
+    return fromStored(await this.findDoc(tenantId, id, {}, { patientIds: 0 }));
   }
 
   async findWithPatients(tenantId: string, id: string): Promise<BatchDoc | null> {
-    return fromStored(await this.model.findOne({ _id: id, tenantId }).lean<StoredBatch>().exec());
+    return fromStored(await this.findDoc(tenantId, id));
   }
 
   async cancelled(tenantId: string, id: string): Promise<boolean> {
-    return (await this.model.exists({ _id: id, tenantId, status: 'cancelled' })) !== null;
+    return (await this.model.exists(this.scope(tenantId, { _id: id, status: 'cancelled' }))) !== null;
   }
 
   /** Compare-and-set on the status; false when it was not `running`. */
   async finish(tenantId: string, id: string, status: 'completed' | 'cancelled', events: EventEnvelope[]): Promise<boolean> {
-    const o = outboxUpdate(events);
-    const res = await this.col.updateOne(
-      { _id: id as never, tenantId, status: 'running' } as never,
-      { $set: { status, [status === 'completed' ? 'completedAt' : 'cancelledAt']: new Date(), ...o.$set }, $push: o.$push } as never,
-    );
-    return res.matchedCount === 1;
+    const $set = { status, [status === 'completed' ? 'completedAt' : 'cancelledAt']: new Date() };
+    return (await this.updateDoc(tenantId, id, { $set }, events, { status: 'running' })) !== null;
   }
 
   async markExpanded(tenantId: string, id: string): Promise<void> {
-    await this.col.updateOne({ _id: id as never, tenantId } as never, { $set: { expanded: true } } as never);
+    await this.updateDoc(tenantId, id, { $set: { expanded: true } }, []);
   }
 }
 
