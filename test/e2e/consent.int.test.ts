@@ -204,6 +204,38 @@ describe('consent end to end: subject access and erasure across services', () =>
     }
   });
 
+  it('shows a renamed practice on the notice page at once: auth.tenant.updated drops consent’s stored name', async () => {
+    const p = await patient('Renamed');
+    expect((await api.post('/privacy-notice-versions', { version: '2026-rename', text: 'Who we are.' }, admin)).status).toBe(201);
+    expect(
+      (await api.post(`/patients/${p.id}/privacy-notices`, { noticeVersion: '2026-rename', method: 'email' }, receptionist)).status,
+    ).toBe(201);
+    const requested = await eventually(async () => {
+      const r = await api.get<{ items: { data: { ackPath: string; patientId: string } }[] }>(
+        '/audit/events?type=consent.notice.requested',
+        admin,
+      );
+      return r.body.items?.find((e) => e.data.patientId === p.id);
+    }, 'the notice request in the audit log');
+    // Consent asked auth for the name (or has it stored from before): the current one.
+    expect((await api.get(requested.data.ackPath)).body).toMatchObject({ practice: 'Rights Surgery' });
+    const renamedAt = Date.now();
+    expect((await api.call('PATCH', '/tenants/current', { body: { name: 'Rights and Remedies Surgery' }, token: admin })).status).toBe(200);
+    await eventually(
+      async () =>
+        (await api.get<{ practice: string }>(requested.data.ackPath)).body.practice === 'Rights and Remedies Surgery' ? true : undefined,
+      'the new name on the notice page',
+    );
+    const ms = Date.now() - renamedAt;
+    console.log(`renamed practice shown on the notice page ${ms} ms after PATCH /tenants/current (no cache to wait out)`);
+    // The old 5-minute cache is gone: the event path, not a timer, brought the name.
+    expect(ms).toBeLessThan(60_000);
+    // Auth's event named `name`: one rename, one event.
+    const updated = await api.get<{ items: { data: { fields: string[] } }[] }>('/audit/events?type=auth.tenant.updated', admin);
+    expect(updated.body.items.map((e) => e.data.fields)).toContainEqual(['name']);
+    expect((await api.post(requested.data.ackPath)).status).toBe(200);
+  });
+
   it('streams a large export through the gateway, a slow reader outlasting the gateway deadline', async () => {
     const p = await patient('Longrecord');
     const NOTES = 240;

@@ -143,8 +143,8 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     events,
     linkTtlMs: settings.noticeLinkTtlMs,
     practiceName: deps.authUrl
-      ? practiceNames({ authUrl: deps.authUrl, tokens: deps.serviceTokens, logger: deps.logger })
-      : async () => undefined,
+      ? practiceNames({ authUrl: deps.authUrl, tokens: deps.serviceTokens, practices: patients, logger: deps.logger })
+      : async (tenantId) => (await patients.practiceName(tenantId)).name,
   };
   const preferenceDeps: PreferenceDeps = { preferences, notices, patients, keys, events };
   const ownPart: OwnPartDeps = { ...preferenceDeps, requests, tombstones, mongo: deps.mongo, logger: deps.logger };
