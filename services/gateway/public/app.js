@@ -938,7 +938,15 @@
         'tr',
         {},
         h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(r.patientId)}` }, r.patientId)),
-        h('td', {}, badge(r.expired ? 'expired' : r.status), r.failedParticipant ? ` (${r.failedParticipant} did not answer)` : ''),
+        h(
+          'td',
+          {},
+          badge(r.expired ? 'expired' : r.status),
+          r.failedParticipant ? ` (${r.failureReason || `${r.failedParticipant} did not answer`})` : '',
+          r.retrying
+            ? ` (${r.retrying.participant} ${r.retrying.reason} since ${when(r.retrying.since)}; ${r.retrying.attempts} attempts, asked again at ${when(r.retrying.nextAttemptAt)})`
+            : '',
+        ),
         h('td', {}, new Date(r.dueAt).toLocaleDateString()),
         h(
           'td',

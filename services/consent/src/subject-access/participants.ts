@@ -17,7 +17,9 @@ export type PartExport = Record<string, unknown> & { service: string };
 export class ParticipantFailed extends Error {
   constructor(
     readonly participant: string,
-    reason: string,
+    readonly reason: string,
+    /** Whether asking again later may succeed (unreachable, timeout, 5xx, 429), or not (another 4xx, a wrong answer). */
+    readonly transient: boolean,
   ) {
     super(`${participant}: ${reason}`);
     this.name = 'ParticipantFailed';
@@ -31,7 +33,11 @@ export interface ExportClientOptions {
   timeoutMs?: number;
 }
 
-/** Fetch one participant's part of a patient's export, retrying transient failures. */
+/**
+ * Fetch one participant's part of a patient's export, retrying transient failures a few
+ * times within the call (a blip); a participant that stays down is the caller's to retry
+ * later (subject-access/use-cases.ts `collate`, across runner ticks).
+ */
 export async function fetchPart(
   p: Participant,
   tenantId: string,
@@ -41,6 +47,7 @@ export async function fetchPart(
 ): Promise<PartExport> {
   const delays = opts.retryDelaysMs ?? [500, 2_000, 5_000];
   let last = 'no attempt';
+  let transient = true;
   for (let attempt = 0; attempt <= delays.length; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, delays[attempt - 1]));
     try {
@@ -57,17 +64,20 @@ export async function fetchPart(
       }
       if (res.ok) {
         const body = (await res.json()) as PartExport;
-        if (body.service !== p.service) throw new ParticipantFailed(p.service, 'answered for another service');
+        if (body.service !== p.service) throw new ParticipantFailed(p.service, 'answered for another service', false);
         return body;
       }
       await res.arrayBuffer();
       last = `status ${res.status}`;
       // 4xx other than 404/429 will not get better by asking again.
-      if (res.status < 500 && res.status !== 429) break;
+      if (res.status < 500 && res.status !== 429) {
+        transient = false;
+        break;
+      }
     } catch (err) {
       if (err instanceof ParticipantFailed) throw err;
       last = (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
     }
   }
-  throw new ParticipantFailed(p.service, last);
+  throw new ParticipantFailed(p.service, last, transient);
 }

@@ -7,6 +7,12 @@
 // The export is stored and downloaded in chunks (export-chunks.ts): a download streams.
 // Several replicas may run: one holds a request while it collates (`claim`), and only the
 // collation that completes the request keeps its chunks.
+// A participant that is down (unreachable, timing out, 5xx, 429 after fetchPart's own quick
+// retries) does not fail the request at once: it stays pending, showing `retrying` (which
+// participant, why, since when, how many attempts, the next one), and is collated again every
+// `retryMs` until `retryWindowMs` after the first failure; then it fails, naming the
+// participant and the reason. Any other answer (a 4xx, a part for the wrong service) fails it
+// at once.
 import type { Actor } from '@praxis/contracts';
 import { type Logger, decodeCursor, makeEvent, pageOf, problems, stableUuid, uuidv7 } from '@praxis/platform';
 import type { Caller } from '../common/caller';
@@ -35,6 +41,10 @@ export interface SubjectAccessDeps {
   exportTtlMs: number;
   /** How long one replica holds a request it collates (another takes over after it). */
   collationLeaseMs: number;
+  /** A participant down is asked again after this long… */
+  retryMs: number;
+  /** …for up to this long after its first failure. */
+  retryWindowMs: number;
   logger: Logger;
 }
 
@@ -52,6 +62,18 @@ export function sarView(r: SarDoc) {
     ...(r.expiresAt ? { expiresAt: r.expiresAt.toISOString() } : {}),
     ...(r.status === 'expired' ? { expired: true } : {}),
     ...(r.failedParticipant ? { failedParticipant: r.failedParticipant } : {}),
+    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    ...(r.status === 'pending' && r.retrying
+      ? {
+          retrying: {
+            participant: r.retrying.participant,
+            reason: r.retrying.reason,
+            since: r.retrying.since.toISOString(),
+            attempts: r.retrying.attempts,
+            nextAttemptAt: r.retrying.nextAt.toISOString(),
+          },
+        }
+      : {}),
     participants: r.participants,
   };
 }
@@ -99,7 +121,8 @@ export async function readSubjectAccessRequest(deps: SubjectAccessDeps, caller: 
 export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void> {
   const system: Actor = { kind: 'service', id: 'consent' };
   const now = new Date();
-  if (!(await deps.requests.claim(r.tenantId, r._id, now, new Date(now.getTime() + deps.collationLeaseMs)))) return;
+  const heldUntil = new Date(now.getTime() + deps.collationLeaseMs);
+  if (!(await deps.requests.claim(r.tenantId, r._id, now, heldUntil))) return;
   const started = performance.now();
   const partMs: Record<string, number> = {};
   const timed = async (service: string, part: Promise<PartExport>) => {
@@ -124,10 +147,36 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
     );
   } catch (err) {
     const participant = err instanceof ParticipantFailed ? err.participant : 'consent';
-    deps.logger.warn(
-      { requestId: r._id, participant, reason: err instanceof ParticipantFailed ? err.message : (err as Error).message },
-      'subject access request failed',
-    );
+    const reason = err instanceof ParticipantFailed ? err.reason : `error (${(err as Error).name})`;
+    // Transient unless the participant gave an answer that asking again will not change.
+    const transient = !(err instanceof ParticipantFailed) || err.transient;
+    const failedAt = new Date();
+    // The request as stored now (another replica may have recorded attempts since `r` was read).
+    const before = (await deps.requests.find(r.tenantId, r._id))?.retrying;
+    const since = before?.since ?? now;
+    const attempts = (before?.attempts ?? 0) + 1;
+    const nextAt = new Date(failedAt.getTime() + deps.retryMs);
+    if (transient && nextAt.getTime() <= since.getTime() + deps.retryWindowMs) {
+      const retrying = { participant, reason, since, attempts, nextAt };
+      if (await deps.requests.deferCollation(r.tenantId, r._id, heldUntil, retrying))
+        deps.logger.warn(
+          {
+            requestId: r._id,
+            participant,
+            reason,
+            attempts,
+            retryInMs: deps.retryMs,
+            windowLeftMs: since.getTime() + deps.retryWindowMs - failedAt.getTime(),
+          },
+          'subject access participant failed; asked again later',
+        );
+      return;
+    }
+    const s = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+    const failureReason = transient
+      ? `${participant} ${reason}: ${attempts} attempt${attempts === 1 ? '' : 's'} over ${s(failedAt.getTime() - since.getTime())} (retried every ${s(deps.retryMs)} for up to ${s(deps.retryWindowMs)})`
+      : `${participant} ${reason}`;
+    deps.logger.warn({ requestId: r._id, participant, reason: failureReason }, 'subject access request failed');
     const failed = makeEvent({
       id: stableUuid('consent.access-request.failed', r.tenantId, r._id),
       type: 'consent.access-request.failed',
@@ -136,7 +185,7 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
       subject: { patientId: r.patientId },
       data: { requestId: r._id, patientId: r.patientId, participant },
     });
-    if (await deps.requests.fail(r.tenantId, r._id, participant, [failed])) deps.events.written();
+    if (await deps.requests.fail(r.tenantId, r._id, participant, failureReason, [failed])) deps.events.written();
     return;
   }
   const collected = performance.now();
@@ -243,7 +292,7 @@ export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id
     await expireRequest(deps, r);
     throw problems.gone('The export has expired (7 days).');
   }
-  if (r.status === 'failed') throw problems.conflict(`The request failed: ${r.failedParticipant} did not answer.`);
+  if (r.status === 'failed') throw problems.conflict(`The request failed: ${r.failureReason ?? `${r.failedParticipant} did not answer`}.`);
   if (r.status !== 'completed' || !r.exportId) throw problems.conflict('The export is not ready yet.');
   // Only ids before the first byte (the headers leave at once, whatever the export's size).
   if (!(await deps.requests.hasChunks(caller.tenantId, r.exportId))) throw problems.gone('The export is no longer held.');
