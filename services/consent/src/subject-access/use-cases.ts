@@ -22,8 +22,8 @@ import type { KeyService } from '../keys/key-service';
 import type { KnownPatientRepository } from '../patients/model';
 import { requirePatient } from '../patients/use-cases';
 import type { Response } from 'express';
-import { type ExportHead, type ListSection, chunkAad, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
-import type { SarChunkDoc, SarDoc, SarRepository } from './model';
+import { type ExportHead, type ListSection, ListChunker, chunkAad, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
+import type { ExportSection, SarChunkDoc, SarDoc, SarRepository } from './model';
 import { type ExportClientOptions, type PartExport, type Participant, ParticipantFailed, fetchPart } from './participants';
 
 export const SAR_DUE_DAYS = 30;
@@ -47,9 +47,6 @@ export interface SubjectAccessDeps {
   retryWindowMs: number;
   logger: Logger;
 }
-
-/** Chunks stored per insert. */
-const CHUNK_BATCH = 8;
 
 export function sarView(r: SarDoc) {
   return {
@@ -117,6 +114,59 @@ export async function readSubjectAccessRequest(deps: SubjectAccessDeps, caller: 
   return sarView(r);
 }
 
+/** Lists a participant streams (handed on item by item while its answer arrives): records' notes. */
+const STREAMED: Partial<Record<string, ListSection>> = { records: 'notes' };
+
+/**
+ * Seals and stores one collation's chunks as they are made: a few chunks per insert, the
+ * next insert waiting for the one before (so memory holds a couple of chunks, and storing
+ * runs while the parts are still arriving). The head's place (seq 0) is kept for last: it
+ * names every source, which is known only once every part is in.
+ */
+class ChunkStore {
+  private seq = 1;
+  private batch: SarChunkDoc[] = [];
+  private inflight: Promise<void> = Promise.resolve();
+  bytes = 0;
+  chunks = 0;
+
+  constructor(
+    private readonly deps: SubjectAccessDeps,
+    private readonly r: SarDoc,
+    private readonly exportId: string,
+    private readonly createdAt: Date,
+    private readonly perInsert: number,
+  ) {}
+
+  async add(section: ExportSection, json: string): Promise<void> {
+    const seq = section === 'head' ? 0 : this.seq++;
+    const doc = { tenantId: this.r.tenantId, patientId: this.r.patientId, requestId: this.r._id, exportId: this.exportId, seq, section };
+    const sealed = await this.deps.keys.sealFor(this.r.tenantId, this.r.patientId, json, chunkAad(doc));
+    this.batch.push({ ...doc, _id: `${this.exportId}:${seq}`, sealed, createdAt: this.createdAt });
+    this.bytes += Buffer.byteLength(json);
+    this.chunks++;
+    if (this.batch.length >= this.perInsert) await this.flush();
+  }
+
+  /** Start storing what is batched once the insert before it is done; waits for that one (back-pressure). */
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    await this.inflight;
+    this.inflight = this.deps.requests.addChunks(batch);
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.inflight;
+  }
+
+  /** Wait for what is being stored, whatever its outcome (before dropping the collation). */
+  async settle(): Promise<void> {
+    await this.inflight.catch(() => undefined);
+  }
+}
+
 /** Collate every participant's part, seal it, complete (or fail naming the participant). */
 export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void> {
   const system: Actor = { kind: 'service', id: 'consent' };
@@ -131,21 +181,35 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
     partMs[service] = Math.round(performance.now() - s);
     return v;
   };
-  let parts: PartExport[];
-  try {
-    parts = await Promise.all(
-      deps.participants
-        .filter((p) => p.exports)
-        .map((p) =>
-          timed(
-            p.service,
-            p.service === 'consent'
-              ? deps.ownPart(r.tenantId, r.patientId, r._id)
-              : fetchPart(p, r.tenantId, r.patientId, r._id, deps.client),
-          ),
+  const exportId = uuidv7();
+  // Chunks of a streamed list are stored two at a time, while the list still arrives.
+  const store = new ChunkStore(deps, r, exportId, new Date(), 2);
+  const cutters = new Map<ListSection, ListChunker>();
+  const streamOf = (p: Participant) => {
+    const list = STREAMED[p.service];
+    if (!list) return undefined;
+    const cutter = new ListChunker(list, (json) => store.add(list, json));
+    cutters.set(list, cutter);
+    return { list, onItems: (items: string[]) => cutter.add(items) };
+  };
+  const settled = await Promise.allSettled(
+    deps.participants
+      .filter((p) => p.exports)
+      .map((p) =>
+        timed(
+          p.service,
+          p.service === 'consent'
+            ? deps.ownPart(r.tenantId, r.patientId, r._id)
+            : fetchPart(p, r.tenantId, r.patientId, r._id, deps.client, streamOf(p)),
         ),
-    );
-  } catch (err) {
+      ),
+  );
+  const rejected = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (rejected) {
+    // What was stored of this collation is nobody's.
+    await store.settle();
+    await deps.requests.dropCollation(r.tenantId, exportId);
+    const err = rejected.reason as unknown;
     const participant = err instanceof ParticipantFailed ? err.participant : 'consent';
     const reason = err instanceof ParticipantFailed ? err.reason : `error (${(err as Error).name})`;
     // Transient unless the participant gave an answer that asking again will not change.
@@ -172,9 +236,9 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
         );
       return;
     }
-    const s = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+    const secs = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
     const failureReason = transient
-      ? `${participant} ${reason}: ${attempts} attempt${attempts === 1 ? '' : 's'} over ${s(failedAt.getTime() - since.getTime())} (retried every ${s(deps.retryMs)} for up to ${s(deps.retryWindowMs)})`
+      ? `${participant} ${reason}: ${attempts} attempt${attempts === 1 ? '' : 's'} over ${secs(failedAt.getTime() - since.getTime())} (retried every ${secs(deps.retryMs)} for up to ${secs(deps.retryWindowMs)})`
       : `${participant} ${reason}`;
     deps.logger.warn({ requestId: r._id, participant, reason: failureReason }, 'subject access request failed');
     const failed = makeEvent({
@@ -188,26 +252,16 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
     if (await deps.requests.fail(r.tenantId, r._id, participant, failureReason, [failed])) deps.events.written();
     return;
   }
+  const parts = settled.map((x) => (x as PromiseFulfilledResult<PartExport>).value);
   const collected = performance.now();
-  const { head, lists } = assemble(r, parts);
-  const exportId = uuidv7();
-  const createdAt = new Date();
-  let seq = 0;
-  let bytes = 0;
-  let batch: SarChunkDoc[] = [];
   try {
-    for (const c of cutIntoChunks(head, lists)) {
-      const doc = { tenantId: r.tenantId, patientId: r.patientId, requestId: r._id, exportId, seq: seq++, section: c.section };
-      const sealed = await deps.keys.sealFor(r.tenantId, r.patientId, c.json, chunkAad(doc));
-      batch.push({ ...doc, _id: `${exportId}:${doc.seq}`, sealed, createdAt });
-      bytes += Buffer.byteLength(c.json);
-      if (batch.length >= CHUNK_BATCH) {
-        await deps.requests.addChunks(batch);
-        batch = [];
-      }
-    }
-    await deps.requests.addChunks(batch);
+    for (const cutter of cutters.values()) await cutter.finish();
+    // The head (seq 0) and the lists not streamed (a streamed list is empty in its part).
+    const { head, lists } = assemble(r, parts);
+    for (const c of cutIntoChunks(head, lists)) await store.add(c.section, c.json);
+    await store.finish();
   } catch (err) {
+    await store.settle();
     await deps.requests.dropCollation(r.tenantId, exportId);
     throw err;
   }
@@ -225,7 +279,13 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   const ok = await deps.requests.complete(
     r.tenantId,
     r._id,
-    { exportId, exportChunks: seq, exportBytes: bytes, completedAt, expiresAt: new Date(completedAt.getTime() + deps.exportTtlMs) },
+    {
+      exportId,
+      exportChunks: store.chunks,
+      exportBytes: store.bytes,
+      completedAt,
+      expiresAt: new Date(completedAt.getTime() + deps.exportTtlMs),
+    },
     [completed],
   );
   if (!ok) {
@@ -239,9 +299,10 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
       requestId: r._id,
       partMs,
       collectMs: Math.round(collected - started),
+      // After the last part arrived: the rest of the chunks (streamed ones were stored meanwhile).
       sealAndStoreMs: Math.round(storedAt - collected),
-      chunks: seq,
-      bytes,
+      chunks: store.chunks,
+      bytes: store.bytes,
     },
     'subject access request collated',
   );
