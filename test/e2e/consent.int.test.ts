@@ -52,7 +52,8 @@ describe('consent end to end: subject access and erasure across services', () =>
   beforeAll(async () => {
     platform = await startPlatform({
       services: ['auth', 'records', 'consent', 'audit'],
-      env: { consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2' } },
+      // A participant down is asked again every 2 s for up to 40 s (the defaults are 30 s and an hour).
+      env: { consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2', SAR_RETRY_S: '2', SAR_RETRY_WINDOW_S: '40' } },
       readyTimeoutMs: 180_000,
     });
     api = new Api(`${platform.url}/api/v1`);
@@ -204,6 +205,38 @@ describe('consent end to end: subject access and erasure across services', () =>
     }
   });
 
+  it('shows a renamed practice on the notice page at once: auth.tenant.updated drops consent’s stored name', async () => {
+    const p = await patient('Renamed');
+    expect((await api.post('/privacy-notice-versions', { version: '2026-rename', text: 'Who we are.' }, admin)).status).toBe(201);
+    expect(
+      (await api.post(`/patients/${p.id}/privacy-notices`, { noticeVersion: '2026-rename', method: 'email' }, receptionist)).status,
+    ).toBe(201);
+    const requested = await eventually(async () => {
+      const r = await api.get<{ items: { data: { ackPath: string; patientId: string } }[] }>(
+        '/audit/events?type=consent.notice.requested',
+        admin,
+      );
+      return r.body.items?.find((e) => e.data.patientId === p.id);
+    }, 'the notice request in the audit log');
+    // Consent asked auth for the name (or has it stored from before): the current one.
+    expect((await api.get(requested.data.ackPath)).body).toMatchObject({ practice: 'Rights Surgery' });
+    const renamedAt = Date.now();
+    expect((await api.call('PATCH', '/tenants/current', { body: { name: 'Rights and Remedies Surgery' }, token: admin })).status).toBe(200);
+    await eventually(
+      async () =>
+        (await api.get<{ practice: string }>(requested.data.ackPath)).body.practice === 'Rights and Remedies Surgery' ? true : undefined,
+      'the new name on the notice page',
+    );
+    const ms = Date.now() - renamedAt;
+    console.log(`renamed practice shown on the notice page ${ms} ms after PATCH /tenants/current (no cache to wait out)`);
+    // The old 5-minute cache is gone: the event path, not a timer, brought the name.
+    expect(ms).toBeLessThan(60_000);
+    // Auth's event named `name`: one rename, one event.
+    const updated = await api.get<{ items: { data: { fields: string[] } }[] }>('/audit/events?type=auth.tenant.updated', admin);
+    expect(updated.body.items.map((e) => e.data.fields)).toContainEqual(['name']);
+    expect((await api.post(requested.data.ackPath)).status).toBe(200);
+  });
+
   it('streams a large export through the gateway, a slow reader outlasting the gateway deadline', async () => {
     const p = await patient('Longrecord');
     const NOTES = 240;
@@ -344,6 +377,80 @@ describe('consent end to end: subject access and erasure across services', () =>
       'consent.erasure-request.completed': [1, 1, 1],
     });
   }, 600_000);
+
+  it('keeps a subject access request pending while records is down (process stopped) and completes it when records is back; down past the window, it fails with the reason', async () => {
+    interface Sar {
+      id: string;
+      status: string;
+      failedParticipant?: string;
+      failureReason?: string;
+      retrying?: { participant: string; reason: string; since: string; attempts: number; nextAttemptAt: string };
+    }
+    const recordsUrl = platform.urls.records!;
+    const provenDown = async (pid: number) => {
+      expect(() => process.kill(pid, 0)).toThrow(); // the process is gone
+      await expect(fetch(`${recordsUrl}/readyz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow(); // nothing listens
+    };
+    const p = await patient('Waiting');
+    await api.post(`/patients/${p.id}/notes`, { title: 'n', body: 'kept while records is down' }, clinician);
+
+    // 1. Records stopped before the request; back after the request has been retried twice.
+    const down = await platform.stopService('records');
+    await provenDown(down.pid);
+    const t0 = Date.now();
+    const opened = await api.post<Sar>('/subject-access-requests', { patientId: p.id }, admin);
+    expect(opened.status).toBe(201);
+    const waiting = await eventually(async () => {
+      const r = await api.get<Sar>(`/subject-access-requests/${opened.body.id}`, admin);
+      return r.body.retrying && r.body.retrying.attempts >= 2 ? r.body : undefined;
+    }, 'the request to be retried twice');
+    expect(waiting).toMatchObject({ status: 'pending', retrying: { participant: 'records', reason: 'unreachable' } });
+    const waitedMs = Date.now() - t0;
+    await provenDown(down.pid); // still down at the second attempt
+    const up = await platform.restartService('records');
+    const upAt = Date.now();
+    const done = await eventually(async () => {
+      const r = await api.get<Sar>(`/subject-access-requests/${opened.body.id}`, admin);
+      return r.body.status !== 'pending' ? r.body : undefined;
+    }, 'the request to complete once records is back');
+    expect(done.status).toBe('completed');
+    expect(done.retrying).toBeUndefined();
+    const exp = await api.get<{ notes: { versions: { body: string }[] }[] }>(`/subject-access-requests/${opened.body.id}/export`, admin);
+    expect(exp.body.notes.map((n) => n.versions[0]!.body)).toEqual(['kept while records is down']);
+    console.log(
+      `SAR with records stopped (pid ${down.pid}, ${down.signal ?? `exit ${down.code}`}): pending, ${waiting.retrying!.attempts} attempts (${waiting.retrying!.reason}) after ${waitedMs} ms; records restarted (pid ${up.pid}) ${upAt - t0} ms after the request; completed ${Date.now() - upAt} ms later (${Date.now() - t0} ms in all)`,
+    );
+
+    // 2. Records stopped for longer than the 40 s window: the request fails, naming records and why.
+    const down2 = await platform.stopService('records');
+    try {
+      await provenDown(down2.pid);
+      const t1 = Date.now();
+      const second = await api.post<Sar>('/subject-access-requests', { patientId: p.id }, admin);
+      expect(second.status).toBe(201);
+      const failed = await eventually(
+        async () => {
+          const r = await api.get<Sar>(`/subject-access-requests/${second.body.id}`, admin);
+          return r.body.status !== 'pending' ? r.body : undefined;
+        },
+        'the request to fail past the window',
+        120_000,
+      );
+      const failedMs = Date.now() - t1;
+      await provenDown(down2.pid); // down the whole time
+      expect(failed).toMatchObject({ status: 'failed', failedParticipant: 'records' });
+      expect(failed.failureReason).toMatch(/^records unreachable: \d+ attempts over [\d.]+ s \(retried every 2 s for up to 40 s\)$/);
+      expect(failedMs).toBeGreaterThanOrEqual(40_000 - 2_000); // the last attempt may start up to one interval before the window ends
+      const download = await api.get<{ detail: string }>(`/subject-access-requests/${second.body.id}/export`, admin);
+      expect(download.status).toBe(409);
+      expect(download.body.detail).toContain('records unreachable');
+      console.log(
+        `SAR with records stopped (pid ${down2.pid}) past the 40 s window: failed after ${failedMs} ms: "${failed.failureReason}"`,
+      );
+    } finally {
+      await platform.restartService('records');
+    }
+  });
 
   it('erases a patient across services, with records down for a while and consent killed mid-saga', async () => {
     const p = await patient('Erasable');

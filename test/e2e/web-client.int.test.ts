@@ -242,4 +242,63 @@ describe('web client', () => {
 
     expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
   });
+
+  it('pages the subject access and erasure lists through the API cursor with a "More" button', async () => {
+    const reports = path.join(ROOT, '.data', 'reports');
+    expect(adminSlug).not.toBe('');
+    // The API in the page, with the admin's session (as the client itself calls it).
+    const call = (method: string, url: string, body?: unknown) =>
+      page.evaluate(
+        async ([m, u, b]) => {
+          const s = JSON.parse(sessionStorage.getItem('praxis.session') || '{}');
+          const headers: Record<string, string> = { authorization: `Bearer ${s.accessToken}` };
+          if (b !== undefined) headers['content-type'] = 'application/json';
+          const r = await fetch(`/api/v1${u}`, { method: m, headers, body: b === undefined ? undefined : JSON.stringify(b) });
+          return { status: r.status, body: await r.json() };
+        },
+        [method, url, body] as const,
+      );
+    const retrying = async (method: string, url: string, body: unknown) => {
+      // Consent learns of a new patient from records' event: until then it answers 404.
+      for (let i = 0; ; i++) {
+        const r = await call(method, url, body);
+        if (r.status !== 404 || i === 120) return r;
+        await page.waitForTimeout(250);
+      }
+    };
+    // One SAR and one erasure exist from the test before; ten more of each make two pages of ten.
+    const alan = (await call('GET', '/patients?limit=200')).body.items.find((p: { familyName: string }) => p.familyName === 'Turing');
+    expect(alan).toBeDefined();
+    for (let i = 0; i < 10; i++) expect((await retrying('POST', '/subject-access-requests', { patientId: alan.id })).status).toBe(201);
+    for (let i = 0; i < 10; i++) {
+      const created = await call('POST', '/patients', { givenName: 'Erased', familyName: `Patient${i}`, birthDate: '1970-01-01' });
+      expect(created.status).toBe(201);
+      const erasure = await retrying('POST', '/erasure-requests', { patientId: created.body.id, reason: 'Asked to be forgotten' });
+      expect(erasure.status).toBe(202);
+    }
+    const allSars = (await call('GET', '/subject-access-requests?limit=200')).body.items.map((r: { patientId: string }) => r.patientId);
+    const allErasures = (await call('GET', '/erasure-requests?limit=200')).body.items.map((r: { patientId: string }) => r.patientId);
+    expect([allSars.length, allErasures.length]).toEqual([11, 11]);
+
+    await page.getByRole('link', { name: 'Data rights' }).click();
+    await page.getByRole('heading', { name: 'Data rights' }).waitFor();
+    for (const [list, more, all] of [
+      ['#sar-list', 'More subject access requests', allSars],
+      ['#erasure-list', 'More erasure requests', allErasures],
+    ] as const) {
+      const rows = page.locator(`${list} tbody tr`);
+      const button = page.locator(list).getByRole('button', { name: more });
+      await button.waitFor();
+      expect(await rows.count()).toBe(10);
+      await button.click();
+      await page.locator(`${list} tbody tr:nth-child(11)`).waitFor();
+      await button.waitFor({ state: 'detached' });
+      // The two pages together are the whole list, in the API's order: nothing repeated, nothing skipped.
+      const shown = (await rows.locator('td:first-child').allInnerTexts()).map((t) => t.trim());
+      expect(shown).toEqual(all);
+      console.log(`${list}: 10 rows, then "${more}" → ${shown.length} rows, no further page`);
+    }
+    await page.screenshot({ path: path.join(reports, 'web-client-data-rights-paged.png'), fullPage: true });
+    expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
+  });
 });

@@ -52,6 +52,9 @@ export interface ConsentSettings {
   runnerIntervalMs: number;
   /** How long one replica holds a subject access request it collates before another may take over. */
   collationLeaseMs: number;
+  /** A participant that failed transiently is asked again after this long, for up to sarRetryWindowMs. */
+  sarRetryMs: number;
+  sarRetryWindowMs: number;
   /** Back-off between attempts at a participant's export (default 0.5 s, 2 s, 5 s). */
   exportRetryDelaysMs?: number[];
 }
@@ -63,6 +66,8 @@ export const defaultSettings: ConsentSettings = {
   erasureDeadlineMs: 24 * 3600_000,
   runnerIntervalMs: 5_000,
   collationLeaseMs: 120_000,
+  sarRetryMs: 30_000,
+  sarRetryWindowMs: 3600_000,
 };
 
 export interface ConsentDeps {
@@ -145,8 +150,8 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     events,
     linkTtlMs: settings.noticeLinkTtlMs,
     practiceName: deps.authUrl
-      ? practiceNames({ authUrl: deps.authUrl, tokens: deps.serviceTokens, logger: deps.logger })
-      : async () => undefined,
+      ? practiceNames({ authUrl: deps.authUrl, tokens: deps.serviceTokens, practices: patients, logger: deps.logger })
+      : async (tenantId) => (await patients.practiceName(tenantId)).name,
   };
   const preferenceDeps: PreferenceDeps = { preferences, notices, patients, keys, events };
   const ownPart: OwnPartDeps = { ...preferenceDeps, requests, tombstones, mongo: deps.mongo, logger: deps.logger };
@@ -161,6 +166,8 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
     ownPart: (tenantId, patientId) => exportOwnPart(preferenceDeps, tenantId, patientId),
     exportTtlMs: settings.sarExportTtlMs,
     collationLeaseMs: settings.collationLeaseMs,
+    retryMs: settings.sarRetryMs,
+    retryWindowMs: settings.sarRetryWindowMs,
     logger: deps.logger,
   };
   const erasureDeps: ErasureDeps = {

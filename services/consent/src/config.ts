@@ -46,6 +46,10 @@ export const consentConfigSchema = baseServiceConfig
     RUNNER_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
     /** A replica collating a subject access request holds it this long; another replica (or a restart) takes over after. */
     SAR_COLLATION_LEASE_S: seconds(120),
+    /** A subject access participant that is unreachable (or answers 5xx/429) is asked again after this long… */
+    SAR_RETRY_S: seconds(30),
+    /** …for up to this long after its first failure; then the request fails, naming it and why. */
+    SAR_RETRY_WINDOW_S: seconds(3600),
     /** Prefix of the bus consumers' names, so a test or e2e run can consume privately. Empty in production. */
     CONSENT_CONSUMER_PREFIX: z
       .string()

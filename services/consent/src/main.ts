@@ -26,6 +26,8 @@ async function main(): Promise<void> {
       erasureDeadlineMs: config.ERASURE_DEADLINE_S * 1000,
       runnerIntervalMs: config.RUNNER_INTERVAL_MS,
       collationLeaseMs: config.SAR_COLLATION_LEASE_S * 1000,
+      sarRetryMs: config.SAR_RETRY_S * 1000,
+      sarRetryWindowMs: config.SAR_RETRY_WINDOW_S * 1000,
     },
     consumerPrefix: config.CONSENT_CONSUMER_PREFIX,
   });

@@ -254,6 +254,46 @@ describe('consent: notices, preferences, codes', () => {
       email: true,
     });
   });
+
+  it('shows the practice name it stores until auth.tenant.updated says the name changed; a name read before a rename is not kept', async () => {
+    const sent = await api()
+      .post(`/api/v1/patients/${patientId}/privacy-notices`)
+      .set(bearer(t.clinician.token))
+      .send({ noticeVersion: '2026-01', method: 'email' });
+    expect(sent.status).toBe(201);
+    const requested = await h.waitForEvent(
+      (x) => mine(x) && x.type === 'consent.notice.requested' && x.data.noticeRequestId === sent.body.id,
+      'notice requested',
+    );
+    const path = `/api/v1${String(requested.data.ackPath)}`;
+    const practices = h.consent.patients;
+    // What the page stores after asking auth (this harness runs without auth).
+    const readBefore = await practices.practiceName(t.tenantId);
+    expect(await practices.rememberPracticeName(t.tenantId, 'Old Lane Surgery', readBefore.gen)).toBe(true);
+    expect((await api().get(path)).body).toMatchObject({ practice: 'Old Lane Surgery' });
+
+    // Another setting changed: the name stays. Then the rename: it goes, on the bus event alone.
+    const actor = { kind: 'user' as const, id: t.admin.id };
+    await h.publish({ type: 'auth.tenant.updated', tenantId: t.tenantId, actor, data: { fields: ['mfaRequired'] } });
+    const renamedAt = Date.now();
+    await h.publish({ type: 'auth.tenant.updated', tenantId: t.tenantId, actor, data: { fields: ['name'] } });
+    for (;;) {
+      const page = await api().get(path);
+      if (page.body.practice !== 'Old Lane Surgery') {
+        expect(page.body.practice).toBe(t.tenantId); // no name stored, no slug known here: the id
+        break;
+      }
+      if (Date.now() - renamedAt > 20_000) throw new Error('the stored name outlived auth.tenant.updated by 20 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.log(`practice name dropped ${Date.now() - renamedAt} ms after auth.tenant.updated was published`);
+    expect(await practices.practiceName(t.tenantId)).toEqual({ gen: 1 }); // one rename counted, the mfa change not
+
+    // A reader that asked auth before the rename finishes after it: its (old) answer is not stored.
+    expect(await practices.rememberPracticeName(t.tenantId, 'Old Lane Surgery', readBefore.gen)).toBe(false);
+    expect(await practices.rememberPracticeName(t.tenantId, 'New Lane Surgery', 1)).toBe(true);
+    expect((await api().get(path)).body).toMatchObject({ practice: 'New Lane Surgery' });
+  });
 });
 
 async function waitForCount(h: Harness, pred: (e: EventEnvelope) => boolean, n: number): Promise<EventEnvelope[]> {

@@ -100,13 +100,14 @@ describe('subject access and erasure, consent alone', () => {
     expect(await h.mongo.collection('access_export_chunks').countDocuments({ requestId: opened.body.id })).toBe(0);
   });
 
-  it('fails a request naming the participant that does not answer', async () => {
+  it('keeps a request pending while a participant does not answer, asking again, then fails it naming the participant and why', async () => {
     const down = await freePort();
     const h2 = await startHarness({
       participants: [
         { service: 'consent', exports: true, erases: true },
         { service: 'records', exports: true, erases: true, url: `http://127.0.0.1:${down}` },
       ],
+      settings: { sarRetryMs: 300, sarRetryWindowMs: 2500 },
     });
     try {
       const t2 = h2.tenant();
@@ -115,11 +116,27 @@ describe('subject access and erasure, consent alone', () => {
         .post('/api/v1/subject-access-requests')
         .set(bearer(t2.admin.token))
         .send({ patientId: p });
+      const seen: number[] = [];
+      const started = Date.now();
       const done = await waitFor(async () => {
         const r = await request(h2.consent.app).get(`/api/v1/subject-access-requests/${opened.body.id}`).set(bearer(t2.admin.token));
+        if (r.body.status === 'pending' && r.body.retrying) {
+          expect(r.body.retrying).toMatchObject({ participant: 'records', reason: 'unreachable' });
+          seen.push(r.body.retrying.attempts);
+        }
         return r.body.status !== 'pending' ? r.body : undefined;
       });
+      const ms = Date.now() - started;
+      console.log(
+        `participant down: pending with attempts ${[...new Set(seen)].join(', ')}, then failed after ${ms} ms: ${done.failureReason}`,
+      );
       expect(done).toMatchObject({ status: 'failed', failedParticipant: 'records' });
+      expect(done.failureReason).toMatch(/^records unreachable: \d+ attempts over [\d.]+ s \(retried every 0.3 s for up to 2.5 s\)$/);
+      expect(done.retrying).toBeUndefined();
+      // It was pending and asked again, more than once, until another attempt would start past
+      // the window (2.5 s after the first failure; the last one starts at most 0.3 s before it).
+      expect(Math.max(...seen)).toBeGreaterThanOrEqual(2);
+      expect(ms).toBeGreaterThanOrEqual(2500 - 300);
       expect(
         (await request(h2.consent.app).get(`/api/v1/subject-access-requests/${opened.body.id}/export`).set(bearer(t2.admin.token))).status,
       ).toBe(409);

@@ -114,6 +114,8 @@
   const compact = (obj) => Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== '' && v !== undefined));
   const fullName = (p) => `${p.givenName} ${p.familyName}`;
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
+  /** Rows per page of the data-rights lists (the API's cursor pages them). */
+  const LIST_PAGE = 10;
 
   // ---- pages ---------------------------------------------------------------------------
   function loginPage() {
@@ -931,11 +933,98 @@
     const sars = h('div', { id: 'sar-list' });
     const erasures = h('div', { id: 'erasure-list' });
     const badge = (status) => h('span', { class: `status ${status}` }, status);
+    const sarRow = (r) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(r.patientId)}` }, r.patientId)),
+        h(
+          'td',
+          {},
+          badge(r.expired ? 'expired' : r.status),
+          r.failedParticipant ? ` (${r.failureReason || `${r.failedParticipant} did not answer`})` : '',
+          r.retrying
+            ? ` (${r.retrying.participant} ${r.retrying.reason} since ${when(r.retrying.since)}; ${r.retrying.attempts} attempts, asked again at ${when(r.retrying.nextAttemptAt)})`
+            : '',
+        ),
+        h('td', {}, new Date(r.dueAt).toLocaleDateString()),
+        h(
+          'td',
+          {},
+          r.status === 'completed' && !r.expired
+            ? [
+                h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'json') }, 'JSON'),
+                ' ',
+                h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'fhir') }, 'FHIR'),
+              ]
+            : '—',
+        ),
+      );
+    const erasureRow = (r) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, h('code', {}, r.patientId)),
+        h('td', {}, badge(r.status), r.missing ? ` (no answer from ${r.missing.join(', ')})` : ''),
+        h(
+          'td',
+          {},
+          Object.entries(r.services)
+            .map(([name, st]) => `${name}: ${st}`)
+            .join(', '),
+        ),
+        h('td', {}, when(r.createdAt)),
+      );
+    // Both lists are paged by the API's cursor: the first page on load, then a "More" button
+    // fetches the page after the last row shown and appends it, while the API says there is one.
+    const pagedList = async (into, list) => {
+      const body = h('tbody');
+      const more = h('div', { class: 'more' });
+      const fetchPage = async (cursor) => {
+        const q = new URLSearchParams({ limit: String(LIST_PAGE), ...(cursor ? { cursor } : {}) });
+        const page = await api('GET', `${list.path}?${q}`);
+        body.append(...page.items.map(list.row));
+        const onclick = async (event) => {
+          const button = event.currentTarget;
+          button.disabled = true;
+          await fetchPage(page.next).catch((err) => {
+            button.disabled = false;
+            flash(err.message, true);
+          });
+        };
+        more.replaceChildren(page.next ? h('button', { type: 'button', class: 'secondary', onclick }, list.more) : '');
+        return page;
+      };
+      const first = await fetchPage();
+      const head = h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          list.columns.map((c) => h('th', {}, c)),
+        ),
+      );
+      if (first.items.length) into.replaceChildren(h('table', {}, head, body), more);
+      else into.replaceChildren(h('p', { class: 'muted' }, list.empty));
+    };
     const load = async () => {
-      const [v, s, e] = await Promise.all([
+      const [v] = await Promise.all([
         api('GET', '/privacy-notice-versions'),
-        api('GET', '/subject-access-requests'),
-        api('GET', '/erasure-requests'),
+        pagedList(sars, {
+          path: '/subject-access-requests',
+          columns: ['Patient', 'Status', 'Due', 'Export'],
+          row: sarRow,
+          more: 'More subject access requests',
+          empty: 'No subject access requests.',
+        }),
+        pagedList(erasures, {
+          path: '/erasure-requests',
+          columns: ['Patient', 'Status', 'Services', 'Started'],
+          row: erasureRow,
+          more: 'More erasure requests',
+          empty: 'No erasure requests.',
+        }),
       ]);
       versions.replaceChildren(
         v.items.length
@@ -947,73 +1036,6 @@
               ),
             )
           : h('p', { class: 'muted' }, 'No notice published yet.'),
-      );
-      sars.replaceChildren(
-        s.items.length
-          ? h(
-              'table',
-              {},
-              h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Due'), h('th', {}, 'Export'))),
-              h(
-                'tbody',
-                {},
-                s.items.map((r) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', {}, h('a', { href: `#/patients/${encodeURIComponent(r.patientId)}` }, r.patientId)),
-                    h(
-                      'td',
-                      {},
-                      badge(r.expired ? 'expired' : r.status),
-                      r.failedParticipant ? ` (${r.failedParticipant} did not answer)` : '',
-                    ),
-                    h('td', {}, new Date(r.dueAt).toLocaleDateString()),
-                    h(
-                      'td',
-                      {},
-                      r.status === 'completed' && !r.expired
-                        ? [
-                            h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'json') }, 'JSON'),
-                            ' ',
-                            h('button', { type: 'button', class: 'secondary', onclick: () => download(r.id, 'fhir') }, 'FHIR'),
-                          ]
-                        : '—',
-                    ),
-                  ),
-                ),
-              ),
-            )
-          : h('p', { class: 'muted' }, 'No subject access requests.'),
-      );
-      erasures.replaceChildren(
-        e.items.length
-          ? h(
-              'table',
-              {},
-              h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Status'), h('th', {}, 'Services'), h('th', {}, 'Started'))),
-              h(
-                'tbody',
-                {},
-                e.items.map((r) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', {}, h('code', {}, r.patientId)),
-                    h('td', {}, badge(r.status), r.missing ? ` (no answer from ${r.missing.join(', ')})` : ''),
-                    h(
-                      'td',
-                      {},
-                      Object.entries(r.services)
-                        .map(([name, st]) => `${name}: ${st}`)
-                        .join(', '),
-                    ),
-                    h('td', {}, when(r.createdAt)),
-                  ),
-                ),
-              ),
-            )
-          : h('p', { class: 'muted' }, 'No erasure requests.'),
       );
     };
     const download = async (id, format) => {

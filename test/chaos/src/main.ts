@@ -83,8 +83,9 @@ async function main(): Promise<number> {
     env: {
       gateway: { RATE_LIMIT_USER_PER_MIN: '100000000', RATE_LIMIT_IP_PER_MIN: '100000000', RATE_LIMIT_AUTH_IP_PER_MIN: '100000000' },
       auth: { IP_REQUESTS_PER_MIN: '100000000', IP_FAILURES_PER_WINDOW: '100000000' },
-      // Sagas step and retry quickly, so scenario 2's SARs and erasures finish within the run.
-      consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2' },
+      // Sagas step and retry quickly (a SAR whose participant is being restarted is asked again every
+      // 2 s rather than 30 s), so scenario 2's SARs and erasures finish within the run.
+      consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2', SAR_RETRY_S: '2' },
     },
   });
   log(`platform up: ${platform.services.join(', ')} + gateway (run ${platform.run})`);

@@ -2,7 +2,9 @@
 // (records.patient.created / records.patient.erased) and of its own erasures, so every
 // route can answer 404 for a patient the practice does not have without calling records
 // synchronously (docs/consent.md "Which patients exist"). Ids and flags only. Also the
-// practices' slugs (auth.tenant.created), shown on the public notice page.
+// practices' slugs (auth.tenant.created) and display names, shown on the public notice
+// page: the name is asked of auth once and kept here until auth.tenant.updated says it
+// changed (every replica reads the same copy, so a rename shows at once on all of them).
 import { isDuplicateKeyError } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
@@ -18,7 +20,11 @@ export interface KnownPatientDoc {
 
 export interface PracticeDoc {
   _id: string;
-  slug: string;
+  slug?: string;
+  /** The practice's display name as auth last gave it; unset when auth says it changed. */
+  name?: string;
+  /** Bumped by every rename: a name asked of auth before the rename is not stored after it. */
+  nameGen?: number;
 }
 
 const knownPatientSchema = new Schema<KnownPatientDoc>(
@@ -35,7 +41,7 @@ const knownPatientSchema = new Schema<KnownPatientDoc>(
 knownPatientSchema.index({ tenantId: 1, patientId: 1 }, { unique: true });
 
 const practiceSchema = new Schema<PracticeDoc>(
-  { _id: { type: String, required: true }, slug: { type: String, required: true } },
+  { _id: { type: String, required: true }, slug: { type: String }, name: { type: String }, nameGen: { type: Number } },
   { collection: 'practices', versionKey: false, strict: 'throw' },
 );
 
@@ -105,5 +111,36 @@ export class KnownPatientRepository {
 
   async practiceSlug(tenantId: string): Promise<string | undefined> {
     return (await this.practices.findById(tenantId).lean<PracticeDoc>().exec())?.slug;
+  }
+
+  /** The stored display name (if any) and the generation it must match to be replaced. */
+  async practiceName(tenantId: string): Promise<{ name?: string; gen?: number }> {
+    const doc = await this.practices.findById(tenantId, { name: 1, nameGen: 1 }).lean<PracticeDoc>().exec();
+    return { ...(doc?.name ? { name: doc.name } : {}), ...(doc?.nameGen !== undefined ? { gen: doc.nameGen } : {}) };
+  }
+
+  /**
+   * Keep a name asked of auth, unless the practice was renamed since it was read (`gen`
+   * moved on): then the next reader asks again. Whether it was kept.
+   */
+  async rememberPracticeName(tenantId: string, name: string, gen: number | undefined): Promise<boolean> {
+    const r = await this.practices
+      .updateOne(gen === undefined ? { _id: tenantId, nameGen: null } : { _id: tenantId, nameGen: gen }, { $set: { name } })
+      .exec();
+    if (r.matchedCount === 1) return true;
+    if (gen !== undefined) return false;
+    try {
+      // Not learnt from auth.tenant.created (yet): start the practice's document with it.
+      await this.practices.create({ _id: tenantId, name });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The practice was renamed (auth.tenant.updated): drop the stored name. Idempotent. */
+  async forgetPracticeName(tenantId: string): Promise<void> {
+    await this.practices.updateOne({ _id: tenantId }, { $unset: { name: 1 }, $inc: { nameGen: 1 } }, { upsert: true }).exec();
   }
 }

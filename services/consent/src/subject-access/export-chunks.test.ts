@@ -1,5 +1,13 @@
 import { Writable } from 'node:stream';
-import { type ExportHead, LIST_SECTIONS, type SubjectAccessExport, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
+import {
+  type ExportHead,
+  LIST_SECTIONS,
+  ListChunker,
+  type SubjectAccessExport,
+  cutIntoChunks,
+  streamFhir,
+  streamJson,
+} from './export-chunks';
 import { toFhirBundle } from './fhir';
 import type { SarChunkDoc } from './model';
 
@@ -101,6 +109,19 @@ describe('subject access export chunks', () => {
     expect(order.lastIndexOf('notes')).toBeLessThan(firstOf('messages'));
     const largestItem = Math.max(...full.notes.map((n) => JSON.stringify(n).length));
     for (const c of cutIntoChunks(head, full, 2_000)) expect(c.json.length).toBeLessThanOrEqual(2_000 + largestItem + 2);
+  });
+
+  it('cuts a list arriving item by item into the same chunks as the whole list, and refuses invalid item text', async () => {
+    const got: string[] = [];
+    const cutter = new ListChunker('notes', async (json) => void got.push(json), 2_000);
+    const texts = full.notes.map((n) => JSON.stringify(n));
+    for (let i = 0; i < texts.length; i += 7) await cutter.add(texts.slice(i, i + 7));
+    await cutter.finish();
+    const whole = [...cutIntoChunks(head, full, 2_000)].filter((c) => c.section === 'notes').map((c) => c.json);
+    expect(got).toEqual(whole);
+    const bad = new ListChunker('notes', async () => undefined, 2_000);
+    await bad.add(['{"a":1', '}']);
+    await expect(bad.finish()).rejects.toThrow(SyntaxError);
   });
 
   it('streams JSON equal to the whole export, waiting on a slow reader', async () => {

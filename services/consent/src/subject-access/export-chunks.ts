@@ -56,6 +56,43 @@ export function* cutIntoChunks(head: ExportHead, lists: Record<ListSection, Json
   }
 }
 
+/**
+ * Cuts a list that arrives item by item (each item's JSON text, from a streamed part) into
+ * chunks by the same rule as cutIntoChunks, handing each chunk on as soon as it is full.
+ * A chunk's text is parsed once before it is handed on: only whole, valid JSON is sealed.
+ */
+export class ListChunker {
+  private items: string[] = [];
+  private size = 0;
+
+  constructor(
+    readonly section: ListSection,
+    private readonly emit: (json: string) => Promise<void>,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {}
+
+  async add(items: string[]): Promise<void> {
+    for (const s of items) {
+      if (this.items.length && this.size + s.length > this.chunkBytes) await this.flush();
+      this.items.push(s);
+      this.size += s.length + 1;
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.items.length) return;
+    const json = `[${this.items.join(',')}]`;
+    this.items = [];
+    this.size = 0;
+    JSON.parse(json);
+    await this.emit(json);
+  }
+}
+
 export type OpenChunk = (c: SarChunkDoc & { sealed: SealedValue }) => Promise<string>;
 
 /** Write to a stream, waiting when it is full; fails if the stream broke (the client left). */

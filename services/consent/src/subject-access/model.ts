@@ -33,6 +33,21 @@ export interface SarDoc {
   exportBytes?: number;
   /** A replica collating the request holds it until then (two replicas never both collate). */
   collatingUntil?: Date;
+  /**
+   * A participant failed transiently and the request waits to ask again (`nextAt`, also
+   * held in `collatingUntil` so no replica collates before it); `since` is the first failure.
+   */
+  retrying?: SarRetrying;
+  /** Why the request failed: the failed participant's last answer, and for how long it was retried. */
+  failureReason?: string;
+}
+
+export interface SarRetrying {
+  participant: string;
+  reason: string;
+  since: Date;
+  attempts: number;
+  nextAt: Date;
 }
 
 export type ExportSection = 'head' | 'notes' | 'messages' | 'directMessages' | 'accessLog';
@@ -68,6 +83,19 @@ const sarSchema = new Schema<SarDoc>(
     exportChunks: { type: Number },
     exportBytes: { type: Number },
     collatingUntil: { type: Date },
+    retrying: {
+      type: new Schema<SarRetrying>(
+        {
+          participant: { type: String, required: true },
+          reason: { type: String, required: true },
+          since: { type: Date, required: true },
+          attempts: { type: Number, required: true },
+          nextAt: { type: Date, required: true },
+        },
+        { _id: false, strict: 'throw' },
+      ),
+    },
+    failureReason: { type: String },
     ...outboxSchemaFields,
   },
   { collection: 'access_requests', versionKey: false, strict: 'throw' },
@@ -196,8 +224,27 @@ export class SarRepository {
     await this.m.Chunk.deleteMany({ tenantId, exportId });
   }
 
-  fail(tenantId: string, id: string, participant: string, events: EventEnvelope[]): Promise<boolean> {
-    return this.transition(tenantId, id, 'pending', { status: 'failed', failedAt: new Date(), failedParticipant: participant }, events);
+  fail(tenantId: string, id: string, participant: string, reason: string, events: EventEnvelope[]): Promise<boolean> {
+    return this.transition(
+      tenantId,
+      id,
+      'pending',
+      { status: 'failed', failedAt: new Date(), failedParticipant: participant, failureReason: reason },
+      events,
+    );
+  }
+
+  /**
+   * A collation that held the request until `heldUntil` found a participant down: record
+   * it and hold the request until the next attempt (`retrying.nextAt`), when the runner's
+   * claim takes it again. False if this collation no longer held it.
+   */
+  async deferCollation(tenantId: string, id: string, heldUntil: Date, retrying: SarRetrying): Promise<boolean> {
+    const res = await this.requests.updateOne(
+      { _id: id as never, tenantId, status: 'pending', collatingUntil: heldUntil } as never,
+      { $set: { retrying, collatingUntil: retrying.nextAt } } as never,
+    );
+    return res.modifiedCount === 1;
   }
 
   async expire(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {

@@ -22,6 +22,17 @@ const view = z.object({
   expiresAt: z.string().optional(),
   expired: z.literal(true).optional(),
   failedParticipant: z.string().optional().describe('The participant that did not answer (status failed)'),
+  failureReason: z.string().optional().describe('Why it failed: the participant’s last answer and how long it was retried (status failed)'),
+  retrying: z
+    .object({
+      participant: z.string(),
+      reason: z.string().describe('unreachable, timeout or status NNN'),
+      since: z.string().describe('The first failure'),
+      attempts: z.number().int(),
+      nextAttemptAt: z.string(),
+    })
+    .optional()
+    .describe('Status pending: a participant failed and is asked again until SAR_RETRY_WINDOW_S after its first failure'),
   participants: z.array(z.string()),
 });
 

@@ -7,6 +7,12 @@
 // The export is stored and downloaded in chunks (export-chunks.ts): a download streams.
 // Several replicas may run: one holds a request while it collates (`claim`), and only the
 // collation that completes the request keeps its chunks.
+// A participant that is down (unreachable, timing out, 5xx, 429 after fetchPart's own quick
+// retries) does not fail the request at once: it stays pending, showing `retrying` (which
+// participant, why, since when, how many attempts, the next one), and is collated again every
+// `retryMs` until `retryWindowMs` after the first failure; then it fails, naming the
+// participant and the reason. Any other answer (a 4xx, a part for the wrong service) fails it
+// at once.
 import type { Actor } from '@praxis/contracts';
 import { type Logger, decodeCursor, makeEvent, pageOf, problems, stableUuid, uuidv7 } from '@praxis/platform';
 import type { Caller } from '../common/caller';
@@ -16,8 +22,8 @@ import type { KeyService } from '../keys/key-service';
 import type { KnownPatientRepository } from '../patients/model';
 import { requirePatient } from '../patients/use-cases';
 import type { Response } from 'express';
-import { type ExportHead, type ListSection, chunkAad, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
-import type { SarChunkDoc, SarDoc, SarRepository } from './model';
+import { type ExportHead, type ListSection, ListChunker, chunkAad, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
+import type { ExportSection, SarChunkDoc, SarDoc, SarRepository } from './model';
 import { type ExportClientOptions, type PartExport, type Participant, ParticipantFailed, fetchPart } from './participants';
 
 export const SAR_DUE_DAYS = 30;
@@ -35,11 +41,12 @@ export interface SubjectAccessDeps {
   exportTtlMs: number;
   /** How long one replica holds a request it collates (another takes over after it). */
   collationLeaseMs: number;
+  /** A participant down is asked again after this long… */
+  retryMs: number;
+  /** …for up to this long after its first failure. */
+  retryWindowMs: number;
   logger: Logger;
 }
-
-/** Chunks stored per insert. */
-const CHUNK_BATCH = 8;
 
 export function sarView(r: SarDoc) {
   return {
@@ -52,6 +59,18 @@ export function sarView(r: SarDoc) {
     ...(r.expiresAt ? { expiresAt: r.expiresAt.toISOString() } : {}),
     ...(r.status === 'expired' ? { expired: true } : {}),
     ...(r.failedParticipant ? { failedParticipant: r.failedParticipant } : {}),
+    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    ...(r.status === 'pending' && r.retrying
+      ? {
+          retrying: {
+            participant: r.retrying.participant,
+            reason: r.retrying.reason,
+            since: r.retrying.since.toISOString(),
+            attempts: r.retrying.attempts,
+            nextAttemptAt: r.retrying.nextAt.toISOString(),
+          },
+        }
+      : {}),
     participants: r.participants,
   };
 }
@@ -95,11 +114,65 @@ export async function readSubjectAccessRequest(deps: SubjectAccessDeps, caller: 
   return sarView(r);
 }
 
+/** Lists a participant streams (handed on item by item while its answer arrives): records' notes. */
+const STREAMED: Partial<Record<string, ListSection>> = { records: 'notes' };
+
+/**
+ * Seals and stores one collation's chunks as they are made: a few chunks per insert, the
+ * next insert waiting for the one before (so memory holds a couple of chunks, and storing
+ * runs while the parts are still arriving). The head's place (seq 0) is kept for last: it
+ * names every source, which is known only once every part is in.
+ */
+class ChunkStore {
+  private seq = 1;
+  private batch: SarChunkDoc[] = [];
+  private inflight: Promise<void> = Promise.resolve();
+  bytes = 0;
+  chunks = 0;
+
+  constructor(
+    private readonly deps: SubjectAccessDeps,
+    private readonly r: SarDoc,
+    private readonly exportId: string,
+    private readonly createdAt: Date,
+    private readonly perInsert: number,
+  ) {}
+
+  async add(section: ExportSection, json: string): Promise<void> {
+    const seq = section === 'head' ? 0 : this.seq++;
+    const doc = { tenantId: this.r.tenantId, patientId: this.r.patientId, requestId: this.r._id, exportId: this.exportId, seq, section };
+    const sealed = await this.deps.keys.sealFor(this.r.tenantId, this.r.patientId, json, chunkAad(doc));
+    this.batch.push({ ...doc, _id: `${this.exportId}:${seq}`, sealed, createdAt: this.createdAt });
+    this.bytes += Buffer.byteLength(json);
+    this.chunks++;
+    if (this.batch.length >= this.perInsert) await this.flush();
+  }
+
+  /** Start storing what is batched once the insert before it is done; waits for that one (back-pressure). */
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    await this.inflight;
+    this.inflight = this.deps.requests.addChunks(batch);
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.inflight;
+  }
+
+  /** Wait for what is being stored, whatever its outcome (before dropping the collation). */
+  async settle(): Promise<void> {
+    await this.inflight.catch(() => undefined);
+  }
+}
+
 /** Collate every participant's part, seal it, complete (or fail naming the participant). */
 export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void> {
   const system: Actor = { kind: 'service', id: 'consent' };
   const now = new Date();
-  if (!(await deps.requests.claim(r.tenantId, r._id, now, new Date(now.getTime() + deps.collationLeaseMs)))) return;
+  const heldUntil = new Date(now.getTime() + deps.collationLeaseMs);
+  if (!(await deps.requests.claim(r.tenantId, r._id, now, heldUntil))) return;
   const started = performance.now();
   const partMs: Record<string, number> = {};
   const timed = async (service: string, part: Promise<PartExport>) => {
@@ -108,26 +181,66 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
     partMs[service] = Math.round(performance.now() - s);
     return v;
   };
-  let parts: PartExport[];
-  try {
-    parts = await Promise.all(
-      deps.participants
-        .filter((p) => p.exports)
-        .map((p) =>
-          timed(
-            p.service,
-            p.service === 'consent'
-              ? deps.ownPart(r.tenantId, r.patientId, r._id)
-              : fetchPart(p, r.tenantId, r.patientId, r._id, deps.client),
-          ),
+  const exportId = uuidv7();
+  // Chunks of a streamed list are stored two at a time, while the list still arrives.
+  const store = new ChunkStore(deps, r, exportId, new Date(), 2);
+  const cutters = new Map<ListSection, ListChunker>();
+  const streamOf = (p: Participant) => {
+    const list = STREAMED[p.service];
+    if (!list) return undefined;
+    const cutter = new ListChunker(list, (json) => store.add(list, json));
+    cutters.set(list, cutter);
+    return { list, onItems: (items: string[]) => cutter.add(items) };
+  };
+  const settled = await Promise.allSettled(
+    deps.participants
+      .filter((p) => p.exports)
+      .map((p) =>
+        timed(
+          p.service,
+          p.service === 'consent'
+            ? deps.ownPart(r.tenantId, r.patientId, r._id)
+            : fetchPart(p, r.tenantId, r.patientId, r._id, deps.client, streamOf(p)),
         ),
-    );
-  } catch (err) {
+      ),
+  );
+  const rejected = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (rejected) {
+    // What was stored of this collation is nobody's.
+    await store.settle();
+    await deps.requests.dropCollation(r.tenantId, exportId);
+    const err = rejected.reason as unknown;
     const participant = err instanceof ParticipantFailed ? err.participant : 'consent';
-    deps.logger.warn(
-      { requestId: r._id, participant, reason: err instanceof ParticipantFailed ? err.message : (err as Error).message },
-      'subject access request failed',
-    );
+    const reason = err instanceof ParticipantFailed ? err.reason : `error (${(err as Error).name})`;
+    // Transient unless the participant gave an answer that asking again will not change.
+    const transient = !(err instanceof ParticipantFailed) || err.transient;
+    const failedAt = new Date();
+    // The request as stored now (another replica may have recorded attempts since `r` was read).
+    const before = (await deps.requests.find(r.tenantId, r._id))?.retrying;
+    const since = before?.since ?? now;
+    const attempts = (before?.attempts ?? 0) + 1;
+    const nextAt = new Date(failedAt.getTime() + deps.retryMs);
+    if (transient && nextAt.getTime() <= since.getTime() + deps.retryWindowMs) {
+      const retrying = { participant, reason, since, attempts, nextAt };
+      if (await deps.requests.deferCollation(r.tenantId, r._id, heldUntil, retrying))
+        deps.logger.warn(
+          {
+            requestId: r._id,
+            participant,
+            reason,
+            attempts,
+            retryInMs: deps.retryMs,
+            windowLeftMs: since.getTime() + deps.retryWindowMs - failedAt.getTime(),
+          },
+          'subject access participant failed; asked again later',
+        );
+      return;
+    }
+    const secs = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+    const failureReason = transient
+      ? `${participant} ${reason}: ${attempts} attempt${attempts === 1 ? '' : 's'} over ${secs(failedAt.getTime() - since.getTime())} (retried every ${secs(deps.retryMs)} for up to ${secs(deps.retryWindowMs)})`
+      : `${participant} ${reason}`;
+    deps.logger.warn({ requestId: r._id, participant, reason: failureReason }, 'subject access request failed');
     const failed = makeEvent({
       id: stableUuid('consent.access-request.failed', r.tenantId, r._id),
       type: 'consent.access-request.failed',
@@ -136,29 +249,19 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
       subject: { patientId: r.patientId },
       data: { requestId: r._id, patientId: r.patientId, participant },
     });
-    if (await deps.requests.fail(r.tenantId, r._id, participant, [failed])) deps.events.written();
+    if (await deps.requests.fail(r.tenantId, r._id, participant, failureReason, [failed])) deps.events.written();
     return;
   }
+  const parts = settled.map((x) => (x as PromiseFulfilledResult<PartExport>).value);
   const collected = performance.now();
-  const { head, lists } = assemble(r, parts);
-  const exportId = uuidv7();
-  const createdAt = new Date();
-  let seq = 0;
-  let bytes = 0;
-  let batch: SarChunkDoc[] = [];
   try {
-    for (const c of cutIntoChunks(head, lists)) {
-      const doc = { tenantId: r.tenantId, patientId: r.patientId, requestId: r._id, exportId, seq: seq++, section: c.section };
-      const sealed = await deps.keys.sealFor(r.tenantId, r.patientId, c.json, chunkAad(doc));
-      batch.push({ ...doc, _id: `${exportId}:${doc.seq}`, sealed, createdAt });
-      bytes += Buffer.byteLength(c.json);
-      if (batch.length >= CHUNK_BATCH) {
-        await deps.requests.addChunks(batch);
-        batch = [];
-      }
-    }
-    await deps.requests.addChunks(batch);
+    for (const cutter of cutters.values()) await cutter.finish();
+    // The head (seq 0) and the lists not streamed (a streamed list is empty in its part).
+    const { head, lists } = assemble(r, parts);
+    for (const c of cutIntoChunks(head, lists)) await store.add(c.section, c.json);
+    await store.finish();
   } catch (err) {
+    await store.settle();
     await deps.requests.dropCollation(r.tenantId, exportId);
     throw err;
   }
@@ -176,7 +279,13 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   const ok = await deps.requests.complete(
     r.tenantId,
     r._id,
-    { exportId, exportChunks: seq, exportBytes: bytes, completedAt, expiresAt: new Date(completedAt.getTime() + deps.exportTtlMs) },
+    {
+      exportId,
+      exportChunks: store.chunks,
+      exportBytes: store.bytes,
+      completedAt,
+      expiresAt: new Date(completedAt.getTime() + deps.exportTtlMs),
+    },
     [completed],
   );
   if (!ok) {
@@ -190,9 +299,10 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
       requestId: r._id,
       partMs,
       collectMs: Math.round(collected - started),
+      // After the last part arrived: the rest of the chunks (streamed ones were stored meanwhile).
       sealAndStoreMs: Math.round(storedAt - collected),
-      chunks: seq,
-      bytes,
+      chunks: store.chunks,
+      bytes: store.bytes,
     },
     'subject access request collated',
   );
@@ -243,7 +353,7 @@ export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id
     await expireRequest(deps, r);
     throw problems.gone('The export has expired (7 days).');
   }
-  if (r.status === 'failed') throw problems.conflict(`The request failed: ${r.failedParticipant} did not answer.`);
+  if (r.status === 'failed') throw problems.conflict(`The request failed: ${r.failureReason ?? `${r.failedParticipant} did not answer`}.`);
   if (r.status !== 'completed' || !r.exportId) throw problems.conflict('The export is not ready yet.');
   // Only ids before the first byte (the headers leave at once, whatever the export's size).
   if (!(await deps.requests.hasChunks(caller.tenantId, r.exportId))) throw problems.gone('The export is no longer held.');

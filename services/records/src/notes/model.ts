@@ -13,6 +13,7 @@ import {
   randomId,
 } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
+import { readAhead } from '../common/read-ahead';
 import type { KeyService, PatientKey } from '../keys/key-service';
 
 export interface NoteVersion {
@@ -96,6 +97,10 @@ export interface NoteContent {
   title: string;
   body: string;
 }
+
+/** Note versions per cursor batch of an export, and how many the export reads ahead. */
+const EXPORT_BATCH = 1000;
+const READ_AHEAD = 2 * EXPORT_BATCH;
 
 /** Note versions of a practice: the platform's tenant repository plus sealing and versioning. */
 export class NoteRepository extends TenantRepository<NoteVersionDoc> {
@@ -222,10 +227,11 @@ export class NoteRepository extends TenantRepository<NoteVersionDoc> {
       .find(this.scope(tenantId, { patientId }))
       .sort({ noteId: 1, version: -1 })
       .lean<NoteVersionDoc>()
-      .cursor({ batchSize: 1000 });
+      .cursor({ batchSize: EXPORT_BATCH });
     let group: NoteVersionDoc[] = [];
     try {
-      for await (const d of cursor) {
+      // Two batches ahead: FerretDB prepares the next while this process decrypts the last.
+      for await (const d of readAhead(cursor, READ_AHEAD)) {
         if (group.length && group[0]!.noteId !== d.noteId) {
           yield await build(group);
           group = [];
