@@ -6,9 +6,11 @@
 // twice; shredding evicts them. The tenant key also derives the tenant's blind-index key
 // (HKDF), so a search hash is useless without it.
 //
-// Each service keeps its keys in its own database, in the layout it has always used, so
-// the storage is an interface (`PatientKeyStore`) its keys/model.ts implements; the logic
-// (caching, one creation at a time, wrapping, shredding) is this one copy.
+// Each service keeps its keys in its own database, in the layout it has always used: the
+// storage is an interface (`PatientKeyStore`), implemented once for MongoDB by
+// `MongoPatientKeyStore` (patient-key-store.ts), which a service's keys/model.ts configures
+// with its layout; the logic (caching, one creation at a time, wrapping, shredding) is this
+// one copy.
 import { problemTypes } from '@praxis/contracts';
 import { hkdfSync } from 'node:crypto';
 import { type SealedValue, blindIndex, newDataKey, open, seal, unwrapKey, wrapKey } from './crypto';
