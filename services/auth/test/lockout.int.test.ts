@@ -33,33 +33,51 @@ async function attempt(email: string, password: string, ip: string) {
 
 describe('per account', () => {
   it('slows repeated failures with 429 + Retry-After, then locks with 423, and the lock is temporary', async () => {
-    const u = await addUser(h.app, admin, 'clinician');
-    const statuses: number[] = [];
-    let failures = 0;
-    // Different IPs: the account throttle does not depend on the address.
-    for (let i = 0; failures < 8 && i < 40; i++) {
-      const res = await attempt(u.email, 'wrong password again', `10.9.${i}.1`);
-      statuses.push(res.status);
-      if (res.status === 401) failures++;
-      if (res.status === 429) {
-        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-        await sleep(220);
+    // Its own auth with a 1 s delay: the suite's 50–200 ms delays can run out while a password
+    // check takes longer on a busy machine, and then no attempt ever meets a delay.
+    const own = await startAuth({
+      LOGIN_FREE_FAILURES: '3',
+      LOGIN_DELAY_BASE_MS: '1000',
+      LOGIN_DELAY_MAX_MS: '1000',
+      LOGIN_LOCK_AFTER: '8',
+      LOGIN_LOCK_S: '2',
+      IP_FAILURES_PER_WINDOW: '30',
+    });
+    try {
+      const practice = await signUpPractice(own.app, 'Delayed Practice');
+      const ownAdmin = (await login(own.app, practice.slug, practice.admin.email, practice.admin.password)).accessToken;
+      const u = await addUser(own.app, ownAdmin, 'clinician');
+      const tryAs = (password: string, ip: string) =>
+        request(own.app).post(`${API}/auth/login`).set('X-Forwarded-For', ip).send({ tenant: practice.slug, email: u.email, password });
+      const statuses: number[] = [];
+      let failures = 0;
+      // Different IPs: the account throttle does not depend on the address.
+      for (let i = 0; failures < 8 && i < 40; i++) {
+        const res = await tryAs('wrong password again', `10.9.${i}.1`);
+        statuses.push(res.status);
+        if (res.status === 401) failures++;
+        if (res.status === 429) {
+          expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+          await sleep(Number(res.headers['retry-after']) * 1000);
+        }
       }
+      expect(failures).toBe(8);
+      expect(statuses).toContain(429);
+      // Locked now: even the right password is refused with 423 and Retry-After.
+      const locked = await tryAs(u.password, '10.9.200.1');
+      expect(locked.status).toBe(423);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      const ev = await own.event('auth.account.locked', (e) => e.data.userId === u.id);
+      expect(ev.data.reason).toBe('password-failures');
+      await own.event('auth.login.failed', (e) => e.tenantId === practice.tenantId && e.data.reason === 'locked');
+      // Temporary: after the lock the right password works, and clears the count.
+      await sleep(2100);
+      const ok = await tryAs(u.password, '10.9.201.1');
+      expect(ok.status).toBe(200);
+    } finally {
+      await own.close();
     }
-    expect(failures).toBe(8);
-    expect(statuses).toContain(429);
-    // Locked now: even the right password is refused with 423 and Retry-After.
-    const locked = await attempt(u.email, u.password, '10.9.200.1');
-    expect(locked.status).toBe(423);
-    expect(Number(locked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    const ev = await h.event('auth.account.locked', (e) => e.data.userId === u.id);
-    expect(ev.data.reason).toBe('password-failures');
-    await h.event('auth.login.failed', (e) => e.tenantId === p.tenantId && e.data.reason === 'locked');
-    // Temporary: after the lock the right password works, and clears the count.
-    await sleep(2100);
-    const ok = await attempt(u.email, u.password, '10.9.201.1');
-    expect(ok.status).toBe(200);
-  });
+  }, 60_000);
 
   it('locks an unknown email the same way as a known one (no enumeration)', async () => {
     const ghost = 'ghost-' + Date.now() + '@example.test';
