@@ -35,6 +35,9 @@ export async function openGatewayConnections(config: GatewayConfig): Promise<Gat
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 1_000,
+    // Commands issued in the same tick (concurrent requests' edge checks) go out in one
+    // write and their answers come back in one read: fewer syscalls per request.
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
