@@ -44,7 +44,11 @@ export async function openGatewayConnections(config: GatewayConfig): Promise<Gat
   await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet; not ready until it is'));
   lifecycle.onClose('redis', () => redis.quit());
 
-  const verifier = new JwksVerifier({ source: httpJwksSource(config.JWKS_URL ?? `${config.AUTH_URL}/.well-known/jwks.json`) });
+  // TokenCheck (edge-auth) remembers verified tokens itself, so the verifier does not.
+  const verifier = new JwksVerifier({
+    source: httpJwksSource(config.JWKS_URL ?? `${config.AUTH_URL}/.well-known/jwks.json`),
+    cacheEntries: 0,
+  });
   const upstreams = new Upstreams(
     {
       auth: config.AUTH_URL,
