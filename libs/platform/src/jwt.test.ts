@@ -108,6 +108,17 @@ describe('remembered verifications', () => {
     await expect(verifier.verify(token)).rejects.toThrow(/unknown kid/);
   });
 
+  it('keeps remembering a token across a refresh that publishes the same key', async () => {
+    const issuer = new TestIssuer();
+    const verifier = new JwksVerifier({ source: issuer.source() });
+    const token = issuer.sign({ tid: 'ten_1', role: 'admin' });
+    await verifier.verify(token);
+    await verifier.refresh();
+    const spy = jest.spyOn(jwt, 'verify');
+    await verifier.verify(token);
+    expect(spy).not.toHaveBeenCalled();
+  });
+
   it('keeps at most cacheEntries tokens, and none when 0', async () => {
     const issuer = new TestIssuer();
     const bounded = new JwksVerifier({ source: issuer.source(), cacheEntries: 3 });

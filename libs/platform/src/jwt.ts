@@ -64,6 +64,8 @@ interface Verified {
 
 export class JwksVerifier {
   private keys = new Map<string, KeyObject>();
+  /** The JWK each key was made from: a refresh that publishes the same key keeps its KeyObject. */
+  private keySources = new Map<string, string>();
   private fetchedAt = 0;
   private inflight?: Promise<void>;
   private readonly algorithms: Algorithm[];
@@ -86,16 +88,23 @@ export class JwksVerifier {
       try {
         const { keys } = await this.opts.source();
         const next = new Map<string, KeyObject>();
+        const sources = new Map<string, string>();
         for (const jwk of keys) {
           if (!jwk.kid || (jwk.use && jwk.use !== 'sig')) continue;
           if (jwk.alg && !this.algorithms.includes(jwk.alg as Algorithm)) continue;
           try {
-            next.set(jwk.kid, createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
+            // The same key published again keeps its KeyObject, so the tokens remembered
+            // as verified with it stay remembered; a changed or withdrawn key does not.
+            const source = JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e, jwk.alg]);
+            const same = this.keySources.get(jwk.kid) === source ? this.keys.get(jwk.kid) : undefined;
+            next.set(jwk.kid, same ?? createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
+            sources.set(jwk.kid, source);
           } catch {
             // A malformed key is skipped, never trusted.
           }
         }
         this.keys = next;
+        this.keySources = sources;
         this.fetchedAt = Date.now();
       } finally {
         this.inflight = undefined;
