@@ -65,6 +65,21 @@ const DATABASE_UNREACHABLE = new Set([
   'MongoPoolClearedError',
 ]);
 
+// Of those, the ones that can come after the operation was sent: the server may have applied it.
+const DATABASE_INTERRUPTED = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError']);
+
+/**
+ * Whether the database stopped answering an operation it may already have applied (the
+ * connection broke or timed out mid-operation), as opposed to one that was never sent
+ * (no server selected, pool cleared). A write failing so has an unknown outcome.
+ */
+export function isDatabaseInterrupted(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (DATABASE_UNREACHABLE.has(e.name)) return DATABASE_INTERRUPTED.has(e.name);
+  }
+  return false;
+}
+
 /** Whether `err` (or what it wraps, via `cause`) says the database could not be reached. */
 export function isDatabaseUnreachable(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {

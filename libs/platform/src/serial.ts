@@ -1,12 +1,12 @@
-// One writer at a time per document, in this process. FerretDB (local and test runs)
-// applies an update as an unisolated read-modify-write, so two concurrent updates of one
-// document can lose one of them — including the outbox relay's clean-up racing a change
-// that appends an event (losing both the change and its event). MongoDB updates are
-// atomic and need none of this; it costs one promise hop per update.
+// One writer at a time per document, in this process. Upstream FerretDB applies an update
+// as an unisolated read-modify-write, so two concurrent updates of one document can lose
+// one of them — including the outbox relay's clean-up racing a change that appends an
+// event (losing both the change and its event). MongoDB updates are atomic, and so are our
+// FerretDB build's (patch 0011, docs/decisions/0008, across every client); this keeps one
+// process right against an unpatched server too, and costs one promise hop per update.
 //
 // Documents that only ever get events at insert time are safe without it: the relay is
-// then their only updater. Several processes against one FerretDB can still race; see
-// docs/platform.md.
+// then their only updater.
 import type { Collection } from 'mongoose';
 
 export class KeyedSerialiser {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   ApiRouter,
   Metrics,
+  OUTCOME_UNKNOWN,
   type RunningServer,
   TokenAuthenticator,
   atLeastOneField,
@@ -19,6 +20,7 @@ import {
 } from '../src';
 
 const issuer = new TestIssuer();
+let slowChangesMade = 0;
 const tenant = issuer.tenant();
 let server: RunningServer;
 let slowServer: RunningServer;
@@ -51,6 +53,22 @@ function build(requestTimeoutMs?: number) {
     await new Promise((r) => setTimeout(r, 3_000));
     return { late: true };
   });
+  api.route({ method: 'post', path: '/slow-change', summary: 'a slow change', auth: 'public', status: 201 }, async () => {
+    await new Promise((r) => setTimeout(r, 3_000));
+    slowChangesMade++;
+    return { made: true };
+  });
+  // The database failing the way the MongoDB driver reports it: never reached, or cut off mid-operation.
+  const dbError = (name: string) => Object.assign(new Error(`${name} (test)`), { name });
+  for (const [method, path, name] of [
+    ['get', '/db-cut', 'MongoNetworkError'],
+    ['post', '/db-cut', 'MongoNetworkError'],
+    ['post', '/db-unselected', 'MongoServerSelectionError'],
+  ] as const) {
+    api.route({ method, path, summary: name, auth: 'public', ...(method === 'post' ? { status: 201 } : {}) }, async () => {
+      throw new Error('the operation failed', { cause: dbError(name) });
+    });
+  }
   return createHttpApp({
     service: 'test',
     logger: testLogger(),
@@ -266,9 +284,40 @@ describe('a handler slower than the service deadline', () => {
     expect(ms).toBeLessThan(2_500);
   });
 
+  it('a change gets 504 at the deadline, saying it may still be made; it then is', async () => {
+    const res = await request(`http://127.0.0.1:${slowServer.port}`).post('/api/v1/slow-change');
+    console.log(`deadline 500 ms, a POST: answered ${res.status} (${res.body.detail})`);
+    expect(res.status).toBe(504);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 504, type: 'urn:praxis:problem:timeout', detail: OUTCOME_UNKNOWN });
+    const before = slowChangesMade;
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(slowChangesMade).toBe(before + 1);
+  });
+
   it('defaults to 8 s', async () => {
     const res = await request(app).get('/api/v1/slow');
     expect(res.status).toBe(200);
+  });
+});
+
+describe('a database that fails', () => {
+  it('answers 503 (nothing changed, try again) unless a change was cut off mid-operation: 504, outcome unknown', async () => {
+    const statuses = {
+      readCut: (await request(app).get('/api/v1/db-cut')).status,
+      changeCut: (await request(app).post('/api/v1/db-cut')).status,
+      changeNeverSent: (await request(app).post('/api/v1/db-unselected')).status,
+    };
+    expect(statuses).toEqual({ readCut: 503, changeCut: 504, changeNeverSent: 503 });
+    expect((await request(app).post('/api/v1/db-cut')).body.detail).toBe(OUTCOME_UNKNOWN);
+  });
+
+  it('documents 504 on changes only', async () => {
+    const doc = (await request(app).get('/openapi.json')).body as { paths: Record<string, Record<string, { responses: object }>> };
+    const codes = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.responses);
+    expect(codes('/api/v1/db-cut', 'post')).toContain('504');
+    expect(codes('/api/v1/db-cut', 'get')).not.toContain('504');
+    expect(codes('/api/v1/db-cut', 'get')).toContain('503');
   });
 });
 

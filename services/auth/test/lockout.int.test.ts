@@ -1,5 +1,6 @@
 // Throttling: per account (progressive delay, then a temporary lock; password and code
 // failures apart) and per IP (≥ 300 requests a minute allowed, failures above the limit refused).
+import { clientIpKey } from '@praxis/platform';
 import request from 'supertest';
 import { API, type Harness, type Practice, addUser, bearer, enableTotp, login, signUpPractice, startAuth } from './harness';
 
@@ -137,9 +138,16 @@ describe('per IP', () => {
     expect((await attempt(p.admin.email, p.admin.password, '10.5.0.2')).status).toBe(200);
   });
 
+  /** Wait until at most `maxSecondsIn` seconds into a clock minute (the budget's window turns there). */
+  async function earlyInMinute(maxSecondsIn: number) {
+    const secondsIn = (Date.now() % 60_000) / 1000;
+    if (secondsIn > maxSecondsIn) await sleep((60 - secondsIn) * 1000 + 200);
+  }
+
   it('refuses more than the per-minute budget', async () => {
     const small = await startAuth({ IP_REQUESTS_PER_MIN: '300' });
     try {
+      await earlyInMinute(45);
       const ip = '10.4.0.1';
       const res = await Promise.all(
         Array.from({ length: 310 }, () =>
@@ -152,6 +160,34 @@ describe('per IP', () => {
       const limited = res.filter((r) => r.status === 429);
       expect(limited.length).toBeGreaterThan(0);
       expect(limited.length).toBeLessThanOrEqual(10);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('counts the previous minute too: a burst across the turn of a clock minute does not get the budget twice', async () => {
+    const small = await startAuth({ IP_REQUESTS_PER_MIN: '300' });
+    try {
+      await earlyInMinute(30);
+      const ip = '10.4.0.2';
+      // The previous clock minute spent its whole budget (as a burst just before the turn would).
+      const minute = Math.floor(Date.now() / 60_000);
+      const { REDIS_PREFIX } = small.auth.config;
+      await small.auth.redis.set(`${REDIS_PREFIX}ip:req:${clientIpKey(ip)}:${minute - 1}`, '600', 'EX', 120);
+      const res = await request(small.app)
+        .post(`${API}/auth/mfa/verify`)
+        .set('X-Forwarded-For', ip)
+        .send({ mfaToken: 'mfa_' + 'x'.repeat(43), code: '123456' });
+      const secondsIn = (Date.now() % 60_000) / 1000;
+      console.log(`600 requests in the previous minute, ${secondsIn.toFixed(1)} s into this one: ${res.status}`);
+      expect(res.status).toBe(429);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // Another address is unaffected.
+      const other = await request(small.app)
+        .post(`${API}/auth/mfa/verify`)
+        .set('X-Forwarded-For', '10.4.0.3')
+        .send({ mfaToken: 'mfa_' + 'x'.repeat(43), code: '123456' });
+      expect(other.status).not.toBe(429);
     } finally {
       await small.close();
     }

@@ -1,7 +1,7 @@
 // The gateway against real HTTP upstreams and real Redis: routing, edge token checks,
 // size limits, timeouts, streaming, headers, CORS, readiness and the OpenAPI document.
 import { revokedSessionKey } from '@praxis/contracts';
-import { TrustedProxies } from '@praxis/platform';
+import { OUTCOME_UNKNOWN, TrustedProxies } from '@praxis/platform';
 import { capturingLogger, unique } from '@praxis/testing';
 import http from 'node:http';
 import { Readable } from 'node:stream';
@@ -50,6 +50,10 @@ describe('gateway', () => {
         ['get', '/api/v1/patients/{id}/consent'], // consent owns this: dropped from records' part
       ]),
       handler: async (req, res, body) => {
+        if (req.url?.startsWith('/api/v1/patients/dies')) {
+          req.socket.destroy(); // the service died with the request in hand
+          return;
+        }
         if (req.url?.startsWith('/api/v1/patients/streaming')) {
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.write('first;');
@@ -275,6 +279,29 @@ describe('gateway', () => {
     expect(res.status).toBe(503);
     expect(res.json()).toMatchObject({ status: 503, type: 'urn:praxis:problem:unavailable' });
     expect(res.ms).toBeLessThan(1_000);
+  });
+
+  it('says whether a failed change may have been made: 503 when the service was never reached, 504 when it was', async () => {
+    const statuses = {
+      readCutOff: (await call(gw.url, 'GET', '/api/v1/patients/dies', { headers: bearer() })).status,
+      changeCutOff: await call(gw.url, 'PATCH', '/api/v1/patients/dies', {
+        headers: { ...bearer(), 'content-type': 'application/json' },
+        body: '{"a":1}',
+      }),
+      changeToDownService: (
+        await call(gw.url, 'POST', '/api/v1/audit/events', { headers: { ...bearer(), 'content-type': 'application/json' }, body: '{}' })
+      ).status,
+      changeTooSlow: (
+        await call(gw.url, 'POST', '/api/v1/messages', { headers: { ...bearer(), 'content-type': 'application/json' }, body: '{}' })
+      ).status,
+    };
+    expect(statuses.changeCutOff.json()).toMatchObject({ status: 504, type: 'urn:praxis:problem:timeout', detail: OUTCOME_UNKNOWN });
+    expect({ ...statuses, changeCutOff: statuses.changeCutOff.status }).toEqual({
+      readCutOff: 503,
+      changeCutOff: 504,
+      changeToDownService: 503,
+      changeTooSlow: 504,
+    });
   });
 
   it('answers 504 when a service is too slow, after the response timeout and not much later', async () => {

@@ -183,7 +183,9 @@ export function openApiDocument(
         errors[415] = 'The body is not JSON, not UTF-8, or has a Content-Encoding other than gzip, deflate or br';
       }
       errors[429] = 'Rate-limited (Retry-After says when to try again)';
-      errors[503] = 'A dependency is unavailable, or the request took too long';
+      errors[503] = 'A dependency is unavailable, or the request took too long; nothing was changed';
+      if (spec.method !== 'get')
+        errors[504] = 'The change did not finish in time or its answer was lost: it may still be made; read it back before trying again';
       Object.assign(errors, spec.errors);
       for (const [code, description] of Object.entries(errors)) {
         responses[code] = { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };

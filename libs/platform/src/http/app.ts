@@ -8,7 +8,7 @@ import { childTraceparent, currentContext, runWithContext } from '../context';
 import { randomId, uuidv7 } from '../ids';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { isDatabaseUnreachable } from '../mongo';
+import { isDatabaseInterrupted, isDatabaseUnreachable } from '../mongo';
 import { API_PREFIX, type ApiRouter, openApiDocument } from './api-router';
 import { TrustedProxies, clientIpMiddleware, trustedProxiesFromLegacy } from './client-ip';
 import { jsonBodyDefect } from './json-text';
@@ -169,7 +169,19 @@ export function acceptedBodyEncoding() {
   };
 }
 
-/** Answer 503 when the handler has not started a response within `ms`. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The detail of a 504 to a change whose outcome is unknown (docs/platform.md): 503 means the
+ * change was not made and may be sent again; 504 that it may still be made.
+ */
+export const OUTCOME_UNKNOWN = 'The change did not finish in time and may still be made: read it back before trying again.';
+
+/**
+ * Answer when the handler has not started a response within `ms`: 503 to a read or to a
+ * change still arriving (nothing changed), 504 to a change under way, which goes on running
+ * and may still be made.
+ */
 export function requestDeadline(ms: number, logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const timer = setTimeout(() => {
@@ -177,12 +189,13 @@ export function requestDeadline(ms: number, logger: Logger) {
       logger.warn({ http: { method: req.method, ms } }, 'request deadline passed');
       // A client still sending its body is not waited for any longer.
       if (!req.complete) res.setHeader('Connection', 'close');
-      sendProblem(res, {
-        type: problemTypes.timeout,
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'The request took too long; try again.',
-      });
+      sendProblem(
+        res,
+        // A change whose body has not all arrived has not started either.
+        SAFE_METHODS.has(req.method) || !req.complete
+          ? { type: problemTypes.timeout, title: 'Service unavailable', status: 503, detail: 'The request took too long; try again.' }
+          : { type: problemTypes.timeout, title: 'Gateway timeout', status: 504, detail: OUTCOME_UNKNOWN },
+      );
     }, ms);
     timer.unref();
     const clear = () => clearTimeout(timer);
@@ -210,7 +223,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /** Turns anything thrown into problem+json. Unknown errors become a 500 with an error id only. */
 export function problemErrorHandler(logger: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let problem: ProblemError;
     const e = err as { type?: string; status?: number; statusCode?: number };
     if (err instanceof ProblemError) problem = err;
@@ -223,7 +236,11 @@ export function problemErrorHandler(logger: Logger) {
     // Any other 4xx from express or the body parser (undecodable path parameters, an
     // aborted body, …): the client's fault, answered as such.
     else if (clientStatus(e) !== undefined) problem = problems.badRequest('The request could not be read.');
-    else if (isDatabaseUnreachable(err)) problem = problems.unavailable('The database cannot be reached right now; try again.');
+    else if (isDatabaseUnreachable(err))
+      problem =
+        !SAFE_METHODS.has(req.method) && isDatabaseInterrupted(err)
+          ? problems.timeout(OUTCOME_UNKNOWN)
+          : problems.unavailable('The database cannot be reached right now; try again.');
     else {
       const errorId = randomId();
       logger.error({ err, errorId }, 'unhandled error');

@@ -3,8 +3,9 @@
 //   each attempt waits a doubling delay (429 + Retry-After), and LOGIN_LOCK_AFTER
 //   consecutive failures lock the account for LOGIN_LOCK_S (423 + Retry-After). Every
 //   further failure re-locks. A success clears the count. Locks are always temporary.
-// - per client IP: at most IP_REQUESTS_PER_MIN auth requests a minute (≥ 300, a clinic
-//   shares one address), and at most IP_FAILURES_PER_WINDOW failures in the window.
+// - per client IP: at most IP_REQUESTS_PER_MIN auth requests in any minute (≥ 300, a clinic
+//   shares one address; a sliding window, so a burst across the turn of a clock minute does
+//   not get the budget twice), and at most IP_FAILURES_PER_WINDOW failures in the window.
 // An attempt is reserved *before* the password or code is checked, in one Lua script that
 // counts the attempts still running (a second key, expiring after a minute, so a crashed
 // attempt is forgotten): concurrent guesses see each other, and at most LOGIN_LOCK_AFTER
@@ -137,18 +138,24 @@ export class LoginThrottle {
   /** Count an auth request from an IP; throws 429 above the per-minute budget or the failure budget. */
   async checkIp(ip: string): Promise<void> {
     const c = this.config;
-    const minute = Math.floor(Date.now() / 60_000);
-    const reqKey = `${c.REDIS_PREFIX}ip:req:${clientIpKey(ip)}:${minute}`;
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    const reqKey = (m: number) => `${c.REDIS_PREFIX}ip:req:${clientIpKey(ip)}:${m}`;
     const failKey = `${c.REDIS_PREFIX}ip:fail:${clientIpKey(ip)}`;
-    const [[, requests], [, failures], [, failTtl]] = (await this.redis
+    const [[, requests], [, previous], [, failures], [, failTtl]] = (await this.redis
       .multi()
-      .incr(reqKey)
+      .incr(reqKey(minute))
+      .get(reqKey(minute - 1))
       .get(failKey)
       .pttl(failKey)
-      .expire(reqKey, 120)
-      .exec()) as [[null, number], [null, string | null], [null, number], unknown];
-    if (requests > c.IP_REQUESTS_PER_MIN)
-      throw problems.tooManyRequests(60 - ((Date.now() / 1000) % 60), 'Too many requests from this address.');
+      .expire(reqKey(minute), 120)
+      .exec()) as [[null, number], [null, string | null], [null, string | null], [null, number], unknown];
+    // Sliding window: the last 60 s hold this minute's requests and the part of the previous
+    // minute's that is still inside them (counted as if spread evenly).
+    const secondsIn = (now % 60_000) / 1000;
+    const inLastMinute = requests + Number(previous ?? 0) * (1 - secondsIn / 60);
+    if (inLastMinute > c.IP_REQUESTS_PER_MIN)
+      throw problems.tooManyRequests(Math.max(1, 60 - secondsIn), 'Too many requests from this address.');
     if (Number(failures ?? 0) >= c.IP_FAILURES_PER_WINDOW)
       throw problems.tooManyRequests(Math.max(1, failTtl / 1000), 'Too many failed attempts from this address.');
   }

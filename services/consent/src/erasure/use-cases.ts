@@ -109,9 +109,9 @@ export async function recordErasureAnswer(
 async function completeIfAnswered(deps: ErasureDeps, e: ErasureDoc): Promise<void> {
   if (e.status !== 'pending' || Object.values(e.services).some((s) => s.status !== 'erased')) return;
   const counts = Object.fromEntries(Object.entries(e.services).map(([name, s]) => [name, s.counts ?? {}]));
-  // Two replicas can both see the last answer and both complete (FerretDB's compare-and-set on
-  // status is not isolated across processes): the event's id is fixed by the erasure, so the
-  // second copy is the same event and every consumer's idempotency keeps it out.
+  // The transition is a compare-and-set on status (atomic on MongoDB and on our FerretDB build,
+  // docs/decisions/0008); the event's id is fixed by the erasure all the same, so a copy from
+  // any second completion is the same event and every consumer's idempotency keeps it out.
   const done = makeEvent({
     id: stableUuid('consent.erasure-request.completed', e.tenantId, e._id),
     type: 'consent.erasure-request.completed',

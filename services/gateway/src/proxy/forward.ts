@@ -2,7 +2,7 @@
 // here), hop-by-hop headers dropped, request id, trace context and the client address
 // passed on, the body capped at the size limit while it streams, and every upstream
 // failure turned into a quick 503 or 504 problem instead of a hang.
-import { type Logger, type Metrics, ProblemError, currentContext, problems } from '@praxis/platform';
+import { type Logger, type Metrics, OUTCOME_UNKNOWN, ProblemError, currentContext, problems } from '@praxis/platform';
 import type { Request, Response } from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -92,14 +92,22 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-function classifyFailure(err: unknown): { problem: ProblemError; reason: string } {
+// Failures before the request reached the service: nothing was done there.
+const NOT_SENT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * 503 when the service was not reached (or a read failed: nothing changed, try again);
+ * 504 when a change was sent and its answer is lost (timed out, or the service's connection
+ * broke): it may have been made (docs/platform.md).
+ */
+function classifyFailure(err: unknown, method: string): { problem: ProblemError; reason: string } {
   const code = (err as { code?: string }).code ?? '';
   if (err instanceof BodyTooLargeError) return { problem: problems.payloadTooLarge(), reason: 'body-too-large' };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
-    return { problem: problems.timeout('The service did not answer in time.'), reason: 'timeout' };
-  if (code === 'UND_ERR_CONNECT_TIMEOUT')
-    return { problem: problems.unavailable('The service is not reachable right now.'), reason: 'connect-timeout' };
-  return { problem: problems.unavailable('The service is not reachable right now.'), reason: code ? code.toLowerCase() : 'error' };
+  const reason = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : code ? code.toLowerCase() : 'error';
+  if (!NOT_SENT.has(code) && !SAFE_METHODS.has(method)) return { problem: problems.timeout(OUTCOME_UNKNOWN), reason };
+  if (reason === 'timeout') return { problem: problems.timeout('The service did not answer in time.'), reason };
+  return { problem: problems.unavailable('The service is not reachable right now.'), reason };
 }
 
 export interface ForwardOptions {
@@ -174,7 +182,7 @@ export async function forward(req: Request, res: Response, opts: ForwardOptions)
     });
   } catch (err) {
     if (abort.signal.aborted) return; // the client left; nobody to answer
-    const { problem, reason } = classifyFailure(err);
+    const { problem, reason } = classifyFailure(err, req.method);
     upstreamFailures.inc({ upstream: upstream.name, reason });
     if (reason !== 'body-too-large') opts.logger.warn({ upstream: upstream.name, reason }, 'upstream request failed');
     else res.setHeader('Connection', 'close');
