@@ -1,7 +1,7 @@
 // Per-request (or per-message) context: request id, trace parent and tenant, carried by
 // AsyncLocalStorage so logs, outgoing calls and published events pick them up.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './ids';
 
 export interface RequestContext {
   requestId: string;
@@ -42,8 +42,8 @@ export function parseTraceparent(value: unknown): { traceId: string; spanId: str
 /** A child traceparent continuing the incoming trace, or a new trace when there is none. */
 export function childTraceparent(incoming?: unknown): string {
   const parent = parseTraceparent(incoming);
-  const traceId = parent?.traceId ?? randomBytes(16).toString('hex');
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  const traceId = parent?.traceId ?? pooledRandomBytes(16).toString('hex');
+  return `00-${traceId}-${pooledRandomBytes(8).toString('hex')}-01`;
 }
 
 export function traceIdOf(traceparent: string | undefined): string | undefined {

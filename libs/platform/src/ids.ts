@@ -1,9 +1,29 @@
 // Identifiers: UUID v7 for events (time-ordered), random opaque ids for documents.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = POOL_BYTES;
+
+/**
+ * `n` (at most 4096) fresh bytes from the CSPRNG, cut from a pool that one randomFillSync
+ * refills every 4 KiB: per-request ids (request ids, span ids) cost a call into OpenSSL per
+ * 4 KiB instead of one each. Every byte is handed out once; a refill makes a new pool, so a
+ * buffer handed out earlier is never overwritten.
+ */
+export function pooledRandomBytes(n: number): Buffer {
+  if (used + n > pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(Math.max(POOL_BYTES, n)));
+    used = 0;
+  }
+  const out = pool.subarray(used, used + n);
+  used += n;
+  return out;
+}
 
 /** RFC 9562 UUID version 7: 48-bit Unix milliseconds, then random bits. */
 export function uuidv7(now: number = Date.now()): string {
-  const b = randomBytes(16);
+  const b = pooledRandomBytes(16);
   b.writeUIntBE(now, 0, 6);
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;

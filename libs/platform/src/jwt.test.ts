@@ -70,3 +70,73 @@ describe('token verification against a JWKS', () => {
     await expect(rotating.verify(current.sign({ tid: 't', role: 'admin' }))).resolves.toMatchObject({ tid: 't' });
   });
 });
+
+describe('remembered verifications', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('checks a token’s signature once, then answers from memory', async () => {
+    const issuer = new TestIssuer();
+    const verifier = new JwksVerifier({ source: issuer.source() });
+    const token = issuer.sign({ tid: 'ten_1', role: 'admin' });
+    const spy = jest.spyOn(jwt, 'verify');
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(second).toEqual(first);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(Object.isFrozen(second)).toBe(true);
+  });
+
+  it('refuses a remembered token once it has expired', async () => {
+    const issuer = new TestIssuer();
+    const verifier = new JwksVerifier({ source: issuer.source() });
+    const token = issuer.sign({ tid: 'ten_1', role: 'admin' }, 2);
+    const { exp } = await verifier.verify(token);
+    // Past exp and the 5 s clock tolerance.
+    const later = exp * 1000 + 6_000;
+    jest.spyOn(Date, 'now').mockReturnValue(later);
+    await expect(verifier.verify(token)).rejects.toThrow(/expired/);
+  });
+
+  it('refuses a remembered token at once when its key leaves the JWKS', async () => {
+    const issuer = new TestIssuer();
+    let keys = issuer.jwks.keys;
+    const verifier = new JwksVerifier({ source: async () => ({ keys }) as never, minRefreshGapMs: 0 });
+    const token = issuer.sign({ tid: 'ten_1', role: 'admin' });
+    await verifier.verify(token);
+    keys = new TestIssuer().jwks.keys;
+    await verifier.refresh();
+    await expect(verifier.verify(token)).rejects.toThrow(/unknown kid/);
+  });
+
+  it('keeps remembering a token across a refresh that publishes the same key', async () => {
+    const issuer = new TestIssuer();
+    const verifier = new JwksVerifier({ source: issuer.source() });
+    const token = issuer.sign({ tid: 'ten_1', role: 'admin' });
+    await verifier.verify(token);
+    await verifier.refresh();
+    const spy = jest.spyOn(jwt, 'verify');
+    await verifier.verify(token);
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('keeps at most cacheEntries tokens, and none when 0', async () => {
+    const issuer = new TestIssuer();
+    const bounded = new JwksVerifier({ source: issuer.source(), cacheEntries: 3 });
+    for (let i = 0; i < 10; i++) await bounded.verify(issuer.sign({ tid: `ten_${i}`, role: 'admin' }));
+    expect(bounded.cachedTokens).toBe(3);
+    const none = new JwksVerifier({ source: issuer.source(), cacheEntries: 0 });
+    const token = issuer.sign({ tid: 'ten_1', role: 'admin' });
+    const spy = jest.spyOn(jwt, 'verify');
+    await none.verify(token);
+    await none.verify(token);
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect(none.cachedTokens).toBe(0);
+  });
+
+  it('never remembers a refused token', async () => {
+    const issuer = new TestIssuer();
+    const verifier = new JwksVerifier({ source: issuer.source() });
+    await expect(verifier.verify(issuer.sign({ tid: 'ten_1', role: 'admin' }, -60))).rejects.toThrow(/expired/);
+    expect(verifier.cachedTokens).toBe(0);
+  });
+});

@@ -41,3 +41,15 @@ export function createLogger(opts: LoggerOptions): Logger {
     opts.destination,
   );
 }
+
+/**
+ * Where a logger's lines go, for a caller that writes one fixed-shape line per request
+ * itself (the gateway's access log) instead of paying for pino's generic path. Such a
+ * caller owns the line's redaction: it may write only fields it knows carry no
+ * identifying data, and must check `logger.isLevelEnabled` first.
+ */
+export function loggerDestination(logger: Logger): { write(line: string): unknown } {
+  const out = (logger as unknown as Record<symbol, { write(line: string): unknown } | undefined>)[pino.symbols.streamSym];
+  if (!out) throw new Error('this logger has no destination stream');
+  return out;
+}

@@ -9,11 +9,12 @@
 // and the ratios, and writes .data/reports/bench-gateway.json.
 // Run: scripts/bench gateway
 import autocannon from 'autocannon';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Api, strongPassword, uniqueSlug } from '../../../test/e2e/client';
-import { ROOT, freePort, startPlatform } from '../../../test/e2e/platform';
+import { ROOT, startPlatform } from '../../../test/e2e/platform';
+import { startBareServer } from './bare-server';
 
 const CONNECTIONS = 10;
 const WARMUP_S = 2;
@@ -96,16 +97,41 @@ async function alternate(a: () => Promise<Figures>, b: () => Promise<Figures>, r
   return [ra, rb];
 }
 
-/** A bare JSON server in its own process, as the services and the gateway are. */
-async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const code = `require('node:http').createServer((q, s) => { const b = JSON.stringify({ id: 'pat_x', ref: 'PX-0000-0000', givenName: 'A', familyName: 'B' }); s.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }); s.end(b); }).listen(${port}, '127.0.0.1', () => console.log('ready'));`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
-    child.once('exit', (c) => reject(new Error(`bare server exited (${c})`)));
-  });
-  return { url: `http://127.0.0.1:${port}/patients/pat_x`, child };
+/** CPU seconds (user + system) the process listening on `port` has used so far (/proc). */
+function cpuSecondsOfListener(port: number): () => number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9]!);
+    }
+  }
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && inodes.has(m[1]!)) {
+        return () => {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return (Number(fields[11]) + Number(fields[12])) / 100;
+        };
+      }
+    }
+  }
+  throw new Error(`no process listens on port ${port}`);
 }
 
 async function main(): Promise<void> {
@@ -137,7 +163,13 @@ async function main(): Promise<void> {
     const directUrl = `${recordsUrl}${pathname}`;
     const gatewayUrl = `${platform.url}${pathname}`;
     const bareFigures = await measure(bare.url, {});
-    const overBare = await measure(`${overStub}/api/v1/patients/pat_x`, headers);
+    // The gateway's own CPU per request (user + system, from /proc), over the bare server.
+    const gatewayCpu = cpuSecondsOfListener(Number(new URL(overStub).port));
+    const overBareUrl = `${overStub}/api/v1/patients/pat_x`;
+    await autocannon({ url: overBareUrl, headers, connections: CONNECTIONS, duration: WARMUP_S });
+    const cpuBefore = gatewayCpu();
+    const overBare = await measure(overBareUrl, headers, CONNECTIONS, false);
+    const cpuMicrosecondsPerRequest = Math.round(((gatewayCpu() - cpuBefore) / overBare.requests) * 1e6);
     // Warm both paths once, then alternate them so neither always runs second.
     await measure(directUrl, headers, CONNECTIONS);
     await measure(gatewayUrl, headers, CONNECTIONS);
@@ -164,7 +196,7 @@ async function main(): Promise<void> {
     const report = {
       name: 'gateway',
       at: new Date().toISOString(),
-      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      machine: { cpus: os.cpus().length, node: process.version },
       setup: {
         connections: CONNECTIONS,
         durationSeconds: DURATION_S,
@@ -173,7 +205,9 @@ async function main(): Promise<void> {
         reported: 'median round (direct and gateway alternate)',
         request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)',
       },
+      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
       results,
+      gatewayCpuMicrosecondsPerRequest: cpuMicrosecondsPerRequest,
       ratios: {
         gatewayToDirectP99: ratio(results.gateway.p99Ms, results.direct.p99Ms),
         gatewayToDirectReqPerSec: ratio(results.gateway.reqPerSec, results.direct.reqPerSec),
@@ -194,6 +228,7 @@ async function main(): Promise<void> {
       [
         'gateway benchmark',
         ...table,
+        `  gateway CPU per request (over the bare server): ${cpuMicrosecondsPerRequest} µs; load average ${report.loadAverage.join(' ')}`,
         `  gateway/direct p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}; aim met: ${report.aimMet}`,
       ].join('\n'),
     );

@@ -8,6 +8,7 @@ import {
   type Logger,
   type Metrics,
   type ReadinessCheck,
+  type RequestContext,
   type TrustedProxies,
   allowedMethods,
   authContextFromClaims,
@@ -33,8 +34,10 @@ import { forward } from './proxy/forward';
 import { decideRoute } from './proxy/route-table';
 import { type Upstreams, getJson } from './proxy/upstreams';
 import { TokenCheck } from './edge-auth/token-check';
+import { BoundedMemo } from './rate-limit/bounded-memo';
 import { type EdgeCheck, type RateLimitRule, RateLimiter } from './rate-limit/limiter';
 import { serveWebClient } from './web/static';
+import { accessLog } from './logging/access-log';
 
 export interface GatewayRateLimits {
   ipPerMinute: number;
@@ -110,24 +113,30 @@ function createGatewayApp(deps: GatewayDeps): Express {
 
   // Request id, trace context and the access log. The log names the route class (static
   // words kept, ids replaced), never the URL or query string.
+  const logAccess = accessLog(logger);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : uuidv7();
+    const clientChose = typeof incoming === 'string' && requestIdPattern.test(incoming);
+    const requestId = clientChose ? incoming : uuidv7();
     res.setHeader('X-Request-Id', requestId);
     res.locals.route = 'unmatched';
     const started = process.hrtime.bigint();
+    const ctx: RequestContext = { requestId, traceparent: childTraceparent(req.headers.traceparent) };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = String(res.locals.route);
       httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (!quietPaths.has(req.path)) {
-        logger.info(
-          { http: { method: req.method, route, upstream: res.locals.upstream, status: res.statusCode, ms: Math.round(seconds * 1000) } },
-          'request',
-        );
+        logAccess(ctx, clientChose, {
+          method: req.method,
+          route,
+          upstream: res.locals.upstream as string | undefined,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        });
       }
     });
-    runWithContext({ requestId, traceparent: childTraceparent(req.headers.traceparent) }, next);
+    runWithContext(ctx, next);
   });
   app.use(clientIpMiddleware(trusted));
   app.use(securityHeaders());
@@ -169,7 +178,12 @@ function createGatewayApp(deps: GatewayDeps): Express {
     authIp: { name: 'auth-ip', limit: deps.rateLimits.authIpPerMinute, windowMs: minute },
     user: { name: 'user', limit: deps.rateLimits.userPerMinute, windowMs: minute },
   } satisfies Record<string, RateLimitRule>;
-  const byIp = (req: Request, rule: RateLimitRule) => ({ rule, subject: clientIpKey(req.ip ?? 'unknown') });
+  // The hashed address of the few clients seen lately, so a busy client's key is made once.
+  const ipKeys = new BoundedMemo<string, string>(4_096);
+  const byIp = (req: Request, rule: RateLimitRule) => {
+    const ip = req.ip ?? 'unknown';
+    return { rule, subject: ipKeys.get(ip) ?? ipKeys.set(ip, clientIpKey(ip)) };
+  };
 
   /** One Redis round trip: every limit, and the revocation mark when given. Fails closed. */
   async function edgeCheck(hits: { rule: RateLimitRule; subject: string }[], revokedKey?: string): Promise<void> {

@@ -97,9 +97,9 @@ export interface TestGateway {
 
 export async function startGateway(
   urls: Partial<Record<UpstreamName, string>>,
-  overrides: Partial<GatewayDeps> & { responseTimeoutMs?: number; redisUrl?: string; logger?: Logger } = {},
+  overrides: Partial<GatewayDeps> & { responseTimeoutMs?: number; redisUrl?: string; logger?: Logger; issuer?: TestIssuer } = {},
 ): Promise<TestGateway> {
-  const issuer = new TestIssuer();
+  const issuer = overrides.issuer ?? new TestIssuer();
   const redis = new Redis(overrides.redisUrl ?? infra.redisUrl, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -116,7 +116,7 @@ export async function startGateway(
     responseTimeoutMs: overrides.responseTimeoutMs ?? 1_000,
     connections: 16,
   });
-  const { responseTimeoutMs: _r, redisUrl: _u, ...deps } = overrides;
+  const { responseTimeoutMs: _r, redisUrl: _u, issuer: _i, ...deps } = overrides;
   const { app } = await buildGateway({
     logger: testLogger('gateway'),
     metrics: new Metrics('gateway'),

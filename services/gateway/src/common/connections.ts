@@ -35,13 +35,20 @@ export async function openGatewayConnections(config: GatewayConfig): Promise<Gat
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 1_000,
+    // Commands issued in the same tick (concurrent requests' edge checks) go out in one
+    // write and their answers come back in one read: fewer syscalls per request.
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
   await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet; not ready until it is'));
   lifecycle.onClose('redis', () => redis.quit());
 
-  const verifier = new JwksVerifier({ source: httpJwksSource(config.JWKS_URL ?? `${config.AUTH_URL}/.well-known/jwks.json`) });
+  // TokenCheck (edge-auth) remembers verified tokens itself, so the verifier does not.
+  const verifier = new JwksVerifier({
+    source: httpJwksSource(config.JWKS_URL ?? `${config.AUTH_URL}/.well-known/jwks.json`),
+    cacheEntries: 0,
+  });
   const upstreams = new Upstreams(
     {
       auth: config.AUTH_URL,

@@ -32,9 +32,11 @@ const headers: Record<string, string> = {
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
 
+const entries = Object.entries(headers);
+
 export function securityHeaders() {
   return (_req: Request, res: Response, next: NextFunction): void => {
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    for (const [k, v] of entries) res.setHeader(k, v);
     next();
   };
 }

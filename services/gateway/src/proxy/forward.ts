@@ -5,7 +5,7 @@
 import { type Logger, type Metrics, OUTCOME_UNKNOWN, ProblemError, currentContext, problems } from '@praxis/platform';
 import type { Request, Response } from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Transform, type TransformCallback, pipeline } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import type { Upstream } from './upstreams';
 
 const hopByHop = new Set([
@@ -121,18 +121,35 @@ export interface ForwardOptions {
  * Forward `req` to the upstream with the same path and query. Resolves once the response
  * has been handed over (or the failure answered); never rejects.
  */
+/** The proxy's metrics, made once per registry rather than looked up on every request. */
+interface ProxyMetrics {
+  duration: ReturnType<Metrics['histogram']>;
+  failures: ReturnType<Metrics['counter']>;
+}
+const proxyMetrics = new WeakMap<Metrics, ProxyMetrics>();
+function metricsOf(metrics: Metrics): ProxyMetrics {
+  let m = proxyMetrics.get(metrics);
+  if (!m) {
+    m = {
+      duration: metrics.histogram(
+        'gateway_upstream_duration_seconds',
+        'Time until an upstream answered (headers)',
+        ['upstream', 'status'],
+        [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      ),
+      failures: metrics.counter('gateway_upstream_failures_total', 'Upstream requests that failed before an answer', [
+        'upstream',
+        'reason',
+      ]),
+    };
+    proxyMetrics.set(metrics, m);
+  }
+  return m;
+}
+
 export async function forward(req: Request, res: Response, opts: ForwardOptions): Promise<void> {
   const { upstream } = opts;
-  const upstreamDuration = opts.metrics.histogram(
-    'gateway_upstream_duration_seconds',
-    'Time until an upstream answered (headers)',
-    ['upstream', 'status'],
-    [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  );
-  const upstreamFailures = opts.metrics.counter('gateway_upstream_failures_total', 'Upstream requests that failed before an answer', [
-    'upstream',
-    'reason',
-  ]);
+  const { duration: upstreamDuration, failures: upstreamFailures } = metricsOf(opts.metrics);
 
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > opts.bodyLimitBytes) {
@@ -184,14 +201,42 @@ export async function forward(req: Request, res: Response, opts: ForwardOptions)
     if (v === undefined || hopByHop.has(k) || extraHop.has(k) || k.startsWith('access-control-') || k === 'x-request-id') continue;
     res.setHeader(k, v);
   }
+  // Piped by hand rather than with stream.pipeline, which makes an AbortController per
+  // call and aborts it (a DOMException with a stack trace) at the end of every response:
+  // 3 % of the gateway's CPU in the profile. The same outcomes: a body that breaks off
+  // cuts the client's response; a client that leaves stops the upstream body.
+  const answer = upstreamRes.body;
   await new Promise<void>((resolve) => {
-    pipeline(upstreamRes.body, res, (err) => {
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      // The body's error listener stays: a late error must not become an uncaught one.
+      res.off('finish', onFinish);
+      res.off('close', onClose);
+      res.off('close', onClientGone);
       if (err && !abort.signal.aborted) {
         upstreamFailures.inc({ upstream: upstream.name, reason: 'response-stream' });
         opts.logger.warn({ upstream: upstream.name, reason: (err as { code?: string }).code ?? 'stream' }, 'upstream response broke off');
       }
-      res.off('close', onClientGone);
       resolve();
-    });
+    };
+    const onBodyError = (err: Error) => {
+      if (settled) return;
+      answer.unpipe(res);
+      res.destroy(err);
+      settle(err);
+    };
+    const onFinish = () => settle();
+    const onClose = () => {
+      if (res.writableFinished) return settle();
+      answer.unpipe(res);
+      answer.destroy();
+      settle(Object.assign(new Error('client closed the response early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    answer.on('error', onBodyError);
+    res.once('finish', onFinish);
+    res.once('close', onClose);
+    answer.pipe(res);
   });
 }
