@@ -6,7 +6,7 @@
 // spent twice, and every SAR and erasure saga completed exactly once.
 import { randomBytes } from 'node:crypto';
 import type { Inspector } from './check';
-import { type Practice, newPractice } from './load';
+import { type Practice, login, newPractice } from './load';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The simulators and Mailpit that scripts/infra runs (test/e2e/platform.ts's messagingEnv).
@@ -64,6 +64,14 @@ export class RightsAndMessages {
     return this.practice;
   }
 
+  /** One call with the practice's token; a run outlives a token (10 minutes): sign in again once on 401. */
+  private async authed<T>(call: (token: string) => Promise<{ status: number; body: T }>): Promise<{ status: number; body: T }> {
+    const r = await call(this.p.token);
+    if (r.status !== 401) return r;
+    this.p.token = await login(this.p.api, this.p.slug, this.p.email, this.p.password);
+    return call(this.p.token);
+  }
+
   /** Retries through faults (5xx, lost answers) as a client would, for calls that are safe to repeat. */
   private async retrying<T>(
     fn: () => Promise<{ status: number; body: T }>,
@@ -88,7 +96,7 @@ export class RightsAndMessages {
     // A valid UK mobile (the 07700 900xxx drama range is not a valid number to libphonenumber).
     // A lost answer may leave a patient behind: harmless here (nothing counts patients).
     const r = await this.retrying(
-      () => this.p.api.post<{ id: string }>('/patients', body, this.p.token),
+      () => this.authed((t) => this.p.api.post<{ id: string }>('/patients', body, t)),
       (s) => s === 201,
     );
     if (r.status !== 201) throw new Error(`creating a patient answered ${r.status}`);
@@ -98,7 +106,7 @@ export class RightsAndMessages {
   /** Sign the practice up, buy SMS credit, make the patients; before the faults. */
   async prepare(): Promise<void> {
     this.practice = await newPractice(this.base, 'chaos-rights');
-    const bought = await this.p.api.post<{ balance: number }>('/sms-credits/purchases', { quantity: this.credits }, this.p.token);
+    const bought = await this.authed((t) => this.p.api.post<{ balance: number }>('/sms-credits/purchases', { quantity: this.credits }, t));
     if (bought.status !== 201) throw new Error(`buying SMS credit answered ${bought.status}`);
     this.balance0 = bought.body.balance;
   }
@@ -119,8 +127,8 @@ export class RightsAndMessages {
           const n = i++;
           const text = `${this.marker} message ${n}`;
           // Not retried: a POST /messages whose answer was lost may have queued it (uncertain).
-          const r = await this.p.api
-            .post<{ id: string }>(
+          const r = await this.authed((t) =>
+            this.p.api.post<{ id: string }>(
               '/messages',
               {
                 patientId: recipients[n % recipients.length],
@@ -128,9 +136,9 @@ export class RightsAndMessages {
                 body: `Chaos test ${text}`,
                 ...(channel === 'email' ? { subject: text } : {}),
               },
-              this.p.token,
-            )
-            .catch(() => ({ status: 0, body: undefined }));
+              t,
+            ),
+          ).catch(() => ({ status: 0, body: undefined }));
           this.sent.push({ i: n, channel, status: r.status, ...(r.status === 202 && r.body ? { id: r.body.id } : {}) });
         }
       }
@@ -139,12 +147,13 @@ export class RightsAndMessages {
         const sarPatient = await this.patient(1000 + rights, false);
         const erasePatient = await this.patient(2000 + rights, false);
         const sar = await this.retrying(
-          () => this.p.api.post<{ id: string }>('/subject-access-requests', { patientId: sarPatient }, this.p.token),
+          () => this.authed((t) => this.p.api.post<{ id: string }>('/subject-access-requests', { patientId: sarPatient }, t)),
           (s) => s === 201,
         );
         this.sars.push({ patientId: sarPatient, ...(sar.status === 201 ? { id: sar.body.id } : {}) });
         const era = await this.retrying(
-          () => this.p.api.post<{ id: string }>('/erasure-requests', { patientId: erasePatient, reason: 'chaos test' }, this.p.token),
+          () =>
+            this.authed((t) => this.p.api.post<{ id: string }>('/erasure-requests', { patientId: erasePatient, reason: 'chaos test' }, t)),
           (s) => s === 202,
         );
         this.erasures.push({ patientId: erasePatient, ...(era.status === 202 ? { id: era.body.id } : {}) });
@@ -170,9 +179,10 @@ export class RightsAndMessages {
     const settled = (s: string) => ['sent', 'delivered', 'failed', 'blocked'].includes(s);
     for (const m of queued) {
       for (;;) {
-        const r = await this.p.api
-          .get<{ status: string; segments?: number }>(`/messages/${m.id}`, this.p.token)
-          .catch(() => ({ status: 0, body: undefined }));
+        const r = await this.authed((t) => this.p.api.get<{ status: string; segments?: number }>(`/messages/${m.id}`, t)).catch(() => ({
+          status: 0,
+          body: undefined,
+        }));
         if (r.status === 200 && r.body && (settled(r.body.status) || Date.now() > deadline)) {
           final.set(m.id!, r.body);
           break;
@@ -183,7 +193,7 @@ export class RightsAndMessages {
     }
     const pollDone = async (path: string) => {
       for (;;) {
-        const r = await this.p.api.get<{ status: string }>(path, this.p.token).catch(() => ({ status: 0, body: undefined }));
+        const r = await this.authed((t) => this.p.api.get<{ status: string }>(path, t)).catch(() => ({ status: 0, body: undefined }));
         if ((r.status === 200 && r.body && r.body.status !== 'pending') || Date.now() > deadline)
           return r.body?.status ?? `http ${r.status}`;
         await sleep(1000);
@@ -242,7 +252,7 @@ export class RightsAndMessages {
       }
     }
     if (queued.length === 0) problems.push(`none of ${this.sent.length} messages was accepted: nothing was tested`);
-    const balance = await this.p.api.get<{ balance: number }>('/sms-credits', this.p.token);
+    const balance = await this.authed((t) => this.p.api.get<{ balance: number }>('/sms-credits', t));
     const spent = this.balance0 - balance.body.balance;
     // Each SMS that went out spends its segments once; more spent than went out is credit spent twice.
     if (spent > smsSegments) problems.push(`${spent} SMS credits spent for ${smsSegments} segments sent (${smsSent} SMS)`);
@@ -274,7 +284,7 @@ export class RightsAndMessages {
       }
     });
     for (const e of this.erasures) {
-      const r = await this.p.api.get(`/patients/${e.patientId}`, this.p.token);
+      const r = await this.authed((t) => this.p.api.get(`/patients/${e.patientId}`, t));
       if (r.status !== 404) problems.push(`erased patient ${e.patientId} answers ${r.status}`);
     }
     return {
