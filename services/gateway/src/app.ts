@@ -8,22 +8,19 @@ import {
   type Logger,
   type Metrics,
   type ReadinessCheck,
-  type RequestContext,
   type TrustedProxies,
   allowedMethods,
   authContextFromClaims,
   clientIpKey,
   clientIpMiddleware,
   bearerToken,
-  childTraceparent,
   healthRoutes,
   problemErrorHandler,
   problems,
-  requestIdPattern,
+  requestContextOf,
   runWithContext,
   setContextIdentity,
   trustedProxiesFromLegacy,
-  uuidv7,
 } from '@praxis/platform';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
@@ -115,13 +112,9 @@ function createGatewayApp(deps: GatewayDeps): Express {
   // words kept, ids replaced), never the URL or query string.
   const logAccess = accessLog(logger);
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    const clientChose = typeof incoming === 'string' && requestIdPattern.test(incoming);
-    const requestId = clientChose ? incoming : uuidv7();
-    res.setHeader('X-Request-Id', requestId);
+    const { context: ctx, fromClient: clientChose } = requestContextOf(req, res);
     res.locals.route = 'unmatched';
     const started = process.hrtime.bigint();
-    const ctx: RequestContext = { requestId, traceparent: childTraceparent(req.headers.traceparent) };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = String(res.locals.route);
