@@ -237,7 +237,15 @@ export class RightsAndMessages {
       }
       // Sent unasked (no 202) is possible only when the answer was lost: such a POST may have queued it.
       if (n > 0 && !m.id && m.status !== 0) problems.push(`${m.channel} message ${m.i} was refused (${m.status}) yet sent`);
-      if (!m.id) continue;
+      if (!m.id) {
+        // Its answer was lost, yet it was queued and sent: its credit was spent like any other's
+        // (the texts are short: one segment each).
+        if (m.channel === 'sms' && n > 0) {
+          smsSent++;
+          smsSegments += 1;
+        }
+        continue;
+      }
       const f = final.get(m.id);
       const st = f?.status ?? 'unknown';
       statuses[st] = (statuses[st] ?? 0) + 1;
