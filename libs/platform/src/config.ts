@@ -23,6 +23,22 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string,
 }
 
 /** Building blocks most services' schemas share. */
+/**
+ * A list variable of `name:value` entries separated by commas (`KEK_PREVIOUS`,
+ * `SERVICE_CLIENT_SECRETS`): each entry split at its first colon, blanks skipped. An entry
+ * without a colon, or with nothing before it, has an empty name; the caller refuses it.
+ */
+export function namedEntries(raw: string): { name: string; value: string }[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const i = part.indexOf(':');
+      return i < 1 ? { name: '', value: part } : { name: part.slice(0, i), value: part.slice(i + 1) };
+    });
+}
+
 export const configFields = {
   port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
   mongoUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),

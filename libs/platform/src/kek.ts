@@ -3,7 +3,7 @@
 // (KEK_PREVIOUS) can still open what a rotation has not moved yet. KEKs come from
 // configuration (a mounted secret or KMS), never from the database.
 import { z } from 'zod';
-import { configFields } from './config';
+import { configFields, namedEntries } from './config';
 
 /** A KEK id: carried by every value wrapped or sealed under that KEK. */
 export const kekIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (1-64)');
@@ -14,14 +14,8 @@ export const previousKeksSchema = z
   .default('')
   .transform((s, ctx) => {
     const out: { id: string; key: string }[] = [];
-    for (const part of s
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean)) {
-      const i = part.indexOf(':');
-      const id = part.slice(0, i);
-      const key = part.slice(i + 1);
-      if (i < 1 || !kekIdSchema.safeParse(id).success || Buffer.from(key, 'base64').length !== 32) {
+    for (const { name: id, value: key } of namedEntries(s)) {
+      if (!id || !kekIdSchema.safeParse(id).success || Buffer.from(key, 'base64').length !== 32) {
         ctx.addIssue({ code: 'custom', message: 'each entry must be <kekId>:<32-byte base64 key>' });
         return z.NEVER;
       }

@@ -4,7 +4,7 @@
 // `role: 'service'`, `sub: <service>`, `amr: ['svc']`. The token holds no session: its
 // `sid` is unique per token, so nothing revokes it but its short life. Each issue is an
 // audited event (the service and the practice, never the secret).
-import { constantTimeEqual, makeEvent, problems, randomId } from '@praxis/platform';
+import { constantTimeEqual, makeEvent, namedEntries, problems, randomId } from '@praxis/platform';
 import type { AuthComponents } from '../common/components';
 
 /** What service tokens use: config (client secrets, TTL), the issuer, practices and events. */
@@ -16,14 +16,8 @@ export const serviceNamePattern = /^[a-z][a-z-]{1,40}$/;
 /** Parse `name:secret,name:secret` (each secret at least 32 characters). */
 export function parseClientSecrets(raw: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const part of raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const i = part.indexOf(':');
-    const name = part.slice(0, i);
-    const secret = part.slice(i + 1);
-    if (i < 1 || !serviceNamePattern.test(name) || secret.length < 32)
+  for (const { name, value: secret } of namedEntries(raw)) {
+    if (!serviceNamePattern.test(name) || secret.length < 32)
       throw new Error('each entry must be <service>:<secret of at least 32 characters>');
     out.set(name, secret);
   }
