@@ -1,7 +1,8 @@
 // The relay's clean-up as FerretDB (with patch 0010) and MongoDB execute it: a chunk's
-// compare-and-set goes out as statements of 25 documents in one command, documents that
-// gained an event after the read keep it, and a multi-document update's counts are those
-// MongoDB reports however the server batches its commits (docs/decisions/0005).
+// compare-and-set goes out as one statement per array length in one command, documents that
+// gained an event after the read keep it (also after another replica removed some of theirs),
+// and a multi-document update's counts are those MongoDB reports however the server batches
+// its commits (docs/decisions/0005).
 import type { EventEnvelope } from '@praxis/contracts';
 import { infra, testDbName, testLogger, unique } from '@praxis/testing';
 import type { Connection } from 'mongoose';
@@ -30,7 +31,7 @@ describe('outbox clean-up in bulk (real FerretDB and RabbitMQ)', () => {
     await mongo.close();
   });
 
-  it('empties every relayed document in statements of 25, and keeps events appended after the read', async () => {
+  it('empties every relayed document in one command per chunk, and keeps events appended after the read', async () => {
     const col = mongo.collection('widgets');
     const ids = await writePending(col, run, 1_200);
     const published: string[] = [];
@@ -85,6 +86,74 @@ describe('outbox clean-up in bulk (real FerretDB and RabbitMQ)', () => {
         `30 events appended after the read kept and published by the next pass; 1,230 published, each once`,
     );
   }, 300_000); // a FerretDB without patch 0010 commits each document alone: minutes on a busy machine
+
+  it('compares the array read by its last event and its length: changes by writers and other replicas survive', async () => {
+    const col = mongo.collection('shapes');
+    const ev = (name: string, seq: number) => probe(`${run}-${name}`, seq);
+    const [a1, a2, b1, b2, c1, d1, d2, f1, f2, f3] = [
+      ev('a', 1),
+      ev('a', 2),
+      ev('b', 1),
+      ev('b', 2),
+      ev('c', 1),
+      ev('d', 1),
+      ev('d', 2),
+      ev('f', 1),
+      ev('f', 2),
+      ev('f', 3),
+    ];
+    const [b3, c4, d5] = [ev('b', 3), ev('c', 4), ev('d', 5)];
+    await col.insertMany([
+      { _id: 'a', [OUTBOX]: [a1, a2], [OUTBOX_PENDING]: true }, // unchanged: emptied
+      { _id: 'b', [OUTBOX]: [b1, b2], [OUTBOX_PENDING]: true }, // a writer appends b3
+      { _id: 'c', [OUTBOX]: [c1], [OUTBOX_PENDING]: true }, // another replica removes c1, then c4 is appended
+      { _id: 'd', [OUTBOX]: [d1, d2], [OUTBOX_PENDING]: true }, // another replica removes d1, then d5 is appended
+      { _id: 'e', [OUTBOX]: [], [OUTBOX_PENDING]: true }, // flagged with no event: cleared
+      { _id: 'f', [OUTBOX]: [f1, f2, f3], [OUTBOX_PENDING]: true }, // unchanged, three events
+    ] as never[]);
+    const published: string[] = [];
+    const changed = new Set<string>();
+    const relay = new OutboxRelay({
+      bus: { publish: async (e) => void published.push(e.id) },
+      logger,
+      conn: mongo,
+      collections: [col],
+      afterPublish: async (e) => {
+        const doc = e.tenantId.slice(run.length + 1);
+        if (changed.has(doc)) return;
+        changed.add(doc);
+        if (doc === 'b') await col.updateOne({ _id: 'b' } as never, outboxUpdate([b3]) as never);
+        if (doc === 'c') {
+          await col.updateOne({ _id: 'c' } as never, { $pullAll: { [OUTBOX]: [c1] } } as never);
+          await col.updateOne({ _id: 'c' } as never, outboxUpdate([c4]) as never);
+        }
+        if (doc === 'd') {
+          await col.updateOne({ _id: 'd' } as never, { $pullAll: { [OUTBOX]: [d1] } } as never);
+          await col.updateOne({ _id: 'd' } as never, outboxUpdate([d5]) as never);
+        }
+      },
+    });
+    await relay.init();
+    expect(await relay.drainOnce()).toBe(10);
+    const left = new Map((await col.find({}).toArray()).map((d) => [d._id as unknown as string, d]));
+    const idsOf = (id: string) => ((left.get(id)![OUTBOX] as EventEnvelope[]) ?? []).map((e) => e.id);
+    expect(idsOf('a')).toEqual([]);
+    expect(idsOf('b')).toEqual([b3.id]);
+    expect(idsOf('c')).toEqual([c4.id]);
+    expect(idsOf('d')).toEqual([d5.id]);
+    expect(idsOf('e')).toEqual([]);
+    expect(idsOf('f')).toEqual([]);
+    for (const id of ['a', 'e', 'f']) expect(left.get(id)![OUTBOX_PENDING]).toBe(false);
+    for (const id of ['b', 'c', 'd']) expect(left.get(id)![OUTBOX_PENDING]).toBe(true);
+    // The next pass publishes exactly the three events added meanwhile.
+    expect(await relay.drainOnce()).toBe(3);
+    await relay.stop();
+    expect(published.slice(10).sort()).toEqual([b3.id, c4.id, d5.id].sort());
+    expect(await col.countDocuments({ [OUTBOX_PENDING]: true })).toBe(0);
+    log(
+      `compare-and-set by last event and length: 6 documents, 3 changed after the read kept their new event; ${published.length} published`,
+    );
+  }, 120_000);
 
   it('reports MongoDB counts for a multi-document update larger than one commit batch', async () => {
     const col = mongo.collection('counts');
