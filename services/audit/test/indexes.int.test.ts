@@ -3,7 +3,7 @@
 // paged both ways), verify and export are driven, every distinct query shape its
 // repositories sent is recorded, and SQLite's plan for each must be an index search.
 // A new repository query without a fitting index fails here.
-import { type FerretDbServer, expectIndexedQueries, infra, recordQueries, startFerretDb } from '@praxis/testing';
+import { type FerretDbServer, expectIndexedQueries, expectIndexedQuery, infra, recordQueries, startFerretDb } from '@praxis/testing';
 import request from 'supertest';
 import { type Harness, harness, probe, viewed } from './harness';
 
@@ -68,5 +68,7 @@ describe('audit: every query shape searches an index', () => {
       { collection: 'audit_heads', shape: '{}', why: 'the checkpointer lists every tenant head (one document per tenant)' },
     ]);
     expect(rows.filter((r) => !r.index.startsWith('SCAN')).length).toBeGreaterThanOrEqual(6);
+    // The appender moves a batch's heads inside bulkWrite, which recordQueries does not see.
+    expect(await expectIndexedQuery(h.conn.db!, 'audit_heads', { _id: t, seq: 11 })).toMatch(/_id_$/);
   }, 180_000);
 });

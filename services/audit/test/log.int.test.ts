@@ -1,7 +1,7 @@
 // The log as the consumer builds it: linkage, idempotency, ordering across an outage,
 // and several replicas appending to one tenant's chain at once.
-import { randomId } from '@praxis/platform';
-import { waitFor } from '@praxis/testing';
+import { Metrics, randomId } from '@praxis/platform';
+import { testLogger, waitFor } from '@praxis/testing';
 import type { AuditCore } from '../src/app';
 import { LogAppender } from '../src/log/append';
 import { GENESIS_HASH, chainEntries, entryHash } from '../src/log/chain';
@@ -244,5 +244,41 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(entries[2]!.eventId).toBe(orphan.id);
     expect((await verifyTenantLog(tenantId, h.core)).ok).toBe(true);
+  });
+
+  it('appends one batch across tenants together, and takes the careful path for a redelivery and a head moved by another writer', async () => {
+    const [a, b, c] = [randomId('ten'), randomId('ten'), randomId('ten')].map((t) => h.track(t)) as [string, string, string];
+    const metrics = new Metrics('audit');
+    const appender = new LogAppender(h.core.log, { logger: testLogger('audit'), maxBatch: 1000, metrics });
+    const other = new LogAppender(h.core.log, { logger: testLogger('audit') });
+    // Every tenant has a head this appender knows (it appended their first events).
+    const first = [a, b, c].map((t) => probe(t, 0));
+    await Promise.all(first.map((e) => appender.append(e)));
+    // Another writer moves c's chain on: this appender's head of c is now stale.
+    const moved = [probe(c, 1), probe(c, 2)];
+    await other.appendBatch(c, moved);
+    const counted = async (name: string) => (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
+    // One batch: 120 events of a (more than one insert chunk), then c's chained onto the
+    // stale head: a's go in together, the insert stops at c's first, c takes the careful path.
+    const batch = [...Array.from({ length: 120 }, (_, i) => probe(a, 10 + i)), probe(c, 10), probe(c, 11)];
+    await Promise.all(batch.map((e) => appender.append(e)));
+    expect(await counted('audit_append_careful_total')).toBe(1);
+    // The next: a redelivery of b's first event in the middle of b's.
+    const forB = [probe(b, 10), first[1]!, probe(b, 11)];
+    await Promise.all(forB.map((e) => appender.append(e)));
+    expect(await counted('audit_append_careful_total')).toBe(2);
+    expect(await counted('audit_duplicates_total')).toBe(1);
+    const expected = {
+      [a]: [first[0]!.id, ...batch.slice(0, 120).map((e) => e.id)],
+      [b]: [first[1]!.id, forB[0]!.id, forB[2]!.id],
+      [c]: [first[2]!.id, ...moved.map((e) => e.id), batch[120]!.id, batch[121]!.id],
+    };
+    for (const t of [a, b, c]) {
+      const entries = await entriesOf(h.core, t);
+      expect(entries.map((e) => e.eventId)).toEqual(expected[t]);
+      expect(entries.map((e) => e.seq)).toEqual(expected[t]!.map((_, i) => i + 1));
+      expect((await h.core.log.head(t)).seq).toBe(expected[t]!.length);
+      expect((await verifyTenantLog(t, h.core)).ok).toBe(true);
+    }
   });
 });

@@ -7,12 +7,17 @@
 // writes, or a CAS lost to a repairer); anyone who trips over that repairs it from the
 // entries themselves. A unique (tenantId, eventId) index keeps redeliveries out.
 //
-// Within one process, events of a tenant are queued and appended in batches (insertMany
-// in chunks of 100, and one head update per batch), which is where the throughput comes
-// from.
+// Within one process, events are queued and appended in batches across tenants: one
+// read of the heads not already known, entries of every tenant of the batch inserted
+// together (insertMany in chunks of 100: one command and one commit carries several
+// tenants' entries), one read to check they are stored, and one command moving every
+// head. The head this process last moved is kept, so a busy tenant's head is not read
+// again for each batch; a stale one (another replica appended meanwhile) only makes the
+// insert stop on the unique seq, and that tenant then takes the careful path
+// (appendBatch), which reads everything again.
 import type { Logger, Metrics } from '@praxis/platform';
 import { type ChainEntry, type ChainEvent, chainEntries } from './chain';
-import { type AuditLogRepository, toEntryDoc } from './model';
+import { type AuditLogRepository, entryKey, toEntryDoc } from './model';
 
 export interface AppendOptions {
   maxBatch?: number;
@@ -29,11 +34,24 @@ interface Pending {
 }
 
 const MAX_ATTEMPTS = 200;
+/** Tenants whose head this process keeps in memory (cleared beyond that). */
+const MAX_KNOWN_HEADS = 10_000;
+
+interface Plan {
+  tenantId: string;
+  events: ChainEvent[];
+  head: { seq: number; hash: string };
+  entries: ChainEntry[];
+  /** How many of `entries` the insert reported stored (a prefix). */
+  inserted: number;
+}
 
 export class LogAppender {
-  private readonly queues = new Map<string, Pending[]>();
-  private readonly draining = new Set<string>();
+  private queue: Pending[] = [];
+  private draining = false;
   private readonly maxBatch: number;
+  /** Each tenant's head as this process last moved it (compare-and-set expects it). */
+  private readonly heads = new Map<string, { seq: number; hash: string }>();
 
   constructor(
     private readonly repo: AuditLogRepository,
@@ -45,34 +63,122 @@ export class LogAppender {
   /** Resolves once the event is in its tenant's chain (now or by an earlier delivery). */
   append(event: ChainEvent): Promise<void> {
     return new Promise((resolve, reject) => {
-      const tenantId = event.tenantId;
-      let q = this.queues.get(tenantId);
-      if (!q) this.queues.set(tenantId, (q = []));
-      q.push({ event, resolve, reject });
-      if (!this.draining.has(tenantId)) void this.drain(tenantId);
+      this.queue.push({ event, resolve, reject });
+      if (!this.draining) void this.drain();
     });
   }
 
-  private async drain(tenantId: string): Promise<void> {
-    this.draining.add(tenantId);
+  private async drain(): Promise<void> {
+    this.draining = true;
     try {
-      const q = this.queues.get(tenantId)!;
-      while (q.length) {
-        const batch = q.splice(0, this.maxBatch);
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        const byTenant = new Map<string, Pending[]>();
+        for (const p of batch) {
+          let ps = byTenant.get(p.event.tenantId);
+          if (!ps) byTenant.set(p.event.tenantId, (ps = []));
+          ps.push(p);
+        }
+        let failed: Map<string, unknown>;
         try {
-          await this.appendBatch(
-            tenantId,
-            batch.map((p) => p.event),
-          );
-          for (const p of batch) p.resolve();
+          failed = await this.appendTenants(new Map([...byTenant].map(([t, ps]) => [t, ps.map((p) => p.event)])));
         } catch (err) {
-          for (const p of batch) p.reject(err);
+          failed = new Map([...byTenant.keys()].map((t) => [t, err]));
+        }
+        for (const [t, ps] of byTenant) {
+          const err = failed.get(t);
+          for (const p of ps)
+            if (failed.has(t)) p.reject(err);
+            else p.resolve();
         }
       }
-      this.queues.delete(tenantId);
     } finally {
-      this.draining.delete(tenantId);
+      this.draining = false;
     }
+  }
+
+  /**
+   * Append several tenants' events (each tenant's in order) together. Returns the tenants
+   * whose events could not be appended, with the error; the others' are in their chains.
+   */
+  private async appendTenants(groups: Map<string, ChainEvent[]>): Promise<Map<string, unknown>> {
+    const failed = new Map<string, unknown>();
+    const plans: Plan[] = [];
+    try {
+      const unknown = [...groups.keys()].filter((t) => !this.heads.has(t));
+      const read = unknown.length ? await this.repo.headsOf(unknown) : new Map<string, { seq: number; hash: string }>();
+      for (const [tenantId, all] of groups) {
+        const seen = new Set<string>();
+        const events = all.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+        const head = this.heads.get(tenantId) ?? read.get(tenantId)!;
+        plans.push({ tenantId, events, head, entries: chainEntries(head, events), inserted: 0 });
+      }
+      const now = new Date();
+      const res = await this.repo.insertEntriesOfTenants(plans.flatMap((p) => p.entries.map((e) => toEntryDoc(e, now))));
+      let offset = 0;
+      for (const p of plans) {
+        p.inserted = res.ok ? p.entries.length : Math.max(0, Math.min(p.entries.length, res.inserted - offset));
+        offset += p.entries.length;
+      }
+      // Trust what is stored, not what the insert reported: each tenant's last reported
+      // entry is read back (one read for all, by _id) before its head moves over it.
+      let landed = plans.filter((p) => p.inserted > 0);
+      if (landed.length) {
+        const stored = await this.repo.storedHashes(landed.map((p) => entryKey(p.tenantId, p.entries[p.inserted - 1]!.seq)));
+        for (const p of landed) {
+          if (stored.get(entryKey(p.tenantId, p.entries[p.inserted - 1]!.seq)) === p.entries[p.inserted - 1]!.hash) continue;
+          this.opts.logger.warn({ tenantId: p.tenantId, reported: p.inserted }, 'insert reported entries that are not stored');
+          this.opts.metrics?.counter('audit_insert_misreports_total', 'Inserts whose reported count disagreed with the stored log').inc();
+          p.inserted = 0; // the careful path below finds what is there
+        }
+        landed = landed.filter((p) => p.inserted > 0);
+      }
+      const lost = new Set(
+        landed.length
+          ? await this.repo.advanceHeads(
+              landed.map((p) => ({
+                tenantId: p.tenantId,
+                expectedSeq: p.head.seq,
+                next: { seq: p.entries[p.inserted - 1]!.seq, hash: p.entries[p.inserted - 1]!.hash },
+              })),
+            )
+          : [],
+      );
+      if (this.heads.size > MAX_KNOWN_HEADS) this.heads.clear();
+      for (const p of landed) {
+        const inserted = p.entries.slice(0, p.inserted);
+        const last = inserted[inserted.length - 1]!;
+        if (lost.has(p.tenantId)) {
+          this.heads.delete(p.tenantId);
+          await this.repairHead(p.tenantId);
+        } else if (p.inserted === p.entries.length) this.heads.set(p.tenantId, { seq: last.seq, hash: last.hash });
+        this.opts.metrics?.counter('audit_entries_appended_total', 'Entries appended to the log').inc(inserted.length);
+        try {
+          await this.opts.onAppended?.(p.tenantId, inserted);
+        } catch (err) {
+          this.opts.logger.warn({ err, tenantId: p.tenantId }, 'after-append hook failed');
+        }
+      }
+    } catch (err) {
+      // Nothing known for sure about these heads any more.
+      for (const t of groups.keys()) this.heads.delete(t);
+      throw err;
+    }
+    // What did not go in (the insert stopped on a unique index: a redelivery, or a seq
+    // another writer took): one tenant at a time, the careful way.
+    for (const p of plans) {
+      if (p.inserted === p.entries.length) continue;
+      this.heads.delete(p.tenantId);
+      this.opts.metrics
+        ?.counter('audit_append_careful_total', 'Tenants of a batch appended one at a time after the insert stopped on a unique index')
+        .inc();
+      try {
+        await this.appendBatch(p.tenantId, p.events.slice(p.inserted));
+      } catch (err) {
+        failed.set(p.tenantId, err);
+      }
+    }
+    return failed;
   }
 
   /**
@@ -81,6 +187,7 @@ export class LogAppender {
    * path never scans (FerretDB pushes nothing else down).
    */
   async appendBatch(tenantId: string, events: ChainEvent[]): Promise<void> {
+    this.heads.delete(tenantId);
     const seen = new Set<string>();
     let pending = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
     for (let attempt = 1; pending.length; attempt++) {
@@ -189,8 +296,6 @@ export class LogAppender {
 
   /** Events waiting in this process. */
   backlog(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
+    return this.queue.length;
   }
 }

@@ -151,6 +151,52 @@ export class AuditLogRepository {
     return r.modifiedCount === 1;
   }
 
+  /** The chain heads of several tenants in one read by _id (the appender's batch). */
+  async headsOf(tenantIds: string[]): Promise<Map<string, { seq: number; hash: string }>> {
+    const found = await this.heads.collection.find({ _id: { $in: tenantIds } } as never, { projection: { seq: 1, hash: 1 } }).toArray();
+    const heads = new Map<string, { seq: number; hash: string }>();
+    for (const t of tenantIds) heads.set(t, { seq: 0, hash: GENESIS_HASH });
+    for (const h of found) heads.set(h._id as unknown as string, { seq: h.seq as number, hash: h.hash as string });
+    return heads;
+  }
+
+  /**
+   * Compare-and-set several tenants' heads in one command (one statement per tenant, as
+   * advanceHead). Returns the tenants whose head did not move (lost to another writer, or
+   * a repairer): the caller repairs those.
+   */
+  async advanceHeads(moves: { tenantId: string; expectedSeq: number; next: { seq: number; hash: string } }[]): Promise<string[]> {
+    const fresh = moves.filter((m) => m.expectedSeq === 0);
+    if (fresh.length) {
+      try {
+        await this.heads.collection.insertMany(
+          fresh.map((m) => ({ _id: m.tenantId, tenantId: m.tenantId, seq: 0, hash: GENESIS_HASH })) as never[],
+          { ordered: false },
+        );
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+    // updateMany by _id (one document): FerretDB 1.24 without patch 0010 hangs on a
+    // command of 100 or more single-document updates (docs/decisions/0005).
+    const res = await this.heads.collection.bulkWrite(
+      moves.map((m) => ({
+        updateMany: { filter: { _id: m.tenantId, seq: m.expectedSeq }, update: { $set: { seq: m.next.seq, hash: m.next.hash } } },
+      })) as never,
+      { ordered: false },
+    );
+    if (res.modifiedCount === moves.length) return [];
+    // Some did not move: which (one read by _id).
+    const now = await this.headsOf(moves.map((m) => m.tenantId));
+    return moves.filter((m) => now.get(m.tenantId)!.seq !== m.next.seq || now.get(m.tenantId)!.hash !== m.next.hash).map((m) => m.tenantId);
+  }
+
+  /** The stored hash of each of these entries (by _id; absent when not stored). */
+  async storedHashes(keys: string[]): Promise<Map<string, string>> {
+    const docs = await this.entries.collection.find({ _id: { $in: keys } } as never, { projection: { hash: 1 } }).toArray();
+    return new Map(docs.map((d) => [d._id as unknown as string, d.hash as string]));
+  }
+
   /**
    * Insert entries in order; stops at the first unique-index conflict. Returns how many
    * went in before it (`inserted`), or all of them.
@@ -163,6 +209,19 @@ export class AuditLogRepository {
    */
   async insertEntries(tenantId: string, docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     if (docs.some((d) => d.tenantId !== tenantId)) throw new Error('entry of another tenant');
+    return this.insertInOrder(docs);
+  }
+
+  /**
+   * The appender's batch across tenants (each tenant's entries consecutive and in seq
+   * order): inserted as insertEntries does, so one insert command (one SQLite commit)
+   * carries several tenants' entries instead of one command per tenant.
+   */
+  async insertEntriesOfTenants(docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
+    return this.insertInOrder(docs);
+  }
+
+  private async insertInOrder(docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     for (let offset = 0; offset < docs.length; offset += INSERT_CHUNK) {
       const chunk = docs.slice(offset, offset + INSERT_CHUNK);
       const r = await this.insertChunk(chunk);
