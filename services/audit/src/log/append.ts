@@ -36,11 +36,21 @@ interface Pending {
 const MAX_ATTEMPTS = 200;
 /** Tenants whose head this process keeps in memory (cleared beyond that). */
 const MAX_KNOWN_HEADS = 10_000;
+/** While events keep coming, heads are moved at most this often (and whenever the queue empties). */
+const HEAD_EVERY_MS = 500;
+
+interface Known {
+  /** The last entry this process chained and stored. */
+  tip: { seq: number; hash: string };
+  /** The head document as this process last read or moved it (behind `tip` until moved). */
+  stored: { seq: number; hash: string };
+}
 
 interface Plan {
   tenantId: string;
   events: ChainEvent[];
   head: { seq: number; hash: string };
+  stored: { seq: number; hash: string };
   entries: ChainEntry[];
   /** How many of `entries` the insert reported stored (a prefix). */
   inserted: number;
@@ -50,8 +60,9 @@ export class LogAppender {
   private queue: Pending[] = [];
   private draining = false;
   private readonly maxBatch: number;
-  /** Each tenant's head as this process last moved it (compare-and-set expects it). */
-  private readonly heads = new Map<string, { seq: number; hash: string }>();
+  /** Each tenant's chain as this process last saw it. */
+  private readonly heads = new Map<string, Known>();
+  private lastMoved = 0;
 
   constructor(
     private readonly repo: AuditLogRepository,
@@ -110,8 +121,9 @@ export class LogAppender {
       for (const [tenantId, all] of groups) {
         const seen = new Set<string>();
         const events = all.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
-        const head = this.heads.get(tenantId) ?? read.get(tenantId)!;
-        plans.push({ tenantId, events, head, entries: chainEntries(head, events), inserted: 0 });
+        const known = this.heads.get(tenantId);
+        const head = known?.tip ?? read.get(tenantId)!;
+        plans.push({ tenantId, events, head, stored: known?.stored ?? head, entries: chainEntries(head, events), inserted: 0 });
       }
       const now = new Date();
       const res = await this.repo.insertEntriesOfTenants(plans.flatMap((p) => p.entries.map((e) => toEntryDoc(e, now))));
@@ -133,25 +145,17 @@ export class LogAppender {
         }
         landed = landed.filter((p) => p.inserted > 0);
       }
-      const lost = new Set(
-        landed.length
-          ? await this.repo.advanceHeads(
-              landed.map((p) => ({
-                tenantId: p.tenantId,
-                expectedSeq: p.head.seq,
-                next: { seq: p.entries[p.inserted - 1]!.seq, hash: p.entries[p.inserted - 1]!.hash },
-              })),
-            )
-          : [],
-      );
-      if (this.heads.size > MAX_KNOWN_HEADS) this.heads.clear();
+      for (const p of landed) {
+        const last = p.entries[p.inserted - 1]!;
+        this.heads.set(p.tenantId, { tip: { seq: last.seq, hash: last.hash }, stored: p.stored });
+      }
+      // The heads move together, and not after every batch while more events wait: an
+      // update is a commit of its own per tenant. A head behind its entries is what a crash
+      // between the two writes leaves too; whoever trips over it repairs it from the entries.
+      const careful = plans.some((p) => p.inserted < p.entries.length);
+      if (careful || !this.queue.length || Date.now() - this.lastMoved >= HEAD_EVERY_MS) await this.moveHeads();
       for (const p of landed) {
         const inserted = p.entries.slice(0, p.inserted);
-        const last = inserted[inserted.length - 1]!;
-        if (lost.has(p.tenantId)) {
-          this.heads.delete(p.tenantId);
-          await this.repairHead(p.tenantId);
-        } else if (p.inserted === p.entries.length) this.heads.set(p.tenantId, { seq: last.seq, hash: last.hash });
         this.opts.metrics?.counter('audit_entries_appended_total', 'Entries appended to the log').inc(inserted.length);
         try {
           await this.opts.onAppended?.(p.tenantId, inserted);
@@ -160,7 +164,7 @@ export class LogAppender {
         }
       }
     } catch (err) {
-      // Nothing known for sure about these heads any more.
+      // Nothing known for sure about these heads any more (one left behind is repaired).
       for (const t of groups.keys()) this.heads.delete(t);
       throw err;
     }
@@ -179,6 +183,27 @@ export class LogAppender {
       }
     }
     return failed;
+  }
+
+  /** Move every head this process left behind its entries: one command for all. */
+  private async moveHeads(): Promise<void> {
+    this.lastMoved = Date.now();
+    const behind = [...this.heads].filter(([, k]) => k.tip.seq !== k.stored.seq);
+    if (behind.length) {
+      const lost = new Set(
+        await this.repo.advanceHeads(behind.map(([tenantId, k]) => ({ tenantId, expectedSeq: k.stored.seq, next: k.tip }))),
+      );
+      for (const [tenantId, k] of behind) {
+        if (!lost.has(tenantId)) {
+          k.stored = k.tip;
+          continue;
+        }
+        // Another writer (or a repairer) moved it: forget what we knew, repair from the entries.
+        this.heads.delete(tenantId);
+        await this.repairHead(tenantId);
+      }
+    }
+    if (this.heads.size > MAX_KNOWN_HEADS) this.heads.clear();
   }
 
   /**
