@@ -5,6 +5,9 @@
 //   2. audit end to end: events/s from publish to chained-and-stored, one tenant (every
 //      event contends for the same chain: the worst case) and several tenants;
 //   3. a burst published while audit is stopped, then how the backlog drains.
+// Raw indexed inserts are measured again right before 2 (each) and 3, and each phase is
+// also compared with that adjacent figure (the machine is shared; its load moves within a
+// run); the load average is recorded beside each phase.
 // Ratios: against raw inserts (bare and indexed), the bus, and the bus + insert bound
 // (1 / (1/bus + 1/insert): both on the same cores with no overhead at all).
 // Options: --events=N (default 50000), --tenants=T (default 10), --burst=B (default N),
@@ -13,7 +16,7 @@
 import { Bus, KekRing, Metrics, connectMongo, makeEvent } from '@praxis/platform';
 import { ROOT, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
 import type { EventEnvelope } from '@praxis/contracts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { buildAuditLog } from '../src/app';
@@ -69,6 +72,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, onTick?: 
 }
 
 const rate = (n: number, s: number) => Math.round(n / s);
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 async function main(): Promise<void> {
   const run = unique('auditbench');
@@ -122,16 +126,13 @@ async function main(): Promise<void> {
       await deleteTestQueues(bus.queuesOf('sink'));
     }
 
-    // ---- baseline 2: raw inserts of the same documents ----
-    {
-      const tenant = `${run}-db`;
+    // ---- baseline 2: raw inserts of the same documents (the indexed one again right before
+    // each audit phase below: the shared machine's load moves within a run) ----
+    let rawRuns = 0;
+    const rawIndexed = async (): Promise<number> => {
+      const tenant = `${run}-db${rawRuns}`;
       const docs = chainEntries({ seq: 0, hash: GENESIS_HASH }, events(N, [tenant])).map((e) => toEntryDoc(e, new Date()));
-      const bare = conn.collection('bench_raw_bare');
-      let t0 = performance.now();
-      for (let i = 0; i < docs.length; i += BATCH)
-        await bare.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
-      const bareS = (performance.now() - t0) / 1000;
-      const indexed = conn.collection('bench_raw_indexed');
+      const indexed = conn.collection(`bench_raw_indexed_${rawRuns++}`);
       for (const [spec, unique_] of [
         [{ tenantId: 1, seq: 1 }, true],
         [{ tenantId: 1, eventId: 1 }, true],
@@ -141,14 +142,24 @@ async function main(): Promise<void> {
       ] as const) {
         await indexed.createIndex(spec, { unique: unique_ });
       }
-      t0 = performance.now();
+      const t0 = performance.now();
       for (let i = 0; i < docs.length; i += BATCH)
         await indexed.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
-      const idxS = (performance.now() - t0) / 1000;
-      results.dbRaw = { insertManyBarePerSec: rate(N, bareS), insertManyIndexedPerSec: rate(N, idxS), batch: BATCH };
+      const perSec = rate(N, (performance.now() - t0) / 1000);
+      await indexed.drop();
+      return perSec;
+    };
+    {
+      const tenant = `${run}-db`;
+      const docs = chainEntries({ seq: 0, hash: GENESIS_HASH }, events(N, [tenant])).map((e) => toEntryDoc(e, new Date()));
+      const bare = conn.collection('bench_raw_bare');
+      const t0 = performance.now();
+      for (let i = 0; i < docs.length; i += BATCH)
+        await bare.insertMany(docs.slice(i, i + BATCH).map((d) => ({ ...d })) as never[], { ordered: true });
+      const bareS = (performance.now() - t0) / 1000;
+      results.dbRaw = { insertManyBarePerSec: rate(N, bareS), insertManyIndexedPerSec: await rawIndexed(), batch: BATCH };
       log('raw inserts', results.dbRaw);
       await bare.drop();
-      await indexed.drop();
     }
 
     // ---- audit end to end, 1 tenant and TENANTS tenants ----
@@ -164,6 +175,7 @@ async function main(): Promise<void> {
     core.appender.append = (e) => append(e).then(() => void done.set(e.tenantId, (done.get(e.tenantId) ?? 0) + 1));
     const stored = async (tenants: string[]) => tenants.reduce((n, t) => n + (done.get(t) ?? 0), 0);
     for (const k of [1, TENANTS]) {
+      const rawBefore = await rawIndexed();
       const tenants = Array.from({ length: k }, (_, i) => `${run}-e2e${k}-${i}`);
       const evs = events(N, tenants);
       const t0 = performance.now();
@@ -181,6 +193,9 @@ async function main(): Promise<void> {
         verifyOk: v.ok,
         verifyEntries: v.entries,
         verifySeconds: +((performance.now() - verifyT0) / 1000).toFixed(2),
+        rawIndexedJustBeforePerSec: rawBefore,
+        vsRawIndexedJustBefore: +(rate(N, s) / rawBefore).toFixed(2),
+        loadAverage: loadavg(),
       };
       log(`audit end to end, ${k} tenant(s)`, results[`audit${k === 1 ? 'OneTenant' : 'ManyTenants'}`]);
     }
@@ -188,6 +203,7 @@ async function main(): Promise<void> {
     // ---- a burst while audit is down, then the drain ----
     {
       await consumer.close();
+      const rawBefore = await rawIndexed();
       const tenants = Array.from({ length: TENANTS }, (_, i) => `${run}-burst-${i}`);
       const evs = events(BURST, tenants);
       const pubS = await publishAll(pub, evs);
@@ -217,6 +233,9 @@ async function main(): Promise<void> {
         queuedBeforeStart: depthBefore,
         drainSeconds: +s.toFixed(2),
         drainPerSec: rate(BURST, s),
+        rawIndexedJustBeforePerSec: rawBefore,
+        vsRawIndexedJustBefore: +(rate(BURST, s) / rawBefore).toFixed(2),
+        loadAverage: loadavg(),
         samples,
       };
       log('burst drain', { ...(results.burstDrain as object), samples: samples.length });
@@ -243,6 +262,10 @@ async function main(): Promise<void> {
       manyTenantsVsBusPlusInsertBound: +(many / bound).toFixed(2),
       burstDrainVsRawInsertIndexed: +(drain / dbIdx).toFixed(2),
       burstDrainVsRawInsertBare: +(drain / dbBare).toFixed(2),
+      // Each against raw indexed inserts measured right before it.
+      oneTenantVsRawIndexedJustBefore: (results.auditOneTenant as { vsRawIndexedJustBefore: number }).vsRawIndexedJustBefore,
+      manyTenantsVsRawIndexedJustBefore: (results.auditManyTenants as { vsRawIndexedJustBefore: number }).vsRawIndexedJustBefore,
+      burstDrainVsRawIndexedJustBefore: (results.burstDrain as { vsRawIndexedJustBefore: number }).vsRawIndexedJustBefore,
     };
     results.finishedAt = new Date().toISOString();
     log('ratios', results.ratios);
