@@ -83,7 +83,15 @@ export async function startFerretDb(
       '--debug-addr=-',
       `--state-dir=${dir}`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // The collector settings scripts/infra gives the shared server (docs/decisions/0009).
+      env: {
+        ...process.env,
+        GOGC: process.env.PRAXIS_FERRETDB_GOGC ?? '300',
+        GOMEMLIMIT: process.env.PRAXIS_FERRETDB_GOMEMLIMIT ?? '2GiB',
+      },
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
