@@ -258,11 +258,11 @@ export class AuditLogRepository {
    * order): inserted as insertEntries does, so one insert command (one SQLite commit)
    * carries several tenants' entries instead of one command per tenant.
    */
-  async insertEntriesOfTenants(docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
+  async insertEntriesOfTenants(docs: StoredEntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     return this.insertInOrder(docs);
   }
 
-  private async insertInOrder(docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
+  private async insertInOrder(docs: StoredEntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     for (let offset = 0; offset < docs.length; offset += INSERT_CHUNK) {
       const chunk = docs.slice(offset, offset + INSERT_CHUNK);
       const r = await this.insertChunk(chunk);
