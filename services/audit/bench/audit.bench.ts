@@ -12,6 +12,7 @@
 // (1 / (1/bus + 1/insert): both on the same cores with no overhead at all).
 // Options: --events=N (default 50000), --tenants=T (default 10), --burst=B (default N),
 // --prefetch=P (default 2000), --batch=B (default 500, also the raw insert batch).
+// The events travel in a RabbitMQ virtual host of the bench's own on the local broker.
 // Results: .data/reports/bench-audit.json.
 import { Bus, KekRing, Metrics, connectMongo, makeEvent } from '@praxis/platform';
 import { ROOT, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
@@ -74,11 +75,36 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, onTick?: 
 const rate = (n: number, s: number) => Math.round(n / s);
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
+// A RabbitMQ virtual host of the bench's own: its consumers bound to every event ('#') see
+// only the bench's events, and its 10,000s of events reach no other queue bound to '#' on
+// the shared broker (a run without it appended other people's events and filled their
+// queues). Deleted at the end, queues and all.
+const amqp = new URL(infra.amqpUrl);
+const MGMT = `http://${amqp.hostname}:15672/api`;
+const USER = decodeURIComponent(amqp.username || 'guest');
+const AUTH = `Basic ${Buffer.from(`${USER}:${decodeURIComponent(amqp.password || 'guest')}`).toString('base64')}`;
+async function mgmt(method: string, p: string, body?: unknown): Promise<void> {
+  const res = await fetch(`${MGMT}/${p}`, {
+    method,
+    headers: { authorization: AUTH, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok && !(method === 'DELETE' && res.status === 404)) throw new Error(`RabbitMQ management ${method} ${p}: ${res.status}`);
+}
+async function createVhost(name: string): Promise<string> {
+  await mgmt('PUT', `vhosts/${encodeURIComponent(name)}`, {});
+  await mgmt('PUT', `permissions/${encodeURIComponent(name)}/${encodeURIComponent(USER)}`, { configure: '.*', write: '.*', read: '.*' });
+  const url = new URL(infra.amqpUrl);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return url.toString();
+}
+
 async function main(): Promise<void> {
   const run = unique('auditbench');
+  const amqpUrl = await createVhost(run);
   const dbName = `bench_audit_${randomBytes(4).toString('hex')}`;
   const conn = await connectMongo({ url: infra.mongoUrl, dbName });
-  const pub = new Bus({ url: infra.amqpUrl, service: `${run}-pub`, logger, publishTimeoutMs: 120_000 });
+  const pub = new Bus({ url: amqpUrl, service: `${run}-pub`, logger, publishTimeoutMs: 120_000 });
   await pub.connect();
   const buses: Bus[] = [];
   const queues: ReturnType<Bus['queuesOf']>[] = [];
@@ -104,7 +130,7 @@ async function main(): Promise<void> {
   try {
     // ---- baseline 1: the bus, publish + consume, no-op handler ----
     {
-      const bus = new Bus({ url: infra.amqpUrl, service: `${run}-raw`, logger });
+      const bus = new Bus({ url: amqpUrl, service: `${run}-raw`, logger });
       await bus.connect();
       buses.push(bus);
       const tenant = `${run}-raw`;
@@ -163,7 +189,7 @@ async function main(): Promise<void> {
     }
 
     // ---- audit end to end, 1 tenant and TENANTS tenants ----
-    const consumer = new Bus({ url: infra.amqpUrl, service: run, logger, retryDelaysMs: [1000, 5000] });
+    const consumer = new Bus({ url: amqpUrl, service: run, logger, retryDelaysMs: [1000, 5000] });
     await consumer.connect();
     buses.push(consumer);
     await startLogConsumer(consumer, core.appender, { prefetch: PREFETCH });
@@ -209,7 +235,7 @@ async function main(): Promise<void> {
       const pubS = await publishAll(pub, evs);
       const { queue } = consumer.queuesOf('log');
       const depthBefore = await pub.queueDepth(queue);
-      const again = new Bus({ url: infra.amqpUrl, service: run, logger, retryDelaysMs: [1000, 5000] });
+      const again = new Bus({ url: amqpUrl, service: run, logger, retryDelaysMs: [1000, 5000] });
       await again.connect();
       buses.push(again);
       const t0 = performance.now();
@@ -280,6 +306,7 @@ async function main(): Promise<void> {
     await pub.close();
     await conn.dropDatabase().catch(() => undefined);
     await conn.close();
+    await mgmt('DELETE', `vhosts/${encodeURIComponent(run)}`).catch(() => undefined);
   }
 }
 
