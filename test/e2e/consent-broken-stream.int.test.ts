@@ -1,7 +1,7 @@
 // A participant's streamed answer that breaks off mid-stream, end to end: consent reaches
 // records through a TCP relay (this file's, in front of the real records process) that cuts
 // the first export answer after EXPORT_CUT_BYTES — past the headers, after consent has taken
-// notes from it and stored a chunk of them. The request must not fail and must not keep
+// notes from it and stored chunks of them. The request must not fail and must not keep
 // anything twice: that collation's chunks are dropped, the request is collated again from the
 // start, and the export holds every note exactly once, in one collation's chunks.
 import net from 'node:net';
@@ -15,8 +15,11 @@ jest.setTimeout(400_000);
 
 const MONGO_URL = process.env.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const NOTES = 240;
-/** Bytes of records' first export answer let through: more than one 512 kB chunk of notes. */
-const EXPORT_CUT_BYTES = 700 * 1024;
+/**
+ * Bytes of records' first export answer let through: more than two 512 kB chunks of notes
+ * (consent stores them two at a time), less than the whole (~1.8 MB).
+ */
+const EXPORT_CUT_BYTES = 1300 * 1024;
 
 /** A TCP relay to `target()`; the first connection that asks for a patient export is cut after `cutAfter` answer bytes. */
 function cuttingRelay(target: () => number, cutAfter: number) {
@@ -96,8 +99,8 @@ describe('consent end to end: a participant answer broken off mid-stream', () =>
     const clinician = (await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email: cEmail, password })).body.accessToken;
     const p = (await api.post<{ id: string }>('/patients', { givenName: 'Bea', familyName: 'Broken', birthDate: '1980-02-03' }, clinician))
       .body;
-    // ~3 kB a note (its body twice: the note and its version): ~1.5 MB of export, three chunks.
-    const filler = 'Plan unchanged; reviewed at length. '.repeat(40);
+    // ~7.5 kB a note (its body twice: the note and its version): ~1.8 MB of export, four chunks.
+    const filler = 'Plan unchanged; reviewed at length. '.repeat(100);
     const written = new Set<string>();
     for (let i = 0; i < NOTES; i += 8)
       await Promise.all(
@@ -132,7 +135,7 @@ describe('consent end to end: a participant answer broken off mid-stream', () =>
 
     // The fault happened: one export answer was cut, past the headers and more than a chunk in…
     expect(relay.cuts).toEqual([{ answerBytes: EXPORT_CUT_BYTES }]);
-    // …consent had taken notes from it and stored a chunk of them, then dropped that collation.
+    // …consent had taken notes from it and stored chunks of them, then dropped that collation.
     const warned = readFileSync(path.join(platform.logDir, `${platform.run}-consent.log`), 'utf8')
       .split('\n')
       .filter((l) => l.includes('subject access participant failed; asked again later'))
