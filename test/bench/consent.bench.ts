@@ -14,7 +14,7 @@
 //      time to first byte and to the last.
 //   2. Erasure end to end (POST to `completed`, every participant answered) of patients
 //      with a few notes, RUNS times.
-// Options: --notes=N (10000) --accesses=N (1000) --runs=N (5). Results: .data/reports/bench-consent.json.
+// Options: --notes=N (10000) --accesses=N (1000) --runs=N (5) --profile=DIR (CPU profiles of records and consent). Results: .data/reports/bench-consent.json.
 // Run: pnpm bench consent
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,8 @@ const NOTES = arg('notes', 10_000);
 const ACCESSES = arg('accesses', 1_000);
 const RUNS = arg('runs', 5);
 const CONCURRENCY = 8;
+// --profile=DIR: records and consent run with --cpu-prof, their profiles (one per thread) written to DIR/<service> when they stop.
+const PROFILE_DIR = process.argv.find((a) => a.startsWith('--profile='))?.split('=')[1];
 const log = (...a: unknown[]) => console.log('[consent bench]', ...a);
 // eslint-disable-next-line no-restricted-syntax
 const MONGO_URL = process.env.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27017';
@@ -65,15 +67,18 @@ async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutM
   }
 }
 
+const profiled = (name: string): Record<string, string> =>
+  PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(PROFILE_DIR, name)}` } : {};
+
 async function main(): Promise<void> {
   const recordsKek = randomBytes(32).toString('base64');
   const platform = await startPlatform({
     services: ['auth', 'records', 'consent', 'audit'],
     readyTimeoutMs: 180_000,
     env: {
-      consent: { RUNNER_INTERVAL_MS: '1000', LOG_LEVEL: 'info' },
+      consent: { RUNNER_INTERVAL_MS: '1000', LOG_LEVEL: 'info', ...profiled('consent') },
       auth: { ACCESS_TOKEN_TTL_S: '7200' },
-      records: { KEK: recordsKek },
+      records: { KEK: recordsKek, LOG_LEVEL: 'info', ...profiled('records') },
     },
   });
   const api = new Api(`${platform.url}/api/v1`);
@@ -210,8 +215,26 @@ async function main(): Promise<void> {
       .filter((l) => l.includes('subject access request collated'))
       .map((l) => {
         const j = JSON.parse(l) as Record<string, unknown>;
-        return { partMs: j.partMs, collectMs: j.collectMs, sealAndStoreMs: j.sealAndStoreMs, chunks: j.chunks, bytes: j.bytes };
+        return {
+          startMs: j.startMs,
+          partMs: j.partMs,
+          firstItemMs: j.firstItemMs,
+          collectMs: j.collectMs,
+          sealAndStoreMs: j.sealAndStoreMs,
+          chunks: j.chunks,
+          bytes: j.bytes,
+          packedBytes: j.packedBytes,
+        };
       });
+    // …and where records' went, from its log line per export.
+    const recordsBreakdown = readFileSync(path.join(platform.logDir, `${platform.run}-records.log`), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('patient exported'))
+      .map((l) => {
+        const j = JSON.parse(l) as Record<string, unknown>;
+        return { headersMs: j.headersMs, firstNoteMs: j.firstNoteMs, totalMs: j.totalMs, noteCount: j.noteCount };
+      });
+    log('where records took its time (records log)', recordsBreakdown);
     log('where the time went (consent log)', breakdown);
 
     // ---- the same data straight from the databases (no decryption), RUNS times ----
@@ -238,7 +261,7 @@ async function main(): Promise<void> {
     const sar = summary(sarMs);
     const rawRead = summary(rawMs);
     Object.assign(results, {
-      subjectAccess: { requestToCompleted: sar, downloads, consentLog: breakdown },
+      subjectAccess: { requestToCompleted: sar, downloads, consentLog: breakdown, recordsLog: recordsBreakdown },
       rawRead: { ...rawRead, counts: rawCounts },
       ratioP50: +(sar.p50Ms / Math.max(1, rawRead.p50Ms)).toFixed(2),
       target: { sarUnderMs: 1000, met: sar.p50Ms < 1000 },

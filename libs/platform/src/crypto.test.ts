@@ -1,4 +1,4 @@
-import { blindIndex, constantTimeEqual, newDataKey, open, seal, unwrapKey, wrapKey } from './crypto';
+import { blindIndex, cipherKey, constantTimeEqual, newDataKey, open, openString, seal, unwrapKey, wrapKey } from './crypto';
 import { uuidv7 } from './ids';
 
 describe('crypto', () => {
@@ -11,6 +11,16 @@ describe('crypto', () => {
     expect(() => open(key, sealed, 'tenant|patient|familyName')).toThrow();
     // Another key: refused.
     expect(() => open(newDataKey(), sealed, 'tenant|patient|givenName')).toThrow();
+  });
+
+  it('seals and opens with the key imported once (cipherKey) as with its bytes, either way round', () => {
+    const key = newDataKey();
+    const imported = cipherKey(key);
+    const a = seal(imported, 'k1', 'same value', 'ctx');
+    expect(openString(key, a, 'ctx')).toBe('same value');
+    expect(openString(imported, seal(key, 'k1', 'other', 'ctx'), 'ctx')).toBe('other');
+    expect(() => openString(imported, a, 'another ctx')).toThrow();
+    expect(() => cipherKey(Buffer.alloc(16))).toThrow(/32-byte/);
   });
 
   it('detects a tampered ciphertext', () => {

@@ -1,6 +1,15 @@
 // Cryptographic building blocks with no domain words: AES-256-GCM sealing of values and
 // keys (envelope encryption), keyed blind indexes, constant-time comparison and hashing.
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 const VERSION = 'v1';
 
@@ -18,9 +27,11 @@ export function newDataKey(): Buffer {
 /**
  * AES-256-GCM with a random 96-bit IV. `aad` binds the ciphertext to its context
  * (tenant, record, field) so a sealed value cannot be moved to another record.
+ * The key is raw bytes or a secret KeyObject made from them once (`cipherKey`): a key used
+ * for many values is then not imported again on each (an export opens tens of thousands).
  */
-export function seal(key: Buffer, kid: string, plaintext: Buffer | string, aad: string): SealedValue {
-  if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
+export function seal(key: Buffer | KeyObject, kid: string, plaintext: Buffer | string, aad: string): SealedValue {
+  if ((Buffer.isBuffer(key) ? key.length : key.symmetricKeySize) !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(`${kid}|${aad}`));
@@ -29,7 +40,7 @@ export function seal(key: Buffer, kid: string, plaintext: Buffer | string, aad: 
   return { kid, ct: [VERSION, iv.toString('base64url'), tag.toString('base64url'), body.toString('base64url')].join('.') };
 }
 
-export function open(key: Buffer, sealed: SealedValue, aad: string): Buffer {
+export function open(key: Buffer | KeyObject, sealed: SealedValue, aad: string): Buffer {
   const [version, iv, tag, body] = sealed.ct.split('.');
   if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('unrecognised sealed value');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
@@ -38,8 +49,14 @@ export function open(key: Buffer, sealed: SealedValue, aad: string): Buffer {
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
 }
 
-export function openString(key: Buffer, sealed: SealedValue, aad: string): string {
+export function openString(key: Buffer | KeyObject, sealed: SealedValue, aad: string): string {
   return open(key, sealed, aad).toString('utf8');
+}
+
+/** A 32-byte key as a secret KeyObject, for seal/open of many values under it. */
+export function cipherKey(key: Buffer): KeyObject {
+  if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
+  return createSecretKey(key);
 }
 
 /** Wrap (encrypt) a data key under a key-encryption key. */

@@ -12,8 +12,8 @@
 // with its layout; the logic (caching, one creation at a time, wrapping, shredding) is this
 // one copy.
 import { problemTypes } from '@praxis/contracts';
-import { hkdfSync } from 'node:crypto';
-import { type SealedValue, blindIndex, newDataKey, open, seal, unwrapKey, wrapKey } from './crypto';
+import { type KeyObject, hkdfSync } from 'node:crypto';
+import { type SealedValue, blindIndex, cipherKey, newDataKey, open, seal, unwrapKey, wrapKey } from './crypto';
 import { ProblemError, problems } from './http/problem';
 import { randomId } from './ids';
 import type { KekRing } from './kek';
@@ -23,6 +23,8 @@ import { TtlCache } from './ttl-cache';
 export interface PatientKey {
   kid: string;
   key: Buffer;
+  /** The same key imported once for AES (crypto.ts `cipherKey`): sealing and opening use it when present. */
+  cipherKey?: KeyObject;
 }
 
 /** A stored data key: its id and the key wrapped by the tenant key named in `wrapped.kid`. */
@@ -138,7 +140,7 @@ export class PatientKeyService {
   }
 
   sealWith(pk: PatientKey, plaintext: string | Buffer, aad: string): SealedValue {
-    return seal(pk.key, pk.kid, plaintext, aad);
+    return seal(pk.cipherKey ?? pk.key, pk.kid, plaintext, aad);
   }
 
   /** Opens a value sealed under `pk`; a value under another key of the patient was shredded with it. */
@@ -148,7 +150,7 @@ export class PatientKeyService {
 
   openBytesWith(pk: PatientKey, sealed: SealedValue, aad: string): Buffer {
     if (sealed.kid !== pk.kid) throw new KeyDestroyedError(this.opts.goneDetail);
-    return open(pk.key, sealed, aad);
+    return open(pk.cipherKey ?? pk.key, sealed, aad);
   }
 
   /** Seal under the patient's one key (made on first use). */
@@ -207,16 +209,18 @@ export class PatientKeyService {
     const key = newDataKey();
     const wrapped = wrapKey(tk.key, tk.kid, key, this.aad(tenantId, patientId, kid));
     if (!(await this.store.insertPatientKey(tenantId, { kid, patientId, wrapped }))) return undefined;
-    this.patientKeys.set(kid, { kid, key, tenantId, patientId });
-    return { kid, key };
+    const pk = { kid, key, cipherKey: cipherKey(key) };
+    this.patientKeys.set(kid, { ...pk, tenantId, patientId });
+    return pk;
   }
 
   private async unwrap(tenantId: string, stored: StoredPatientKey): Promise<PatientKey> {
     const tk = await this.tenantKey(tenantId);
     if (stored.wrapped.kid !== tk.kid) throw new Error(`patient key ${stored.kid} is wrapped by an unknown tenant key`);
     const key = unwrapKey(tk.key, stored.wrapped, this.aad(tenantId, stored.patientId, stored.kid));
-    this.patientKeys.set(stored.kid, { kid: stored.kid, key, tenantId, patientId: stored.patientId });
-    return { kid: stored.kid, key };
+    const pk = { kid: stored.kid, key, cipherKey: cipherKey(key) };
+    this.patientKeys.set(stored.kid, { ...pk, tenantId, patientId: stored.patientId });
+    return pk;
   }
 
   private once<T>(key: string, make: () => Promise<T>): Promise<T> {

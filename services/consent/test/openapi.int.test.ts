@@ -41,6 +41,24 @@ describe('OpenAPI document and operations endpoints', () => {
     expect(paths['/api/v1/privacy-notices/ack/{token}']!.get!.security).toEqual([]);
   });
 
+  it('documents the subject access request’s additive fields, failureReason and retrying (not in API.md)', async () => {
+    const res = await request(h.consent.app).get('/openapi.json');
+    type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; description?: string; $ref?: string };
+    const components = (res.body.components?.schemas ?? {}) as Record<string, Schema>;
+    const resolve = (s: Schema): Schema => (s.$ref ? resolve(components[s.$ref.split('/').pop()!]!) : s);
+    const op = res.body.paths['/api/v1/subject-access-requests/{id}'].get as {
+      responses: Record<string, { content: Record<string, { schema: Schema }> }>;
+    };
+    const view = resolve(op.responses['200']!.content['application/json']!.schema);
+    expect(view.properties?.failureReason).toMatchObject({ type: 'string' });
+    expect(view.properties?.failureReason?.description).toMatch(/why it failed/i);
+    const retrying = resolve(view.properties!.retrying!);
+    expect(Object.keys(retrying.properties ?? {}).sort()).toEqual(['attempts', 'nextAttemptAt', 'participant', 'reason', 'since']);
+    // Additive: neither is required, so a client written to API.md is not broken by them.
+    expect(view.required ?? []).not.toContain('failureReason');
+    expect(view.required ?? []).not.toContain('retrying');
+  });
+
   it('answers liveness and readiness', async () => {
     expect((await request(h.consent.app).get('/livez')).body).toMatchObject({ status: 'ok', service: 'consent' });
     expect((await request(h.consent.app).get('/readyz')).status).toBe(200);

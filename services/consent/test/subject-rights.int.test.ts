@@ -140,10 +140,21 @@ describe('subject access and erasure, consent alone', () => {
       expect(
         (await request(h2.consent.app).get(`/api/v1/subject-access-requests/${opened.body.id}/export`).set(bearer(t2.admin.token))).status,
       ).toBe(409);
-      await h2.waitForEvent(
+      const failed = await h2.waitForEvent(
         (e) => e.type === 'consent.access-request.failed' && e.data.requestId === opened.body.id && e.data.participant === 'records',
         'failed event',
       );
+      // The event says why, as a code, and after how many attempts: ids and codes only (no words, no status here).
+      const attempts = Number(/: (\d+) attempts/.exec(done.failureReason as string)![1]);
+      expect(failed.version).toBe(2);
+      expect(failed.data).toStrictEqual({
+        requestId: opened.body.id,
+        patientId: p,
+        participant: 'records',
+        reason: 'unreachable',
+        attempts,
+      });
+      expect(attempts).toBeGreaterThanOrEqual(2);
     } finally {
       await h2.close();
     }

@@ -5,6 +5,10 @@ import { code, count, defineEvent, id } from './envelope';
 
 const service = z.string().regex(/^[a-z][a-z-]{1,40}$/);
 
+/** Why a subject access participant's part could not be had (consent.access-request.failed@2). */
+export const sarFailureReasons = ['unreachable', 'timeout', 'status', 'broke-off', 'wrong-service', 'error'] as const;
+export type SarFailureReason = (typeof sarFailureReasons)[number];
+
 export const consentEvents = [
   defineEvent(
     'consent.notice.acknowledged',
@@ -57,7 +61,22 @@ export const consentEvents = [
     'consent.access-request.failed',
     1,
     z.strictObject({ requestId: id, patientId: id, participant: service }),
-    'A subject access request could not be collated: a participant did not answer.',
+    'A subject access request could not be collated: a participant did not answer (before version 2 carried the reason).',
+  ),
+  defineEvent(
+    'consent.access-request.failed',
+    2,
+    z.strictObject({
+      requestId: id,
+      patientId: id,
+      participant: service,
+      reason: z.enum(sarFailureReasons),
+      /** The participant's HTTP status, when `reason` is `status`. */
+      status: z.number().int().min(100).max(599).optional(),
+      /** Collations tried before the request failed. */
+      attempts: count.min(1),
+    }),
+    'A subject access request could not be collated: which participant, why (a code: unreachable, timeout, status with the HTTP status, broke-off mid-answer, wrong-service answer, or an error in consent itself) and after how many attempts.',
   ),
   defineEvent(
     'consent.access-request.downloaded',

@@ -10,6 +10,7 @@ import { recordsEvents } from './records';
 
 export * from './envelope';
 export { auditEvents, authEvents, consentEvents, messagingEvents, platformEvents, recordsEvents };
+export { type SarFailureReason, sarFailureReasons } from './consent';
 
 const allEvents = [...platformEvents, ...authEvents, ...recordsEvents, ...consentEvents, ...messagingEvents, ...auditEvents] as const;
 

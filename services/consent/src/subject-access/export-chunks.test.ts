@@ -4,9 +4,12 @@ import {
   LIST_SECTIONS,
   ListChunker,
   type SubjectAccessExport,
+  chunkAad,
   cutIntoChunks,
+  packChunk,
   streamFhir,
   streamJson,
+  unpackChunk,
 } from './export-chunks';
 import { toFhirBundle } from './fhir';
 import type { SarChunkDoc } from './model';
@@ -152,6 +155,19 @@ describe('subject access export chunks', () => {
     expect(got).toEqual(toFhirBundle(full));
     // patient, 2 consents, 600 note versions (1–3 per note), 2 messages, 120 accesses
     expect(got.entry).toHaveLength(1 + 2 + 600 + 2 + 120);
+  });
+
+  it('packs a chunk (DEFLATE) to a fraction of its JSON and unpacks it whole; a chunk stored unpacked still opens', async () => {
+    const json = JSON.stringify(Array.from({ length: 400 }, (_, i) => note(i)));
+    const packed = await packChunk(json);
+    expect(packed.encoding).toBe('deflate');
+    expect(packed.bytes.length).toBeLessThan(json.length / 4);
+    expect(await unpackChunk({ encoding: 'deflate' }, packed.bytes)).toBe(json);
+    expect(await unpackChunk({}, Buffer.from(json, 'utf8'))).toBe(json);
+    // The encoding is bound into the AAD: a chunk cannot be passed off as packed or as unpacked.
+    const at = { tenantId: 't', patientId: 'p', requestId: 'r', exportId: 'e', seq: 3, section: 'notes' as const };
+    expect(chunkAad(at)).toBe('sar-export|t|p|r|e|3|notes');
+    expect(chunkAad({ ...at, encoding: 'deflate' })).toBe('sar-export|t|p|r|e|3|notes|deflate');
   });
 
   it('stops with an error when the reader has gone', async () => {

@@ -4,8 +4,14 @@
 // position and section in the AAD (a chunk cannot be moved or reordered undetected).
 // A download reads the chunks one at a time and writes the JSON — or the FHIR Bundle —
 // as it goes: the first byte leaves at once, memory holds one chunk, never the export.
+// A chunk's JSON is packed (raw DEFLATE, on libuv's thread pool) before it is sealed: an
+// export is mostly repeated keys, ids and dates, and shrinks several times over, so there is
+// that much less to seal, to store (the database's work competes with the participants'
+// reads) and to read back. Chunks stored before packing (no `encoding`) still open.
 import type { SealedValue } from '@praxis/platform';
 import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { constants, deflateRaw, inflateRaw } from 'node:zlib';
 import { accessEntry, bundleOpening, consentEntries, type Entry, messageEntry, noteEntries, patientEntry } from './fhir';
 import type { ExportSection, SarChunkDoc } from './model';
 
@@ -28,8 +34,21 @@ export type SubjectAccessExport = ExportHead & Record<ListSection, Json[]>;
 /** Plaintext JSON per chunk, before sealing: small enough to stream, large enough to be few. */
 export const CHUNK_BYTES = 512 * 1024;
 
-export const chunkAad = (c: Pick<SarChunkDoc, 'tenantId' | 'patientId' | 'requestId' | 'exportId' | 'seq' | 'section'>) =>
-  `sar-export|${c.tenantId}|${c.patientId}|${c.requestId}|${c.exportId}|${c.seq}|${c.section}`;
+export const chunkAad = (c: Pick<SarChunkDoc, 'tenantId' | 'patientId' | 'requestId' | 'exportId' | 'seq' | 'section' | 'encoding'>) =>
+  `sar-export|${c.tenantId}|${c.patientId}|${c.requestId}|${c.exportId}|${c.seq}|${c.section}${c.encoding ? `|${c.encoding}` : ''}`;
+
+const deflate = promisify(deflateRaw);
+const inflate = promisify(inflateRaw);
+
+/** A chunk's JSON packed for sealing (the encoding goes into the chunk and its AAD). */
+export async function packChunk(json: string): Promise<{ encoding: 'deflate'; bytes: Buffer }> {
+  return { encoding: 'deflate', bytes: await deflate(Buffer.from(json, 'utf8'), { level: constants.Z_BEST_SPEED }) };
+}
+
+/** A chunk's JSON from its opened plaintext. */
+export async function unpackChunk(c: Pick<SarChunkDoc, 'encoding'>, plain: Buffer): Promise<string> {
+  return (c.encoding === 'deflate' ? await inflate(plain) : plain).toString('utf8');
+}
 
 export interface ChunkPlain {
   section: ExportSection;

@@ -60,6 +60,8 @@ export interface SarChunkDoc {
   exportId: string;
   seq: number;
   section: ExportSection;
+  /** How the plaintext was packed before sealing: `deflate` (raw DEFLATE), or absent (the JSON as is). */
+  encoding?: 'deflate';
   sealed: SealedValue;
   createdAt: Date;
 }
@@ -113,6 +115,7 @@ const chunkSchema = new Schema<SarChunkDoc>(
     exportId: { type: String, required: true },
     seq: { type: Number, required: true },
     section: { type: String, enum: ['head', 'notes', 'messages', 'directMessages', 'accessLog'], required: true },
+    encoding: { type: String, enum: ['deflate'] },
     sealed: { type: sealedValueSchema, required: true },
     createdAt: { type: Date, required: true },
   },
@@ -220,8 +223,9 @@ export class SarRepository {
   }
 
   /** Forget one collation's chunks (one that did not complete its request). */
-  async dropCollation(tenantId: string, exportId: string): Promise<void> {
-    await this.m.Chunk.deleteMany({ tenantId, exportId });
+  /** Delete one collation's chunks; how many there were. */
+  async dropCollation(tenantId: string, exportId: string): Promise<number> {
+    return (await this.m.Chunk.deleteMany({ tenantId, exportId })).deletedCount;
   }
 
   fail(tenantId: string, id: string, participant: string, reason: string, events: EventEnvelope[]): Promise<boolean> {

@@ -2,6 +2,7 @@
 // (libs/contracts/src/subject-rights.ts) filtered to what this deployment runs, each with
 // its base URL — or, for consent itself, its own export function. Calls carry a service
 // token (libs/platform/src/service-tokens.ts) for the request's practice.
+import type { SarFailureReason } from '@praxis/contracts';
 import type { ServiceTokenSource } from '@praxis/platform';
 import { JsonListSplitter } from './streamed-part';
 
@@ -15,14 +16,27 @@ export interface Participant {
 
 export type PartExport = Record<string, unknown> & { service: string };
 
+const REASON_TEXT: Partial<Record<SarFailureReason, string>> = {
+  'broke-off': 'broke off mid-answer',
+  'wrong-service': 'answered for another service',
+};
+
 export class ParticipantFailed extends Error {
+  /** Why, in words (`unreachable`, `timeout`, `status 503`, …): shown on the request. */
+  readonly reason: string;
+
   constructor(
     readonly participant: string,
-    readonly reason: string,
+    /** Why, as a code (the failed event carries it). */
+    readonly code: SarFailureReason,
     /** Whether asking again later may succeed (unreachable, timeout, 5xx, 429), or not (another 4xx, a wrong answer). */
     readonly transient: boolean,
+    /** The participant's HTTP status, for `status`. */
+    readonly status?: number,
   ) {
+    const reason = code === 'status' ? `status ${status}` : (REASON_TEXT[code] ?? code);
     super(`${participant}: ${reason}`);
+    this.reason = reason;
     this.name = 'ParticipantFailed';
   }
 }
@@ -48,7 +62,7 @@ export async function fetchPart(
   stream?: StreamedList,
 ): Promise<PartExport> {
   const delays = opts.retryDelaysMs ?? [500, 2_000, 5_000];
-  let last = 'no attempt';
+  let last: { code: SarFailureReason; status?: number } = { code: 'unreachable' };
   let transient = true;
   for (let attempt = 0; attempt <= delays.length; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, delays[attempt - 1]));
@@ -66,11 +80,11 @@ export async function fetchPart(
       }
       if (res.ok) {
         const body = stream ? await readStreamed(p, res, stream) : ((await res.json()) as PartExport);
-        if (body.service !== p.service) throw new ParticipantFailed(p.service, 'answered for another service', false);
+        if (body.service !== p.service) throw new ParticipantFailed(p.service, 'wrong-service', false);
         return body;
       }
       await res.arrayBuffer();
-      last = `status ${res.status}`;
+      last = { code: 'status', status: res.status };
       // 4xx other than 404/429 will not get better by asking again.
       if (res.status < 500 && res.status !== 429) {
         transient = false;
@@ -79,10 +93,10 @@ export async function fetchPart(
     } catch (err) {
       if (err instanceof ParticipantFailed) throw err;
       if (err instanceof ConsumerFailed) throw err.error;
-      last = (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
+      last = { code: (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' };
     }
   }
-  throw new ParticipantFailed(p.service, last, transient);
+  throw new ParticipantFailed(p.service, last.code, transient, last.status);
 }
 
 /** One list of a part handed on item by item (each item's JSON text) as the answer arrives. */
@@ -122,8 +136,7 @@ async function readStreamed(p: Participant, res: Response, stream: StreamedList)
     return splitter.end() as PartExport;
   } catch (err) {
     if (err instanceof ConsumerFailed) throw err;
-    if (splitter.items > 0)
-      throw new ParticipantFailed(p.service, (err as Error).name === 'TimeoutError' ? 'timeout' : 'broke off mid-answer', true);
+    if (splitter.items > 0) throw new ParticipantFailed(p.service, (err as Error).name === 'TimeoutError' ? 'timeout' : 'broke-off', true);
     throw err;
   }
 }

@@ -26,7 +26,7 @@ const view = z.object({
   retrying: z
     .object({
       participant: z.string(),
-      reason: z.string().describe('unreachable, timeout or status NNN'),
+      reason: z.string().describe('unreachable, timeout, status NNN, broke off mid-answer or answered for another service'),
       since: z.string().describe('The first failure'),
       attempts: z.number().int(),
       nextAttemptAt: z.string(),

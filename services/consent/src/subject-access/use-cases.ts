@@ -22,7 +22,17 @@ import type { KeyService } from '../keys/key-service';
 import type { KnownPatientRepository } from '../patients/model';
 import { requirePatient } from '../patients/use-cases';
 import type { Response } from 'express';
-import { type ExportHead, type ListSection, ListChunker, chunkAad, cutIntoChunks, streamFhir, streamJson } from './export-chunks';
+import {
+  type ExportHead,
+  type ListSection,
+  ListChunker,
+  chunkAad,
+  cutIntoChunks,
+  packChunk,
+  streamFhir,
+  streamJson,
+  unpackChunk,
+} from './export-chunks';
 import type { ExportSection, SarChunkDoc, SarDoc, SarRepository } from './model';
 import { type ExportClientOptions, type PartExport, type Participant, ParticipantFailed, fetchPart } from './participants';
 
@@ -128,6 +138,8 @@ class ChunkStore {
   private batch: SarChunkDoc[] = [];
   private inflight: Promise<void> = Promise.resolve();
   bytes = 0;
+  /** Sealed plaintext bytes (packed). */
+  packedBytes = 0;
   chunks = 0;
 
   constructor(
@@ -140,10 +152,20 @@ class ChunkStore {
 
   async add(section: ExportSection, json: string): Promise<void> {
     const seq = section === 'head' ? 0 : this.seq++;
-    const doc = { tenantId: this.r.tenantId, patientId: this.r.patientId, requestId: this.r._id, exportId: this.exportId, seq, section };
-    const sealed = await this.deps.keys.sealFor(this.r.tenantId, this.r.patientId, json, chunkAad(doc));
+    const { encoding, bytes } = await packChunk(json);
+    const doc = {
+      tenantId: this.r.tenantId,
+      patientId: this.r.patientId,
+      requestId: this.r._id,
+      exportId: this.exportId,
+      seq,
+      section,
+      encoding,
+    };
+    const sealed = await this.deps.keys.sealFor(this.r.tenantId, this.r.patientId, bytes, chunkAad(doc));
     this.batch.push({ ...doc, _id: `${this.exportId}:${seq}`, sealed, createdAt: this.createdAt });
     this.bytes += Buffer.byteLength(json);
+    this.packedBytes += bytes.length;
     this.chunks++;
     if (this.batch.length >= this.perInsert) await this.flush();
   }
@@ -175,6 +197,7 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   if (!(await deps.requests.claim(r.tenantId, r._id, now, heldUntil))) return;
   const started = performance.now();
   const partMs: Record<string, number> = {};
+  const firstItemMs: Record<string, number> = {};
   const timed = async (service: string, part: Promise<PartExport>) => {
     const s = performance.now();
     const v = await part;
@@ -190,7 +213,13 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
     if (!list) return undefined;
     const cutter = new ListChunker(list, (json) => store.add(list, json));
     cutters.set(list, cutter);
-    return { list, onItems: (items: string[]) => cutter.add(items) };
+    return {
+      list,
+      onItems: (items: string[]) => {
+        firstItemMs[p.service] ??= Math.round(performance.now() - started);
+        return cutter.add(items);
+      },
+    };
   };
   const settled = await Promise.allSettled(
     deps.participants
@@ -206,12 +235,14 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   );
   const rejected = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
   if (rejected) {
-    // What was stored of this collation is nobody's.
+    // What was stored of this collation is nobody's (the next attempt starts from nothing: no part is kept twice).
     await store.settle();
-    await deps.requests.dropCollation(r.tenantId, exportId);
+    const droppedChunks = await deps.requests.dropCollation(r.tenantId, exportId);
     const err = rejected.reason as unknown;
     const participant = err instanceof ParticipantFailed ? err.participant : 'consent';
     const reason = err instanceof ParticipantFailed ? err.reason : `error (${(err as Error).name})`;
+    const code = err instanceof ParticipantFailed ? err.code : 'error';
+    const status = err instanceof ParticipantFailed ? err.status : undefined;
     // Transient unless the participant gave an answer that asking again will not change.
     const transient = !(err instanceof ParticipantFailed) || err.transient;
     const failedAt = new Date();
@@ -229,6 +260,7 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
             participant,
             reason,
             attempts,
+            droppedChunks,
             retryInMs: deps.retryMs,
             windowLeftMs: since.getTime() + deps.retryWindowMs - failedAt.getTime(),
           },
@@ -241,13 +273,15 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
       ? `${participant} ${reason}: ${attempts} attempt${attempts === 1 ? '' : 's'} over ${secs(failedAt.getTime() - since.getTime())} (retried every ${secs(deps.retryMs)} for up to ${secs(deps.retryWindowMs)})`
       : `${participant} ${reason}`;
     deps.logger.warn({ requestId: r._id, participant, reason: failureReason }, 'subject access request failed');
+    // Ids and codes only: the reason as a code (and the HTTP status), not the words on the request.
     const failed = makeEvent({
       id: stableUuid('consent.access-request.failed', r.tenantId, r._id),
       type: 'consent.access-request.failed',
+      version: 2,
       tenantId: r.tenantId,
       actor: system,
       subject: { patientId: r.patientId },
-      data: { requestId: r._id, patientId: r.patientId, participant },
+      data: { requestId: r._id, patientId: r.patientId, participant, reason: code, ...(status !== undefined ? { status } : {}), attempts },
     });
     if (await deps.requests.fail(r.tenantId, r._id, participant, failureReason, [failed])) deps.events.written();
     return;
@@ -297,12 +331,16 @@ export async function collate(deps: SubjectAccessDeps, r: SarDoc): Promise<void>
   deps.logger.info(
     {
       requestId: r._id,
+      // From the request's creation to this collation's start (the claim included).
+      startMs: Math.round(Date.now() - (performance.now() - started) - r.createdAt.getTime()),
       partMs,
+      firstItemMs,
       collectMs: Math.round(collected - started),
       // After the last part arrived: the rest of the chunks (streamed ones were stored meanwhile).
       sealAndStoreMs: Math.round(storedAt - collected),
       chunks: store.chunks,
       bytes: store.bytes,
+      packedBytes: store.packedBytes,
     },
     'subject access request collated',
   );
@@ -360,7 +398,7 @@ export async function downloadExport(deps: SubjectAccessDeps, caller: Caller, id
   await deps.events.recordAccess([
     deps.events.make(caller, 'consent.access-request.downloaded', { requestId: id, patientId: r.patientId, format }, r.patientId),
   ]);
-  const open = async (c: SarChunkDoc) => (await deps.keys.openFor(caller.tenantId, r.patientId, c.sealed, chunkAad(c))).toString('utf8');
+  const open = async (c: SarChunkDoc) => unpackChunk(c, await deps.keys.openFor(caller.tenantId, r.patientId, c.sealed, chunkAad(c)));
   res.status(200).type('application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.flushHeaders();

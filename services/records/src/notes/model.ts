@@ -13,7 +13,6 @@ import {
   randomId,
 } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
-import { readAhead } from '../common/read-ahead';
 import type { KeyService, PatientKey } from '../keys/key-service';
 
 export interface NoteVersion {
@@ -98,9 +97,23 @@ export interface NoteContent {
   body: string;
 }
 
-/** Note versions per cursor batch of an export, and how many the export reads ahead. */
+/** Note versions per cursor batch of an export. */
 const EXPORT_BATCH = 1000;
-const READ_AHEAD = 2 * EXPORT_BATCH;
+/** What an export reads of a version: not its `_id`, tenant or outbox. */
+const EXPORT_FIELDS = {
+  _id: 0,
+  patientId: 1,
+  noteId: 1,
+  version: 1,
+  keyId: 1,
+  title: 1,
+  body: 1,
+  reason: 1,
+  authorId: 1,
+  createdAt: 1,
+  noteAuthorId: 1,
+  noteCreatedAt: 1,
+};
 
 /** Note versions of a practice: the platform's tenant repository plus sealing and versioning. */
 export class NoteRepository extends TenantRepository<NoteVersionDoc> {
@@ -194,51 +207,61 @@ export class NoteRepository extends TenantRepository<NoteVersionDoc> {
     return docs.map((v) => this.openVersion(tenantId, patientId, pk, v));
   }
 
-  /** Every note of a patient with its full history (subject access export). */
-  /** Every note of a patient with its full history (small patients; exports use `streamWithHistory`). */
+  /** Every note of a patient with its full history (small patients; exports use `exportBatches`). */
   async allWithHistory(tenantId: string, patientId: string): Promise<(Note & { versions: NoteVersion[] })[]> {
     const out: (Note & { versions: NoteVersion[] })[] = [];
-    for await (const n of this.streamWithHistory(tenantId, patientId)) out.push(n);
+    for await (const batch of this.exportBatches(tenantId, patientId)) out.push(...batch);
     return out;
   }
 
   /**
-   * Every note of a patient with its full history, one note at a time in note id order,
-   * read through one cursor (never the whole record in memory at once). The patient key is
-   * looked up once per key id, not once per note: thousands of notes asking for it at the
-   * same moment would each miss the cache and read the key store.
+   * Every note of a patient with its full history, in note id order, a batch of notes at a
+   * time as the database hands over its batches (never the whole record in memory). The read
+   * is sorted by the (tenantId, patientId, noteId, version: -1) index's keys: FerretDB cannot
+   * push a sort down, so it reads and sorts the whole record before the first batch, and then
+   * hands the batches over from memory; an unsorted read streams from the start but was
+   * slower end to end (docs/consent.md, "Figures"). The next batch is asked for before this
+   * one is opened, and a batch is handed on as one step (not one await per version: the
+   * per-document cursor and read-ahead generators cost more than the decryption). The patient
+   * key is looked up once per key id and imported for AES once (PatientKey.cipherKey).
    */
-  async *streamWithHistory(tenantId: string, patientId: string): AsyncGenerator<Note & { versions: NoteVersion[] }> {
+  async *exportBatches(tenantId: string, patientId: string): AsyncGenerator<(Note & { versions: NoteVersion[] })[]> {
     const keys = new Map<string, PatientKey>();
-    const keyOf = async (kid: string) => {
-      let pk = keys.get(kid);
-      if (!pk) keys.set(kid, (pk = await this.keys.patientKey(tenantId, patientId, kid)));
-      return pk;
-    };
-    const build = async (newestFirst: NoteVersionDoc[]) => {
+    const build = (newestFirst: NoteVersionDoc[]) => {
       const versions = newestFirst.reverse();
       const last = versions[versions.length - 1]!;
-      const pk = await keyOf(last.keyId);
+      const pk = keys.get(last.keyId)!;
       const opened = versions.map((v) => this.openVersion(tenantId, patientId, pk, v));
       return { ...this.noteOf(last, opened[opened.length - 1]!), versions: opened };
     };
-    // The (tenantId, patientId, noteId, version: -1) index gives this order without sorting.
-    const cursor = this.model
-      .find(this.scope(tenantId, { patientId }))
-      .sort({ noteId: 1, version: -1 })
-      .lean<NoteVersionDoc>()
-      .cursor({ batchSize: EXPORT_BATCH });
+    const cursor = this.model.collection.find<NoteVersionDoc>(this.scope(tenantId, { patientId }), {
+      projection: EXPORT_FIELDS,
+      sort: { noteId: 1, version: -1 },
+      batchSize: EXPORT_BATCH,
+    });
     let group: NoteVersionDoc[] = [];
     try {
-      // Two batches ahead: FerretDB prepares the next while this process decrypts the last.
-      for await (const d of readAhead(cursor, READ_AHEAD)) {
-        if (group.length && group[0]!.noteId !== d.noteId) {
-          yield await build(group);
-          group = [];
+      let more = cursor.hasNext();
+      while (await more) {
+        const docs = cursor.readBufferedDocuments();
+        // Ask for the next batch now, and let the request go out (one turn of the event loop)
+        // before this one is opened: the database encodes the next while records decrypts.
+        more = cursor.hasNext();
+        more.catch(() => undefined); // awaited above on the next turn, or dropped with the cursor
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        for (const kid of new Set(docs.map((d) => d.keyId)))
+          if (!keys.has(kid)) keys.set(kid, await this.keys.patientKey(tenantId, patientId, kid));
+        const notes: (Note & { versions: NoteVersion[] })[] = [];
+        for (const d of docs) {
+          if (group.length && group[0]!.noteId !== d.noteId) {
+            notes.push(build(group));
+            group = [];
+          }
+          group.push(d);
         }
-        group.push(d);
+        if (notes.length) yield notes;
       }
-      if (group.length) yield await build(group);
+      if (group.length) yield [build(group)];
     } finally {
       await cursor.close().catch(() => undefined);
     }
