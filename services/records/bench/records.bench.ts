@@ -8,12 +8,10 @@
 // Options: --seconds=S per phase and side (default 7), --connections=C (default 10).
 // Results: .data/reports/bench-records.json.
 import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
-import { ROOT, TestIssuer, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
+import { TestIssuer, deleteTestQueues, infra, runBench, testLogger, unique, writeBenchReport } from '@praxis/testing';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { buildRecords } from '../src/app';
 
 function arg(name: string, fallback: number): number {
@@ -232,16 +230,7 @@ async function main(): Promise<void> {
     await raw.db(rawDbName).dropDatabase();
     await raw.close();
   }
-  const out = path.join(ROOT, '.data/reports/bench-records.json');
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${path.relative(ROOT, out)}`);
+  log(`wrote ${writeBenchReport('bench-records.json', results)}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);
