@@ -5,12 +5,11 @@
 // insert with its `messaging.message.queued` event in one write. Sending happens later, in
 // the delivery worker (messages/delivery.ts), never in the request.
 import { problemTypes } from '@praxis/contracts';
-import { ProblemError, makeEvent, problems } from '@praxis/platform';
+import { type Page, ProblemError, decodeCursor, makeEvent, pageOf, problems } from '@praxis/platform';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
-import { type Page, decodeCursor, pageOf } from '../common/http';
 import type { Credits } from '../credits/use-cases';
 import type { PreferenceRepository } from '../preferences/model';
 import type { RecordsClient } from '../records-client/records-client';
@@ -211,5 +210,5 @@ export async function listMessages(
 ): Promise<Page<Message>> {
   const after = decodeCursor(q.cursor);
   const rows = await deps.messages.listForPatient(caller.tenantId, q.patientId, { ...(after ? { after } : {}), limit: q.limit + 1 });
-  return pageOf(rows.map(toMessage), q.limit);
+  return pageOf(rows.map(toMessage), q.limit, (m) => m.id);
 }
