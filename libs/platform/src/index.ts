@@ -25,6 +25,7 @@ export * from './redis';
 export * from './telemetry';
 export * from './tenant-keys';
 export * from './tenant-repository';
+export * from './tombstone-repository';
 export * from './ttl-cache';
 export * from './serial';
 export * from './service';

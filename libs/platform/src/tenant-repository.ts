@@ -74,10 +74,14 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
     return { ...extra, tenantId };
   }
 
-  /** Insert a new document with its events in one write (validated by the schema). */
+  /** Insert a new document with its events in one write (validated by the schema); without events, no outbox. */
   protected async insert(doc: D, events: EventEnvelope[]): Promise<void> {
+    if (!events.length) {
+      await this.model.create(doc);
+      return;
+    }
     await this.model.create(withOutbox(doc, events));
-    if (events.length) this.notify();
+    this.notify();
   }
 
   /** The tenant's document `id` (with more conditions), or null. */
