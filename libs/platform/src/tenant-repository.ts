@@ -97,6 +97,11 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
       .exec();
   }
 
+  /** Delete the tenant's document `id` (with more conditions); how many were deleted (0 or 1). */
+  protected async deleteDoc(tenantId: string, id: string, extra: Record<string, unknown> = {}): Promise<number> {
+    return (await this.model.deleteOne(this.scope(tenantId, { ...extra, _id: id }))).deletedCount;
+  }
+
   /** One keyset page of the tenant's documents in `_id` order (with more conditions). */
   protected findPage<T = D>(tenantId: string, page: PageRequest, extra: Record<string, unknown> = {}): Promise<T[]> {
     const filter = this.scope(tenantId, extra);
