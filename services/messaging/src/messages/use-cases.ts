@@ -198,7 +198,7 @@ export async function recordUnsent(
 }
 
 export async function getMessage(deps: MessageDeps, caller: Caller, id: string): Promise<Message> {
-  const doc = await deps.messages.findDoc(caller.tenantId, id);
+  const doc = await deps.messages.find(caller.tenantId, id);
   if (!doc || doc.purpose !== 'message') throw problems.notFound('No such message.');
   return toMessage(doc);
 }
