@@ -1,5 +1,6 @@
 // @praxis/platform: plumbing with I/O shared by every service. No domain words here.
 export * from './bus';
+export * from './cli';
 export * from './config';
 export * from './context';
 export * from './crypto';
