@@ -29,7 +29,8 @@ function ensureBuilt(): Promise<void> {
   return built;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on now (for a private server). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -40,7 +41,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts connections on this local port. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => {

@@ -168,13 +168,7 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
       createdAt: now,
       updatedAt: now,
     };
-    try {
-      await this.insert(doc, events);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return this.insertIfNew(doc, events);
   }
 
   find(tenantId: string, id: string): Promise<MessageDoc | null> {
