@@ -27,10 +27,7 @@ export const baseServiceConfig = z.object({
   PORT: configFields.port(8080),
   HOST: z.string().default('127.0.0.1'),
   MONGO_URL: configFields.mongoUrl,
-  MONGO_DB: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,60}$/)
-    .optional(),
+  MONGO_DB: configFields.mongoDb,
   AMQP_URL: configFields.amqpUrl,
   REDIS_URL: configFields.redisUrl,
   LOG_LEVEL: configFields.logLevel,
