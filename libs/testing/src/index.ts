@@ -231,3 +231,4 @@ export async function sendRaw(
 // Private FerretDB servers and the index proof for query shapes (docs/platform.md).
 export * from './ferretdb';
 export * from './bench';
+export * from './service';

@@ -7,8 +7,18 @@
 // other processes on the shared FerretDB weighs on both sides alike.
 // Options: --seconds=S per phase and side (default 7), --connections=C (default 10).
 // Results: .data/reports/bench-records.json.
-import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
-import { TestIssuer, deleteTestQueues, infra, runBench, testLogger, unique, writeBenchReport } from '@praxis/testing';
+import { Bus, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
+import {
+  TestIssuer,
+  deleteTestQueues,
+  infra,
+  runBench,
+  testKek,
+  testLogger,
+  testServiceParts,
+  unique,
+  writeBenchReport,
+} from '@praxis/testing';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
@@ -107,14 +117,7 @@ async function main(): Promise<void> {
   await bus.connect();
   const issuer = new TestIssuer();
   const tenant = issuer.tenant();
-  const records = await buildRecords({
-    logger,
-    metrics: new Metrics('records'),
-    mongo,
-    bus,
-    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
-    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench-kek' },
-  });
+  const records = await buildRecords(testServiceParts('records', { logger, mongo, bus, redis, issuer }, testKek('bench-kek')));
   await records.start();
   const server = await startHttpServer(records.app, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${server.port}`;

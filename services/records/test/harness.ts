@@ -1,25 +1,27 @@
 // A records service built for one test suite: its own database, its own bus queues (a
 // unique service name, so it never competes with a running records service), a
 // throwaway token issuer, and a sink consumer that collects every records.* event.
-import type { EventEnvelope } from '@praxis/contracts';
-import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, makeEvent, type Redis } from '@praxis/platform';
-import { TestIssuer, type TestTenant, deleteTestQueues, infra, randomIdForTests, testDbName, testLogger, unique, waitFor } from './testing';
-import { randomBytes } from 'node:crypto';
-import type { Connection } from 'mongoose';
+import { Bus, connectMongo, connectRedis, type Redis } from '@praxis/platform';
+import {
+  TestIssuer,
+  type SuiteHarness,
+  type TestTenant,
+  deleteTestQueues,
+  eventSink,
+  infra,
+  randomIdForTests,
+  testDbName,
+  testKek,
+  testLogger,
+  testServiceParts,
+  unique,
+} from './testing';
 import { type Records, buildRecords } from '../src/app';
 
-export interface Harness {
-  issuer: TestIssuer;
+export interface Harness extends SuiteHarness {
   records: Records;
-  mongo: Connection;
-  dbName: string;
   kek: { KEK: string; KEK_ID: string };
-  events: EventEnvelope[];
-  /** A publisher for events from other services (erasure requests, purges). */
-  publish(event: Parameters<typeof makeEvent>[0]): Promise<EventEnvelope>;
   tenant(): TestTenant & { support: (scope: 'settings' | 'records') => string; service: string };
-  waitForEvent(pred: (e: EventEnvelope) => boolean, what: string): Promise<EventEnvelope>;
-  close(): Promise<void>;
 }
 
 export async function startHarness(opts: { relay?: boolean } = {}): Promise<Harness> {
@@ -30,20 +32,9 @@ export async function startHarness(opts: { relay?: boolean } = {}): Promise<Harn
   const redis: Redis = await connectRedis(infra.redisUrl, 'records-test');
   const bus = new Bus({ url: infra.amqpUrl, service: unique('records-t'), logger, retryDelaysMs: [200] });
   await bus.connect();
-  const sink = new Bus({ url: infra.amqpUrl, service: unique('records-sink'), logger });
-  await sink.connect();
-  const events: EventEnvelope[] = [];
-  await sink.consume('sink', { bindings: ['records.#'], handler: async (e) => void events.push(e) });
-  const kek = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-kek-1' };
-  const records = await buildRecords({
-    logger,
-    metrics: new Metrics('records'),
-    mongo,
-    bus,
-    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
-    keks: kek,
-    relayIntervalMs: 50,
-  });
+  const sink = await eventSink('records', logger, { timeoutMs: 10_000 });
+  const kek = testKek();
+  const records = await buildRecords({ ...testServiceParts('records', { logger, mongo, bus, redis, issuer }, kek), relayIntervalMs: 50 });
   if (opts.relay !== false) await records.start();
 
   return {
@@ -52,12 +43,9 @@ export async function startHarness(opts: { relay?: boolean } = {}): Promise<Harn
     mongo,
     dbName,
     kek,
-    events,
-    async publish(e) {
-      const event = makeEvent(e);
-      await sink.publish(event);
-      return event;
-    },
+    events: sink.events,
+    publish: sink.publish,
+    waitForEvent: sink.waitForEvent,
     tenant() {
       const t = issuer.tenant();
       return {
@@ -69,15 +57,12 @@ export async function startHarness(opts: { relay?: boolean } = {}): Promise<Harn
         service: issuer.sign({ tid: t.tenantId, role: 'service', sub: 'svc_consent', amr: ['svc'] }),
       };
     },
-    waitForEvent(pred, what) {
-      return waitFor(() => events.find(pred), { what, timeoutMs: 10_000 });
-    },
     async close() {
       await records.stop();
       for (const name of ['erasure-requests', 'tenant-purges']) await deleteTestQueues(bus.queuesOf(name));
-      await deleteTestQueues(sink.queuesOf('sink'));
+      await deleteTestQueues(sink.bus.queuesOf('sink'));
       await bus.close();
-      await sink.close();
+      await sink.bus.close();
       await redis.quit();
       await mongo.dropDatabase();
       await mongo.close();
