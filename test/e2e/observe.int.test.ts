@@ -1,9 +1,10 @@
 // `scripts/up --observe`, end to end: the whole platform as a second instance beside the
 // default one (PRAXIS_PORT_BASE 8180: its own vhost, databases, Redis index and secrets
-// directory), with Jaeger and Prometheus built from the Go module proxy. A request sent
-// through the gateway with our own `traceparent` must come back from Jaeger's query API as
-// one trace with the gateway's and auth's spans (and auth's MongoDB span), and Prometheus
-// must be scraping every service. `scripts/up down` then stops all of it and leaves the
+// directory), with the OpenTelemetry Collector, Jaeger and Prometheus built from the Go
+// module proxy. A request sent through the gateway with our own `traceparent` must come
+// back from Jaeger's query API, through the collector, as one trace with the gateway's and
+// auth's spans (and auth's MongoDB span); the collector's scrub must drop the attributes
+// it lists; and Prometheus must be scraping every service and the collector. `scripts/up down` then stops all of it and leaves the
 // shared infrastructure running. Building Jaeger cold takes long; afterwards it is cached
 // under .data/observe/bin (docs/deployment.md, "Locally").
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +16,8 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BASE = 8180;
-const PORTS = { jaeger: 8190, otlp: 8192, prometheus: 8194 };
+// Jaeger's own OTLP at otlp+1; the collector's health check and metrics at prometheus+1, +2.
+const PORTS = { jaeger: 8190, otlp: 8192, jaegerOtlp: 8193, prometheus: 8194, otelcolHealth: 8195, otelcolMetrics: 8196 };
 const VHOST = `praxis-${BASE}`;
 const MGMT = 'http://127.0.0.1:15672';
 const MGMT_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
@@ -61,7 +63,13 @@ async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_0
 
 type JaegerTrace = {
   traceID: string;
-  spans: { spanID: string; operationName: string; processID: string; references: { spanID: string }[] }[];
+  spans: {
+    spanID: string;
+    operationName: string;
+    processID: string;
+    references: { spanID: string }[];
+    tags: { key: string; value: unknown }[];
+  }[];
   processes: Record<string, { serviceName: string }>;
 };
 
@@ -96,6 +104,8 @@ it(
     expect(out).toContain(`http://127.0.0.1:${PORTS.jaeger}/api/traces/<trace id>`);
     expect(out).toContain(`http://127.0.0.1:${PORTS.prometheus}/api/v1/targets`);
     expect(existsSync(path.join(ROOT, '.data/observe/bin/jaeger'))).toBe(true);
+    expect(existsSync(path.join(ROOT, '.data/observe/bin/otelcol'))).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${PORTS.otelcolHealth}/`)).status).toBe(200);
 
     // A login attempt through the gateway, under a trace id of our choosing.
     const traceId = randomBytes(16).toString('hex');
@@ -143,22 +153,64 @@ it(
     const services = (await (await fetch(`http://127.0.0.1:${PORTS.jaeger}/api/services`)).json()) as { data: string[] };
     expect(services.data).toEqual(expect.arrayContaining(['praxis-gateway', 'praxis-auth']));
 
-    // Prometheus: every service a target, each scraped and up.
+    // The collector runs the regions' scrub: a span sent to it with attributes that could
+    // identify someone reaches Jaeger without them, and with the others.
+    const probeTrace = randomBytes(16).toString('hex');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
+    const sent = await fetch(`http://127.0.0.1:${PORTS.otlp}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [attr('service.name', 'praxis-scrub-probe')] },
+            scopeSpans: [
+              {
+                scope: { name: 'observe-test' },
+                spans: [
+                  {
+                    traceId: probeTrace,
+                    spanId: randomBytes(8).toString('hex'),
+                    name: 'probe',
+                    kind: 2,
+                    startTimeUnixNano: String(now),
+                    endTimeUnixNano: String(now + 1_000_000n),
+                    attributes: [
+                      attr('enduser.id', 'usr_probe'),
+                      attr('http.request.header.authorization', 'Bearer secret'),
+                      attr('db.statement', 'find patients'),
+                      attr('praxis.kept', 'yes'),
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(sent.status).toBe(200);
+    const probe = await poll('the probe span in Jaeger', async () => {
+      const r = await fetch(`http://127.0.0.1:${PORTS.jaeger}/api/traces/${probeTrace}`);
+      return r.ok ? ((await r.json()) as { data: JaegerTrace[] }).data[0]?.spans[0] : undefined;
+    });
+    const keys = probe.tags.map((t) => t.key);
+    console.log(`probe span through the collector: tags ${keys.join(', ')}`);
+    expect(keys).toContain('praxis.kept');
+    for (const k of ['enduser.id', 'http.request.header.authorization', 'db.statement']) expect(keys).not.toContain(k);
+
+    // Prometheus: every service a target, each scraped and up, and the collector.
     const targets = await poll('every target up in Prometheus', async () => {
       const r = (await (await fetch(`http://127.0.0.1:${PORTS.prometheus}/api/v1/targets`)).json()) as {
         data: { activeTargets: { labels: { service: string }; health: string }[] };
       };
       const t = r.data.activeTargets;
-      return t.length === 6 && t.every((x) => x.health === 'up') ? t : undefined;
+      return t.length === 7 && t.every((x) => x.health === 'up') ? t : undefined;
     });
-    expect(targets.map((t) => t.labels.service).sort()).toEqual([
-      'praxis-audit',
-      'praxis-auth',
-      'praxis-consent',
-      'praxis-gateway',
-      'praxis-messaging',
-      'praxis-records',
-    ]);
+    expect(targets.map((t) => t.labels.service).sort()).toEqual(
+      ['praxis-audit', 'praxis-auth', 'praxis-consent', 'praxis-gateway', 'praxis-messaging', 'praxis-records', 'otel-collector'].sort(),
+    );
     const q = (await (
       await fetch(
         `http://127.0.0.1:${PORTS.prometheus}/api/v1/query?query=${encodeURIComponent('sum by (service) (http_request_duration_seconds_count)')}`,
@@ -168,8 +220,7 @@ it(
 
     // down stops this instance and its tools, and leaves the shared infrastructure alone.
     await up(['down']);
-    for (const port of [BASE, BASE + 1, PORTS.jaeger, PORTS.otlp, PORTS.prometheus])
-      expect([port, await portOpen(port)]).toEqual([port, false]);
+    for (const port of [BASE, BASE + 1, ...Object.values(PORTS)]) expect([port, await portOpen(port)]).toEqual([port, false]);
     for (const port of [27017, 5672, 6379]) expect([port, await portOpen(port)]).toEqual([port, true]);
     expect(execFileSync('bash', [path.join(ROOT, 'scripts/up'), 'status'], { cwd: ROOT, env, encoding: 'utf8' })).not.toMatch(
       /ready 127\.0\.0\.1:81/,

@@ -57,6 +57,8 @@ export interface FerretDbServer {
   url: string;
   port: number;
   build: FerretDbBuild;
+  /** The server's process id (benchmarks read its CPU time from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -85,7 +87,15 @@ export async function startFerretDb(
       '--debug-addr=-',
       `--state-dir=${dir}`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // The collector settings scripts/infra gives the shared server (docs/decisions/0009).
+      env: {
+        ...process.env,
+        GOGC: process.env.PRAXIS_FERRETDB_GOGC ?? '300',
+        GOMEMLIMIT: process.env.PRAXIS_FERRETDB_GOMEMLIMIT ?? '2GiB',
+      },
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
@@ -102,6 +112,7 @@ export async function startFerretDb(
     url: `mongodb://127.0.0.1:${port}`,
     port,
     build,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

@@ -107,9 +107,11 @@ function makeDoc(i: number): Doc {
       ? `${pick(TENANTS)}|${String(i).padStart(6, '0')}`
       : idKind < 0.85
         ? new ObjectId()
-        : idKind < 0.95
+        : idKind < 0.93
           ? new Int32(i)
-          : `${pick(STRINGS)}#${i}`;
+          : idKind < 0.97
+            ? `${pick(STRINGS)}#${i}`
+            : { k: i, t: pick(TENANTS) };
   d.tenantId = chance(0.9) ? pick(TENANTS) : value();
   for (const f of ['a', 'b', 'c', 's', 'n', 'flag', 'm']) {
     if (chance(0.15)) continue; // missing
@@ -180,6 +182,20 @@ const INDEXES: Doc[] = [
   { tenantId: 1, m: 1, s: 1, c: 1, b: 1 },
 ];
 
+// Projections (patch 0012 reads documents without copying them): inclusions and
+// exclusions of top-level fields in any order, paths into subdocuments and into _id.
+const PROJECTED = ['tenantId', 'a', 'b', 'c', 's', 'n', 'flag', 'm', 'm.x', 'a.x', '_id.k', '_id.t'] as const;
+
+function makeProjection(): Doc | undefined {
+  if (!chance(0.45)) return undefined;
+  const include = chance(0.6) ? 1 : 0;
+  const proj: Doc = {};
+  const n = 1 + Math.floor(rnd() * 3);
+  while (Object.keys(proj).length < n) proj[pick(PROJECTED)] = include;
+  if (chance(0.3)) proj._id = include ? pick([0, 1]) : 0;
+  return proj;
+}
+
 const show = (x: unknown) => EJSON.stringify(x, { relaxed: false });
 
 describe('FerretDB patches against upstream v1.24.2 (differential)', () => {
@@ -225,6 +241,7 @@ describe('FerretDB patches against upstream v1.24.2 (differential)', () => {
     let numericPushed = 0;
     let nonEmpty = 0;
     let errors = 0;
+    let projected = 0;
     const mismatches: string[] = [];
     for (let q = 0; q < QUERIES; q++) {
       const filter = makeFilter();
@@ -235,14 +252,16 @@ describe('FerretDB patches against upstream v1.24.2 (differential)', () => {
         const sort = chance(0.5) ? { [pick(FIELDS)]: pick([1, -1]) } : undefined;
         const limit = chance(0.4) ? 1 + Math.floor(rnd() * 5) : 0;
         const skip = chance(0.15) ? Math.floor(rnd() * 3) : 0;
-        label = `find ${show(filter)} sort ${show(sort)} limit ${limit} skip ${skip}`;
+        const projection = makeProjection();
+        label = `find ${show(filter)} sort ${show(sort)} limit ${limit} skip ${skip} projection ${show(projection)}`;
         res = await both((db) =>
           db
             .collection('docs')
-            .find(filter, { sort: sort as never, limit, skip })
+            .find(filter, { sort: sort as never, limit, skip, projection })
             .toArray(),
         );
         if (res[0].length > 2) nonEmpty++;
+        if (projection && res[0].length > 2) projected++;
       } else if (kind < 0.88) {
         label = `count ${show(filter)}`;
         res = await both((db) => db.collection('docs').countDocuments(filter));
@@ -272,7 +291,7 @@ describe('FerretDB patches against upstream v1.24.2 (differential)', () => {
     console.log(
       `FerretDB differential (seed ${SEED}): ${compared} operations compared on ${DOCS} documents, ${pushed} with a filter pushed down to SQLite ` +
         `(${numericPushed} of them with a number or date range), ` +
-        `${nonEmpty} finds with results, ${errors} refused by both; ${mismatches.length} differences`,
+        `${nonEmpty} finds with results (${projected} projected), ${errors} refused by both; ${mismatches.length} differences`,
     );
     if (mismatches.length) console.log(`first differences:\n${mismatches.slice(0, 5).join('\n')}`);
     expect(mismatches.slice(0, 5)).toEqual([]);
@@ -281,5 +300,6 @@ describe('FerretDB patches against upstream v1.24.2 (differential)', () => {
     expect(pushed).toBeGreaterThan(QUERIES / 3);
     expect(numericPushed).toBeGreaterThan(QUERIES / 50);
     expect(nonEmpty).toBeGreaterThan(QUERIES / 10);
+    expect(projected).toBeGreaterThan(QUERIES / 20);
   }, 600_000);
 });

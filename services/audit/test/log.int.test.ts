@@ -4,7 +4,8 @@ import { randomId } from '@praxis/platform';
 import { waitFor } from '@praxis/testing';
 import type { AuditCore } from '../src/app';
 import { LogAppender } from '../src/log/append';
-import { GENESIS_HASH, chainEntries, entryHash } from '../src/log/chain';
+import { canonicalJson } from '../src/log/canonical';
+import { GENESIS_HASH, chainEntries, entryHash, entryHashOfText } from '../src/log/chain';
 import { toEntryDoc } from '../src/log/model';
 import { verifyTenantLog } from '../src/verify/verify-log';
 import { type Harness, entriesOf, harness, probe, viewed } from './harness';
@@ -42,7 +43,10 @@ describe('audit log consumer (real RabbitMQ and FerretDB)', () => {
     let prev = GENESIS_HASH;
     for (const e of entries) {
       expect(e.prevHash).toBe(prev);
-      expect(e.hash).toBe(entryHash(e.seq, e.prevHash, e.event));
+      // Stored as the event's canonical text, and hashed over exactly that text.
+      expect(e.eventJson).toBe(canonicalJson(events[e.seq - 1]));
+      expect(e.hash).toBe(entryHashOfText(e.seq, e.prevHash, e.eventJson!));
+      expect(e.hash).toBe(entryHash(e.seq, e.prevHash, JSON.parse(e.eventJson!)));
       prev = e.hash;
     }
     expect(await h.core.log.head(tenantId)).toEqual({ seq: 25, hash: prev });

@@ -4,7 +4,9 @@ import { randomId } from '@praxis/platform';
 import { bearer } from '@praxis/testing';
 import request from 'supertest';
 import { keysFromJwks } from '../src/checkpoints/checkpoint';
-import { entryHash } from '../src/log/chain';
+import type mongoose from 'mongoose';
+import { canonicalJson } from '../src/log/canonical';
+import { type ChainEvent, entryHash } from '../src/log/chain';
 import { entryKey } from '../src/log/model';
 import { verifyExport } from '../src/verify/chain-verifier';
 import { type Harness, harness, probe, viewed } from './harness';
@@ -46,11 +48,23 @@ describe('tamper detection', () => {
     return { t, col, verify, exportText, tenantId: t.tenantId };
   }
 
+  /** Change an entry's stored event text as someone with database access could. */
+  async function tamperEvent(
+    col: mongoose.mongo.Collection,
+    filter: mongoose.mongo.Filter<mongoose.mongo.Document>,
+    change: (e: ChainEvent) => void,
+  ) {
+    const d = (await col.findOne(filter))!;
+    const event = JSON.parse(d.eventJson as string) as ChainEvent;
+    change(event);
+    await col.updateOne({ _id: d._id }, { $set: { eventJson: canonicalJson(event) } });
+  }
+
   const keys = async () => keysFromJwks((await request(h.app).get('/api/v1/audit/public-key')).body);
 
   it('detects an entry modified in the database', async () => {
     const { col, verify, exportText, tenantId } = await seeded();
-    await col.updateOne({ tenantId, seq: 7 }, { $set: { 'event.actor.id': 'usr_someone_else' } });
+    await tamperEvent(col, { tenantId, seq: 7 }, (e) => (e.actor.id = 'usr_someone_else'));
     const v = await verify();
     expect(v.ok).toBe(false);
     expect(v.firstBroken).toMatchObject({ seq: 7, reason: expect.stringMatching(/modified/) });
@@ -70,9 +84,10 @@ describe('tamper detection', () => {
       .toArray();
     let prev = (await col.findOne({ tenantId, seq: 6 }))!.hash as string;
     for (const d of docs) {
-      const event = d.seq === 7 ? { ...d.event, actor: { kind: 'user', id: 'usr_forged' } } : d.event;
+      const stored = JSON.parse(d.eventJson as string) as ChainEvent;
+      const event = d.seq === 7 ? { ...stored, actor: { kind: 'user', id: 'usr_forged' } } : stored;
       const hash = entryHash(d.seq, prev, event);
-      await col.updateOne({ _id: d._id }, { $set: { event, prevHash: prev, hash } });
+      await col.updateOne({ _id: d._id }, { $set: { eventJson: canonicalJson(event), prevHash: prev, hash } });
       prev = hash;
     }
     await h.conn.collection('audit_heads').updateOne({ _id: tenantId as never }, { $set: { hash: prev } });
@@ -95,6 +110,27 @@ describe('tamper detection', () => {
     await h.conn.collection('audit_heads').deleteOne({ _id: c.tenantId as never });
     // Even with the head gone too, the checkpoint at seq 10 remembers there was more.
     expect((await c.verify()).firstBroken).toMatchObject({ seq: 10, reason: expect.stringMatching(/missing|deleted/) });
+  });
+
+  it('reads the log in ranges: all of it, and past a gap wider than a range', async () => {
+    // Ranges of 10 seqs here (10,000 in service), so the 12 entries span two of them.
+    h.core.log.readChunk = 10;
+    try {
+      const a = await seeded();
+      expect(await a.verify()).toMatchObject({ ok: true, entries: 12 });
+      const seqs: number[] = [];
+      for await (const d of h.core.log.all(a.tenantId, 12)) seqs.push(d.seq);
+      expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      // Remove seqs 0-9 worth of a range and more: entries 2-11 (the whole first range but
+      // seq 1, and the next range's first entries); 12 is still read, and the gap named.
+      await a.col.deleteMany({ tenantId: a.tenantId, seq: { $gte: 2, $lte: 11 } });
+      const after: number[] = [];
+      for await (const d of h.core.log.all(a.tenantId, 12)) after.push(d.seq);
+      expect(after).toEqual([1, 12]);
+      expect((await a.verify()).firstBroken).toMatchObject({ seq: 12, reason: expect.stringMatching(/expected seq 2/) });
+    } finally {
+      h.core.log.readChunk = 10_000;
+    }
   });
 
   it('detects an entry inserted in the database', async () => {
@@ -150,7 +186,7 @@ describe('tamper detection', () => {
     const { col, tenantId } = await seeded();
     await h.core.checkpointer.signHead(tenantId);
     await h.core.appender.appendBatch(tenantId, [probe(tenantId, 13)]);
-    await col.updateOne({ tenantId, seq: 13 }, { $set: { 'event.data.seq': 14 } });
+    await tamperEvent(col, { tenantId, seq: 13 }, (e) => (e.data.seq = 14));
     const cp = await h.core.checkpointer.signHead(tenantId);
     expect(cp!.seq).toBe(12);
   });
@@ -161,7 +197,20 @@ describe('tamper detection', () => {
     await h.core.appender.appendBatch(tenantId, [viewed(tenantId, patientId)]);
     const entry = await h.conn.collection('audit_entries').findOne({ tenantId, patientId });
     // Ids and codes only: nothing but the opaque id names the patient.
-    expect(Object.keys(entry!.event.data)).toEqual(['patientId']);
+    expect(Object.keys((JSON.parse(entry!.eventJson as string) as ChainEvent).data)).toEqual(['patientId']);
     expect((await verify()).ok).toBe(true);
+  });
+
+  it('verifies entries stored with the event as a document (before eventJson), and catches their tampering', async () => {
+    const { col, verify, exportText, tenantId } = await seeded();
+    // Entries 3-8 as an earlier version stored them: the event as a nested document.
+    for (const d of await col.find({ tenantId, seq: { $gte: 3, $lte: 8 } }).toArray()) {
+      await col.updateOne({ _id: d._id }, { $set: { event: JSON.parse(d.eventJson as string) }, $unset: { eventJson: '' } });
+    }
+    expect(await col.countDocuments({ tenantId, eventJson: { $exists: false } })).toBe(6);
+    expect(await verify()).toMatchObject({ ok: true, entries: 12 });
+    expect(verifyExport(await exportText(), await keys()).ok).toBe(true);
+    await col.updateOne({ tenantId, seq: 4 }, { $set: { 'event.actor.id': 'usr_someone_else' } });
+    expect((await verify()).firstBroken).toMatchObject({ seq: 4, reason: expect.stringMatching(/modified/) });
   });
 });

@@ -6,7 +6,7 @@
 // memory when this process appended that whole tail itself (it built every entry and
 // keeps the run's end), otherwise by reading the tail back from the database.
 import type { Logger, Metrics } from '@praxis/platform';
-import { type ChainEntry, GENESIS_HASH, entryHash } from '../log/chain';
+import { type ChainEntry, GENESIS_HASH, chainEntryHash } from '../log/chain';
 import { type AuditLogRepository, entryOf } from '../log/model';
 import { ChainVerifier } from '../verify/chain-verifier';
 import { type Checkpoint, signCheckpoint } from './checkpoint';
@@ -85,7 +85,7 @@ export class Checkpointer {
     if (!run || run.from.seq !== from.seq || run.from.hash !== from.hash || run.to.seq !== last.seq || run.to.hash !== last.hash)
       return false;
     const stored = await this.log.fullEntryAt(tenantId, last.seq);
-    return !!stored && stored.hash === last.hash && entryHash(stored.seq, stored.prevHash, stored.event) === last.hash;
+    return !!stored && stored.hash === last.hash && chainEntryHash(stored) === last.hash;
   }
 
   /**

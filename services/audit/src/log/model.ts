@@ -3,6 +3,7 @@
 // only by compare-and-set. Every repository method takes the tenant id first.
 import { isDuplicateKeyError } from '@praxis/platform';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
+import { canonicalJson } from './canonical';
 import { type ChainEntry, type ChainEvent, GENESIS_HASH } from './chain';
 
 export interface EntryDoc {
@@ -19,10 +20,18 @@ export interface EntryDoc {
   patientId?: string;
   prevHash: string;
   hash: string;
-  /** The event exactly as received; hashed as it is. */
+  /**
+   * The event as received. Stored as `eventJson`, its canonical JSON text, which is what
+   * the hash covers byte for byte; entries stored before that kept it as a document here.
+   * Reads give both (readEntry).
+   */
   event: ChainEvent;
+  eventJson?: string;
   recordedAt: Date;
 }
+
+/** An entry as it is inserted: the event only as its canonical text. */
+export type StoredEntryDoc = Omit<EntryDoc, 'event'> & { eventJson: string };
 
 interface HeadDoc {
   _id: string;
@@ -44,7 +53,8 @@ const entrySchema = new Schema<EntryDoc>(
     patientId: { type: String },
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
-    event: { type: Schema.Types.Mixed, required: true },
+    event: { type: Schema.Types.Mixed },
+    eventJson: { type: String },
     recordedAt: { type: Date, required: true },
   },
   { collection: 'audit_entries', versionKey: false, strict: 'throw', minimize: false },
@@ -79,6 +89,13 @@ export interface EntryFilter {
 }
 
 const SEQ_WIDTH = 15;
+/** What verification, export and checkpoints read of an entry. */
+const FULL_ENTRY = { seq: 1, prevHash: 1, hash: 1, event: 1, eventJson: 1, tenantId: 1 } as const;
+/** Seqs per range that `all` reads at a time (and one more range ahead): a power of ten. */
+const READ_CHUNK = 10_000;
+/** Ranges `all` keeps requested ahead of the one being read. */
+const READ_AHEAD = 1;
+
 /** Entries per insert command: FerretDB's internal insert batch (see insertEntries). */
 export const INSERT_CHUNK = 100;
 
@@ -90,7 +107,7 @@ export function entryKey(tenantId: string, seq: number): string {
   return `${tenantId}|${String(seq).padStart(SEQ_WIDTH, '0')}`;
 }
 
-export function toEntryDoc(e: ChainEntry, recordedAt: Date): EntryDoc {
+export function toEntryDoc(e: ChainEntry, recordedAt: Date): StoredEntryDoc {
   const ev = e.event;
   return {
     _id: entryKey(ev.tenantId, e.seq),
@@ -104,16 +121,40 @@ export function toEntryDoc(e: ChainEntry, recordedAt: Date): EntryDoc {
     ...(ev.subject?.patientId ? { patientId: ev.subject.patientId } : {}),
     prevHash: e.prevHash,
     hash: e.hash,
-    event: ev,
+    eventJson: e.eventText ?? canonicalJson(ev),
     recordedAt,
   };
 }
 
-export function entryOf(doc: Pick<EntryDoc, 'seq' | 'prevHash' | 'hash' | 'event'>): ChainEntry {
-  return { seq: doc.seq, prevHash: doc.prevHash, hash: doc.hash, event: doc.event };
+/**
+ * A stored entry as read: `event` parsed from `eventJson` (or as stored by earlier
+ * versions). A text that does not parse leaves `event` unset, for verification to report.
+ */
+export function readEntry<T extends Partial<Pick<EntryDoc, 'event' | 'eventJson'>>>(doc: T): T & { event: ChainEvent } {
+  if (doc.event === undefined && typeof doc.eventJson === 'string') {
+    try {
+      doc.event = JSON.parse(doc.eventJson) as ChainEvent;
+    } catch {
+      // left unset: not a log entry
+    }
+  }
+  return doc as T & { event: ChainEvent };
+}
+
+export function entryOf(doc: Pick<EntryDoc, 'seq' | 'prevHash' | 'hash'> & Partial<Pick<EntryDoc, 'event' | 'eventJson'>>): ChainEntry {
+  const d = readEntry(doc);
+  return {
+    seq: d.seq,
+    prevHash: d.prevHash,
+    hash: d.hash,
+    event: d.event,
+    ...(typeof d.eventJson === 'string' ? { eventText: d.eventJson } : {}),
+  };
 }
 
 export class AuditLogRepository {
+  /** Seqs per range that `all` reads: a power of ten (a test may make it small). */
+  readChunk = READ_CHUNK;
   readonly entries: Model<EntryDoc>;
   readonly heads: Model<HeadDoc>;
 
@@ -161,7 +202,7 @@ export class AuditLogRepository {
    * conflict at index 50 stores 0–49 and 100–199, reports index 50, and leaves a hole
    * (docs/audit.md, "FerretDB and ordered inserts"). Within one batch it does stop.
    */
-  async insertEntries(tenantId: string, docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
+  async insertEntries(tenantId: string, docs: StoredEntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     if (docs.some((d) => d.tenantId !== tenantId)) throw new Error('entry of another tenant');
     for (let offset = 0; offset < docs.length; offset += INSERT_CHUNK) {
       const chunk = docs.slice(offset, offset + INSERT_CHUNK);
@@ -171,7 +212,7 @@ export class AuditLogRepository {
     return { ok: true, inserted: docs.length };
   }
 
-  private async insertChunk(docs: EntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
+  private async insertChunk(docs: StoredEntryDoc[]): Promise<{ ok: boolean; inserted: number }> {
     try {
       await this.entries.collection.insertMany(docs as never[], { ordered: true });
       return { ok: true, inserted: docs.length };
@@ -223,7 +264,7 @@ export class AuditLogRepository {
   /** The whole entry at a seq (by _id), if stored. */
   async fullEntryAt(tenantId: string, seq: number): Promise<ChainEntry | undefined> {
     const d = await this.entries.collection.findOne({ _id: entryKey(tenantId, seq) } as never, {
-      projection: { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 },
+      projection: FULL_ENTRY,
     });
     return d && d.tenantId === tenantId ? entryOf(d as unknown as EntryDoc) : undefined;
   }
@@ -242,14 +283,14 @@ export class AuditLogRepository {
    */
   async entriesBetween(tenantId: string, afterSeq: number, upToSeq: number, limit: number, full = true): Promise<EntryDoc[]> {
     if (upToSeq <= afterSeq) return [];
-    const fields = full ? { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 } : { seq: 1, hash: 1, tenantId: 1 };
+    const fields = full ? FULL_ENTRY : { seq: 1, hash: 1, tenantId: 1 };
     const docs = await this.entries
       .find({ _id: trusted({ $gt: entryKey(tenantId, afterSeq), $lte: entryKey(tenantId, upToSeq) }) }, fields)
       .sort({ _id: 1 })
       .limit(limit)
       .lean<EntryDoc[]>();
     // A tenant id containing `|` could make another tenant's keys sort inside this range.
-    return docs.filter((d) => d.tenantId === tenantId);
+    return docs.filter((d) => d.tenantId === tenantId).map(readEntry);
   }
 
   /** Entries of the tenant (scans on FerretDB: tests and operators, not the hot path). */
@@ -258,23 +299,47 @@ export class AuditLogRepository {
   }
 
   /**
-   * Every entry of the tenant in seq order, as a stream (verification and export): the
-   * tenant's _id range, which MongoDB reads from the _id index. (FerretDB 1.24 pushes only
-   * `_id` equality down, so there it is one scan of the collection per call.)
+   * Every entry of the tenant in seq order up to `upToSeq`, as a stream (verification and
+   * export). Read in _id ranges of READ_CHUNK seqs aligned to it (k·10,000 … k·10,000 +
+   * 9,999: both ends share all but the last digits, so the range is one tight search of the
+   * _id index; FerretDB's string-range pushdown searches by the bounds' common prefix), the
+   * next range requested while the caller works through the current one, so the database
+   * reads ahead while the caller hashes. Every range up to `upToSeq` is read, so entries
+   * past a gap still come; without `upToSeq` the stream ends at the first empty range.
    */
-  async *all(tenantId: string, upToSeq = Number.MAX_SAFE_INTEGER): AsyncGenerator<EntryDoc> {
-    const cursor = this.entries
-      .find(
-        { _id: trusted({ $gte: entryKey(tenantId, 0), $lte: entryKey(tenantId, Math.min(upToSeq, 10 ** SEQ_WIDTH - 1)) }) },
-        { seq: 1, prevHash: 1, hash: 1, event: 1, tenantId: 1 },
-      )
-      .sort({ _id: 1 })
-      .lean<EntryDoc>()
-      .cursor({ batchSize: 1000 });
+  async *all(tenantId: string, upToSeq?: number): AsyncGenerator<EntryDoc> {
+    const chunk = this.readChunk;
+    const last = Math.min(upToSeq ?? 10 ** SEQ_WIDTH - 1, 10 ** SEQ_WIDTH - 1);
+    const range = (from: number) =>
+      this.entries
+        .find({ _id: trusted({ $gte: entryKey(tenantId, from), $lte: entryKey(tenantId, Math.min(from + chunk - 1, last)) }) }, FULL_ENTRY)
+        .sort({ _id: 1 })
+        .lean<EntryDoc[]>()
+        .exec();
+    // READ_AHEAD ranges in flight beyond the one the caller reads: the database works on
+    // the next while the caller hashes this one. (Two ahead measured no better on a busy
+    // 2-core machine.)
+    let next = 0;
+    let ended = false;
+    const inFlight: Promise<EntryDoc[]>[] = [];
+    const fill = () => {
+      while (!ended && inFlight.length < READ_AHEAD && next <= last) {
+        inFlight.push(range(next));
+        next += chunk;
+      }
+    };
     try {
-      for await (const d of cursor) if (d.tenantId === tenantId) yield d;
+      fill();
+      while (inFlight.length) {
+        const docs: EntryDoc[] = await inFlight.shift()!;
+        if (!docs.length && upToSeq === undefined) ended = true;
+        fill();
+        // A tenant id containing `|` could make another tenant's keys sort inside this range.
+        for (const d of docs) if (d.tenantId === tenantId) yield d;
+      }
     } finally {
-      await cursor.close().catch(() => undefined);
+      // A caller that stopped early leaves reads ahead in flight: let them end quietly.
+      for (const p of inFlight) void p.catch(() => undefined);
     }
   }
 
@@ -291,7 +356,7 @@ export class AuditLogRepository {
         ...(f.beforeSeq !== undefined ? { $lt: f.beforeSeq } : {}),
       });
     }
-    return this.entries.find(q, { _id: 0 }).sort({ seq: order }).limit(limit).lean<EntryDoc[]>();
+    return (await this.entries.find(q, { _id: 0 }).sort({ seq: order }).limit(limit).lean<EntryDoc[]>()).map(readEntry);
   }
 
   async tenantsWithHeads(): Promise<string[]> {

@@ -4,7 +4,7 @@
 // kept with where it was (seq, and the line of an export) and why.
 import type { KeyObject } from 'node:crypto';
 import { type Checkpoint, checkpointSignatureValid } from '../checkpoints/checkpoint';
-import { type ChainEntry, GENESIS_HASH, entryHash } from '../log/chain';
+import { type ChainEntry, GENESIS_HASH, chainEntryHash } from '../log/chain';
 
 export interface BrokenAt {
   /** seq of the first entry that does not verify (or that a checkpoint names). */
@@ -88,7 +88,7 @@ export class ChainVerifier {
       });
     let computed: string;
     try {
-      computed = entryHash(e.seq, e.prevHash, e.event);
+      computed = chainEntryHash(e);
     } catch (err) {
       return this.fail({ ...where, reason: `entry cannot be encoded: ${(err as Error).message}` });
     }
@@ -164,7 +164,8 @@ export function verifyExport(text: string, publicKeys: ReadonlyMap<string, KeyOb
       v.addEntry(undefined as never, i + 1);
       break;
     }
-    if (obj.kind === 'entry') v.addEntry(obj as unknown as ChainEntry, i + 1);
+    // Only what an export line says of an entry: its event is hashed as the reader sees it.
+    if (obj.kind === 'entry') v.addEntry({ seq: obj.seq, prevHash: obj.prevHash, hash: obj.hash, event: obj.event } as ChainEntry, i + 1);
     else if (obj.kind === 'checkpoint') v.addCheckpoint(obj as unknown as Checkpoint, i + 1);
     else v.addEntry(undefined as never, i + 1);
     if (!v.ok) break;

@@ -33,7 +33,9 @@ export async function verifyTenantLog(tenantId: string, s: LogStores): Promise<V
   // and report them removed.
   const head = await s.log.head(tenantId);
   let lastSeq = 0;
-  for await (const doc of s.log.all(tenantId)) {
+  // Up to the head, or to the last stored checkpoint if that is further (its entries were
+  // removed, or the head was put back): every entry a checkpoint or the head accounts for.
+  for await (const doc of s.log.all(tenantId, Math.max(head.seq, ...bySeq.keys()))) {
     if (doc.seq > head.seq && !bySeq.size) break;
     v.addEntry(entryOf(doc));
     lastSeq = doc.seq;
