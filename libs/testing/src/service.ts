@@ -3,10 +3,21 @@
 // connections, tokens signed by a TestIssuer and a fresh KEK; and a sink that keeps every
 // event the service publishes, as the suite sees them on the bus.
 import type { EventEnvelope } from '@praxis/contracts';
-import { Bus, type KekConfig, type Logger, Metrics, type Redis, type ServiceParts, TokenAuthenticator, makeEvent } from '@praxis/platform';
+import {
+  Bus,
+  type KekConfig,
+  type Logger,
+  Metrics,
+  type Redis,
+  type ServiceParts,
+  TokenAuthenticator,
+  connectMongo,
+  connectRedis,
+  makeEvent,
+} from '@praxis/platform';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { type TestIssuer, infra, unique, waitFor } from './index';
+import { TestIssuer, deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from './index';
 
 /** A KEK of the suite's own, as a service gets it from its configuration. */
 export function testKek(id = 'test-kek-1'): KekConfig {
@@ -67,6 +78,63 @@ export async function eventSink(service: string, logger: Logger, opts: { url?: s
     },
     waitForEvent(pred, what, timeoutMs = opts.timeoutMs ?? 15_000) {
       return waitFor(() => events.find(pred), { what, timeoutMs });
+    },
+  };
+}
+
+/** A suite's own connections for one service: what every harness opens first and closes last. */
+export interface SuiteConnections {
+  issuer: TestIssuer;
+  logger: Logger;
+  dbName: string;
+  mongo: Connection;
+  redis: Redis;
+  /** The service's bus (a unique service name, so its queues are the suite's own). */
+  bus: Bus;
+  sink: EventSink;
+  /** The harness's share of SuiteHarness: issuer, database, events, publish, waitForEvent. */
+  view: Omit<SuiteHarness, 'close'>;
+  /** The ServiceParts over these connections. */
+  parts(keks?: KekConfig): ServiceParts;
+  /** Delete the sink's queue, close both buses and Redis, drop and close the database. */
+  close(): Promise<void>;
+}
+
+export async function openSuite(
+  service: string,
+  opts: { amqpUrl?: string; retryDelaysMs?: number[]; sinkTimeoutMs?: number } = {},
+): Promise<SuiteConnections> {
+  const issuer = new TestIssuer();
+  const logger = testLogger(service);
+  const dbName = testDbName(service);
+  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
+  const redis = await connectRedis(infra.redisUrl, `${service}-test`);
+  const url = opts.amqpUrl ?? infra.amqpUrl;
+  const bus = new Bus({
+    url,
+    service: unique(`${service}-t`),
+    logger,
+    ...(opts.retryDelaysMs ? { retryDelaysMs: opts.retryDelaysMs } : {}),
+  });
+  await bus.connect();
+  const sink = await eventSink(service, logger, { url, ...(opts.sinkTimeoutMs ? { timeoutMs: opts.sinkTimeoutMs } : {}) });
+  return {
+    issuer,
+    logger,
+    dbName,
+    mongo,
+    redis,
+    bus,
+    sink,
+    view: { issuer, mongo, dbName, events: sink.events, publish: sink.publish, waitForEvent: sink.waitForEvent },
+    parts: (keks) => testServiceParts(service, { logger, mongo, bus, redis, issuer }, keks),
+    async close() {
+      await deleteTestQueues(sink.bus.queuesOf('sink'));
+      await bus.close();
+      await sink.bus.close();
+      await redis.quit();
+      await mongo.dropDatabase();
+      await mongo.close();
     },
   };
 }

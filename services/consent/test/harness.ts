@@ -3,27 +3,13 @@
 // a throwaway token issuer (which also signs its service tokens), and a sink consumer
 // collecting every consent.* event. Patients are introduced the way records does it: by
 // publishing records.patient.created.
-import { Bus, connectMongo, connectRedis, type Redis } from '@praxis/platform';
 import { randomBytes } from 'node:crypto';
 import { type Consent, type ConsentSettings, buildConsent } from '../src/app';
 import { answerConsumerName } from '../src/erasure/consumers';
 import { patientConsumerName } from '../src/patients/consumers';
 import type { Participant } from '../src/subject-access/participants';
 import { ownErasureConsumerName } from '../src/subject-data/consumers';
-import {
-  TestIssuer,
-  type SuiteHarness,
-  type TestTenant,
-  deleteTestQueues,
-  eventSink,
-  infra,
-  randomIdForTests,
-  testDbName,
-  testLogger,
-  testServiceParts,
-  unique,
-  waitFor,
-} from './testing';
+import { type SuiteHarness, type TestTenant, deleteTestQueues, openSuite, randomIdForTests, waitFor } from './testing';
 
 export interface Harness extends SuiteHarness {
   consent: Consent;
@@ -33,18 +19,11 @@ export interface Harness extends SuiteHarness {
 }
 
 export async function startHarness(opts: { participants?: Participant[]; settings?: Partial<ConsentSettings> } = {}): Promise<Harness> {
-  const issuer = new TestIssuer();
-  const logger = testLogger('consent');
-  const dbName = testDbName('consent');
-  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
-  const redis: Redis = await connectRedis(infra.redisUrl, 'consent-test');
-  const service = unique('consent-t');
+  const suite = await openSuite('consent', { retryDelaysMs: [200] });
+  const { issuer } = suite;
   const prefix = `${randomBytes(4).toString('hex')}-`;
-  const bus = new Bus({ url: infra.amqpUrl, service, logger, retryDelaysMs: [200] });
-  await bus.connect();
-  const sink = await eventSink('consent', logger);
   const consent = await buildConsent({
-    ...testServiceParts('consent', { logger, mongo, bus, redis, issuer }),
+    ...suite.parts(),
     participants: opts.participants ?? [{ service: 'consent', exports: true, erases: true }],
     serviceTokens: { tokenFor: async (tid) => issuer.sign({ tid, role: 'service', sub: 'consent', amr: ['svc'] }) },
     settings: { runnerIntervalMs: 100, exportRetryDelaysMs: [50, 100], ...opts.settings },
@@ -53,15 +32,10 @@ export async function startHarness(opts: { participants?: Participant[]; setting
   });
   await consent.start();
 
-  const { publish } = sink;
+  const { publish } = suite.sink;
   return {
-    issuer,
+    ...suite.view,
     consent,
-    mongo,
-    dbName,
-    events: sink.events,
-    publish,
-    waitForEvent: sink.waitForEvent,
     tenant: () => issuer.tenant(),
     async patient(tenantId) {
       const patientId = randomIdForTests('pat');
@@ -78,13 +52,8 @@ export async function startHarness(opts: { participants?: Participant[]; setting
     async close() {
       await consent.stop();
       for (const name of [patientConsumerName(prefix), ownErasureConsumerName(prefix), answerConsumerName(prefix)])
-        await deleteTestQueues(bus.queuesOf(name));
-      await deleteTestQueues(sink.bus.queuesOf('sink'));
-      await bus.close();
-      await sink.bus.close();
-      await redis.quit();
-      await mongo.dropDatabase();
-      await mongo.close();
+        await deleteTestQueues(suite.bus.queuesOf(name));
+      await suite.close();
     },
   };
 }

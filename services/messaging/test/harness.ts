@@ -3,15 +3,7 @@
 // database) that it calls over HTTP with service tokens, a private Mailpit with STARTTLS
 // required, and two SMS provider simulators. The app listens on a free port so the
 // simulators' delivery receipts reach it. A sink collects every messaging.* event.
-import {
-  Bus,
-  type ServiceTokenSource,
-  connectMongo,
-  connectRedis,
-  type Redis,
-  startHttpServer,
-  type RunningServer,
-} from '@praxis/platform';
+import { Bus, type ServiceTokenSource, connectMongo, startHttpServer, type RunningServer } from '@praxis/platform';
 // A test fixture, not service code: the real records service, built in-process as this
 // suite's neighbour (messaging itself only talks to it over HTTP).
 // eslint-disable-next-line no-restricted-imports
@@ -22,16 +14,14 @@ import { HttpRecordsClient } from '../src/records-client/records-client';
 import { type SmsSimulator, startSmsSimulator } from '../sim/sms-simulator';
 import { type TestMailpit, startMailpit } from './mailpit';
 import {
-  TestIssuer,
   type SuiteHarness,
   type TestTenant,
   bearer,
   deleteTestQueues,
-  eventSink,
   infra,
+  openSuite,
   testDbName,
   testKek,
-  testLogger,
   testServiceParts,
   unique,
 } from './testing';
@@ -73,15 +63,12 @@ export const mobile = () =>
     .slice(0, 4)}${String(phone++ % 1000).padStart(4, '0')}`.slice(0, 13);
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const issuer = new TestIssuer();
-  const logger = testLogger('messaging');
-  const dbName = testDbName('messaging');
-  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
+  const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
+  const suite = await openSuite('messaging', { amqpUrl, retryDelaysMs: [200, 500, 1000] });
+  const { issuer, logger, redis, bus } = suite;
   const recordsDbName = testDbName('records');
   const recordsMongo = await connectMongo({ url: infra.mongoUrl, dbName: recordsDbName });
-  const redis: Redis = await connectRedis(infra.redisUrl, 'messaging-test');
 
-  const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
   const recordsBus = new Bus({ url: amqpUrl, service: unique('records-m'), logger });
   await recordsBus.connect();
   const records = await buildRecords({
@@ -96,10 +83,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const mail = await startMailpit({ tls: true });
   const twilio = await startSmsSimulator({ provider: 'twilio' });
   const vonage = await startSmsSimulator({ provider: 'vonage' });
-
-  const bus = new Bus({ url: amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
-  await bus.connect();
-  const sink = await eventSink('messaging', logger, { url: amqpUrl });
 
   // Listen first, so the receipt URL (with the port) is known before the app is built.
   const holder: { app?: Messaging['app'] } = {};
@@ -133,7 +116,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const email = new EmailSender({ url: mail.smtpUrl, caFile: mail.caFile!, from: 'Praxis <no-reply@praxis.test>', timeoutMs: 5_000 });
   const messaging = await buildMessaging({
     ...(opts.requestTimeoutMs ? { http: { requestTimeoutMs: opts.requestTimeoutMs } } : {}),
-    ...testServiceParts('messaging', { logger, mongo, bus, redis, issuer }, keks),
+    ...suite.parts(keks),
     records: new HttpRecordsClient(recordsUrl, tokens),
     email,
     sms,
@@ -151,19 +134,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   if (opts.start !== false) await messaging.start();
 
   const harness: Harness = {
-    issuer,
+    ...suite.view,
     messaging,
     records,
     url,
     recordsUrl,
-    mongo,
-    dbName,
     mail,
     twilio,
     vonage,
-    events: sink.events,
-    publish: sink.publish,
-    waitForEvent: sink.waitForEvent,
     tokens,
     sms: () => messaging.sms,
     settings: { sms, keks },
@@ -195,9 +173,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await records.stop();
       for (const name of ['deliveries', 'preferences', 'batches', 'erasure-requests', 'notice-requests', 'tenant-purges'])
         await deleteTestQueues(bus.queuesOf(name));
-      await deleteTestQueues(sink.bus.queuesOf('sink'));
-      await bus.close();
-      await sink.bus.close();
       await recordsBus.close();
       await server.close(1_000);
       await recordsServer.close(1_000);
@@ -205,9 +180,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await mail.stop();
       await twilio.close();
       await vonage.close();
-      await redis.quit();
-      await mongo.dropDatabase();
-      await mongo.close();
+      await suite.close();
       await recordsMongo.dropDatabase();
       await recordsMongo.close();
     },

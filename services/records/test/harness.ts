@@ -1,21 +1,7 @@
 // A records service built for one test suite: its own database, its own bus queues (a
 // unique service name, so it never competes with a running records service), a
 // throwaway token issuer, and a sink consumer that collects every records.* event.
-import { Bus, connectMongo, connectRedis, type Redis } from '@praxis/platform';
-import {
-  TestIssuer,
-  type SuiteHarness,
-  type TestTenant,
-  deleteTestQueues,
-  eventSink,
-  infra,
-  randomIdForTests,
-  testDbName,
-  testKek,
-  testLogger,
-  testServiceParts,
-  unique,
-} from './testing';
+import { type SuiteHarness, type TestTenant, deleteTestQueues, openSuite, randomIdForTests, testKek } from './testing';
 import { type Records, buildRecords } from '../src/app';
 
 export interface Harness extends SuiteHarness {
@@ -25,27 +11,16 @@ export interface Harness extends SuiteHarness {
 }
 
 export async function startHarness(opts: { relay?: boolean } = {}): Promise<Harness> {
-  const issuer = new TestIssuer();
-  const logger = testLogger('records');
-  const dbName = testDbName('records');
-  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
-  const redis: Redis = await connectRedis(infra.redisUrl, 'records-test');
-  const bus = new Bus({ url: infra.amqpUrl, service: unique('records-t'), logger, retryDelaysMs: [200] });
-  await bus.connect();
-  const sink = await eventSink('records', logger, { timeoutMs: 10_000 });
+  const suite = await openSuite('records', { retryDelaysMs: [200], sinkTimeoutMs: 10_000 });
+  const { issuer } = suite;
   const kek = testKek();
-  const records = await buildRecords({ ...testServiceParts('records', { logger, mongo, bus, redis, issuer }, kek), relayIntervalMs: 50 });
+  const records = await buildRecords({ ...suite.parts(kek), relayIntervalMs: 50 });
   if (opts.relay !== false) await records.start();
 
   return {
-    issuer,
+    ...suite.view,
     records,
-    mongo,
-    dbName,
     kek,
-    events: sink.events,
-    publish: sink.publish,
-    waitForEvent: sink.waitForEvent,
     tenant() {
       const t = issuer.tenant();
       return {
@@ -59,13 +34,8 @@ export async function startHarness(opts: { relay?: boolean } = {}): Promise<Harn
     },
     async close() {
       await records.stop();
-      for (const name of ['erasure-requests', 'tenant-purges']) await deleteTestQueues(bus.queuesOf(name));
-      await deleteTestQueues(sink.bus.queuesOf('sink'));
-      await bus.close();
-      await sink.bus.close();
-      await redis.quit();
-      await mongo.dropDatabase();
-      await mongo.close();
+      for (const name of ['erasure-requests', 'tenant-purges']) await deleteTestQueues(suite.bus.queuesOf(name));
+      await suite.close();
     },
   };
 }
