@@ -17,15 +17,16 @@
 // Options: --notes=N (10000) --accesses=N (1000) --runs=N (5) --profile=DIR (CPU profiles of records and consent). Results: .data/reports/bench-consent.json.
 // Run: pnpm bench consent
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KekRing, connectMongo } from '../../libs/platform/src';
+import { runBench, writeBenchReport } from '../../libs/testing/src/bench';
 import { KeyRepository } from '../../services/records/src/keys/model';
 import { KeyService } from '../../services/records/src/keys/key-service';
 import { NoteRepository, newNoteId, noteModel } from '../../services/records/src/notes/model';
 import { Api, strongPassword, uniqueSlug } from '../e2e/client';
-import { ROOT, startPlatform } from '../e2e/platform';
+import { startPlatform } from '../e2e/platform';
 
 function arg(name: string, fallback: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -304,16 +305,7 @@ async function main(): Promise<void> {
     await rawConn.close();
     await platform.stop();
   }
-  const out = path.join(ROOT, '.data/reports/bench-consent.json');
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${path.relative(ROOT, out)}`);
+  log(`wrote ${writeBenchReport('bench-consent.json', results)}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -4,46 +4,16 @@
 // with the second factor, all with the gateway's 'self'-only CSP in force; then the consent
 // panel (preferences, codes, notices), the public notice page behind an emailed link, and
 // the admin's data-rights page with a subject access request and an erasure.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { webSuite } from './browser';
 import { strongPassword, totp, uniqueSlug } from './client';
-import { type Platform, ROOT, startPlatform } from './platform';
 
 jest.setTimeout(240_000);
 
 describe('web client', () => {
-  let platform: Platform;
-  let browser: Browser;
-  let page: Page;
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    platform = await startPlatform({ services: ['auth', 'records', 'consent', 'messaging', 'audit'], readyTimeoutMs: 180_000 });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-  }, 60_000);
+  const web = webSuite({ width: 1200, height: 800 });
 
   it('signs up, logs in, creates a patient and sees it listed, without a CSP violation', async () => {
+    const { page, platform } = web;
     const slug = uniqueSlug('web');
     const email = `admin@${slug}.example.test`;
     const password = strongPassword();
@@ -58,18 +28,13 @@ describe('web client', () => {
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
     await page.getByText('Dr Ada Lovelace · admin · Riverside Surgery').waitFor();
 
-    const reports = path.join(ROOT, '.data', 'reports');
-    mkdirSync(reports, { recursive: true });
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
-    await page.screenshot({ path: path.join(reports, 'web-client-login.png') });
+    await web.screenshot(page, 'web-client-login', false);
     // Signed out: no navigation, no user, no log-out button.
     expect(await page.getByRole('button', { name: 'Log out' }).isVisible()).toBe(false);
     expect(await page.locator('#nav').isVisible()).toBe(false);
-    await page.getByLabel('Practice').fill(slug);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await web.logIn(slug, email, password);
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
 
     for (const [given, family, born] of [
@@ -88,7 +53,7 @@ describe('web client', () => {
     expect(await rows.count()).toBe(2);
     expect(await page.locator('#patient-results').innerText()).toContain('Grace Hopper');
 
-    await page.screenshot({ path: path.join(reports, 'web-client.png'), fullPage: true });
+    await web.screenshot(page, 'web-client');
 
     await page.locator('#patient-results').getByText('Grace Hopper').click();
     await page.getByRole('heading', { name: /Grace Hopper/ }).waitFor();
@@ -96,7 +61,7 @@ describe('web client', () => {
     await page.getByLabel('Note').fill('Blood pressure 120/80. No concerns.');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Blood pressure 120/80. No concerns.').waitFor();
-    await page.screenshot({ path: path.join(reports, 'web-client-patient.png'), fullPage: true });
+    await web.screenshot(page, 'web-client-patient');
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
@@ -110,7 +75,7 @@ describe('web client', () => {
         await page.getByText('records.patient.viewed').first().waitFor({ timeout: 20_000 });
       });
 
-    await page.screenshot({ path: path.join(reports, 'web-client-audit.png'), fullPage: false });
+    await web.screenshot(page, 'web-client-audit', false);
 
     // Turn on TOTP from the account page, then log in again with the second factor.
     await page.getByRole('link', { name: 'Account' }).click();
@@ -121,10 +86,7 @@ describe('web client', () => {
     await page.getByText('Two-factor authentication is on.').waitFor();
     expect(await page.locator('ul.codes li').count()).toBe(10);
     await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByLabel('Practice').fill(slug);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await web.logIn(slug, email, password);
     await page.getByLabel('Code').fill(totp(secret, -3));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.locator('#flash.bad').waitFor(); // a stale code is refused
@@ -132,15 +94,15 @@ describe('web client', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
 
-    expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
-    expect(problems.filter((p) => !/status of 40[0-9]/.test(p))).toEqual([]);
+    expect(web.cspViolations()).toEqual([]);
+    expect(web.problems.filter((p) => !/status of 40[0-9]/.test(p))).toEqual([]);
     adminSlug = slug;
   });
 
   let adminSlug = '';
 
   it('keeps consent on the patient page, serves the emailed notice link, and runs subject access and erasure from the data-rights page', async () => {
-    const reports = path.join(ROOT, '.data', 'reports');
+    const { page, platform } = web;
     expect(adminSlug).not.toBe('');
     // Publish a notice version on the data-rights page.
     await page.getByRole('link', { name: 'Data rights' }).click();
@@ -177,7 +139,7 @@ describe('web client', () => {
       .locator('#notice-status')
       .getByText(/by email · sent/)
       .waitFor();
-    await page.screenshot({ path: path.join(reports, 'web-client-consent.png'), fullPage: true });
+    await web.screenshot(page, 'web-client-consent');
 
     // The emailed link (read from the event in the audit log, as messaging would) opens the public page.
     const token = await page.evaluate(async () => {
@@ -194,12 +156,11 @@ describe('web client', () => {
     });
     expect(token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     const patientPage = page.url();
-    const visitor = await browser.newPage({ viewport: { width: 900, height: 700 } });
-    visitor.on('pageerror', (e) => problems.push(e.message));
+    const visitor = await web.openPage({ width: 900, height: 700 });
     await visitor.goto(`${platform.url}/privacy-notices/ack/${token}`);
     await visitor.getByRole('heading', { name: 'Privacy notice' }).waitFor();
     await visitor.getByText('You may ask for a copy of it at any time.').waitFor();
-    await visitor.screenshot({ path: path.join(reports, 'web-client-notice-link.png'), fullPage: true });
+    await web.screenshot(visitor, 'web-client-notice-link');
     await visitor.getByRole('button', { name: 'I have read this notice' }).click();
     await visitor.getByRole('heading', { name: 'Thank you' }).waitFor();
     await visitor.reload();
@@ -233,18 +194,18 @@ describe('web client', () => {
       await page.getByRole('button', { name: 'Refresh' }).click();
     }
     expect(await page.locator('#erasure-list').innerText()).toMatch(/completed[\s\S]*records: erased, consent: erased/);
-    await page.screenshot({ path: path.join(reports, 'web-client-data-rights.png'), fullPage: true });
+    await web.screenshot(page, 'web-client-data-rights');
     await page.goto(patientPage);
     await page
       .getByText(/not found|No such patient/i)
       .first()
       .waitFor();
 
-    expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
+    expect(web.cspViolations()).toEqual([]);
   });
 
   it('pages the subject access and erasure lists through the API cursor with a "More" button', async () => {
-    const reports = path.join(ROOT, '.data', 'reports');
+    const { page } = web;
     expect(adminSlug).not.toBe('');
     // The API in the page, with the admin's session (as the client itself calls it).
     const call = (method: string, url: string, body?: unknown) =>
@@ -298,7 +259,7 @@ describe('web client', () => {
       expect(shown).toEqual(all);
       console.log(`${list}: 10 rows, then "${more}" → ${shown.length} rows, no further page`);
     }
-    await page.screenshot({ path: path.join(reports, 'web-client-data-rights-paged.png'), fullPage: true });
-    expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
+    await web.screenshot(page, 'web-client-data-rights-paged');
+    expect(web.cspViolations()).toEqual([]);
   });
 });

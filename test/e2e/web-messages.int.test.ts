@@ -6,18 +6,17 @@
 // SMS simulator received. Screenshots go to .data/reports/web-messages-*.png.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { webSuite } from './browser';
 import { Api, eventually, strongPassword, uniqueSlug } from './client';
-import { type Platform, ROOT, startPlatform } from './platform';
+import { ROOT } from './platform';
 
 jest.setTimeout(300_000);
 
 // Messaging's third parties as scripts/infra runs them (the platform gives them to messaging).
 const MAILPIT_API = process.env.TEST_MAILPIT_API_URL ?? 'http://127.0.0.1:8025';
 const SIMULATORS = ['http://127.0.0.1:4010', 'http://127.0.0.1:4011'];
-const reports = path.join(ROOT, '.data', 'reports');
 
 /** A UK mobile number libphonenumber's full metadata accepts, unique to this run. */
 const ukMobile = () => `+447400${String(randomBytes(4).readUInt32BE(0) % 1_000_000).padStart(6, '0')}`;
@@ -48,39 +47,11 @@ async function mailTo(address: string): Promise<{ ID: string }[]> {
 }
 
 describe('web client: messages and direct messages', () => {
-  let platform: Platform;
-  let browser: Browser;
-  let page: Page;
-  const problems: string[] = [];
-  const api = () => new Api(platform.url);
-
-  beforeAll(async () => {
-    mkdirSync(reports, { recursive: true });
-    platform = await startPlatform({ services: ['auth', 'records', 'consent', 'messaging', 'audit'], readyTimeoutMs: 180_000 });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-  }, 360_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-  }, 60_000);
+  const web = webSuite({ width: 1200, height: 900 }, 360_000);
+  const api = () => new Api(web.platform.url);
 
   it('buys credits, runs a batch to the end, sends from the patient page, and a patient unlocks a direct message', async () => {
+    const { page, platform } = web;
     // A practice with two patients who can be texted and an SMS template, through the API.
     const slug = uniqueSlug('msg');
     const email = `admin@${slug}.example.test`;
@@ -118,10 +89,7 @@ describe('web client: messages and direct messages', () => {
 
     // The admin logs in through the web client and opens the Messages page.
     await page.goto(`${platform.url}/#/login`);
-    await page.getByLabel('Practice').fill(slug);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await web.logIn(slug, email, password);
     await page.getByRole('heading', { name: 'Patients' }).waitFor();
     await page.getByRole('link', { name: 'Messages' }).click();
     await page.getByRole('heading', { name: 'Messages', exact: true }).waitFor();
@@ -142,7 +110,7 @@ describe('web client: messages and direct messages', () => {
     expect(await page.locator('#batch-progress').innerText()).not.toContain('null');
     // Two texts of one part each: the balance on the page follows the ledger.
     await page.locator('#credit-balance').getByText('23', { exact: true }).waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: path.join(reports, 'web-messages-batch.png'), fullPage: true });
+    await web.screenshot(page, 'web-messages-batch');
     for (const p of people) {
       const texts = await eventually(
         async () => ((await textsTo(p.mobile)).length ? textsTo(p.mobile) : undefined),
@@ -173,7 +141,7 @@ describe('web client: messages and direct messages', () => {
       const rows = await card.locator('#message-history tbody tr').allInnerTexts();
       return rows.length === 2 && rows.every((r) => /sent|delivered/i.test(r)) ? rows : undefined;
     }, 'two texts sent in the history');
-    await page.screenshot({ path: path.join(reports, 'web-messages-patient.png'), fullPage: true });
+    await web.screenshot(page, 'web-messages-patient');
 
     // A direct message: the link arrives by email, the code by SMS.
     const dm = await must<{ id: string }>(
@@ -194,8 +162,7 @@ describe('web client: messages and direct messages', () => {
       return t ? /\b(\d{6})\b/.exec(t.body)![1] : undefined;
     }, 'the access code at a simulator');
 
-    const patient = await browser.newPage({ viewport: { width: 900, height: 700 } });
-    patient.on('pageerror', (e) => problems.push(e.message));
+    const patient = await web.openPage({ width: 900, height: 700 });
     await patient.goto(`${platform.url}/#/dm/${link}`);
     await patient.getByRole('heading', { name: 'Secure message' }).waitFor();
     await patient.getByText('Harbour Surgery').waitFor();
@@ -212,16 +179,17 @@ describe('web client: messages and direct messages', () => {
     await patient.locator('#dm-body').getByText('All results are within the normal range.').waitFor();
     // The patient's page carries no staff session, and staff's session is untouched.
     expect(await patient.evaluate(() => sessionStorage.getItem('praxis.session'))).toBeNull();
-    await patient.screenshot({ path: path.join(reports, 'web-messages-dm.png'), fullPage: true });
+    await web.screenshot(patient, 'web-messages-dm');
     await patient.close();
 
     const log = readFileSync(path.join(platform.logDir, `${platform.run}-messaging.log`), 'utf8');
     expect(log).not.toContain('within the normal range');
     console.log(JSON.stringify({ batchMs, dm: dm.id, texts: (await textsTo(people[0]!.mobile)).map((t) => t.provider) }));
-    expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
+    expect(web.cspViolations()).toEqual([]);
   });
 
   it('practice-notice command emails every active admin of every practice once, and a rerun sends nothing more', async () => {
+    const { platform } = web;
     const practices = [];
     for (const name of ['Quay Practice', 'Hill Practice']) {
       const slug = uniqueSlug('ntc');

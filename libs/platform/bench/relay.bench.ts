@@ -18,9 +18,8 @@
 // --backlog=10000 --bus=20000. Database: TEST_MONGO_URL (default the local FerretDB); the events travel in
 // a RabbitMQ virtual host of their own on the local broker. Results: .data/reports/bench-relay.json.
 import type { EventEnvelope } from '@praxis/contracts';
-import { ROOT, infra, testLogger, unique } from '@praxis/testing';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { infra, testLogger, unique, writeBenchReport } from '@praxis/testing';
+import { readFileSync } from 'node:fs';
 import { Bus, OUTBOX_LEASES_COLLECTION, OutboxRelay, connectMongo, withOutbox } from '../src';
 import { DeliveryLog, createVhost, deleteVhost, probe, writePending, writeSettled } from '../test/outbox-fixtures';
 
@@ -235,10 +234,7 @@ async function main(): Promise<void> {
         `crash: ${BACKLOG} pending; the successor held the lease after ${leaseS.toFixed(1)} s (worst case: the dead replica's terms, 1.5 of ${leaseMs} ms, then half a term's grace) and delivered them all ${drainS.toFixed(1)} s later (${Math.round(BACKLOG / drainS)}/s, ${(BACKLOG / drainS / busRate).toFixed(2)}x the bus measured just before, ${busRate}/s); ${(leaseS + drainS).toFixed(1)} s in all; load ${loadavg()}`,
       );
     }
-    const out = path.join(ROOT, '.data/reports/bench-relay.json');
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    log(`results: ${out}`);
+    log(`results: ${writeBenchReport('bench-relay.json', results)}`);
   } finally {
     await bus.close();
     await consumer.close();

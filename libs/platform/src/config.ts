@@ -42,6 +42,11 @@ export function namedEntries(raw: string): { name: string; value: string }[] {
 export const configFields = {
   port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
   mongoUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+  /** MONGO_DB: the database's name (default: the service's). */
+  mongoDb: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/)
+    .optional(),
   amqpUrl: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL'),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

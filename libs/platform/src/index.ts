@@ -1,5 +1,6 @@
 // @praxis/platform: plumbing with I/O shared by every service. No domain words here.
 export * from './bus';
+export * from './cli';
 export * from './config';
 export * from './context';
 export * from './crypto';
@@ -25,6 +26,7 @@ export * from './redis';
 export * from './telemetry';
 export * from './tenant-keys';
 export * from './tenant-repository';
+export * from './tombstone-repository';
 export * from './ttl-cache';
 export * from './serial';
 export * from './service';

@@ -1,18 +1,25 @@
 // Opening and closing what every service depends on, in order: logger, metrics, MongoDB,
-// Redis, the bus, token verification. main.ts calls openServiceDeps, builds its app,
-// then serveHttp; everything closes in reverse on SIGTERM.
-import type { Connection } from 'mongoose';
+// Redis, the bus, token verification. main.ts calls openServiceDeps, builds its app with
+// the shared parts (servicePartsOf), then serveService; everything closes in reverse on
+// SIGTERM. A service's app.ts builds its store (openServiceStore) and its express app
+// (serviceHttpApp) the same way (docs/new-service.md).
+import type { Collection, Connection } from 'mongoose';
 import { z } from 'zod';
 import { Bus } from './bus';
 import { configFields } from './config';
-import { TokenAuthenticator } from './http/auth';
+import type { ApiRouter } from './http/api-router';
+import { type HttpAppOptions, createHttpApp } from './http/app';
+import { type Authenticator, TokenAuthenticator } from './http/auth';
 import { type RunningServer, startHttpServer } from './http/server';
 import type { Express } from 'express';
+import { MongoIdempotencyStore } from './idempotency';
+import type { KekConfig } from './kek';
 import { type JwksSource, JwksVerifier, httpJwksSource } from './jwt';
 import { Lifecycle } from './lifecycle';
 import { type Logger, createLogger } from './logger';
 import { Metrics } from './metrics';
 import { connectMongo, pingMongo } from './mongo';
+import { OutboxRelay } from './outbox';
 import { type Redis, connectRedis, pingRedis } from './redis';
 
 /** Environment every service reads; a service's config.ts extends it. */
@@ -20,10 +27,7 @@ export const baseServiceConfig = z.object({
   PORT: configFields.port(8080),
   HOST: z.string().default('127.0.0.1'),
   MONGO_URL: configFields.mongoUrl,
-  MONGO_DB: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,60}$/)
-    .optional(),
+  MONGO_DB: configFields.mongoDb,
   AMQP_URL: configFields.amqpUrl,
   REDIS_URL: configFields.redisUrl,
   LOG_LEVEL: configFields.logLevel,
@@ -113,6 +117,105 @@ export async function serveHttp(
   deps.lifecycle.handleSignals();
   deps.logger.info({ port: server.port }, `${deps.name} listening`);
   return server;
+}
+
+/**
+ * What a service's build function (`build<Service>(deps)`) takes besides its own settings:
+ * the connections openServiceDeps opened and the configuration every service reads. main.ts
+ * passes `servicePartsOf(deps, config)`; tests and benchmarks pass their own.
+ */
+export interface ServiceParts {
+  logger: Logger;
+  metrics: Metrics;
+  mongo: Connection;
+  bus: Bus;
+  authenticator: Authenticator;
+  /** KEK, KEK_ID, KEK_PREVIOUS: seal the service's data keys. */
+  keks: KekConfig;
+  readiness?: Record<string, () => Promise<unknown>>;
+  /** Outbox polling interval (tests shorten it). */
+  relayIntervalMs?: number;
+  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config. */
+  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
+}
+
+export function servicePartsOf(deps: ServiceDeps, config: BaseServiceConfig & KekConfig): ServiceParts {
+  return {
+    logger: deps.logger,
+    metrics: deps.metrics,
+    mongo: deps.mongo,
+    bus: deps.bus,
+    authenticator: deps.authenticator,
+    keks: config,
+    readiness: deps.readiness,
+    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
+  };
+}
+
+/**
+ * A service's store, ready before it serves: the outbox relay over the collections whose
+ * documents carry events (the standalone outbox always included), the indexes of every
+ * model on the connection (unique ones matter for correctness), the relay's and the
+ * consumers' idempotency store's own. Not started: `start()` starts the relay.
+ */
+export async function openServiceStore(
+  parts: Pick<ServiceParts, 'logger' | 'metrics' | 'mongo' | 'bus' | 'relayIntervalMs'>,
+  collections: Collection[],
+): Promise<{ relay: OutboxRelay; idempotency: MongoIdempotencyStore }> {
+  const relay = new OutboxRelay({
+    bus: parts.bus,
+    logger: parts.logger,
+    metrics: parts.metrics,
+    conn: parts.mongo,
+    collections,
+    intervalMs: parts.relayIntervalMs ?? 250,
+  });
+  const idempotency = new MongoIdempotencyStore(parts.mongo);
+  for (const model of Object.values(parts.mongo.models)) await model.createIndexes();
+  await relay.init();
+  await idempotency.init();
+  return { relay, idempotency };
+}
+
+/** A service's express app: the platform's middleware and health routes, then its API routes. */
+export function serviceHttpApp(
+  service: string,
+  parts: Pick<ServiceParts, 'logger' | 'metrics' | 'readiness' | 'http'>,
+  routers: ApiRouter[],
+  more: Pick<HttpAppOptions, 'readiness' | 'configure'> = {},
+): Express {
+  return createHttpApp({
+    ...parts.http,
+    service,
+    logger: parts.logger,
+    metrics: parts.metrics,
+    readiness: { ...parts.readiness, ...more.readiness },
+    routers,
+    ...(more.configure ? { configure: more.configure } : {}),
+  });
+}
+
+/** What a service's build function returns (plus its own parts, for tests and commands). */
+export interface BuiltService {
+  app: Express;
+  relay: OutboxRelay;
+  /** Start the background work (the outbox relay, the bus consumers) once the service serves. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * main.ts's last steps: listen, then start the service's background work (relay,
+ * consumers). Its `stop()` is registered after the connections, so it runs before they close.
+ */
+export async function serveService(
+  deps: Pick<ServiceDeps, 'name' | 'logger' | 'lifecycle'>,
+  config: Pick<BaseServiceConfig, 'PORT' | 'HOST'>,
+  service: Pick<BuiltService, 'app' | 'start' | 'stop'>,
+): Promise<void> {
+  deps.lifecycle.onClose(deps.name, () => service.stop());
+  await serveHttp(deps, service.app, config.PORT, config.HOST);
+  await service.start();
 }
 
 /**

@@ -9,6 +9,7 @@
 // own queries (search, sealing) on top of these protected helpers.
 import type { EventEnvelope } from '@praxis/contracts';
 import mongoose, { type Collection, type Model } from 'mongoose';
+import { isDuplicateKeyError } from './mongo';
 import { OUTBOX, OUTBOX_PENDING, outboxUpdate, withOutbox } from './outbox';
 
 /** A filter of one tenant's documents: `tenantId` cannot be left out. */
@@ -26,6 +27,7 @@ export interface DocUpdate {
   $unset?: Record<string, 1 | ''>;
   $push?: Record<string, unknown>;
   $pull?: Record<string, unknown>;
+  $inc?: Record<string, number>;
 }
 
 export interface TenantRepositoryOptions {
@@ -74,10 +76,41 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
     return { ...extra, tenantId };
   }
 
-  /** Insert a new document with its events in one write (validated by the schema). */
+  /** Insert a new document with its events in one write (validated by the schema); without events, no outbox. */
   protected async insert(doc: D, events: EventEnvelope[]): Promise<void> {
+    if (!events.length) {
+      await this.model.create(doc);
+      return;
+    }
     await this.model.create(withOutbox(doc, events));
-    if (events.length) this.notify();
+    this.notify();
+  }
+
+  /** Insert unless a document with its unique keys exists (a retry, a race lost): whether it was inserted. */
+  protected async insertIfNew(doc: D, events: EventEnvelope[]): Promise<boolean> {
+    try {
+      await this.insert(doc, events);
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The tenant's documents that match `extra`, in `sort` order (at most `limit`). */
+  protected findMany<T = D>(
+    tenantId: string,
+    extra: Record<string, unknown>,
+    opts: { sort?: Record<string, 1 | -1>; limit?: number; projection?: Record<string, 0 | 1> } = {},
+  ): Promise<T[]> {
+    const q = this.model.find(this.scope(tenantId, extra), opts.projection).sort(opts.sort ?? { _id: 1 });
+    if (opts.limit !== undefined) q.limit(opts.limit);
+    return q.lean<T[]>().exec();
+  }
+
+  /** Delete the tenant's documents that match `extra`; how many. */
+  protected async deleteWhere(tenantId: string, extra: Record<string, unknown>): Promise<number> {
+    return (await this.model.deleteMany(this.scope(tenantId, extra))).deletedCount;
   }
 
   /** The tenant's document `id` (with more conditions), or null. */
@@ -91,6 +124,11 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
       .findOne(this.scope(tenantId, { ...extra, _id: id }), projection)
       .lean<T>()
       .exec();
+  }
+
+  /** Delete the tenant's document `id` (with more conditions); how many were deleted (0 or 1). */
+  protected async deleteDoc(tenantId: string, id: string, extra: Record<string, unknown> = {}): Promise<number> {
+    return (await this.model.deleteOne(this.scope(tenantId, { ...extra, _id: id }))).deletedCount;
   }
 
   /** One keyset page of the tenant's documents in `_id` order (with more conditions). */
@@ -128,5 +166,44 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
     delete doc[OUTBOX];
     delete doc[OUTBOX_PENDING];
     return doc as T;
+  }
+}
+
+/**
+ * One tenant-scoped collection of a repository that spans several (consent's notice
+ * versions, links and acknowledgements): the base's helpers, callable by that repository.
+ */
+export class TenantCollection<D extends { _id: string; tenantId: string }> extends TenantRepository<D> {
+  override scope(tenantId: string, extra: Record<string, unknown> = {}): TenantFilter {
+    return super.scope(tenantId, extra);
+  }
+
+  override insert(doc: D, events: EventEnvelope[]): Promise<void> {
+    return super.insert(doc, events);
+  }
+
+  override insertIfNew(doc: D, events: EventEnvelope[]): Promise<boolean> {
+    return super.insertIfNew(doc, events);
+  }
+
+  override findDoc<T = D>(
+    tenantId: string,
+    id: string,
+    extra?: Record<string, unknown>,
+    projection?: Record<string, 0 | 1>,
+  ): Promise<T | null> {
+    return super.findDoc<T>(tenantId, id, extra, projection);
+  }
+
+  override findMany<T = D>(
+    tenantId: string,
+    extra: Record<string, unknown>,
+    opts?: { sort?: Record<string, 1 | -1>; limit?: number; projection?: Record<string, 0 | 1> },
+  ): Promise<T[]> {
+    return super.findMany<T>(tenantId, extra, opts);
+  }
+
+  override deleteWhere(tenantId: string, extra: Record<string, unknown>): Promise<number> {
+    return super.deleteWhere(tenantId, extra);
   }
 }

@@ -4,18 +4,17 @@
 // query shape they sent is recorded, and SQLite's plan for each must be an index search.
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  type FerretDbServer,
   expectIndexedQueries,
   expectIndexedQuery,
   recordQueries,
-  startFerretDb,
+  onPrivateFerretDb,
   infra,
   testDbName,
   testLogger,
   unique,
   waitFor,
 } from '@praxis/testing';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose from 'mongoose';
 import {
   Bus,
   MongoIdempotencyStore,
@@ -31,23 +30,22 @@ import {
 describe('platform stores: every query shape searches an index', () => {
   const run = unique('pidx');
   const logger = testLogger();
-  let ferret: FerretDbServer;
-  let mongo: Connection;
-  let bus: Bus;
-
-  beforeAll(async () => {
-    ferret = await startFerretDb('patched');
-    mongo = await connectMongo({ url: ferret.url, dbName: testDbName('platform') });
-    bus = new Bus({ url: infra.amqpUrl, service: run, logger });
+  const stores = onPrivateFerretDb(async () => {
+    const mongo = await connectMongo({ url: infra.mongoUrl, dbName: testDbName('platform') });
+    const bus = new Bus({ url: infra.amqpUrl, service: run, logger });
     await bus.connect();
-  }, 120_000);
-  afterAll(async () => {
-    await bus?.close();
-    await mongo?.close();
-    await ferret?.stop();
+    return {
+      mongo,
+      bus,
+      async close() {
+        await bus.close();
+        await mongo.close();
+      },
+    };
   });
 
   it('outbox relay and idempotency store', async () => {
+    const { mongo, bus } = stores();
     const rec = recordQueries(mongo);
     const Widget = mongo.model(
       'Widget',

@@ -44,29 +44,9 @@ export async function deleteVhost(name: string): Promise<void> {
   await mgmt('DELETE', `vhosts/${encodeURIComponent(name)}`);
 }
 
-/** A port nothing listens on (the gate opens on it later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether a TCP connection to the port is accepted right now. */
-export function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+// A port nothing listens on (the gate opens on it later); whether a TCP connection to a
+// port is accepted right now: libs/testing's, under the names these tests use.
+export { freePort, portOpen as portAccepts } from '@praxis/testing';
 
 /** A TCP forwarder to the broker that can be closed (connections cut) and opened again. */
 export class TcpGate {

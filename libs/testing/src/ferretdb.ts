@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { Connection, mongo } from 'mongoose';
-import { ROOT, runInfra, unique } from './index';
+import { ROOT, infra, runInfra, unique } from './index';
 
 export type FerretDbBuild = 'patched' | 'upstream';
 
@@ -29,7 +29,8 @@ function ensureBuilt(): Promise<void> {
   return built;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on now (for a private server). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -40,7 +41,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts connections on this local port. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
@@ -263,5 +265,52 @@ export async function expectIndexedQueries(
     throw new Error(
       `${failures.length} query shape(s) scan the collection; add an index (or list an allowed scan with a reason):\n${failures.join('\n')}`,
     );
+  return rows;
+}
+
+/**
+ * An index-proof suite (docs/decisions/0004): a patched FerretDB of its own for the describe
+ * block. `infra.mongoUrl` points at it while `start` builds the service (its harness
+ * connects there), and is put back after. Returns the started harness (read it in tests).
+ */
+export function onPrivateFerretDb<H extends { close(): Promise<void> }>(start: () => Promise<H>): () => H {
+  let ferret: FerretDbServer | undefined;
+  let started: H | undefined;
+  const mongoUrl = infra.mongoUrl;
+  beforeAll(async () => {
+    ferret = await startFerretDb('patched');
+    infra.mongoUrl = ferret.url;
+    started = await start();
+  }, 120_000);
+  afterAll(async () => {
+    await started?.close();
+    infra.mongoUrl = mongoUrl;
+    await ferret?.stop();
+  });
+  return () => {
+    if (!started) throw new Error('the suite did not start');
+    return started;
+  };
+}
+
+/**
+ * Drive a service while recording every query its connection sends, then prove each distinct
+ * shape searches an index (expectIndexedQueries, but for `allowed`) and that at least
+ * `searches` shapes did (so a drive that sent nothing cannot pass).
+ */
+export async function proveQueriesIndexed(
+  conn: Connection,
+  drive: () => Promise<void>,
+  opts: { allowed?: AllowedScan[]; searches: number },
+): Promise<{ collection: string; shape: string; index: string }[]> {
+  const rec = recordQueries(conn);
+  try {
+    await drive();
+  } finally {
+    rec.stop();
+  }
+  const rows = await expectIndexedQueries(conn.db!, rec.queries(), opts.allowed);
+  const searched = rows.filter((r) => !r.index.startsWith('SCAN')).length;
+  if (searched < opts.searches) throw new Error(`${searched} query shapes searched an index; expected at least ${opts.searches}`);
   return rows;
 }

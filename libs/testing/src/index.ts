@@ -23,6 +23,12 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
+/** A text nobody else will write: the marker the plaintext-at-rest checks look for in the raw files. */
+export const marker = (tag: string) =>
+  `Zq${tag}${randomId()
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 12)}`;
+
 /** A database name for one test suite, so suites never share or wipe each other's data. */
 export function testDbName(service: string): string {
   return `t_${service}_${randomBytes(4).toString('hex')}`;
@@ -224,3 +230,5 @@ export async function sendRaw(
 
 // Private FerretDB servers and the index proof for query shapes (docs/platform.md).
 export * from './ferretdb';
+export * from './bench';
+export * from './service';

@@ -15,11 +15,10 @@
 // The events travel in a RabbitMQ virtual host of the bench's own on the local broker.
 // Results: .data/reports/bench-audit.json.
 import { Bus, KekRing, Metrics, connectMongo, makeEvent } from '@praxis/platform';
-import { ROOT, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
+import { deleteTestQueues, infra, runBench, testLogger, unique, writeBenchReport } from '@praxis/testing';
 import type { EventEnvelope } from '@praxis/contracts';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { buildAuditLog } from '../src/app';
 import { chainEntries, GENESIS_HASH } from '../src/log/chain';
 import { startLogConsumer } from '../src/log/consumer';
@@ -295,10 +294,7 @@ async function main(): Promise<void> {
     };
     results.finishedAt = new Date().toISOString();
     log('ratios', results.ratios);
-    const out = path.join(ROOT, '.data/reports/bench-audit.json');
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    log(`written to ${out}`);
+    log(`written to ${writeBenchReport('bench-audit.json', results)}`);
   } finally {
     await core.checkpointer.stop();
     for (const b of buses) await b.close().catch(() => undefined);
@@ -310,10 +306,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -3,18 +3,14 @@
 // the outbox relay for audit's own events, and the express app.
 import {
   ApiRouter,
-  type Authenticator,
-  type Bus,
-  type HttpAppOptions,
+  type BuiltService,
   type KekConfig,
   KekRing,
-  type Logger,
   type Metrics,
   OutboxRelay,
-  createHttpApp,
+  type ServiceParts,
+  serviceHttpApp,
 } from '@praxis/platform';
-import type { Express } from 'express';
-import type { Connection } from 'mongoose';
 import { Checkpointer } from './checkpoints/checkpointer';
 import { CheckpointRepository } from './checkpoints/model';
 import { SigningKeyring } from './checkpoints/signing-keys';
@@ -25,15 +21,9 @@ import { queryRoutes } from './query/routes';
 import { subjectDataRoutes } from './subject-data/routes';
 import { verifyRoutes } from './verify/routes';
 
-export interface AuditDeps {
-  logger: Logger;
-  metrics: Metrics;
-  mongo: Connection;
-  bus: Bus;
-  authenticator: Authenticator;
+export interface AuditDeps extends Omit<ServiceParts, 'keks'> {
   /** Seals the checkpoint-signing keys (KEK, KEK_ID, KEK_PREVIOUS). */
   keks: KekConfig | KekRing;
-  readiness?: Record<string, () => Promise<unknown>>;
   /** Sign a checkpoint at every multiple of this seq, and at least this often (AUDIT_CHECKPOINT_*). */
   checkpointEvery: number;
   checkpointIntervalMs: number;
@@ -41,10 +31,6 @@ export interface AuditDeps {
   maxBatch?: number;
   /** The log consumer's prefetch and name (AUDIT_PREFETCH, AUDIT_CONSUMER_NAME). */
   consumer?: { prefetch?: number; name?: string };
-  /** Outbox polling interval (tests shorten it). */
-  relayIntervalMs?: number;
-  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config (the request deadline stays below the gateway's). */
-  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
 }
 
 /** The log's parts: what a second replica on the same database also has. */
@@ -56,13 +42,8 @@ export interface AuditCore {
   appender: LogAppender;
 }
 
-export interface Audit extends AuditCore {
-  app: Express;
-  relay: OutboxRelay;
-  /** Start the outbox relay, the checkpoint timer and the log consumer (once the service is ready). */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+/** `start()`: the outbox relay, the checkpoint timer and the log consumer (once the service is ready). */
+export interface Audit extends AuditCore, BuiltService {}
 
 /**
  * The log's parts over one connection, without HTTP or bus: buildAudit's first step, and
@@ -112,14 +93,7 @@ export async function buildAudit(deps: AuditDeps): Promise<Audit> {
   queryRoutes(api, log);
   subjectDataRoutes(api, log);
   verifyRoutes(api, { log, checkpoints, keyring, conn: mongo, logger, onEventsRecorded: () => relay.nudge() });
-  const app = createHttpApp({
-    service: 'audit',
-    logger,
-    metrics,
-    readiness: deps.readiness ?? {},
-    routers: [api],
-    ...deps.http,
-  });
+  const app = serviceHttpApp('audit', deps, [api]);
 
   return {
     app,

@@ -6,21 +6,17 @@
 // infrastructure, through real HTTP.
 import { spawn } from 'node:child_process';
 import { randomBytes, verify as cryptoVerify } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@praxis/contracts';
 import { JwksVerifier, openServiceDeps, randomId, startHttpServer } from '@praxis/platform';
-import { infra, testDbName, testLogger, unique } from '@praxis/testing';
+import { ROOT, infra, runBench, testDbName, testLogger, unique, writeBenchReport } from '@praxis/testing';
 import argon2 from 'argon2';
 import jwt from 'jsonwebtoken';
 import { buildAuth, ownJwks } from '../src/app';
 import { authConfigSchema } from '../src/config';
 import { newTotpSecret, totpCode } from '../src/mfa/totp';
-
-const ROOT = path.resolve(__dirname, '../../..');
-const REPORT = path.join(ROOT, '.data/reports/bench-auth.json');
 
 async function measure(
   seconds: number,
@@ -281,8 +277,7 @@ async function main(): Promise<void> {
       },
       aims: { tokenVerifyPerSecondPerCore: 10_000, loginP99Ms: 250 },
     };
-    mkdirSync(path.dirname(REPORT), { recursive: true });
-    writeFileSync(REPORT, JSON.stringify(report, null, 2) + '\n');
+    const written = writeBenchReport('bench-auth.json', report);
     const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(46)} ${value}\n`);
     line('raw argon2id verify (at service concurrency)', `${report.rawArgon2idVerifyPerSecond}/s (${report.rawArgon2idMs} ms each)`);
     line('password login (HTTP)', `${report.passwordLoginsPerSecond}/s  ratio ${report.passwordLoginRatioToRawArgon2id} of raw argon2id`);
@@ -319,7 +314,7 @@ async function main(): Promise<void> {
       '  the load meanwhile (records, own process)',
       `${bg.get.perSecond} reads/s (p99 ${bg.get.p99Ms} ms, ${bg.get.failed} failed), ${bg.post.perSecond} creates/s (p99 ${bg.post.p99Ms} ms, ${bg.post.failed} failed) over ${bg.seconds} s`,
     );
-    line('report', path.relative(ROOT, REPORT));
+    line('report', written);
   } finally {
     await server.close(2_000);
     await auth.stop();
@@ -328,10 +323,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -10,25 +10,12 @@
 //   node --import tsx src/cli.ts create-support-user --email <e> --name <n>
 //       a platform support user; the password is read from stdin (never argv). 2FA is
 //       mandatory: their first login goes through TOTP enrolment.
-import { openServiceDeps } from '@praxis/platform';
+import { cliOption, openServiceDeps, readStdin } from '@praxis/platform';
 import { buildAuth, ownJwks } from './app';
 import { loadAuthConfig } from './config';
 import { createSupportUser } from './support/support-users';
 import { rotateSigningKeys } from './tokens/rotate';
 import { rotateKek } from './keys/rotate-kek';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
 
 async function main(): Promise<void> {
   const command = process.argv[2];
@@ -55,10 +42,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(await rotateKek(deps))}\n`);
       return;
     }
-    const email = arg('email');
-    const name = arg('name');
+    const email = cliOption('email');
+    const name = cliOption('name');
     if (!email || !name) throw new Error('--email and --name are required');
-    const password = await readStdin();
+    const password = (await readStdin()).replace(/\r?\n$/, '');
     const userId = await createSupportUser(deps, { email, name, password });
     process.stdout.write(`support user ${userId} created; TOTP enrolment happens at their first login (POST /api/v1/support/login)\n`);
   } finally {

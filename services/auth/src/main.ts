@@ -1,7 +1,7 @@
 // Boot: configuration, connections (auth verifies tokens with its own key store), the
 // app, then the outbox relay, the purge scheduler and the region's revocation consumer;
 // closes everything in reverse order on SIGTERM/SIGINT.
-import { openServiceDeps, runMain, serveHttp } from '@praxis/platform';
+import { openServiceDeps, runMain, serveService } from '@praxis/platform';
 import { buildAuth, ownJwks } from './app';
 import { loadAuthConfig } from './config';
 
@@ -10,10 +10,7 @@ async function main(): Promise<void> {
   const jwks = ownJwks();
   const deps = await openServiceDeps('auth', config, { jwksSource: jwks.source });
   const auth = await buildAuth({ ...deps, config }, jwks);
-  // Registered after mongo, Redis and bus, so it closes before them (reverse order).
-  deps.lifecycle.onClose('auth', () => auth.stop());
-  await serveHttp(deps, auth.app, config.PORT, config.HOST);
-  await auth.start();
+  await serveService(deps, config, auth);
 }
 
 runMain(main);

@@ -6,11 +6,9 @@
 // the new KEK alone.
 import { type SealedValue, seal } from '@praxis/platform';
 import { testLogger, unique } from '@praxis/testing';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import request from 'supertest';
 import type { Auth } from '../src/app';
 import { purgeDueTenants } from '../src/deletion/use-cases';
@@ -24,6 +22,7 @@ import {
   enableTotp,
   login,
   openAuth,
+  runCli,
   signUpPractice,
   startAuth,
   strongPassword,
@@ -289,25 +288,7 @@ describe('values sealed the legacy way (directly under the KEK)', () => {
 });
 
 describe('KEK rotation', () => {
-  const cli = (env: Record<string, string>, ...args: string[]) => {
-    const c = h.auth.config;
-    return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
-      cwd: path.join(__dirname, '..'),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        MONGO_URL: c.MONGO_URL,
-        MONGO_DB: c.MONGO_DB!,
-        AMQP_URL: c.AMQP_URL,
-        REDIS_URL: c.REDIS_URL,
-        JWKS_URL: c.JWKS_URL,
-        LOG_LEVEL: 'silent',
-        REDIS_PREFIX: c.REDIS_PREFIX,
-        ...env,
-      },
-      timeout: 60_000,
-    });
-  };
+  const cli = (env: Record<string, string>, ...args: string[]) => runCli(h.auth.config, env, ...args);
 
   it('cli.ts rotate-kek re-wraps tenant keys, re-seals signing keys, migrates legacy users; afterwards the new KEK alone opens everything', async () => {
     const p = await signUpPractice(h.app);

@@ -4,7 +4,10 @@ import type { EventEnvelope } from '@praxis/contracts';
 import { type Logger, type ServiceDeps, openServiceDeps } from '@praxis/platform';
 import { accessTokenClaimsSchema } from '@praxis/contracts';
 import { deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from '@praxis/testing';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -24,6 +27,32 @@ export interface Harness {
   /** Wait until an event of that type (and matching `where`) has been published. */
   event(type: string, where?: (e: EventEnvelope) => boolean): Promise<EventEnvelope>;
   close(): Promise<void>;
+}
+
+/**
+ * Run auth's operator command (src/cli.ts) as an operator would, against the suite's
+ * database, broker and Redis (its config), with `env` on top (a KEK, KEK_PREVIOUS …).
+ */
+export function runCli(config: AuthConfig, env: Record<string, string>, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  // The command inherits the shell's PATH and HOME, nothing else of this process's environment.
+  // eslint-disable-next-line no-restricted-syntax
+  const shell = process.env;
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
+    cwd: path.join(__dirname, '..'),
+    env: {
+      PATH: shell.PATH ?? '',
+      HOME: shell.HOME ?? '/tmp',
+      MONGO_URL: config.MONGO_URL,
+      MONGO_DB: config.MONGO_DB!,
+      AMQP_URL: config.AMQP_URL,
+      REDIS_URL: config.REDIS_URL,
+      JWKS_URL: config.JWKS_URL,
+      LOG_LEVEL: 'silent',
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      ...env,
+    },
+    timeout: 60_000,
+  });
 }
 
 export function testConfig(overrides: Record<string, string> = {}): AuthConfig {

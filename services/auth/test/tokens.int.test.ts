@@ -1,13 +1,10 @@
 // Token attacks through the HTTP API (every one 401), and key rotation without downtime.
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@praxis/contracts';
 import { randomId, uuidv7 } from '@praxis/platform';
-import { execFile } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { API, type Harness, type Practice, bearer, login, signUpPractice, startAuth } from './harness';
+import { API, type Harness, type Practice, bearer, login, runCli, signUpPractice, startAuth } from './harness';
 
 let h: Harness;
 let p: Practice;
@@ -143,26 +140,7 @@ describe('key rotation', () => {
 });
 
 describe('the rotation command', () => {
-  const cli = (...args: string[]) => {
-    const c = h.auth.config;
-    return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '../src/cli.ts'), ...args], {
-      cwd: path.join(__dirname, '..'),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        MONGO_URL: c.MONGO_URL,
-        MONGO_DB: c.MONGO_DB!,
-        AMQP_URL: c.AMQP_URL,
-        REDIS_URL: c.REDIS_URL,
-        JWKS_URL: c.JWKS_URL,
-        KEK: c.KEK,
-        KEK_ID: c.KEK_ID,
-        LOG_LEVEL: 'silent',
-        REDIS_PREFIX: c.REDIS_PREFIX,
-      },
-      timeout: 60_000,
-    });
-  };
+  const cli = (...args: string[]) => runCli(h.auth.config, { KEK: h.auth.config.KEK, KEK_ID: h.auth.config.KEK_ID }, ...args);
 
   it('refuses to activate a next key that verifiers may not have fetched yet', async () => {
     await expect(cli('rotate-keys')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/too recently/) });

@@ -1,23 +1,16 @@
 // Builds the consent service from its dependencies (main.ts passes the real ones; tests
 // build it the same way with their own database, bus, token issuer and participants).
 import {
-  type Authenticator,
-  type Bus,
-  type KekConfig,
-  KekRing,
-  type Logger,
-  type Metrics,
   ApiRouter,
+  KekRing,
   KeyedSerialiser,
-  MongoIdempotencyStore,
-  OutboxRelay,
+  type BuiltService,
+  type ServiceParts,
   type ServiceTokenSource,
-  createHttpApp,
-  type HttpAppOptions,
+  openServiceStore,
   serialisedCollection,
+  serviceHttpApp,
 } from '@praxis/platform';
-import type { Express } from 'express';
-import type { Connection } from 'mongoose';
 import { Events } from './common/events';
 import { ErasureRepository, erasureModel } from './erasure/model';
 import { startErasureAnswerConsumer } from './erasure/consumers';
@@ -70,15 +63,7 @@ export const defaultSettings: ConsentSettings = {
   sarRetryWindowMs: 3600_000,
 };
 
-export interface ConsentDeps {
-  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config. */
-  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
-  logger: Logger;
-  metrics: Metrics;
-  mongo: Connection;
-  bus: Bus;
-  authenticator: Authenticator;
-  keks: KekConfig;
+export interface ConsentDeps extends ServiceParts {
   /** The subject-rights participants this deployment runs (registry entries with URLs). */
   participants: Participant[];
   /** Service tokens for calling the participants' internal routes (and auth's practice profile). */
@@ -86,19 +71,14 @@ export interface ConsentDeps {
   /** Auth's base URL, for the practice's display name on the public notice page; without it the page shows the slug. */
   authUrl?: string;
   settings?: Partial<ConsentSettings>;
-  readiness?: Record<string, () => Promise<unknown>>;
-  relayIntervalMs?: number;
+  /** Prefix of the bus consumer names (CONSENT_CONSUMER_PREFIX). */
   consumerPrefix?: string;
 }
 
-export interface Consent {
-  app: Express;
-  relay: OutboxRelay;
+export interface Consent extends BuiltService {
   keys: KeyService;
   patients: KnownPatientRepository;
   runner: SubjectRightsRunner;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
@@ -120,28 +100,17 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
   const erasures = new ErasureRepository(Erasure, erasureCol);
   const tombstones = new OwnErasureRepository(OwnErasure, ownCol);
 
-  const relay = new OutboxRelay({
-    bus: deps.bus,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    conn: deps.mongo,
-    collections: [
-      notices.m.Version.collection,
-      notices.m.Request.collection,
-      notices.m.Ack.collection,
-      preferences.m.Preference.collection,
-      preferences.m.Code.collection,
-      sarCol,
-      erasureCol,
-      ownCol,
-    ],
-    intervalMs: deps.relayIntervalMs ?? 250,
-  });
-  const idempotency = new MongoIdempotencyStore(deps.mongo);
   await keyStore.init(deps.logger);
-  for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
-  await relay.init();
-  await idempotency.init();
+  const { relay, idempotency } = await openServiceStore(deps, [
+    notices.m.Version.collection,
+    notices.m.Request.collection,
+    notices.m.Ack.collection,
+    preferences.m.Preference.collection,
+    preferences.m.Code.collection,
+    sarCol,
+    erasureCol,
+    ownCol,
+  ]);
 
   const events = new Events(deps.mongo, relay);
   const noticeDeps: NoticeDeps = {
@@ -190,14 +159,7 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
   erasureRoutes(api, erasureDeps);
   subjectDataRoutes(api, preferenceDeps);
 
-  const app = createHttpApp({
-    service: 'consent',
-    logger: deps.logger,
-    metrics: deps.metrics,
-    readiness: deps.readiness ?? {},
-    routers: [api],
-    ...deps.http,
-  });
+  const app = serviceHttpApp('consent', deps, [api]);
   const prefix = deps.consumerPrefix ?? '';
 
   return {

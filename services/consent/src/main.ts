@@ -1,6 +1,6 @@
 // Boot: configuration, connections, the app, the outbox relay, the consumers and the
 // subject-rights runner; closes everything in reverse order on SIGTERM/SIGINT.
-import { AuthServiceTokens, openServiceDeps, runMain, serveHttp } from '@praxis/platform';
+import { AuthServiceTokens, openServiceDeps, runMain, servicePartsOf, serveService } from '@praxis/platform';
 import { buildConsent } from './app';
 import { loadConsentConfig, participantsOf } from './config';
 
@@ -8,14 +8,7 @@ async function main(): Promise<void> {
   const config = loadConsentConfig();
   const deps = await openServiceDeps('consent', config);
   const consent = await buildConsent({
-    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
-    logger: deps.logger,
-    metrics: deps.metrics,
-    mongo: deps.mongo,
-    bus: deps.bus,
-    authenticator: deps.authenticator,
-    keks: config,
-    readiness: deps.readiness,
+    ...servicePartsOf(deps, config),
     participants: participantsOf(config),
     authUrl: config.AUTH_URL,
     serviceTokens: new AuthServiceTokens({ authUrl: config.AUTH_URL, service: 'consent', clientSecret: config.SERVICE_CLIENT_SECRET }),
@@ -31,10 +24,7 @@ async function main(): Promise<void> {
     },
     consumerPrefix: config.CONSENT_CONSUMER_PREFIX,
   });
-  // Registered after mongo and bus, so it closes before them (reverse order).
-  deps.lifecycle.onClose('consent-background', () => consent.stop());
-  await serveHttp(deps, consent.app, config.PORT, config.HOST);
-  await consent.start();
+  await serveService(deps, config, consent);
 }
 
 runMain(main);

@@ -423,6 +423,26 @@
       ),
     );
   const statusText = (m) => `${m.status}${m.reason ? ` (${m.reason})` : ''}`;
+  /** A template to send and the appointment it may name (one message or a batch). */
+  const templateFields = (templates) => [
+    select(
+      'Template',
+      'templateId',
+      templates.map((t) => [t.id, `${t.name} (${t.channel})`]),
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      field('Appointment date', { name: 'date', type: 'date' }),
+      field('Appointment time', { name: 'time', type: 'time' }),
+    ),
+  ];
+  /** The chosen template's channel and id, and the appointment variables that were filled in. */
+  const templateChoice = (templates, v) => {
+    const t = templates.find((x) => x.id === v.templateId);
+    const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
+    return { channel: t.channel, templateId: t.id, ...(Object.keys(variables).length ? { variables } : {}) };
+  };
 
   /** Message history of one patient, and sending an SMS or email from a template. */
   async function messagesCard(p) {
@@ -489,29 +509,13 @@
               class: 'stack',
               id: 'send-message',
               onsubmit: submitting(async (v) => {
-                const t = templates.find((x) => x.id === v.templateId);
-                const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
-                await api('POST', '/messages', {
-                  patientId: p.id,
-                  channel: t.channel,
-                  templateId: t.id,
-                  ...(Object.keys(variables).length ? { variables } : {}),
-                });
-                flash(`Message queued (${t.channel}).`);
+                const chosen = templateChoice(templates, v);
+                await api('POST', '/messages', { patientId: p.id, ...chosen });
+                flash(`Message queued (${chosen.channel}).`);
                 await loadMessages();
               }),
             },
-            select(
-              'Template',
-              'templateId',
-              templates.map((t) => [t.id, `${t.name} (${t.channel})`]),
-            ),
-            h(
-              'div',
-              { class: 'row' },
-              field('Appointment date', { name: 'date', type: 'date' }),
-              field('Appointment time', { name: 'time', type: 'time' }),
-            ),
+            templateFields(templates),
             h('div', {}, h('button', { type: 'submit' }, 'Send message')),
           )
         : h('p', { class: 'muted' }, 'No message templates yet.'),
@@ -613,13 +617,9 @@
                 class: 'stack',
                 id: 'batch-form',
                 onsubmit: submitting(async (v) => {
-                  const t = templates.find((x) => x.id === v.templateId);
-                  const variables = compact({ 'appointment.date': v.date, 'appointment.time': v.time });
                   const res = await api('POST', '/message-batches', {
-                    channel: t.channel,
-                    templateId: t.id,
+                    ...templateChoice(templates, v),
                     patientIds: patients.map((x) => x.id),
-                    ...(Object.keys(variables).length ? { variables } : {}),
                   });
                   flash(`Batch started for ${res.total} patients.`);
                   await watch(res.id);
@@ -630,17 +630,7 @@
                 { class: 'muted' },
                 `To every patient listed (${patients.length}); each patient's preferences and the credit are checked as their message goes out.`,
               ),
-              select(
-                'Template',
-                'templateId',
-                templates.map((t) => [t.id, `${t.name} (${t.channel})`]),
-              ),
-              h(
-                'div',
-                { class: 'row' },
-                field('Appointment date', { name: 'date', type: 'date' }),
-                field('Appointment time', { name: 'time', type: 'time' }),
-              ),
+              templateFields(templates),
               h('div', {}, h('button', { type: 'submit' }, 'Start batch')),
             )
           : h('p', { class: 'muted' }, 'A batch needs a template and patients.'),

@@ -7,9 +7,7 @@
 //   2. time for a batch of BENCH_BATCH patients (default 5,000) to complete;
 //   3. time from the primary's failure to the first text accepted by the secondary.
 // Results: .data/reports/bench-messaging.json.
-import { ROOT, bearer, waitFor } from '@praxis/testing';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { bearer, runBench, waitFor, writeBenchReport } from '@praxis/testing';
 import { mobile, startHarness } from '../test/harness';
 
 // A benchmark's knobs, like the tests' TEST_* variables: not service configuration.
@@ -151,17 +149,8 @@ async function main(): Promise<void> {
     ];
   } finally {
     await h.close();
-    const out = path.join(ROOT, '.data/reports/bench-messaging.json');
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    log(`wrote ${path.relative(ROOT, out)}`);
+    log(`wrote ${writeBenchReport('bench-messaging.json', results)}`);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -2,22 +2,16 @@
 // and the benchmark build it the same way with their own database, bus, token issuer,
 // mail server and SMS simulators).
 import {
-  type Authenticator,
-  type Bus,
-  type KekConfig,
-  KekRing,
-  type Logger,
-  type Metrics,
   ApiRouter,
+  KekRing,
   KeyedSerialiser,
-  MongoIdempotencyStore,
-  OutboxRelay,
-  createHttpApp,
-  type HttpAppOptions,
+  type BuiltService,
+  type ServiceParts,
+  openServiceStore,
   serialisedCollection,
+  serviceHttpApp,
 } from '@praxis/platform';
-import express, { type Express } from 'express';
-import type { Connection } from 'mongoose';
+import express from 'express';
 import { Events } from './common/events';
 import { LedgerRepository, ledgerModel } from './credits/model';
 import { creditRoutes } from './credits/routes';
@@ -58,15 +52,7 @@ export interface SmsSettings {
   halfOpenAfterMs: number;
 }
 
-export interface MessagingDeps {
-  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config. */
-  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
-  logger: Logger;
-  metrics: Metrics;
-  mongo: Connection;
-  bus: Bus;
-  authenticator: Authenticator;
-  keks: KekConfig;
+export interface MessagingDeps extends ServiceParts {
   records: RecordsClient;
   email: Pick<EmailSender, 'send'>;
   sms: SmsSettings;
@@ -78,8 +64,7 @@ export interface MessagingDeps {
   practices: PracticeNames;
   /** Whether this deployment's auth knows a practice (erasure and notice requests of others are ignored). */
   knownPractice: PracticeDirectory;
-  readiness?: Record<string, () => Promise<unknown>>;
-  relayIntervalMs?: number;
+  /** Prefix of the bus consumer names (MESSAGING_CONSUMER_PREFIX). */
   consumerPrefix?: string;
   /** How many times the bus redelivers before parking (BUS_RETRY_DELAYS_MS length). */
   busRetries?: number;
@@ -87,9 +72,7 @@ export interface MessagingDeps {
   deliveryConcurrency?: number;
 }
 
-export interface Messaging {
-  app: Express;
-  relay: OutboxRelay;
+export interface Messaging extends BuiltService {
   keys: KeyService;
   messages: MessageRepository;
   directMessages: DirectMessageRepository;
@@ -99,8 +82,6 @@ export interface Messaging {
   delivery: DeliveryDeps;
   batches: BatchRepository;
   subjectData: SubjectDataDeps;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export function smsProviders(s: SmsSettings, webhookBaseUrl: string): SmsProvider[] {
@@ -139,19 +120,14 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
     metrics: deps.metrics,
   });
 
-  const relay = new OutboxRelay({
-    bus: deps.bus,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    conn: deps.mongo,
-    collections: [messageCol, Ledger.collection, dm.DirectMessage.collection, batchCol, erasureCol],
-    intervalMs: deps.relayIntervalMs ?? 250,
-  });
-  const idempotency = new MongoIdempotencyStore(deps.mongo);
   await keyStore.init(deps.logger);
-  for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
-  await relay.init();
-  await idempotency.init();
+  const { relay, idempotency } = await openServiceStore(deps, [
+    messageCol,
+    Ledger.collection,
+    dm.DirectMessage.collection,
+    batchCol,
+    erasureCol,
+  ]);
 
   // Access events leave with the relay's next poll (≤ 250 ms): reads are many here.
   const events = new Events(deps.mongo, relay, { nudgeAfterAccess: false });
@@ -194,19 +170,13 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   subjectDataRoutes(api, subjectData);
 
   let started = false;
-  const app = createHttpApp({
-    ...deps.http,
-    service: 'messaging',
-    logger: deps.logger,
-    metrics: deps.metrics,
+  const app = serviceHttpApp('messaging', deps, [api], {
     readiness: {
-      ...(deps.readiness ?? {}),
       // Not ready until the workers are bound to their queues (start()).
       workers: async () => {
         if (!started) throw new Error('workers not started');
       },
     },
-    routers: [api],
     // Providers post receipts form-encoded (Twilio); everything else is JSON.
     configure: (a) => a.use('/api/v1/webhooks', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 })),
   });

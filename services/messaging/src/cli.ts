@@ -6,31 +6,20 @@
 //       Admins come from auth's internal GET /internal/practice-admins. Rerunning with the
 //       same --id sends only what an earlier run did not (src/practice-notices/notices.ts).
 //       Prints the counts as JSON; exits 1 when any send failed.
-import { connectMongo, createLogger } from '@praxis/platform';
+import { cliOption, connectMongo, createLogger, readStdin } from '@praxis/platform';
 import { loadCliConfig } from './config';
 import { AuthPracticeAdmins } from './practice-notices/auth-admins';
 import { sendPracticeNotice } from './practice-notices/notices';
 import { EmailSender } from './providers/email';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').trim();
-}
-
 async function main(): Promise<void> {
-  const id = arg('id');
-  const subject = arg('subject');
+  const id = cliOption('id');
+  const subject = cliOption('subject');
   if (process.argv[2] !== 'practice-notice' || !id || !subject) {
     process.stderr.write('usage: cli.ts practice-notice --id <notice-id> --subject <subject>  (the notice text on stdin)\n');
     process.exit(2);
   }
-  const text = await readStdin();
+  const text = (await readStdin()).trim();
   if (!text) throw new Error('the notice text (stdin) is empty');
   const config = loadCliConfig();
   const logger = createLogger({ service: 'messaging-cli', level: config.LOG_LEVEL });

@@ -71,10 +71,7 @@ export function loadMessagingConfig(env: Record<string, string | undefined> = pr
 /** What the operator command needs: the database, the bus, the mail server. */
 export const cliConfigSchema = z.object({
   MONGO_URL: configFields.mongoUrl,
-  MONGO_DB: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,60}$/)
-    .optional(),
+  MONGO_DB: configFields.mongoDb,
   LOG_LEVEL: configFields.logLevel,
   AUTH_URL: configFields.httpUrl,
   SERVICE_CLIENT_SECRET: secret,

@@ -1,6 +1,6 @@
 // Boot: configuration, connections, the app, the outbox relay and the consumers (the
 // delivery and batch workers among them); closes everything in reverse order on SIGTERM.
-import { AuthServiceTokens, openServiceDeps, runMain, serveHttp } from '@praxis/platform';
+import { AuthServiceTokens, openServiceDeps, runMain, servicePartsOf, serveService } from '@praxis/platform';
 import { buildMessaging } from './app';
 import { loadMessagingConfig } from './config';
 import { AuthPracticeNames } from './direct-messages/practices';
@@ -20,13 +20,7 @@ async function main(): Promise<void> {
   deps.lifecycle.onClose('smtp', () => email.close());
   const tokens = new AuthServiceTokens({ authUrl: config.AUTH_URL, service: 'messaging', clientSecret: config.SERVICE_CLIENT_SECRET });
   const messaging = await buildMessaging({
-    http: { trustedProxies: config.TRUSTED_PROXIES, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
-    logger: deps.logger,
-    metrics: deps.metrics,
-    mongo: deps.mongo,
-    bus: deps.bus,
-    authenticator: deps.authenticator,
-    keks: config,
+    ...servicePartsOf(deps, config),
     records: new HttpRecordsClient(config.RECORDS_URL, tokens),
     email,
     practices: new AuthPracticeNames(config.AUTH_URL),
@@ -53,14 +47,10 @@ async function main(): Promise<void> {
     webhookBaseUrl: config.WEBHOOK_BASE_URL ?? config.PUBLIC_URL,
     publicUrl: config.PUBLIC_URL,
     dmTtlDays: config.DM_TTL_DAYS,
-    readiness: deps.readiness,
     consumerPrefix: config.MESSAGING_CONSUMER_PREFIX,
     busRetries: config.BUS_RETRY_DELAYS_MS.length,
   });
-  // Registered after mongo and bus, so it closes before them (reverse order).
-  deps.lifecycle.onClose('outbox-relay', () => messaging.stop());
-  await serveHttp(deps, messaging.app, config.PORT, config.HOST);
-  await messaging.start();
+  await serveService(deps, config, messaging);
 }
 
 runMain(main);

@@ -3,21 +3,7 @@
 // database) that it calls over HTTP with service tokens, a private Mailpit with STARTTLS
 // required, and two SMS provider simulators. The app listens on a free port so the
 // simulators' delivery receipts reach it. A sink collects every messaging.* event.
-import type { EventEnvelope } from '@praxis/contracts';
-import {
-  Bus,
-  Metrics,
-  type ServiceTokenSource,
-  TokenAuthenticator,
-  connectMongo,
-  connectRedis,
-  makeEvent,
-  type Redis,
-  startHttpServer,
-  type RunningServer,
-} from '@praxis/platform';
-import { randomBytes } from 'node:crypto';
-import type { Connection } from 'mongoose';
+import { Bus, type ServiceTokenSource, connectMongo, startHttpServer, type RunningServer } from '@praxis/platform';
 // A test fixture, not service code: the real records service, built in-process as this
 // suite's neighbour (messaging itself only talks to it over HTTP).
 // eslint-disable-next-line no-restricted-imports
@@ -27,31 +13,35 @@ import { EmailSender } from '../src/providers/email';
 import { HttpRecordsClient } from '../src/records-client/records-client';
 import { type SmsSimulator, startSmsSimulator } from '../sim/sms-simulator';
 import { type TestMailpit, startMailpit } from './mailpit';
-import { TestIssuer, type TestTenant, bearer, deleteTestQueues, infra, testDbName, testLogger, unique, waitFor } from './testing';
+import {
+  type SuiteHarness,
+  type TestTenant,
+  bearer,
+  deleteTestQueues,
+  infra,
+  openSuite,
+  testDbName,
+  testKek,
+  testServiceParts,
+  unique,
+} from './testing';
 
-export interface Harness {
-  issuer: TestIssuer;
+export interface Harness extends SuiteHarness {
   messaging: Messaging;
   records: Records;
   url: string;
   recordsUrl: string;
-  mongo: Connection;
-  dbName: string;
   mail: TestMailpit;
   twilio: SmsSimulator;
   vonage: SmsSimulator;
-  events: EventEnvelope[];
   tokens: ServiceTokenSource;
   sms(): Messaging['sms'];
   settings: Pick<MessagingDeps, 'sms' | 'keks'>;
-  publish(event: Parameters<typeof makeEvent>[0]): Promise<EventEnvelope>;
   tenant(): TestTenant;
   /** A patient in records (through records' API), with the given contacts. */
   patient(t: TestTenant, contact?: { email?: string; mobile?: string }): Promise<{ id: string; ref: string }>;
   /** Buy credits for a practice through the API. */
   buy(t: TestTenant, quantity: number): Promise<number>;
-  waitForEvent(pred: (e: EventEnvelope) => boolean, what: string, timeoutMs?: number): Promise<EventEnvelope>;
-  close(): Promise<void>;
 }
 
 export interface HarnessOptions {
@@ -73,25 +63,16 @@ export const mobile = () =>
     .slice(0, 4)}${String(phone++ % 1000).padStart(4, '0')}`.slice(0, 13);
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const issuer = new TestIssuer();
-  const logger = testLogger('messaging');
-  const dbName = testDbName('messaging');
-  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
+  const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
+  const suite = await openSuite('messaging', { amqpUrl, retryDelaysMs: [200, 500, 1000] });
+  const { issuer, logger, redis, bus } = suite;
   const recordsDbName = testDbName('records');
   const recordsMongo = await connectMongo({ url: infra.mongoUrl, dbName: recordsDbName });
-  const redis: Redis = await connectRedis(infra.redisUrl, 'messaging-test');
-  const authenticator = new TokenAuthenticator(issuer.verifier(), redis);
 
-  const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
   const recordsBus = new Bus({ url: amqpUrl, service: unique('records-m'), logger });
   await recordsBus.connect();
   const records = await buildRecords({
-    logger,
-    metrics: new Metrics('records'),
-    mongo: recordsMongo,
-    bus: recordsBus,
-    authenticator,
-    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-records' },
+    ...testServiceParts('records', { logger, mongo: recordsMongo, bus: recordsBus, redis, issuer }, testKek('test-records')),
     relayIntervalMs: 100,
   });
   records.relay.start();
@@ -102,13 +83,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const mail = await startMailpit({ tls: true });
   const twilio = await startSmsSimulator({ provider: 'twilio' });
   const vonage = await startSmsSimulator({ provider: 'vonage' });
-
-  const bus = new Bus({ url: amqpUrl, service: unique('messaging-t'), logger, retryDelaysMs: [200, 500, 1000] });
-  await bus.connect();
-  const sink = new Bus({ url: amqpUrl, service: unique('messaging-sink'), logger });
-  await sink.connect();
-  const events: EventEnvelope[] = [];
-  await sink.consume('sink', { bindings: ['messaging.#'], handler: async (e) => void events.push(e) });
 
   // Listen first, so the receipt URL (with the port) is known before the app is built.
   const holder: { app?: Messaging['app'] } = {};
@@ -137,17 +111,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     breakerFailures: opts.breakerFailures ?? 3,
     halfOpenAfterMs: opts.halfOpenAfterMs ?? 2_000,
   };
-  const keks = { KEK: randomBytes(32).toString('base64'), KEK_ID: 'test-messaging-1' };
+  const keks = testKek('test-messaging-1');
   const practices = new Set<string>();
   const email = new EmailSender({ url: mail.smtpUrl, caFile: mail.caFile!, from: 'Praxis <no-reply@praxis.test>', timeoutMs: 5_000 });
   const messaging = await buildMessaging({
     ...(opts.requestTimeoutMs ? { http: { requestTimeoutMs: opts.requestTimeoutMs } } : {}),
-    logger,
-    metrics: new Metrics('messaging'),
-    mongo,
-    bus,
-    authenticator,
-    keks,
+    ...suite.parts(keks),
     records: new HttpRecordsClient(recordsUrl, tokens),
     email,
     sms,
@@ -165,25 +134,17 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   if (opts.start !== false) await messaging.start();
 
   const harness: Harness = {
-    issuer,
+    ...suite.view,
     messaging,
     records,
     url,
     recordsUrl,
-    mongo,
-    dbName,
     mail,
     twilio,
     vonage,
-    events,
     tokens,
     sms: () => messaging.sms,
     settings: { sms, keks },
-    async publish(e) {
-      const event = makeEvent(e);
-      await sink.publish(event);
-      return event;
-    },
     tenant: () => {
       const t = issuer.tenant();
       practices.add(t.tenantId);
@@ -207,17 +168,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       if (res.status !== 201) throw new Error(`buying credits: ${res.status}`);
       return ((await res.json()) as { balance: number }).balance;
     },
-    waitForEvent(pred, what, timeoutMs = 15_000) {
-      return waitFor(() => events.find(pred), { what, timeoutMs });
-    },
     async close() {
       await messaging.stop();
       await records.stop();
       for (const name of ['deliveries', 'preferences', 'batches', 'erasure-requests', 'notice-requests', 'tenant-purges'])
         await deleteTestQueues(bus.queuesOf(name));
-      await deleteTestQueues(sink.queuesOf('sink'));
-      await bus.close();
-      await sink.close();
       await recordsBus.close();
       await server.close(1_000);
       await recordsServer.close(1_000);
@@ -225,9 +180,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await mail.stop();
       await twilio.close();
       await vonage.close();
-      await redis.quit();
-      await mongo.dropDatabase();
-      await mongo.close();
+      await suite.close();
       await recordsMongo.dropDatabase();
       await recordsMongo.close();
     },

@@ -4,10 +4,9 @@
 // Mails are read back through Mailpit's REST API.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, waitFor } from './testing';
+import { ROOT, freePort, waitFor } from './testing';
 
 export interface TestMailpit {
   smtpUrl: string;
@@ -22,17 +21,6 @@ export interface TestMailpit {
 }
 
 export const MAILPIT_BIN = path.join(ROOT, '.data', 'bin', 'mailpit');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startMailpit(opts: { tls: boolean }): Promise<TestMailpit> {
   if (!existsSync(MAILPIT_BIN)) throw new Error(`${MAILPIT_BIN} is missing: run scripts/infra up (it builds Mailpit)`);

@@ -1,15 +1,8 @@
 // Re-exports of the shared fixtures, plus the small helpers these suites share.
-import { randomId } from '@praxis/platform';
 import { ROOT, infra } from '@praxis/testing';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 export * from '@praxis/testing';
-
-/** A text nobody else will write: the marker for the plaintext-at-rest check. */
-export const marker = (tag: string) =>
-  `Zq${tag}${randomId()
-    .replace(/[^A-Za-z0-9]/g, '')
-    .slice(0, 12)}`;
 
 /**
  * Where the running FerretDB keeps its SQLite files: this checkout's `.data/ferretdb`, or —

@@ -12,13 +12,21 @@
 // Options: --seconds=S per phase and side (default 7), --connections=C (default 10),
 // --patients=N (default 100000).
 // Results: .data/reports/bench-records.json.
-import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
-import { ROOT, TestIssuer, deleteTestQueues, infra, testLogger, unique } from '@praxis/testing';
+import { Bus, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
+import {
+  TestIssuer,
+  deleteTestQueues,
+  infra,
+  runBench,
+  testKek,
+  testLogger,
+  testServiceParts,
+  unique,
+  writeBenchReport,
+} from '@praxis/testing';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { buildRecords } from '../src/app';
 
 function arg(name: string, fallback: number): number {
@@ -116,14 +124,7 @@ async function main(): Promise<void> {
   await bus.connect();
   const issuer = new TestIssuer();
   const tenant = issuer.tenant();
-  const records = await buildRecords({
-    logger,
-    metrics: new Metrics('records'),
-    mongo,
-    bus,
-    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
-    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'bench-kek' },
-  });
+  const records = await buildRecords(testServiceParts('records', { logger, mongo, bus, redis, issuer }, testKek('bench-kek')));
   await records.start();
   const server = await startHttpServer(records.app, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${server.port}`;
@@ -296,16 +297,7 @@ async function main(): Promise<void> {
     await raw.db(rawDbName).dropDatabase();
     await raw.close();
   }
-  const out = path.join(ROOT, '.data/reports/bench-records.json');
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${path.relative(ROOT, out)}`);
+  log(`wrote ${writeBenchReport('bench-records.json', results)}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -1,22 +1,15 @@
 // Builds the records service from its dependencies (main.ts passes the real ones; tests
 // build it the same way with their own database, bus and token issuer).
 import {
-  type Authenticator,
-  type Bus,
-  type HttpAppOptions,
-  type KekConfig,
-  KekRing,
-  type Logger,
-  type Metrics,
   ApiRouter,
+  KekRing,
   KeyedSerialiser,
-  MongoIdempotencyStore,
-  OutboxRelay,
-  createHttpApp,
+  type BuiltService,
+  type ServiceParts,
+  openServiceStore,
   serialisedCollection,
+  serviceHttpApp,
 } from '@praxis/platform';
-import type { Express } from 'express';
-import type { Connection } from 'mongoose';
 import { Events } from './common/events';
 import { KeyService } from './keys/key-service';
 import { KeyRepository } from './keys/model';
@@ -32,33 +25,17 @@ import { TemplateRepository, templateModel } from './templates/model';
 import { templateRoutes } from './templates/routes';
 import { contactRoutes } from './contact/routes';
 
-export interface RecordsDeps {
-  logger: Logger;
-  metrics: Metrics;
-  mongo: Connection;
-  bus: Bus;
-  authenticator: Authenticator;
-  keks: KekConfig;
-  readiness?: Record<string, () => Promise<unknown>>;
-  /** Outbox polling interval (tests shorten it). */
-  relayIntervalMs?: number;
+export interface RecordsDeps extends ServiceParts {
   /** Prefix of the bus consumer names (RECORDS_CONSUMER_PREFIX). */
   consumerPrefix?: string;
-  /** TRUSTED_PROXIES and REQUEST_TIMEOUT_MS from the config. */
-  http?: Pick<HttpAppOptions, 'trustedProxies' | 'requestTimeoutMs'>;
 }
 
-export interface Records {
-  app: Express;
-  relay: OutboxRelay;
+export interface Records extends BuiltService {
   keys: KeyService;
   patients: PatientRepository;
   notes: NoteRepository;
   templates: TemplateRepository;
   subjectData: SubjectDataDeps;
-  /** Start the outbox relay and the bus consumers (once the service is ready). */
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export async function buildRecords(deps: RecordsDeps): Promise<Records> {
@@ -78,20 +55,9 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   const templates = new TemplateRepository(Template);
   const tombstoneRepo = new TombstoneRepository(tombstones, { erasures: erasureCol, purges: purgeCol });
 
-  const relay = new OutboxRelay({
-    bus: deps.bus,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    conn: deps.mongo,
-    collections: [patientCol, Note.collection, Template.collection, erasureCol, purgeCol],
-    intervalMs: deps.relayIntervalMs ?? 250,
-  });
-  const idempotency = new MongoIdempotencyStore(deps.mongo);
-  // Unique indexes matter for correctness (refs, keys, tombstones): build them before serving.
+  // Unique indexes matter for correctness (refs, keys, tombstones): built before serving.
   await keyRepo.init(deps.logger);
-  for (const model of Object.values(deps.mongo.models)) await model.createIndexes();
-  await relay.init();
-  await idempotency.init();
+  const { relay, idempotency } = await openServiceStore(deps, [patientCol, Note.collection, Template.collection, erasureCol, purgeCol]);
 
   const events = new Events(deps.mongo, relay);
   const subjectData: SubjectDataDeps = { patients, notes, templates, keys, tombstones: tombstoneRepo, events, logger: deps.logger };
@@ -103,14 +69,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<Records> {
   subjectDataRoutes(api, subjectData);
   contactRoutes(api, { patients, templates, events, assertTenantActive: (tenantId) => keys.tenantKey(tenantId) });
 
-  const app = createHttpApp({
-    service: 'records',
-    logger: deps.logger,
-    metrics: deps.metrics,
-    readiness: deps.readiness ?? {},
-    routers: [api],
-    ...deps.http,
-  });
+  const app = serviceHttpApp('records', deps, [api]);
 
   return {
     app,

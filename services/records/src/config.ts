@@ -21,10 +21,7 @@ export type RecordsConfig = z.infer<typeof recordsConfigSchema>;
 /** What the key-rotation CLI needs: the database and the keys, nothing else. */
 export const cliConfigSchema = z.object({
   MONGO_URL: configFields.mongoUrl,
-  MONGO_DB: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,60}$/)
-    .optional(),
+  MONGO_DB: configFields.mongoDb,
   LOG_LEVEL: configFields.logLevel,
   ...kekConfigFields,
 });

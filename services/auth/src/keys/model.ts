@@ -3,11 +3,18 @@
 // key. Kept apart from the user documents they protect, so deleting a key document makes
 // every copy of the sealed fields (replicas, backups, a raw copy) unreadable:
 // crypto-shredding. Every method but the rotation scan takes the tenant id first.
-import { type SealedValue, type TenantKeyDoc, TenantKeyRepository, sealedValueSchema, tenantKeyModel } from '@praxis/platform';
+import {
+  type SealedValue,
+  type TenantKeyDoc,
+  TenantKeyRepository,
+  TenantRepository,
+  sealedValueSchema,
+  tenantKeyModel,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface UserKeyDoc {
-  /** `<tenantId>|<userId>`: one data key per user, found by `_id` alone (FerretDB's fast path). */
+  /** `<tenantId>|<userId>`: one data key per user, found by `_id` and the tenant id. */
   _id: string;
   tenantId: string;
   userId: string;
@@ -45,26 +52,44 @@ export function keyModels(conn: Connection): KeyModels {
 
 export const userKeyDocId = (tenantId: string, userId: string) => `${tenantId}|${userId}`;
 
+/** User keys: a tenant-scoped store (every filter carries the tenant id; no events). */
+class UserKeyStore extends TenantRepository<UserKeyDoc> {
+  async find(tenantId: string, userId: string): Promise<UserKeyDoc | null> {
+    const doc = await this.findDoc(tenantId, userKeyDocId(tenantId, userId));
+    return doc && doc.userId === userId ? doc : null;
+  }
+
+  add(tenantId: string, doc: Omit<UserKeyDoc, '_id' | 'tenantId'>): Promise<void> {
+    return this.insert({ _id: userKeyDocId(tenantId, doc.userId), tenantId, ...doc }, []);
+  }
+
+  remove(tenantId: string, userId: string): Promise<number> {
+    return this.deleteDoc(tenantId, userKeyDocId(tenantId, userId));
+  }
+}
+
 /** Tenant keys (the shared store in libs/platform) and user keys. */
 export class KeyRepository extends TenantKeyRepository {
+  private readonly userKeys: UserKeyStore;
+
   constructor(readonly m: KeyModels) {
     super(m.TenantKey);
+    this.userKeys = new UserKeyStore(m.UserKey);
   }
 
-  async findUserKey(tenantId: string, userId: string): Promise<UserKeyDoc | null> {
-    const doc = await this.m.UserKey.findById(userKeyDocId(tenantId, userId)).lean<UserKeyDoc>().exec();
-    return doc && doc.tenantId === tenantId && doc.userId === userId ? doc : null;
+  findUserKey(tenantId: string, userId: string): Promise<UserKeyDoc | null> {
+    return this.userKeys.find(tenantId, userId);
   }
 
-  async insertUserKey(tenantId: string, doc: Omit<UserKeyDoc, '_id' | 'tenantId'>): Promise<void> {
-    await this.m.UserKey.create({ _id: userKeyDocId(tenantId, doc.userId), tenantId, ...doc });
+  insertUserKey(tenantId: string, doc: Omit<UserKeyDoc, '_id' | 'tenantId'>): Promise<void> {
+    return this.userKeys.add(tenantId, doc);
   }
 
-  async deleteUserKey(tenantId: string, userId: string): Promise<number> {
-    return (await this.m.UserKey.deleteOne({ _id: userKeyDocId(tenantId, userId), tenantId })).deletedCount;
+  deleteUserKey(tenantId: string, userId: string): Promise<number> {
+    return this.userKeys.remove(tenantId, userId);
   }
 
-  async deleteAllUserKeys(tenantId: string): Promise<number> {
-    return (await this.m.UserKey.deleteMany({ tenantId })).deletedCount;
+  deleteAllUserKeys(tenantId: string): Promise<number> {
+    return this.userKeys.deleteAllForTenant(tenantId);
   }
 }

@@ -2,7 +2,7 @@
 // participant that erases: pending or erased with its counts. Ids, status, counts and
 // times only; the reason is sealed under the patient's key, so it goes with the patient.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, outboxSchemaFields, outboxUpdate, sealedValueSchema, withOutbox } from '@praxis/platform';
+import { type SealedValue, TenantRepository, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type ErasureStatus = 'pending' | 'completed' | 'failed';
@@ -58,72 +58,63 @@ export function erasureModel(conn: Connection): Model<ErasureDoc> {
   return (conn.models.ErasureRequest as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('ErasureRequest', erasureSchema);
 }
 
-const hidden = { _outbox: 0, _outboxPending: 0 };
+const hidden = { _outbox: 0, _outboxPending: 0 } as const;
 
-export class ErasureRepository {
+export class ErasureRepository extends TenantRepository<ErasureDoc> {
   constructor(
-    readonly model: Model<ErasureDoc>,
+    model: Model<ErasureDoc>,
     /** The collection with per-document serialised updates (libs/platform/src/serial.ts). */
-    readonly col: MongooseCollection,
-  ) {}
+    col: MongooseCollection,
+  ) {
+    super(model, { collection: col });
+  }
 
-  async create(doc: ErasureDoc, events: EventEnvelope[]): Promise<void> {
-    await this.model.create(withOutbox(doc, events));
+  create(doc: ErasureDoc, events: EventEnvelope[]): Promise<void> {
+    return this.insert(doc, events);
   }
 
   find(tenantId: string, id: string): Promise<ErasureDoc | null> {
-    return this.model.findOne({ _id: id, tenantId }, hidden).lean<ErasureDoc>().exec();
+    return this.findDoc(tenantId, id, {}, hidden);
   }
 
   /** A pending or completed erasure of this patient (a second request joins it). */
   activeForPatient(tenantId: string, patientId: string): Promise<ErasureDoc | null> {
     return this.model
-      .findOne({ tenantId, patientId, status: mongoose.trusted({ $in: ['pending', 'completed'] }) }, hidden)
+      .findOne(this.scope(tenantId, { patientId, status: mongoose.trusted({ $in: ['pending', 'completed'] }) }), hidden)
       .lean<ErasureDoc>()
       .exec();
   }
 
   /** Newest first, `limit` of them after the position `before` (an id: uuidv7, so id order is creation order). */
   list(tenantId: string, limit: number, before?: string): Promise<ErasureDoc[]> {
-    return this.model
-      .find({ tenantId, ...(before ? { _id: mongoose.trusted({ $lt: before }) } : {}) }, hidden)
-      .sort({ _id: -1 })
-      .limit(limit)
-      .lean<ErasureDoc[]>()
-      .exec();
+    return this.findMany(tenantId, before ? { _id: mongoose.trusted({ $lt: before }) } : {}, {
+      sort: { _id: -1 },
+      limit,
+      projection: hidden,
+    });
   }
 
+  /** Every practice's pending erasures (the runner's sweep: the one read across tenants). */
   allPending(limit = 100): Promise<ErasureDoc[]> {
     return this.model.find({ status: 'pending' }, hidden).sort({ createdAt: 1 }).limit(limit).lean<ErasureDoc[]>().exec();
   }
 
   /** Record one participant's answer; null when the erasure is unknown or not pending. */
-  async recordAnswer(tenantId: string, id: string, service: string, counts: Record<string, number>): Promise<ErasureDoc | null> {
-    const doc = await this.col.findOneAndUpdate(
-      { _id: id as never, tenantId, status: 'pending', [`services.${service}.status`]: 'pending' },
-      { $set: { [`services.${service}`]: { status: 'erased', counts, answeredAt: new Date() } } },
-      { returnDocument: 'after' },
-    );
-    return (doc as unknown as ErasureDoc | null) ?? null;
+  recordAnswer(tenantId: string, id: string, service: string, counts: Record<string, number>): Promise<ErasureDoc | null> {
+    return this.updateDoc(tenantId, id, { $set: { [`services.${service}`]: { status: 'erased', counts, answeredAt: new Date() } } }, [], {
+      status: 'pending',
+      [`services.${service}.status`]: 'pending',
+    });
   }
 
   async transition(tenantId: string, id: string, set: Partial<ErasureDoc>, events: EventEnvelope[]): Promise<boolean> {
-    const outbox = outboxUpdate(events);
-    const res = await this.col.updateOne({ _id: id as never, tenantId, status: 'pending' }, {
-      $set: { ...set, ...outbox.$set },
-      $push: outbox.$push,
-    } as never);
-    return res.modifiedCount === 1;
+    return (await this.updateDoc(tenantId, id, { $set: set }, events, { status: 'pending' })) !== null;
   }
 
   /** Send the request again (to participants that have not answered). */
   async resend(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
-    const outbox = outboxUpdate(events);
-    const res = await this.col.updateOne({ _id: id as never, tenantId, status: 'pending' }, {
-      $set: { lastSentAt: new Date(), ...outbox.$set },
-      $inc: { sends: 1 },
-      $push: outbox.$push,
-    } as never);
-    return res.modifiedCount === 1;
+    return (
+      (await this.updateDoc(tenantId, id, { $set: { lastSentAt: new Date() }, $inc: { sends: 1 } }, events, { status: 'pending' })) !== null
+    );
   }
 }

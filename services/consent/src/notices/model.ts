@@ -3,7 +3,7 @@
 // emailed links themselves — of which only a SHA-256 of the token is stored, so the
 // database never holds a usable link. Every document is written once, with its events.
 import type { EventEnvelope } from '@praxis/contracts';
-import { isDuplicateKeyError, outboxSchemaFields, withOutbox } from '@praxis/platform';
+import { TenantCollection, outboxSchemaFields } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface NoticeVersionDoc {
@@ -103,75 +103,61 @@ export function noticeModels(conn: Connection): NoticeModels {
 
 export const ackIdOfRequest = (requestId: string) => `req:${requestId}`;
 
+const hidden = { _outbox: 0, _outboxPending: 0 } as const;
+
 export class NoticeRepository {
-  constructor(readonly m: NoticeModels) {}
+  private readonly versions: TenantCollection<NoticeVersionDoc>;
+  private readonly requests: TenantCollection<NoticeRequestDoc>;
+  private readonly acks: TenantCollection<NoticeAckDoc>;
+
+  constructor(readonly m: NoticeModels) {
+    this.versions = new TenantCollection(m.Version);
+    this.requests = new TenantCollection(m.Request);
+    this.acks = new TenantCollection(m.Ack);
+  }
 
   /** False when the version already exists in this practice. */
-  async createVersion(doc: NoticeVersionDoc, events: EventEnvelope[]): Promise<boolean> {
-    try {
-      await this.m.Version.create(withOutbox(doc, events));
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+  createVersion(doc: NoticeVersionDoc, events: EventEnvelope[]): Promise<boolean> {
+    return this.versions.insertIfNew(doc, events);
   }
 
   listVersions(tenantId: string): Promise<NoticeVersionDoc[]> {
-    return this.m.Version.find({ tenantId }, { _outbox: 0, _outboxPending: 0 })
-      .sort({ createdAt: -1 })
-      .limit(500)
-      .lean<NoticeVersionDoc[]>()
-      .exec();
+    return this.versions.findMany(tenantId, {}, { sort: { createdAt: -1 }, limit: 500, projection: hidden });
   }
 
   findVersion(tenantId: string, version: string): Promise<NoticeVersionDoc | null> {
-    return this.m.Version.findOne({ tenantId, version }, { _outbox: 0, _outboxPending: 0 }).lean<NoticeVersionDoc>().exec();
+    return this.m.Version.findOne(this.versions.scope(tenantId, { version }), hidden).lean<NoticeVersionDoc>().exec();
   }
 
-  async createRequest(doc: NoticeRequestDoc, events: EventEnvelope[]): Promise<void> {
-    await this.m.Request.create(withOutbox(doc, events));
+  createRequest(doc: NoticeRequestDoc, events: EventEnvelope[]): Promise<void> {
+    return this.requests.insert(doc, events);
   }
 
-  /** The link a token belongs to (any practice: the token is the credential). */
+  /** The link a token belongs to (any practice: the token is the credential, so this read has no tenant scope). */
   findRequestByTokenHash(tokenHash: string): Promise<NoticeRequestDoc | null> {
-    return this.m.Request.findOne({ tokenHash }, { _outbox: 0, _outboxPending: 0 }).lean<NoticeRequestDoc>().exec();
+    return this.m.Request.findOne({ tokenHash }, hidden).lean<NoticeRequestDoc>().exec();
   }
 
   /** Record an acknowledgement; false when it exists already (a link used twice). */
-  async acknowledge(doc: NoticeAckDoc, events: EventEnvelope[]): Promise<boolean> {
-    try {
-      await this.m.Ack.create(withOutbox(doc, events));
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+  acknowledge(doc: NoticeAckDoc, events: EventEnvelope[]): Promise<boolean> {
+    return this.acks.insertIfNew(doc, events);
   }
 
-  async ackOfRequest(tenantId: string, requestId: string): Promise<NoticeAckDoc | null> {
-    return this.m.Ack.findOne({ _id: ackIdOfRequest(requestId), tenantId })
-      .lean<NoticeAckDoc>()
-      .exec();
+  ackOfRequest(tenantId: string, requestId: string): Promise<NoticeAckDoc | null> {
+    return this.acks.findDoc(tenantId, ackIdOfRequest(requestId));
   }
 
   acksOf(tenantId: string, patientId: string): Promise<NoticeAckDoc[]> {
-    return this.m.Ack.find({ tenantId, patientId }, { _outbox: 0, _outboxPending: 0 })
-      .sort({ acknowledgedAt: 1 })
-      .lean<NoticeAckDoc[]>()
-      .exec();
+    return this.acks.findMany(tenantId, { patientId }, { sort: { acknowledgedAt: 1 }, projection: hidden });
   }
 
   requestsOf(tenantId: string, patientId: string): Promise<NoticeRequestDoc[]> {
-    return this.m.Request.find({ tenantId, patientId }, { _outbox: 0, _outboxPending: 0 })
-      .sort({ createdAt: 1 })
-      .lean<NoticeRequestDoc[]>()
-      .exec();
+    return this.requests.findMany(tenantId, { patientId }, { sort: { createdAt: 1 }, projection: hidden });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
-    const acks = (await this.m.Ack.deleteMany({ tenantId, patientId })).deletedCount;
-    const requests = (await this.m.Request.deleteMany({ tenantId, patientId })).deletedCount;
+    const acks = await this.acks.deleteWhere(tenantId, { patientId });
+    const requests = await this.requests.deleteWhere(tenantId, { patientId });
     return acks + requests;
   }
 }

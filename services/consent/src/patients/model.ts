@@ -5,7 +5,7 @@
 // practices' slugs (auth.tenant.created) and display names, shown on the public notice
 // page: the name is asked of auth once and kept here until auth.tenant.updated says it
 // changed (every replica reads the same copy, so a rename shows at once on all of them).
-import { isDuplicateKeyError } from '@praxis/platform';
+import { TenantRepository, isDuplicateKeyError } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface KnownPatientDoc {
@@ -55,19 +55,21 @@ export function practiceModel(conn: Connection): Model<PracticeDoc> {
 
 const key = (tenantId: string, patientId: string) => `${tenantId}:${patientId}`;
 
-export class KnownPatientRepository {
+/**
+ * Known patients are tenant-scoped (TenantRepository). The practices' documents are keyed by
+ * the tenant id itself (`_id` = tenant id, no `tenantId` field), so their filters are that id.
+ */
+export class KnownPatientRepository extends TenantRepository<KnownPatientDoc> {
   constructor(
-    private readonly model: Model<KnownPatientDoc>,
+    model: Model<KnownPatientDoc>,
     private readonly practices: Model<PracticeDoc>,
-  ) {}
+  ) {
+    super(model);
+  }
 
   /** Learn a patient (idempotent; an erased patient stays erased). */
   async learn(tenantId: string, patientId: string, test: boolean): Promise<void> {
-    try {
-      await this.model.create({ _id: key(tenantId, patientId), tenantId, patientId, test, createdAt: new Date() });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    await this.insertIfNew({ _id: key(tenantId, patientId), tenantId, patientId, test, createdAt: new Date() }, []);
   }
 
   /**
@@ -77,7 +79,7 @@ export class KnownPatientRepository {
    * also carries other deployments' events, which must not fill this collection).
    */
   async forget(tenantId: string, patientId: string, opts: { remember: boolean }): Promise<void> {
-    const filter = { _id: key(tenantId, patientId), tenantId };
+    const filter = this.scope(tenantId, { _id: key(tenantId, patientId) });
     const set = { $set: { erasedAt: new Date() } };
     if (!opts.remember) {
       await this.model.updateOne(filter, set);
@@ -98,10 +100,7 @@ export class KnownPatientRepository {
 
   /** Whether the practice has this patient (known and not erased). */
   async exists(tenantId: string, patientId: string): Promise<boolean> {
-    const doc = await this.model
-      .findOne({ _id: key(tenantId, patientId), tenantId })
-      .lean<KnownPatientDoc>()
-      .exec();
+    const doc = await this.findDoc(tenantId, key(tenantId, patientId));
     return Boolean(doc && !doc.erasedAt);
   }
 

@@ -3,7 +3,7 @@
 // index lets exactly one writer take each number). A code's display text is sealed under
 // the patient's key; the code itself and its system are plain (they travel in events).
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, isDuplicateKeyError, outboxSchemaFields, sealedValueSchema, withOutbox } from '@praxis/platform';
+import { OUTBOX, type SealedValue, TenantCollection, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface PreferenceDoc {
@@ -74,41 +74,44 @@ export function preferenceModels(conn: Connection): PreferenceModels {
   };
 }
 
-const hidden = { [OUTBOX]: 0, _outboxPending: 0 };
+const hidden = { [OUTBOX]: 0, _outboxPending: 0 } as const;
 
 export class PreferenceRepository {
-  constructor(readonly m: PreferenceModels) {}
+  private readonly preferences: TenantCollection<PreferenceDoc>;
+  private readonly codeDocs: TenantCollection<CodeDoc>;
+
+  constructor(readonly m: PreferenceModels) {
+    this.preferences = new TenantCollection(m.Preference);
+    this.codeDocs = new TenantCollection(m.Code);
+  }
 
   latest(tenantId: string, patientId: string): Promise<PreferenceDoc | null> {
-    return this.m.Preference.findOne({ tenantId, patientId }, hidden).sort({ version: -1 }).lean<PreferenceDoc>().exec();
+    return this.m.Preference.findOne(this.preferences.scope(tenantId, { patientId }), hidden)
+      .sort({ version: -1 })
+      .lean<PreferenceDoc>()
+      .exec();
   }
 
   history(tenantId: string, patientId: string): Promise<PreferenceDoc[]> {
-    return this.m.Preference.find({ tenantId, patientId }, hidden).sort({ version: 1 }).lean<PreferenceDoc[]>().exec();
+    return this.preferences.findMany(tenantId, { patientId }, { sort: { version: 1 }, projection: hidden });
   }
 
   /** Append the next version; false when another change took that number first. */
-  async append(doc: PreferenceDoc, events: EventEnvelope[]): Promise<boolean> {
-    try {
-      await this.m.Preference.create(withOutbox(doc, events));
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+  append(doc: PreferenceDoc, events: EventEnvelope[]): Promise<boolean> {
+    return this.preferences.insertIfNew(doc, events);
   }
 
-  async addCode(doc: CodeDoc, events: EventEnvelope[]): Promise<void> {
-    await this.m.Code.create(withOutbox(doc, events));
+  addCode(doc: CodeDoc, events: EventEnvelope[]): Promise<void> {
+    return this.codeDocs.insert(doc, events);
   }
 
   codes(tenantId: string, patientId: string): Promise<CodeDoc[]> {
-    return this.m.Code.find({ tenantId, patientId }, hidden).sort({ recordedAt: 1 }).lean<CodeDoc[]>().exec();
+    return this.codeDocs.findMany(tenantId, { patientId }, { sort: { recordedAt: 1 }, projection: hidden });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<{ preferences: number; codes: number }> {
-    const preferences = (await this.m.Preference.deleteMany({ tenantId, patientId })).deletedCount;
-    const codes = (await this.m.Code.deleteMany({ tenantId, patientId })).deletedCount;
+    const preferences = await this.preferences.deleteWhere(tenantId, { patientId });
+    const codes = await this.codeDocs.deleteWhere(tenantId, { patientId });
     return { preferences, codes };
   }
 }

@@ -8,7 +8,7 @@
 // the request, any other (a second replica, a crash before completing) is deleted.
 // Deleted when the export expires (7 days); unreadable once the patient is erased.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, outboxSchemaFields, outboxUpdate, sealedValueSchema, withOutbox } from '@praxis/platform';
+import { type SealedValue, TenantRepository, outboxSchemaFields, outboxUpdate, sealedValueSchema } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type SarStatus = 'pending' | 'completed' | 'failed' | 'expired';
@@ -137,21 +137,23 @@ export function sarModels(conn: Connection): SarModels {
   };
 }
 
-const hidden = { _outbox: 0, _outboxPending: 0 };
+const hidden = { _outbox: 0, _outboxPending: 0 } as const;
 
-export class SarRepository {
+export class SarRepository extends TenantRepository<SarDoc> {
   constructor(
     readonly m: SarModels,
     /** The requests collection with per-document serialised updates (libs/platform/src/serial.ts). */
     readonly requests: MongooseCollection,
-  ) {}
+  ) {
+    super(m.Request, { collection: requests });
+  }
 
-  async create(doc: SarDoc, events: EventEnvelope[]): Promise<void> {
-    await this.m.Request.create(withOutbox(doc, events));
+  create(doc: SarDoc, events: EventEnvelope[]): Promise<void> {
+    return this.insert(doc, events);
   }
 
   find(tenantId: string, id: string): Promise<SarDoc | null> {
-    return this.m.Request.findOne({ _id: id, tenantId }, hidden).lean<SarDoc>().exec();
+    return this.findDoc(tenantId, id, {}, hidden);
   }
 
   /**

@@ -2,7 +2,7 @@
 // erasure (ids, counts, times) and the carrier of `consent.patient.erased`. A pending
 // tombstone is written first, so a crash half-way is resumed on redelivery.
 import type { EventEnvelope } from '@praxis/contracts';
-import { isDuplicateKeyError, outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
+import { TombstoneRepository, tombstoneSchemaFields } from '@praxis/platform';
 import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export interface OwnErasureDoc {
@@ -18,15 +18,10 @@ export interface OwnErasureDoc {
 
 const schema = new Schema<OwnErasureDoc>(
   {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
+    ...tombstoneSchemaFields,
     erasureId: { type: String, required: true },
     patientId: { type: String, required: true },
-    status: { type: String, enum: ['pending', 'completed'], required: true },
     counts: { type: Schema.Types.Mixed },
-    startedAt: { type: Date, required: true },
-    completedAt: { type: Date },
-    ...outboxSchemaFields,
   },
   { collection: 'own_erasures', versionKey: false, strict: 'throw' },
 );
@@ -37,36 +32,16 @@ export function ownErasureModel(conn: Connection): Model<OwnErasureDoc> {
 
 const key = (tenantId: string, erasureId: string) => `${tenantId}:${erasureId}`;
 
-export class OwnErasureRepository {
-  constructor(
-    readonly model: Model<OwnErasureDoc>,
-    readonly col: MongooseCollection,
-  ) {}
-
-  async begin(tenantId: string, erasureId: string, patientId: string, carried: EventEnvelope[]): Promise<OwnErasureDoc> {
-    const doc: OwnErasureDoc = { _id: key(tenantId, erasureId), tenantId, erasureId, patientId, status: 'pending', startedAt: new Date() };
-    try {
-      await this.model.create(carried.length ? withOutbox(doc, carried) : doc);
-      return doc;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await this.model
-        .findOne({ _id: key(tenantId, erasureId), tenantId })
-        .lean<OwnErasureDoc>()
-        .exec())!;
-    }
+export class OwnErasureRepository extends TombstoneRepository<OwnErasureDoc> {
+  constructor(model: Model<OwnErasureDoc>, col: MongooseCollection) {
+    super(model, { collection: col });
   }
 
-  async complete(
-    tenantId: string,
-    erasureId: string,
-    counts: NonNullable<OwnErasureDoc['counts']>,
-    events: EventEnvelope[],
-  ): Promise<void> {
-    const outbox = outboxUpdate(events);
-    await this.col.updateOne({ _id: key(tenantId, erasureId) as never, tenantId, status: 'pending' }, {
-      $set: { status: 'completed', counts, completedAt: new Date(), ...outbox.$set },
-      $push: outbox.$push,
-    } as never);
+  begin(tenantId: string, erasureId: string, patientId: string, carried: EventEnvelope[]): Promise<OwnErasureDoc> {
+    return this.beginTombstone({ _id: key(tenantId, erasureId), tenantId, erasureId, patientId }, carried);
+  }
+
+  complete(tenantId: string, erasureId: string, counts: NonNullable<OwnErasureDoc['counts']>, events: EventEnvelope[]): Promise<void> {
+    return this.completeTombstone(tenantId, key(tenantId, erasureId), events, { counts });
   }
 }

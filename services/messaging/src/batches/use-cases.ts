@@ -98,7 +98,7 @@ export async function expandBatch(deps: BatchDeps, tenantId: string, batchId: st
 
 async function expandOne(deps: BatchDeps, caller: Caller, batch: BatchDoc, n: number): Promise<void> {
   const id = batchMessageId(batch._id, n);
-  if (await deps.messages.findDoc(caller.tenantId, id)) return; // made before a crash
+  if (await deps.messages.find(caller.tenantId, id)) return; // made before a crash
   const patientId = batch.patientIds[n]!;
   const input = {
     patientId,

@@ -8,7 +8,7 @@
 // one reservation and one refund per message, one purchase per purchase id — so a retried
 // operation (a redelivered event, a crash) is recorded once.
 import type { EventEnvelope } from '@praxis/contracts';
-import { isDuplicateKeyError, outboxSchemaFields, withOutbox } from '@praxis/platform';
+import { TenantRepository, isDuplicateKeyError, outboxSchemaFields } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export type LedgerKind = 'purchase' | 'reservation' | 'spend' | 'refund';
@@ -52,31 +52,23 @@ const entryId = (tenantId: string, seq: number) => `${tenantId}|${seq}`;
 
 export type AppendResult = { ok: true; entry: LedgerEntryDoc; repeated: boolean } | { ok: false; balance: number };
 
-export class LedgerRepository {
+export class LedgerRepository extends TenantRepository<LedgerEntryDoc> {
   /** Last known head per tenant: a hint, always checked forward by `_id` equality. */
   private readonly heads = new Map<string, number>();
-
-  constructor(private readonly model: Model<LedgerEntryDoc>) {}
 
   /** The newest entry (null: no entries yet). Reads by `_id` from the hint forward. */
   async head(tenantId: string): Promise<LedgerEntryDoc | null> {
     let seq = this.heads.get(tenantId);
     let current: LedgerEntryDoc | null;
     if (seq === undefined) {
-      current = await this.model.findOne({ tenantId }).sort({ seq: -1 }).lean<LedgerEntryDoc>().exec();
+      current = await this.model.findOne(this.scope(tenantId)).sort({ seq: -1 }).lean<LedgerEntryDoc>().exec();
       if (!current) return null;
       seq = current.seq;
     } else {
-      current = await this.model
-        .findOne({ _id: entryId(tenantId, seq) })
-        .lean<LedgerEntryDoc>()
-        .exec();
+      current = await this.findDoc(tenantId, entryId(tenantId, seq));
     }
     for (;;) {
-      const next = await this.model
-        .findOne({ _id: entryId(tenantId, seq + 1) })
-        .lean<LedgerEntryDoc>()
-        .exec();
+      const next = await this.findDoc(tenantId, entryId(tenantId, seq + 1));
       if (!next) break;
       current = next;
       seq++;
@@ -90,7 +82,7 @@ export class LedgerRepository {
   }
 
   findByRef(tenantId: string, kind: LedgerKind, ref: string): Promise<LedgerEntryDoc | null> {
-    return this.model.findOne({ tenantId, kind, ref }).lean<LedgerEntryDoc>().exec();
+    return this.model.findOne(this.scope(tenantId, { kind, ref })).lean<LedgerEntryDoc>().exec();
   }
 
   /**
@@ -125,8 +117,7 @@ export class LedgerRepository {
         at: new Date(),
       };
       try {
-        const evs = events(entry);
-        await this.model.create(evs.length ? withOutbox(entry, evs) : entry);
+        await this.insert(entry, events(entry));
         this.heads.set(tenantId, seq);
         return { ok: true, entry, repeated: false };
       } catch (err) {
@@ -139,8 +130,8 @@ export class LedgerRepository {
     throw new Error('the credit ledger is too busy; try again');
   }
 
-  async deleteAllForTenant(tenantId: string): Promise<number> {
+  override async deleteAllForTenant(tenantId: string): Promise<number> {
     this.heads.delete(tenantId);
-    return (await this.model.deleteMany({ tenantId })).deletedCount;
+    return super.deleteAllForTenant(tenantId);
   }
 }

@@ -3,7 +3,7 @@
 // Wrong codes are counted by inserting `<dm>|1` … `<dm>|5` into `dm_failures`: an insert
 // with a unique `_id` is atomic even on FerretDB, so no race lets a sixth guess through.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, isDuplicateKeyError, outboxSchemaFields, randomId, sealedValueSchema, withOutbox } from '@praxis/platform';
+import { type SealedValue, TenantRepository, isDuplicateKeyError, outboxSchemaFields, randomId, sealedValueSchema } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService } from '../keys/key-service';
 
@@ -78,11 +78,13 @@ export interface OpenedDirectMessage {
   createdAt: Date;
 }
 
-export class DirectMessageRepository {
+export class DirectMessageRepository extends TenantRepository<DirectMessageDoc> {
   constructor(
     private readonly m: ReturnType<typeof dmModels>,
     private readonly keys: KeyService,
-  ) {}
+  ) {
+    super(m.DirectMessage);
+  }
 
   async create(
     tenantId: string,
@@ -113,11 +115,15 @@ export class DirectMessageRepository {
       createdAt: new Date(),
       expiresAt: input.expiresAt,
     };
-    await this.m.DirectMessage.create(withOutbox(doc, events));
+    await this.insert(doc, events);
   }
 
+  /**
+   * The message a link opens. Not scoped by a tenant id: the link is all the patient holds,
+   * and its hash is unique across tenants; the document names its tenant.
+   */
   async byTokenHash(tokenHash: string): Promise<DirectMessageDoc | null> {
-    return this.m.DirectMessage.findOne({ tokenHash }).lean<DirectMessageDoc>().exec();
+    return this.model.findOne({ tokenHash }).lean<DirectMessageDoc>().exec();
   }
 
   async open(doc: DirectMessageDoc): Promise<OpenedDirectMessage> {
@@ -157,12 +163,12 @@ export class DirectMessageRepository {
   }
 
   allForPatient(tenantId: string, patientId: string): Promise<DirectMessageDoc[]> {
-    return this.m.DirectMessage.find({ tenantId, patientId }).sort({ createdAt: 1 }).lean<DirectMessageDoc[]>().exec();
+    return this.model.find(this.scope(tenantId, { patientId })).sort({ createdAt: 1 }).lean<DirectMessageDoc[]>().exec();
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
     const docs = await this.allForPatient(tenantId, patientId);
     for (const d of docs) await this.m.Failure.deleteMany({ dmId: d._id });
-    return (await this.m.DirectMessage.deleteMany({ tenantId, patientId })).deletedCount;
+    return (await this.model.deleteMany(this.scope(tenantId, { patientId }))).deletedCount;
   }
 }

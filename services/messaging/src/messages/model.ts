@@ -5,14 +5,13 @@
 // outbox relay (FerretDB updates are not isolated, docs/platform.md).
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  OUTBOX,
   type SealedValue,
+  TenantRepository,
   isDuplicateKeyError,
   outboxSchemaFields,
   outboxUpdate,
   randomId,
   sealedValueSchema,
-  withOutbox,
 } from '@praxis/platform';
 import mongoose, { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
@@ -143,13 +142,15 @@ export type NewMessage = Omit<
   '_id' | 'tenantId' | 'keyId' | 'sealed' | 'status' | 'tried' | 'attempts' | 'createdAt' | 'updatedAt'
 > & { status?: MessageStatus; reason?: string };
 
-export class MessageRepository {
+export class MessageRepository extends TenantRepository<MessageDoc> {
   constructor(
     private readonly models: ReturnType<typeof messageModels>,
     private readonly keys: KeyService,
     /** The messages collection with per-document serialised updates. */
-    readonly collection: MongooseCollection,
-  ) {}
+    collection: MongooseCollection,
+  ) {
+    super(models.Message, { collection });
+  }
 
   /** Insert a message with its events. False when a message with this id already exists (a batch resumed). */
   async create(tenantId: string, id: string, input: NewMessage, content: MessageContent, events: EventEnvelope[]): Promise<boolean> {
@@ -167,22 +168,19 @@ export class MessageRepository {
       createdAt: now,
       updatedAt: now,
     };
-    try {
-      await this.models.Message.create(withOutbox(doc, events));
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return this.insertIfNew(doc, events);
   }
 
-  async findDoc(tenantId: string, id: string): Promise<MessageDoc | null> {
-    return this.models.Message.findOne({ _id: id, tenantId }).lean<MessageDoc>().exec();
+  find(tenantId: string, id: string): Promise<MessageDoc | null> {
+    return this.findDoc(tenantId, id);
   }
 
-  /** The message by id alone (the worker: the event names the tenant, the document proves it). */
+  /**
+   * The message by id alone (the delivery worker: the event names the tenant, the document
+   * proves it; the one read here not scoped by a tenant id).
+   */
   async findForDelivery(id: string): Promise<MessageDoc | null> {
-    return this.models.Message.findOne({ _id: id }).lean<MessageDoc>().exec();
+    return this.model.findOne({ _id: id }).lean<MessageDoc>().exec();
   }
 
   async content(doc: MessageDoc): Promise<MessageContent> {
@@ -194,18 +192,18 @@ export class MessageRepository {
   }
 
   async listForPatient(tenantId: string, patientId: string, page: { after?: string; limit: number }): Promise<MessageDoc[]> {
-    const filter: Record<string, unknown> = { tenantId, patientId, purpose: 'message' };
+    const filter = this.scope(tenantId, { patientId, purpose: 'message' });
     if (page.after !== undefined) filter._id = mongoose.trusted({ $lt: page.after });
-    return this.models.Message.find(filter).sort({ _id: -1 }).limit(page.limit).lean<MessageDoc[]>().exec();
+    return this.model.find(filter).sort({ _id: -1 }).limit(page.limit).lean<MessageDoc[]>().exec();
   }
 
   async allForPatient(tenantId: string, patientId: string): Promise<MessageDoc[]> {
-    return this.models.Message.find({ tenantId, patientId }).sort({ createdAt: 1 }).lean<MessageDoc[]>().exec();
+    return this.model.find(this.scope(tenantId, { patientId })).sort({ createdAt: 1 }).lean<MessageDoc[]>().exec();
   }
 
   async countByStatus(tenantId: string, batchId: string): Promise<Record<MessageStatus, number>> {
-    const rows = await this.models.Message.aggregate<{ _id: MessageStatus; n: number }>([
-      { $match: { tenantId, batchId } },
+    const rows = await this.model.aggregate<{ _id: MessageStatus; n: number }>([
+      { $match: this.scope(tenantId, { batchId }) },
       { $group: { _id: '$status', n: { $sum: 1 } } },
     ]);
     const out = { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0, blocked: 0 } as Record<MessageStatus, number>;
@@ -229,7 +227,7 @@ export class MessageRepository {
       update.$push = { ...o.$push, ...(push ? { tried: push.tried } : {}) };
     } else if (push) update.$push = { tried: push.tried };
     if (set.attempts === undefined && push) update.$inc = { attempts: 1 };
-    const res = await this.collection.updateOne({ _id: id as never, tenantId, status: { $in: [...from] } } as never, update as never);
+    const res = await this.collection.updateOne(this.scope(tenantId, { _id: id, status: { $in: [...from] } }) as never, update as never);
     return res.matchedCount === 1;
   }
 
@@ -252,17 +250,15 @@ export class MessageRepository {
       .exec();
   }
 
-  async pendingEvents(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
-    const docs = await this.models.Message.collection
-      .find({ tenantId, patientId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } })
-      .toArray();
-    return docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []);
+  pendingEvents(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return this.pendingEventsWhere(tenantId, { patientId });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
-    const ids = (await this.models.Message.find({ tenantId, patientId }, { _id: 1 }).lean<{ _id: string }[]>().exec()).map((d) => d._id);
+    const filter = this.scope(tenantId, { patientId });
+    const ids = (await this.model.find(filter, { _id: 1 }).lean<{ _id: string }[]>().exec()).map((d) => d._id);
     await this.models.ProviderRef.deleteMany({ tenantId, messageId: mongoose.trusted({ $in: ids }) });
-    return (await this.models.Message.deleteMany({ tenantId, patientId })).deletedCount;
+    return (await this.model.deleteMany(filter)).deletedCount;
   }
 
   private sealContent(tenantId: string, id: string, pk: PatientKey, c: MessageContent): MessageDoc['sealed'] {

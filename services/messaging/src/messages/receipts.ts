@@ -36,7 +36,7 @@ export async function acceptReceipt(deps: ReceiptDeps, providerName: string, req
     ref = await deps.messages.byProviderRef(name, receipt.providerMessageId);
   }
   if (!ref) return;
-  const doc = await deps.messages.findDoc(ref.tenantId, ref.messageId);
+  const doc = await deps.messages.find(ref.tenantId, ref.messageId);
   if (!doc) return;
   const base = { tenantId: doc.tenantId, actor: systemActor, subject: { patientId: doc.patientId } };
   // A fast receipt can overtake the worker's own "sent" write (the provider answered, the

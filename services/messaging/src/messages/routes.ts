@@ -1,9 +1,9 @@
 // Message routes: thin (parse → use-case → shape). Staff with `message:send` queue
 // messages (202: the worker sends them); `message:read` lists a patient's history.
-import type { ApiRouter } from '@praxis/platform';
+import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
-import { idParam, pageQuery } from '../common/http';
+import { idParam } from '../common/http';
 import { type MessageDeps, getMessage, listMessages, queueMessage } from './use-cases';
 
 const value = z.string().max(500);

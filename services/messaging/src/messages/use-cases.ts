@@ -5,12 +5,11 @@
 // insert with its `messaging.message.queued` event in one write. Sending happens later, in
 // the delivery worker (messages/delivery.ts), never in the request.
 import { problemTypes } from '@praxis/contracts';
-import { ProblemError, makeEvent, problems } from '@praxis/platform';
+import { type Page, ProblemError, decodeCursor, makeEvent, pageOf, problems } from '@praxis/platform';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { Caller } from '../common/caller';
 import type { Events } from '../common/events';
-import { type Page, decodeCursor, pageOf } from '../common/http';
 import type { Credits } from '../credits/use-cases';
 import type { PreferenceRepository } from '../preferences/model';
 import type { RecordsClient } from '../records-client/records-client';
@@ -199,7 +198,7 @@ export async function recordUnsent(
 }
 
 export async function getMessage(deps: MessageDeps, caller: Caller, id: string): Promise<Message> {
-  const doc = await deps.messages.findDoc(caller.tenantId, id);
+  const doc = await deps.messages.find(caller.tenantId, id);
   if (!doc || doc.purpose !== 'message') throw problems.notFound('No such message.');
   return toMessage(doc);
 }
@@ -211,5 +210,5 @@ export async function listMessages(
 ): Promise<Page<Message>> {
   const after = decodeCursor(q.cursor);
   const rows = await deps.messages.listForPatient(caller.tenantId, q.patientId, { ...(after ? { after } : {}), limit: q.limit + 1 });
-  return pageOf(rows.map(toMessage), q.limit);
+  return pageOf(rows.map(toMessage), q.limit, (m) => m.id);
 }

@@ -2,7 +2,7 @@
 // so sending does not depend on consent being up. One document per patient,
 // `_id = <tenant>|<patient>`; the highest `version` seen wins, so an older event delivered
 // late (or again) changes nothing. No document means both channels are allowed.
-import { isDuplicateKeyError } from '@praxis/platform';
+import { TenantRepository, isDuplicateKeyError } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from '../messages/model';
 
@@ -36,14 +36,9 @@ export function preferenceModel(conn: Connection): Model<PreferenceDoc> {
 
 const prefId = (tenantId: string, patientId: string) => `${tenantId}|${patientId}`;
 
-export class PreferenceRepository {
-  constructor(private readonly model: Model<PreferenceDoc>) {}
-
+export class PreferenceRepository extends TenantRepository<PreferenceDoc> {
   async allows(tenantId: string, patientId: string, channel: Channel): Promise<boolean> {
-    const doc = await this.model
-      .findOne({ _id: prefId(tenantId, patientId) })
-      .lean<PreferenceDoc>()
-      .exec();
+    const doc = await this.findDoc(tenantId, prefId(tenantId, patientId));
     return doc ? doc[channel] : true;
   }
 
@@ -59,24 +54,26 @@ export class PreferenceRepository {
   ): Promise<'applied' | 'stale'> {
     const _id = prefId(tenantId, patientId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.model.findOne({ _id }).lean<PreferenceDoc>().exec();
+      const current = await this.findDoc(tenantId, _id);
       if (current && current.version >= change.version) return 'stale';
       if (!current) {
         try {
-          await this.model.create({ _id, tenantId, patientId, ...change, updatedAt: new Date() });
+          await this.insert({ _id, tenantId, patientId, ...change, updatedAt: new Date() }, []);
           return 'applied';
         } catch (err) {
           if (!isDuplicateKeyError(err)) throw err;
           continue;
         }
       }
-      const res = await this.model.updateOne({ _id, version: current.version }, { $set: { ...change, updatedAt: new Date() } });
+      const res = await this.model.updateOne(this.scope(tenantId, { _id, version: current.version }), {
+        $set: { ...change, updatedAt: new Date() },
+      });
       if (res.modifiedCount === 1) return 'applied';
     }
     throw new Error('preference kept changing underneath');
   }
 
-  async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
-    return (await this.model.deleteOne({ _id: prefId(tenantId, patientId), tenantId })).deletedCount;
+  deleteForPatient(tenantId: string, patientId: string): Promise<number> {
+    return this.deleteDoc(tenantId, prefId(tenantId, patientId));
   }
 }

@@ -2,7 +2,7 @@
 // counts — nothing identifying), and the carrier of `messaging.patient.erased`, written
 // in the same single-document write that marks the erasure complete.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { isDuplicateKeyError, outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
+import { TombstoneRepository, tombstoneSchemaFields } from '@praxis/platform';
 import { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 
 export interface ErasureDoc {
@@ -20,17 +20,12 @@ export interface ErasureDoc {
 
 const erasureSchema = new Schema<ErasureDoc>(
   {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
+    ...tombstoneSchemaFields,
     erasureId: { type: String, required: true },
     patientId: { type: String, required: true },
     actor: { type: Schema.Types.Mixed, required: true },
-    status: { type: String, enum: ['pending', 'completed'], required: true },
     messages: { type: Number, required: true },
     directMessages: { type: Number, required: true },
-    startedAt: { type: Date, required: true },
-    completedAt: { type: Date },
-    ...outboxSchemaFields,
   },
   { collection: 'erasures', versionKey: false, strict: 'throw' },
 );
@@ -39,35 +34,22 @@ export function erasureModel(conn: Connection): Model<ErasureDoc> {
   return (conn.models.Erasure as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('Erasure', erasureSchema);
 }
 
-export class ErasureRepository {
-  constructor(
-    private readonly model: Model<ErasureDoc>,
-    private readonly col: MongooseCollection,
-  ) {}
+const key = (tenantId: string, erasureId: string) => `${tenantId}:${erasureId}`;
+
+export class ErasureRepository extends TombstoneRepository<ErasureDoc> {
+  constructor(model: Model<ErasureDoc>, col: MongooseCollection) {
+    super(model, { collection: col });
+  }
 
   find(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
-    return this.model
-      .findOne({ _id: `${tenantId}:${erasureId}` })
-      .lean<ErasureDoc>()
-      .exec();
+    return this.findDoc(tenantId, key(tenantId, erasureId));
   }
 
-  async begin(doc: Omit<ErasureDoc, '_id' | 'status' | 'startedAt'>, carried: EventEnvelope[]): Promise<ErasureDoc> {
-    const full: ErasureDoc = { ...doc, _id: `${doc.tenantId}:${doc.erasureId}`, status: 'pending', startedAt: new Date() };
-    try {
-      await this.model.create(carried.length ? withOutbox(full, carried) : full);
-      return full;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await this.find(doc.tenantId, doc.erasureId))!;
-    }
+  begin(doc: Omit<ErasureDoc, '_id' | 'status' | 'startedAt'>, carried: EventEnvelope[]): Promise<ErasureDoc> {
+    return this.beginTombstone({ ...doc, _id: key(doc.tenantId, doc.erasureId) }, carried);
   }
 
-  async complete(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
-    const o = outboxUpdate(events);
-    await this.col.updateOne(
-      { _id: `${tenantId}:${erasureId}` as never, status: 'pending' } as never,
-      { $set: { status: 'completed', completedAt: new Date(), ...o.$set }, $push: o.$push } as never,
-    );
+  complete(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
+    return this.completeTombstone(tenantId, key(tenantId, erasureId), events);
   }
 }

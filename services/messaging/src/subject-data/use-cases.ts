@@ -131,7 +131,7 @@ export async function sendPrivacyNotice(
 ): Promise<void> {
   const link = `${deps.publicUrl.replace(/\/$/, '')}/#${data.ackPath}`;
   const id = `ntc_${data.noticeRequestId.replace(/[^A-Za-z0-9_-]/g, '')}`.slice(0, 64);
-  if (await deps.messages.findDoc(caller.tenantId, id)) return; // already queued (a redelivery)
+  if (await deps.messages.find(caller.tenantId, id)) return; // already queued (a redelivery)
   try {
     await queueMessage(
       deps,

@@ -3,7 +3,7 @@
 // `records.tenant.destroyed` events, written in the same single-document write that marks
 // the work complete. A pending tombstone is written first, so a crash half-way is resumed.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { outboxSchemaFields, outboxUpdate, withOutbox, isDuplicateKeyError } from '@praxis/platform';
+import { TombstoneRepository as Tombstones, tombstoneSchemaFields } from '@praxis/platform';
 import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export interface ErasureCounts {
@@ -34,16 +34,11 @@ export interface TenantPurgeDoc {
 
 const erasureSchema = new Schema<ErasureDoc>(
   {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
+    ...tombstoneSchemaFields,
     erasureId: { type: String, required: true },
     patientId: { type: String, required: true },
     actor: { type: Schema.Types.Mixed, required: true },
-    status: { type: String, enum: ['pending', 'completed'], required: true },
     counts: { notes: { type: Number, required: true }, documents: { type: Number, required: true } },
-    startedAt: { type: Date, required: true },
-    completedAt: { type: Date },
-    ...outboxSchemaFields,
   },
   { collection: 'erasures', versionKey: false, strict: 'throw' },
 );
@@ -52,13 +47,8 @@ erasureSchema.index({ tenantId: 1, patientId: 1 });
 
 const tenantPurgeSchema = new Schema<TenantPurgeDoc>(
   {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
-    status: { type: String, enum: ['pending', 'completed'], required: true },
+    ...tombstoneSchemaFields,
     patients: { type: Number, required: true },
-    startedAt: { type: Date, required: true },
-    completedAt: { type: Date },
-    ...outboxSchemaFields,
   },
   { collection: 'tenant_purges', versionKey: false, strict: 'throw' },
 );
@@ -77,67 +67,85 @@ export function tombstoneModels(conn: Connection): TombstoneModels {
 
 const erasureKey = (tenantId: string, erasureId: string) => `${tenantId}:${erasureId}`;
 
-export class TombstoneRepository {
-  constructor(
-    private readonly m: TombstoneModels,
-    /** The collections with per-document serialised updates (see libs/platform/src/serial.ts). */
-    private readonly cols: { erasures: MongooseCollection; purges: MongooseCollection },
-  ) {}
+class ErasureTombstones extends Tombstones<ErasureDoc> {
+  find(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
+    return this.findDoc(tenantId, erasureKey(tenantId, erasureId));
+  }
 
-  findErasure(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
-    return this.m.Erasure.findOne({ _id: erasureKey(tenantId, erasureId), tenantId })
+  ofPatient(tenantId: string, patientId: string): Promise<ErasureDoc | null> {
+    return this.model
+      .findOne(this.scope(tenantId, { patientId, status: 'completed' }))
       .lean<ErasureDoc>()
       .exec();
   }
 
+  begin(tenantId: string, doc: Omit<ErasureDoc, '_id' | 'tenantId' | 'status' | 'startedAt'>, carried: EventEnvelope[]) {
+    return this.beginTombstone({ ...doc, _id: erasureKey(tenantId, doc.erasureId), tenantId }, carried);
+  }
+
+  complete(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
+    return this.completeTombstone(tenantId, erasureKey(tenantId, erasureId), events);
+  }
+}
+
+/** A practice's purge: one tombstone per tenant, keyed by the tenant id. */
+class PurgeTombstones extends Tombstones<TenantPurgeDoc> {
+  find(tenantId: string): Promise<TenantPurgeDoc | null> {
+    return this.findDoc(tenantId, tenantId);
+  }
+
+  begin(tenantId: string, patients: number, carried: EventEnvelope[]): Promise<TenantPurgeDoc> {
+    return this.beginTombstone({ _id: tenantId, tenantId, patients }, carried);
+  }
+
+  complete(tenantId: string, events: EventEnvelope[]): Promise<void> {
+    return this.completeTombstone(tenantId, tenantId, events);
+  }
+}
+
+export class TombstoneRepository {
+  private readonly erasures: ErasureTombstones;
+  private readonly purges: PurgeTombstones;
+
+  constructor(
+    m: TombstoneModels,
+    /** The collections with per-document serialised updates (see libs/platform/src/serial.ts). */
+    cols: { erasures: MongooseCollection; purges: MongooseCollection },
+  ) {
+    this.erasures = new ErasureTombstones(m.Erasure, { collection: cols.erasures });
+    this.purges = new PurgeTombstones(m.TenantPurge, { collection: cols.purges });
+  }
+
+  findErasure(tenantId: string, erasureId: string): Promise<ErasureDoc | null> {
+    return this.erasures.find(tenantId, erasureId);
+  }
+
   findErasureOfPatient(tenantId: string, patientId: string): Promise<ErasureDoc | null> {
-    return this.m.Erasure.findOne({ tenantId, patientId, status: 'completed' }).lean<ErasureDoc>().exec();
+    return this.erasures.ofPatient(tenantId, patientId);
   }
 
   /** Start (or find) an erasure; carried-over events ride in the tombstone's outbox. */
-  async beginErasure(
+  beginErasure(
     tenantId: string,
     doc: Omit<ErasureDoc, '_id' | 'tenantId' | 'status' | 'startedAt'>,
     carried: EventEnvelope[],
   ): Promise<ErasureDoc> {
-    const full: ErasureDoc = { ...doc, _id: erasureKey(tenantId, doc.erasureId), tenantId, status: 'pending', startedAt: new Date() };
-    try {
-      await this.m.Erasure.create(carried.length ? withOutbox(full, carried) : full);
-      return full;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await this.findErasure(tenantId, doc.erasureId))!;
-    }
+    return this.erasures.begin(tenantId, doc, carried);
   }
 
-  async completeErasure(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
-    const outbox = outboxUpdate(events);
-    await this.cols.erasures.updateOne({ _id: erasureKey(tenantId, erasureId) as never, tenantId, status: 'pending' }, {
-      $set: { status: 'completed', completedAt: new Date(), ...outbox.$set },
-      $push: outbox.$push,
-    } as never);
+  completeErasure(tenantId: string, erasureId: string, events: EventEnvelope[]): Promise<void> {
+    return this.erasures.complete(tenantId, erasureId, events);
   }
 
   findPurge(tenantId: string): Promise<TenantPurgeDoc | null> {
-    return this.m.TenantPurge.findOne({ _id: tenantId, tenantId }).lean<TenantPurgeDoc>().exec();
+    return this.purges.find(tenantId);
   }
 
-  async beginPurge(tenantId: string, patients: number, carried: EventEnvelope[]): Promise<TenantPurgeDoc> {
-    const full: TenantPurgeDoc = { _id: tenantId, tenantId, status: 'pending', patients, startedAt: new Date() };
-    try {
-      await this.m.TenantPurge.create(carried.length ? withOutbox(full, carried) : full);
-      return full;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await this.findPurge(tenantId))!;
-    }
+  beginPurge(tenantId: string, patients: number, carried: EventEnvelope[]): Promise<TenantPurgeDoc> {
+    return this.purges.begin(tenantId, patients, carried);
   }
 
-  async completePurge(tenantId: string, events: EventEnvelope[]): Promise<void> {
-    const outbox = outboxUpdate(events);
-    await this.cols.purges.updateOne({ _id: tenantId as never, tenantId, status: 'pending' }, {
-      $set: { status: 'completed', completedAt: new Date(), ...outbox.$set },
-      $push: outbox.$push,
-    } as never);
+  completePurge(tenantId: string, events: EventEnvelope[]): Promise<void> {
+    return this.purges.complete(tenantId, events);
   }
 }
