@@ -94,7 +94,7 @@ const FULL_ENTRY = { seq: 1, prevHash: 1, hash: 1, event: 1, eventJson: 1, tenan
 /** Seqs per range that `all` reads at a time (and one more range ahead): a power of ten. */
 const READ_CHUNK = 10_000;
 /** Ranges `all` keeps requested ahead of the one being read. */
-const READ_AHEAD = 1;
+const READ_AHEAD = 2;
 
 /** Entries per insert command: FerretDB's internal insert batch (see insertEntries). */
 export const INSERT_CHUNK = 100;
@@ -155,6 +155,8 @@ export function entryOf(doc: Pick<EntryDoc, 'seq' | 'prevHash' | 'hash'> & Parti
 export class AuditLogRepository {
   /** Seqs per range that `all` reads: a power of ten (a test may make it small). */
   readChunk = READ_CHUNK;
+  /** Ranges `all` keeps requested ahead of the one being read. */
+  readAhead = READ_AHEAD;
   readonly entries: Model<EntryDoc>;
   readonly heads: Model<HeadDoc>;
 
@@ -375,14 +377,15 @@ export class AuditLogRepository {
         .sort({ _id: 1 })
         .lean<EntryDoc[]>()
         .exec();
-    // READ_AHEAD ranges in flight beyond the one the caller reads: the database works on
-    // the next while the caller hashes this one. (Two ahead measured no better on a busy
-    // 2-core machine.)
+    // `readAhead` ranges in flight beyond the one the caller reads: the database works on
+    // the next two (FerretDB serves each on its own connection, so on two cores) while the
+    // caller hashes this one. Measured on 100,000 entries, machine otherwise idle: two
+    // ahead 1.99–2.24 s, one ahead 2.89–3.10 s; on a busy machine neither is better.
     let next = 0;
     let ended = false;
     const inFlight: Promise<EntryDoc[]>[] = [];
     const fill = () => {
-      while (!ended && inFlight.length < READ_AHEAD && next <= last) {
+      while (!ended && inFlight.length < this.readAhead && next <= last) {
         inFlight.push(range(next));
         next += chunk;
       }
