@@ -57,8 +57,6 @@ export interface FerretDbServer {
   url: string;
   port: number;
   build: FerretDbBuild;
-  /** The server's process id (benchmarks read its CPU time from /proc). */
-  pid: number;
   stop(): Promise<void>;
 }
 
@@ -112,7 +110,6 @@ export async function startFerretDb(
     url: `mongodb://127.0.0.1:${port}`,
     port,
     build,
-    pid: child.pid!,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
