@@ -4,10 +4,7 @@
 // rate (open loop: arrivals do not wait for answers), until SIGTERM. Prints `ready` once
 // seeded, and on SIGTERM one JSON line with the rates it kept and their latencies.
 // Options: --get=N reads per second (default 100), --post=N creates per second (default 10).
-import { Bus, Metrics, TokenAuthenticator, connectMongo, connectRedis, startHttpServer } from '../../libs/platform/src';
-import { TestIssuer, deleteTestQueues, infra, testLogger, unique } from '../../libs/testing/src';
-import { randomBytes } from 'node:crypto';
-import { buildRecords } from '../../services/records/src/app';
+import { serveRecords } from '../../services/records/bench/serve-records';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const GET_PER_S = arg('get', 100);
@@ -15,24 +12,9 @@ const POST_PER_S = arg('post', 10);
 const person = { givenName: 'Load', familyName: 'Ground', birthDate: '1980-01-01', email: 'load@example.org', mobile: '+447700900001' };
 
 async function main(): Promise<void> {
-  const logger = testLogger('background-load');
-  const mongo = await connectMongo({ url: infra.mongoUrl, dbName: `bench_bgload_${randomBytes(4).toString('hex')}` });
-  const redis = await connectRedis(infra.redisUrl, 'background-load');
-  const bus = new Bus({ url: infra.amqpUrl, service: unique('bgload'), logger });
-  await bus.connect();
-  const issuer = new TestIssuer();
-  const tenant = issuer.tenant();
-  const records = await buildRecords({
-    logger,
-    metrics: new Metrics('records'),
-    mongo,
-    bus,
-    authenticator: new TokenAuthenticator(issuer.verifier(), redis),
-    keks: { KEK: randomBytes(32).toString('base64'), KEK_ID: 'bgload-kek' },
-  });
-  await records.start();
-  const server = await startHttpServer(records.app, 0, '127.0.0.1');
-  const url = `http://127.0.0.1:${server.port}/api/v1/patients`;
+  const service = await serveRecords('background-load');
+  const { tenant } = service;
+  const url = `${service.url}/api/v1/patients`;
   const call = async (method: 'GET' | 'POST', path: string, token: string) => {
     const res = await fetch(url + path, {
       method,
@@ -87,14 +69,7 @@ async function main(): Promise<void> {
     p99Ms: p(stats[m].ms, 0.99),
   });
   process.stdout.write(`${JSON.stringify({ seconds: Math.round(secs * 10) / 10, get: summary('GET'), post: summary('POST') })}\n`);
-  await server.close(2000);
-  await records.stop();
-  await deleteTestQueues(bus.queuesOf('erasure-requests'));
-  await deleteTestQueues(bus.queuesOf('tenant-purges'));
-  await bus.close();
-  await redis.quit();
-  await mongo.dropDatabase();
-  await mongo.close();
+  await service.close();
 }
 
 main().then(

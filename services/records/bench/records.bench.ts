@@ -12,22 +12,11 @@
 // Options: --seconds=S per phase and side (default 7), --connections=C (default 10),
 // --patients=N (default 100000).
 // Results: .data/reports/bench-records.json.
-import { Bus, connectMongo, connectRedis, startHttpServer } from '@praxis/platform';
-import {
-  TestIssuer,
-  deleteTestQueues,
-  infra,
-  runBench,
-  testKek,
-  testLogger,
-  testServiceParts,
-  unique,
-  writeBenchReport,
-} from '@praxis/testing';
+import { infra, runBench, unique, writeBenchReport } from '@praxis/testing';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { buildRecords } from '../src/app';
+import { serveRecords } from './serve-records';
 
 function arg(name: string, fallback: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -115,19 +104,9 @@ async function abba(rawOp: () => Promise<Phase>, serviceOp: () => Promise<Phase>
 
 async function main(): Promise<void> {
   const run = unique('recbench');
-  const dbName = `bench_records_${randomBytes(4).toString('hex')}`;
   const rawDbName = `bench_recraw_${randomBytes(4).toString('hex')}`;
-  const logger = testLogger('records-bench');
-  const mongo = await connectMongo({ url: infra.mongoUrl, dbName });
-  const redis = await connectRedis(infra.redisUrl, 'records-bench');
-  const bus = new Bus({ url: infra.amqpUrl, service: run, logger });
-  await bus.connect();
-  const issuer = new TestIssuer();
-  const tenant = issuer.tenant();
-  const records = await buildRecords(testServiceParts('records', { logger, mongo, bus, redis, issuer }, testKek('bench-kek')));
-  await records.start();
-  const server = await startHttpServer(records.app, 0, '127.0.0.1');
-  const url = `http://127.0.0.1:${server.port}`;
+  const service = await serveRecords('records-bench');
+  const { url, tenant, mongo } = service;
   const raw = new mongoose.mongo.MongoClient(infra.mongoUrl, { maxPoolSize: 20 });
   await raw.connect();
   const rawPatients = raw.db(rawDbName).collection('patients');
@@ -286,14 +265,7 @@ async function main(): Promise<void> {
     });
     log('ratios (service / raw):', results.ratios);
   } finally {
-    await server.close(2000);
-    await records.stop();
-    await deleteTestQueues(bus.queuesOf('erasure-requests'));
-    await deleteTestQueues(bus.queuesOf('tenant-purges'));
-    await bus.close();
-    await redis.quit();
-    await mongo.dropDatabase();
-    await mongo.close();
+    await service.close();
     await raw.db(rawDbName).dropDatabase();
     await raw.close();
   }
