@@ -55,6 +55,14 @@ const pct = (xs: number[], p: number) => {
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** The latencies of a steady 20 logins/s phase. */
+const loginLatency = (ms: number[]) => ({
+  loginsPerSecond: 20,
+  logins: ms.length,
+  p50Ms: r1(pct(ms, 50)),
+  p99Ms: r1(pct(ms, 99)),
+  maxMs: r1(Math.max(...ms)),
+});
 
 async function main(): Promise<void> {
   const config = authConfigSchema.parse({
@@ -260,21 +268,8 @@ async function main(): Promise<void> {
       tokenVerifyRatioToRawEs256: r2(verifierRate / rawVerify),
       serviceTokenVerifyUncachedPerSecondOneCore: Math.round(uncachedRate),
       tokenVerifyUncachedRatioToRawEs256: r2(uncachedRate / rawVerify),
-      steadyLoad: {
-        loginsPerSecond: 20,
-        logins: latencies.length,
-        p50Ms: r1(pct(latencies, 50)),
-        p99Ms: r1(pct(latencies, 99)),
-        maxMs: r1(Math.max(...latencies)),
-      },
-      underPlatformLoad: {
-        loginsPerSecond: 20,
-        logins: underLoad.length,
-        p50Ms: r1(pct(underLoad, 50)),
-        p99Ms: r1(pct(underLoad, 99)),
-        maxMs: r1(Math.max(...underLoad)),
-        background: bg,
-      },
+      steadyLoad: loginLatency(latencies),
+      underPlatformLoad: { ...loginLatency(underLoad), background: bg },
       aims: { tokenVerifyPerSecondPerCore: 10_000, loginP99Ms: 250 },
     };
     const written = writeBenchReport('bench-auth.json', report);
@@ -302,14 +297,9 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' '),
     );
-    line(
-      'login latency at 20/s',
-      `p50 ${report.steadyLoad.p50Ms} ms, p99 ${report.steadyLoad.p99Ms} ms, max ${report.steadyLoad.maxMs} ms`,
-    );
-    line(
-      'login latency at 20/s under platform load',
-      `p50 ${report.underPlatformLoad.p50Ms} ms, p99 ${report.underPlatformLoad.p99Ms} ms, max ${report.underPlatformLoad.maxMs} ms`,
-    );
+    const latencyText = (l: ReturnType<typeof loginLatency>) => `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms`;
+    line('login latency at 20/s', latencyText(report.steadyLoad));
+    line('login latency at 20/s under platform load', latencyText(report.underPlatformLoad));
     line(
       '  the load meanwhile (records, own process)',
       `${bg.get.perSecond} reads/s (p99 ${bg.get.p99Ms} ms, ${bg.get.failed} failed), ${bg.post.perSecond} creates/s (p99 ${bg.post.p99Ms} ms, ${bg.post.failed} failed) over ${bg.seconds} s`,
