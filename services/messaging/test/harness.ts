@@ -4,6 +4,7 @@
 // required, and two SMS provider simulators. The app listens on a free port so the
 // simulators' delivery receipts reach it. A sink collects every messaging.* event.
 import { Bus, type ServiceTokenSource, connectMongo, startHttpServer, type RunningServer } from '@praxis/platform';
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
 // A test fixture, not service code: the real records service, built in-process as this
 // suite's neighbour (messaging itself only talks to it over HTTP).
 // eslint-disable-next-line no-restricted-imports
@@ -56,11 +57,18 @@ export interface HarnessOptions {
 }
 
 let phone = 0;
-/** A valid UK mobile number nobody else in the run uses. */
-export const mobile = () =>
-  `+4479${String(Date.now() % 10_000_000)
-    .padStart(7, '0')
-    .slice(0, 4)}${String(phone++ % 1000).padStart(4, '0')}`.slice(0, 13);
+/**
+ * A valid UK mobile number nobody else in the run uses: 07912 followed by the clock's
+ * seconds (3 digits) and a counter (3 digits). Every 07912 number is in an allocated block
+ * (libphonenumber's metadata, which messaging validates against); the old +4479<clock>
+ * numbers fell into unallocated blocks such as 07911 3xxxxx for 50 s in every 2.8 h, and
+ * a suite started then got 400 for each text.
+ */
+export const mobile = () => {
+  const n = `+447912${String(Math.floor(Date.now() / 1000) % 1000).padStart(3, '0')}${String(phone++ % 1000).padStart(3, '0')}`;
+  if (!isValidPhoneNumber(n)) throw new Error(`test mobile ${n} is not a valid number`);
+  return n;
+};
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const amqpUrl = opts.amqpUrl ?? infra.amqpUrl;
