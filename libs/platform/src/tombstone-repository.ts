@@ -5,7 +5,6 @@
 // on redelivery; completing it stores the final events in the same single-document write.
 // Written once here; records, consent and messaging each keep one (docs/platform.md).
 import type { EventEnvelope } from '@praxis/contracts';
-import { isDuplicateKeyError } from './mongo';
 import { outboxSchemaFields } from './outbox';
 import { TenantRepository } from './tenant-repository';
 
@@ -34,13 +33,8 @@ export class TombstoneRepository<D extends TombstoneDoc> extends TenantRepositor
    */
   protected async beginTombstone(doc: Omit<D, 'status' | 'startedAt'>, carried: EventEnvelope[]): Promise<D> {
     const full = { ...doc, status: 'pending', startedAt: new Date() } as D;
-    try {
-      await this.insert(full, carried);
-      return full;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await this.findDoc(doc.tenantId, doc._id))!;
-    }
+    if (await this.insertIfNew(full, carried)) return full;
+    return (await this.findDoc(doc.tenantId, doc._id))!;
   }
 
   /** Mark a pending tombstone completed (with `set`, e.g. its counts) and store the events in the same write. */
