@@ -39,6 +39,12 @@ const MAX_KNOWN_HEADS = 10_000;
 /** While events keep coming, heads are moved at most this often (and whenever the queue empties). */
 const HEAD_EVERY_MS = 500;
 
+/** The events in order, each id once (a batch may hold a redelivery of one of its own). */
+function distinctById(events: ChainEvent[]): ChainEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+}
+
 interface Known {
   /** The last entry this process chained and stored. */
   tip: { seq: number; hash: string };
@@ -119,8 +125,7 @@ export class LogAppender {
       const unknown = [...groups.keys()].filter((t) => !this.heads.has(t));
       const read = unknown.length ? await this.repo.headsOf(unknown) : new Map<string, { seq: number; hash: string }>();
       for (const [tenantId, all] of groups) {
-        const seen = new Set<string>();
-        const events = all.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+        const events = distinctById(all);
         const known = this.heads.get(tenantId);
         const head = known?.tip ?? read.get(tenantId)!;
         plans.push({ tenantId, events, head, stored: known?.stored ?? head, entries: chainEntries(head, events), inserted: 0 });
@@ -213,8 +218,7 @@ export class LogAppender {
    */
   async appendBatch(tenantId: string, events: ChainEvent[]): Promise<void> {
     this.heads.delete(tenantId);
-    const seen = new Set<string>();
-    let pending = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+    let pending = distinctById(events);
     for (let attempt = 1; pending.length; attempt++) {
       if (attempt > MAX_ATTEMPTS) throw new Error(`could not append to the chain of ${tenantId} after ${MAX_ATTEMPTS} attempts`);
       const head = await this.repo.head(tenantId);
