@@ -225,35 +225,20 @@ const extractors: Record<string, { file: string; rows: (j: Json) => Row[]; load?
     file: 'bench-audit.json',
     rows: (j) => {
       const idx = num(j, 'dbRaw', 'insertManyIndexedPerSec');
+      // Each phase beside the raw indexed inserts measured just before it.
+      const phase = (figure: string, key: string, field: string) =>
+        rate(
+          'audit',
+          figure,
+          num(j, key, field),
+          'events/s',
+          'raw indexed insertMany (measured just before)',
+          num(j, key, 'rawIndexedJustBeforePerSec') ?? idx,
+        );
       return [
-        ...withAim(
-          rate(
-            'audit',
-            'end to end, one practice',
-            num(j, 'auditOneTenant', 'endToEndPerSec'),
-            'events/s',
-            'raw indexed insertMany (measured just before)',
-            num(j, 'auditOneTenant', 'rawIndexedJustBeforePerSec') ?? idx,
-          ),
-          '≥ 0.5× raw',
-          (r) => (r.ratio ?? 0) >= 0.5,
-        ),
-        ...rate(
-          'audit',
-          'end to end, many practices',
-          num(j, 'auditManyTenants', 'endToEndPerSec'),
-          'events/s',
-          'raw indexed insertMany (measured just before)',
-          num(j, 'auditManyTenants', 'rawIndexedJustBeforePerSec') ?? idx,
-        ),
-        ...rate(
-          'audit',
-          'burst drain',
-          num(j, 'burstDrain', 'drainPerSec'),
-          'events/s',
-          'raw indexed insertMany (measured just before)',
-          num(j, 'burstDrain', 'rawIndexedJustBeforePerSec') ?? idx,
-        ),
+        ...withAim(phase('end to end, one practice', 'auditOneTenant', 'endToEndPerSec'), '≥ 0.5× raw', (r) => (r.ratio ?? 0) >= 0.5),
+        ...phase('end to end, many practices', 'auditManyTenants', 'endToEndPerSec'),
+        ...phase('burst drain', 'burstDrain', 'drainPerSec'),
       ];
     },
   },
@@ -268,26 +253,13 @@ const extractors: Record<string, { file: string; rows: (j: Json) => Row[]; load?
     file: 'bench-relay.json',
     rows: (j) => {
       const bus = num(j, 'bus', 'perSecond');
+      // A run ({ perSecond, busPerSecond }) beside the bus measured just before it.
+      const vsBus = (figure: string, run: unknown) =>
+        rate('relay', figure, num(run, 'perSecond'), 'events/s', 'the bus alone (measured just before)', num(run, 'busPerSecond') ?? bus);
       const sizes = (at(j, 'sizes') as Json[] | undefined) ?? [];
       return [
-        ...sizes.flatMap((s) =>
-          rate(
-            'relay',
-            `outbox burst, ${num(s, 'documents')?.toLocaleString('en')} documents`,
-            num(s, 'burst', 'perSecond'),
-            'events/s',
-            'the bus alone (measured just before)',
-            num(s, 'burst', 'busPerSecond') ?? bus,
-          ),
-        ),
-        ...rate(
-          'relay',
-          'drain after a crash',
-          num(j, 'crash', 'perSecond'),
-          'events/s',
-          'the bus alone (measured just before)',
-          num(j, 'crash', 'busPerSecond') ?? bus,
-        ),
+        ...sizes.flatMap((s) => vsBus(`outbox burst, ${num(s, 'documents')?.toLocaleString('en')} documents`, at(s, 'burst'))),
+        ...vsBus('drain after a crash', at(j, 'crash')),
       ];
     },
   },
