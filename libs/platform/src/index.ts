@@ -32,7 +32,7 @@ export * from './serial';
 export * from './service';
 export * from './service-tokens';
 export * from './paging';
-export * from './service-tokens';
+export * from './periodic';
 export * from './patient-keys';
 export * from './patient-key-store';
 export * from './service-events';

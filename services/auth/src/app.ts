@@ -12,6 +12,7 @@ import {
   type Logger,
   type Metrics,
   OutboxRelay,
+  PeriodicTask,
   type Redis,
   ServiceEvents,
   createHttpApp,
@@ -23,7 +24,7 @@ import type { Connection } from 'mongoose';
 import { type AuthComponents, pick } from './common/components';
 import { PasswordHasher } from './common/passwords';
 import type { AuthConfig } from './config';
-import { PurgeScheduler } from './deletion/use-cases';
+import { housekeeping } from './deletion/use-cases';
 import { deletionRoutes } from './deletion/routes';
 import { UserKeyService } from './keys/key-service';
 import { KeyRepository, keyModels } from './keys/model';
@@ -177,7 +178,8 @@ export async function buildAuth(deps: AuthDeps, jwks?: { attach(store: KeyStore)
     },
   });
 
-  const scheduler = new PurgeScheduler(pick(components, ...deletionNeeds), config.PURGE_INTERVAL_MS);
+  const deletionDeps = pick(components, ...deletionNeeds);
+  const scheduler = new PeriodicTask('tenant purge', config.PURGE_INTERVAL_MS, () => housekeeping(deletionDeps), logger);
   // After Redis comes back (it may have lost the last revocations), put them back.
   const reassert = () =>
     void reassertRevocations(pick(components, 'sessions', 'redis', 'config')).then(

@@ -109,28 +109,3 @@ export async function housekeeping(deps: DeletionDeps, now = new Date()): Promis
   await purgeDueTenants(deps, now);
   await deps.sessions.removeEndedBefore(new Date(now.getTime() - ENDED_SESSION_RETENTION_MS));
 }
-
-export class PurgeScheduler {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-
-  constructor(
-    private readonly deps: DeletionDeps,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = housekeeping(this.deps)
-        .catch((err) => this.deps.logger.warn({ err: (err as Error).message }, 'tenant purge failed'))
-        .finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-}
