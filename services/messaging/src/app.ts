@@ -5,6 +5,7 @@ import {
   ApiRouter,
   KekRing,
   KeyedSerialiser,
+  PeriodicTask,
   type BuiltService,
   type ServiceParts,
   openServiceStore,
@@ -13,7 +14,7 @@ import {
 } from '@praxis/platform';
 import express from 'express';
 import { Events } from './common/events';
-import { LedgerRepository, ledgerModel } from './credits/model';
+import { LedgerRepository, SweepMarks, ledgerModel, sweepMarkModel } from './credits/model';
 import { creditRoutes } from './credits/routes';
 import { Credits } from './credits/use-cases';
 import { KeyService } from './keys/key-service';
@@ -70,6 +71,10 @@ export interface MessagingDeps extends ServiceParts {
   busRetries?: number;
   /** Delivery worker's prefetch: messages in flight at once per process. */
   deliveryConcurrency?: number;
+  /** A credit reservation without its message this long after it was made is refunded (default 10 min). */
+  creditHoldMs?: number;
+  /** How often the sweep for such reservations runs (default 1 min). */
+  creditSweepMs?: number;
 }
 
 export interface Messaging extends BuiltService {
@@ -110,7 +115,13 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const erasures = new ErasureRepository(Erasure, erasureCol);
   const directMessages = new DirectMessageRepository(dm, keys);
   const preferences = new PreferenceRepository(Preference);
-  const credits = new Credits(new LedgerRepository(Ledger));
+  const credits = new Credits(new LedgerRepository(Ledger), new SweepMarks(sweepMarkModel(deps.mongo)), deps.creditHoldMs ?? 600_000);
+  const creditSweep = new PeriodicTask(
+    'credit sweep',
+    deps.creditSweepMs ?? 60_000,
+    () => credits.refundAbandoned((ids) => messages.existing(ids), deps.logger),
+    deps.logger,
+  );
   const sms = new SmsRouter({
     providers: smsProviders(deps.sms, deps.webhookBaseUrl),
     primary: deps.sms.primary,
@@ -215,9 +226,11 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
       // Only now: the relay publishes events this service consumes itself (queued
       // messages, started batches), so its queues must be bound before the first one leaves.
       relay.start();
+      creditSweep.start();
       started = true;
     },
     async stop() {
+      await creditSweep.stop();
       await relay.stop();
     },
   };

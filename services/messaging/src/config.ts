@@ -56,6 +56,10 @@ export const messagingConfigSchema = baseServiceConfig.extend({
   WEBHOOK_BASE_URL: configFields.httpUrl.optional(),
   /** Days a direct message can be opened. */
   DM_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /** A credit reservation whose message was never stored is refunded after this long (docs/messaging.md). */
+  CREDIT_HOLD_S: z.coerce.number().int().min(10).max(86_400).default(600),
+  /** How often the sweep for such reservations runs. */
+  CREDIT_SWEEP_MS: ms(60_000),
   /** Prefix of the bus consumers' names, so a test run consumes privately. Empty in production. */
   MESSAGING_CONSUMER_PREFIX: z
     .string()

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     dmTtlDays: config.DM_TTL_DAYS,
     consumerPrefix: config.MESSAGING_CONSUMER_PREFIX,
     busRetries: config.BUS_RETRY_DELAYS_MS.length,
+    creditHoldMs: config.CREDIT_HOLD_S * 1000,
+    creditSweepMs: config.CREDIT_SWEEP_MS,
   });
   await serveService(deps, config, messaging);
 }

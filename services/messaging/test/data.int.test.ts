@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
+import { SweepMarks, sweepMarkModel } from '../src/credits/model';
+import { Credits } from '../src/credits/use-cases';
 import { type Harness, mobile, startHarness } from './harness';
 import { bearer, ferretDataDir, marker, waitFor } from './testing';
 
@@ -63,6 +65,55 @@ describe('credits, encryption at rest, subject data, OpenAPI', () => {
       timeoutMs: 60_000,
     });
     expect(h.twilio.messages.filter((m) => m.body.startsWith('race ')).length).toBe(20);
+  });
+
+  it('refunds a reservation whose message was never stored (the process died between the two writes), once', async () => {
+    const x = h.tenant();
+    const p = await h.patient(x, { mobile: mobile() });
+    await h.buy(x, 5);
+    const sent = await api()
+      .post('/api/v1/messages')
+      .set(bearer(x.receptionist.token))
+      .send({ patientId: p.id, channel: 'sms', body: 'kept' });
+    expect(sent.status).toBe(202);
+    await waitFor(
+      async () =>
+        ['sent', 'delivered'].includes(
+          (await api().get(`/api/v1/messages/${sent.body.id}`).set(bearer(x.receptionist.token))).body.status,
+        ) || undefined,
+      {
+        what: 'the text sent',
+      },
+    );
+    // What a process killed after its reservation and before the message's insert leaves behind.
+    const orphan = `msg_${randomBytes(8).toString('hex')}`;
+    await h.messaging.credits.reserve(x.tenantId, orphan, 2, x.receptionist.id);
+    const balance = async () => (await api().get('/api/v1/sms-credits').set(bearer(x.receptionist.token))).body.balance as number;
+    expect(await balance()).toBe(2);
+
+    const warnings: unknown[] = [];
+    const logger = { warn: (o: unknown) => void warnings.push(o) };
+    const sweeper = new Credits(h.messaging.credits.ledger, new SweepMarks(sweepMarkModel(h.mongo)), 300);
+    const early = await sweeper.refundAbandoned((ids) => h.messaging.messages.existing(ids), logger, new Date(Date.now() - 1_000));
+    expect(early).toBe(0); // younger than the hold: a request may still be storing its message
+    await new Promise((r) => setTimeout(r, 400));
+    const refunded = await sweeper.refundAbandoned((ids) => h.messaging.messages.existing(ids), logger);
+    const again = await sweeper.refundAbandoned((ids) => h.messaging.messages.existing(ids), logger);
+    const entries = await h.mongo.collection('sms_credit_ledger').find({ tenantId: x.tenantId }).sort({ seq: 1 }).toArray();
+    console.log(JSON.stringify({ refunded, again, balance: await balance(), kinds: entries.map((e) => `${e.kind}:${e.delta}`) }));
+    expect(refunded).toBe(1);
+    expect(again).toBe(0);
+    expect(await balance()).toBe(4); // 5 bought, 1 spent on the text that went out
+    expect(entries.filter((e) => e.ref === orphan).map((e) => e.kind)).toEqual(['reservation', 'refund']);
+    expect(entries.filter((e) => e.ref === sent.body.id).map((e) => e.kind)).toEqual(['reservation', 'spend']);
+    expect(JSON.stringify(warnings)).not.toContain(p.id);
+
+    // A request that got to its insert only after half the hold answers 503 and gives the credit back.
+    const slow = new Credits(h.messaging.credits.ledger, undefined, 2);
+    const hold = await slow.reserve(x.tenantId, `msg_${randomBytes(8).toString('hex')}`, 1, x.receptionist.id);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(hold.expired()).toBe(true);
+    expect((await h.messaging.credits.reserve(x.tenantId, `msg_${randomBytes(8).toString('hex')}`, 1, 'u')).expired()).toBe(false);
   });
 
   it('stores no message body, subject, address or code in plaintext: markers are not in the raw database files', async () => {

@@ -86,6 +86,9 @@ async function main(): Promise<number> {
       // Sagas step and retry quickly (a SAR whose participant is being restarted is asked again every
       // 2 s rather than 30 s), so scenario 2's SARs and erasures finish within the run.
       consent: { RUNNER_INTERVAL_MS: '200', ERASURE_RETRY_S: '2', SAR_RETRY_S: '2' },
+      // A reservation left without its message by a kill is refunded 20 s later (not 10 min),
+      // so scenario 2's credit check sees it settled (docs/messaging.md, "SMS credits").
+      messaging: { CREDIT_HOLD_S: '20', CREDIT_SWEEP_MS: '2000' },
     },
   });
   log(`platform up: ${platform.services.join(', ')} + gateway (run ${platform.run})`);

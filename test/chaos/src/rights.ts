@@ -260,8 +260,16 @@ export class RightsAndMessages {
       }
     }
     if (queued.length === 0) problems.push(`none of ${this.sent.length} messages was accepted: nothing was tested`);
-    const balance = await this.authed((t) => this.p.api.get<{ balance: number }>('/sms-credits', t));
-    const spent = this.balance0 - balance.body.balance;
+    // A reservation a kill left without its message is refunded by messaging's sweep once it is
+    // older than CREDIT_HOLD_S (20 s here): give the sweep that long to settle the balance.
+    const balanceDeadline = Date.now() + 30_000;
+    let spent: number;
+    for (;;) {
+      const balance = await this.authed((t) => this.p.api.get<{ balance: number }>('/sms-credits', t));
+      spent = this.balance0 - balance.body.balance;
+      if (spent <= smsSegments || Date.now() > balanceDeadline) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
     // Each SMS that went out spends its segments once; more spent than went out is credit spent twice.
     if (spent > smsSegments) problems.push(`${spent} SMS credits spent for ${smsSegments} segments sent (${smsSent} SMS)`);
 

@@ -9,7 +9,7 @@
 // operation (a redelivered event, a crash) is recorded once.
 import type { EventEnvelope } from '@praxis/contracts';
 import { TenantRepository, isDuplicateKeyError, outboxSchemaFields } from '@praxis/platform';
-import { type Connection, type Model, Schema } from 'mongoose';
+import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export type LedgerKind = 'purchase' | 'reservation' | 'spend' | 'refund';
 
@@ -43,6 +43,36 @@ const ledgerSchema = new Schema<LedgerEntryDoc>(
 );
 ledgerSchema.index({ tenantId: 1, kind: 1, ref: 1 }, { unique: true });
 ledgerSchema.index({ tenantId: 1, seq: -1 });
+// The sweep for abandoned reservations reads them by time across practices (credits/use-cases.ts).
+ledgerSchema.index({ kind: 1, at: 1 });
+
+/** How far the sweep for abandoned reservations has looked: one document per sweep. */
+interface SweepMarkDoc {
+  _id: string;
+  upTo: Date;
+}
+
+const sweepMarkSchema = new Schema<SweepMarkDoc>(
+  { _id: { type: String, required: true }, upTo: { type: Date, required: true } },
+  { collection: 'sms_credit_sweeps', versionKey: false, strict: 'throw' },
+);
+
+export function sweepMarkModel(conn: Connection): Model<SweepMarkDoc> {
+  return (conn.models.SmsCreditSweep as Model<SweepMarkDoc>) ?? conn.model<SweepMarkDoc>('SmsCreditSweep', sweepMarkSchema);
+}
+
+/** Where a sweep has got to. Replicas share it; it only moves forward. */
+export class SweepMarks {
+  constructor(private readonly model: Model<SweepMarkDoc>) {}
+
+  async get(name: string): Promise<Date | null> {
+    return (await this.model.findOne({ _id: name }).lean<SweepMarkDoc>().exec())?.upTo ?? null;
+  }
+
+  async advance(name: string, upTo: Date): Promise<void> {
+    await this.model.updateOne({ _id: name }, { $max: { upTo } }, { upsert: true }).exec();
+  }
+}
 
 export function ledgerModel(conn: Connection): Model<LedgerEntryDoc> {
   return (conn.models.SmsCreditEntry as Model<LedgerEntryDoc>) ?? conn.model<LedgerEntryDoc>('SmsCreditEntry', ledgerSchema);
@@ -79,6 +109,24 @@ export class LedgerRepository extends TenantRepository<LedgerEntryDoc> {
 
   async balance(tenantId: string): Promise<number> {
     return (await this.head(tenantId))?.balance ?? 0;
+  }
+
+  /**
+   * Reservations of every practice made after `after` and at or before `upTo`, oldest
+   * first. A full page is cut before its last instant (the next page starts there), unless
+   * the whole page is one instant.
+   */
+  async reservationsBetween(after: Date, upTo: Date, limit: number): Promise<Pick<LedgerEntryDoc, 'tenantId' | 'ref' | 'at'>[]> {
+    const rows = await this.model
+      .find({ kind: 'reservation', at: trusted({ $gt: after, $lte: upTo }) }, { _id: 0, tenantId: 1, ref: 1, at: 1 })
+      .sort({ at: 1 })
+      .limit(limit)
+      .lean<Pick<LedgerEntryDoc, 'tenantId' | 'ref' | 'at'>[]>()
+      .exec();
+    if (rows.length < limit) return rows;
+    const last = rows.at(-1)!.at.getTime();
+    const cut = rows.filter((r) => r.at.getTime() < last);
+    return cut.length ? cut : rows;
   }
 
   findByRef(tenantId: string, kind: LedgerKind, ref: string): Promise<LedgerEntryDoc | null> {

@@ -254,6 +254,16 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
     return this.pendingEventsWhere(tenantId, { patientId });
   }
 
+  /** Which of these message ids are stored (any practice; the ids are unique platform-wide). */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await this.model
+      .find({ _id: mongoose.trusted({ $in: ids }) }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    return new Set(rows.map((r) => r._id));
+  }
+
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
     const filter = this.scope(tenantId, { patientId });
     const ids = (await this.model.find(filter, { _id: 1 }).lean<{ _id: string }[]>().exec()).map((d) => d._id);

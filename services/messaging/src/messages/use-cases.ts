@@ -122,7 +122,7 @@ export async function queueMessage(
 
   const id = opts.id ?? newMessageId();
   const credits = size?.segments ?? 0;
-  if (credits) await deps.credits.reserve(caller.tenantId, id, credits, caller.actor.id);
+  const hold = credits ? await deps.credits.reserve(caller.tenantId, id, credits, caller.actor.id) : undefined;
   const queued = makeEvent({
     type: 'messaging.message.queued',
     tenantId: caller.tenantId,
@@ -131,6 +131,8 @@ export async function queueMessage(
     data: { messageId: id, patientId: input.patientId, channel: input.channel, ...(opts.batchId ? { batchId: opts.batchId } : {}) },
   });
   try {
+    // Too late to store it: the sweep may already count this reservation as abandoned.
+    if (hold?.expired()) throw problems.unavailable('Queuing the message took too long; nothing was sent. Try again.');
     await deps.messages.create(
       caller.tenantId,
       id,
