@@ -69,7 +69,22 @@ export default tseslint.config(
     const others = services.filter((s) => s !== name);
     return {
       files: [`services/${name}/**/*.ts`],
-      rules: { 'no-restricted-imports': ['error', { patterns: [...servicePackages(others), siblingPath(others)] }] },
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              ...servicePackages(others),
+              siblingPath(others),
+              // A feature's routes are its own: what two features share lives in a schemas.ts or common/.
+              {
+                group: ['../*/routes'],
+                message: "Import shared shapes from the feature's schemas.ts or common/, not another feature's routes.",
+              },
+            ],
+          },
+        ],
+      },
     };
   }),
   {

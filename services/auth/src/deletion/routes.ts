@@ -2,8 +2,7 @@
 import { ApiRouter, problems } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
-import { clientIp } from '../login/routes';
-import { passwordSchema } from '../tenants/routes';
+import { clientIp, passwordSchema } from '../common/schemas';
 import { tenantView } from '../tenants/use-cases';
 import { restoreTenant, scheduleDeletion } from './use-cases';
 import type { DeletionDeps } from './use-cases';

@@ -1,16 +1,13 @@
 // Login and the session's own endpoints: POST /auth/login, /auth/mfa/verify, /auth/refresh,
 // /auth/logout, GET /auth/me, POST /auth/password, GET /auth/sessions, DELETE /auth/sessions/others.
-import { ApiRouter, type AuthContext, problems } from '@praxis/platform';
-import type { Request } from 'express';
+import { ApiRouter, problems } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
 import { refreshSession, revokeSession, revokeSessionsWhere } from '../sessions/use-cases';
-import type { SessionDoc } from '../sessions/model';
-import { emailSchema, newPasswordSchema, passwordSchema, slugSchema } from '../tenants/routes';
+import { clientIp, emailSchema, newPasswordSchema, passwordSchema, slugSchema, tokenResponse } from '../common/schemas';
 import { userActor } from '../common/events';
-import { PLATFORM_TENANT } from '../users/model';
 import { changePassword } from '../users/use-cases';
-import { passwordLogin, verifyMfa } from './use-cases';
+import { me, passwordLogin, sessionStillAllowed, verifyMfa } from './use-cases';
 import { LoginThrottle } from './throttle';
 import type { LoginDeps } from './use-cases';
 import type { UserDeps } from '../users/use-cases';
@@ -18,72 +15,10 @@ import type { UserDeps } from '../users/use-cases';
 /** Sign-in routes: signing in, refreshing (which checks the practice and support grants), and the caller's own account. */
 export type LoginRouteDeps = LoginDeps & UserDeps & Pick<AuthComponents, 'authenticator' | 'grants'>;
 
-export const tokenResponse = z.object({
-  accessToken: z.string(),
-  refreshToken: z.string(),
-  expiresIn: z.number(),
-  tokenType: z.literal('Bearer'),
-});
 const loginResponse = z.union([
   tokenResponse,
   z.object({ mfaRequired: z.literal(true), mfaToken: z.string(), mfaEnrolmentRequired: z.literal(true).optional() }),
 ]);
-
-/** The client's address as the platform decided it (TRUSTED_PROXIES; validated, normalised). */
-export const clientIp = (req: Request): string => req.ip ?? 'unknown';
-
-/** Support sessions live only while their grant does. */
-export async function sessionStillAllowed(deps: LoginRouteDeps, s: SessionDoc): Promise<boolean> {
-  if (s.kind === 'support') {
-    const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
-    const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
-    const tenant = await deps.tenants.get(s.tenantId);
-    return Boolean(
-      grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled && tenant?.status === 'active',
-    );
-  }
-  if (s.kind === 'user') {
-    const user = await deps.users.get(s.tenantId, s.userId);
-    const tenant = await deps.tenants.get(s.tenantId);
-    // A session opened with a password alone ends at its next refresh once the practice
-    // requires 2FA: the user logs in again, and that login enrols or asks for a code.
-    const secondFactor = s.amr.includes('otp') || s.amr.includes('rec');
-    // While a deletion is pending only admins keep (and open) sessions: they may restore it.
-    const open = tenant?.status === 'active' || (tenant?.status === 'deletion-scheduled' && user?.role === 'admin');
-    return Boolean(user && !user.disabled && tenant && open && (!tenant.mfaRequired || secondFactor));
-  }
-  const user = await deps.users.get(PLATFORM_TENANT, s.userId);
-  return Boolean(user && !user.disabled);
-}
-
-async function me(deps: LoginRouteDeps, auth: AuthContext) {
-  if (auth.actor.kind === 'support' || auth.tenantId === PLATFORM_TENANT) {
-    const user = await deps.users.get(PLATFORM_TENANT, auth.actor.id);
-    if (!user) throw problems.unauthenticated();
-    const tenant = auth.tenantId === PLATFORM_TENANT ? undefined : await deps.tenants.get(auth.tenantId);
-    return {
-      id: user._id,
-      email: user.email,
-      name: user.name,
-      role: auth.role,
-      ...(auth.scope ? { scope: auth.scope } : {}),
-      ...(tenant ? { tenant: { id: tenant._id, slug: tenant.slug, name: tenant.name ?? '' } } : {}),
-      mfa: { totp: Boolean(user.totpSecret) },
-      amr: auth.amr,
-    };
-  }
-  const [user, tenant] = await Promise.all([deps.users.get(auth.tenantId, auth.userId), deps.tenants.get(auth.tenantId)]);
-  if (!user || !tenant) throw problems.unauthenticated();
-  return {
-    id: user._id,
-    email: user.email,
-    name: user.name,
-    role: user.role,
-    tenant: { id: tenant._id, slug: tenant.slug, name: tenant.name ?? '', mfaRequired: tenant.mfaRequired },
-    mfa: { totp: Boolean(user.totpSecret) },
-    amr: auth.amr,
-  };
-}
 
 export function loginRoutes(deps: LoginRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);

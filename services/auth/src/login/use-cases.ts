@@ -3,12 +3,12 @@
 // disabled account all get the same 401 after the same argon2id work (a dummy hash when
 // there is no account); failures are throttled per account and per IP and published.
 import { type EventEnvelope } from '@praxis/contracts';
-import { ProblemError, makeEvent, problems, sha256 } from '@praxis/platform';
+import { type AuthContext, ProblemError, makeEvent, problems, sha256 } from '@praxis/platform';
 import type { AuthComponents } from '../common/components';
 import { activateTotp, checkSecondFactor, enrolTotp, hasTotp } from '../mfa/use-cases';
 import { eventIp, systemActor, userActor } from '../common/events';
 import { type TokenPair, startSession } from '../sessions/use-cases';
-import type { SessionKind } from '../sessions/model';
+import type { SessionDoc, SessionKind } from '../sessions/model';
 import type { TenantDoc } from '../tenants/model';
 import { PLATFORM_TENANT, type UserDoc } from '../users/model';
 import { ChallengeStore } from './challenge';
@@ -218,4 +218,65 @@ export async function activateWithChallenge(
   if (!(await challenges.consume(mfaToken))) throw problems.unauthenticated('The MFA token was already used; log in again.');
   const { tokens } = await openSession(deps, user, challenge.sessionKind, ['pwd', 'otp'], ip);
   return { ...tokens, recoveryCodes };
+}
+
+/** What the session check and the account view read. */
+export type AccountDeps = Pick<AuthComponents, 'grants' | 'users' | 'tenants'>;
+
+/**
+ * Whether a session may be refreshed: its user is enabled, its practice open to that user
+ * (and, if the practice requires 2FA, the session used it); support sessions live only
+ * while their grant does.
+ */
+export async function sessionStillAllowed(deps: AccountDeps, s: SessionDoc): Promise<boolean> {
+  if (s.kind === 'support') {
+    const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
+    const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
+    const tenant = await deps.tenants.get(s.tenantId);
+    return Boolean(
+      grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled && tenant?.status === 'active',
+    );
+  }
+  if (s.kind === 'user') {
+    const user = await deps.users.get(s.tenantId, s.userId);
+    const tenant = await deps.tenants.get(s.tenantId);
+    // A session opened with a password alone ends at its next refresh once the practice
+    // requires 2FA: the user logs in again, and that login enrols or asks for a code.
+    const secondFactor = s.amr.includes('otp') || s.amr.includes('rec');
+    // While a deletion is pending only admins keep (and open) sessions: they may restore it.
+    const open = tenant?.status === 'active' || (tenant?.status === 'deletion-scheduled' && user?.role === 'admin');
+    return Boolean(user && !user.disabled && tenant && open && (!tenant.mfaRequired || secondFactor));
+  }
+  const user = await deps.users.get(PLATFORM_TENANT, s.userId);
+  return Boolean(user && !user.disabled);
+}
+
+/** GET /auth/me: the caller's account, practice and second factors. */
+export async function me(deps: AccountDeps, auth: AuthContext) {
+  if (auth.actor.kind === 'support' || auth.tenantId === PLATFORM_TENANT) {
+    const user = await deps.users.get(PLATFORM_TENANT, auth.actor.id);
+    if (!user) throw problems.unauthenticated();
+    const tenant = auth.tenantId === PLATFORM_TENANT ? undefined : await deps.tenants.get(auth.tenantId);
+    return {
+      id: user._id,
+      email: user.email,
+      name: user.name,
+      role: auth.role,
+      ...(auth.scope ? { scope: auth.scope } : {}),
+      ...(tenant ? { tenant: { id: tenant._id, slug: tenant.slug, name: tenant.name ?? '' } } : {}),
+      mfa: { totp: Boolean(user.totpSecret) },
+      amr: auth.amr,
+    };
+  }
+  const [user, tenant] = await Promise.all([deps.users.get(auth.tenantId, auth.userId), deps.tenants.get(auth.tenantId)]);
+  if (!user || !tenant) throw problems.unauthenticated();
+  return {
+    id: user._id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    tenant: { id: tenant._id, slug: tenant.slug, name: tenant.name ?? '', mfaRequired: tenant.mfaRequired },
+    mfa: { totp: Boolean(user.totpSecret) },
+    amr: auth.amr,
+  };
 }

@@ -5,7 +5,7 @@ import { ApiRouter, type AuthContext, problems } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
 import { activateWithChallenge, enrolWithChallenge } from '../login/use-cases';
-import { clientIp } from '../login/routes';
+import { clientIp } from '../common/schemas';
 import { PLATFORM_TENANT } from '../users/model';
 import { getUser } from '../users/use-cases';
 import { activateTotp, disableTotp, enrolTotp } from './use-cases';

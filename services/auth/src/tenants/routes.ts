@@ -1,26 +1,13 @@
 // Practice sign-up and settings: POST /tenants, GET/PATCH /tenants/current.
-import { ApiRouter, atLeastOneField, codePointString, humanText } from '@praxis/platform';
+import { ApiRouter, atLeastOneField } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
 import { LoginThrottle } from '../login/throttle';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../common/passwords';
+import { emailSchema, nameSchema, newPasswordSchema, slugSchema } from '../common/schemas';
 import { currentTenant, signUp, tenantView, updateTenant } from './use-cases';
 import type { TenantDeps } from './use-cases';
 
 export type TenantRouteDeps = TenantDeps & Pick<AuthComponents, 'authenticator' | 'config' | 'redis'>;
-
-export const slugSchema = z
-  .string()
-  .min(3)
-  .max(40)
-  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens');
-export const emailSchema = z.email().max(254);
-/** A person's or a practice's name: no control, bidi-override or zero-width characters. */
-export const nameSchema = humanText({ max: 200 });
-/** A password being checked (login, confirmation): any length the policy ever allowed. */
-export const passwordSchema = codePointString(1, PASSWORD_MAX);
-/** A password being set: the policy's length, stated in the document as the server enforces it. */
-export const newPasswordSchema = codePointString(PASSWORD_MIN, PASSWORD_MAX);
 
 const tenantResponse = z.object({
   id: z.string(),

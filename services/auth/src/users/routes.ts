@@ -1,11 +1,11 @@
 // User administration: POST/GET /users, GET/PATCH /users/:id, 2FA reset and session revocation.
 import { tenantRoles } from '@praxis/contracts';
-import { ApiRouter, atLeastOneField, decodeCursor, pageOf, pageQuery } from '@praxis/platform';
+import { ApiRouter, atLeastOneField, decodeCursor, pageOf } from '@praxis/platform';
 import { z } from 'zod';
 import type { AuthComponents } from '../common/components';
 import { resetTotp } from '../mfa/use-cases';
 import { revokeSessionsWhere } from '../sessions/use-cases';
-import { emailSchema, nameSchema, newPasswordSchema } from '../tenants/routes';
+import { emailSchema, listQuery, nameSchema, newPasswordSchema } from '../common/schemas';
 import { createUser, getUser, updateUser, userView } from './use-cases';
 import type { UserDeps } from './use-cases';
 import type { MfaDeps } from '../mfa/use-cases';
@@ -29,7 +29,6 @@ const userResponse = z.object({
   mfa: z.object({ totp: z.boolean() }),
   createdAt: z.string(),
 });
-export const listQuery = z.strictObject(pageQuery);
 
 export function userRoutes(deps: UserRouteDeps): ApiRouter {
   const r = new ApiRouter(deps.authenticator);

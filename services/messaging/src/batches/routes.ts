@@ -3,7 +3,7 @@ import type { ApiRouter } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
-import { templateVariables } from '../messages/routes';
+import { templateVariables } from '../messages/schemas';
 import { type BatchDeps, MAX_BATCH, cancelBatch, startBatch, viewBatch } from './use-cases';
 
 const batchResponse = z.object({

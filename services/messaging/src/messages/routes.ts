@@ -4,14 +4,8 @@ import { type ApiRouter, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
+import { templateVariables } from './schemas';
 import { type MessageDeps, getMessage, listMessages, queueMessage } from './use-cases';
-
-const value = z.string().max(500);
-/** Appointment and practice values for a template (`appointment.date`, `practice.name`, …). */
-export const templateVariables = z.record(
-  z.string().regex(/^(appointment|practice)\.[A-Za-z]{1,40}$/, 'appointment.<name> or practice.<name>'),
-  value,
-);
 
 export const messageResponse = z.object({
   id: z.string(),

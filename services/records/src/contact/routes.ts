@@ -7,7 +7,7 @@ import type { ApiRouter } from '@praxis/platform';
 import { z } from 'zod';
 import type { Caller } from '../common/caller';
 import { idParam } from '../common/http';
-import { templateVariablesBody, flattenVariables } from '../templates/routes';
+import { flattenVariables, templateVariablesBody } from '../templates/schemas';
 import { type ContactDeps, patientContact, renderForService } from './use-cases';
 
 /** A service acts on every patient of the practice (real and test), never as an author. */

@@ -5,41 +5,8 @@ import { type ApiRouter, humanText, pageQuery } from '@praxis/platform';
 import { z } from 'zod';
 import { callerOf } from '../common/caller';
 import { idParam } from '../common/http';
-import { appointmentVariables, practiceVariables } from './render';
-import { type SuppliedVariables, createTemplate, getTemplate, listTemplates, renderForPatient } from './use-cases';
-
-const value = z.string().max(500);
-const appointment = z.strictObject(
-  Object.fromEntries(appointmentVariables.map((v) => [v, value.optional()])) as Record<
-    (typeof appointmentVariables)[number],
-    z.ZodOptional<typeof value>
-  >,
-);
-const practice = z.strictObject(
-  Object.fromEntries(practiceVariables.map((v) => [v, value.optional()])) as Record<
-    (typeof practiceVariables)[number],
-    z.ZodOptional<typeof value>
-  >,
-);
-const dotted = Object.fromEntries(
-  [...appointmentVariables.map((v) => `appointment.${v}`), ...practiceVariables.map((v) => `practice.${v}`)].map((k) => [
-    k,
-    value.optional(),
-  ]),
-);
-/** `{ appointment: { date }, practice: { name } }` or `{ "appointment.date": … }`; patient values come from the record only. */
-export const templateVariablesBody = z.strictObject({ appointment: appointment.optional(), practice: practice.optional(), ...dotted });
-const variables = templateVariablesBody;
-
-export function flattenVariables(v: z.infer<typeof variables> | undefined): SuppliedVariables {
-  const out: SuppliedVariables = {};
-  if (!v) return out;
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val === 'string') out[k] = val;
-    else if (val && typeof val === 'object') for (const [kk, vv] of Object.entries(val)) if (typeof vv === 'string') out[`${k}.${kk}`] = vv;
-  }
-  return out;
-}
+import { flattenVariables, templateVariablesBody } from './schemas';
+import { createTemplate, getTemplate, listTemplates, renderForPatient } from './use-cases';
 
 const templateResponse = z.object({
   id: z.string(),
@@ -106,7 +73,7 @@ export function templateRoutes(api: ApiRouter, deps: Parameters<typeof createTem
       tags,
       auth: { permission: 'template:render' },
       params: z.strictObject({ id: idParam }),
-      body: z.strictObject({ patientId: idParam, variables: variables.optional() }),
+      body: z.strictObject({ patientId: idParam, variables: templateVariablesBody.optional() }),
       response: z.object({ subject: z.string().optional(), body: z.string() }),
       errors: { 404: 'No such template or patient in this practice' },
     },
