@@ -100,7 +100,8 @@ describe('messaging: every query shape searches an index', () => {
           422,
         );
 
-        // Batches: one runs to completion, one is cancelled (its queued texts blocked).
+        // Batches: one runs to completion; another is cancelled at once (409 if it completed first:
+        // the same queries either way, and the worker checks `cancelled` for every batch text).
         const others = await Promise.all([1, 2, 3].map(() => h.patient(t, { mobile: mobile() })));
         const done = await api()
           .post('/api/v1/message-batches')
