@@ -126,6 +126,8 @@ const providerRefSchema = new Schema<ProviderRefDoc>(
   { _id: { type: String, required: true }, tenantId: { type: String, required: true }, messageId: { type: String, required: true } },
   { collection: 'provider_refs', versionKey: false, strict: 'throw' },
 );
+// An erasure deletes the patient's refs by their messages' ids (`{tenantId, messageId: {$in}}`).
+providerRefSchema.index({ tenantId: 1, messageId: 1 });
 
 export function messageModels(conn: Connection): { Message: Model<MessageDoc>; ProviderRef: Model<ProviderRefDoc> } {
   return {
