@@ -6,8 +6,8 @@
 // repositories sent is recorded, and SQLite's plan for each must be an index search.
 // A new repository query without a fitting index fails here.
 import request from 'supertest';
+import { LedgerRepository, SweepMarks, ledgerModel, sweepMarkModel } from '../src/credits/model';
 import { Credits } from '../src/credits/use-cases';
-import { LedgerRepository, ledgerModel } from '../src/credits/model';
 import { sendPracticeNotice } from '../src/practice-notices/notices';
 import { mobile, startHarness } from './harness';
 import { bearer, onPrivateFerretDb, proveQueriesIndexed, waitFor } from './testing';
@@ -193,6 +193,14 @@ describe('messaging: every query shape searches an index', () => {
           h.twilio.behaviour.mode = 'ok';
           h.vonage.behaviour.mode = 'ok';
         }
+
+        // The sweep for reservations a kill left without their message (credits/use-cases.ts):
+        // its mark, the reservations by time across practices, which messages exist, and the
+        // spend and refund looked up for the one without its message.
+        await h.messaging.credits.reserve(t.tenantId, `msg_orphan${Date.now()}`, 1, t.admin.id);
+        const sweeper = new Credits(h.messaging.credits.ledger, new SweepMarks(sweepMarkModel(h.mongo)), 1);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(await sweeper.refundAbandoned((ids) => h.messaging.messages.existing(ids), { warn: () => undefined })).toBe(1);
       },
       { searches: 20 },
     );
