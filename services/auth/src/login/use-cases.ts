@@ -230,16 +230,18 @@ export type AccountDeps = Pick<AuthComponents, 'grants' | 'users' | 'tenants'>;
  */
 export async function sessionStillAllowed(deps: AccountDeps, s: SessionDoc): Promise<boolean> {
   if (s.kind === 'support') {
-    const grant = s.grantId ? await deps.grants.get(s.tenantId, s.grantId) : null;
-    const supportUser = await deps.users.get(PLATFORM_TENANT, s.userId);
-    const tenant = await deps.tenants.get(s.tenantId);
+    // Independent reads: asked at once, so a refresh waits for one round trip, not three.
+    const [grant, supportUser, tenant] = await Promise.all([
+      s.grantId ? deps.grants.get(s.tenantId, s.grantId) : null,
+      deps.users.get(PLATFORM_TENANT, s.userId),
+      deps.tenants.get(s.tenantId),
+    ]);
     return Boolean(
       grant && !grant.revokedAt && grant.expiresAt > new Date() && supportUser && !supportUser.disabled && tenant?.status === 'active',
     );
   }
   if (s.kind === 'user') {
-    const user = await deps.users.get(s.tenantId, s.userId);
-    const tenant = await deps.tenants.get(s.tenantId);
+    const [user, tenant] = await Promise.all([deps.users.get(s.tenantId, s.userId), deps.tenants.get(s.tenantId)]);
     // A session opened with a password alone ends at its next refresh once the practice
     // requires 2FA: the user logs in again, and that login enrols or asks for a code.
     const secondFactor = s.amr.includes('otp') || s.amr.includes('rec');
