@@ -212,16 +212,16 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
         bindings: ['messaging.message.queued'],
         prefetch: deps.deliveryConcurrency ?? 20,
         handler: async (event, info) => {
-          await deliverMessage(delivery, String(event.data.messageId), info.attempt > retries);
+          await deliverMessage(delivery, event.data.messageId, info.attempt > retries);
           // The last message of a batch completes it.
-          if (typeof event.data.batchId === 'string') await completeIfDone(batchDeps, event.tenantId, event.data.batchId);
+          if (event.data.batchId !== undefined) await completeIfDone(batchDeps, event.tenantId, event.data.batchId);
         },
       });
       await startSubjectDataConsumers(deps.bus, idempotency, subjectData, prefix);
       await deps.bus.consume(`${prefix}batches`, {
         bindings: ['messaging.batch.started'],
         prefetch: 2,
-        handler: async (event) => expandBatch(batchDeps, event.tenantId, String(event.data.batchId)),
+        handler: async (event) => expandBatch(batchDeps, event.tenantId, event.data.batchId),
       });
       // Only now: the relay publishes events this service consumes itself (queued
       // messages, started batches), so its queues must be bound before the first one leaves.

@@ -16,7 +16,7 @@ export async function startPreferenceConsumer(
     singleActiveConsumer: true,
     prefetch: 1,
     handler: async (event) => {
-      const d = event.data as { patientId: string; sms: boolean; email: boolean; version: number };
+      const d = event.data;
       await preferences.apply(event.tenantId, d.patientId, { sms: d.sms, email: d.email, version: d.version });
     },
   });
