@@ -188,7 +188,10 @@ describe('messaging: every query shape searches an index', () => {
         try {
           const lost = await queue({ channel: 'sms', body: 'Nobody takes this one.' }, others[0]!.id);
           expect(await settled(lost)).toMatchObject({ status: 'failed' });
-          expect(await h.messaging.credits.ledger.findByRef(t.tenantId, 'refund', lost)).not.toBeNull();
+          // The refund follows the status change (two writes): wait for it.
+          await waitFor(() => h.messaging.credits.ledger.findByRef(t.tenantId, 'refund', lost).then((r) => r ?? undefined), {
+            what: 'the refund',
+          });
         } finally {
           h.twilio.behaviour.mode = 'ok';
           h.vonage.behaviour.mode = 'ok';
