@@ -94,6 +94,17 @@ const extractors: Record<string, { file: string; rows: (j: Json) => Row[]; load?
               (r) => r.value <= 200,
             )
           : []),
+        ...withAim(
+          time(
+            'gateway',
+            'gateway p99 at a steady 5,000 req/s, bare server behind it',
+            num(j, 'results', 'gatewayOverBareAtRate', 'p99Ms'),
+            'the bare server at the same steady rate',
+            num(j, 'results', 'bareAtRate', 'p99Ms'),
+          ),
+          '< 5 ms at 5,000 req/s',
+          (r) => r.value < 5 && (num(j, 'results', 'gatewayOverBareAtRate', 'reqPerSec') ?? 0) >= 4_900,
+        ),
         ...rate(
           'gateway',
           'records GET /patients/:id through the gateway',
