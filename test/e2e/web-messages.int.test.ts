@@ -182,6 +182,31 @@ describe('web client: messages and direct messages', () => {
     await web.screenshot(patient, 'web-messages-dm');
     await patient.close();
 
+    // A receptionist's view of the patient page: no notes and no data-rights card, and nothing
+    // printed where a part was left out (the page once showed a stray "null" there).
+    const desk = { email: `reception@${slug}.example.test`, password: strongPassword() };
+    await must(
+      'receptionist',
+      api().call('POST', '/api/v1/users', {
+        token,
+        body: { name: 'Rae Desk', email: desk.email, role: 'receptionist', password: desk.password },
+      }),
+      201,
+    );
+    const front = await web.openPage({ width: 1200, height: 900 });
+    await front.goto(`${platform.url}/#/login`);
+    await front.getByLabel('Practice').fill(slug);
+    await front.getByLabel('Email').fill(desk.email);
+    await front.getByLabel('Password').fill(desk.password);
+    await front.getByRole('button', { name: 'Log in' }).click();
+    await front.getByRole('heading', { name: 'Patients' }).waitFor();
+    await front.goto(`${platform.url}/#/patients/${ids[0]}`);
+    await front.locator('#messages').getByRole('heading', { name: 'Messages' }).waitFor();
+    await front.getByText('Clinical notes are not available to receptionists.').waitFor();
+    expect(await front.locator('#app').innerText()).not.toMatch(/^\s*(null|undefined|false)\s*$/m);
+    await web.screenshot(front, 'web-messages-patient-receptionist');
+    await front.close();
+
     const log = readFileSync(path.join(platform.logDir, `${platform.run}-messaging.log`), 'utf8');
     expect(log).not.toContain('within the normal range');
     console.log(JSON.stringify({ batchMs, dm: dm.id, texts: (await textsTo(people[0]!.mobile)).map((t) => t.provider) }));

@@ -31,7 +31,8 @@
   }
   const field = (label, attrs) => h('label', {}, label, h(attrs.rows ? 'textarea' : 'input', attrs));
   const show = (...nodes) => {
-    app.replaceChildren(...nodes);
+    // A part a role does not get is passed as null: leave it out (replaceChildren would print "null").
+    app.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
     app.focus();
   };
 
