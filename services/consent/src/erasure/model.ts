@@ -107,14 +107,12 @@ export class ErasureRepository extends TenantRepository<ErasureDoc> {
     });
   }
 
-  async transition(tenantId: string, id: string, set: Partial<ErasureDoc>, events: EventEnvelope[]): Promise<boolean> {
-    return (await this.updateDoc(tenantId, id, { $set: set }, events, { status: 'pending' })) !== null;
+  transition(tenantId: string, id: string, set: Partial<ErasureDoc>, events: EventEnvelope[]): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: set }, events, { status: 'pending' });
   }
 
   /** Send the request again (to participants that have not answered). */
-  async resend(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
-    return (
-      (await this.updateDoc(tenantId, id, { $set: { lastSentAt: new Date() }, $inc: { sends: 1 } }, events, { status: 'pending' })) !== null
-    );
+  resend(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: { lastSentAt: new Date() }, $inc: { sends: 1 } }, events, { status: 'pending' });
   }
 }

@@ -155,6 +155,14 @@ export class NoticeRepository {
     return this.requests.findMany(tenantId, { patientId }, { sort: { createdAt: 1 }, projection: hidden });
   }
 
+  /** Events still in the outboxes of the patient's acknowledgements and links (an erasure carries them over). */
+  async pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return [
+      ...(await this.acks.pendingEventsWhere(tenantId, { patientId })),
+      ...(await this.requests.pendingEventsWhere(tenantId, { patientId })),
+    ];
+  }
+
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
     const acks = await this.acks.deleteWhere(tenantId, { patientId });
     const requests = await this.requests.deleteWhere(tenantId, { patientId });

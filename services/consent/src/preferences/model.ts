@@ -109,6 +109,14 @@ export class PreferenceRepository {
     return this.codeDocs.findMany(tenantId, { patientId }, { sort: { recordedAt: 1 }, projection: hidden });
   }
 
+  /** Events still in the outboxes of the patient's preferences and codes (an erasure carries them over). */
+  async pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return [
+      ...(await this.preferences.pendingEventsWhere(tenantId, { patientId })),
+      ...(await this.codeDocs.pendingEventsWhere(tenantId, { patientId })),
+    ];
+  }
+
   async deleteForPatient(tenantId: string, patientId: string): Promise<{ preferences: number; codes: number }> {
     const preferences = await this.preferences.deleteWhere(tenantId, { patientId });
     const codes = await this.codeDocs.deleteWhere(tenantId, { patientId });

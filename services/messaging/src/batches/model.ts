@@ -95,13 +95,13 @@ export class BatchRepository extends TenantRepository<StoredBatch> {
   }
 
   /** Compare-and-set on the status; false when it was not `running`. */
-  async finish(tenantId: string, id: string, status: 'completed' | 'cancelled', events: EventEnvelope[]): Promise<boolean> {
+  finish(tenantId: string, id: string, status: 'completed' | 'cancelled', events: EventEnvelope[]): Promise<boolean> {
     const $set = { status, [status === 'completed' ? 'completedAt' : 'cancelledAt']: new Date() };
-    return (await this.updateDoc(tenantId, id, { $set }, events, { status: 'running' })) !== null;
+    return this.updateIf(tenantId, id, { $set }, events, { status: 'running' });
   }
 
   async markExpanded(tenantId: string, id: string): Promise<void> {
-    await this.updateDoc(tenantId, id, { $set: { expanded: true } }, []);
+    await this.updateIf(tenantId, id, { $set: { expanded: true } }, []);
   }
 }
 

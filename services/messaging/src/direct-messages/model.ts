@@ -163,12 +163,13 @@ export class DirectMessageRepository extends TenantRepository<DirectMessageDoc> 
   }
 
   allForPatient(tenantId: string, patientId: string): Promise<DirectMessageDoc[]> {
-    return this.model.find(this.scope(tenantId, { patientId })).sort({ createdAt: 1 }).lean<DirectMessageDoc[]>().exec();
+    return this.findMany(tenantId, { patientId }, { sort: { createdAt: 1 } });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
     const docs = await this.allForPatient(tenantId, patientId);
+    // `dm_failures` has no tenant id: its rows are found by the direct message's id.
     for (const d of docs) await this.m.Failure.deleteMany({ dmId: d._id });
-    return (await this.model.deleteMany(this.scope(tenantId, { patientId }))).deletedCount;
+    return this.deleteWhere(tenantId, { patientId });
   }
 }
