@@ -193,6 +193,20 @@ function withEvents(update: DocUpdate, events: EventEnvelope[]): Record<string, 
 }
 
 /**
+ * Events still waiting in the outboxes of the tenant's documents that match `extra`, in
+ * several collections of one repository, collection by collection (an erasure carries them over).
+ */
+export async function pendingEventsIn(
+  collections: readonly Pick<TenantCollection<never>, 'pendingEventsWhere'>[],
+  tenantId: string,
+  extra: Record<string, unknown>,
+): Promise<EventEnvelope[]> {
+  const out: EventEnvelope[] = [];
+  for (const c of collections) out.push(...(await c.pendingEventsWhere(tenantId, extra)));
+  return out;
+}
+
+/**
  * One tenant-scoped collection of a repository that spans several (consent's notice
  * versions, links and acknowledgements): the base's helpers, callable by that repository.
  */

@@ -2,7 +2,7 @@
 // participant that erases: pending or erased with its counts. Ids, status, counts and
 // times only; the reason is sealed under the patient's key, so it goes with the patient.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantRepository, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
+import { type SealedValue, TenantRepository, modelOn, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type ErasureStatus = 'pending' | 'completed' | 'failed';
@@ -55,7 +55,7 @@ erasureSchema.index({ status: 1, createdAt: 1 });
 erasureSchema.index({ tenantId: 1, _id: -1 });
 
 export function erasureModel(conn: Connection): Model<ErasureDoc> {
-  return (conn.models.ErasureRequest as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('ErasureRequest', erasureSchema);
+  return modelOn(conn, 'ErasureRequest', erasureSchema);
 }
 
 const hidden = { _outbox: 0, _outboxPending: 0 } as const;

@@ -3,7 +3,7 @@
 // emailed links themselves — of which only a SHA-256 of the token is stored, so the
 // database never holds a usable link. Every document is written once, with its events.
 import type { EventEnvelope } from '@praxis/contracts';
-import { TenantCollection, outboxSchemaFields } from '@praxis/platform';
+import { TenantCollection, modelOn, outboxSchemaFields, pendingEventsIn } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface NoticeVersionDoc {
@@ -95,9 +95,9 @@ export interface NoticeModels {
 
 export function noticeModels(conn: Connection): NoticeModels {
   return {
-    Version: (conn.models.NoticeVersion as Model<NoticeVersionDoc>) ?? conn.model<NoticeVersionDoc>('NoticeVersion', versionSchema),
-    Request: (conn.models.NoticeRequest as Model<NoticeRequestDoc>) ?? conn.model<NoticeRequestDoc>('NoticeRequest', requestSchema),
-    Ack: (conn.models.NoticeAck as Model<NoticeAckDoc>) ?? conn.model<NoticeAckDoc>('NoticeAck', ackSchema),
+    Version: modelOn(conn, 'NoticeVersion', versionSchema),
+    Request: modelOn(conn, 'NoticeRequest', requestSchema),
+    Ack: modelOn(conn, 'NoticeAck', ackSchema),
   };
 }
 
@@ -156,11 +156,8 @@ export class NoticeRepository {
   }
 
   /** Events still in the outboxes of the patient's acknowledgements and links (an erasure carries them over). */
-  async pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
-    return [
-      ...(await this.acks.pendingEventsWhere(tenantId, { patientId })),
-      ...(await this.requests.pendingEventsWhere(tenantId, { patientId })),
-    ];
+  pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return pendingEventsIn([this.acks, this.requests], tenantId, { patientId });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {

@@ -3,7 +3,15 @@
 // index lets exactly one writer take each number). A code's display text is sealed under
 // the patient's key; the code itself and its system are plain (they travel in events).
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, TenantCollection, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
+import {
+  OUTBOX,
+  type SealedValue,
+  TenantCollection,
+  modelOn,
+  outboxSchemaFields,
+  pendingEventsIn,
+  sealedValueSchema,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface PreferenceDoc {
@@ -69,8 +77,8 @@ export interface PreferenceModels {
 
 export function preferenceModels(conn: Connection): PreferenceModels {
   return {
-    Preference: (conn.models.Preference as Model<PreferenceDoc>) ?? conn.model<PreferenceDoc>('Preference', preferenceSchema),
-    Code: (conn.models.ConsentCode as Model<CodeDoc>) ?? conn.model<CodeDoc>('ConsentCode', codeSchema),
+    Preference: modelOn(conn, 'Preference', preferenceSchema),
+    Code: modelOn(conn, 'ConsentCode', codeSchema),
   };
 }
 
@@ -110,11 +118,8 @@ export class PreferenceRepository {
   }
 
   /** Events still in the outboxes of the patient's preferences and codes (an erasure carries them over). */
-  async pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
-    return [
-      ...(await this.preferences.pendingEventsWhere(tenantId, { patientId })),
-      ...(await this.codeDocs.pendingEventsWhere(tenantId, { patientId })),
-    ];
+  pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return pendingEventsIn([this.preferences, this.codeDocs], tenantId, { patientId });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<{ preferences: number; codes: number }> {

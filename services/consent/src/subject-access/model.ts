@@ -8,7 +8,7 @@
 // the request, any other (a second replica, a crash before completing) is deleted.
 // Deleted when the export expires (7 days); unreadable once the patient is erased.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantCollection, TenantRepository, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
+import { type SealedValue, TenantCollection, TenantRepository, modelOn, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type SarStatus = 'pending' | 'completed' | 'failed' | 'expired';
@@ -132,8 +132,8 @@ export interface SarModels {
 
 export function sarModels(conn: Connection): SarModels {
   return {
-    Request: (conn.models.AccessRequest as Model<SarDoc>) ?? conn.model<SarDoc>('AccessRequest', sarSchema),
-    Chunk: (conn.models.AccessExportChunk as Model<SarChunkDoc>) ?? conn.model<SarChunkDoc>('AccessExportChunk', chunkSchema),
+    Request: modelOn(conn, 'AccessRequest', sarSchema),
+    Chunk: modelOn(conn, 'AccessExportChunk', chunkSchema),
   };
 }
 

@@ -2,7 +2,7 @@
 // 5,000), the template, and whether it was cancelled. Its messages have the fixed ids
 // `<batch>-<n>`, so expanding a batch again after a crash finds the ones already made.
 import type { EventEnvelope } from '@praxis/contracts';
-import { TenantRepository, outboxSchemaFields, randomId } from '@praxis/platform';
+import { TenantRepository, modelOn, outboxSchemaFields, randomId } from '@praxis/platform';
 import { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from '../messages/model';
 
@@ -58,7 +58,7 @@ const batchSchema = new Schema<StoredBatch>(
 );
 
 export function batchModel(conn: Connection): Model<StoredBatch> {
-  return (conn.models.Batch as Model<StoredBatch>) ?? conn.model<StoredBatch>('Batch', batchSchema);
+  return modelOn(conn, 'Batch', batchSchema);
 }
 
 export const newBatchId = () => randomId('bat').replace(/-/g, '_');

@@ -3,7 +3,15 @@
 // Wrong codes are counted by inserting `<dm>|1` … `<dm>|5` into `dm_failures`: an insert
 // with a unique `_id` is atomic even on FerretDB, so no race lets a sixth guess through.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantRepository, isDuplicateKeyError, outboxSchemaFields, randomId, sealedValueSchema } from '@praxis/platform';
+import {
+  type SealedValue,
+  TenantRepository,
+  isDuplicateKeyError,
+  modelOn,
+  outboxSchemaFields,
+  randomId,
+  sealedValueSchema,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService } from '../keys/key-service';
 
@@ -58,8 +66,8 @@ failureSchema.index({ dmId: 1 });
 
 export function dmModels(conn: Connection): { DirectMessage: Model<DirectMessageDoc>; Failure: Model<FailureDoc> } {
   return {
-    DirectMessage: (conn.models.DirectMessage as Model<DirectMessageDoc>) ?? conn.model<DirectMessageDoc>('DirectMessage', dmSchema),
-    Failure: (conn.models.DmFailure as Model<FailureDoc>) ?? conn.model<FailureDoc>('DmFailure', failureSchema),
+    DirectMessage: modelOn(conn, 'DirectMessage', dmSchema),
+    Failure: modelOn(conn, 'DmFailure', failureSchema),
   };
 }
 

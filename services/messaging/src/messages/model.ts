@@ -4,7 +4,15 @@
 // and times are plain. Status changes go through the serialised collection shared with the
 // outbox relay (FerretDB updates are not isolated, docs/platform.md).
 import type { EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantCollection, TenantRepository, outboxSchemaFields, randomId, sealedValueSchema } from '@praxis/platform';
+import {
+  type SealedValue,
+  TenantCollection,
+  TenantRepository,
+  modelOn,
+  outboxSchemaFields,
+  randomId,
+  sealedValueSchema,
+} from '@praxis/platform';
 import mongoose, { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
 import type { SmsProviderName } from '../providers/sms-provider';
@@ -121,8 +129,8 @@ const providerRefSchema = new Schema<ProviderRefDoc>(
 
 export function messageModels(conn: Connection): { Message: Model<MessageDoc>; ProviderRef: Model<ProviderRefDoc> } {
   return {
-    Message: (conn.models.Message as Model<MessageDoc>) ?? conn.model<MessageDoc>('Message', messageSchema),
-    ProviderRef: (conn.models.ProviderRef as Model<ProviderRefDoc>) ?? conn.model<ProviderRefDoc>('ProviderRef', providerRefSchema),
+    Message: modelOn(conn, 'Message', messageSchema),
+    ProviderRef: modelOn(conn, 'ProviderRef', providerRefSchema),
   };
 }
 
