@@ -4,13 +4,13 @@
 // the patient's key; the code itself and its system are plain (they travel in events).
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  OUTBOX,
   type SealedValue,
   TenantCollection,
   modelOn,
   outboxSchemaFields,
   pendingEventsIn,
   sealedValueSchema,
+  withoutOutbox,
 } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
@@ -82,8 +82,6 @@ export function preferenceModels(conn: Connection): PreferenceModels {
   };
 }
 
-const hidden = { [OUTBOX]: 0, _outboxPending: 0 } as const;
-
 export class PreferenceRepository {
   private readonly preferences: TenantCollection<PreferenceDoc>;
   private readonly codeDocs: TenantCollection<CodeDoc>;
@@ -94,14 +92,14 @@ export class PreferenceRepository {
   }
 
   latest(tenantId: string, patientId: string): Promise<PreferenceDoc | null> {
-    return this.m.Preference.findOne(this.preferences.scope(tenantId, { patientId }), hidden)
+    return this.m.Preference.findOne(this.preferences.scope(tenantId, { patientId }), withoutOutbox)
       .sort({ version: -1 })
       .lean<PreferenceDoc>()
       .exec();
   }
 
   history(tenantId: string, patientId: string): Promise<PreferenceDoc[]> {
-    return this.preferences.findMany(tenantId, { patientId }, { sort: { version: 1 }, projection: hidden });
+    return this.preferences.findMany(tenantId, { patientId }, { sort: { version: 1 }, projection: withoutOutbox });
   }
 
   /** Append the next version; false when another change took that number first. */
@@ -114,7 +112,7 @@ export class PreferenceRepository {
   }
 
   codes(tenantId: string, patientId: string): Promise<CodeDoc[]> {
-    return this.codeDocs.findMany(tenantId, { patientId }, { sort: { recordedAt: 1 }, projection: hidden });
+    return this.codeDocs.findMany(tenantId, { patientId }, { sort: { recordedAt: 1 }, projection: withoutOutbox });
   }
 
   /** Events still in the outboxes of the patient's preferences and codes (an erasure carries them over). */

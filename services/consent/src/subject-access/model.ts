@@ -8,7 +8,15 @@
 // the request, any other (a second replica, a crash before completing) is deleted.
 // Deleted when the export expires (7 days); unreadable once the patient is erased.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantCollection, TenantRepository, modelOn, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
+import {
+  type SealedValue,
+  TenantCollection,
+  TenantRepository,
+  modelOn,
+  outboxSchemaFields,
+  sealedValueSchema,
+  withoutOutbox,
+} from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type SarStatus = 'pending' | 'completed' | 'failed' | 'expired';
@@ -137,8 +145,6 @@ export function sarModels(conn: Connection): SarModels {
   };
 }
 
-const hidden = { _outbox: 0, _outboxPending: 0 } as const;
-
 /** Requests on the tenant base; their export's chunks, a second collection, a `TenantCollection`. */
 export class SarRepository extends TenantRepository<SarDoc> {
   private readonly chunkDocs: TenantCollection<SarChunkDoc>;
@@ -157,7 +163,7 @@ export class SarRepository extends TenantRepository<SarDoc> {
   }
 
   find(tenantId: string, id: string): Promise<SarDoc | null> {
-    return this.findDoc(tenantId, id, {}, hidden);
+    return this.findDoc(tenantId, id, {}, withoutOutbox);
   }
 
   /**
@@ -168,25 +174,25 @@ export class SarRepository extends TenantRepository<SarDoc> {
     return this.findMany(
       tenantId,
       { ...(q.patientId ? { patientId: q.patientId } : {}), ...(q.before ? { _id: mongoose.trusted({ $lt: q.before }) } : {}) },
-      { sort: { _id: -1 }, limit, projection: hidden },
+      { sort: { _id: -1 }, limit, projection: withoutOutbox },
     );
   }
 
   pendingForPatient(tenantId: string, patientId: string): Promise<SarDoc | null> {
     return this.model
-      .findOne(this.scope(tenantId, { patientId, status: 'pending' }), hidden)
+      .findOne(this.scope(tenantId, { patientId, status: 'pending' }), withoutOutbox)
       .lean<SarDoc>()
       .exec();
   }
 
   /** Every pending request (the runner's work list, across practices by design). */
   allPending(limit = 100): Promise<SarDoc[]> {
-    return this.m.Request.find({ status: 'pending' }, hidden).sort({ createdAt: 1 }).limit(limit).lean<SarDoc[]>().exec();
+    return this.m.Request.find({ status: 'pending' }, withoutOutbox).sort({ createdAt: 1 }).limit(limit).lean<SarDoc[]>().exec();
   }
 
   /** Completed requests whose export has expired (the runner's expiry list). */
   expiredBy(now: Date, limit = 100): Promise<SarDoc[]> {
-    return this.m.Request.find({ status: 'completed', expiresAt: mongoose.trusted({ $lte: now }) }, hidden)
+    return this.m.Request.find({ status: 'completed', expiresAt: mongoose.trusted({ $lte: now }) }, withoutOutbox)
       .limit(limit)
       .lean<SarDoc[]>()
       .exec();
