@@ -4,7 +4,7 @@
 import type { Connection, Model } from 'mongoose';
 import { Schema } from 'mongoose';
 import type { IdempotencyStore } from './bus';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, modelOn } from './mongo';
 
 interface ProcessedEvent {
   consumer: string;
@@ -26,7 +26,7 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   private readonly model: Model<ProcessedEvent>;
 
   constructor(conn: Connection) {
-    this.model = (conn.models.ProcessedEvent as Model<ProcessedEvent>) ?? conn.model<ProcessedEvent>('ProcessedEvent', processedSchema);
+    this.model = modelOn(conn, 'ProcessedEvent', processedSchema);
   }
 
   async init(): Promise<void> {

@@ -1,7 +1,7 @@
 // MongoDB through mongoose, one database per service. Filters are sanitised and strict,
 // and writes use majority write concern when the server is a replica set (production);
 // FerretDB locally is a single server.
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 
 // Process-wide mongoose settings: unknown filter paths throw, and `$`-operators inside
 // filter values are neutralised (defence in depth behind edge validation).
@@ -40,6 +40,11 @@ export async function connectMongo(opts: MongoOptions): Promise<Connection> {
 export async function pingMongo(conn: Connection): Promise<void> {
   if (!conn.db) throw new Error('not connected');
   await conn.db.admin().command({ ping: 1 });
+}
+
+/** The connection's model `name` over `schema`, registered once: every build on one connection shares it. */
+export function modelOn<D>(conn: Connection, name: string, schema: Schema<D>): Model<D> {
+  return (conn.models[name] as Model<D> | undefined) ?? conn.model<D>(name, schema);
 }
 
 /** Build all indexes declared by the connection's models (unique ones matter for correctness). */

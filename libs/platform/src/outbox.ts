@@ -41,6 +41,8 @@ import { isDuplicateKeyError } from './mongo';
 
 export const OUTBOX = '_outbox';
 export const OUTBOX_PENDING = '_outboxPending';
+/** A projection leaving a document's outbox out (what a read hands to its callers). */
+export const withoutOutbox = { [OUTBOX]: 0, [OUTBOX_PENDING]: 0 } as const;
 
 /** Schema fields to add to any mongoose schema whose documents carry outbox events. */
 export const outboxSchemaFields = {

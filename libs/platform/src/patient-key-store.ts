@@ -13,7 +13,7 @@
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { SealedValue } from './crypto';
 import type { Logger } from './logger';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, modelOn } from './mongo';
 import type { PatientKeyStore, StoredPatientKey } from './patient-keys';
 import { TenantKeyRepository, sealedValueSchema, tenantKeyModel } from './tenant-keys';
 
@@ -47,7 +47,7 @@ const patientKeySchema = new Schema<PatientKeyDoc>(
 const UNIQUE_INDEX = 'tenantId_1_patientId_1';
 
 export function patientKeyModel(conn: Connection): Model<PatientKeyDoc> {
-  return (conn.models.PatientKey as Model<PatientKeyDoc>) ?? conn.model<PatientKeyDoc>('PatientKey', patientKeySchema);
+  return modelOn(conn, 'PatientKey', patientKeySchema);
 }
 
 /** What `init()` found: whether the unique index now holds, and how many patients have two or more keys. */

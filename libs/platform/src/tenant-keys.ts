@@ -7,7 +7,7 @@
 import { type Connection, type Model, Schema } from 'mongoose';
 import { type SealedValue, newDataKey, unwrapKey, wrapKey } from './crypto';
 import { randomId } from './ids';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, modelOn } from './mongo';
 import type { KekRing } from './kek';
 
 export interface TenantKeyDoc {
@@ -42,7 +42,7 @@ const tenantKeySchema = new Schema<TenantKeyDoc>(
 tenantKeySchema.index({ 'wrapped.kid': 1 });
 
 export function tenantKeyModel(conn: Connection): Model<TenantKeyDoc> {
-  return (conn.models.TenantKey as Model<TenantKeyDoc>) ?? conn.model<TenantKeyDoc>('TenantKey', tenantKeySchema);
+  return modelOn(conn, 'TenantKey', tenantKeySchema);
 }
 
 /** A tenant key, unwrapped. */

@@ -150,15 +150,8 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
     events: EventEnvelope[],
     expect: Record<string, unknown> = {},
   ): Promise<T | null> {
-    const op: Record<string, unknown> = { ...update };
-    if (events.length) {
-      const ob = outboxUpdate(events);
-      op.$set = { ...update.$set, ...ob.$set };
-      op.$push = { ...update.$push, ...ob.$push };
-    }
-    for (const k of Object.keys(op)) if (op[k] === undefined || Object.keys(op[k] as object).length === 0) delete op[k];
     // Through the driver: FerretDB's findAndModify takes no projection, which mongoose adds.
-    const doc = (await this.collection.findOneAndUpdate(this.scope(tenantId, { ...expect, _id: id }) as never, op, {
+    const doc = (await this.collection.findOneAndUpdate(this.scope(tenantId, { ...expect, _id: id }) as never, withEvents(update, events), {
       returnDocument: 'after',
     })) as Record<string, unknown> | null;
     if (!doc) return null;
@@ -167,6 +160,50 @@ export class TenantRepository<D extends { _id: string; tenantId: string }> {
     delete doc[OUTBOX_PENDING];
     return doc as T;
   }
+
+  /**
+   * The same write as `updateDoc` when the caller needs only whether it happened (a claim,
+   * a status change on a hot path): an update, not a find-and-modify, so the document is
+   * not sent back. Whether the tenant's document `id` matched `expect`.
+   */
+  protected async updateIf(
+    tenantId: string,
+    id: string,
+    update: DocUpdate,
+    events: EventEnvelope[],
+    expect: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    const res = await this.collection.updateOne(this.scope(tenantId, { ...expect, _id: id }) as never, withEvents(update, events));
+    if (res.matchedCount !== 1) return false;
+    if (events.length) this.notify();
+    return true;
+  }
+}
+
+/** `update` with the events' outbox operators merged in; no empty operator (the server refuses one). */
+function withEvents(update: DocUpdate, events: EventEnvelope[]): Record<string, unknown> {
+  const op: Record<string, unknown> = { ...update };
+  if (events.length) {
+    const ob = outboxUpdate(events);
+    op.$set = { ...update.$set, ...ob.$set };
+    op.$push = { ...update.$push, ...ob.$push };
+  }
+  for (const k of Object.keys(op)) if (op[k] === undefined || Object.keys(op[k] as object).length === 0) delete op[k];
+  return op;
+}
+
+/**
+ * Events still waiting in the outboxes of the tenant's documents that match `extra`, in
+ * several collections of one repository, collection by collection (an erasure carries them over).
+ */
+export async function pendingEventsIn(
+  collections: readonly Pick<TenantCollection<never>, 'pendingEventsWhere'>[],
+  tenantId: string,
+  extra: Record<string, unknown>,
+): Promise<EventEnvelope[]> {
+  const out: EventEnvelope[] = [];
+  for (const c of collections) out.push(...(await c.pendingEventsWhere(tenantId, extra)));
+  return out;
 }
 
 /**
@@ -205,5 +242,9 @@ export class TenantCollection<D extends { _id: string; tenantId: string }> exten
 
   override deleteWhere(tenantId: string, extra: Record<string, unknown>): Promise<number> {
     return super.deleteWhere(tenantId, extra);
+  }
+
+  override pendingEventsWhere(tenantId: string, extra: Record<string, unknown> = {}): Promise<EventEnvelope[]> {
+    return super.pendingEventsWhere(tenantId, extra);
   }
 }

@@ -44,6 +44,6 @@ export class TombstoneRepository<D extends TombstoneDoc> extends TenantRepositor
     events: EventEnvelope[],
     set: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.updateDoc(tenantId, id, { $set: { ...set, status: 'completed', completedAt: new Date() } }, events, { status: 'pending' });
+    await this.updateIf(tenantId, id, { $set: { ...set, status: 'completed', completedAt: new Date() } }, events, { status: 'pending' });
   }
 }

@@ -1,7 +1,7 @@
 // The tenant repository base (libs/platform/src/tenant-repository.ts) on the shared
 // FerretDB: another tenant's id finds, pages, updates and deletes nothing; a write and its
 // events are one document write; the relay is woken after (and only after) a write that
-// carried events; a compare-and-set guard holds; pages follow `_id` after the cursor.
+// carried events; a compare-and-set guard holds (updateDoc and updateIf); pages follow `_id` after the cursor.
 import type { EventEnvelope } from '@praxis/contracts';
 import { infra, testDbName } from '@praxis/testing';
 import mongoose, { type Connection, type Model } from 'mongoose';
@@ -21,6 +21,7 @@ interface WidgetDoc {
   tenantId: string;
   n: number;
   tag?: string;
+  bumps?: number;
 }
 
 class Widgets extends TenantRepository<WidgetDoc> {
@@ -35,6 +36,9 @@ class Widgets extends TenantRepository<WidgetDoc> {
   }
   set(tenantId: string, id: string, n: number, events: EventEnvelope[], expect: Record<string, unknown> = {}) {
     return this.updateDoc(tenantId, id, { $set: { n }, $unset: { tag: 1 } }, events, expect);
+  }
+  setIf(tenantId: string, id: string, n: number, events: EventEnvelope[], expect: Record<string, unknown> = {}) {
+    return this.updateIf(tenantId, id, { $set: { n }, $inc: { bumps: 1 } }, events, expect);
   }
   pending(tenantId: string) {
     return this.pendingEventsForTenant(tenantId);
@@ -55,7 +59,7 @@ describe('TenantRepository', () => {
     Widget = mongo.model<WidgetDoc>(
       'Widget',
       new mongoose.Schema<WidgetDoc>(
-        { _id: String, tenantId: String, n: Number, tag: String, ...outboxSchemaFields },
+        { _id: String, tenantId: String, n: Number, tag: String, bumps: Number, ...outboxSchemaFields },
         { versionKey: false, strict: 'throw' },
       ),
     );
@@ -103,6 +107,18 @@ describe('TenantRepository', () => {
     // A guard naming another tenant cannot widen the scope.
     expect(await repo.set('ta', 'w1', 8, [], { tenantId: 'tb' })).not.toBeNull();
     expect((await repo.get('ta', 'w1'))?.tenantId).toBe('ta');
+
+    // updateIf: the same write, answering only whether the guard (and the tenant) matched.
+    const woken = nudges;
+    expect(await repo.setIf('tb', 'w1', 9, [event('tb', 4)])).toBe(false);
+    expect(await repo.setIf('ta', 'w1', 9, [event('ta', 5)], { n: 7 })).toBe(false);
+    expect(nudges).toBe(woken);
+    expect(await repo.setIf('ta', 'w1', 9, [event('ta', 6)], { n: 8 })).toBe(true);
+    expect(nudges).toBe(woken + 1);
+    expect(await repo.get('ta', 'w1')).toMatchObject({ n: 9, bumps: 1 });
+    expect((await repo.pending('ta')).map((e) => e.data)).toContainEqual({ seq: 6, run: 'tenant-repo' });
+    expect(await repo.setIf('ta', 'w1', 10, [])).toBe(true);
+    expect(nudges).toBe(woken + 1);
 
     for (const id of ['w3', 'w4', 'w5']) await repo.create({ _id: id, tenantId: 'ta', n: 0 }, []);
     await repo.create({ _id: 'w35', tenantId: 'tb', n: 0 }, []);

@@ -123,7 +123,7 @@ export async function buildConsent(deps: ConsentDeps): Promise<Consent> {
       : async (tenantId) => (await patients.practiceName(tenantId)).name,
   };
   const preferenceDeps: PreferenceDeps = { preferences, notices, patients, keys, events };
-  const ownPart: OwnPartDeps = { ...preferenceDeps, requests, tombstones, mongo: deps.mongo, logger: deps.logger };
+  const ownPart: OwnPartDeps = { ...preferenceDeps, requests, tombstones, logger: deps.logger };
   const sarDeps: SubjectAccessDeps = {
     requests,
     erasures,

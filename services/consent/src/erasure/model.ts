@@ -2,7 +2,7 @@
 // participant that erases: pending or erased with its counts. Ids, status, counts and
 // times only; the reason is sealed under the patient's key, so it goes with the patient.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantRepository, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
+import { type SealedValue, TenantRepository, modelOn, outboxSchemaFields, sealedValueSchema, withoutOutbox } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type ErasureStatus = 'pending' | 'completed' | 'failed';
@@ -55,10 +55,8 @@ erasureSchema.index({ status: 1, createdAt: 1 });
 erasureSchema.index({ tenantId: 1, _id: -1 });
 
 export function erasureModel(conn: Connection): Model<ErasureDoc> {
-  return (conn.models.ErasureRequest as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('ErasureRequest', erasureSchema);
+  return modelOn(conn, 'ErasureRequest', erasureSchema);
 }
-
-const hidden = { _outbox: 0, _outboxPending: 0 } as const;
 
 export class ErasureRepository extends TenantRepository<ErasureDoc> {
   constructor(
@@ -74,13 +72,13 @@ export class ErasureRepository extends TenantRepository<ErasureDoc> {
   }
 
   find(tenantId: string, id: string): Promise<ErasureDoc | null> {
-    return this.findDoc(tenantId, id, {}, hidden);
+    return this.findDoc(tenantId, id, {}, withoutOutbox);
   }
 
   /** A pending or completed erasure of this patient (a second request joins it). */
   activeForPatient(tenantId: string, patientId: string): Promise<ErasureDoc | null> {
     return this.model
-      .findOne(this.scope(tenantId, { patientId, status: mongoose.trusted({ $in: ['pending', 'completed'] }) }), hidden)
+      .findOne(this.scope(tenantId, { patientId, status: mongoose.trusted({ $in: ['pending', 'completed'] }) }), withoutOutbox)
       .lean<ErasureDoc>()
       .exec();
   }
@@ -90,13 +88,13 @@ export class ErasureRepository extends TenantRepository<ErasureDoc> {
     return this.findMany(tenantId, before ? { _id: mongoose.trusted({ $lt: before }) } : {}, {
       sort: { _id: -1 },
       limit,
-      projection: hidden,
+      projection: withoutOutbox,
     });
   }
 
   /** Every practice's pending erasures (the runner's sweep: the one read across tenants). */
   allPending(limit = 100): Promise<ErasureDoc[]> {
-    return this.model.find({ status: 'pending' }, hidden).sort({ createdAt: 1 }).limit(limit).lean<ErasureDoc[]>().exec();
+    return this.model.find({ status: 'pending' }, withoutOutbox).sort({ createdAt: 1 }).limit(limit).lean<ErasureDoc[]>().exec();
   }
 
   /** Record one participant's answer; null when the erasure is unknown or not pending. */
@@ -107,14 +105,12 @@ export class ErasureRepository extends TenantRepository<ErasureDoc> {
     });
   }
 
-  async transition(tenantId: string, id: string, set: Partial<ErasureDoc>, events: EventEnvelope[]): Promise<boolean> {
-    return (await this.updateDoc(tenantId, id, { $set: set }, events, { status: 'pending' })) !== null;
+  transition(tenantId: string, id: string, set: Partial<ErasureDoc>, events: EventEnvelope[]): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: set }, events, { status: 'pending' });
   }
 
   /** Send the request again (to participants that have not answered). */
-  async resend(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
-    return (
-      (await this.updateDoc(tenantId, id, { $set: { lastSentAt: new Date() }, $inc: { sends: 1 } }, events, { status: 'pending' })) !== null
-    );
+  resend(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: { lastSentAt: new Date() }, $inc: { sends: 1 } }, events, { status: 'pending' });
   }
 }

@@ -3,7 +3,7 @@
 // emailed links themselves — of which only a SHA-256 of the token is stored, so the
 // database never holds a usable link. Every document is written once, with its events.
 import type { EventEnvelope } from '@praxis/contracts';
-import { TenantCollection, outboxSchemaFields } from '@praxis/platform';
+import { TenantCollection, modelOn, outboxSchemaFields, pendingEventsIn, withoutOutbox } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface NoticeVersionDoc {
@@ -95,15 +95,13 @@ export interface NoticeModels {
 
 export function noticeModels(conn: Connection): NoticeModels {
   return {
-    Version: (conn.models.NoticeVersion as Model<NoticeVersionDoc>) ?? conn.model<NoticeVersionDoc>('NoticeVersion', versionSchema),
-    Request: (conn.models.NoticeRequest as Model<NoticeRequestDoc>) ?? conn.model<NoticeRequestDoc>('NoticeRequest', requestSchema),
-    Ack: (conn.models.NoticeAck as Model<NoticeAckDoc>) ?? conn.model<NoticeAckDoc>('NoticeAck', ackSchema),
+    Version: modelOn(conn, 'NoticeVersion', versionSchema),
+    Request: modelOn(conn, 'NoticeRequest', requestSchema),
+    Ack: modelOn(conn, 'NoticeAck', ackSchema),
   };
 }
 
 export const ackIdOfRequest = (requestId: string) => `req:${requestId}`;
-
-const hidden = { _outbox: 0, _outboxPending: 0 } as const;
 
 export class NoticeRepository {
   private readonly versions: TenantCollection<NoticeVersionDoc>;
@@ -122,11 +120,11 @@ export class NoticeRepository {
   }
 
   listVersions(tenantId: string): Promise<NoticeVersionDoc[]> {
-    return this.versions.findMany(tenantId, {}, { sort: { createdAt: -1 }, limit: 500, projection: hidden });
+    return this.versions.findMany(tenantId, {}, { sort: { createdAt: -1 }, limit: 500, projection: withoutOutbox });
   }
 
   findVersion(tenantId: string, version: string): Promise<NoticeVersionDoc | null> {
-    return this.m.Version.findOne(this.versions.scope(tenantId, { version }), hidden).lean<NoticeVersionDoc>().exec();
+    return this.m.Version.findOne(this.versions.scope(tenantId, { version }), withoutOutbox).lean<NoticeVersionDoc>().exec();
   }
 
   createRequest(doc: NoticeRequestDoc, events: EventEnvelope[]): Promise<void> {
@@ -135,7 +133,7 @@ export class NoticeRepository {
 
   /** The link a token belongs to (any practice: the token is the credential, so this read has no tenant scope). */
   findRequestByTokenHash(tokenHash: string): Promise<NoticeRequestDoc | null> {
-    return this.m.Request.findOne({ tokenHash }, hidden).lean<NoticeRequestDoc>().exec();
+    return this.m.Request.findOne({ tokenHash }, withoutOutbox).lean<NoticeRequestDoc>().exec();
   }
 
   /** Record an acknowledgement; false when it exists already (a link used twice). */
@@ -148,11 +146,16 @@ export class NoticeRepository {
   }
 
   acksOf(tenantId: string, patientId: string): Promise<NoticeAckDoc[]> {
-    return this.acks.findMany(tenantId, { patientId }, { sort: { acknowledgedAt: 1 }, projection: hidden });
+    return this.acks.findMany(tenantId, { patientId }, { sort: { acknowledgedAt: 1 }, projection: withoutOutbox });
   }
 
   requestsOf(tenantId: string, patientId: string): Promise<NoticeRequestDoc[]> {
-    return this.requests.findMany(tenantId, { patientId }, { sort: { createdAt: 1 }, projection: hidden });
+    return this.requests.findMany(tenantId, { patientId }, { sort: { createdAt: 1 }, projection: withoutOutbox });
+  }
+
+  /** Events still in the outboxes of the patient's acknowledgements and links (an erasure carries them over). */
+  pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return pendingEventsIn([this.acks, this.requests], tenantId, { patientId });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {

@@ -5,7 +5,7 @@
 // practices' slugs (auth.tenant.created) and display names, shown on the public notice
 // page: the name is asked of auth once and kept here until auth.tenant.updated says it
 // changed (every replica reads the same copy, so a rename shows at once on all of them).
-import { TenantRepository, isDuplicateKeyError } from '@praxis/platform';
+import { TenantRepository, isDuplicateKeyError, modelOn } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface KnownPatientDoc {
@@ -46,11 +46,11 @@ const practiceSchema = new Schema<PracticeDoc>(
 );
 
 export function knownPatientModel(conn: Connection): Model<KnownPatientDoc> {
-  return (conn.models.KnownPatient as Model<KnownPatientDoc>) ?? conn.model<KnownPatientDoc>('KnownPatient', knownPatientSchema);
+  return modelOn(conn, 'KnownPatient', knownPatientSchema);
 }
 
 export function practiceModel(conn: Connection): Model<PracticeDoc> {
-  return (conn.models.Practice as Model<PracticeDoc>) ?? conn.model<PracticeDoc>('Practice', practiceSchema);
+  return modelOn(conn, 'Practice', practiceSchema);
 }
 
 const key = (tenantId: string, patientId: string) => `${tenantId}:${patientId}`;

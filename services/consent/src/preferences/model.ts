@@ -3,7 +3,15 @@
 // index lets exactly one writer take each number). A code's display text is sealed under
 // the patient's key; the code itself and its system are plain (they travel in events).
 import type { EventEnvelope } from '@praxis/contracts';
-import { OUTBOX, type SealedValue, TenantCollection, outboxSchemaFields, sealedValueSchema } from '@praxis/platform';
+import {
+  type SealedValue,
+  TenantCollection,
+  modelOn,
+  outboxSchemaFields,
+  pendingEventsIn,
+  sealedValueSchema,
+  withoutOutbox,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
 export interface PreferenceDoc {
@@ -69,12 +77,10 @@ export interface PreferenceModels {
 
 export function preferenceModels(conn: Connection): PreferenceModels {
   return {
-    Preference: (conn.models.Preference as Model<PreferenceDoc>) ?? conn.model<PreferenceDoc>('Preference', preferenceSchema),
-    Code: (conn.models.ConsentCode as Model<CodeDoc>) ?? conn.model<CodeDoc>('ConsentCode', codeSchema),
+    Preference: modelOn(conn, 'Preference', preferenceSchema),
+    Code: modelOn(conn, 'ConsentCode', codeSchema),
   };
 }
-
-const hidden = { [OUTBOX]: 0, _outboxPending: 0 } as const;
 
 export class PreferenceRepository {
   private readonly preferences: TenantCollection<PreferenceDoc>;
@@ -86,14 +92,14 @@ export class PreferenceRepository {
   }
 
   latest(tenantId: string, patientId: string): Promise<PreferenceDoc | null> {
-    return this.m.Preference.findOne(this.preferences.scope(tenantId, { patientId }), hidden)
+    return this.m.Preference.findOne(this.preferences.scope(tenantId, { patientId }), withoutOutbox)
       .sort({ version: -1 })
       .lean<PreferenceDoc>()
       .exec();
   }
 
   history(tenantId: string, patientId: string): Promise<PreferenceDoc[]> {
-    return this.preferences.findMany(tenantId, { patientId }, { sort: { version: 1 }, projection: hidden });
+    return this.preferences.findMany(tenantId, { patientId }, { sort: { version: 1 }, projection: withoutOutbox });
   }
 
   /** Append the next version; false when another change took that number first. */
@@ -106,7 +112,12 @@ export class PreferenceRepository {
   }
 
   codes(tenantId: string, patientId: string): Promise<CodeDoc[]> {
-    return this.codeDocs.findMany(tenantId, { patientId }, { sort: { recordedAt: 1 }, projection: hidden });
+    return this.codeDocs.findMany(tenantId, { patientId }, { sort: { recordedAt: 1 }, projection: withoutOutbox });
+  }
+
+  /** Events still in the outboxes of the patient's preferences and codes (an erasure carries them over). */
+  pendingEventsOf(tenantId: string, patientId: string): Promise<EventEnvelope[]> {
+    return pendingEventsIn([this.preferences, this.codeDocs], tenantId, { patientId });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<{ preferences: number; codes: number }> {

@@ -8,7 +8,15 @@
 // the request, any other (a second replica, a crash before completing) is deleted.
 // Deleted when the export expires (7 days); unreadable once the patient is erased.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantRepository, outboxSchemaFields, outboxUpdate, sealedValueSchema } from '@praxis/platform';
+import {
+  type SealedValue,
+  TenantCollection,
+  TenantRepository,
+  modelOn,
+  outboxSchemaFields,
+  sealedValueSchema,
+  withoutOutbox,
+} from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export type SarStatus = 'pending' | 'completed' | 'failed' | 'expired';
@@ -132,20 +140,22 @@ export interface SarModels {
 
 export function sarModels(conn: Connection): SarModels {
   return {
-    Request: (conn.models.AccessRequest as Model<SarDoc>) ?? conn.model<SarDoc>('AccessRequest', sarSchema),
-    Chunk: (conn.models.AccessExportChunk as Model<SarChunkDoc>) ?? conn.model<SarChunkDoc>('AccessExportChunk', chunkSchema),
+    Request: modelOn(conn, 'AccessRequest', sarSchema),
+    Chunk: modelOn(conn, 'AccessExportChunk', chunkSchema),
   };
 }
 
-const hidden = { _outbox: 0, _outboxPending: 0 } as const;
-
+/** Requests on the tenant base; their export's chunks, a second collection, a `TenantCollection`. */
 export class SarRepository extends TenantRepository<SarDoc> {
+  private readonly chunkDocs: TenantCollection<SarChunkDoc>;
+
   constructor(
     readonly m: SarModels,
     /** The requests collection with per-document serialised updates (libs/platform/src/serial.ts). */
     readonly requests: MongooseCollection,
   ) {
     super(m.Request, { collection: requests });
+    this.chunkDocs = new TenantCollection(m.Chunk);
   }
 
   create(doc: SarDoc, events: EventEnvelope[]): Promise<void> {
@@ -153,7 +163,7 @@ export class SarRepository extends TenantRepository<SarDoc> {
   }
 
   find(tenantId: string, id: string): Promise<SarDoc | null> {
-    return this.findDoc(tenantId, id, {}, hidden);
+    return this.findDoc(tenantId, id, {}, withoutOutbox);
   }
 
   /**
@@ -161,32 +171,28 @@ export class SarRepository extends TenantRepository<SarDoc> {
    * the position `before` (an id: ids are uuidv7, so id order is creation order).
    */
   list(tenantId: string, limit: number, q: { patientId?: string; before?: string }): Promise<SarDoc[]> {
-    return this.m.Request.find(
-      {
-        tenantId,
-        ...(q.patientId ? { patientId: q.patientId } : {}),
-        ...(q.before ? { _id: mongoose.trusted({ $lt: q.before }) } : {}),
-      },
-      hidden,
-    )
-      .sort({ _id: -1 })
-      .limit(limit)
-      .lean<SarDoc[]>()
-      .exec();
+    return this.findMany(
+      tenantId,
+      { ...(q.patientId ? { patientId: q.patientId } : {}), ...(q.before ? { _id: mongoose.trusted({ $lt: q.before }) } : {}) },
+      { sort: { _id: -1 }, limit, projection: withoutOutbox },
+    );
   }
 
   pendingForPatient(tenantId: string, patientId: string): Promise<SarDoc | null> {
-    return this.m.Request.findOne({ tenantId, patientId, status: 'pending' }, hidden).lean<SarDoc>().exec();
+    return this.model
+      .findOne(this.scope(tenantId, { patientId, status: 'pending' }), withoutOutbox)
+      .lean<SarDoc>()
+      .exec();
   }
 
   /** Every pending request (the runner's work list, across practices by design). */
   allPending(limit = 100): Promise<SarDoc[]> {
-    return this.m.Request.find({ status: 'pending' }, hidden).sort({ createdAt: 1 }).limit(limit).lean<SarDoc[]>().exec();
+    return this.m.Request.find({ status: 'pending' }, withoutOutbox).sort({ createdAt: 1 }).limit(limit).lean<SarDoc[]>().exec();
   }
 
   /** Completed requests whose export has expired (the runner's expiry list). */
   expiredBy(now: Date, limit = 100): Promise<SarDoc[]> {
-    return this.m.Request.find({ status: 'completed', expiresAt: mongoose.trusted({ $lte: now }) }, hidden)
+    return this.m.Request.find({ status: 'completed', expiresAt: mongoose.trusted({ $lte: now }) }, withoutOutbox)
       .limit(limit)
       .lean<SarDoc[]>()
       .exec();
@@ -196,17 +202,11 @@ export class SarRepository extends TenantRepository<SarDoc> {
    * Hold a pending request for collation until `until` unless another replica holds it;
    * true when this caller may collate it.
    */
-  async claim(tenantId: string, id: string, now: Date, until: Date): Promise<boolean> {
-    const res = await this.requests.updateOne(
-      {
-        _id: id as never,
-        tenantId,
-        status: 'pending',
-        $or: [{ collatingUntil: { $exists: false } }, { collatingUntil: { $lte: now } }],
-      } as never,
-      { $set: { collatingUntil: until } } as never,
-    );
-    return res.modifiedCount === 1;
+  claim(tenantId: string, id: string, now: Date, until: Date): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: { collatingUntil: until } }, [], {
+      status: 'pending',
+      $or: [{ collatingUntil: { $exists: false } }, { collatingUntil: { $lte: now } }],
+    });
   }
 
   /** Store some of one collation's sealed chunks (inserted as they are made). */
@@ -224,10 +224,9 @@ export class SarRepository extends TenantRepository<SarDoc> {
     return this.transition(tenantId, id, 'pending', { status: 'completed', ...exp }, events);
   }
 
-  /** Forget one collation's chunks (one that did not complete its request). */
-  /** Delete one collation's chunks; how many there were. */
-  async dropCollation(tenantId: string, exportId: string): Promise<number> {
-    return (await this.m.Chunk.deleteMany({ tenantId, exportId })).deletedCount;
+  /** Delete one collation's chunks (one that did not complete its request); how many there were. */
+  dropCollation(tenantId: string, exportId: string): Promise<number> {
+    return this.chunkDocs.deleteWhere(tenantId, { exportId });
   }
 
   fail(tenantId: string, id: string, participant: string, reason: string, events: EventEnvelope[]): Promise<boolean> {
@@ -245,27 +244,29 @@ export class SarRepository extends TenantRepository<SarDoc> {
    * it and hold the request until the next attempt (`retrying.nextAt`), when the runner's
    * claim takes it again. False if this collation no longer held it.
    */
-  async deferCollation(tenantId: string, id: string, heldUntil: Date, retrying: SarRetrying): Promise<boolean> {
-    const res = await this.requests.updateOne(
-      { _id: id as never, tenantId, status: 'pending', collatingUntil: heldUntil } as never,
-      { $set: { retrying, collatingUntil: retrying.nextAt } } as never,
-    );
-    return res.modifiedCount === 1;
+  deferCollation(tenantId: string, id: string, heldUntil: Date, retrying: SarRetrying): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: { retrying, collatingUntil: retrying.nextAt } }, [], {
+      status: 'pending',
+      collatingUntil: heldUntil,
+    });
   }
 
   async expire(tenantId: string, id: string, events: EventEnvelope[]): Promise<boolean> {
-    await this.m.Chunk.deleteMany({ tenantId, requestId: id });
+    await this.chunkDocs.deleteWhere(tenantId, { requestId: id });
     return this.transition(tenantId, id, 'completed', { status: 'expired', expiredAt: new Date() }, events);
   }
 
   /** Whether the chunks of one export are still held (ids only: cheap before a download starts). */
   async hasChunks(tenantId: string, exportId: string): Promise<boolean> {
-    return (await this.m.Chunk.findOne({ tenantId, exportId }, { _id: 1 }).lean().exec()) !== null;
+    return (await this.m.Chunk.findOne(this.chunkDocs.scope(tenantId, { exportId }), { _id: 1 }).lean().exec()) !== null;
   }
 
   /** The chunks of one export in order, one at a time (a cursor, never all in memory). */
   async *chunks(tenantId: string, exportId: string): AsyncGenerator<SarChunkDoc> {
-    const cursor = this.m.Chunk.find({ tenantId, exportId }).sort({ seq: 1 }).lean<SarChunkDoc>().cursor({ batchSize: 1 });
+    const cursor = this.m.Chunk.find(this.chunkDocs.scope(tenantId, { exportId }))
+      .sort({ seq: 1 })
+      .lean<SarChunkDoc>()
+      .cursor({ batchSize: 1 });
     try {
       for await (const c of cursor) yield c;
     } finally {
@@ -275,17 +276,12 @@ export class SarRepository extends TenantRepository<SarDoc> {
 
   /** Delete every stored export of a patient; how many exports (requests) had chunks. */
   async deleteExportsOf(tenantId: string, patientId: string): Promise<number> {
-    const exports = await this.m.Chunk.distinct('exportId', { tenantId, patientId });
-    await this.m.Chunk.deleteMany({ tenantId, patientId });
+    const exports = await this.m.Chunk.distinct('exportId', this.chunkDocs.scope(tenantId, { patientId }));
+    await this.chunkDocs.deleteWhere(tenantId, { patientId });
     return exports.length;
   }
 
-  private async transition(tenantId: string, id: string, from: SarStatus, set: Partial<SarDoc>, events: EventEnvelope[]): Promise<boolean> {
-    const outbox = outboxUpdate(events);
-    const res = await this.requests.updateOne({ _id: id as never, tenantId, status: from }, {
-      $set: { ...set, ...outbox.$set },
-      $push: outbox.$push,
-    } as never);
-    return res.modifiedCount === 1;
+  private transition(tenantId: string, id: string, from: SarStatus, set: Partial<SarDoc>, events: EventEnvelope[]): Promise<boolean> {
+    return this.updateIf(tenantId, id, { $set: set }, events, { status: from });
   }
 }

@@ -2,7 +2,7 @@
 // erasure (ids, counts, times) and the carrier of `consent.patient.erased`. A pending
 // tombstone is written first, so a crash half-way is resumed on redelivery.
 import type { EventEnvelope } from '@praxis/contracts';
-import { TombstoneRepository, tombstoneSchemaFields } from '@praxis/platform';
+import { TombstoneRepository, modelOn, tombstoneSchemaFields } from '@praxis/platform';
 import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export interface OwnErasureDoc {
@@ -27,7 +27,7 @@ const schema = new Schema<OwnErasureDoc>(
 );
 
 export function ownErasureModel(conn: Connection): Model<OwnErasureDoc> {
-  return (conn.models.OwnErasure as Model<OwnErasureDoc>) ?? conn.model<OwnErasureDoc>('OwnErasure', schema);
+  return modelOn(conn, 'OwnErasure', schema);
 }
 
 const key = (tenantId: string, erasureId: string) => `${tenantId}:${erasureId}`;

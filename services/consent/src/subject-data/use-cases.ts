@@ -2,9 +2,8 @@
 // with history, codes, notices) and its own erasure — the patient's key first
 // (crypto-shredding every code display, export and reason sealed under it), then the
 // documents, then the patient is forgotten and `consent.patient.erased` answers the saga.
-import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { type Logger, OUTBOX, makeEvent } from '@praxis/platform';
-import type { Connection } from 'mongoose';
+import type { Actor } from '@praxis/contracts';
+import { type Logger, makeEvent } from '@praxis/platform';
 import type { Events } from '../common/events';
 import type { KeyService } from '../keys/key-service';
 import type { KnownPatientRepository } from '../patients/model';
@@ -19,7 +18,6 @@ export interface OwnPartDeps extends PreferenceDeps {
   patients: KnownPatientRepository;
   keys: KeyService;
   events: Events;
-  mongo: Connection;
   logger: Logger;
 }
 
@@ -27,21 +25,13 @@ export async function exportOwnPart(deps: PreferenceDeps, tenantId: string, pati
   return { service: 'consent', ...(await consentRecordOf(deps, tenantId, patientId)), generatedAt: new Date().toISOString() };
 }
 
-/** Events still in the outbox of documents about to be deleted move to the tombstone. */
-async function pendingEvents(conn: Connection, tenantId: string, patientId: string): Promise<EventEnvelope[]> {
-  const out: EventEnvelope[] = [];
-  for (const col of ['preferences', 'consent_codes', 'notice_acks', 'notice_requests']) {
-    const docs = await conn
-      .collection(col)
-      .find({ tenantId, patientId, _outboxPending: true }, { projection: { [OUTBOX]: 1 } })
-      .toArray();
-    out.push(...docs.flatMap((d) => (d[OUTBOX] as EventEnvelope[] | undefined) ?? []));
-  }
-  return out;
-}
-
 export async function eraseOwnPart(deps: OwnPartDeps, tenantId: string, actor: Actor, patientId: string, erasureId: string): Promise<void> {
-  const tomb = await deps.tombstones.begin(tenantId, erasureId, patientId, await pendingEvents(deps.mongo, tenantId, patientId));
+  // Events still in the outbox of documents about to be deleted move to the tombstone.
+  const carried = [
+    ...(await deps.preferences.pendingEventsOf(tenantId, patientId)),
+    ...(await deps.notices.pendingEventsOf(tenantId, patientId)),
+  ];
+  const tomb = await deps.tombstones.begin(tenantId, erasureId, patientId, carried);
   if (tomb.status === 'completed') return;
   await deps.keys.destroyPatientKeys(tenantId, patientId);
   const { preferences, codes } = await deps.preferences.deleteForPatient(tenantId, patientId);

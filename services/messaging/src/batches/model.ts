@@ -2,7 +2,7 @@
 // 5,000), the template, and whether it was cancelled. Its messages have the fixed ids
 // `<batch>-<n>`, so expanding a batch again after a crash finds the ones already made.
 import type { EventEnvelope } from '@praxis/contracts';
-import { TenantRepository, outboxSchemaFields, randomId } from '@praxis/platform';
+import { TenantRepository, modelOn, outboxSchemaFields, randomId } from '@praxis/platform';
 import { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from '../messages/model';
 
@@ -58,7 +58,7 @@ const batchSchema = new Schema<StoredBatch>(
 );
 
 export function batchModel(conn: Connection): Model<StoredBatch> {
-  return (conn.models.Batch as Model<StoredBatch>) ?? conn.model<StoredBatch>('Batch', batchSchema);
+  return modelOn(conn, 'Batch', batchSchema);
 }
 
 export const newBatchId = () => randomId('bat').replace(/-/g, '_');
@@ -95,13 +95,13 @@ export class BatchRepository extends TenantRepository<StoredBatch> {
   }
 
   /** Compare-and-set on the status; false when it was not `running`. */
-  async finish(tenantId: string, id: string, status: 'completed' | 'cancelled', events: EventEnvelope[]): Promise<boolean> {
+  finish(tenantId: string, id: string, status: 'completed' | 'cancelled', events: EventEnvelope[]): Promise<boolean> {
     const $set = { status, [status === 'completed' ? 'completedAt' : 'cancelledAt']: new Date() };
-    return (await this.updateDoc(tenantId, id, { $set }, events, { status: 'running' })) !== null;
+    return this.updateIf(tenantId, id, { $set }, events, { status: 'running' });
   }
 
   async markExpanded(tenantId: string, id: string): Promise<void> {
-    await this.updateDoc(tenantId, id, { $set: { expanded: true } }, []);
+    await this.updateIf(tenantId, id, { $set: { expanded: true } }, []);
   }
 }
 

@@ -3,7 +3,15 @@
 // Wrong codes are counted by inserting `<dm>|1` … `<dm>|5` into `dm_failures`: an insert
 // with a unique `_id` is atomic even on FerretDB, so no race lets a sixth guess through.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type SealedValue, TenantRepository, isDuplicateKeyError, outboxSchemaFields, randomId, sealedValueSchema } from '@praxis/platform';
+import {
+  type SealedValue,
+  TenantRepository,
+  isDuplicateKeyError,
+  modelOn,
+  outboxSchemaFields,
+  randomId,
+  sealedValueSchema,
+} from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService } from '../keys/key-service';
 
@@ -58,8 +66,8 @@ failureSchema.index({ dmId: 1 });
 
 export function dmModels(conn: Connection): { DirectMessage: Model<DirectMessageDoc>; Failure: Model<FailureDoc> } {
   return {
-    DirectMessage: (conn.models.DirectMessage as Model<DirectMessageDoc>) ?? conn.model<DirectMessageDoc>('DirectMessage', dmSchema),
-    Failure: (conn.models.DmFailure as Model<FailureDoc>) ?? conn.model<FailureDoc>('DmFailure', failureSchema),
+    DirectMessage: modelOn(conn, 'DirectMessage', dmSchema),
+    Failure: modelOn(conn, 'DmFailure', failureSchema),
   };
 }
 
@@ -163,12 +171,13 @@ export class DirectMessageRepository extends TenantRepository<DirectMessageDoc> 
   }
 
   allForPatient(tenantId: string, patientId: string): Promise<DirectMessageDoc[]> {
-    return this.model.find(this.scope(tenantId, { patientId })).sort({ createdAt: 1 }).lean<DirectMessageDoc[]>().exec();
+    return this.findMany(tenantId, { patientId }, { sort: { createdAt: 1 } });
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
     const docs = await this.allForPatient(tenantId, patientId);
+    // `dm_failures` has no tenant id: its rows are found by the direct message's id.
     for (const d of docs) await this.m.Failure.deleteMany({ dmId: d._id });
-    return (await this.model.deleteMany(this.scope(tenantId, { patientId }))).deletedCount;
+    return this.deleteWhere(tenantId, { patientId });
   }
 }

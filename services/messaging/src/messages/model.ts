@@ -6,10 +6,10 @@
 import type { EventEnvelope } from '@praxis/contracts';
 import {
   type SealedValue,
+  TenantCollection,
   TenantRepository,
-  isDuplicateKeyError,
+  modelOn,
   outboxSchemaFields,
-  outboxUpdate,
   randomId,
   sealedValueSchema,
 } from '@praxis/platform';
@@ -131,8 +131,8 @@ providerRefSchema.index({ tenantId: 1, messageId: 1 });
 
 export function messageModels(conn: Connection): { Message: Model<MessageDoc>; ProviderRef: Model<ProviderRefDoc> } {
   return {
-    Message: (conn.models.Message as Model<MessageDoc>) ?? conn.model<MessageDoc>('Message', messageSchema),
-    ProviderRef: (conn.models.ProviderRef as Model<ProviderRefDoc>) ?? conn.model<ProviderRefDoc>('ProviderRef', providerRefSchema),
+    Message: modelOn(conn, 'Message', messageSchema),
+    ProviderRef: modelOn(conn, 'ProviderRef', providerRefSchema),
   };
 }
 
@@ -144,7 +144,10 @@ export type NewMessage = Omit<
   '_id' | 'tenantId' | 'keyId' | 'sealed' | 'status' | 'tried' | 'attempts' | 'createdAt' | 'updatedAt'
 > & { status?: MessageStatus; reason?: string };
 
+/** Messages on the tenant base; the provider references, a second collection, a `TenantCollection`. */
 export class MessageRepository extends TenantRepository<MessageDoc> {
+  private readonly providerRefs: TenantCollection<ProviderRefDoc>;
+
   constructor(
     private readonly models: ReturnType<typeof messageModels>,
     private readonly keys: KeyService,
@@ -152,6 +155,7 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
     collection: MongooseCollection,
   ) {
     super(models.Message, { collection });
+    this.providerRefs = new TenantCollection(models.ProviderRef);
   }
 
   /** Insert a message with its events. False when a message with this id already exists (a batch resumed). */
@@ -193,14 +197,14 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
     return { to: read('to')!, body: read('body')!, ...(subject !== undefined ? { subject } : {}) };
   }
 
-  async listForPatient(tenantId: string, patientId: string, page: { after?: string; limit: number }): Promise<MessageDoc[]> {
-    const filter = this.scope(tenantId, { patientId, purpose: 'message' });
-    if (page.after !== undefined) filter._id = mongoose.trusted({ $lt: page.after });
-    return this.model.find(filter).sort({ _id: -1 }).limit(page.limit).lean<MessageDoc[]>().exec();
+  /** One page of the patient's messages, by descending id, below the id `after`. */
+  listForPatient(tenantId: string, patientId: string, page: { after?: string; limit: number }): Promise<MessageDoc[]> {
+    const before = page.after !== undefined ? { _id: mongoose.trusted({ $lt: page.after }) } : {};
+    return this.findMany(tenantId, { patientId, purpose: 'message', ...before }, { sort: { _id: -1 }, limit: page.limit });
   }
 
-  async allForPatient(tenantId: string, patientId: string): Promise<MessageDoc[]> {
-    return this.model.find(this.scope(tenantId, { patientId })).sort({ createdAt: 1 }).lean<MessageDoc[]>().exec();
+  allForPatient(tenantId: string, patientId: string): Promise<MessageDoc[]> {
+    return this.findMany(tenantId, { patientId }, { sort: { createdAt: 1 } });
   }
 
   async countByStatus(tenantId: string, batchId: string): Promise<Record<MessageStatus, number>> {
@@ -214,7 +218,7 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
   }
 
   /** Compare-and-set a status change with its events; false when the message was not in one of `from`. */
-  async transition(
+  transition(
     tenantId: string,
     id: string,
     from: readonly MessageStatus[],
@@ -222,30 +226,33 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
     events: EventEnvelope[] = [],
     push?: { tried: string },
   ): Promise<boolean> {
-    const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() } };
-    if (events.length) {
-      const o = outboxUpdate(events);
-      Object.assign(update.$set as object, o.$set);
-      update.$push = { ...o.$push, ...(push ? { tried: push.tried } : {}) };
-    } else if (push) update.$push = { tried: push.tried };
-    if (set.attempts === undefined && push) update.$inc = { attempts: 1 };
-    const res = await this.collection.updateOne(this.scope(tenantId, { _id: id, status: { $in: [...from] } }) as never, update as never);
-    return res.matchedCount === 1;
+    return this.updateIf(
+      tenantId,
+      id,
+      {
+        $set: { ...set, updatedAt: new Date() },
+        ...(push ? { $push: { tried: push.tried } } : {}),
+        ...(set.attempts === undefined && push ? { $inc: { attempts: 1 } } : {}),
+      },
+      events,
+      { status: { $in: [...from] } },
+    );
   }
 
+  /** Remember which message a provider's id names (idempotent: a retried send records it again). */
   async recordProviderRef(
     tenantId: string,
     provider: SmsProviderName | 'smtp',
     providerMessageId: string,
     messageId: string,
   ): Promise<void> {
-    try {
-      await this.models.ProviderRef.create({ _id: `${provider}|${providerMessageId}`, tenantId, messageId });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    await this.providerRefs.insertIfNew({ _id: `${provider}|${providerMessageId}`, tenantId, messageId }, []);
   }
 
+  /**
+   * The message a delivery receipt names. Not scoped by a tenant id: the provider's id is
+   * all the receipt carries (unique across tenants); the reference names its tenant.
+   */
   async byProviderRef(provider: SmsProviderName, providerMessageId: string): Promise<{ tenantId: string; messageId: string } | null> {
     return this.models.ProviderRef.findOne({ _id: `${provider}|${providerMessageId}` })
       .lean<ProviderRefDoc>()
@@ -267,10 +274,9 @@ export class MessageRepository extends TenantRepository<MessageDoc> {
   }
 
   async deleteForPatient(tenantId: string, patientId: string): Promise<number> {
-    const filter = this.scope(tenantId, { patientId });
-    const ids = (await this.model.find(filter, { _id: 1 }).lean<{ _id: string }[]>().exec()).map((d) => d._id);
-    await this.models.ProviderRef.deleteMany({ tenantId, messageId: mongoose.trusted({ $in: ids }) });
-    return (await this.model.deleteMany(filter)).deletedCount;
+    const ids = (await this.findMany<{ _id: string }>(tenantId, { patientId }, { projection: { _id: 1 } })).map((d) => d._id);
+    await this.providerRefs.deleteWhere(tenantId, { messageId: mongoose.trusted({ $in: ids }) });
+    return this.deleteWhere(tenantId, { patientId });
   }
 
   private sealContent(tenantId: string, id: string, pk: PatientKey, c: MessageContent): MessageDoc['sealed'] {

@@ -2,7 +2,7 @@
 // so sending does not depend on consent being up. One document per patient,
 // `_id = <tenant>|<patient>`; the highest `version` seen wins, so an older event delivered
 // late (or again) changes nothing. No document means both channels are allowed.
-import { TenantRepository, isDuplicateKeyError } from '@praxis/platform';
+import { TenantRepository, isDuplicateKeyError, modelOn } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from '../messages/model';
 
@@ -31,7 +31,7 @@ const preferenceSchema = new Schema<PreferenceDoc>(
 preferenceSchema.index({ tenantId: 1 });
 
 export function preferenceModel(conn: Connection): Model<PreferenceDoc> {
-  return (conn.models.Preference as Model<PreferenceDoc>) ?? conn.model<PreferenceDoc>('Preference', preferenceSchema);
+  return modelOn(conn, 'Preference', preferenceSchema);
 }
 
 const prefId = (tenantId: string, patientId: string) => `${tenantId}|${patientId}`;

@@ -2,7 +2,7 @@
 // counts — nothing identifying), and the carrier of `messaging.patient.erased`, written
 // in the same single-document write that marks the erasure complete.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { TombstoneRepository, tombstoneSchemaFields } from '@praxis/platform';
+import { TombstoneRepository, modelOn, tombstoneSchemaFields } from '@praxis/platform';
 import { type Collection as MongooseCollection, type Connection, type Model, Schema } from 'mongoose';
 
 export interface ErasureDoc {
@@ -31,7 +31,7 @@ const erasureSchema = new Schema<ErasureDoc>(
 );
 
 export function erasureModel(conn: Connection): Model<ErasureDoc> {
-  return (conn.models.Erasure as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('Erasure', erasureSchema);
+  return modelOn(conn, 'Erasure', erasureSchema);
 }
 
 const key = (tenantId: string, erasureId: string) => `${tenantId}:${erasureId}`;
