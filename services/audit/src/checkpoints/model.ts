@@ -1,6 +1,6 @@
 // Stored checkpoints: one per (tenant, seq), so replicas that sign the same head at the
 // same time store it once. Append-only, like the log.
-import { isDuplicateKeyError } from '@praxis/platform';
+import { isDuplicateKeyError, modelOn } from '@praxis/platform';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { Checkpoint } from './checkpoint';
 
@@ -27,7 +27,7 @@ export class CheckpointRepository {
   private readonly model: Model<CheckpointDoc>;
 
   constructor(conn: Connection) {
-    this.model = (conn.models.AuditCheckpoint as Model<CheckpointDoc>) ?? conn.model<CheckpointDoc>('AuditCheckpoint', checkpointSchema);
+    this.model = modelOn(conn, 'AuditCheckpoint', checkpointSchema);
   }
 
   async init(): Promise<void> {

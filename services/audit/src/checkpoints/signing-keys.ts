@@ -3,7 +3,7 @@
 // clear. Keys have ids so they can rotate: rotate() makes a new current key; old public
 // keys stay published so older checkpoints keep verifying. When the KEK itself rotates
 // (KEK_PREVIOUS given), keys sealed under an old one are re-sealed at boot.
-import { type KekRing, type SealedValue, isDuplicateKeyError, randomId, unwrapKey, wrapKey } from '@praxis/platform';
+import { isDuplicateKeyError, type KekRing, modelOn, randomId, type SealedValue, unwrapKey, wrapKey } from '@praxis/platform';
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { type Connection, type Model, Schema } from 'mongoose';
 import { type PublicJwk, publicJwk } from './checkpoint';
@@ -56,8 +56,8 @@ export class SigningKeyring {
     conn: Connection,
     private readonly kek: KekRing,
   ) {
-    this.keys = (conn.models.AuditSigningKey as Model<SigningKeyDoc>) ?? conn.model<SigningKeyDoc>('AuditSigningKey', keySchema);
-    this.state = (conn.models.AuditKeyState as Model<KeyStateDoc>) ?? conn.model<KeyStateDoc>('AuditKeyState', stateSchema);
+    this.keys = modelOn(conn, 'AuditSigningKey', keySchema);
+    this.state = modelOn(conn, 'AuditKeyState', stateSchema);
   }
 
   /** Make sure a current key exists (the first replica to boot makes it) and re-seal keys under a rotated KEK. */

@@ -1,7 +1,7 @@
 // Storage of the audit log: one document per entry (append-only: this module has no
 // update or delete of entries) and one chain-head document per tenant, moved forward
 // only by compare-and-set. Every repository method takes the tenant id first.
-import { isDuplicateKeyError } from '@praxis/platform';
+import { isDuplicateKeyError, modelOn } from '@praxis/platform';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import { canonicalJson } from './canonical';
 import { type ChainEntry, type ChainEvent, GENESIS_HASH } from './chain';
@@ -159,8 +159,8 @@ export class AuditLogRepository {
   readonly heads: Model<HeadDoc>;
 
   constructor(conn: Connection) {
-    this.entries = (conn.models.AuditEntry as Model<EntryDoc>) ?? conn.model<EntryDoc>('AuditEntry', entrySchema);
-    this.heads = (conn.models.AuditHead as Model<HeadDoc>) ?? conn.model<HeadDoc>('AuditHead', headSchema);
+    this.entries = modelOn(conn, 'AuditEntry', entrySchema);
+    this.heads = modelOn(conn, 'AuditHead', headSchema);
   }
 
   async init(): Promise<void> {

@@ -4,12 +4,13 @@
 // every copy of the sealed fields (replicas, backups, a raw copy) unreadable:
 // crypto-shredding. Every method but the rotation scan takes the tenant id first.
 import {
+  modelOn,
   type SealedValue,
+  sealedValueSchema,
   type TenantKeyDoc,
+  tenantKeyModel,
   TenantKeyRepository,
   TenantRepository,
-  sealedValueSchema,
-  tenantKeyModel,
 } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
@@ -46,7 +47,7 @@ export interface KeyModels {
 export function keyModels(conn: Connection): KeyModels {
   return {
     TenantKey: tenantKeyModel(conn),
-    UserKey: (conn.models.UserKey as Model<UserKeyDoc>) ?? conn.model<UserKeyDoc>('UserKey', userKeySchema),
+    UserKey: modelOn(conn, 'UserKey', userKeySchema),
   };
 }
 

@@ -2,7 +2,7 @@
 // only the SHA-256 of the secret is stored, and every secret ever used stays listed so a
 // replay of an old one is recognised and ends the session.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
-import { TenantRepository, outboxSchemaFields } from '@praxis/platform';
+import { modelOn, outboxSchemaFields, TenantRepository } from '@praxis/platform';
 import type { DocStore } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { UserRole } from '../users/model';
@@ -60,7 +60,7 @@ schema.index({ tenantId: 1, kind: 1, createdAt: -1 });
 schema.index({ tenantId: 1, grantId: 1 });
 
 export function sessionModel(conn: Connection): Model<SessionDoc> {
-  return (conn.models.Session as Model<SessionDoc>) ?? conn.model<SessionDoc>('Session', schema);
+  return modelOn(conn, 'Session', schema);
 }
 
 export class SessionRepo extends TenantRepository<SessionDoc> {

@@ -1,7 +1,7 @@
 // Support grants: a practice admin lets platform support in for a while, with a scope
 // and a reason; revocable at once.
 import type { EventEnvelope, SupportScope } from '@praxis/contracts';
-import { TenantRepository, outboxSchemaFields } from '@praxis/platform';
+import { modelOn, outboxSchemaFields, TenantRepository } from '@praxis/platform';
 import type { DocStore } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
@@ -35,7 +35,7 @@ const schema = new Schema<GrantDoc>(
 schema.index({ tenantId: 1, expiresAt: -1 });
 
 export function grantModel(conn: Connection): Model<GrantDoc> {
-  return (conn.models.SupportGrant as Model<GrantDoc>) ?? conn.model<GrantDoc>('SupportGrant', schema);
+  return modelOn(conn, 'SupportGrant', schema);
 }
 
 export class GrantRepo extends TenantRepository<GrantDoc> {

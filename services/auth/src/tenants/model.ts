@@ -1,7 +1,7 @@
 // Practices (tenants): slug, name, whether 2FA is mandatory, and the deletion state.
 // After a purge only a tombstone remains (id, times), so the slug is free again.
 import type { EventEnvelope } from '@praxis/contracts';
-import { outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
+import { modelOn, outboxSchemaFields, outboxUpdate, withOutbox } from '@praxis/platform';
 import { type DocStore, updateAndReturn } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
@@ -43,7 +43,7 @@ schema.index({ deletionScheduledFor: 1 });
 schema.index({ status: 1 });
 
 export function tenantModel(conn: Connection): Model<TenantDoc> {
-  return (conn.models.Tenant as Model<TenantDoc>) ?? conn.model<TenantDoc>('Tenant', schema);
+  return modelOn(conn, 'Tenant', schema);
 }
 
 export class TenantRepo {

@@ -1,6 +1,7 @@
 // Token-signing keys: ES256 key pairs, the private half sealed under the KEK. A key is
 // "next" (published, not yet signing) until activated, then signs until a newer key is
 // activated, and stays published until every token it signed has expired.
+import { modelOn } from '@praxis/platform';
 import type { SealedValue } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 
@@ -30,5 +31,5 @@ const schema = new Schema<SigningKeyDoc>(
 );
 
 export function signingKeyModel(conn: Connection): Model<SigningKeyDoc> {
-  return (conn.models.SigningKey as Model<SigningKeyDoc>) ?? conn.model<SigningKeyDoc>('SigningKey', schema);
+  return modelOn(conn, 'SigningKey', schema);
 }

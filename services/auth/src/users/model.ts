@@ -8,15 +8,16 @@
 // repository method takes the tenant id first.
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  type DocUpdate,
-  type KekRing,
-  type SealedValue,
-  TenantRepository,
   blindIndex,
+  type DocUpdate,
   isDuplicateKeyError,
+  type KekRing,
+  modelOn,
   open,
   outboxSchemaFields,
   seal,
+  type SealedValue,
+  TenantRepository,
 } from '@praxis/platform';
 import { createHmac } from 'node:crypto';
 import { KeyDestroyedError, type UserKeyService, isUserKeyId } from '../keys/key-service';
@@ -78,7 +79,7 @@ schema.index({ tenantId: 1, _id: 1 });
 export type StoredUser = Omit<UserDoc, 'email' | 'name'> & { emailIndex: string; emailSealed: SealedValue; nameSealed: SealedValue };
 
 export function userModel(conn: Connection): Model<StoredUser> {
-  return (conn.models.User as Model<StoredUser>) ?? conn.model<StoredUser>('User', schema);
+  return modelOn(conn, 'User', schema);
 }
 
 export function normaliseEmail(email: string): string {

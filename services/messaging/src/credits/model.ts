@@ -8,7 +8,7 @@
 // one reservation and one refund per message, one purchase per purchase id — so a retried
 // operation (a redelivered event, a crash) is recorded once.
 import type { EventEnvelope } from '@praxis/contracts';
-import { TenantRepository, isDuplicateKeyError, outboxSchemaFields } from '@praxis/platform';
+import { isDuplicateKeyError, modelOn, outboxSchemaFields, TenantRepository } from '@praxis/platform';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 
 export type LedgerKind = 'purchase' | 'reservation' | 'spend' | 'refund';
@@ -58,7 +58,7 @@ const sweepMarkSchema = new Schema<SweepMarkDoc>(
 );
 
 export function sweepMarkModel(conn: Connection): Model<SweepMarkDoc> {
-  return (conn.models.SmsCreditSweep as Model<SweepMarkDoc>) ?? conn.model<SweepMarkDoc>('SmsCreditSweep', sweepMarkSchema);
+  return modelOn(conn, 'SmsCreditSweep', sweepMarkSchema);
 }
 
 /** Where a sweep has got to. Replicas share it; it only moves forward. */
@@ -75,7 +75,7 @@ export class SweepMarks {
 }
 
 export function ledgerModel(conn: Connection): Model<LedgerEntryDoc> {
-  return (conn.models.SmsCreditEntry as Model<LedgerEntryDoc>) ?? conn.model<LedgerEntryDoc>('SmsCreditEntry', ledgerSchema);
+  return modelOn(conn, 'SmsCreditEntry', ledgerSchema);
 }
 
 const entryId = (tenantId: string, seq: number) => `${tenantId}|${seq}`;

@@ -4,13 +4,14 @@
 // A note is never silently overwritten and racing amendments cannot lose each other.
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  type PageRequest,
-  type SealedValue,
-  TenantRepository,
   isDuplicateKeyError,
-  sealedValueSchema,
+  modelOn,
   outboxSchemaFields,
+  type PageRequest,
   randomId,
+  type SealedValue,
+  sealedValueSchema,
+  TenantRepository,
 } from '@praxis/platform';
 import mongoose, { type Connection, type Model, Schema } from 'mongoose';
 import type { KeyService, PatientKey } from '../keys/key-service';
@@ -83,7 +84,7 @@ noteVersionSchema.index({ tenantId: 1, noteId: 1, version: 1 }, { unique: true }
 noteVersionSchema.index({ tenantId: 1, patientId: 1, noteId: 1, version: -1 });
 
 export function noteModel(conn: Connection): Model<NoteVersionDoc> {
-  return (conn.models.NoteVersion as Model<NoteVersionDoc>) ?? conn.model<NoteVersionDoc>('NoteVersion', noteVersionSchema);
+  return modelOn(conn, 'NoteVersion', noteVersionSchema);
 }
 
 export const newNoteId = () => randomId('note');

@@ -4,14 +4,15 @@
 // search uses a keyed blind index; the ref and the test flag are the only plain values.
 import type { EventEnvelope } from '@praxis/contracts';
 import {
-  OUTBOX,
-  type PageRequest,
-  type SealedValue,
-  TenantRepository,
   isDuplicateKeyError,
-  sealedValueSchema,
+  modelOn,
+  OUTBOX,
   outboxSchemaFields,
+  type PageRequest,
   randomId,
+  type SealedValue,
+  sealedValueSchema,
+  TenantRepository,
 } from '@praxis/platform';
 import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 import { KeyDestroyedError, type KeyService, type PatientKey } from '../keys/key-service';
@@ -92,7 +93,7 @@ patientSchema.index({ tenantId: 1, familyNameIdx: 1 });
 patientSchema.index({ tenantId: 1, _id: 1 });
 
 export function patientModel(conn: Connection): Model<PatientDoc> {
-  return (conn.models.Patient as Model<PatientDoc>) ?? conn.model<PatientDoc>('Patient', patientSchema);
+  return modelOn(conn, 'Patient', patientSchema);
 }
 
 export const newPatientId = () => randomId('pat');

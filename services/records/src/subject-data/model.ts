@@ -3,7 +3,7 @@
 // `records.tenant.destroyed` events, written in the same single-document write that marks
 // the work complete. A pending tombstone is written first, so a crash half-way is resumed.
 import type { Actor, EventEnvelope } from '@praxis/contracts';
-import { TombstoneRepository as Tombstones, tombstoneSchemaFields } from '@praxis/platform';
+import { modelOn, TombstoneRepository as Tombstones, tombstoneSchemaFields } from '@praxis/platform';
 import { type Connection, type Model, Schema, type Collection as MongooseCollection } from 'mongoose';
 
 export interface ErasureCounts {
@@ -60,8 +60,8 @@ export interface TombstoneModels {
 
 export function tombstoneModels(conn: Connection): TombstoneModels {
   return {
-    Erasure: (conn.models.Erasure as Model<ErasureDoc>) ?? conn.model<ErasureDoc>('Erasure', erasureSchema),
-    TenantPurge: (conn.models.TenantPurge as Model<TenantPurgeDoc>) ?? conn.model<TenantPurgeDoc>('TenantPurge', tenantPurgeSchema),
+    Erasure: modelOn(conn, 'Erasure', erasureSchema),
+    TenantPurge: modelOn(conn, 'TenantPurge', tenantPurgeSchema),
   };
 }
 

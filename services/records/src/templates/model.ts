@@ -1,7 +1,7 @@
 // Message templates of a practice. Template text is written by the practice and holds
 // placeholders, not patient data, so it is stored as is.
 import type { EventEnvelope } from '@praxis/contracts';
-import { type PageRequest, TenantRepository, outboxSchemaFields, randomId } from '@praxis/platform';
+import { modelOn, outboxSchemaFields, type PageRequest, randomId, TenantRepository } from '@praxis/platform';
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { Channel } from './render';
 
@@ -49,7 +49,7 @@ const templateSchema = new Schema<TemplateDoc>(
 templateSchema.index({ tenantId: 1, _id: 1 });
 
 export function templateModel(conn: Connection): Model<TemplateDoc> {
-  return (conn.models.Template as Model<TemplateDoc>) ?? conn.model<TemplateDoc>('Template', templateSchema);
+  return modelOn(conn, 'Template', templateSchema);
 }
 
 export const newTemplateId = () => randomId('tpl');
