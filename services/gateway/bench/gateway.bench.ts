@@ -33,22 +33,19 @@ interface Figures {
   errors: number;
 }
 
-async function measure(url: string, headers: Record<string, string>, connections = CONNECTIONS, warmup = true): Promise<Figures> {
+/**
+ * autocannon against `url` for DURATION_S: flat out over `connections`, or at a steady
+ * offered load of `rate` req/s (the latency at that load, without a saturated run's queueing).
+ */
+async function measure(
+  url: string,
+  headers: Record<string, string>,
+  connections = CONNECTIONS,
+  warmup = true,
+  rate?: number,
+): Promise<Figures> {
   if (warmup) await autocannon({ url, headers, connections, duration: WARMUP_S });
-  const r = await autocannon({ url, headers, connections, duration: DURATION_S });
-  return {
-    reqPerSec: Math.round(r.requests.average),
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    requests: r.requests.total,
-    non2xx: r.non2xx,
-    errors: r.errors,
-  };
-}
-
-/** A steady offered load of AT_RATE req/s: the latency at that load, no queueing of a saturated run. */
-async function measureAtRate(url: string, headers: Record<string, string>): Promise<Figures> {
-  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION_S, overallRate: AT_RATE });
+  const r = await autocannon({ url, headers, connections, duration: DURATION_S, ...(rate ? { overallRate: rate } : {}) });
   return {
     reqPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
@@ -190,10 +187,10 @@ async function main(): Promise<void> {
     // one core the gateway process uses for it.
     const cpuAtRateBefore = gatewayCpu();
     const atRate = {
-      ...(await measureAtRate(overBareUrl, headers)),
+      ...(await measure(overBareUrl, headers, CONNECTIONS, false, AT_RATE)),
       coreShare: Math.round(((gatewayCpu() - cpuAtRateBefore) / DURATION_S) * 100) / 100,
     };
-    const bareAtRate = await measureAtRate(bare.url, {});
+    const bareAtRate = await measure(bare.url, {}, CONNECTIONS, false, AT_RATE);
     // Warm both paths once, then alternate them so neither always runs second.
     await measure(directUrl, headers, CONNECTIONS);
     await measure(gatewayUrl, headers, CONNECTIONS);
