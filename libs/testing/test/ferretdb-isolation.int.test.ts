@@ -100,12 +100,17 @@ describe('FerretDB write statements are isolated per document across clients (pa
   });
 
   it('loses no increment, lets one of many racing conditional updates win, and deletes once', async () => {
-    const [p, u] = [await race(patched.url), await race(upstream.url)];
+    const p = await race(patched.url);
+    // Upstream may also refuse a racing write outright ("database is locked", SQLITE_BUSY)
+    // when the machine is busy: that, too, is the race the patch removes.
+    const u = await race(upstream.url).catch((err: Error) => err);
     const summary = (o: Outcome) =>
       `${o.counter}/${CLIENTS * INCREMENTS} increments kept; claims won per round ` +
       `${Math.min(...o.claimsWonPerRound)}–${Math.max(...o.claimsWonPerRound)}; ` +
       `${o.lostCas} successful compare-and-sets overwritten; deletes per document ${Math.min(...o.deletesPerRound)}–${Math.max(...o.deletesPerRound)}`;
-    console.log(`patched:  ${summary(p)}\nupstream: ${summary(u)}`);
+    console.log(
+      `patched:  ${summary(p)}\nupstream: ${u instanceof Error ? `refused a racing write: ${u.message.slice(-60)}` : summary(u)}`,
+    );
     expect(p).toEqual({
       counter: CLIENTS * INCREMENTS,
       claimsWonPerRound: Array<number>(CLAIM_ROUNDS).fill(1),
@@ -113,6 +118,7 @@ describe('FerretDB write statements are isolated per document across clients (pa
       deletesPerRound: Array<number>(10).fill(1),
     });
     // The race is real: on the unpatched server the same workload loses writes.
-    expect(u.counter < CLIENTS * INCREMENTS || u.claimsWonPerRound.some((n) => n > 1) || u.lostCas > 0).toBe(true);
+    if (u instanceof Error) expect(u.message).toContain('SQLITE_BUSY');
+    else expect(u.counter < CLIENTS * INCREMENTS || u.claimsWonPerRound.some((n) => n > 1) || u.lostCas > 0).toBe(true);
   }, 300_000);
 });
