@@ -270,9 +270,7 @@ async function main() {
       // The service's check before it rotates (sessionStillAllowed): the user and the practice, at once.
       await Promise.all([
         User.findOne({ tenantId: s!.tenantId, _id: s!.userId }).lean().exec(),
-        Tenant.findOne({ _id: s!.tenantId, status: { $ne: 'purged' } })
-          .lean()
-          .exec(),
+        Tenant.collection.findOne({ _id: s!.tenantId as never, status: { $ne: 'purged' } }),
       ]);
       return Session.collection.findOneAndUpdate(
         { tenantId: s!.tenantId, _id: s!._id, refreshHash: s!.refreshHash, revokedAt: { $exists: false } } as never,
