@@ -16,6 +16,7 @@ import express from 'express';
 import { Events } from './common/events';
 import { LedgerRepository, SweepMarks, ledgerModel, sweepMarkModel } from './credits/model';
 import { creditRoutes } from './credits/routes';
+import { AbandonedReservationSweep } from './credits/sweep';
 import { Credits } from './credits/use-cases';
 import { KeyService } from './keys/key-service';
 import { KeyRepository } from './keys/model';
@@ -115,13 +116,14 @@ export async function buildMessaging(deps: MessagingDeps): Promise<Messaging> {
   const erasures = new ErasureRepository(Erasure, erasureCol);
   const directMessages = new DirectMessageRepository(dm, keys);
   const preferences = new PreferenceRepository(Preference);
-  const credits = new Credits(new LedgerRepository(Ledger), new SweepMarks(sweepMarkModel(deps.mongo)), deps.creditHoldMs ?? 600_000);
-  const creditSweep = new PeriodicTask(
-    'credit sweep',
-    deps.creditSweepMs ?? 60_000,
-    () => credits.refundAbandoned((ids) => messages.existing(ids), deps.logger),
+  const credits = new Credits(new LedgerRepository(Ledger), deps.creditHoldMs ?? 600_000);
+  const abandoned = new AbandonedReservationSweep(
+    credits,
+    new SweepMarks(sweepMarkModel(deps.mongo)),
+    (ids) => messages.existing(ids),
     deps.logger,
   );
+  const creditSweep = new PeriodicTask('credit sweep', deps.creditSweepMs ?? 60_000, () => abandoned.run(), deps.logger);
   const sms = new SmsRouter({
     providers: smsProviders(deps.sms, deps.webhookBaseUrl),
     primary: deps.sms.primary,

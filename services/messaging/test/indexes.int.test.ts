@@ -7,6 +7,7 @@
 // A new repository query without a fitting index fails here.
 import request from 'supertest';
 import { LedgerRepository, SweepMarks, ledgerModel, sweepMarkModel } from '../src/credits/model';
+import { AbandonedReservationSweep } from '../src/credits/sweep';
 import { Credits } from '../src/credits/use-cases';
 import { sendPracticeNotice } from '../src/practice-notices/notices';
 import { mobile, startHarness } from './harness';
@@ -197,13 +198,18 @@ describe('messaging: every query shape searches an index', () => {
           h.vonage.behaviour.mode = 'ok';
         }
 
-        // The sweep for reservations a kill left without their message (credits/use-cases.ts):
+        // The sweep for reservations a kill left without their message (credits/sweep.ts):
         // its mark, the reservations by time across practices, which messages exist, and the
-        // spend and refund looked up for the one without its message.
+        // spend and reservation looked up for the one without its message.
         await h.messaging.credits.reserve(t.tenantId, `msg_orphan${Date.now()}`, 1, t.admin.id);
-        const sweeper = new Credits(h.messaging.credits.ledger, new SweepMarks(sweepMarkModel(h.mongo)), 1);
+        const sweeper = new AbandonedReservationSweep(
+          new Credits(h.messaging.credits.ledger, 1),
+          new SweepMarks(sweepMarkModel(h.mongo)),
+          (ids) => h.messaging.messages.existing(ids),
+          { warn: () => undefined },
+        );
         await new Promise((r) => setTimeout(r, 20));
-        expect(await sweeper.refundAbandoned((ids) => h.messaging.messages.existing(ids), { warn: () => undefined })).toBe(1);
+        expect(await sweeper.run()).toBe(1);
       },
       { searches: 20 },
     );
