@@ -126,6 +126,42 @@ describe('credits, encryption at rest, subject data, OpenAPI', () => {
     expect((await h.messaging.credits.reserve(x.tenantId, `msg_${randomBytes(8).toString('hex')}`, 1, 'u')).expired()).toBe(false);
   });
 
+  it('pages reservations by time without losing any that share the millisecond a page ends on', async () => {
+    // Seven reservations in one millisecond long ago (practices of their own), and one after it.
+    const at = new Date('2001-02-03T04:05:06.007Z');
+    const run = randomBytes(4).toString('hex');
+    const entry = (i: number, when: Date) => ({
+      _id: `led_${run}_${i}`,
+      tenantId: `ten_${run}_${i}`,
+      seq: 1,
+      kind: 'reservation',
+      ref: `msg_${run}_${i}`,
+      delta: -1,
+      balance: 0,
+      actor: 'usr_test',
+      at: when,
+    });
+    const docs = [...Array.from({ length: 7 }, (_, i) => entry(i, at)), entry(7, new Date(at.getTime() + 1))];
+    const raw = h.mongo.collection('sms_credit_ledger');
+    await raw.insertMany(docs as never[]);
+    try {
+      const ledger = h.messaging.credits.ledger;
+      const upTo = new Date(at.getTime() + 10);
+      const seen: string[] = [];
+      let after = new Date(at.getTime() - 1);
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await ledger.reservationsBetween(after, upTo, 3);
+        if (!page.length) break;
+        seen.push(...page.map((r) => r.ref));
+        after = page.at(-1)!.at;
+      }
+      // Pages of 3 where all 7 share one millisecond: the first page holds all 7, the next the last one.
+      expect(seen.sort()).toEqual(docs.map((d) => d.ref).sort());
+    } finally {
+      await raw.deleteMany({ _id: { $in: docs.map((d) => d._id) } } as never);
+    }
+  });
+
   it('stores no message body, subject, address or code in plaintext: markers are not in the raw database files', async () => {
     await h.buy(t, 10);
     const m = {

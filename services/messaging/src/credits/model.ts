@@ -124,9 +124,16 @@ export class LedgerRepository extends TenantRepository<LedgerEntryDoc> {
       .lean<Pick<LedgerEntryDoc, 'tenantId' | 'ref' | 'at'>[]>()
       .exec();
     if (rows.length < limit) return rows;
-    const last = rows.at(-1)!.at.getTime();
-    const cut = rows.filter((r) => r.at.getTime() < last);
-    return cut.length ? cut : rows;
+    // The caller goes on after the last time it was handed, so a page must end with every
+    // reservation of its last millisecond: the page stops before that millisecond, or, when
+    // the whole page is one millisecond, holds all of that millisecond's reservations.
+    const last = rows.at(-1)!.at;
+    const cut = rows.filter((r) => r.at.getTime() < last.getTime());
+    if (cut.length) return cut;
+    return this.model
+      .find({ kind: 'reservation', at: last }, { _id: 0, tenantId: 1, ref: 1, at: 1 })
+      .lean<Pick<LedgerEntryDoc, 'tenantId' | 'ref' | 'at'>[]>()
+      .exec();
   }
 
   findByRef(tenantId: string, kind: LedgerKind, ref: string): Promise<LedgerEntryDoc | null> {
