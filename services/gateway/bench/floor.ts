@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../../test/e2e/platform';
+import { ROOT, freePort } from '../../../test/e2e/platform';
 import { startBareServer } from './bare-server';
 
 function cpuSeconds(pid: number): number {
@@ -23,7 +23,7 @@ async function startProxy(upstream: string, add: string): Promise<{ url: string;
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'floor-proxy.ts'), upstream, String(port), add],
+    ['--import', 'tsx', path.join(ROOT, 'services/gateway/bench/floor-proxy.ts'), upstream, String(port), add],
     {
       stdio: ['ignore', 'pipe', 'ignore'],
     },
