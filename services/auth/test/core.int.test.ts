@@ -6,7 +6,19 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { reassertRevocations } from '../src/sessions/use-cases';
 import { ABANDONED_SIGNUP_MS } from '../src/tenants/use-cases';
-import { API, type Harness, type Practice, addUser, bearer, claimsOf, login, signUpPractice, startAuth, strongPassword } from './harness';
+import {
+  API,
+  type Harness,
+  type Practice,
+  addUser,
+  bearer,
+  claimsOf,
+  login,
+  signUpPractice,
+  startAuth,
+  strongPassword,
+  verifications,
+} from './harness';
 
 let h: Harness;
 let p: Practice;
@@ -154,13 +166,9 @@ describe('login and tokens', () => {
 
   it('takes about the same time for an unknown email as for a wrong password', async () => {
     const p = await signUpPractice(h.app);
-    const verifications = async () => {
-      const m = /^auth_password_verifications_total(?:\{[^}]*\})? (\d+)/m.exec(await h.auth.metrics.registry.metrics());
-      return Number(m?.[1] ?? 0);
-    };
     // One attempt: its wall time and how many argon2id verifications it ran.
     const attempt = async (email: string) => {
-      const before = await verifications();
+      const before = await verifications(h);
       const t0 = process.hrtime.bigint();
       const res = await request(h.app)
         .post(`${API}/auth/login`)
@@ -168,7 +176,7 @@ describe('login and tokens', () => {
         .send({ tenant: p.slug, email, password: 'not the password at all' });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       expect(res.status).toBe(401);
-      return { ms, verified: (await verifications()) - before };
+      return { ms, verified: (await verifications(h)) - before };
     };
     const known: number[] = [];
     const unknown: number[] = [];

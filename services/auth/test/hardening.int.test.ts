@@ -5,15 +5,20 @@
 // for deletion.
 import { sendRaw } from '@praxis/testing';
 import request from 'supertest';
-import { API, type Harness, type Practice, addUser, bearer, login, signUpPractice, startAuth, strongPassword } from './harness';
+import {
+  API,
+  type Harness,
+  type Practice,
+  addUser,
+  bearer,
+  login,
+  signUpPractice,
+  startAuth,
+  strongPassword,
+  verifications,
+} from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function verifications(h: Harness): Promise<number> {
-  const text = await h.auth.metrics.registry.metrics();
-  const m = /^auth_password_verifications_total(?:\{[^}]*\})? (\d+)/m.exec(text);
-  return Number(m?.[1] ?? 0);
-}
 
 describe('per-account lockout under concurrent guesses', () => {
   it.each([

@@ -125,6 +125,12 @@ export async function startAuth(overrides: Record<string, string> = {}, logger: 
 }
 
 /** A password the policy accepts, different each time. */
+/** How many argon2id verifications this auth has run (its `auth_password_verifications_total`). */
+export async function verifications(h: Harness): Promise<number> {
+  const m = /^auth_password_verifications_total(?:\{[^}]*\})? (\d+)/m.exec(await h.auth.metrics.registry.metrics());
+  return Number(m?.[1] ?? 0);
+}
+
 export const strongPassword = () => `${randomBytes(6).toString('base64url')} staple horse battery`;
 
 export interface Practice {

@@ -2,6 +2,7 @@
 // process (as the services and the gateway are), answering every request with one small
 // patient-like JSON body.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freePort } from '../../../test/e2e/platform';
 
 export async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -13,4 +14,11 @@ export async function startBareServer(): Promise<{ url: string; child: ChildProc
     child.once('exit', (c) => reject(new Error(`bare server exited (${c})`)));
   });
   return { url: `http://127.0.0.1:${port}/patients/pat_x`, child };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -1,8 +1,9 @@
 // The child process of floor.ts: the least a Node proxy does (node:http in, an undici pool
 // out, the answer passed back), plus, named in its third argument (comma-separated), the gateway's
 // edge steps one at a time, each done the way the gateway does it:
-//   redis    one EVALSHA per request through ioredis with auto-pipelining (limits + revocation)
-//   headers  the twelve security and cache headers set per answer
+//   redis    the gateway's RateLimiter: one EVALSHA through ioredis with auto-pipelining
+//            (the per-IP and per-user limits and the revocation mark)
+//   headers  the gateway's securityHeaders middleware, and Cache-Control
 //   ids      a SHA-256 of the bearer token and a random request id
 //   log      a JSON access-log line into a buffer flushed every 100 ms, and a latency histogram
 //   express  express in front, with five pass-through middlewares
@@ -13,13 +14,19 @@ import { Redis } from 'ioredis';
 import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
+import { securityHeaders } from '../src/http/security-headers';
+import { RateLimiter } from '../src/rate-limit/limiter';
 
 const [upstream, port] = [process.argv[2]!, Number(process.argv[3])];
 const add = new Set((process.argv[4] ?? 'none').split(',').filter((s) => s && s !== 'none'));
 const pool = new Pool(upstream, { connections: 16 });
 const redis = add.has('redis') ? new Redis({ port: 6379, host: '127.0.0.1', enableAutoPipelining: true }) : undefined;
-const SCRIPT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], 60000) end return {n, redis.call('EXISTS', KEYS[2])}`;
-let sha: string | undefined;
+const limiter = redis ? new RateLimiter(redis, 'floor:rl') : undefined;
+const minute = 60_000;
+const rules = [
+  { name: 'ip', limit: 1e9, windowMs: minute },
+  { name: 'user', limit: 1e9, windowMs: minute },
+];
 const latency = add.has('log')
   ? new Metrics('floor').histogram(
       'http_request_duration_seconds',
@@ -28,20 +35,7 @@ const latency = add.has('log')
       [0.005, 0.01, 0.05, 0.1, 0.5, 1],
     )
   : undefined;
-const securityHeaders: [string, string][] = [
-  ['content-security-policy', "default-src 'none'"],
-  ['cross-origin-opener-policy', 'same-origin'],
-  ['cross-origin-resource-policy', 'same-origin'],
-  ['origin-agent-cluster', '?1'],
-  ['referrer-policy', 'no-referrer'],
-  ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
-  ['x-content-type-options', 'nosniff'],
-  ['x-dns-prefetch-control', 'off'],
-  ['x-download-options', 'noopen'],
-  ['x-frame-options', 'SAMEORIGIN'],
-  ['x-permitted-cross-domain-policies', 'none'],
-  ['cache-control', 'no-store'],
-];
+const setSecurityHeaders = securityHeaders();
 const lines: string[] = [];
 if (add.has('log'))
   setInterval(() => {
@@ -58,13 +52,17 @@ async function proxy(req: IncomingMessage, res: ServerResponse): Promise<void> {
         .digest('base64url');
       requestId = randomUUID();
     }
-    if (redis) {
-      sha ??= (await redis.script('LOAD', SCRIPT)) as string;
-      await redis.evalsha(sha, 2, `floor:rl:${req.socket.remoteAddress ?? ''}`, 'floor:revoked:x');
-    }
+    if (limiter)
+      await limiter.check(
+        rules.map((rule) => ({ rule, subject: rule.name === 'ip' ? (req.socket.remoteAddress ?? '') : 'usr_floor' })),
+        'floor:revoked:sid',
+      );
     const answer = await pool.request({ path: req.url ?? '/', method: 'GET', headers: { 'x-request-id': requestId } });
     const body = Buffer.from(await answer.body.arrayBuffer());
-    if (add.has('headers')) for (const [k, v] of securityHeaders) res.setHeader(k, v);
+    if (add.has('headers')) {
+      setSecurityHeaders(req as never, res as never, () => undefined);
+      res.setHeader('Cache-Control', 'no-store');
+    }
     res.writeHead(answer.statusCode, { 'content-type': 'application/json', 'content-length': body.byteLength });
     res.end(body);
   } catch {

@@ -11,13 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, freePort } from '../../../test/e2e/platform';
-import { startBareServer } from './bare-server';
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+import { cpuSeconds, startBareServer } from './bare-server';
 
 async function startProxy(upstream: string, add: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

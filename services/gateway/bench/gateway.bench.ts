@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Api, strongPassword, uniqueSlug } from '../../../test/e2e/client';
 import { ROOT, startPlatform } from '../../../test/e2e/platform';
-import { startBareServer } from './bare-server';
+import { cpuSeconds, startBareServer } from './bare-server';
 
 const CONNECTIONS = 10;
 const WARMUP_S = 2;
@@ -135,11 +135,7 @@ function cpuSecondsOfListener(port: number): () => number {
       }
       const m = /^socket:\[(\d+)\]$/.exec(target);
       if (m && inodes.has(m[1]!)) {
-        return () => {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          return (Number(fields[11]) + Number(fields[12])) / 100;
-        };
+        return () => cpuSeconds(Number(pid));
       }
     }
   }

@@ -12,14 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Api, strongPassword, uniqueSlug } from '../../../test/e2e/client';
 import { ROOT, startPlatform } from '../../../test/e2e/platform';
-import { startBareServer } from './bare-server';
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+import { cpuSeconds, startBareServer } from './bare-server';
 
 interface ProfileNode {
   id: number;
