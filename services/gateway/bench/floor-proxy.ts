@@ -1,8 +1,9 @@
 // The child process of floor.ts: the least a Node proxy does (node:http in, an undici pool
 // out, the answer passed back), plus, named in its third argument (comma-separated), the gateway's
 // edge steps one at a time, each done the way the gateway does it:
-//   redis    the gateway's RateLimiter: one EVALSHA through ioredis with auto-pipelining
-//            (the per-IP and per-user limits and the revocation mark)
+//   redis    the gateway's RateLimiter: one EVALSHA through the gateway's EdgeRedis (the
+//            per-IP and per-user limits and the revocation mark)
+//   ioredis  the same through ioredis with auto-pipelining (what the gateway used before)
 //   headers  the gateway's securityHeaders middleware, and Cache-Control
 //   ids      a SHA-256 of the bearer token and a random request id
 //   log      a JSON access-log line into a buffer flushed every 100 ms, and a latency histogram
@@ -15,13 +16,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
 import { securityHeaders } from '../src/http/security-headers';
+import { EdgeRedis } from '../src/rate-limit/edge-redis';
 import { RateLimiter } from '../src/rate-limit/limiter';
 
 const [upstream, port] = [process.argv[2]!, Number(process.argv[3])];
 const add = new Set((process.argv[4] ?? 'none').split(',').filter((s) => s && s !== 'none'));
 const pool = new Pool(upstream, { connections: 16 });
-const redis = add.has('redis') ? new Redis({ port: 6379, host: '127.0.0.1', enableAutoPipelining: true }) : undefined;
-const limiter = redis ? new RateLimiter(redis, 'floor:rl') : undefined;
+const edge = add.has('redis') ? new EdgeRedis({ url: 'redis://127.0.0.1:6379' }) : undefined;
+if (edge) void edge.connect();
+const ioredis = add.has('ioredis') ? new Redis({ port: 6379, host: '127.0.0.1', enableAutoPipelining: true }) : undefined;
+const client = edge ?? ioredis;
+const limiter = client ? new RateLimiter(client, 'floor:rl') : undefined;
 const minute = 60_000;
 const rules = [
   { name: 'ip', limit: 1e9, windowMs: minute },

@@ -23,7 +23,6 @@ import {
   trustedProxiesFromLegacy,
 } from '@praxis/platform';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Redis } from 'ioredis';
 import { cors } from './http/cors';
 import { securityHeaders } from './http/security-headers';
 import { OpenApiAggregator } from './openapi/aggregate';
@@ -32,7 +31,7 @@ import { decideRoute } from './proxy/route-table';
 import { type Upstreams, getJson } from './proxy/upstreams';
 import { TokenCheck } from './edge-auth/token-check';
 import { BoundedMemo } from './rate-limit/bounded-memo';
-import { type EdgeCheck, type RateLimitRule, RateLimiter } from './rate-limit/limiter';
+import { type EdgeCheck, type RateLimitRule, RateLimiter, type ScriptRunner } from './rate-limit/limiter';
 import { serveWebClient } from './web/static';
 import { accessLog } from './logging/access-log';
 
@@ -45,7 +44,8 @@ export interface GatewayRateLimits {
 export interface GatewayDeps {
   logger: Logger;
   metrics: Metrics;
-  redis: Redis;
+  /** Rate limits and revocation marks (EdgeRedis in main.ts), and the readiness PING. */
+  redis: ScriptRunner & { ping(): Promise<unknown> };
   /** Access-token verification (auth's JWKS); revocation is checked in Redis here. */
   verifier: Pick<JwksVerifier, 'verify' | 'refresh'>;
   upstreams: Upstreams;

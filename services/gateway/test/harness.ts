@@ -4,6 +4,7 @@
 import { Metrics, type Logger, type RunningServer, TrustedProxies, startHttpServer } from '@praxis/platform';
 import { TestIssuer, infra, testLogger, unique } from '@praxis/testing';
 import { Redis } from 'ioredis';
+import { EdgeRedis } from '../src/rate-limit/edge-redis';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
@@ -100,17 +101,14 @@ export async function startGateway(
   overrides: Partial<GatewayDeps> & { responseTimeoutMs?: number; redisUrl?: string; logger?: Logger; issuer?: TestIssuer } = {},
 ): Promise<TestGateway> {
   const issuer = overrides.issuer ?? new TestIssuer();
-  const redis = new Redis(overrides.redisUrl ?? infra.redisUrl, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1_000,
-    retryStrategy: overrides.redisUrl ? () => null : (times) => Math.min(times * 200, 2_000),
-  });
+  // The gateway's own client, as main.ts opens it; a Redis that is away is simply never
+  // connected, so commands fail at once, as in an outage.
+  const edge = new EdgeRedis({ url: overrides.redisUrl ?? infra.redisUrl, commandTimeoutMs: 1_000 });
+  await edge.connect();
+  // The test's own client, to look at and change what the gateway keeps there.
+  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
-  // A Redis that is away is simply never connected: commands fail at once, as in an outage.
-  if (!overrides.redisUrl) await redis.connect();
-  else redis.disconnect();
+  await redis.connect();
   const upstreams = new Upstreams(urls, {
     connectTimeoutMs: 500,
     responseTimeoutMs: overrides.responseTimeoutMs ?? 1_000,
@@ -120,7 +118,7 @@ export async function startGateway(
   const { app } = await buildGateway({
     logger: testLogger('gateway'),
     metrics: new Metrics('gateway'),
-    redis,
+    redis: edge,
     verifier: issuer.verifier(),
     upstreams,
     rateLimits: { ipPerMinute: 1_000, authIpPerMinute: 1_000, userPerMinute: 1_000 },
@@ -141,6 +139,7 @@ export async function startGateway(
     close: async () => {
       await server.close(1_000);
       await upstreams.close();
+      await edge.quit();
       redis.disconnect();
     },
   };

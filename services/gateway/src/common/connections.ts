@@ -4,17 +4,17 @@
 // database and no bus, so it does not use the platform's openServiceDeps; the shape is
 // the same (closes in reverse on SIGTERM through `lifecycle`).
 import { JwksVerifier, Lifecycle, type Logger, Metrics, createLogger, httpJwksSource } from '@praxis/platform';
-import { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';
 import { bufferedStdout } from '../logging/buffered-stdout';
 import { Upstreams } from '../proxy/upstreams';
+import { EdgeRedis } from '../rate-limit/edge-redis';
 
 export interface GatewayConnections {
   name: 'gateway';
   logger: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
-  redis: Redis;
+  redis: EdgeRedis;
   verifier: JwksVerifier;
   upstreams: Upstreams;
 }
@@ -29,19 +29,14 @@ export async function openGatewayConnections(config: GatewayConfig): Promise<Gat
 
   // No offline queue and a short command timeout: when Redis is away, limit and
   // revocation checks fail at once and the request is refused (fail closed), not parked.
-  const redis = new Redis(config.REDIS_URL, {
-    lazyConnect: true,
-    connectionName: 'gateway',
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1_000,
-    // Commands issued in the same tick (concurrent requests' edge checks) go out in one
-    // write and their answers come back in one read: fewer syscalls per request.
-    enableAutoPipelining: true,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  // Commands issued in the same tick (concurrent requests' edge checks) go out in one
+  // write and their answers come back in one read (rate-limit/edge-redis.ts).
+  const redis = new EdgeRedis({
+    url: config.REDIS_URL,
+    commandTimeoutMs: 1_000,
+    onError: (err) => logger.warn({ err: err.message }, 'redis error'),
   });
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
-  await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'redis not reachable yet; not ready until it is'));
+  await redis.connect();
   lifecycle.onClose('redis', () => redis.quit());
 
   // TokenCheck (edge-auth) remembers verified tokens itself, so the verifier does not.

@@ -5,7 +5,6 @@
 // "sliding window counter"). A refused request counts against nothing. Redis errors
 // propagate: callers fail closed. (Several keys in one script: a single Redis, or keys
 // given one hash tag on a cluster.)
-import type { Redis } from 'ioredis';
 
 const SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -39,11 +38,17 @@ export interface RateLimitRule {
 export type EdgeCheck =
   { outcome: 'allowed' } | { outcome: 'limited'; rule: RateLimitRule; retryAfterSeconds: number } | { outcome: 'revoked' };
 
+/** What the limiter needs of a Redis client (the gateway's EdgeRedis; ioredis has it too). */
+export interface ScriptRunner {
+  evalsha(sha: string, numKeys: number, ...args: string[]): Promise<unknown>;
+  script(subcommand: 'LOAD', source: string): Promise<unknown>;
+}
+
 export class RateLimiter {
   private sha?: string;
 
   constructor(
-    private readonly redis: Pick<Redis, 'evalsha' | 'script'>,
+    private readonly redis: ScriptRunner,
     private readonly prefix = 'praxis:gateway:rl',
   ) {}
 
