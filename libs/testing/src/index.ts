@@ -2,7 +2,7 @@
 // by a throwaway key, log capture, and waiting helpers. Tests only.
 import { type AccessTokenClaims, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@praxis/contracts';
 import { type JwksSource, JwksVerifier, createLogger, type Logger, randomId, uuidv7 } from '@praxis/platform';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { type KeyObject, generateKeyPairSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -66,6 +66,25 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
   throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 (tls.crt and tls.key in `dir`),
+ * for a test's own TLS server (Mailpit with STARTTLS, a TLS Redis); the certificate is
+ * also the CA its clients trust.
+ */
+export function localhostCertificate(dir: string, days = 2): { certFile: string; keyFile: string } {
+  const certFile = path.join(dir, 'tls.crt');
+  const keyFile = path.join(dir, 'tls.key');
+  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', String(days), ...subject, '-keyout', keyFile, '-out', certFile],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return { certFile, keyFile };
 }
 
 export async function runInfra(command: 'up' | 'restart-rabbitmq' | 'status'): Promise<void> {

@@ -1,23 +1,20 @@
 // The gateway's Redis client (src/rate-limit/edge-redis.ts) against real servers: the
 // shared Redis, a TLS Redis with a password started here, a port where nothing listens and
 // a server that accepts and never answers.
-import { infra, unique } from '@praxis/testing';
+import { infra, localhostCertificate, unique, waitFor } from '@praxis/testing';
 import { Redis } from 'ioredis';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { EdgeRedis } from '../src/rate-limit/edge-redis';
 import { RateLimiter } from '../src/rate-limit/limiter';
+import { deadPort } from './harness';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/** PONG from the client once the server answers it. */
+const pong = (edge: EdgeRedis, timeoutMs = 10_000) =>
+  waitFor(async () => (await edge.ping().catch(() => undefined)) === 'PONG', { timeoutMs, what: 'PONG' });
 
 describe('EdgeRedis', () => {
   let admin: Redis;
@@ -50,7 +47,7 @@ describe('EdgeRedis', () => {
   });
 
   it('fails at once while Redis is away, and works again once it is back', async () => {
-    const port = await freePort();
+    const port = await deadPort();
     const edge = new EdgeRedis({ url: `redis://127.0.0.1:${port}` });
     await edge.connect();
     let server: ChildProcess | undefined;
@@ -61,14 +58,8 @@ describe('EdgeRedis', () => {
       server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
         stdio: 'ignore',
       });
-      const deadline = Date.now() + 10_000;
-      let answer: unknown;
-      while (Date.now() < deadline && answer !== 'PONG') {
-        answer = await edge.ping().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await pong(edge);
       console.log(`edge-redis: reconnected ${Date.now() - t0} ms after the first refusal`);
-      expect(answer).toBe('PONG');
       // The server goes: commands in flight fail, and new ones fail at once.
       server.kill('SIGKILL');
       await new Promise((r) => server!.once('exit', r));
@@ -105,29 +96,8 @@ describe('EdgeRedis', () => {
 
   it('speaks TLS with a password and a database number (rediss://, as in production), and refuses an unknown certificate', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'edge-redis-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-sha256',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'tls.key'),
-        '-out',
-        path.join(dir, 'tls.crt'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const port = await freePort();
+    const { certFile, keyFile } = localhostCertificate(dir, 1);
+    const port = await deadPort();
     const password = unique('pw');
     const server = spawn(
       'redis-server',
@@ -139,9 +109,9 @@ describe('EdgeRedis', () => {
         '--bind',
         '127.0.0.1',
         '--tls-cert-file',
-        path.join(dir, 'tls.crt'),
+        certFile,
         '--tls-key-file',
-        path.join(dir, 'tls.key'),
+        keyFile,
         '--tls-auth-clients',
         'no',
         '--requirepass',
@@ -153,19 +123,13 @@ describe('EdgeRedis', () => {
       ],
       { stdio: 'ignore' },
     );
-    const ca = readFileSync(path.join(dir, 'tls.crt'));
+    const ca = readFileSync(certFile);
     const good = new EdgeRedis({ url: `rediss://:${password}@localhost:${port}/3`, tls: { ca } });
     const untrusted = new EdgeRedis({ url: `rediss://:${password}@localhost:${port}/3` });
     const wrongPassword = new EdgeRedis({ url: `rediss://:nope@localhost:${port}/3`, tls: { ca } });
     try {
-      const deadline = Date.now() + 10_000;
-      let answer: unknown;
       await good.connect();
-      while (Date.now() < deadline && answer !== 'PONG') {
-        answer = await good.ping().catch(() => undefined);
-        if (answer !== 'PONG') await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(answer).toBe('PONG');
+      await pong(good);
       const sha = (await good.script('LOAD', "return redis.call('SET', KEYS[1], ARGV[1])")) as string;
       await good.evalsha(sha, 1, 'edge-key', 'in-db-3');
       const peek = new Redis({ port, host: 'localhost', password, db: 3, tls: { ca } });

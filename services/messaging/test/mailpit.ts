@@ -2,11 +2,11 @@
 // its own free ports, its own database file, STARTTLS required with a throwaway
 // self-signed certificate — or, for the "refuses to send in clear" test, no TLS at all.
 // Mails are read back through Mailpit's REST API.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, freePort, waitFor } from './testing';
+import { ROOT, freePort, localhostCertificate, waitFor } from './testing';
 
 export interface TestMailpit {
   smtpUrl: string;
@@ -39,29 +39,7 @@ export async function startMailpit(opts: { tls: boolean }): Promise<TestMailpit>
   ];
   let caFile: string | undefined;
   if (opts.tls) {
-    caFile = path.join(dir, 'tls.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-sha256',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'tls.key'),
-        '-out',
-        caFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    caFile = localhostCertificate(dir).certFile;
     args.push('--smtp-tls-cert', caFile, '--smtp-tls-key', path.join(dir, 'tls.key'), '--smtp-require-starttls');
   }
   const child: ChildProcess = spawn(MAILPIT_BIN, args, { stdio: 'ignore' });
