@@ -8,17 +8,12 @@
 // (default 1,500) of authenticated GET /api/v1/patients/:id at once, and prints each
 // one's CPU per request (/proc) per round and the median of B/A over the rounds.
 // Run: node --import tsx services/gateway/bench/ab.ts --b='{"SOME_FLAG":"1"}' [--a='{}'] [--rounds=6] [--rate=1500]
+import { runBench } from '@praxis/testing';
 import autocannon from 'autocannon';
-import { execSync } from 'node:child_process';
 import { Api, strongPassword, uniqueSlug } from '../../../test/e2e/client';
 import { startPlatform } from '../../../test/e2e/platform';
-import { cpuSeconds, startBareServer } from './bare-server';
+import { cpuSecondsOfListener, startBareServer } from './bare-server';
 
-function pidOf(url: string): number {
-  const port = new URL(url).port;
-  const out = execSync(`ss -ltnpH 'sport = :${port}'`).toString();
-  return Number(/pid=(\d+)/.exec(out)![1]);
-}
 function arg(name: string, fallback: string): string {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? hit.slice(name.length + 3) : fallback;
@@ -39,13 +34,14 @@ async function main() {
     await api.post('/tenants', { name: 'AB Practice', slug, admin: { name: 'AB Admin', email, password } });
     const login = await api.post<{ accessToken: string }>('/auth/login', { tenant: slug, email, password });
     const headers = { authorization: `Bearer ${login.body.accessToken}`, accept: 'application/json' };
-    const gws = { A: { url: platform.url, pid: platform.pid('gateway')! }, B: { url: urlB, pid: pidOf(urlB) } };
+    const cpuOf = (url: string) => cpuSecondsOfListener(Number(new URL(url).port));
+    const gws = { A: { url: platform.url, cpu: cpuOf(platform.url) }, B: { url: urlB, cpu: cpuOf(urlB) } };
     for (const g of Object.values(gws)) await autocannon({ url: `${g.url}/api/v1/patients/pat_x`, headers, connections: 10, duration: 4 });
     const res: { A: number[]; B: number[] } = { A: [], B: [] };
     const rounds = Number(arg('rounds', '6'));
     const rate = Number(arg('rate', '1500'));
     for (let i = 0; i < rounds; i++) {
-      const c0 = { A: cpuSeconds(gws.A.pid), B: cpuSeconds(gws.B.pid) };
+      const c0 = { A: gws.A.cpu(), B: gws.B.cpu() };
       const [ra, rb] = await Promise.all(
         (['A', 'B'] as const).map((k) =>
           autocannon({ url: `${gws[k].url}/api/v1/patients/pat_x`, headers, connections: 10, duration: 8, overallRate: rate }),
@@ -56,7 +52,7 @@ async function main() {
         ['B', rb!],
       ] as const) {
         if (r.non2xx || r.errors) throw new Error(`${k}: ${r.non2xx} non-2xx ${r.errors} errors`);
-        res[k].push(Math.round(((cpuSeconds(gws[k].pid) - c0[k]) / r.requests.total) * 1e6));
+        res[k].push(Math.round(((gws[k].cpu() - c0[k]) / r.requests.total) * 1e6));
       }
       console.log(
         `round ${i}: A ${Math.round(ra!.requests.average)}/s p99 ${ra!.latency.p99}  B ${Math.round(rb!.requests.average)}/s p99 ${rb!.latency.p99}`,
@@ -77,7 +73,4 @@ async function main() {
     await platform.stop();
   }
 }
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -9,12 +9,12 @@
 // and the ratios, and writes .data/reports/bench-gateway.json.
 // Run: scripts/bench gateway
 import autocannon from 'autocannon';
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Api, strongPassword, uniqueSlug } from '../../../test/e2e/client';
 import { ROOT, startPlatform } from '../../../test/e2e/platform';
-import { cpuSeconds, startBareServer } from './bare-server';
+import { cpuSecondsOfListener, startBareServer } from './bare-server';
 
 const CONNECTIONS = 10;
 const WARMUP_S = 2;
@@ -107,39 +107,6 @@ async function alternate(a: () => Promise<Figures>, b: () => Promise<Figures>, r
     }
   }
   return [ra, rb];
-}
-
-/** CPU seconds (user + system) the process listening on `port` has used so far (/proc). */
-function cpuSecondsOfListener(port: number): () => number {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9]!);
-    }
-  }
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m && inodes.has(m[1]!)) {
-        return () => cpuSeconds(Number(pid));
-      }
-    }
-  }
-  throw new Error(`no process listens on port ${port}`);
 }
 
 async function main(): Promise<void> {

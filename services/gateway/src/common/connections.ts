@@ -29,8 +29,8 @@ export async function openGatewayConnections(config: GatewayConfig): Promise<Gat
 
   // No offline queue and a short command timeout: when Redis is away, limit and
   // revocation checks fail at once and the request is refused (fail closed), not parked.
-  // Commands issued in the same turn of the event loop (concurrent requests' edge checks) go out in one
-  // write and their answers come back in one read (rate-limit/edge-redis.ts).
+  // Commands issued in the same turn of the event loop (concurrent requests' edge checks)
+  // go out in one write and their answers come back in one read (rate-limit/edge-redis.ts).
   const redis = new EdgeRedis({
     url: config.REDIS_URL,
     commandTimeoutMs: 1_000,

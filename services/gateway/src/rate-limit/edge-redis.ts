@@ -1,13 +1,13 @@
 // The gateway's connection to Redis, for the one command every request makes (the edge
 // check's EVALSHA; rate-limit/limiter.ts) and the readiness PING: RESP2 on a plain or TLS
 // socket (redis:// or rediss://, as in production). Commands issued in the same turn of
-// the event loop go out in one write and their answers come back in order. It does less than ioredis, on
-// purpose and measured (together with its one write per turn of the event loop, about a
-// fifth of the gateway's CPU per request; docs/performance.md):
-// no offline queue (a command while disconnected fails at once, so the edge fails closed),
-// a deadline on every command (a late answer closes the connection, since it could no
-// longer be matched to its command), reconnection with back-off, and AUTH and SELECT from
-// the URL on every (re)connect before any other command.
+// the event loop go out in one write and their answers come back in order. It does less
+// than ioredis, on purpose and measured (with its one write per turn, about a fifth of the
+// gateway's CPU per request; docs/performance.md): no offline queue (a command while
+// disconnected fails at once, so the edge fails closed), a deadline on every command (a
+// late answer closes the connection, since it could no longer be matched to its command),
+// reconnection with back-off, and AUTH and SELECT from the URL on every (re)connect before
+// any other command.
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -227,8 +227,8 @@ export class EdgeRedis {
     return this.send(['PING']);
   }
 
-  async evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
-    return this.send(['EVALSHA', sha, String(numKeys), ...args.map(String)]);
+  async evalsha(sha: string, numKeys: number, ...args: string[]): Promise<unknown> {
+    return this.send(['EVALSHA', sha, String(numKeys), ...args]);
   }
 
   async script(sub: 'LOAD', source: string): Promise<unknown> {
