@@ -16,12 +16,19 @@
 //   find({ _id: { $in }, _outboxPending: true })        (only when a compare-and-set missed)
 //   updateMany({ _id }, { $pullAll })                   (bulk; only after a concurrent change)
 //   deleteMany({ _id: { $in } })                        (standalone outbox)
+//   outbox_relayed: insertOne, find({ _id: { $gte: '' } }), deleteMany({ _id: { $in } })
+//                                                       (a burst's published chunks, below)
 //   insertOne / findOne / deleteOne by _id, deleteMany  (the lease; deleteMany by _id: { $in }
 //                                                        and owner on a graceful stop)
 // Publishes of a batch go out together and their confirms are awaited together.
 // Per chunk of 500 events: one getMore (no sync), one confirm wait, one clean-up command
 // (one SQLite commit per chunk with FerretDB patch 0010, one per document without;
 // the standalone outbox: one deleteMany, one commit); the lease writes once per term.
+// In a burst (a pass of several chunks) the clean-ups wait until the pass has published
+// everything it read (up to maxDeferredCleanUp events): each chunk published meanwhile is
+// recorded by one insert in outbox_relayed, which a replica taking over after a crash
+// reads so that it does not publish those events again. The bus gets the burst at the
+// cost of the read alone; the clean-ups (FerretDB's dearest part) follow.
 // One replica relays at a time: it holds a lease made of short terms, each claimed by
 // inserting a document with a unique _id (atomic on MongoDB and on FerretDB, which has
 // no safe compare-and-set by update across processes). A replica that dies stops
@@ -110,7 +117,20 @@ export async function recordEvents(conn: Connection, events: EventEnvelope[]): P
 
 export const OUTBOX_LEASES_COLLECTION = 'outbox_leases';
 
+/**
+ * Events a pass has published and whose documents it has not yet cleaned up (one entry
+ * per chunk of a burst; empty between passes), so that a replica taking over after a
+ * crash does not publish them again.
+ */
+export const OUTBOX_RELAYED_COLLECTION = 'outbox_relayed';
+
 type Doc = Record<string, unknown> & { _id: unknown };
+
+/** What one pass knows: events already published, and the `outbox_relayed` entries it read. */
+interface Pass {
+  relayed: Set<string>;
+  loaded: string[] | undefined;
+}
 
 /**
  * The relay's lease: time is cut into terms of `termMs`; whoever inserts the document
@@ -219,6 +239,12 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** This replica's name in the lease (default: host, pid and a random suffix). */
   owner?: string;
+  /**
+   * Within one pass, clean-ups wait while at most this many events are confirmed and not
+   * yet removed (default 20,000): a burst reaches the bus first and is cleaned up after.
+   * 0 cleans up each chunk as soon as it is confirmed.
+   */
+  maxDeferredCleanUp?: number;
   /** Fault injection for tests: runs after an event is confirmed and before it is removed. */
   afterPublish?: (event: EventEnvelope) => Promise<void> | void;
 }
@@ -230,9 +256,12 @@ interface Target {
 
 interface Chunk {
   docs: Doc[];
+  /** Events this chunk published (not those a pass found already published). */
   confirmed: EventEnvelope[];
   failed: Set<string>;
   error: unknown;
+  /** Events in the chunk's documents (what its clean-up removes). */
+  events: number;
 }
 
 /**
@@ -255,6 +284,7 @@ export class OutboxRelay {
   private stopped = true;
   private readonly log: Logger;
   private readonly targets: Target[];
+  private readonly relayedLog: Collection;
   readonly lease: RelayLease;
   /** Events read by the current pass and not yet removed, and the oldest one's time. */
   private backlog = 0;
@@ -267,6 +297,7 @@ export class OutboxRelay {
       { col: opts.conn.collection(STANDALONE_OUTBOX_COLLECTION), standalone: true },
       ...opts.collections.map((col) => ({ col, standalone: false })),
     ];
+    this.relayedLog = opts.conn.collection(OUTBOX_RELAYED_COLLECTION);
     const owner = opts.owner ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
     this.lease = new RelayLease(opts.conn.collection(OUTBOX_LEASES_COLLECTION), owner, opts.leaseMs ?? 3_000);
     if (opts.metrics) this.registerMetrics(opts.metrics);
@@ -305,6 +336,10 @@ export class OutboxRelay {
 
   async init(): Promise<void> {
     for (const { col } of this.targets) await col.createIndex({ [OUTBOX_PENDING]: 1 });
+    // Made up front, so that its reads are planned on its `_id` index from the first pass.
+    await this.opts.conn.createCollection(OUTBOX_RELAYED_COLLECTION).catch((err: unknown) => {
+      if ((err as { codeName?: string }).codeName !== 'NamespaceExists') throw err;
+    });
   }
 
   start(): void {
@@ -383,13 +418,29 @@ export class OutboxRelay {
 
   private async drain(): Promise<number> {
     let published = 0;
+    const pass: Pass = { relayed: new Set(), loaded: undefined };
     for (const target of this.targets) {
-      published += await this.drainCollection(target);
+      published += await this.drainCollection(target, pass);
       if (!this.leader) return published;
     }
+    // Every pending document was read and cleaned up by this pass, so the entries it found
+    // (left by a replica that died before its clean-up) are done with.
+    if (pass.loaded?.length) await this.relayedLog.deleteMany({ _id: { $in: pass.loaded } } as never);
     this.backlog = 0;
     this.oldestMs = undefined;
     return published;
+  }
+
+  /**
+   * Events published and not yet cleaned up by an earlier pass, read once per pass before
+   * its first chunk: a pass that finds nothing pending does not ask. A range over the
+   * `_id` index (every entry: ids are strings), empty unless a relay died mid-burst.
+   */
+  private async loadRelayed(pass: Pass): Promise<void> {
+    if (pass.loaded) return;
+    const entries = await this.relayedLog.find({ _id: { $gte: '' } } as never, { projection: { ids: 1 } }).toArray();
+    pass.loaded = entries.map((e) => e._id as unknown as string);
+    for (const e of entries) for (const id of (e.ids as string[] | undefined) ?? []) pass.relayed.add(id);
   }
 
   /** Still the lease holder? Extends the lease when due; a pass stops as soon as it is not. */
@@ -402,29 +453,52 @@ export class OutboxRelay {
     return Math.min(Math.max(1, Math.floor(this.opts.batchSize ?? 500)), 1000);
   }
 
+  private maxDeferred(): number {
+    return Math.max(0, Math.floor(this.opts.maxDeferredCleanUp ?? 20_000));
+  }
+
   /**
    * One cursor per pass over the pending documents, found by the index on
    * `_outboxPending` (MongoDB, and FerretDB with patch 0002: only pending documents are
    * read), relayed in chunks of about `batchSize` events, as a pipeline: while one chunk is
-   * published (its confirms awaited together), the next is read and the previous one's
-   * clean-up is written. At most two chunks are confirmed and not yet removed.
+   * published (its confirms awaited together), the next is read. A chunk with more to
+   * come is written to `outbox_relayed` (one insert) and its clean-up waits; the pass's
+   * last chunk, a failed one, or one that brings the waiting events to
+   * `maxDeferredCleanUp` has every waiting clean-up written at once. So a burst reaches the
+   * bus at the cost of the read alone, and the pass ends once its clean-ups are written.
    */
-  private async drainCollection(target: Target): Promise<number> {
+  private async drainCollection(target: Target, pass: Pass): Promise<number> {
     let published = 0;
     const size = this.batchSize();
-    let cleaning: Promise<void> | undefined;
+    const deferred: Chunk[] = [];
+    let deferredEvents = 0;
+    const logged: string[] = [];
     let publishing: Promise<void> | undefined;
-    const flush = async (docs: Doc[]): Promise<void> => {
-      const chunk = await this.publish(docs);
-      // The previous chunk's clean-up is written before this one's starts.
-      await cleaning;
-      cleaning = this.cleanUp(target, chunk);
-      cleaning.catch(() => undefined); // awaited by the next flush or below
-      if (chunk.error !== undefined) {
-        await cleaning;
-        throw chunk.error;
+    const settle = async (): Promise<void> => {
+      while (deferred.length) {
+        await this.cleanUp(target, deferred[0]!);
+        deferred.shift();
       }
+      deferredEvents = 0;
+      if (logged.length) await this.relayedLog.deleteMany({ _id: { $in: logged } } as never);
+      logged.length = 0;
+    };
+    const flush = async (docs: Doc[], last: boolean): Promise<void> => {
+      await this.loadRelayed(pass);
+      const chunk = await this.publish(docs, pass.relayed);
       published += chunk.confirmed.length;
+      deferred.push(chunk);
+      deferredEvents += chunk.events;
+      if (last || chunk.error !== undefined || deferredEvents >= this.maxDeferred()) {
+        await settle();
+        if (chunk.error !== undefined) throw chunk.error;
+        return;
+      }
+      if (!chunk.confirmed.length) return;
+      const id = chunk.confirmed[0]!.id;
+      await this.relayedLog.insertOne({ _id: id as never, ids: chunk.confirmed.map((e) => e.id), at: new Date() });
+      logged.push(id);
+      for (const e of chunk.confirmed) pass.relayed.add(e.id);
     };
     const cursor = target.col.find({ [OUTBOX_PENDING]: true }, { projection: { [OUTBOX]: 1 } }).batchSize(size);
     try {
@@ -438,24 +512,31 @@ export class OutboxRelay {
         // One chunk published at a time; this one was read while the last was published.
         await publishing;
         if (!(await this.stillLeader())) break;
-        publishing = flush(group);
+        publishing = flush(group, false);
         publishing.catch(() => undefined); // awaited above or below
         group = [];
         events = 0;
       }
       await publishing;
-      if (group.length && (await this.stillLeader())) await flush(group);
+      if (group.length && (await this.stillLeader())) await flush(group, true);
     } finally {
       await publishing?.catch(() => undefined);
       await cursor.close().catch(() => undefined);
-      await cleaning;
+      // Whatever ended the pass (the cursor, a lost lease, an error), what it published is
+      // cleaned up now: the compare-and-set is safe whoever holds the lease.
+      await settle();
     }
     return published;
   }
 
-  /** Publish the documents' events together and await every confirm. */
-  private async publish(docs: Doc[]): Promise<Chunk> {
-    const all = docs.flatMap(eventsOf);
+  /**
+   * Publish the documents' events together and await every confirm. Events in `relayed`
+   * (published by this pass or by a replica that died before cleaning up) are not
+   * published again; their documents are cleaned up with the rest.
+   */
+  private async publish(docs: Doc[], relayed: Set<string>): Promise<Chunk> {
+    const events = docs.flatMap(eventsOf);
+    const all = relayed.size ? events.filter((e) => !relayed.has(e.id)) : events;
     this.backlog += all.length;
     for (const e of all) {
       const t = Date.parse(e.occurredAt);
@@ -471,6 +552,10 @@ export class OutboxRelay {
     });
     const confirmedAt = Date.now();
     const confirmed = all.filter((e) => !failed.has(e.id));
+    this.backlog -= confirmed.length;
+    // (The oldest stays while a chunk fails, so the lag keeps growing while the bus is away;
+    // otherwise the next chunk read sets it again.)
+    if (error === undefined) this.oldestMs = undefined;
     if (this.opts.afterPublish) for (const e of confirmed) await this.opts.afterPublish(e);
     const metrics = this.opts.metrics;
     if (metrics && confirmed.length) {
@@ -483,8 +568,7 @@ export class OutboxRelay {
       );
       for (const e of confirmed) lag.observe(Math.max(0, confirmedAt - Date.parse(e.occurredAt)) / 1000);
     }
-    // (The oldest stays while a chunk fails, so the lag keeps growing while the bus is away.)
-    return { docs, confirmed, failed, error };
+    return { docs, confirmed, failed, error, events: events.length };
   }
 
   /**
@@ -532,8 +616,6 @@ export class OutboxRelay {
         rest.map(({ doc, done }) => ({ updateMany: { filter: { _id: doc._id }, update: { $pullAll: { [OUTBOX]: done } } } })) as never,
         { ordered: false },
       );
-    this.backlog -= chunk.confirmed.length;
-    if (chunk.error === undefined) this.oldestMs = undefined; // the next chunk read sets it again
   }
 
   async stop(): Promise<void> {

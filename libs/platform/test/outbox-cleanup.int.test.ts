@@ -1,12 +1,13 @@
 // The relay's clean-up as FerretDB (with patch 0010) and MongoDB execute it: a chunk's
 // compare-and-set goes out as one statement per array length in one command, documents that
 // gained an event after the read keep it (also after another replica removed some of theirs),
-// and a multi-document update's counts are those MongoDB reports however the server batches
-// its commits (docs/decisions/0005).
+// a multi-document update's counts are those MongoDB reports however the server batches
+// its commits, and a burst reaches the bus before its clean-ups are written, with what a
+// dead replica published and did not clean up never published again (docs/decisions/0005).
 import type { EventEnvelope } from '@praxis/contracts';
 import { infra, testDbName, testLogger, unique } from '@praxis/testing';
 import type { Connection } from 'mongoose';
-import { Bus, OUTBOX, OUTBOX_PENDING, OutboxRelay, connectMongo, outboxUpdate } from '../src';
+import { Bus, OUTBOX, OUTBOX_PENDING, OUTBOX_RELAYED_COLLECTION, OutboxRelay, connectMongo, outboxUpdate } from '../src';
 import { createVhost, deleteVhost, probe, writePending } from './outbox-fixtures';
 
 const log = (...a: unknown[]) => console.log('[outbox clean-up]', ...a);
@@ -154,6 +155,88 @@ describe('outbox clean-up in bulk (real FerretDB and RabbitMQ)', () => {
       `compare-and-set by last event and length: 6 documents, 3 changed after the read kept their new event; ${published.length} published`,
     );
   }, 120_000);
+
+  it('publishes a burst before writing its clean-ups, recording each chunk so that a successor does not publish it again', async () => {
+    const col = mongo.collection('burst');
+    const relayed = mongo.collection(OUTBOX_RELAYED_COLLECTION);
+    // Every publish and every command on the burst's collection and on outbox_relayed, in order.
+    const steps: string[] = [];
+    const watch = (op: { collectionName: string; method: string }) => {
+      if (op.collectionName === 'burst' && op.method === 'bulkWrite') steps.push('clean-up');
+      if (op.collectionName === OUTBOX_RELAYED_COLLECTION) steps.push(`relayed.${op.method}`);
+    };
+    const relayWith = (maxDeferredCleanUp?: number) =>
+      new OutboxRelay({
+        bus: { publish: (e) => (steps.push('publish'), bus.publish(e)) },
+        logger,
+        conn: mongo,
+        collections: [col],
+        batchSize: 250,
+        ...(maxDeferredCleanUp !== undefined ? { maxDeferredCleanUp } : {}),
+      });
+    const lastPublish = () => steps.lastIndexOf('publish');
+    const firstCleanUp = () => steps.indexOf('clean-up');
+
+    // 1. A burst of 1,100 in chunks of 250: every publish before the first clean-up; the
+    // four chunks with more to come are recorded, then forgotten once cleaned up.
+    await writePending(col, `${run}-b1`, 1_100);
+    mongo.on('operation-start', watch);
+    let relay = relayWith();
+    await relay.init();
+    const t0 = performance.now();
+    expect(await relay.drainOnce()).toBe(1_100);
+    const burstMs = performance.now() - t0;
+    await relay.stop();
+    mongo.off('operation-start', watch);
+    expect(steps.filter((s) => s === 'publish')).toHaveLength(1_100);
+    expect(lastPublish()).toBeLessThan(firstCleanUp());
+    expect(steps.filter((s) => s === 'relayed.insertOne')).toHaveLength(4);
+    expect(steps.indexOf('relayed.deleteMany')).toBeGreaterThan(steps.lastIndexOf('clean-up'));
+    expect(await relayed.countDocuments({})).toBe(0);
+    expect(await col.countDocuments({ [OUTBOX_PENDING]: true })).toBe(0);
+    const publishedBeforeCleanUp = (): number => steps.slice(0, firstCleanUp()).filter((s) => s === 'publish').length;
+    const first = `${publishedBeforeCleanUp()} publishes before the first of ${steps.filter((s) => s === 'clean-up').length} clean-up commands, 4 chunks recorded`;
+
+    // 2. With maxDeferredCleanUp 250 each chunk is cleaned up as soon as it is confirmed,
+    // and nothing is recorded.
+    steps.length = 0;
+    await writePending(col, `${run}-b2`, 1_000);
+    mongo.on('operation-start', watch);
+    relay = relayWith(250);
+    expect(await relay.drainOnce()).toBe(1_000);
+    await relay.stop();
+    mongo.off('operation-start', watch);
+    expect(firstCleanUp()).toBeGreaterThan(-1);
+    expect(firstCleanUp()).toBeLessThan(lastPublish());
+    expect(steps.filter((s) => s === 'relayed.insertOne')).toHaveLength(0);
+    const second = `${publishedBeforeCleanUp()} publishes before the first clean-up`;
+
+    // 3. A replica died after publishing two chunks of a burst and before cleaning them up:
+    // what it recorded is cleaned up and not published again; the rest is published.
+    steps.length = 0;
+    const ids = await writePending(col, `${run}-b3`, 600);
+    await relayed.insertMany([
+      { _id: ids[0], ids: ids.slice(0, 250), at: new Date() },
+      { _id: ids[250], ids: ids.slice(250, 400), at: new Date() },
+    ] as never[]);
+    const published: string[] = [];
+    relay = new OutboxRelay({
+      bus: { publish: async (e) => void published.push(e.id) },
+      logger,
+      conn: mongo,
+      collections: [col],
+      batchSize: 250,
+    });
+    expect(await relay.drainOnce()).toBe(200);
+    await relay.stop();
+    expect(published.sort()).toEqual(ids.slice(400).sort());
+    expect(await col.countDocuments({ [OUTBOX_PENDING]: true })).toBe(0);
+    expect(await relayed.countDocuments({})).toBe(0);
+    log(
+      `burst of 1,100 in chunks of 250: ${first}, ${Math.round(burstMs)} ms in all; with maxDeferredCleanUp 250: ${second}; ` +
+        `after a dead replica's two recorded chunks (400 events), its successor published the other ${published.length} only and emptied outbox_relayed`,
+    );
+  }, 180_000);
 
   it('reports MongoDB counts for a multi-document update larger than one commit batch', async () => {
     const col = mongo.collection('counts');
