@@ -4,6 +4,7 @@
 //   3. the same request through the gateway (token check, revocation check, two rate-limit
 //      checks in Redis, pooled proxying, access log),
 //   4. a second gateway in front of the bare server (the gateway's own cost, nothing to hide it),
+//      alternated with the bare server itself over ROUNDS rounds, flat out and at 5,000 req/s,
 //   5. 2 and 3 again over a single connection (per-request latency without queueing).
 // Every server runs as its own process (the e2e platform fixture). Prints req/s, p50, p99
 // and the ratios, and writes .data/reports/bench-gateway.json.
@@ -137,23 +138,42 @@ async function main(): Promise<void> {
     const recordsUrl = platform.urls.records!;
     const directUrl = `${recordsUrl}${pathname}`;
     const gatewayUrl = `${platform.url}${pathname}`;
-    const bareFigures = await measure(bare.url, {});
     // The gateway's own CPU per request (user + system, from /proc), over the bare server.
     const gatewayCpu = cpuSecondsOfListener(Number(new URL(overStub).port));
     const overBareUrl = `${overStub}/api/v1/patients/pat_x`;
+    await measure(bare.url, {});
     await autocannon({ url: overBareUrl, headers, connections: CONNECTIONS, duration: WARMUP_S });
-    const cpuBefore = gatewayCpu();
-    const overBare = await measure(overBareUrl, headers, CONNECTIONS, false);
-    const cpuMicrosecondsPerRequest = Math.round(((gatewayCpu() - cpuBefore) / overBare.requests) * 1e6);
+    // The bare server and the gateway in front of it alternate over ROUNDS rounds (this
+    // host's speed moves by 2x from one minute to the next): each round's ratio is to the
+    // bare server measured right beside it.
+    const cpuPerRequest: number[] = [];
+    const overBareRun = async (rate?: number): Promise<Figures & { cpuMicrosecondsPerRequest: number }> => {
+      const before = gatewayCpu();
+      const f = await measure(overBareUrl, headers, CONNECTIONS, false, rate);
+      return { ...f, cpuMicrosecondsPerRequest: Math.round(((gatewayCpu() - before) / f.requests) * 1e6) };
+    };
+    const [bareRounds, overBareRounds] = await alternate(
+      () => measure(bare.url, {}, CONNECTIONS, false),
+      async () => {
+        const f = await overBareRun();
+        cpuPerRequest.push(f.cpuMicrosecondsPerRequest);
+        return f;
+      },
+      recordsUrl,
+    );
+    const cpuMicrosecondsPerRequest = median(cpuPerRequest);
+    const roundRatios = overBareRounds.map((g, i) => Math.round((g.reqPerSec / bareRounds[i]!.reqPerSec) * 1000) / 1000);
     // The same gateway at a steady offered load of AT_RATE req/s (not flat out): the latency
     // a client sees at that load, without the queueing of a saturated run, and the share of
-    // one core the gateway process uses for it.
-    const cpuAtRateBefore = gatewayCpu();
-    const atRate = {
-      ...(await measure(overBareUrl, headers, CONNECTIONS, false, AT_RATE)),
-      coreShare: Math.round(((gatewayCpu() - cpuAtRateBefore) / DURATION_S) * 100) / 100,
-    };
-    const bareAtRate = await measure(bare.url, {}, CONNECTIONS, false, AT_RATE);
+    // one core the gateway process uses for it; alternated with the bare server at that rate.
+    const [atRateRounds, bareAtRateRounds] = await alternate(
+      async () => {
+        const f = await overBareRun(AT_RATE);
+        return { ...f, coreShare: Math.round(((f.cpuMicrosecondsPerRequest * f.requests) / 1e6 / DURATION_S) * 100) / 100 };
+      },
+      () => measure(bare.url, {}, CONNECTIONS, false, AT_RATE),
+      recordsUrl,
+    );
     // Warm both paths once, then alternate them so neither always runs second.
     await measure(directUrl, headers, CONNECTIONS);
     await measure(gatewayUrl, headers, CONNECTIONS);
@@ -169,12 +189,12 @@ async function main(): Promise<void> {
       recordsUrl,
     );
     const results = {
-      bare: bareFigures,
+      bare: medianOf(bareRounds),
       direct: medianOf(direct),
       gateway: medianOf(gateway),
-      gatewayOverBare: overBare,
-      gatewayOverBareAtRate: atRate,
-      bareAtRate,
+      gatewayOverBare: medianOf(overBareRounds),
+      gatewayOverBareAtRate: medianOf(atRateRounds),
+      bareAtRate: medianOf(bareAtRateRounds),
       directSingle: medianOf(directSingle),
       gatewaySingle: medianOf(gatewaySingle),
     };
@@ -188,7 +208,7 @@ async function main(): Promise<void> {
         durationSeconds: DURATION_S,
         warmupSeconds: WARMUP_S,
         rounds: ROUNDS,
-        reported: 'median round (direct and gateway alternate)',
+        reported: 'median round (direct and gateway alternate; so do bare and the gateway in front of it)',
         request: 'GET /api/v1/patients/:id (authenticated, records reads and decrypts, records the view)',
       },
       loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
@@ -200,6 +220,7 @@ async function main(): Promise<void> {
         directToBareReqPerSec: ratio(results.direct.reqPerSec, results.bare.reqPerSec),
         gatewayToBareReqPerSec: ratio(results.gateway.reqPerSec, results.bare.reqPerSec),
         gatewayOverBareToBareReqPerSec: ratio(results.gatewayOverBare.reqPerSec, results.bare.reqPerSec),
+        gatewayOverBareToBareEachRound: roundRatios,
         gatewayToDirectSingleConnectionP50: ratio(results.gatewaySingle.p50Ms, results.directSingle.p50Ms),
         gatewayToDirectSingleConnectionP99: ratio(results.gatewaySingle.p99Ms, results.directSingle.p99Ms),
       },
@@ -214,7 +235,8 @@ async function main(): Promise<void> {
       [
         'gateway benchmark',
         ...table,
-        `  gateway CPU per request (over the bare server): ${cpuMicrosecondsPerRequest} µs; load average ${report.loadAverage.join(' ')}`,
+        `  gateway CPU per request (over the bare server): ${cpuMicrosecondsPerRequest} µs (rounds ${cpuPerRequest.join(', ')}); load average ${report.loadAverage.join(' ')}`,
+        `  gateway over bare ÷ bare, each round: ${roundRatios.join(', ')} (median ×${median(roundRatios)}); p99 at ${AT_RATE} req/s offered, each round: ${atRateRounds.map((r) => `${r.p99Ms} ms at ${r.reqPerSec}/s`).join(', ')}`,
         `  gateway/direct p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}; aim met: ${report.aimMet}`,
       ].join('\n'),
     );
