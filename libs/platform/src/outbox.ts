@@ -495,7 +495,9 @@ export class OutboxRelay {
         return;
       }
       if (!chunk.confirmed.length) return;
-      const id = chunk.confirmed[0]!.id;
+      // A new id, not the first event's: a chunk published again (by a successor that read
+      // the records before this one landed) is recorded again, not refused as a duplicate.
+      const id = uuidv7();
       await this.relayedLog.insertOne({ _id: id as never, ids: chunk.confirmed.map((e) => e.id), at: new Date() });
       logged.push(id);
       for (const e of chunk.confirmed) pass.relayed.add(e.id);
