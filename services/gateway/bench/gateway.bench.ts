@@ -87,24 +87,23 @@ async function settle(recordsUrl: string): Promise<void> {
   }
 }
 
-/** Alternate two targets over ROUNDS rounds (A B, B A, A B …) and keep every round. */
-async function alternate(a: () => Promise<Figures>, b: () => Promise<Figures>, recordsUrl: string): Promise<[Figures[], Figures[]]> {
-  const ra: Figures[] = [];
-  const rb: Figures[] = [];
+/**
+ * Alternate two targets over ROUNDS rounds (A B, B A, A B …) and keep every round; with
+ * `recordsUrl`, records' relay is let settle before each run (runs that read patients).
+ */
+async function alternate<A extends Figures, B extends Figures>(
+  a: () => Promise<A>,
+  b: () => Promise<B>,
+  recordsUrl?: string,
+): Promise<[A[], B[]]> {
+  const ra: A[] = [];
+  const rb: B[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const order: [Figures[], () => Promise<Figures>][] =
-      i % 2 === 0
-        ? [
-            [ra, a],
-            [rb, b],
-          ]
-        : [
-            [rb, b],
-            [ra, a],
-          ];
-    for (const [into, run] of order) {
-      await settle(recordsUrl);
-      into.push(await run());
+    const runA = async () => void ra.push(await a());
+    const runB = async () => void rb.push(await b());
+    for (const run of i % 2 === 0 ? [runA, runB] : [runB, runA]) {
+      if (recordsUrl) await settle(recordsUrl);
+      await run();
     }
   }
   return [ra, rb];
@@ -146,21 +145,17 @@ async function main(): Promise<void> {
     // The bare server and the gateway in front of it alternate over ROUNDS rounds (this
     // host's speed moves by 2x from one minute to the next): each round's ratio is to the
     // bare server measured right beside it.
-    const cpuPerRequest: number[] = [];
     const overBareRun = async (rate?: number): Promise<Figures & { cpuMicrosecondsPerRequest: number }> => {
       const before = gatewayCpu();
       const f = await measure(overBareUrl, headers, CONNECTIONS, false, rate);
       return { ...f, cpuMicrosecondsPerRequest: Math.round(((gatewayCpu() - before) / f.requests) * 1e6) };
     };
+    // (Nothing here reads patients from records, so no settling between runs.)
     const [bareRounds, overBareRounds] = await alternate(
       () => measure(bare.url, {}, CONNECTIONS, false),
-      async () => {
-        const f = await overBareRun();
-        cpuPerRequest.push(f.cpuMicrosecondsPerRequest);
-        return f;
-      },
-      recordsUrl,
+      () => overBareRun(),
     );
+    const cpuPerRequest = overBareRounds.map((r) => r.cpuMicrosecondsPerRequest);
     const cpuMicrosecondsPerRequest = median(cpuPerRequest);
     const roundRatios = overBareRounds.map((g, i) => Math.round((g.reqPerSec / bareRounds[i]!.reqPerSec) * 1000) / 1000);
     // The same gateway at a steady offered load of AT_RATE req/s (not flat out): the latency
@@ -172,7 +167,6 @@ async function main(): Promise<void> {
         return { ...f, coreShare: Math.round(((f.cpuMicrosecondsPerRequest * f.requests) / 1e6 / DURATION_S) * 100) / 100 };
       },
       () => measure(bare.url, {}, CONNECTIONS, false, AT_RATE),
-      recordsUrl,
     );
     // Warm both paths once, then alternate them so neither always runs second.
     await measure(directUrl, headers, CONNECTIONS);
