@@ -218,8 +218,16 @@ async function main(): Promise<void> {
         gatewayToDirectSingleConnectionP50: ratio(results.gatewaySingle.p50Ms, results.directSingle.p50Ms),
         gatewayToDirectSingleConnectionP99: ratio(results.gatewaySingle.p99Ms, results.directSingle.p99Ms),
       },
-      aim: 'gateway p99 at most 1.25 × direct p99',
-      aimMet: results.gateway.p99Ms <= results.direct.p99Ms * 1.25,
+      // Issue 17's aims for the gateway's own cost (the same tests as `pnpm bench report`,
+      // except that p99 must hold in every round at 5,000 req/s, not only in the median).
+      // autocannon records latency in whole milliseconds rounded down, so a p99 printed as
+      // 4 ms is under 5 ms and one printed as 5 ms is not.
+      aims: {
+        'gateway over bare ≥ 5,000 req/s (median round)': results.gatewayOverBare.reqPerSec >= AT_RATE,
+        'gateway over bare ≥ 0.1× bare (median round)': median(roundRatios) >= 0.1,
+        'gateway CPU ≤ 200 µs per request (median round)': cpuMicrosecondsPerRequest <= 200,
+        'p99 < 5 ms at 5,000 req/s offered (every round)': atRateRounds.every((r) => r.p99Ms < 5 && r.reqPerSec >= AT_RATE * 0.98),
+      },
     };
     const table = (Object.keys(results) as (keyof typeof results)[]).map(
       (k) =>
@@ -231,7 +239,8 @@ async function main(): Promise<void> {
         ...table,
         `  gateway CPU per request (over the bare server): ${cpuMicrosecondsPerRequest} µs (rounds ${cpuPerRequest.join(', ')}); load average ${report.loadAverage.join(' ')}`,
         `  gateway over bare ÷ bare, each round: ${roundRatios.join(', ')} (median ×${median(roundRatios)}); p99 at ${AT_RATE} req/s offered, each round: ${atRateRounds.map((r) => `${r.p99Ms} ms at ${r.reqPerSec}/s`).join(', ')}`,
-        `  gateway/direct p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}; aim met: ${report.aimMet}`,
+        `  records GET through the gateway ÷ direct: p99 ×${report.ratios.gatewayToDirectP99}, req/s ×${report.ratios.gatewayToDirectReqPerSec}; direct/bare req/s ×${report.ratios.directToBareReqPerSec}`,
+        ...Object.entries(report.aims).map(([aim, met]) => `  aim ${met ? 'met' : 'NOT met'}: ${aim}`),
       ].join('\n'),
     );
     const out = path.join(ROOT, '.data', 'reports');
