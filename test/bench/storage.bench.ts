@@ -17,7 +17,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildAuditLog } from '../../services/audit/src/app';
 import { verifyTenantLog } from '../../services/audit/src/verify/verify-log';
-import { sessionModel } from '../../services/auth/src/sessions/model';
+import { USED_REFRESH_HASHES_KEPT, sessionModel } from '../../services/auth/src/sessions/model';
 import { tenantModel } from '../../services/auth/src/tenants/model';
 import { userModel } from '../../services/auth/src/users/model';
 import { noteModel } from '../../services/records/src/notes/model';
@@ -275,8 +275,12 @@ async function main() {
       return Session.collection.findOneAndUpdate(
         { tenantId: s!.tenantId, _id: s!._id, refreshHash: s!.refreshHash, revokedAt: { $exists: false } } as never,
         {
-          $set: { refreshHash: hash(randomBytes(8).toString('hex')), lastUsedAt: new Date() },
-          $push: { usedRefreshHashes: s!.refreshHash },
+          // As the service writes it: the last USED_REFRESH_HASHES_KEPT used secrets, whole.
+          $set: {
+            refreshHash: hash(randomBytes(8).toString('hex')),
+            lastUsedAt: new Date(),
+            usedRefreshHashes: [...(s!.usedRefreshHashes ?? []).slice(-(USED_REFRESH_HASHES_KEPT - 1)), s!.refreshHash],
+          },
         } as never,
         { returnDocument: 'after' },
       );

@@ -4,6 +4,7 @@ import { randomId } from '@praxis/platform';
 import { unique } from '@praxis/testing';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+import { USED_REFRESH_HASHES_KEPT } from '../src/sessions/model';
 import { reassertRevocations } from '../src/sessions/use-cases';
 import { ABANDONED_SIGNUP_MS } from '../src/tenants/use-cases';
 import {
@@ -226,6 +227,43 @@ describe('refresh, logout and revocation', () => {
     expect((await request(h.app).get(`${API}/auth/me`).set(bearer(r1.body.accessToken))).status).toBe(401);
     const ev = await h.event('auth.session.revoked', (e) => e.data.sessionId === claimsOf(t.accessToken).sid);
     expect(ev.data.reason).toBe('refresh-reuse');
+  });
+
+  it('remembers the last USED_REFRESH_HASHES_KEPT used secrets of a session, not every one', async () => {
+    const t = await login(h.app, p.slug, p.admin.email, p.admin.password);
+    const sid = claimsOf(t.accessToken).sid;
+    const tokens = [t.refreshToken];
+    const started = Date.now();
+    // Each from its own address, so the per-address throttle of /auth/refresh stays out of it.
+    for (let i = 0; i < USED_REFRESH_HASHES_KEPT + 5; i++) {
+      const r = await request(h.app)
+        .post(`${API}/auth/refresh`)
+        .set('X-Forwarded-For', `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`)
+        .send({ refreshToken: tokens.at(-1) });
+      expect(r.status).toBe(200);
+      tokens.push(r.body.refreshToken);
+    }
+    const doc = await h.deps.mongo.collection('sessions').findOne({ _id: sid as never });
+    const used = doc!.usedRefreshHashes as string[];
+    console.log(
+      `${tokens.length - 1} refreshes of one session in ${Date.now() - started} ms; ${used.length} used secrets kept (${JSON.stringify(doc).length} bytes)`,
+    );
+    expect(used).toHaveLength(USED_REFRESH_HASHES_KEPT);
+    // The oldest secrets fell out of the list: replaying one is refused, and ends nothing.
+    expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: tokens[0] })).status).toBe(401);
+    const newest = await request(h.app)
+      .post(`${API}/auth/refresh`)
+      .send({ refreshToken: tokens.at(-1) });
+    expect(newest.status).toBe(200);
+    // One still in the list ends the session, as any reuse does.
+    expect(
+      (
+        await request(h.app)
+          .post(`${API}/auth/refresh`)
+          .send({ refreshToken: tokens.at(-2) })
+      ).status,
+    ).toBe(401);
+    expect((await request(h.app).post(`${API}/auth/refresh`).send({ refreshToken: newest.body.refreshToken })).status).toBe(401);
   });
 
   it('refuses a made-up refresh token without touching the session', async () => {

@@ -7,6 +7,14 @@ import type { DocStore } from '../common/mongo';
 import { type Connection, type Model, Schema, trusted } from 'mongoose';
 import type { UserRole } from '../users/model';
 
+/**
+ * Used refresh secrets remembered per session, so that replaying one revokes the session.
+ * A session lasts at most SESSION_MAX_S (12 h) and an access token ACCESS_TOKEN_TTL_S
+ * (10 min), so a client that refreshes when its token expires uses about 72; an older
+ * secret replayed after more rotations than this is refused as unknown, without revoking.
+ */
+export const USED_REFRESH_HASHES_KEPT = 100;
+
 export type SessionKind = 'user' | 'platform' | 'support';
 
 export type RevokeReason =
@@ -84,15 +92,25 @@ export class SessionRepo extends TenantRepository<SessionDoc> {
     return this.model.findOne({ _id: sessionId }).lean();
   }
 
-  /** Rotate the refresh secret only if `oldHash` is still the current one (single winner). */
-  async rotate(tenantId: string, sessionId: string, oldHash: string, newHash: string, now: Date): Promise<SessionDoc | null> {
-    return this.updateDoc(
-      tenantId,
-      sessionId,
-      { $set: { refreshHash: newHash, lastUsedAt: now }, $push: { usedRefreshHashes: oldHash } },
-      [],
-      { refreshHash: oldHash, revokedAt: trusted({ $exists: false }) },
-    );
+  /**
+   * Rotate the refresh secret only if `oldHash` is still the current one (single winner).
+   * The list of used secrets is written whole, the last USED_REFRESH_HASHES_KEPT of them:
+   * a session refreshed in a loop must not grow its document (and the cost of every later
+   * write) without bound. Writing the list whole is safe because only a rotation changes
+   * it and the compare-and-set on `refreshHash` lets one rotation win. (FerretDB ignores
+   * `$push`'s `$slice`, so the list cannot be trimmed by the update itself.)
+   */
+  async rotate(
+    s: Pick<SessionDoc, 'tenantId' | '_id' | 'usedRefreshHashes'>,
+    oldHash: string,
+    newHash: string,
+    now: Date,
+  ): Promise<SessionDoc | null> {
+    const used = [...s.usedRefreshHashes.slice(-(USED_REFRESH_HASHES_KEPT - 1)), oldHash];
+    return this.updateDoc(s.tenantId, s._id, { $set: { refreshHash: newHash, lastUsedAt: now, usedRefreshHashes: used } }, [], {
+      refreshHash: oldHash,
+      revokedAt: trusted({ $exists: false }),
+    });
   }
 
   async markRevoked(tenantId: string, sessionId: string, reason: RevokeReason, events: EventEnvelope[]): Promise<boolean> {

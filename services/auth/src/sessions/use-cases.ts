@@ -119,7 +119,7 @@ export async function refreshSession(
     throw problems.unauthenticated('The session has ended.');
   }
   const secret = randomToken(32);
-  const rotated = await deps.sessions.rotate(found.tenantId, found._id, hash, sha256(secret), now);
+  const rotated = await deps.sessions.rotate(found, hash, sha256(secret), now);
   if (!rotated) {
     // Lost the race to another use of the same token: treat as reuse.
     await revokeSession(deps, found, 'refresh-reuse', { kind: 'system', id: 'auth' });
