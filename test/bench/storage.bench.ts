@@ -17,7 +17,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildAuditLog } from '../../services/audit/src/app';
 import { verifyTenantLog } from '../../services/audit/src/verify/verify-log';
-import { USED_REFRESH_HASHES_KEPT, sessionModel } from '../../services/auth/src/sessions/model';
+import { sessionModel, usedHashesAfter } from '../../services/auth/src/sessions/model';
 import { tenantModel } from '../../services/auth/src/tenants/model';
 import { userModel } from '../../services/auth/src/users/model';
 import { noteModel } from '../../services/records/src/notes/model';
@@ -275,11 +275,11 @@ async function main() {
       return Session.collection.findOneAndUpdate(
         { tenantId: s!.tenantId, _id: s!._id, refreshHash: s!.refreshHash, revokedAt: { $exists: false } } as never,
         {
-          // As the service writes it: the last USED_REFRESH_HASHES_KEPT used secrets, whole.
+          // As the service writes it: the bounded list of used secrets, whole.
           $set: {
             refreshHash: hash(randomBytes(8).toString('hex')),
             lastUsedAt: new Date(),
-            usedRefreshHashes: [...(s!.usedRefreshHashes ?? []).slice(-(USED_REFRESH_HASHES_KEPT - 1)), s!.refreshHash],
+            usedRefreshHashes: usedHashesAfter(s!.usedRefreshHashes ?? [], s!.refreshHash),
           },
         } as never,
         { returnDocument: 'after' },

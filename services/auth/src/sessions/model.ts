@@ -15,6 +15,11 @@ import type { UserRole } from '../users/model';
  */
 export const USED_REFRESH_HASHES_KEPT = 100;
 
+/** The list of used secrets a rotation writes: the last USED_REFRESH_HASHES_KEPT, `oldHash` last. */
+export function usedHashesAfter(used: readonly string[], oldHash: string): string[] {
+  return [...used.slice(-(USED_REFRESH_HASHES_KEPT - 1)), oldHash];
+}
+
 export type SessionKind = 'user' | 'platform' | 'support';
 
 export type RevokeReason =
@@ -106,8 +111,8 @@ export class SessionRepo extends TenantRepository<SessionDoc> {
     newHash: string,
     now: Date,
   ): Promise<SessionDoc | null> {
-    const used = [...s.usedRefreshHashes.slice(-(USED_REFRESH_HASHES_KEPT - 1)), oldHash];
-    return this.updateDoc(s.tenantId, s._id, { $set: { refreshHash: newHash, lastUsedAt: now, usedRefreshHashes: used } }, [], {
+    const usedRefreshHashes = usedHashesAfter(s.usedRefreshHashes, oldHash);
+    return this.updateDoc(s.tenantId, s._id, { $set: { refreshHash: newHash, lastUsedAt: now, usedRefreshHashes } }, [], {
       refreshHash: oldHash,
       revokedAt: trusted({ $exists: false }),
     });
